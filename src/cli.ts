@@ -1,0 +1,105 @@
+import { buildPortvakt } from './app.ts';
+import { ConfigError, loadConfig, type Config } from './config/load-config.ts';
+import { TTL } from './oidc/provider.ts';
+import { SigningKeyStore } from './oidc/signing-keys.ts';
+import { openStore } from './store/database.ts';
+import { migrateToLatest } from './store/migrate.ts';
+
+const USAGE = `usage: portvakt <command>
+
+  start          run the server (migrates the database first)
+  migrate        apply database migrations and exit
+  keys rotate    make a new signing key pair active; the old one keeps verifying until its tokens expire
+  keys list      show the published signing keys
+`;
+
+async function start(config: Config): Promise<void> {
+  const portvakt = await buildPortvakt(config);
+  const { app } = portvakt;
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    portvakt.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info({ issuer: config.issuer, database: portvakt.store.dialect, managementApi: Boolean(config.adminKey) }, 'portvakt ready');
+}
+
+async function withStore<T>(config: Config, work: (store: ReturnType<typeof openStore>) => Promise<T>): Promise<T> {
+  const store = openStore(config.database);
+  try {
+    await migrateToLatest(store.db);
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** A retired key stays published while tokens it signed can still be presented, plus node refresh lag. */
+function overlapSeconds(config: Config): number {
+  return TTL.IdToken + 60 + Math.ceil(config.keyRefreshMs / 1000);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, sub] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 1;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`portvakt: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  switch (`${command}${sub ? ` ${sub}` : ''}`) {
+    case 'start':
+      await start(config);
+      return -1;
+    case 'migrate': {
+      const applied = await withStore(config, async () => []);
+      process.stdout.write(`migrations up to date on ${config.database.kind}${applied.length ? `: ${applied.join(', ')}` : ''}\n`);
+      return 0;
+    }
+    case 'keys rotate': {
+      const result = await withStore(config, (store) => {
+        const keys = new SigningKeyStore(store.db, config.secret);
+        return keys.ensureActive().then(() => keys.rotate(overlapSeconds(config)));
+      });
+      process.stdout.write(`${JSON.stringify({ ...result, retired_published_for_seconds: overlapSeconds(config) })}\n`);
+      return 0;
+    }
+    case 'keys list': {
+      const keys = await withStore(config, (store) => new SigningKeyStore(store.db, config.secret).published());
+      process.stdout.write(`${JSON.stringify(keys.map(({ kid, alg, kty }) => ({ kid, alg, kty })))}\n`);
+      return 0;
+    }
+    default:
+      process.stderr.write(`portvakt: unknown command "${argv.join(' ')}"\n${USAGE}`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`portvakt: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

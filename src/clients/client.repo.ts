@@ -1,0 +1,66 @@
+import type { Kysely } from 'kysely';
+import type { ClientsTable, Database } from '../store/schema.ts';
+import type { ClientMetadata } from './client.schemas.ts';
+
+export interface ClientRecord {
+  clientId: string;
+  secretHash: string | null;
+  metadata: ClientMetadata;
+  createdAt: number;
+  updatedAt: number;
+}
+
+function toRecord(row: ClientsTable): ClientRecord {
+  return {
+    clientId: row.client_id,
+    secretHash: row.client_secret_hash,
+    metadata: JSON.parse(row.metadata) as ClientMetadata,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toRow(record: ClientRecord): ClientsTable {
+  return {
+    client_id: record.clientId,
+    client_secret_hash: record.secretHash,
+    metadata: JSON.stringify(record.metadata),
+    first_party: record.metadata.first_party ? 1 : 0,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+export class ClientRepository {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async find(clientId: string): Promise<ClientRecord | undefined> {
+    const row = await this.#db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async list(limit: number, after?: string): Promise<ClientRecord[]> {
+    let query = this.#db.selectFrom('clients').selectAll().orderBy('client_id').limit(limit);
+    if (after) query = query.where('client_id', '>', after);
+    return (await query.execute()).map(toRecord);
+  }
+
+  async insert(record: ClientRecord): Promise<void> {
+    await this.#db.insertInto('clients').values(toRow(record)).execute();
+  }
+
+  async update(record: ClientRecord): Promise<boolean> {
+    const { client_id: clientId, created_at: _created, ...changes } = toRow(record);
+    const result = await this.#db.updateTable('clients').set(changes).where('client_id', '=', clientId).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async delete(clientId: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ApiRegistry } from '../http/api-route.ts';
+import { clientInputSchema, clientListSchema, clientOutputSchema, clientPatchSchema } from './client.schemas.ts';
+import type { ClientService } from './client.service.ts';
+
+const idParams = z.strictObject({ id: z.string().min(1).max(200) });
+const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  after: z.string().max(200).optional(),
+});
+
+export function clientRoutes(app: FastifyInstance, api: ApiRegistry, clients: ClientService): void {
+  api.add(app, {
+    method: 'POST',
+    url: '/clients',
+    tag: 'clients',
+    summary: 'Register an OIDC client (RFC 7591 metadata). A confidential client gets client_secret once.',
+    body: clientInputSchema,
+    status: 201,
+    response: clientOutputSchema,
+    handler: ({ body }) => clients.register(body),
+  });
+  api.add(app, {
+    method: 'GET',
+    url: '/clients',
+    tag: 'clients',
+    summary: 'List clients, ordered by client_id',
+    query: listQuery,
+    status: 200,
+    response: clientListSchema,
+    handler: async ({ query }) => ({ clients: await clients.list(query.limit, query.after) }),
+  });
+  api.add(app, {
+    method: 'GET',
+    url: '/clients/:id',
+    tag: 'clients',
+    summary: 'Read a client',
+    params: idParams,
+    status: 200,
+    response: clientOutputSchema,
+    handler: ({ params }) => clients.get(params.id),
+  });
+  api.add(app, {
+    method: 'PATCH',
+    url: '/clients/:id',
+    tag: 'clients',
+    summary: 'Change client metadata',
+    params: idParams,
+    body: clientPatchSchema,
+    status: 200,
+    response: clientOutputSchema,
+    handler: ({ params, body }) => clients.update(params.id, body),
+  });
+  api.add(app, {
+    method: 'DELETE',
+    url: '/clients/:id',
+    tag: 'clients',
+    summary: 'Delete a client',
+    params: idParams,
+    status: 204,
+    handler: ({ params }) => clients.remove(params.id),
+  });
+}

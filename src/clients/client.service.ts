@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { generateSecret, hashSecret } from '../crypto/secret-hash.ts';
+import { notFound } from '../errors/domain-error.ts';
+import type { ClientRecord, ClientRepository } from './client.repo.ts';
+import type { ClientInput, ClientMetadata, ClientOutput, ClientPatch } from './client.schemas.ts';
+
+/** Checks metadata the way the OpenID provider will read it; throws a DomainError when it would refuse it. */
+export type ClientMetadataValidator = (clientId: string, metadata: ClientMetadata, secretHash: string | null) => Promise<void>;
+
+export class ClientService {
+  readonly #repo: ClientRepository;
+  readonly #validate: ClientMetadataValidator;
+
+  constructor(repo: ClientRepository, validate: ClientMetadataValidator) {
+    this.#repo = repo;
+    this.#validate = validate;
+  }
+
+  /** Registers a client; a confidential client's secret is in the answer once and stored hashed. */
+  async register(input: ClientInput, now = Date.now()): Promise<ClientOutput> {
+    const metadata = settle(input);
+    const clientId = randomBytes(16).toString('base64url');
+    const secret = needsSecret(metadata) ? generateSecret() : undefined;
+    const record: ClientRecord = {
+      clientId,
+      secretHash: secret ? hashSecret(secret) : null,
+      metadata,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.#validate(clientId, metadata, record.secretHash);
+    await this.#repo.insert(record);
+    return { ...present(record), ...(secret ? { client_secret: secret } : {}) };
+  }
+
+  async get(clientId: string): Promise<ClientOutput> {
+    return present(await this.#require(clientId));
+  }
+
+  async list(limit = 100, after?: string): Promise<ClientOutput[]> {
+    return (await this.#repo.list(limit, after)).map(present);
+  }
+
+  /** Changes metadata; turning a public client confidential issues a secret (shown once). */
+  async update(clientId: string, patch: ClientPatch, now = Date.now()): Promise<ClientOutput> {
+    const current = await this.#require(clientId);
+    const { response_types: responseTypes, ...rest } = current.metadata;
+    const metadata = settle({ ...rest, ...(patch.grant_types ? {} : { response_types: responseTypes }), ...patch });
+    let secret: string | undefined;
+    let secretHash = needsSecret(metadata) ? current.secretHash : null;
+    if (needsSecret(metadata) && !secretHash) {
+      secret = generateSecret();
+      secretHash = hashSecret(secret);
+    }
+    const record: ClientRecord = { ...current, metadata, secretHash, updatedAt: now };
+    await this.#validate(clientId, metadata, secretHash);
+    if (!(await this.#repo.update(record))) throw notFound('client');
+    return { ...present(record), ...(secret ? { client_secret: secret } : {}) };
+  }
+
+  async remove(clientId: string): Promise<void> {
+    if (!(await this.#repo.delete(clientId))) throw notFound('client');
+  }
+
+  async #require(clientId: string): Promise<ClientRecord> {
+    const record = await this.#repo.find(clientId);
+    if (!record) throw notFound('client');
+    return record;
+  }
+}
+
+function needsSecret(metadata: ClientMetadata): boolean {
+  return metadata.token_endpoint_auth_method !== 'none';
+}
+
+/** response_types follow grant_types unless given: `code` exactly when authorization_code is allowed. */
+function settle(input: ClientInput): ClientMetadata {
+  const { response_types: responseTypes, ...rest } = input;
+  return { ...rest, response_types: responseTypes ?? (input.grant_types.includes('authorization_code') ? ['code'] : []) };
+}
+
+function present(record: ClientRecord): ClientOutput {
+  return {
+    client_id: record.clientId,
+    client_id_issued_at: Math.floor(record.createdAt / 1000),
+    ...record.metadata,
+    updated_at: Math.floor(record.updatedAt / 1000),
+  };
+}

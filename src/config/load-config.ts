@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { envSchema, type Env } from './schema.ts';
+
+export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+
+export interface Config {
+  port: number;
+  host: string;
+  issuer: string;
+  production: boolean;
+  database: DatabaseConfig;
+  dataDir: string;
+  secret: string;
+  adminKey: string | undefined;
+  logLevel: Env['LOG_LEVEL'];
+  trustProxy: boolean;
+  passwordMinLength: number;
+  throttle: {
+    accountFreeAttempts: number;
+    ipFreeAttempts: number;
+    delayBaseSeconds: number;
+    delayMaxSeconds: number;
+    failureWindowSeconds: number;
+  };
+  keyRefreshMs: number;
+  cleanupIntervalMs: number;
+}
+
+/** A configuration problem, reported as one line naming the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const defined = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(defined);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${issue.path.join('.')} ${issue.message}`);
+  }
+  const values = parsed.data;
+  const production = values.NODE_ENV === 'production';
+  const dataDir = resolve(values.PORTVAKT_DATA_DIR);
+  const issuer = values.ISSUER ?? `http://localhost:${values.PORT}`;
+  if (production && !issuer.startsWith('https://')) {
+    throw new ConfigError('ISSUER must be an https URL when NODE_ENV=production');
+  }
+  if (values.LOGIN_DELAY_MAX_SECONDS < values.LOGIN_DELAY_BASE_SECONDS) {
+    throw new ConfigError('LOGIN_DELAY_MAX_SECONDS must not be below LOGIN_DELAY_BASE_SECONDS');
+  }
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    issuer,
+    production,
+    database: databaseFrom(values.DATABASE_URL, dataDir),
+    dataDir,
+    secret: values.PORTVAKT_SECRET ?? devSecret(dataDir, production),
+    adminKey: values.PORTVAKT_ADMIN_KEY,
+    logLevel: values.LOG_LEVEL,
+    trustProxy: values.TRUST_PROXY,
+    passwordMinLength: values.PASSWORD_MIN_LENGTH,
+    throttle: {
+      accountFreeAttempts: values.LOGIN_FREE_ATTEMPTS,
+      ipFreeAttempts: values.LOGIN_IP_FREE_ATTEMPTS,
+      delayBaseSeconds: values.LOGIN_DELAY_BASE_SECONDS,
+      delayMaxSeconds: values.LOGIN_DELAY_MAX_SECONDS,
+      failureWindowSeconds: values.LOGIN_FAILURE_WINDOW_SECONDS,
+    },
+    keyRefreshMs: values.KEY_REFRESH_SECONDS * 1000,
+    cleanupIntervalMs: values.CLEANUP_INTERVAL_SECONDS * 1000,
+  };
+}
+
+function databaseFrom(url: string | undefined, dataDir: string): DatabaseConfig {
+  if (url === undefined) return { kind: 'sqlite', file: join(dataDir, 'portvakt.db') };
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    if (file === '') throw new ConfigError('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/portvakt.db');
+    return { kind: 'sqlite', file: file === ':memory:' || isAbsolute(file) ? file : resolve(file) };
+  }
+  return { kind: 'postgres', url };
+}
+
+/** Outside production a missing secret is generated once and kept beside the embedded database. */
+function devSecret(dataDir: string, production: boolean): string {
+  if (production) throw new ConfigError('PORTVAKT_SECRET is required when NODE_ENV=production');
+  const file = join(dataDir, 'secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    // Another process started at the same moment and wrote it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return readFileSync(file, 'utf8').trim();
+  }
+}

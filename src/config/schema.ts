@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Portvakt reads from the environment. Each key is described, has a documented
+ * default, and is validated at start: a bad value stops the start with one line naming it.
+ */
+const intFromEnv = (min: number, max: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max);
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
+export const envSchema = z.object({
+  PORT: intFromEnv(0, 65535).default(3000).describe('TCP port the server listens on'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('Interface to bind'),
+  ISSUER: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://id.example.com' })
+    .refine((value) => !/[?#]/.test(value) && !value.endsWith('/'), 'must have no query, fragment or trailing slash')
+    .optional()
+    .describe('OpenID Connect issuer URL (default http://localhost:$PORT)'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must start with postgres:// or sqlite:')
+    .optional()
+    .describe('postgres://… for PostgreSQL, sqlite:<path> for SQLite; absent → SQLite at $PORTVAKT_DATA_DIR/portvakt.db'),
+  PORTVAKT_DATA_DIR: z.string().min(1).default('./data').describe('Where the embedded database and the dev secret live'),
+  PORTVAKT_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters (use `openssl rand -base64 32`)')
+    .optional()
+    .describe('Key-encryption and cookie-signing secret; generated under the data dir when absent outside production'),
+  PORTVAKT_ADMIN_KEY: z
+    .string()
+    .min(24, 'must be at least 24 characters')
+    .optional()
+    .describe('Bearer key for the management API; the API refuses every call when unset'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: booleanFromEnv.default(false).describe('Trust X-Forwarded-* headers from a reverse proxy'),
+  PASSWORD_MIN_LENGTH: intFromEnv(8, 64)
+    .default(8)
+    .describe('Minimum password length. NIST 800-63B-4 asks 15 when a password is the only factor'),
+  LOGIN_FREE_ATTEMPTS: intFromEnv(1, 1000).default(5).describe('Failed sign-ins per account before delays start'),
+  LOGIN_IP_FREE_ATTEMPTS: intFromEnv(1, 100000).default(100).describe('Failed sign-ins per client IP before delays start'),
+  LOGIN_DELAY_BASE_SECONDS: intFromEnv(1, 3600).default(1).describe('First lockout; doubles with each further failure'),
+  LOGIN_DELAY_MAX_SECONDS: intFromEnv(1, 86400).default(900).describe('Longest lockout'),
+  LOGIN_FAILURE_WINDOW_SECONDS: intFromEnv(1, 86400)
+    .default(3600)
+    .describe('Failures older than this (counted from the last failure) are forgotten'),
+  KEY_REFRESH_SECONDS: intFromEnv(1, 86400).default(60).describe('How often a node looks for rotated signing keys'),
+  CLEANUP_INTERVAL_SECONDS: intFromEnv(1, 86400).default(300).describe('How often expired OIDC artifacts are deleted'),
+});
+
+export type Env = z.infer<typeof envSchema>;

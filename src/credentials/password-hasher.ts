@@ -1,0 +1,33 @@
+import { hash, verify } from '@node-rs/argon2';
+
+/** OWASP's argon2id parameters: 19 MiB memory, 2 iterations, 1 lane. */
+export const ARGON2_OPTIONS = { algorithm: 2 /* Algorithm.Argon2id, a const enum type stripping cannot inline */, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+/** The same password typed on any keyboard or OS gives the same code points (NIST 800-63B-4). */
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC');
+}
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(normalizePassword(password), ARGON2_OPTIONS);
+}
+
+export async function verifyPassword(storedHash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(storedHash, normalizePassword(password));
+  } catch {
+    return false;
+  }
+}
+
+let decoyHash: Promise<string> | undefined;
+
+/**
+ * Spends the same work as a real check when there is nothing to check against (unknown e-mail,
+ * customer without a password), so response time does not tell whether an account exists.
+ */
+export async function verifyAgainstDecoy(password: string): Promise<false> {
+  decoyHash ??= hashPassword('portvakt-decoy-password');
+  await verifyPassword(await decoyHash, password);
+  return false;
+}

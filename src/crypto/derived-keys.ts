@@ -1,0 +1,9 @@
+import { hkdfSync } from 'node:crypto';
+
+/** What a key derived from PORTVAKT_SECRET is used for; one purpose, one key. */
+export type KeyPurpose = 'signing-key-encryption' | 'cookie-signing' | 'csrf' | 'ip-pseudonym';
+
+/** HKDF-SHA256 over the deployment secret, so one secret yields independent keys per purpose. */
+export function deriveKey(secret: string, purpose: KeyPurpose, length = 32): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'portvakt', purpose, length));
+}

@@ -1,0 +1,136 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../store/schema.ts';
+
+/** The customer as the rest of Portvakt sees it: one row joined with its e-mail and password. */
+export interface CustomerRecord {
+  id: string;
+  pool: string;
+  status: 'active' | 'disabled';
+  email: string;
+  emailVerifiedAt: number | null;
+  givenName: string | null;
+  familyName: string | null;
+  locale: string | null;
+  passwordHash: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export class CustomerRepository {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  /** Runs `work` in one transaction: every multi-row change goes through here. */
+  transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.#db.transaction().execute(work);
+  }
+
+  findById(id: string, db: Executor = this.#db): Promise<CustomerRecord | undefined> {
+    return this.#select(db).where('c.id', '=', id).executeTakeFirst();
+  }
+
+  findByEmail(pool: string, email: string, db: Executor = this.#db): Promise<CustomerRecord | undefined> {
+    return this.#select(db).where('e.pool', '=', pool).where('e.email', '=', email).executeTakeFirst();
+  }
+
+  list(pool: string, limit: number, after?: string): Promise<CustomerRecord[]> {
+    let query = this.#select(this.#db).where('c.pool', '=', pool).orderBy('c.id').limit(limit);
+    if (after) query = query.where('c.id', '>', after);
+    return query.execute();
+  }
+
+  async emailTaken(pool: string, email: string, db: Executor): Promise<boolean> {
+    const row = await db
+      .selectFrom('customer_emails')
+      .select('customer_id')
+      .where('pool', '=', pool)
+      .where('email', '=', email)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async insert(record: CustomerRecord, trx: Transaction<Database>): Promise<void> {
+    await trx
+      .insertInto('customers')
+      .values({
+        id: record.id,
+        pool: record.pool,
+        status: record.status,
+        given_name: record.givenName,
+        family_name: record.familyName,
+        locale: record.locale,
+        created_at: record.createdAt,
+        updated_at: record.updatedAt,
+      })
+      .execute();
+    await trx
+      .insertInto('customer_emails')
+      .values({
+        customer_id: record.id,
+        pool: record.pool,
+        email: record.email,
+        verified_at: record.emailVerifiedAt,
+        created_at: record.createdAt,
+      })
+      .execute();
+    if (record.passwordHash) await this.setPassword(record.id, record.passwordHash, record.createdAt, trx);
+  }
+
+  /** Writes the profile columns and the e-mail row of an existing customer. */
+  async update(record: CustomerRecord, trx: Transaction<Database>): Promise<void> {
+    await trx
+      .updateTable('customers')
+      .set({
+        status: record.status,
+        given_name: record.givenName,
+        family_name: record.familyName,
+        locale: record.locale,
+        updated_at: record.updatedAt,
+      })
+      .where('id', '=', record.id)
+      .execute();
+    await trx
+      .updateTable('customer_emails')
+      .set({ email: record.email, verified_at: record.emailVerifiedAt })
+      .where('customer_id', '=', record.id)
+      .execute();
+  }
+
+  async setPassword(customerId: string, passwordHash: string, now: number, trx: Transaction<Database>): Promise<void> {
+    await trx.deleteFrom('credentials').where('customer_id', '=', customerId).where('type', '=', 'password').execute();
+    await trx
+      .insertInto('credentials')
+      .values({ id: crypto.randomUUID(), customer_id: customerId, type: 'password', secret: passwordHash, created_at: now, updated_at: now })
+      .execute();
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('customers').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
+  #select(db: Executor) {
+    return db
+      .selectFrom('customers as c')
+      .innerJoin('customer_emails as e', 'e.customer_id', 'c.id')
+      .leftJoin('credentials as p', (join) => join.onRef('p.customer_id', '=', 'c.id').on('p.type', '=', 'password'))
+      .select([
+        'c.id',
+        'c.pool',
+        'c.status',
+        'e.email',
+        'e.verified_at as emailVerifiedAt',
+        'c.given_name as givenName',
+        'c.family_name as familyName',
+        'c.locale',
+        'p.secret as passwordHash',
+        'c.created_at as createdAt',
+        'c.updated_at as updatedAt',
+      ]);
+  }
+}

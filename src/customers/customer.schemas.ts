@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+const name = z.string().trim().min(1).max(100);
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email({ error: 'must be an e-mail address' }))
+  .transform((value) => value.toLowerCase());
+export const localeSchema = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as sv or en-GB');
+/** Length and commonness are the password policy's job; this only bounds the input. */
+const passwordInput = z.string().min(1).max(1024);
+
+export const customerCreateSchema = z.strictObject({
+  email: emailSchema,
+  email_verified: z.boolean().default(false),
+  password: passwordInput.optional(),
+  given_name: name.optional(),
+  family_name: name.optional(),
+  locale: localeSchema.optional(),
+});
+export type CustomerCreate = z.infer<typeof customerCreateSchema>;
+
+export const customerPatchSchema = z.strictObject({
+  email: emailSchema.optional(),
+  email_verified: z.boolean().optional(),
+  password: passwordInput.optional(),
+  given_name: name.nullable().optional(),
+  family_name: name.nullable().optional(),
+  locale: localeSchema.nullable().optional(),
+  status: z.enum(['active', 'disabled']).optional(),
+});
+export type CustomerPatch = z.infer<typeof customerPatchSchema>;
+
+export const customerOutputSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  email_verified: z.boolean(),
+  given_name: z.string().nullable(),
+  family_name: z.string().nullable(),
+  locale: z.string().nullable(),
+  status: z.enum(['active', 'disabled']),
+  has_password: z.boolean(),
+  created_at: z.number().int(),
+  updated_at: z.number().int(),
+});
+export type CustomerOutput = z.infer<typeof customerOutputSchema>;
+
+export const customerListSchema = z.object({ customers: z.array(customerOutputSchema) });
+export const customerQuerySchema = z.strictObject({
+  email: emailSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  after: z.uuid().optional(),
+});

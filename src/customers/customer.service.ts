@@ -1,0 +1,120 @@
+import { hashPassword } from '../credentials/password-hasher.ts';
+import { assertAcceptablePassword } from '../credentials/password-policy.ts';
+import { conflict, notFound } from '../errors/domain-error.ts';
+import { isUniqueViolation } from '../store/constraint-errors.ts';
+import type { CustomerRecord, CustomerRepository } from './customer.repo.ts';
+import type { CustomerCreate, CustomerOutput, CustomerPatch } from './customer.schemas.ts';
+
+export const DEFAULT_POOL = 'default';
+
+const emailTaken = () => conflict('email_taken', 'An account with this e-mail address already exists');
+
+export class CustomerService {
+  readonly #repo: CustomerRepository;
+  readonly #passwordMinLength: number;
+
+  constructor(repo: CustomerRepository, passwordMinLength: number) {
+    this.#repo = repo;
+    this.#passwordMinLength = passwordMinLength;
+  }
+
+  async create(input: CustomerCreate, pool = DEFAULT_POOL, now = Date.now()): Promise<CustomerRecord> {
+    const passwordHash = input.password === undefined ? null : await this.#hashAcceptable(input.password);
+    const record: CustomerRecord = {
+      id: crypto.randomUUID(),
+      pool,
+      status: 'active',
+      email: input.email,
+      emailVerifiedAt: input.email_verified ? now : null,
+      givenName: input.given_name ?? null,
+      familyName: input.family_name ?? null,
+      locale: input.locale ?? null,
+      passwordHash,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.#uniqueEmail(() =>
+      this.#repo.transaction(async (trx) => {
+        if (await this.#repo.emailTaken(pool, record.email, trx)) throw emailTaken();
+        await this.#repo.insert(record, trx);
+      }),
+    );
+    return record;
+  }
+
+  async get(id: string): Promise<CustomerRecord> {
+    const record = await this.#repo.findById(id);
+    if (!record) throw notFound('customer');
+    return record;
+  }
+
+  list(limit: number, after?: string, pool = DEFAULT_POOL): Promise<CustomerRecord[]> {
+    return this.#repo.list(pool, limit, after);
+  }
+
+  findByEmail(email: string, pool = DEFAULT_POOL): Promise<CustomerRecord | undefined> {
+    return this.#repo.findByEmail(pool, email);
+  }
+
+  /** A changed e-mail address is unverified again unless the caller vouches for it. */
+  async update(id: string, patch: CustomerPatch, now = Date.now()): Promise<CustomerRecord> {
+    const passwordHash = patch.password === undefined ? undefined : await this.#hashAcceptable(patch.password);
+    return this.#uniqueEmail(() =>
+      this.#repo.transaction(async (trx) => {
+        const current = await this.#repo.findById(id, trx);
+        if (!current) throw notFound('customer');
+        const emailChanged = patch.email !== undefined && patch.email !== current.email;
+        if (emailChanged && (await this.#repo.emailTaken(current.pool, patch.email!, trx))) throw emailTaken();
+        const verifiedAt = patch.email_verified ?? (emailChanged ? false : current.emailVerifiedAt !== null);
+        const next: CustomerRecord = {
+          ...current,
+          email: patch.email ?? current.email,
+          emailVerifiedAt: verifiedAt ? (emailChanged || current.emailVerifiedAt === null ? now : current.emailVerifiedAt) : null,
+          givenName: patch.given_name === undefined ? current.givenName : patch.given_name,
+          familyName: patch.family_name === undefined ? current.familyName : patch.family_name,
+          locale: patch.locale === undefined ? current.locale : patch.locale,
+          status: patch.status ?? current.status,
+          passwordHash: passwordHash ?? current.passwordHash,
+          updatedAt: now,
+        };
+        await this.#repo.update(next, trx);
+        if (passwordHash) await this.#repo.setPassword(id, passwordHash, now, trx);
+        return next;
+      }),
+    );
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!(await this.#repo.delete(id))) throw notFound('customer');
+  }
+
+  async #hashAcceptable(password: string): Promise<string> {
+    assertAcceptablePassword(password, this.#passwordMinLength);
+    return hashPassword(password);
+  }
+
+  /** Two concurrent sign-ups with one address: the database constraint decides, the loser gets 409. */
+  async #uniqueEmail<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw emailTaken();
+      throw error;
+    }
+  }
+}
+
+export function presentCustomer(record: CustomerRecord): CustomerOutput {
+  return {
+    id: record.id,
+    email: record.email,
+    email_verified: record.emailVerifiedAt !== null,
+    given_name: record.givenName,
+    family_name: record.familyName,
+    locale: record.locale,
+    status: record.status,
+    has_password: record.passwordHash !== null,
+    created_at: Math.floor(record.createdAt / 1000),
+    updated_at: Math.floor(record.updatedAt / 1000),
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * A refusal a service gives on purpose: a stable machine code, the HTTP status it maps to and a
+ * human message. Routes turn it into `{ error, message, details? }`; anything else is a bug (500).
+ */
+export class DomainError extends Error {
+  override name = 'DomainError';
+  readonly code: string;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: string, status: number, message: string, details?: unknown) {
+    super(message);
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+export const notFound = (what: string) => new DomainError('not_found', 404, `${what} not found`);
+export const conflict = (code: string, message: string) => new DomainError(code, 409, message);
+export const invalid = (code: string, message: string, details?: unknown) => new DomainError(code, 400, message, details);

@@ -1,0 +1,49 @@
+import { LoginThrottle } from '../credentials/login-throttle.ts';
+import { verifyAgainstDecoy, verifyPassword } from '../credentials/password-hasher.ts';
+import type { CustomerRecord } from '../customers/customer.repo.ts';
+import type { CustomerService } from '../customers/customer.service.ts';
+import { DomainError } from '../errors/domain-error.ts';
+
+export type SignInResult = 'success' | 'invalid_credentials' | 'throttled' | 'disabled';
+
+export class SignInError extends DomainError {
+  readonly result: Exclude<SignInResult, 'success'>;
+  constructor(result: Exclude<SignInResult, 'success'>, status: number, message: string, details?: unknown) {
+    super(result === 'throttled' ? 'too_many_attempts' : result === 'disabled' ? 'account_disabled' : 'invalid_credentials', status, message, details);
+    this.result = result;
+  }
+}
+
+/**
+ * E-mail + password sign-in. An unknown e-mail and a wrong password get the same answer after the
+ * same argon2id work; throttling is checked before any password is verified.
+ */
+export class PasswordSignIn {
+  readonly #customers: CustomerService;
+  readonly #throttle: LoginThrottle;
+
+  constructor(customers: CustomerService, throttle: LoginThrottle) {
+    this.#customers = customers;
+    this.#throttle = throttle;
+  }
+
+  async signIn(input: { email: string; password: string; ip: string; pool: string }): Promise<CustomerRecord> {
+    const accountKey = this.#throttle.accountKey(input.pool, input.email);
+    const ipKey = this.#throttle.ipKey(input.ip);
+    const decision = await this.#throttle.check([accountKey, ipKey]);
+    if (!decision.allowed) {
+      throw new SignInError('throttled', 429, 'Too many attempts; try again later', { retry_after: decision.retryAfterSeconds });
+    }
+    const customer = await this.#customers.findByEmail(input.email, input.pool);
+    const matches = customer?.passwordHash
+      ? await verifyPassword(customer.passwordHash, input.password)
+      : await verifyAgainstDecoy(input.password);
+    if (!customer || !matches) {
+      await this.#throttle.recordFailure(accountKey, ipKey);
+      throw new SignInError('invalid_credentials', 401, 'Wrong e-mail address or password');
+    }
+    await this.#throttle.recordSuccess(accountKey);
+    if (customer.status !== 'active') throw new SignInError('disabled', 403, 'This account is disabled');
+    return customer;
+  }
+}

@@ -1,0 +1,12 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PageContext } from '../pages/layout.ts';
+import { pickLocale, translator } from '../pages/locale.ts';
+
+export function pageContextFor(request: FastifyRequest, uiLocales?: unknown): PageContext {
+  const locale = pickLocale(typeof uiLocales === 'string' ? uiLocales : undefined, request.headers['accept-language']);
+  return { locale, t: translator(locale) };
+}
+
+export function sendPage(reply: FastifyReply, status: number, page: string) {
+  return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
+}

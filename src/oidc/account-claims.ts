@@ -1,0 +1,31 @@
+import type { AccountClaims, FindAccount } from 'oidc-provider';
+import type { CustomerRecord } from '../customers/customer.repo.ts';
+
+/** Scope → claims released, per OpenID Connect Core §5.4. */
+export const SCOPE_CLAIMS = {
+  openid: ['sub'],
+  email: ['email', 'email_verified'],
+  profile: ['name', 'given_name', 'family_name', 'locale'],
+} as const;
+
+export function claimsOf(customer: CustomerRecord): AccountClaims {
+  const name = [customer.givenName, customer.familyName].filter(Boolean).join(' ');
+  return {
+    sub: customer.id,
+    email: customer.email,
+    email_verified: customer.emailVerifiedAt !== null,
+    ...(name ? { name } : {}),
+    ...(customer.givenName ? { given_name: customer.givenName } : {}),
+    ...(customer.familyName ? { family_name: customer.familyName } : {}),
+    ...(customer.locale ? { locale: customer.locale } : {}),
+  };
+}
+
+/** A disabled or deleted customer has no account: tokens for them stop working at userinfo and refresh. */
+export function accountFinder(findCustomer: (id: string) => Promise<CustomerRecord | undefined>): FindAccount {
+  return async (_ctx, sub) => {
+    const customer = await findCustomer(sub);
+    if (!customer || customer.status !== 'active') return undefined;
+    return { accountId: customer.id, claims: () => claimsOf(customer) };
+  };
+}

@@ -1,0 +1,88 @@
+import type { Kysely } from 'kysely';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Database } from '../store/schema.ts';
+
+/**
+ * oidc-provider storage for every model but Client (sessions, interactions, codes, tokens,
+ * grants, …), one table keyed by (model, id). Expired rows are invisible to `find` and deleted
+ * by `deleteExpiredArtifacts`.
+ */
+export class ArtifactAdapter implements Adapter {
+  readonly #db: Kysely<Database>;
+  readonly #model: string;
+
+  constructor(db: Kysely<Database>, model: string) {
+    this.#db = db;
+    this.#model = model;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    const row = {
+      payload: JSON.stringify(payload),
+      grant_id: payload.grantId ?? null,
+      uid: payload.uid ?? null,
+      user_code: payload.userCode ?? null,
+      expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
+    };
+    await this.#db
+      .insertInto('oidc_artifacts')
+      .values({ model: this.#model, id, consumed_at: null, ...row })
+      .onConflict((conflict) => conflict.columns(['model', 'id']).doUpdateSet(row))
+      .execute();
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere('id', id);
+  }
+
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere('uid', uid);
+  }
+
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere('user_code', userCode);
+  }
+
+  /**
+   * Single-use artifacts are consumed atomically: of two concurrent redemptions only one
+   * updates the row; the other fails as invalid_grant instead of minting a second token set.
+   */
+  async consume(id: string): Promise<void> {
+    const result = await this.#db
+      .updateTable('oidc_artifacts')
+      .set({ consumed_at: Date.now() })
+      .where('model', '=', this.#model)
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) {
+      throw new errors.InvalidGrant(`${this.#model} was already used`);
+    }
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#db.deleteFrom('oidc_artifacts').where('model', '=', this.#model).where('id', '=', id).execute();
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#db.deleteFrom('oidc_artifacts').where('model', '=', this.#model).where('grant_id', '=', grantId).execute();
+  }
+
+  async #findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+    const row = await this.#db
+      .selectFrom('oidc_artifacts')
+      .select(['payload', 'expires_at', 'consumed_at'])
+      .where('model', '=', this.#model)
+      .where(column, '=', value)
+      .executeTakeFirst();
+    if (!row || (row.expires_at !== null && row.expires_at <= Date.now())) return undefined;
+    const payload = JSON.parse(row.payload) as AdapterPayload;
+    if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
+    return payload;
+  }
+}
+
+export async function deleteExpiredArtifacts(db: Kysely<Database>, now = Date.now()): Promise<number> {
+  const result = await db.deleteFrom('oidc_artifacts').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

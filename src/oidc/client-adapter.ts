@@ -1,0 +1,43 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { ClientRecord, ClientRepository } from '../clients/client.repo.ts';
+
+/**
+ * oidc-provider reads clients through this adapter from the `clients` table. `client_secret`
+ * carries the stored hash; provider.ts teaches the Client model to compare against a hash.
+ */
+export function clientMetadata(record: Pick<ClientRecord, 'clientId' | 'secretHash' | 'metadata'>): AdapterPayload {
+  const { scope, ...metadata } = record.metadata;
+  return {
+    client_id: record.clientId,
+    ...(record.secretHash ? { client_secret: record.secretHash } : {}),
+    ...metadata,
+    ...(scope ? { scope } : {}),
+  } as AdapterPayload;
+}
+
+export class ClientAdapter implements Adapter {
+  readonly #repo: ClientRepository;
+
+  constructor(repo: ClientRepository) {
+    this.#repo = repo;
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const record = await this.#repo.find(id);
+    return record && clientMetadata(record);
+  }
+
+  // Clients are written by the management API only; dynamic registration is off.
+  async upsert(): Promise<void> {
+    throw new Error('clients are managed through /api/v1/clients');
+  }
+  async findByUid(): Promise<undefined> {
+    return undefined;
+  }
+  async findByUserCode(): Promise<undefined> {
+    return undefined;
+  }
+  async consume(): Promise<void> {}
+  async destroy(): Promise<void> {}
+  async revokeByGrantId(): Promise<void> {}
+}

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import type { ProviderHost } from './provider-host.ts';
+
+/**
+ * The protocol endpoints belong to oidc-provider. They are registered as explicit Fastify routes
+ * (so metrics and 404s stay ours) in a scope without body parsers: oidc-provider reads the raw
+ * request itself. Paths are oidc-provider's defaults; the issuer is at the root.
+ */
+const PROVIDER_ROUTES: Array<{ url: string; methods: Array<'GET' | 'POST' | 'OPTIONS'> }> = [
+  { url: '/.well-known/openid-configuration', methods: ['GET', 'OPTIONS'] },
+  { url: '/auth', methods: ['GET', 'POST'] },
+  { url: '/auth/:uid', methods: ['GET'] },
+  { url: '/token', methods: ['POST', 'OPTIONS'] },
+  { url: '/me', methods: ['GET', 'POST', 'OPTIONS'] },
+  { url: '/jwks', methods: ['GET', 'OPTIONS'] },
+  { url: '/request', methods: ['POST', 'OPTIONS'] },
+  { url: '/token/introspection', methods: ['POST', 'OPTIONS'] },
+  { url: '/token/revocation', methods: ['POST', 'OPTIONS'] },
+  { url: '/session/end', methods: ['GET', 'POST'] },
+  { url: '/session/end/confirm', methods: ['POST'] },
+  { url: '/session/end/success', methods: ['GET'] },
+];
+
+export async function providerRoutes(app: FastifyInstance, host: ProviderHost): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  for (const { url, methods } of PROVIDER_ROUTES) {
+    app.route({
+      method: methods,
+      url,
+      handler: async (request, reply) => {
+        reply.hijack();
+        await host.callback(request.raw, reply.raw);
+      },
+    });
+  }
+}

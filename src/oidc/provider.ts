@@ -1,0 +1,126 @@
+import type { Kysely } from 'kysely';
+import Provider, { type Configuration } from 'oidc-provider';
+import type { ClientRepository } from '../clients/client.repo.ts';
+import { secretMatches } from '../crypto/secret-hash.ts';
+import type { CustomerRecord } from '../customers/customer.repo.ts';
+import { LOCALES } from '../pages/locale.ts';
+import type { Database } from '../store/schema.ts';
+import { accountFinder, SCOPE_CLAIMS } from './account-claims.ts';
+import { ArtifactAdapter } from './artifact-adapter.ts';
+import { ClientAdapter } from './client-adapter.ts';
+import { loadExistingGrant } from './first-party-grant.ts';
+import { logoutSource, postLogoutSuccessSource, renderError } from './provider-pages.ts';
+import type { PrivateJwk } from './signing-keys.ts';
+
+/** Token lifetimes in seconds. ID tokens bound how long a retired signing key stays published. */
+export const TTL = {
+  AccessToken: 3600,
+  AuthorizationCode: 60,
+  ClientCredentials: 3600,
+  IdToken: 3600,
+  Interaction: 3600,
+  Session: 14 * 24 * 3600,
+  RefreshToken: 30 * 24 * 3600,
+  Grant: 30 * 24 * 3600,
+} as const;
+
+export interface ProviderDeps {
+  issuer: string;
+  db: Kysely<Database>;
+  clients: ClientRepository;
+  findCustomer: (id: string) => Promise<CustomerRecord | undefined>;
+  cookieKeys: string[];
+  trustProxy: boolean;
+}
+
+export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider {
+  const clientAdapter = new ClientAdapter(deps.clients);
+  const configuration: Configuration = {
+    adapter: (name: string) => (name === 'Client' ? clientAdapter : new ArtifactAdapter(deps.db, name)),
+    findAccount: accountFinder(deps.findCustomer),
+    claims: { ...SCOPE_CLAIMS, acr: null, auth_time: null, sid: null, iss: null },
+    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    jwks: { keys: jwks },
+    cookies: { keys: deps.cookieKeys, long: { httpOnly: true, sameSite: 'lax' }, short: { httpOnly: true, sameSite: 'lax' } },
+    // Code flow only (RFC 9700 §2.1.2: no implicit), PKCE S256 for every client, public or not.
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      userinfoSigningAlgValues: ['RS256', 'ES256'],
+      introspectionSigningAlgValues: ['RS256', 'ES256'],
+      authorizationSigningAlgValues: ['RS256', 'ES256'],
+      requestObjectSigningAlgValues: ['RS256', 'ES256', 'PS256'],
+      clientAuthSigningAlgValues: ['RS256', 'ES256', 'PS256'],
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      id_token_signed_response_alg: 'RS256',
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    extraClientMetadata: {
+      properties: ['first_party'],
+      validator(_ctx, key, value) {
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
+          throw new TypeError('first_party must be a boolean');
+        }
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A client may introspect the tokens issued to it; a public client nothing else.
+        allowedPolicy: async (ctx, client, token) =>
+          !(client.clientAuthMethod === 'none' && token.clientId !== ctx.oidc.client?.clientId),
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+    },
+    discovery: { ui_locales_supported: [...LOCALES], claims_locales_supported: [...LOCALES] },
+    interactions: { url: (_ctx, interaction) => `/login/${interaction.uid}` },
+    loadExistingGrant,
+    // A refresh token whenever the client may use the refresh_token grant; it rotates on every
+    // use, and a rotated-out token presented again revokes the whole grant (reuse detection).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    ttl: { ...TTL },
+    renderError,
+    clientBasedCORS: (_ctx, origin, client) =>
+      client.redirectUris?.some((uri) => safeOrigin(uri) === origin) ?? false,
+  };
+
+  const provider = new Provider(deps.issuer, configuration);
+  provider.proxy = deps.trustProxy;
+  teachHashedClientSecrets(provider);
+  return provider;
+}
+
+/**
+ * oidc-provider compares a presented client secret with the stored one verbatim. We store only
+ * a SHA-256 digest (crypto/secret-hash.ts), so the comparison hashes the presented secret first.
+ * There is no configuration hook for this; the Client model's method is the documented seam.
+ */
+function teachHashedClientSecrets(provider: Provider): void {
+  const proto = provider.Client.prototype as unknown as { compareClientSecret(actual: string): boolean; clientSecret?: string };
+  proto.compareClientSecret = function compareHashed(this: { clientSecret?: string }, actual: string) {
+    return typeof this.clientSecret === 'string' && secretMatches(actual, this.clientSecret);
+  };
+}
+
+function safeOrigin(uri: string): string | undefined {
+  try {
+    return new URL(uri).origin;
+  } catch {
+    return undefined;
+  }
+}
+

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import client from 'prom-client';
+import type { SignInResult } from '../flows/password-sign-in.ts';
+
+/** Prometheus metrics of one process: HTTP by route, sign-ins by result, tokens by grant. */
+export class Metrics {
+  readonly registry = new client.Registry();
+  readonly #requests = new client.Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly #duration = new client.Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method and route',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly #signIns = new client.Counter({
+    name: 'portvakt_sign_ins_total',
+    help: 'Sign-in attempts by result',
+    labelNames: ['method', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly #tokens = new client.Counter({
+    name: 'portvakt_tokens_issued_total',
+    help: 'Token endpoint successes by grant type',
+    labelNames: ['grant_type'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    client.collectDefaultMetrics({ register: this.registry });
+  }
+
+  signIn(method: 'password', result: SignInResult): void {
+    this.#signIns.inc({ method, result });
+  }
+
+  tokenIssued(grantType: string): void {
+    this.#tokens.inc({ grant_type: grantType });
+  }
+
+  /** Times every request, also the ones oidc-provider answers on the raw response. */
+  install(app: FastifyInstance): void {
+    app.addHook('onRequest', async (request, reply) => {
+      const start = process.hrtime.bigint();
+      reply.raw.once('finish', () => {
+        const route = request.routeOptions.url ?? 'unmatched';
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        this.#requests.inc({ method: request.method, route, status: String(reply.raw.statusCode) });
+        this.#duration.observe({ method: request.method, route }, seconds);
+      });
+    });
+  }
+}

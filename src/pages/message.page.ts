@@ -1,0 +1,29 @@
+import { html, trusted } from './html.ts';
+import { layout, type PageContext } from './layout.ts';
+
+/** A page that only tells something: errors, "signed out". */
+export function messagePage(page: PageContext, title: string, lead: string, detail?: string): string {
+  return layout(
+    page,
+    title,
+    html`<h1>${title}</h1>
+<p class="lead">${lead}</p>
+${detail ? html`<p class="hint"><code>${detail}</code></p>` : ''}`,
+  );
+}
+
+/** RP-initiated logout confirmation around oidc-provider's own form (it carries its xsrf token). */
+export function logoutPage(page: PageContext, host: string, providerForm: string): string {
+  const { t } = page;
+  return layout(
+    page,
+    t('logout.title'),
+    html`<h1>${t('logout.title')}</h1>
+<p class="lead">${t('logout.lead', { host })}</p>
+${trusted(providerForm)}
+<div class="actions">
+<button type="submit" form="op.logoutForm" name="logout" value="yes" class="primary">${t('logout.yes')}</button>
+<button type="submit" form="op.logoutForm" class="secondary">${t('logout.no')}</button>
+</div>`,
+  );
+}

@@ -1,0 +1,28 @@
+import { html } from './html.ts';
+import { alert, csrfInput, field, layout, type PageContext } from './layout.ts';
+
+export interface SignInPage {
+  uid: string;
+  clientName: string;
+  csrf: string;
+  email?: string;
+  error?: string;
+}
+
+export function signInPage(page: PageContext, view: SignInPage): string {
+  const { t } = page;
+  return layout(
+    page,
+    t('signin.title'),
+    html`<h1>${t('signin.title')}</h1>
+<p class="lead">${t('signin.lead', { client: view.clientName })}</p>
+${alert(view.error)}
+<form method="post" action="/login/${view.uid}/password" novalidate>
+${csrfInput(view.csrf)}
+${field({ name: 'email', label: t('field.email'), type: 'email', autocomplete: 'username', value: view.email, maxLength: 254, autofocus: !view.email })}
+${field({ name: 'password', label: t('field.password'), type: 'password', autocomplete: 'current-password', autofocus: !!view.email })}
+<button type="submit" class="primary">${t('signin.submit')}</button>
+</form>
+<p class="switch">${t('signin.no_account')} <a href="/login/${view.uid}/signup">${t('signin.create_account')}</a></p>`,
+  );
+}
