@@ -1,0 +1,76 @@
+/**
+ * A user agent without a screen, for protocol tests that do not need a real browser (the
+ * Chromium suite covers that): keeps cookies, follows redirects by hand and fills the hosted forms.
+ */
+export class CookieAgent {
+  readonly #cookies = new Map<string, string>();
+
+  get cookieNames(): string[] {
+    return [...this.#cookies.keys()];
+  }
+
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.#cookies.size) headers.set('cookie', [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; '));
+    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = cookie.split(';');
+      const index = pair.indexOf('=');
+      const name = pair.slice(0, index).trim();
+      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a) || /^\s*expires=Thu, 01 Jan 1970/i.test(a));
+      if (expired) this.#cookies.delete(name);
+      else this.#cookies.set(name, pair.slice(index + 1).trim());
+    }
+    return response;
+  }
+
+  postForm(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+    return this.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
+  }
+
+  /** Follows redirects from `url` until one leaves the issuer (the client's redirect_uri) or a page renders. */
+  async follow(url: string, issuer: string): Promise<{ url: string; response: Response }> {
+    let current = url;
+    for (let hops = 0; hops < 15; hops++) {
+      const response = await this.request(current);
+      const location = response.headers.get('location');
+      if (!location) return { url: current, response };
+      current = new URL(location, current).toString();
+      if (!current.startsWith(issuer)) return { url: current, response };
+    }
+    throw new Error(`too many redirects from ${url}`);
+  }
+
+  /** Runs the hosted sign-in (or sign-up) from an authorization URL; answers the URL it lands on. */
+  async authorize(authorizationUrl: string, issuer: string, credentials: SignInAs): Promise<string> {
+    const landing = await this.follow(authorizationUrl, issuer);
+    if (!landing.url.startsWith(`${issuer}/login/`)) return landing.url;
+    const page = await landing.response.text();
+    const action = credentials.signUp ? `${landing.url}/signup` : `${landing.url}/password`;
+    const fields: Record<string, string> = { csrf: csrfOf(page), email: credentials.email, password: credentials.password };
+    if (credentials.signUp) Object.assign(fields, { given_name: credentials.givenName ?? '', family_name: credentials.familyName ?? '' });
+    const submitted = await this.postForm(action, fields);
+    const location = submitted.headers.get('location');
+    if (!location) throw new Error(`sign-in answered ${submitted.status}: ${(await submitted.text()).slice(0, 300)}`);
+    const next = await this.follow(new URL(location, issuer).toString(), issuer);
+    return next.url;
+  }
+}
+
+export interface SignInAs {
+  email: string;
+  password: string;
+  signUp?: boolean;
+  givenName?: string;
+  familyName?: string;
+}
+
+export function csrfOf(page: string): string {
+  const match = /name="csrf" value="([^"]+)"/.exec(page);
+  if (!match) throw new Error('no csrf field on the page');
+  return match[1]!;
+}
