@@ -6,24 +6,36 @@ const uri = z.string().min(1).max(2000);
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 
-export const clientInputSchema = z.strictObject({
+const clientFields = {
   client_name: z.string().trim().min(1).max(200),
-  redirect_uris: z.array(uri).max(50).default([]),
-  post_logout_redirect_uris: z.array(uri).max(50).default([]),
-  grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3).default(['authorization_code', 'refresh_token']),
-  response_types: z.array(z.enum(['code'])).max(1).optional(),
-  token_endpoint_auth_method: z.enum(AUTH_METHODS).default('client_secret_basic'),
-  application_type: z.enum(['web', 'native']).default('web'),
+  redirect_uris: z.array(uri).max(50),
+  post_logout_redirect_uris: z.array(uri).max(50),
+  grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3),
+  response_types: z.array(z.enum(['code'])).max(1),
+  token_endpoint_auth_method: z.enum(AUTH_METHODS),
+  application_type: z.enum(['web', 'native']),
   scope: z
     .string()
     .regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'space-separated scope tokens')
-    .max(1000)
-    .optional(),
-  first_party: z.boolean().default(false),
+    .max(1000),
+  first_party: z.boolean(),
+};
+
+export const clientInputSchema = z.strictObject({
+  ...clientFields,
+  redirect_uris: clientFields.redirect_uris.default([]),
+  post_logout_redirect_uris: clientFields.post_logout_redirect_uris.default([]),
+  grant_types: clientFields.grant_types.default(['authorization_code', 'refresh_token']),
+  response_types: clientFields.response_types.optional(),
+  token_endpoint_auth_method: clientFields.token_endpoint_auth_method.default('client_secret_basic'),
+  application_type: clientFields.application_type.default('web'),
+  scope: clientFields.scope.optional(),
+  first_party: clientFields.first_party.default(false),
 });
 export type ClientInput = z.infer<typeof clientInputSchema>;
 
-export const clientPatchSchema = clientInputSchema.partial().strict();
+/** A patch names only what changes: no defaults fill in the fields it leaves out. */
+export const clientPatchSchema = z.strictObject(clientFields).partial();
 export type ClientPatch = z.infer<typeof clientPatchSchema>;
 
 /** Stored metadata: the input with response_types settled. */

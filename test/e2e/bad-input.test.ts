@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
+import { DIALECTS } from '../support/databases.ts';
+import { ADMIN_KEY, startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
+import { RelyingParty } from '../support/relying-party.ts';
+
+const REDIRECT = 'http://127.0.0.1:9/callback';
+const RUNS = 60;
+
+/** A fingerprint of every row that a management call or a form could write. */
+async function snapshot(server: RunningPortvakt): Promise<string> {
+  const db = server.portvakt.store.db;
+  const rows = await Promise.all([
+    db.selectFrom('customers').selectAll().orderBy('id').execute(),
+    db.selectFrom('customer_emails').selectAll().orderBy('email').execute(),
+    db.selectFrom('credentials').select(['id', 'customer_id', 'type', 'updated_at']).orderBy('id').execute(),
+    db.selectFrom('clients').selectAll().orderBy('client_id').execute(),
+  ]);
+  return createHash('sha256').update(JSON.stringify(rows)).digest('hex');
+}
+
+async function send(server: RunningPortvakt, method: string, path: string, body: string | undefined, contentType = 'application/json') {
+  const response = await fetch(`${server.url}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
+    body,
+  });
+  const text = await response.text();
+  return { status: response.status, type: response.headers.get('content-type') ?? '', json: text ? (JSON.parse(text) as { error?: string; message?: string }) : undefined };
+}
+
+/** Valid bodies to start from; the properties break them in every way. */
+const VALID = {
+  client: { client_name: 'Shop', redirect_uris: [REDIRECT] },
+  customer: { email: 'valid@example.se', password: 'a fine passphrase', given_name: 'Val' },
+};
+
+describe.each(DIALECTS)('hostile input on %s', (dialect) => {
+  let server: RunningPortvakt;
+  let clientId: string;
+  let customerId: string;
+  let routes: Array<{ method: string; path: string; valid: Record<string, unknown> }>;
+
+  beforeAll(async () => {
+    server = await startPortvakt(dialect);
+    clientId = (await server.api('POST', '/clients', { ...VALID.client, first_party: true })).body.client_id;
+    customerId = (await server.api('POST', '/customers', { email: 'existing@example.se' })).body.id;
+    routes = [
+      { method: 'POST', path: '/clients', valid: VALID.client },
+      { method: 'PATCH', path: `/clients/${clientId}`, valid: { client_name: 'Renamed' } },
+      { method: 'POST', path: '/customers', valid: VALID.customer },
+      { method: 'PATCH', path: `/customers/${customerId}`, valid: { given_name: 'New' } },
+    ];
+  });
+  afterAll(() => server?.stop());
+
+  it('answers arbitrary JSON bodies with a 4xx JSON error and writes nothing', async () => {
+    for (const route of routes) {
+      await fc.assert(
+        fc.asyncProperty(fc.jsonValue(), async (value) => {
+          const before = await snapshot(server);
+          const answer = await send(server, route.method, route.path, JSON.stringify(value));
+          if (answer.status < 300) return; // e.g. {} is a valid, empty PATCH
+          expect(answer.status).toBeGreaterThanOrEqual(400);
+          expect(answer.status).toBeLessThan(500);
+          expect(answer.json?.error).toMatch(/^[a-z_]+$/);
+          expect(await snapshot(server)).toBe(before);
+        }),
+        { numRuns: RUNS },
+      );
+    }
+  });
+
+  it('refuses unknown fields and wrong types on every body with 400 and writes nothing', async () => {
+    for (const route of routes) {
+      const knownKeys = Object.keys(route.valid);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.string({ minLength: 1, maxLength: 20 }).filter((key) => !['email', 'password', 'given_name', 'family_name', 'locale', 'email_verified', 'status', 'client_name', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'application_type', 'scope', 'first_party', '__proto__'].includes(key)),
+          fc.jsonValue(),
+          fc.constantFrom(...knownKeys),
+          // No field of these bodies is numeric or an object, so these are always the wrong type.
+          fc.oneof(fc.integer(), fc.double({ noNaN: true }), fc.dictionary(fc.string(), fc.integer()), fc.array(fc.integer(), { minLength: 1 })),
+          async (unknownKey, unknownValue, typedKey, wrongValue) => {
+            const before = await snapshot(server);
+            const extra = await send(server, route.method, route.path, JSON.stringify({ ...route.valid, [unknownKey]: unknownValue }));
+            expect(extra.status).toBe(400);
+            expect(extra.json?.error).toBe('unknown_field');
+            const mistyped = await send(server, route.method, route.path, JSON.stringify({ ...route.valid, [typedKey]: wrongValue }));
+            expect(mistyped.status).toBe(400);
+            expect(mistyped.json?.error).toBe('validation_failed');
+            expect(await snapshot(server)).toBe(before);
+          },
+        ),
+        { numRuns: RUNS / 2 },
+      );
+    }
+  });
+
+  it('refuses malformed JSON, missing bodies, 1 MB bodies and other media types', async () => {
+    const before = await snapshot(server);
+    for (const route of routes) {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.string({ maxLength: 200 }).filter((text) => {
+            try {
+              JSON.parse(text);
+              return false;
+            } catch {
+              return text.trim() !== '';
+            }
+          }),
+          async (text) => {
+            const answer = await send(server, route.method, route.path, text);
+            expect(answer.status).toBe(400);
+            expect(answer.json?.error).toBe('invalid_json');
+          },
+        ),
+        { numRuns: RUNS / 2 },
+      );
+      const missing = await send(server, route.method, route.path, undefined);
+      expect(missing.status).toBe(400);
+      const huge = await send(server, route.method, route.path, JSON.stringify({ ...route.valid, client_name: 'x'.repeat(1024 * 1024) }));
+      expect(huge.status).toBe(413);
+      expect(huge.json?.error).toBe('payload_too_large');
+      const form = await send(server, route.method, route.path, 'client_name=x', 'application/x-www-form-urlencoded');
+      expect(form.status).toBe(415);
+      const text = await send(server, route.method, route.path, '{}', 'text/plain');
+      expect(text.status).toBe(415);
+    }
+    expect(await snapshot(server)).toBe(before);
+  });
+
+  it('answers hostile path and query values with a 4xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 300 }), async (value) => {
+        const encoded = encodeURIComponent(value);
+        for (const path of [`/customers/${encoded}`, `/clients/${encoded}`, `/customers?email=${encoded}`, `/customers?limit=${encoded}`, `/clients?${encoded}=1`]) {
+          const answer = await send(server, 'GET', path, undefined);
+          expect(answer.status, path).toBeLessThan(500);
+          expect(answer.type).toMatch(/json/);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('answers hostile hosted-form posts with a 4xx page and creates no customer', async () => {
+    const created = (await server.api('POST', '/clients', { ...VALID.client, first_party: true })).body;
+    const rp = await RelyingParty.discover(server.url, created.client_id, created.client_secret, REDIRECT);
+    const agent = new CookieAgent();
+    const page = await agent.follow(await rp.authorizationUrl(), server.url);
+    const csrf = csrfOf(await page.response.text());
+    const before = await snapshot(server);
+    const fieldNames = fc.constantFrom('csrf', 'email', 'password', 'given_name', 'family_name', 'decision', 'extra', 'email[]');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('password', 'signup', 'consent'),
+        fc.dictionary(fieldNames, fc.oneof(fc.string({ maxLength: 300 }), fc.constant('a'.repeat(2000)))),
+        fc.boolean(),
+        async (step, fields, withCsrf) => {
+          const body = withCsrf ? { ...fields, csrf } : fields;
+          const response = await agent.postForm(`${page.url}/${step}`, body);
+          expect(response.status).toBeGreaterThanOrEqual(400);
+          expect(response.status).toBeLessThan(500);
+          expect(response.headers.get('content-type')).toMatch(/text\/html/);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    const huge = await agent.postForm(`${page.url}/signup`, { csrf, email: 'big@example.se', password: 'x'.repeat(1024 * 1024) });
+    expect(huge.status).toBe(413);
+    const json = await agent.request(`${page.url}/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(json.status).toBe(415);
+    expect(await snapshot(server)).toBe(before);
+  });
+});
