@@ -35,11 +35,10 @@ async function start(config: Config): Promise<void> {
   app.log.info({ issuer: config.issuer, database: portvakt.store.dialect, managementApi: Boolean(config.adminKey) }, 'portvakt ready');
 }
 
-async function withStore<T>(config: Config, work: (store: ReturnType<typeof openStore>) => Promise<T>): Promise<T> {
+async function withStore<T>(config: Config, work: (store: ReturnType<typeof openStore>, applied: string[]) => Promise<T>): Promise<T> {
   const store = openStore(config.database);
   try {
-    await migrateToLatest(store.db);
-    return await work(store);
+    return await work(store, await migrateToLatest(store.db));
   } finally {
     await store.close();
   }
@@ -71,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
       await start(config);
       return -1;
     case 'migrate': {
-      const applied = await withStore(config, async () => []);
+      const applied = await withStore(config, async (_store, names) => names);
       process.stdout.write(`migrations up to date on ${config.database.kind}${applied.length ? `: ${applied.join(', ')}` : ''}\n`);
       return 0;
     }
