@@ -13,7 +13,7 @@ export function layout(page: PageContext, title: string, body: SafeHtml): string
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · ${page.t('brand.name')}</title>
 <link rel="stylesheet" href="/assets/portvakt.css">
 </head>

@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallbackServer } from '../support/callback-server.ts';
+import { inspectLayout, launchChromium } from '../support/chromium.ts';
+import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
+import { RelyingParty } from '../support/relying-party.ts';
+
+const SHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
+const VIEWPORTS = { desktop: { width: 1280, height: 800 }, mobile: { width: 375, height: 740 } } as const;
+const CUSTOMER = { email: 'layout@example.se', password: 'layouts are fun to test' };
+
+describe('hosted page layout in Chromium', () => {
+  let server: RunningPortvakt;
+  let browser: Browser;
+  let callbacks: CallbackServer;
+  let firstParty: RelyingParty;
+  let thirdParty: RelyingParty;
+
+  beforeAll(async () => {
+    [server, browser, callbacks] = await Promise.all([startPortvakt('sqlite'), launchChromium(), CallbackServer.start()]);
+    const register = async (first_party: boolean) => {
+      const created = await server.api('POST', '/clients', { client_name: first_party ? 'Webbshop' : 'Partner med ett mycket långt namn AB', redirect_uris: [callbacks.uri('/cb')], first_party });
+      return RelyingParty.discover(server.url, created.body.client_id, created.body.client_secret, callbacks.uri('/cb'));
+    };
+    [firstParty, thirdParty] = await Promise.all([register(true), register(false)]);
+    await server.api('POST', '/customers', CUSTOMER);
+    mkdirSync(SHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await callbacks?.close();
+    await server?.stop();
+  });
+
+  async function check(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+    const report = await inspectLayout(page);
+    expect(report.overlaps, name).toEqual([]);
+    expect(report.horizontalOverflow, name).toBe(false);
+    expect(report.primaryButton, name).toMatchObject({ visible: true, insideViewport: true });
+  }
+
+  for (const [viewportName, viewport] of Object.entries(VIEWPORTS)) {
+    for (const locale of ['en-GB', 'sv-SE']) {
+      it(`sign-in, sign-up, errors, consent and logout fit on ${viewportName} in ${locale}`, async () => {
+        const context = await browser.newContext({ viewport, locale });
+        const page = await context.newPage();
+        const tag = `${viewportName}-${locale}`;
+
+        await page.goto(await firstParty.authorizationUrl());
+        await check(page, `sign-in-${tag}`);
+        await page.locator('input[name=email]').fill(CUSTOMER.email);
+        await page.locator('input[name=password]').fill('not the password');
+        await page.locator('button.primary').click();
+        await page.waitForSelector('[role=alert]');
+        await check(page, `sign-in-error-${tag}`);
+
+        await page.locator('a[href$="/signup"]').click();
+        await check(page, `sign-up-${tag}`);
+        await page.locator('input[name=email]').fill(CUSTOMER.email);
+        await page.locator('input[name=password]').fill('password');
+        await page.locator('button.primary').click();
+        await page.waitForSelector('[role=alert]');
+        await check(page, `sign-up-error-${tag}`);
+
+        await page.goto(await thirdParty.authorizationUrl());
+        await page.locator('input[name=email]').fill(CUSTOMER.email);
+        await page.locator('input[name=password]').fill(CUSTOMER.password);
+        await page.locator('button.primary').click();
+        await page.waitForSelector('ul.scopes');
+        await check(page, `consent-${tag}`);
+
+        await page.goto(`${server.url}/session/end`);
+        await check(page, `logout-${tag}`);
+        await page.goto(`${server.url}/login/no-such-interaction`);
+        expect(await page.locator('h1').count()).toBe(1);
+        await page.screenshot({ path: `${SHOTS}error-${tag}.png` });
+        await context.close();
+      });
+    }
+  }
+
+  it('the layout check catches overlapping fields and a hidden primary button', async () => {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(await firstParty.authorizationUrl());
+    await page.addStyleTag({ content: 'input { position: absolute; top: 40px; left: 20px; } button.primary { visibility: hidden; }' });
+    const report = await inspectLayout(page);
+    expect(report.overlaps.length).toBeGreaterThan(0);
+    await page.addStyleTag({ content: 'button.primary { visibility: visible; opacity: 0; }' });
+    expect((await inspectLayout(page)).primaryButton?.visible).toBe(false);
+    await context.close();
+  });
+});

@@ -1,0 +1,88 @@
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallbackServer } from '../support/callback-server.ts';
+import { launchChromium } from '../support/chromium.ts';
+import { DIALECTS } from '../support/databases.ts';
+import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
+import { RelyingParty } from '../support/relying-party.ts';
+
+describe.each(DIALECTS)('in Chromium on %s', (dialect) => {
+  let server: RunningPortvakt;
+  let browser: Browser;
+  let callbacks: CallbackServer;
+
+  async function relyingParty(name: string, path: string): Promise<RelyingParty> {
+    const redirect = callbacks.uri(path);
+    const created = await server.api('POST', '/clients', { client_name: name, redirect_uris: [redirect], first_party: true });
+    return RelyingParty.discover(server.url, created.body.client_id, created.body.client_secret, redirect);
+  }
+
+  beforeAll(async () => {
+    [server, browser, callbacks] = await Promise.all([startPortvakt(dialect), launchChromium(), CallbackServer.start()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await callbacks?.close();
+    await server?.stop();
+  });
+
+  it('registers a customer on the hosted page, signs in a second app without a form', async () => {
+    const shop = await relyingParty('Webbshop', '/shop/callback');
+    const app = await relyingParty('Kundportal', '/portal/callback');
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    const cspViolations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+
+    await page.goto(await shop.authorizationUrl());
+    expect(await page.locator('h1').textContent()).toBe('Sign in');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('E-mail address').fill('maja.lind@example.se');
+    expect(await page.getByLabel('Choose a password').getAttribute('autocomplete')).toBe('new-password');
+    await page.getByLabel('Choose a password').fill('a garden full of tulips');
+    await page.getByLabel('First name').fill('Maja');
+    await page.getByLabel('Last name').fill('Lind');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL((url) => url.toString().startsWith(callbacks.uri('/shop/callback')));
+
+    const tokens = await shop.callback(page.url());
+    const { payload } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(shop.jwksUri)), {
+      issuer: server.url,
+      audience: shop.config.clientMetadata().client_id,
+    });
+    const userinfo = await shop.userinfo(tokens.access_token, String(payload.sub));
+    expect(userinfo).toMatchObject({ email: 'maja.lind@example.se', given_name: 'Maja', family_name: 'Lind', locale: 'en' });
+    expect(tokens.refresh_token).toBeTruthy();
+
+    const visited: string[] = [];
+    page.on('framenavigated', (frame) => visited.push(frame.url()));
+    await page.goto(await app.authorizationUrl());
+    await page.waitForURL((url) => url.toString().startsWith(callbacks.uri('/portal/callback')));
+    expect(visited.filter((url) => url.startsWith(`${server.url}/login/`))).toEqual([]);
+    const second = await app.callback(page.url());
+    expect(second.claims()!.sub).toBe(payload.sub);
+    expect(cspViolations).toEqual([]);
+    await context.close();
+  });
+
+  it('shows the pages in Swedish from Accept-Language, and in English when ui_locales asks', async () => {
+    const shop = await relyingParty('Webbshop', '/sv/callback');
+    const context = await browser.newContext({ locale: 'sv-SE' });
+    const page = await context.newPage();
+    await page.goto(await shop.authorizationUrl());
+    expect(await page.getAttribute('html', 'lang')).toBe('sv');
+    expect(await page.locator('h1').textContent()).toBe('Logga in');
+    await page.getByLabel('E-postadress').fill('nobody@example.se');
+    await page.getByLabel('Lösenord').fill('wrong password here');
+    await page.getByRole('button', { name: 'Logga in' }).click();
+    expect(await page.locator('[role=alert]').textContent()).toBe('Fel e-postadress eller lösenord.');
+    expect(await page.getByLabel('E-postadress').inputValue()).toBe('nobody@example.se');
+
+    await page.goto(await shop.authorizationUrl({ ui_locales: 'en' }));
+    expect(await page.locator('h1').textContent()).toBe('Sign in');
+    await context.close();
+  });
+});

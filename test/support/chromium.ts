@@ -1,0 +1,65 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Debian's Chromium, headless; never a downloaded browser. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}; install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export interface LayoutReport {
+  overlaps: string[];
+  primaryButton: { visible: boolean; insideViewport: boolean; width: number; height: number } | null;
+  horizontalOverflow: boolean;
+}
+
+/**
+ * Reads the rendered layout: pairs of visible controls whose boxes intersect, whether the primary
+ * button is visible and inside the viewport width, and whether the page scrolls sideways.
+ */
+export async function inspectLayout(page: Page): Promise<LayoutReport> {
+  return page.evaluate(() => {
+    const selector = 'main h1, main .lead, main label, main input:not([type=hidden]), main button, main .switch, main .alert, main .hint, main li';
+    const boxes = [...document.querySelectorAll<HTMLElement>(selector)]
+      .map((element) => ({ element, rect: element.getBoundingClientRect() }))
+      .filter(({ rect, element }) => rect.width > 0 && rect.height > 0 && getComputedStyle(element).visibility !== 'hidden');
+    const name = (element: HTMLElement) =>
+      `${element.tagName.toLowerCase()}${element.getAttribute('name') ? `[name=${element.getAttribute('name')}]` : ''}${element.className ? `.${element.className}` : ''}`;
+    const overlaps: string[] = [];
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i]!;
+        const b = boxes[j]!;
+        if (a.element.contains(b.element) || b.element.contains(a.element)) continue;
+        const dx = Math.min(a.rect.right, b.rect.right) - Math.max(a.rect.left, b.rect.left);
+        const dy = Math.min(a.rect.bottom, b.rect.bottom) - Math.max(a.rect.top, b.rect.top);
+        if (dx > 1 && dy > 1) overlaps.push(`${name(a.element)} × ${name(b.element)}`);
+      }
+    }
+    const button = document.querySelector<HTMLElement>('button.primary');
+    const rect = button?.getBoundingClientRect();
+    const style = button ? getComputedStyle(button) : undefined;
+    return {
+      overlaps,
+      primaryButton: rect && style
+        ? {
+            visible: style.visibility !== 'hidden' && style.display !== 'none' && Number(style.opacity) > 0.5 && rect.height >= 32,
+            insideViewport: rect.left >= 0 && rect.right <= window.innerWidth,
+            width: rect.width,
+            height: rect.height,
+          }
+        : null,
+      horizontalOverflow: document.documentElement.scrollWidth > window.innerWidth + 1,
+    };
+  });
+}
