@@ -1,0 +1,170 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verify } from '@node-rs/argon2';
+import autocannon from 'autocannon';
+import { hashPassword } from '../src/credentials/password-hasher.ts';
+import { freePort } from '../test/support/free-port.ts';
+
+/**
+ * `npm run bench`: two ratios measured in one run on 127.0.0.1, each with a bounded duration.
+ * 1. client_credentials tokens/s: Portvakt on SQLite ÷ bare oidc-provider (in-memory adapter).
+ * 2. password sign-ins/s through the hosted form ÷ raw argon2id verifications/s, same parameters.
+ */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const ROOT = new URL('..', import.meta.url).pathname;
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdefghij';
+const PASSWORD = 'benchmark passphrase 2026';
+const SECRET = 'bench-secret-bench-secret-bench-secret-0';
+
+function startChild(args: string[], env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 30_000;
+    const poll = () =>
+      fetch(readyUrl).then(
+        () => resolve(child),
+        () => (Date.now() > deadline ? reject(new Error(`${args.join(' ')} did not start`)) : setTimeout(poll, 100)),
+      );
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    poll();
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function clientCredentialsRate(base: string, clientId: string, secret: string) {
+  const result = await autocannon({
+    url: `${base}/token`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: {
+      authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials',
+  });
+  const ok = Number(result.statusCodeStats?.['200']?.count ?? 0);
+  return { tokens_per_s: round(ok / SECONDS), non_200: result.requests.total - ok, p50_ms: result.latency.p50, p99_ms: result.latency.p99 };
+}
+
+/** Each request needs its own interaction: prepared beforehand, then posted under load. */
+async function prepareSignIns(base: string, clientId: string, count: number) {
+  const prepareOne = async (i: number) => {
+    const auth = new URL(`${base}/auth`);
+    const params = { client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: 'http://127.0.0.1:9/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: String(i) };
+    for (const [key, value] of Object.entries(params)) auth.searchParams.set(key, value);
+    const started = await fetch(auth, { redirect: 'manual' });
+    const location = started.headers.get('location')!;
+    const cookies = started.headers.getSetCookie().map((c) => c.split(';')[0]);
+    const page = await fetch(new URL(location, base), { headers: { cookie: cookies.join('; ') } });
+    cookies.push(...page.headers.getSetCookie().map((c) => c.split(';')[0]));
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    return { path: `${location}/password`, cookie: cookies.join('; '), body: new URLSearchParams({ csrf, email: 'bench@example.se', password: PASSWORD }).toString() };
+  };
+  const prepared: Array<{ path: string; cookie: string; body: string }> = [];
+  for (let i = 0; i < count; i += 20) {
+    prepared.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, j) => prepareOne(i + j)))));
+  }
+  return prepared;
+}
+
+async function signInRate(base: string, clientId: string) {
+  const prepared = await prepareSignIns(base, clientId, Math.max(500, SECONDS * 300));
+  let next = 0;
+  const result = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const item = prepared[next++ % prepared.length]!;
+          return { ...request, path: item.path, body: item.body, headers: { ...request.headers, cookie: item.cookie, 'content-type': 'application/x-www-form-urlencoded' } };
+        },
+      },
+    ],
+  });
+  const ok = Number(result.statusCodeStats?.['303']?.count ?? 0);
+  if (next > prepared.length) console.error(`bench: reused interactions (${next} > ${prepared.length}); raise the prepared count`);
+  return { sign_ins_per_s: round(ok / SECONDS), other_status: result.requests.total - ok, p50_ms: result.latency.p50, p99_ms: result.latency.p99 };
+}
+
+/** argon2id verifications with Portvakt's parameters, as many in flight as sign-in connections. */
+async function argon2Rate() {
+  const hash = await hashPassword(PASSWORD);
+  let done = 0;
+  const until = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < until) {
+        await verify(hash, PASSWORD);
+        done++;
+      }
+    }),
+  );
+  return { verifications_per_s: round(done / SECONDS) };
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;
+const ratio = (part: number, whole: number) => Math.round((part / whole) * 100) / 100;
+
+async function main() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'portvakt-bench-'));
+  const [portvaktPort, barePort] = await Promise.all([freePort(), freePort()]);
+  const portvaktUrl = `http://127.0.0.1:${portvaktPort}`;
+  const bare = await startChild(['bench/bare-provider.ts', String(barePort)], { BENCH_CLIENT_SECRET: SECRET }, `http://127.0.0.1:${barePort}/.well-known/openid-configuration`);
+  const portvakt = await startChild(
+    ['src/cli.ts', 'start'],
+    { PORT: String(portvaktPort), HOST: '127.0.0.1', PORTVAKT_DATA_DIR: dataDir, PORTVAKT_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', LOGIN_IP_FREE_ATTEMPTS: '100000' },
+    `${portvaktUrl}/readyz`,
+  );
+  try {
+    const api = (path: string, body: unknown) =>
+      fetch(`${portvaktUrl}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
+        (response) => response.json() as Promise<Record<string, string>>,
+      );
+    const service = await api('/clients', { client_name: 'bench', grant_types: ['client_credentials'] });
+    const web = await api('/clients', { client_name: 'bench web', redirect_uris: ['http://127.0.0.1:9/cb'], first_party: true });
+    await api('/customers', { email: 'bench@example.se', password: PASSWORD });
+
+    const bareCc = await clientCredentialsRate(`http://127.0.0.1:${barePort}`, 'bench', SECRET);
+    const portvaktCc = await clientCredentialsRate(portvaktUrl, service.client_id!, service.client_secret!);
+    const argon2 = await argon2Rate();
+    const signIns = await signInRate(portvaktUrl, web.client_id!);
+
+    const report = {
+      measured_at: new Date().toISOString(),
+      machine: { cores: availableParallelism(), node: process.version },
+      seconds_per_measurement: SECONDS,
+      connections: CONNECTIONS,
+      client_credentials: {
+        portvakt_sqlite: portvaktCc,
+        bare_oidc_provider_memory: bareCc,
+        ratio_portvakt_to_bare: ratio(portvaktCc.tokens_per_s, bareCc.tokens_per_s),
+      },
+      password_sign_in: {
+        portvakt_sqlite: signIns,
+        raw_argon2id: argon2,
+        ratio_sign_ins_to_argon2id: ratio(signIns.sign_ins_per_s, argon2.verifications_per_s),
+      },
+    };
+    const text = JSON.stringify(report, null, 2);
+    writeFileSync(join(ROOT, 'bench/report.json'), `${text}\n`);
+    process.stdout.write(`${text}\n`);
+  } finally {
+    await Promise.all([stop(portvakt), stop(bare)]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
