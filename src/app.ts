@@ -46,7 +46,12 @@ const FORM_BODY_LIMIT = 16 * 1024;
 const stylesheet = readFileSync(new URL('./pages/assets/portvakt.css', import.meta.url));
 
 /** Composition root: store → services → provider → HTTP. Nothing listens until `app.listen`. */
-export async function buildPortvakt(config: Config): Promise<Portvakt> {
+export interface BuildOptions {
+  /** Where pino writes; stdout when absent. */
+  logStream?: NodeJS.WritableStream;
+}
+
+export async function buildPortvakt(config: Config, options: BuildOptions = {}): Promise<Portvakt> {
   const store = openStore(config.database);
   await migrateToLatest(store.db);
 
@@ -64,6 +69,7 @@ export async function buildPortvakt(config: Config): Promise<Portvakt> {
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
       // Query strings can carry id_token_hint or login_hint: log the path only.
       serializers: { req: (req) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip }) },
+      ...(options.logStream ? { stream: options.logStream } : {}),
     },
     trustProxy: config.trustProxy,
     bodyLimit: API_BODY_LIMIT,

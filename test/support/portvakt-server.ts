@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPortvakt, type Portvakt } from '../../src/app.ts';
+import { buildPortvakt, type BuildOptions, type Portvakt } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createTestDatabase, type TestDatabase, type TestDialect } from './databases.ts';
 import { freePort } from './free-port.ts';
@@ -20,7 +20,12 @@ export interface RunningPortvakt {
 }
 
 /** A real Portvakt on 127.0.0.1 with a fresh database of the given dialect. */
-export async function startPortvakt(dialect: TestDialect, env: Record<string, string> = {}): Promise<RunningPortvakt> {
+export interface StartOptions extends BuildOptions {
+  /** Issuer https://localhost:port behind a (pretend) TLS proxy: requests must carry X-Forwarded-Proto. */
+  httpsIssuer?: boolean;
+}
+
+export async function startPortvakt(dialect: TestDialect, env: Record<string, string> = {}, options: StartOptions = {}): Promise<RunningPortvakt> {
   const database = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'portvakt-data-'));
   const port = await freePort();
@@ -28,7 +33,8 @@ export async function startPortvakt(dialect: TestDialect, env: Record<string, st
   const config = loadConfig({
     PORT: String(port),
     HOST: '127.0.0.1',
-    ISSUER: url,
+    ISSUER: options.httpsIssuer ? url.replace('http:', 'https:') : url,
+    ...(options.httpsIssuer ? { TRUST_PROXY: 'true' } : {}),
     DATABASE_URL: database.url,
     PORTVAKT_DATA_DIR: dataDir,
     PORTVAKT_SECRET: 'test-secret-that-is-long-enough-0123456789',
@@ -38,7 +44,7 @@ export async function startPortvakt(dialect: TestDialect, env: Record<string, st
     ...env,
   });
   const listen = async () => {
-    const instance = await buildPortvakt(config);
+    const instance = await buildPortvakt(config, options);
     await instance.app.listen({ port, host: '127.0.0.1' });
     return instance;
   };
