@@ -16,7 +16,10 @@ if "$NODE_BIN" -e "new (require('better-sqlite3'))(':memory:').close()" >/dev/nu
 fi
 echo "ensure-native: building better-sqlite3 for $("$NODE_BIN" -v) (about a minute)"
 ROOT="$PWD"
-(cd node_modules/better-sqlite3 && PATH="$ROOT/node_modules/.bin:$PATH" \
+# npm exports the user's npmrc as npm_config_* (here nodedir=/usr, the machine's Node 20): node-gyp
+# prefers those over its flags, so they are overridden for this one build.
+(cd node_modules/better-sqlite3 && PATH="$ROOT/node_modules/.bin:$PATH" npm_config_nodedir="$HEADERS" \
+  npm_config_target= npm_config_runtime= npm_config_disturl= \
   "$ROOT/node_modules/.bin/node-gyp" rebuild --release --jobs=2 --nodedir="$HEADERS" >/tmp/portvakt-native-build.log 2>&1 || { tail -20 /tmp/portvakt-native-build.log; exit 1; })
 "$NODE_BIN" -e "new (require('better-sqlite3'))(':memory:').close()"
 echo "ensure-native: better-sqlite3 ok"
