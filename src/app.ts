@@ -133,7 +133,9 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
       );
     }, config.keyRefreshMs),
     setInterval(() => {
-      deleteExpiredArtifacts(store.db).catch((error: unknown) => app.log.error({ err: error }, 'artifact cleanup failed'));
+      Promise.all([deleteExpiredArtifacts(store.db), throttle.deleteStale()]).catch((error: unknown) =>
+        app.log.error({ err: error }, 'cleanup of expired rows failed'),
+      );
     }, config.cleanupIntervalMs),
   ];
   for (const timer of timers) timer.unref();

@@ -48,6 +48,16 @@ export class LoginThrottle {
     await this.#db.deleteFrom('login_throttle').where('key', '=', accountKey).execute();
   }
 
+  /** Counters whose failures were forgotten and whose lock ended are deleted. */
+  async deleteStale(now = Date.now()): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('login_throttle')
+      .where('last_failure_at', '<', now - this.#settings.failureWindowSeconds * 1000)
+      .where('locked_until', '<', now)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Atomic increment (one upsert), so concurrent failures on several nodes all count. */
   async #count(key: string, freeAttempts: number, now: number): Promise<void> {
     const windowMs = this.#settings.failureWindowSeconds * 1000;
