@@ -15,12 +15,13 @@ import { CustomerService } from './customers/customer.service.ts';
 import { DomainError } from './errors/domain-error.ts';
 import { interactionRoutes } from './flows/interaction.routes.ts';
 import { PasswordSignIn } from './flows/password-sign-in.ts';
+import { SelfRegistration } from './flows/self-registration.ts';
 import { adminAuth } from './http/admin-auth.ts';
 import { ApiRegistry } from './http/api-route.ts';
 import { CsrfGuard } from './http/csrf.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { installSecurityHeaders } from './http/security-headers.ts';
-import { deleteExpiredArtifacts } from './oidc/artifact-adapter.ts';
+import { deleteExpiredArtifacts, revokeAccountArtifacts } from './oidc/artifact-adapter.ts';
 import { clientMetadata } from './oidc/client-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
@@ -52,17 +53,6 @@ export interface BuildOptions {
 }
 
 export async function buildPortvakt(config: Config, options: BuildOptions = {}): Promise<Portvakt> {
-  const store = openStore(config.database);
-  await migrateToLatest(store.db);
-
-  const metrics = new Metrics();
-  const customerRepo = new CustomerRepository(store.db);
-  const customers = new CustomerService(customerRepo, config.passwordMinLength);
-  const clientRepo = new ClientRepository(store.db);
-  const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
-  const passwordSignIn = new PasswordSignIn(customers, throttle);
-  const keys = new SigningKeyStore(store.db, config.secret);
-
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -74,6 +64,18 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     trustProxy: config.trustProxy,
     bodyLimit: API_BODY_LIMIT,
   });
+
+  const store = openStore(config.database, (error) => app.log.warn({ err: error }, 'idle database connection failed'));
+  await migrateToLatest(store.db);
+
+  const metrics = new Metrics();
+  const customerRepo = new CustomerRepository(store.db);
+  const customers = new CustomerService(customerRepo, config.passwordMinLength, (id, trx) => revokeAccountArtifacts(trx, id));
+  const clientRepo = new ClientRepository(store.db);
+  const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
+  const passwordSignIn = new PasswordSignIn(customers, throttle);
+  const registration = new SelfRegistration(customers, throttle);
+  const keys = new SigningKeyStore(store.db, config.secret);
 
   const host = await ProviderHost.start(keys, (jwks) => {
     const provider = createProvider(
@@ -97,7 +99,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   metrics.install(app);
   installErrorHandling(app);
 
-  healthRoutes(app, store, metrics);
+  healthRoutes(app, store, metrics, config.metricsToken);
   app.get('/assets/portvakt.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
   );
@@ -106,7 +108,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
-    interactionRoutes(pages, { host, customers, passwordSignIn, csrf, metrics, passwordMinLength: config.passwordMinLength });
+    interactionRoutes(pages, { host, customers, passwordSignIn, registration, csrf, metrics, passwordMinLength: config.passwordMinLength });
   });
 
   const api = new ApiRegistry();

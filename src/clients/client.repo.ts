@@ -6,6 +6,7 @@ export interface ClientRecord {
   clientId: string;
   secretHash: string | null;
   metadata: ClientMetadata;
+  version: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -15,6 +16,7 @@ function toRecord(row: ClientsTable): ClientRecord {
     clientId: row.client_id,
     secretHash: row.client_secret_hash,
     metadata: JSON.parse(row.metadata) as ClientMetadata,
+    version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -26,6 +28,7 @@ function toRow(record: ClientRecord): ClientsTable {
     client_secret_hash: record.secretHash,
     metadata: JSON.stringify(record.metadata),
     first_party: record.metadata.first_party ? 1 : 0,
+    version: record.version,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
   };
@@ -53,9 +56,15 @@ export class ClientRepository {
     await this.#db.insertInto('clients').values(toRow(record)).execute();
   }
 
+  /** Writes `record` over the version it was read at; false when that version is gone or changed. */
   async update(record: ClientRecord): Promise<boolean> {
-    const { client_id: clientId, created_at: _created, ...changes } = toRow(record);
-    const result = await this.#db.updateTable('clients').set(changes).where('client_id', '=', clientId).executeTakeFirst();
+    const { client_id: clientId, created_at: _created, version, ...changes } = toRow(record);
+    const result = await this.#db
+      .updateTable('clients')
+      .set({ ...changes, version: version + 1 })
+      .where('client_id', '=', clientId)
+      .where('version', '=', version)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { text } from '../validation/text.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
 import { clientInputSchema, clientListSchema, clientOutputSchema, clientPatchSchema } from './client.schemas.ts';
 import type { ClientService } from './client.service.ts';
 
-const idParams = z.strictObject({ id: z.string().min(1).max(200) });
+const idParams = z.strictObject({ id: text().min(1).max(200) });
 const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  after: z.string().max(200).optional(),
+  after: text().max(200).optional(),
 });
 
 export function clientRoutes(app: FastifyInstance, api: ApiRegistry, clients: ClientService): void {

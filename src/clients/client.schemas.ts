@@ -1,21 +1,21 @@
 import { z } from 'zod';
+import { text } from '../validation/text.ts';
 
 /** RFC 7591 names for what the management API accepts about a client; unknown fields are refused. */
-const uri = z.string().min(1).max(2000);
+const uri = text().min(1).max(2000);
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 
 const clientFields = {
-  client_name: z.string().trim().min(1).max(200),
+  client_name: text().trim().min(1).max(200),
   redirect_uris: z.array(uri).max(50),
   post_logout_redirect_uris: z.array(uri).max(50),
   grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3),
   response_types: z.array(z.enum(['code'])).max(1),
   token_endpoint_auth_method: z.enum(AUTH_METHODS),
   application_type: z.enum(['web', 'native']),
-  scope: z
-    .string()
+  scope: text()
     .regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'space-separated scope tokens')
     .max(1000),
   first_party: z.boolean(),
@@ -34,8 +34,8 @@ export const clientInputSchema = z.strictObject({
 });
 export type ClientInput = z.infer<typeof clientInputSchema>;
 
-/** A patch names only what changes: no defaults fill in the fields it leaves out. */
-export const clientPatchSchema = z.strictObject(clientFields).partial();
+/** A patch names only what changes: no defaults fill in the fields it leaves out; `scope: null` lifts the restriction. */
+export const clientPatchSchema = z.strictObject({ ...clientFields, scope: clientFields.scope.nullable() }).partial();
 export type ClientPatch = z.infer<typeof clientPatchSchema>;
 
 /** Stored metadata: the input with response_types settled. */

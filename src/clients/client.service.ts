@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { generateSecret, hashSecret } from '../crypto/secret-hash.ts';
-import { notFound } from '../errors/domain-error.ts';
+import { concurrentUpdate, notFound } from '../errors/domain-error.ts';
 import type { ClientRecord, ClientRepository } from './client.repo.ts';
 import type { ClientInput, ClientMetadata, ClientOutput, ClientPatch } from './client.schemas.ts';
 
@@ -25,6 +25,7 @@ export class ClientService {
       clientId,
       secretHash: secret ? hashSecret(secret) : null,
       metadata,
+      version: 0,
       createdAt: now,
       updatedAt: now,
     };
@@ -44,8 +45,15 @@ export class ClientService {
   /** Changes metadata; turning a public client confidential issues a secret (shown once). */
   async update(clientId: string, patch: ClientPatch, now = Date.now()): Promise<ClientOutput> {
     const current = await this.#require(clientId);
-    const { response_types: responseTypes, ...rest } = current.metadata;
-    const metadata = settle({ ...rest, ...(patch.grant_types ? {} : { response_types: responseTypes }), ...patch });
+    const { response_types: responseTypes, scope: currentScope, ...rest } = current.metadata;
+    const { scope: patchScope, ...changes } = patch;
+    const scope = patchScope === null ? undefined : (patchScope ?? currentScope);
+    const metadata = settle({
+      ...rest,
+      ...(patch.grant_types ? {} : { response_types: responseTypes }),
+      ...changes,
+      ...(scope === undefined ? {} : { scope }),
+    });
     let secret: string | undefined;
     let secretHash = needsSecret(metadata) ? current.secretHash : null;
     if (needsSecret(metadata) && !secretHash) {
@@ -54,7 +62,10 @@ export class ClientService {
     }
     const record: ClientRecord = { ...current, metadata, secretHash, updatedAt: now };
     await this.#validate(clientId, metadata, secretHash);
-    if (!(await this.#repo.update(record))) throw notFound('client');
+    if (!(await this.#repo.update(record))) {
+      await this.#require(clientId);
+      throw concurrentUpdate('client');
+    }
     return { ...present(record), ...(secret ? { client_secret: secret } : {}) };
   }
 

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
       PORTVAKT_DATA_DIR: dataDir(),
     });
     expect(config).toMatchObject({ port: 8080, issuer: 'https://id.example.se', database: { kind: 'postgres', url: 'postgres://u@db/portvakt' }, adminKey: 'k'.repeat(32) });
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.5', PORTVAKT_DATA_DIR: dataDir() }).trustProxy).toEqual(['10.0.0.0/8', '192.168.1.5']);
+    expect(loadConfig({ TRUST_PROXY: 'false', PORTVAKT_DATA_DIR: dataDir() }).trustProxy).toBe(false);
   });
 
   it.each([
@@ -43,6 +45,9 @@ describe('loadConfig', () => {
     [{ PASSWORD_MIN_LENGTH: '4' }, /^PASSWORD_MIN_LENGTH /],
     [{ NODE_ENV: 'production', ISSUER: 'https://id.example.se' }, /^PORTVAKT_SECRET is required when NODE_ENV=production$/],
     [{ NODE_ENV: 'production', PORTVAKT_SECRET: 's'.repeat(32) }, /^ISSUER must be an https URL when NODE_ENV=production$/],
+    [{ NODE_ENV: 'production', PORTVAKT_SECRET: 's'.repeat(32), ISSUER: 'https://id.example.se' }, /^TRUST_PROXY must name the TLS proxy/],
+    [{ TRUST_PROXY: '10.0.0.0/8,nonsense' }, /^TRUST_PROXY must be false, true or the proxy addresses\/CIDRs \(bad entry "nonsense"\)$/],
+    [{ LOGIN_FAILURE_WINDOW_SECONDS: '60', LOGIN_DELAY_MAX_SECONDS: '900' }, /^LOGIN_FAILURE_WINDOW_SECONDS must not be below LOGIN_DELAY_MAX_SECONDS$/],
   ])('stops on %o with one line naming the variable', (env, message) => {
     const run = () => loadConfig({ PORTVAKT_DATA_DIR: dataDir(), ...env });
     expect(run).toThrow(ConfigError);

@@ -14,8 +14,10 @@ export interface Config {
   dataDir: string;
   secret: string;
   adminKey: string | undefined;
+  metricsToken: string | undefined;
   logLevel: Env['LOG_LEVEL'];
-  trustProxy: boolean;
+  /** Fastify's trustProxy: false, true, or the proxy addresses/CIDRs. */
+  trustProxy: boolean | string[];
   passwordMinLength: number;
   throttle: {
     accountFreeAttempts: number;
@@ -43,12 +45,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const values = parsed.data;
   const production = values.NODE_ENV === 'production';
   const dataDir = resolve(values.PORTVAKT_DATA_DIR);
+  const secret = values.PORTVAKT_SECRET ?? devSecret(dataDir, production);
   const issuer = values.ISSUER ?? `http://localhost:${values.PORT}`;
   if (production && !issuer.startsWith('https://')) {
     throw new ConfigError('ISSUER must be an https URL when NODE_ENV=production');
   }
+  // Portvakt speaks plain HTTP behind a TLS proxy: without trusting that proxy it cannot tell the
+  // request came over https, and session cookies would lose their Secure flag.
+  if (production && values.TRUST_PROXY === false) {
+    throw new ConfigError('TRUST_PROXY must name the TLS proxy (its addresses/CIDRs) when NODE_ENV=production');
+  }
   if (values.LOGIN_DELAY_MAX_SECONDS < values.LOGIN_DELAY_BASE_SECONDS) {
     throw new ConfigError('LOGIN_DELAY_MAX_SECONDS must not be below LOGIN_DELAY_BASE_SECONDS');
+  }
+  // A window shorter than the longest lock would forget the failures while the lock runs, and
+  // hand out the free attempts again after every lock.
+  if (values.LOGIN_FAILURE_WINDOW_SECONDS < values.LOGIN_DELAY_MAX_SECONDS) {
+    throw new ConfigError('LOGIN_FAILURE_WINDOW_SECONDS must not be below LOGIN_DELAY_MAX_SECONDS');
   }
   return {
     port: values.PORT,
@@ -57,8 +70,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     production,
     database: databaseFrom(values.DATABASE_URL, dataDir),
     dataDir,
-    secret: values.PORTVAKT_SECRET ?? devSecret(dataDir, production),
+    secret,
     adminKey: values.PORTVAKT_ADMIN_KEY,
+    metricsToken: values.METRICS_TOKEN,
     logLevel: values.LOG_LEVEL,
     trustProxy: values.TRUST_PROXY,
     passwordMinLength: values.PASSWORD_MIN_LENGTH,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -6,10 +7,6 @@ import { z } from 'zod';
  */
 const intFromEnv = (min: number, max: number) =>
   z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max);
-
-const booleanFromEnv = z
-  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
-  .transform((value) => value === 'true' || value === '1');
 
 export const envSchema = z.object({
   PORT: intFromEnv(0, 65535).default(3000).describe('TCP port the server listens on'),
@@ -35,9 +32,29 @@ export const envSchema = z.object({
     .min(24, 'must be at least 24 characters')
     .optional()
     .describe('Bearer key for the management API; the API refuses every call when unset'),
+  METRICS_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters')
+    .optional()
+    .describe('Bearer token for /metrics; when unset, /metrics answers only connections from loopback'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TRUST_PROXY: booleanFromEnv.default(false).describe('Trust X-Forwarded-* headers from a reverse proxy'),
+  TRUST_PROXY: z
+    .string()
+    .transform((value, ctx): boolean | string[] => {
+      if (value === 'false') return false;
+      if (value === 'true') return true;
+      const entries = value.split(',').map((entry) => entry.trim());
+      const bad = entries.find((entry) => {
+        const [address = '', prefix] = entry.split('/');
+        return !isIP(address) || (prefix !== undefined && !/^\d{1,3}$/.test(prefix));
+      });
+      if (bad === undefined) return entries;
+      ctx.addIssue({ code: 'custom', message: `must be false, true or the proxy addresses/CIDRs (bad entry "${bad}")` });
+      return z.NEVER;
+    })
+    .default(false)
+    .describe('Which X-Forwarded-* senders to trust: the proxy addresses/CIDRs (best), true (any sender) or false'),
   PASSWORD_MIN_LENGTH: intFromEnv(8, 64)
     .default(8)
     .describe('Minimum password length. NIST 800-63B-4 asks 15 when a password is the only factor'),

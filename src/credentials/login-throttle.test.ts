@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../test/support/databases.ts';
 import { openTestStore } from '../../test/support/test-store.ts';
 import type { Store } from '../store/database.ts';
+import { clientNetwork } from './client-address.ts';
 import { LoginThrottle } from './login-throttle.ts';
 
 const SETTINGS = { accountFreeAttempts: 3, ipFreeAttempts: 100, delayBaseSeconds: 2, delayMaxSeconds: 10, failureWindowSeconds: 60 };
@@ -17,33 +18,60 @@ describe.each(DIALECTS)('LoginThrottle on %s', (dialect) => {
   });
   afterAll(() => close());
 
-  it('locks after the free attempts, doubling the delay up to the ceiling', async () => {
+  it('allows the free attempts, then locks for base·2ⁿ seconds up to the ceiling', async () => {
     const account = throttle.accountKey('default', 'a@example.se');
-    const ip = throttle.ipKey('127.0.0.1');
     const t0 = 1_000_000;
-    for (let i = 0; i < 3; i++) await throttle.recordFailure(account, ip, t0 + i);
-    expect(await throttle.check([account, ip], t0 + 3)).toEqual({ allowed: false, retryAfterSeconds: 2 });
-    await throttle.recordFailure(account, ip, t0 + 10);
-    expect(await throttle.check([account], t0 + 10)).toEqual({ allowed: false, retryAfterSeconds: 4 });
-    for (let i = 0; i < 5; i++) await throttle.recordFailure(account, ip, t0 + 20 + i);
-    expect(await throttle.check([account], t0 + 30)).toMatchObject({ retryAfterSeconds: 10 });
-    expect(await throttle.check([account], t0 + 30_000)).toEqual({ allowed: true });
+    for (let i = 0; i < 3; i++) expect(await throttle.attempt([account], t0 + i)).toEqual({ allowed: true });
+    expect(await throttle.attempt([account], t0 + 3)).toEqual({ allowed: false, retryAfterSeconds: 2 });
+    expect(await throttle.attempt([account], t0 + 2002)).toEqual({ allowed: true });
+    expect(await throttle.attempt([account], t0 + 2003)).toEqual({ allowed: false, retryAfterSeconds: 4 });
+    let at = t0 + 7000;
+    for (let i = 0; i < 4; i++) {
+      expect((await throttle.attempt([account], at)).allowed).toBe(true);
+      at += 11_000;
+    }
+    expect(await throttle.attempt([account], at - 10_999)).toEqual({ allowed: false, retryAfterSeconds: 10 });
   });
 
-  it('counts concurrent failures exactly, forgets after the window, resets on success, hides the IP', async () => {
-    const account = throttle.accountKey('default', 'b@example.se');
-    const ip = throttle.ipKey('10.0.0.1');
-    expect(ip).not.toContain('10.0.0.1');
-    const t0 = 5_000_000;
-    await Promise.all(Array.from({ length: 10 }, () => throttle.recordFailure(account, ip, t0)));
-    const row = await store.db.selectFrom('login_throttle').select('failures').where('key', '=', account).executeTakeFirstOrThrow();
-    expect(row.failures).toBe(10);
-    await throttle.recordFailure(account, ip, t0 + 61_000);
-    const reset = await store.db.selectFrom('login_throttle').select('failures').where('key', '=', account).executeTakeFirstOrThrow();
-    expect(reset.failures).toBe(1);
-    await throttle.recordSuccess(account);
-    expect(await throttle.check([account], t0 + 61_001)).toEqual({ allowed: true });
-    expect(await throttle.deleteStale(t0 + 10_000_000)).toBeGreaterThan(0);
-    expect(await store.db.selectFrom('login_throttle').select('key').where('key', '=', ip).execute()).toEqual([]);
+  it('lets exactly the free attempts through a burst of parallel guesses', async () => {
+    const account = throttle.accountKey('default', 'burst@example.se');
+    const results = await Promise.all(Array.from({ length: 40 }, () => throttle.attempt([account], 2_000_000)));
+    expect(results.filter((result) => result.allowed)).toHaveLength(3);
   });
+
+  it('restarts the count after a quiet window; success clears the account and refunds the network', async () => {
+    const account = throttle.accountKey('default', 'b@example.se');
+    const network = throttle.ipKey('10.0.0.1');
+    const t0 = 5_000_000;
+    await throttle.attempt([network, account], t0);
+    await throttle.attempt([network, account], t0 + 1);
+    await throttle.attempt([network, account], t0 + 61_002);
+    const failures = async (key: string) =>
+      (await store.db.selectFrom('login_throttle').select('failures').where('key', '=', key).executeTakeFirst())?.failures;
+    expect(await failures(account.key)).toBe(1);
+    expect(await failures(network.key)).toBe(1);
+    await throttle.succeeded(account, network);
+    expect(await failures(account.key)).toBeUndefined();
+    expect(await failures(network.key)).toBe(0);
+    expect(await throttle.deleteStale(t0 + 10_000_000)).toBeGreaterThan(0);
+  });
+
+  it('keeps networks as keyed hashes and counts an IPv6 /64 as one client', () => {
+    const key = throttle.ipKey('10.0.0.1').key;
+    expect(key).not.toContain('10.0.0.1');
+    expect(throttle.ipKey('2001:db8:1:2::1').key).toBe(throttle.ipKey('2001:db8:1:2:ffff:ffff:ffff:ffff').key);
+    expect(throttle.ipKey('2001:db8:1:2::1').key).not.toBe(throttle.ipKey('2001:db8:1:3::1').key);
+    expect(throttle.ipKey('::ffff:10.0.0.1').key).toBe(key);
+  });
+});
+
+describe('clientNetwork', () => {
+  it.each([
+    ['192.0.2.7', '192.0.2.7'],
+    ['::ffff:192.0.2.7', '192.0.2.7'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['2001:0db8:0001:0002:0003:0004:0005:0006', '2001:db8:1:2::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+  ])('%s → %s', (address, network) => expect(clientNetwork(address)).toBe(network));
 });

@@ -1,17 +1,27 @@
 import { createHmac } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Config } from '../config/load-config.ts';
 import type { Database } from '../store/schema.ts';
+import { clientNetwork } from './client-address.ts';
 
 export type ThrottleSettings = Config['throttle'];
 
 export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
+/** A counter and how many attempts it grants before delays start. */
+export interface ThrottleKey {
+  key: string;
+  freeAttempts: number;
+}
+
 /**
- * Failed sign-ins are counted per account (the e-mail as typed, whether or not it exists, so the
- * throttle reveals nothing) and per client IP. After the free attempts each further failure locks
- * the key for base·2ⁿ seconds up to a ceiling (NIST 800-63B rate limiting; no permanent lockout).
- * Counters live in the database, so every node sees the same state.
+ * Sign-in attempts are counted per account (the e-mail as typed, whether or not it exists, so the
+ * throttle reveals nothing) and per client network. An attempt is counted *before* the password is
+ * checked, in one atomic statement that also refuses it when the key is locked, so a burst of
+ * parallel guesses gets exactly the free attempts and no more. After them every attempt locks the
+ * key for base·2ⁿ seconds up to a ceiling (NIST 800-63B rate limiting; no permanent lockout).
+ * Success clears the account and gives the network its attempt back. Counters live in the
+ * database, so every node sees the same state.
  */
 export class LoginThrottle {
   readonly #db: Kysely<Database>;
@@ -24,28 +34,36 @@ export class LoginThrottle {
     this.#ipKey = ipKey;
   }
 
-  accountKey(pool: string, email: string): string {
-    return `account:${pool}:${email}`;
+  accountKey(pool: string, email: string): ThrottleKey {
+    return { key: `account:${pool}:${email}`, freeAttempts: this.#settings.accountFreeAttempts };
   }
 
-  /** IPs are kept as keyed hashes: enough to count, nothing to read back. */
-  ipKey(ip: string): string {
-    return `ip:${createHmac('sha256', this.#ipKey).update(ip).digest('base64url')}`;
+  /** Networks are kept as keyed hashes: enough to count, nothing to read back. */
+  ipKey(ip: string): ThrottleKey {
+    const hash = createHmac('sha256', this.#ipKey).update(clientNetwork(ip)).digest('base64url');
+    return { key: `ip:${hash}`, freeAttempts: this.#settings.ipFreeAttempts };
   }
 
-  async check(keys: string[], now = Date.now()): Promise<ThrottleDecision> {
-    const rows = await this.#db.selectFrom('login_throttle').select('locked_until').where('key', 'in', keys).execute();
-    const lockedUntil = Math.max(0, ...rows.map((row) => row.locked_until));
-    return lockedUntil > now ? { allowed: false, retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) } : { allowed: true };
+  /** Counts one attempt against each key in order; refused (and not counted further) at the first locked key. */
+  async attempt(keys: ThrottleKey[], now = Date.now()): Promise<ThrottleDecision> {
+    for (const key of keys) {
+      const counted = await this.#count(key, now);
+      if (!counted) return this.#refusal(key.key, now);
+    }
+    return { allowed: true };
   }
 
-  async recordFailure(accountKey: string, ipKey: string, now = Date.now()): Promise<void> {
-    await this.#count(accountKey, this.#settings.accountFreeAttempts, now);
-    await this.#count(ipKey, this.#settings.ipFreeAttempts, now);
-  }
-
-  async recordSuccess(accountKey: string): Promise<void> {
-    await this.#db.deleteFrom('login_throttle').where('key', '=', accountKey).execute();
+  /** The attempt succeeded: the account starts afresh, the network gets its attempt back. */
+  async succeeded(account: ThrottleKey | undefined, network: ThrottleKey): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      if (account) await trx.deleteFrom('login_throttle').where('key', '=', account.key).execute();
+      await trx
+        .updateTable('login_throttle')
+        .set({ failures: sql<number>`failures - 1` })
+        .where('key', '=', network.key)
+        .where('failures', '>', 0)
+        .execute();
+    });
   }
 
   /** Counters whose failures were forgotten and whose lock ended are deleted. */
@@ -58,28 +76,40 @@ export class LoginThrottle {
     return Number(result.numDeletedRows);
   }
 
-  /** Atomic increment (one upsert), so concurrent failures on several nodes all count. */
-  async #count(key: string, freeAttempts: number, now: number): Promise<void> {
+  /** One upsert: count (restarting after a quiet window), set the lock, unless locked now. */
+  async #count({ key, freeAttempts }: ThrottleKey, now: number): Promise<boolean> {
     const windowMs = this.#settings.failureWindowSeconds * 1000;
-    const { failures } = await this.#db
+    const failures = sql<number>`(case when ${bigint(now)} - login_throttle.last_failure_at > ${bigint(windowMs)} then 1 else login_throttle.failures + 1 end)`;
+    const row = await this.#db
       .insertInto('login_throttle')
-      .values({ key, failures: 1, last_failure_at: now, locked_until: 0 })
+      .values({ key, failures: 1, last_failure_at: now, locked_until: 1 >= freeAttempts ? now + this.#settings.delayBaseSeconds * 1000 : 0 })
       .onConflict((conflict) =>
-        conflict.column('key').doUpdateSet({
-          failures: sql<number>`case when ${now} - login_throttle.last_failure_at > ${windowMs} then 1 else login_throttle.failures + 1 end`,
-          last_failure_at: now,
-        }),
+        conflict
+          .column('key')
+          .doUpdateSet({ failures, last_failure_at: now, locked_until: this.#lockUntil(failures, freeAttempts, now) })
+          .where('login_throttle.locked_until', '<=', now),
       )
       .returning('failures')
-      .executeTakeFirstOrThrow();
-    const over = failures - freeAttempts;
-    if (over < 0) return;
-    const { delayBaseSeconds, delayMaxSeconds } = this.#settings;
-    const delaySeconds = Math.min(delayBaseSeconds * 2 ** Math.min(over, 30), delayMaxSeconds);
-    await this.#db
-      .updateTable('login_throttle')
-      .set({ locked_until: now + delaySeconds * 1000 })
-      .where('key', '=', key)
-      .execute();
+      .executeTakeFirst();
+    return row !== undefined;
   }
+
+  /** now + min(base · 2^(failures − free), max) seconds once failures reach the free attempts, else 0. */
+  #lockUntil(failures: RawBuilder<number>, freeAttempts: number, now: number): RawBuilder<number> {
+    const { delayBaseSeconds, delayMaxSeconds } = this.#settings;
+    const over = sql`(${failures} - ${bigint(freeAttempts)})`;
+    const delay = sql`(${bigint(delayBaseSeconds)} * (cast(1 as bigint) << cast(case when ${over} > 20 then 20 else ${over} end as integer)))`;
+    const capped = sql`(case when ${delay} > ${bigint(delayMaxSeconds)} then ${bigint(delayMaxSeconds)} else ${delay} end)`;
+    return sql<number>`(case when ${over} < 0 then 0 else ${bigint(now)} + ${capped} * 1000 end)`;
+  }
+
+  async #refusal(key: string, now: number): Promise<ThrottleDecision> {
+    const row = await this.#db.selectFrom('login_throttle').select('locked_until').where('key', '=', key).executeTakeFirst();
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(((row?.locked_until ?? now) - now) / 1000)) };
+  }
+}
+
+/** Parameters typed for PostgreSQL, whose inference would otherwise pick int4 for epoch milliseconds. */
+function bigint(value: number): RawBuilder<number> {
+  return sql<number>`cast(${value} as bigint)`;
 }

@@ -12,6 +12,7 @@ export interface CustomerRecord {
   familyName: string | null;
   locale: string | null;
   passwordHash: string | null;
+  version: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -44,7 +45,7 @@ export class CustomerRepository {
     return query.execute();
   }
 
-  async emailTaken(pool: string, email: string, db: Executor): Promise<boolean> {
+  async emailTaken(pool: string, email: string, db: Executor = this.#db): Promise<boolean> {
     const row = await db
       .selectFrom('customer_emails')
       .select('customer_id')
@@ -64,6 +65,7 @@ export class CustomerRepository {
         given_name: record.givenName,
         family_name: record.familyName,
         locale: record.locale,
+        version: record.version,
         created_at: record.createdAt,
         updated_at: record.updatedAt,
       })
@@ -81,24 +83,32 @@ export class CustomerRepository {
     if (record.passwordHash) await this.setPassword(record.id, record.passwordHash, record.createdAt, trx);
   }
 
-  /** Writes the profile columns and the e-mail row of an existing customer. */
-  async update(record: CustomerRecord, trx: Transaction<Database>): Promise<void> {
-    await trx
+  /**
+   * Writes the profile columns and the e-mail row over the version `record` was read at. False when
+   * another request changed the customer in between (on PostgreSQL the UPDATE waits for that
+   * request's row lock, then finds the version moved on).
+   */
+  async update(record: CustomerRecord, trx: Transaction<Database>): Promise<boolean> {
+    const result = await trx
       .updateTable('customers')
       .set({
         status: record.status,
         given_name: record.givenName,
         family_name: record.familyName,
         locale: record.locale,
+        version: record.version + 1,
         updated_at: record.updatedAt,
       })
       .where('id', '=', record.id)
-      .execute();
+      .where('version', '=', record.version)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return false;
     await trx
       .updateTable('customer_emails')
       .set({ email: record.email, verified_at: record.emailVerifiedAt })
       .where('customer_id', '=', record.id)
       .execute();
+    return true;
   }
 
   async setPassword(customerId: string, passwordHash: string, now: number, trx: Transaction<Database>): Promise<void> {
@@ -109,8 +119,8 @@ export class CustomerRepository {
       .execute();
   }
 
-  async delete(id: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('customers').where('id', '=', id).executeTakeFirst();
+  async delete(id: string, trx: Transaction<Database>): Promise<boolean> {
+    const result = await trx.deleteFrom('customers').where('id', '=', id).executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
   }
 
@@ -129,6 +139,7 @@ export class CustomerRepository {
         'c.family_name as familyName',
         'c.locale',
         'p.secret as passwordHash',
+        'c.version',
         'c.created_at as createdAt',
         'c.updated_at as updatedAt',
       ]);

@@ -1,15 +1,15 @@
 import { z } from 'zod';
+import { text } from '../validation/text.ts';
 
-const name = z.string().trim().min(1).max(100);
-export const emailSchema = z
-  .string()
+const name = text().trim().min(1).max(100);
+export const emailSchema = text()
   .trim()
   .max(254)
   .pipe(z.email({ error: 'must be an e-mail address' }))
   .transform((value) => value.toLowerCase());
-export const localeSchema = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as sv or en-GB');
+export const localeSchema = text().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as sv or en-GB');
 /** Length and commonness are the password policy's job; this only bounds the input. */
-const passwordInput = z.string().min(1).max(1024);
+const passwordInput = text().min(1).max(1024);
 
 export const customerCreateSchema = z.strictObject({
   email: emailSchema,

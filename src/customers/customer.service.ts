@@ -1,24 +1,33 @@
 import { hashPassword } from '../credentials/password-hasher.ts';
 import { assertAcceptablePassword } from '../credentials/password-policy.ts';
-import { conflict, notFound } from '../errors/domain-error.ts';
+import type { Transaction } from 'kysely';
+import { concurrentUpdate, conflict, notFound } from '../errors/domain-error.ts';
+import type { Database } from '../store/schema.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
 import type { CustomerRecord, CustomerRepository } from './customer.repo.ts';
 import type { CustomerCreate, CustomerOutput, CustomerPatch } from './customer.schemas.ts';
 
 export const DEFAULT_POOL = 'default';
 
+/** Ends every session, grant and token of a customer, inside the caller's transaction. */
+export type AccountRevoker = (customerId: string, trx: Transaction<Database>) => Promise<void>;
+
 const emailTaken = () => conflict('email_taken', 'An account with this e-mail address already exists');
 
 export class CustomerService {
   readonly #repo: CustomerRepository;
   readonly #passwordMinLength: number;
+  readonly #revokeAccount: AccountRevoker;
 
-  constructor(repo: CustomerRepository, passwordMinLength: number) {
+  constructor(repo: CustomerRepository, passwordMinLength: number, revokeAccount: AccountRevoker) {
     this.#repo = repo;
     this.#passwordMinLength = passwordMinLength;
+    this.#revokeAccount = revokeAccount;
   }
 
   async create(input: CustomerCreate, pool = DEFAULT_POOL, now = Date.now()): Promise<CustomerRecord> {
+    // Cheap refusal before the costly hash; the transaction and the unique key decide for real.
+    if (await this.#repo.emailTaken(pool, input.email)) throw emailTaken();
     const passwordHash = input.password === undefined ? null : await this.#hashAcceptable(input.password);
     const record: CustomerRecord = {
       id: crypto.randomUUID(),
@@ -30,6 +39,7 @@ export class CustomerService {
       familyName: input.family_name ?? null,
       locale: input.locale ?? null,
       passwordHash,
+      version: 0,
       createdAt: now,
       updatedAt: now,
     };
@@ -56,7 +66,10 @@ export class CustomerService {
     return this.#repo.findByEmail(pool, email);
   }
 
-  /** A changed e-mail address is unverified again unless the caller vouches for it. */
+  /**
+   * A changed e-mail address is unverified again unless the caller vouches for it. Disabling a
+   * customer ends their sessions and tokens in the same transaction.
+   */
   async update(id: string, patch: CustomerPatch, now = Date.now()): Promise<CustomerRecord> {
     const passwordHash = patch.password === undefined ? undefined : await this.#hashAcceptable(patch.password);
     return this.#uniqueEmail(() =>
@@ -77,15 +90,20 @@ export class CustomerService {
           passwordHash: passwordHash ?? current.passwordHash,
           updatedAt: now,
         };
-        await this.#repo.update(next, trx);
+        if (!(await this.#repo.update(next, trx))) throw concurrentUpdate('customer');
         if (passwordHash) await this.#repo.setPassword(id, passwordHash, now, trx);
-        return next;
+        if (next.status === 'disabled' && current.status !== 'disabled') await this.#revokeAccount(id, trx);
+        return { ...next, version: next.version + 1 };
       }),
     );
   }
 
+  /** Deletes the customer, their e-mail and credentials, and every session and token they hold. */
   async remove(id: string): Promise<void> {
-    if (!(await this.#repo.delete(id))) throw notFound('customer');
+    await this.#repo.transaction(async (trx) => {
+      if (!(await this.#repo.delete(id, trx))) throw notFound('customer');
+      await this.#revokeAccount(id, trx);
+    });
   }
 
   async #hashAcceptable(password: string): Promise<string> {

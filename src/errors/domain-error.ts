@@ -19,3 +19,5 @@ export class DomainError extends Error {
 export const notFound = (what: string) => new DomainError('not_found', 404, `${what} not found`);
 export const conflict = (code: string, message: string) => new DomainError(code, 409, message);
 export const invalid = (code: string, message: string, details?: unknown) => new DomainError(code, 400, message, details);
+export const concurrentUpdate = (what: string) =>
+  new DomainError('concurrent_update', 409, `The ${what} was changed by another request; read it again and retry`);

@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { text } from '../validation/text.ts';
 import { emailSchema } from '../customers/customer.schemas.ts';
 
 /** What the hosted forms may post. Unknown fields are refused like everywhere else. */
-const csrf = z.string().max(200);
-const optionalName = z
-  .string()
+const csrf = text().max(200);
+const optionalName = text()
   .trim()
   .max(100)
   .transform((value) => (value === '' ? undefined : value))
@@ -13,13 +13,13 @@ const optionalName = z
 export const passwordForm = z.strictObject({
   csrf,
   email: emailSchema,
-  password: z.string().min(1).max(1024),
+  password: text().min(1).max(1024),
 });
 
 export const signUpForm = z.strictObject({
   csrf,
   email: emailSchema,
-  password: z.string().min(1).max(1024),
+  password: text().min(1).max(1024),
   given_name: optionalName,
   family_name: optionalName,
 });

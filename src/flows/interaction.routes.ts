@@ -16,11 +16,13 @@ import { signInPage } from '../pages/sign-in.page.ts';
 import { signUpPage } from '../pages/sign-up.page.ts';
 import { consentForm, passwordForm, signUpForm, uidParams } from './interaction.forms.ts';
 import { SignInError, type PasswordSignIn } from './password-sign-in.ts';
+import type { SelfRegistration } from './self-registration.ts';
 
 export interface InteractionDeps {
   host: ProviderHost;
   customers: CustomerService;
   passwordSignIn: PasswordSignIn;
+  registration: SelfRegistration;
   csrf: CsrfGuard;
   metrics: Metrics;
   passwordMinLength: number;
@@ -124,12 +126,14 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
     }
     const { csrf: _csrf, ...input } = form.data;
     try {
-      const customer = await deps.customers.create({ ...input, email_verified: false, locale: page.locale });
+      const customer = await deps.registration.register({ ...input, email_verified: false, locale: page.locale }, { ip: request.ip, pool: DEFAULT_POOL });
       deps.metrics.signIn('password', 'success');
       return await finish(request, reply, { login: { accountId: customer.id, amr: ['pwd'], remember: true } });
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;
-      return again(error.status, refuse(page, `error.${error.code}` as MessageKey, { min: deps.passwordMinLength }));
+      const seconds = (error.details as { retry_after?: number } | undefined)?.retry_after ?? 0;
+      if (error.status === 429) reply.header('retry-after', String(seconds));
+      return again(error.status, refuse(page, `error.${error.code}` as MessageKey, { min: deps.passwordMinLength, seconds }));
     }
   });
 

@@ -1,4 +1,4 @@
-import { LoginThrottle } from '../credentials/login-throttle.ts';
+import type { LoginThrottle } from '../credentials/login-throttle.ts';
 import { verifyAgainstDecoy, verifyPassword } from '../credentials/password-hasher.ts';
 import type { CustomerRecord } from '../customers/customer.repo.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
@@ -14,9 +14,13 @@ export class SignInError extends DomainError {
   }
 }
 
+export function throttled(retryAfterSeconds: number): SignInError {
+  return new SignInError('throttled', 429, 'Too many attempts; try again later', { retry_after: retryAfterSeconds });
+}
+
 /**
  * E-mail + password sign-in. An unknown e-mail and a wrong password get the same answer after the
- * same argon2id work; throttling is checked before any password is verified.
+ * same argon2id work; the attempt is counted (or refused) before any password is verified.
  */
 export class PasswordSignIn {
   readonly #customers: CustomerService;
@@ -28,21 +32,16 @@ export class PasswordSignIn {
   }
 
   async signIn(input: { email: string; password: string; ip: string; pool: string }): Promise<CustomerRecord> {
-    const accountKey = this.#throttle.accountKey(input.pool, input.email);
-    const ipKey = this.#throttle.ipKey(input.ip);
-    const decision = await this.#throttle.check([accountKey, ipKey]);
-    if (!decision.allowed) {
-      throw new SignInError('throttled', 429, 'Too many attempts; try again later', { retry_after: decision.retryAfterSeconds });
-    }
+    const account = this.#throttle.accountKey(input.pool, input.email);
+    const network = this.#throttle.ipKey(input.ip);
+    const decision = await this.#throttle.attempt([network, account]);
+    if (!decision.allowed) throw throttled(decision.retryAfterSeconds);
     const customer = await this.#customers.findByEmail(input.email, input.pool);
     const matches = customer?.passwordHash
       ? await verifyPassword(customer.passwordHash, input.password)
       : await verifyAgainstDecoy(input.password);
-    if (!customer || !matches) {
-      await this.#throttle.recordFailure(accountKey, ipKey);
-      throw new SignInError('invalid_credentials', 401, 'Wrong e-mail address or password');
-    }
-    await this.#throttle.recordSuccess(accountKey);
+    if (!customer || !matches) throw new SignInError('invalid_credentials', 401, 'Wrong e-mail address or password');
+    await this.#throttle.succeeded(account, network);
     if (customer.status !== 'active') throw new SignInError('disabled', 403, 'This account is disabled');
     return customer;
   }

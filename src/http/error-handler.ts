@@ -29,6 +29,10 @@ export function classify(error: unknown): { status: number; body: ErrorBody } {
   if (typeof oauth.error === 'string' && oauth.statusCode && oauth.statusCode < 500) {
     return { status: oauth.statusCode, body: { error: oauth.error, message: String(oauth.error_description ?? oauth.error) } };
   }
+  // Last line of defence; inputs are screened for NUL at the edge (validation/text.ts).
+  if ((error as { code?: unknown }).code === '22021') {
+    return { status: 400, body: { error: 'invalid_characters', message: 'The request holds characters that cannot be stored' } };
+  }
   const fastifyError = error as Partial<FastifyError>;
   const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (known) return { status: known.status, body: { error: known.error, message: known.message } };

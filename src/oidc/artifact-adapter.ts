@@ -20,6 +20,7 @@ export class ArtifactAdapter implements Adapter {
     const row = {
       payload: JSON.stringify(payload),
       grant_id: payload.grantId ?? null,
+      account_id: accountOf(payload),
       uid: payload.uid ?? null,
       user_code: payload.userCode ?? null,
       expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
@@ -44,8 +45,9 @@ export class ArtifactAdapter implements Adapter {
   }
 
   /**
-   * Single-use artifacts are consumed atomically: of two concurrent redemptions only one
-   * updates the row; the other fails as invalid_grant instead of minting a second token set.
+   * Single-use artifacts are consumed atomically: of two concurrent redemptions only one updates
+   * the row. The other is treated as the reuse oidc-provider detects when they come one after the
+   * other (RFC 9700 §4.14): the whole grant is revoked, the winner's tokens included.
    */
   async consume(id: string): Promise<void> {
     const result = await this.#db
@@ -55,9 +57,16 @@ export class ArtifactAdapter implements Adapter {
       .where('id', '=', id)
       .where('consumed_at', 'is', null)
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) {
-      throw new errors.InvalidGrant(`${this.#model} was already used`);
-    }
+    if (Number(result.numUpdatedRows) === 1) return;
+    if (this.#model === 'PushedAuthorizationRequest') throw new errors.InvalidRequestUri('request_uri was already used');
+    const row = await this.#db
+      .selectFrom('oidc_artifacts')
+      .select('grant_id')
+      .where('model', '=', this.#model)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row?.grant_id) await revokeGrant(this.#db, row.grant_id);
+    throw new errors.InvalidGrant(`${this.#model} was already used`);
   }
 
   async destroy(id: string): Promise<void> {
@@ -69,6 +78,7 @@ export class ArtifactAdapter implements Adapter {
   }
 
   async #findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+    if (!storableKey(value)) return undefined;
     const row = await this.#db
       .selectFrom('oidc_artifacts')
       .select(['payload', 'expires_at', 'consumed_at'])
@@ -80,6 +90,34 @@ export class ArtifactAdapter implements Adapter {
     if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
     return payload;
   }
+}
+
+/**
+ * Identifiers come from requests (a token, a code, a client_id). PostgreSQL refuses text with NUL
+ * and no real identifier is that long or holds it, so such values are simply not found.
+ */
+export function storableKey(value: string): boolean {
+  return value.length <= 512 && !value.includes('\0');
+}
+
+/** The grant and every artifact issued under it. */
+async function revokeGrant(db: Kysely<Database>, grantId: string): Promise<void> {
+  await db
+    .deleteFrom('oidc_artifacts')
+    .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
+    .execute();
+}
+
+/** Sessions, grants and tokens carry `accountId`; an interaction carries it in its session. */
+function accountOf(payload: AdapterPayload): string | null {
+  const session = (payload as { session?: { accountId?: unknown } }).session;
+  const accountId = payload.accountId ?? session?.accountId;
+  return typeof accountId === 'string' ? accountId : null;
+}
+
+/** Ends everything an account holds: sessions, interactions, grants, codes and tokens. */
+export async function revokeAccountArtifacts(db: Kysely<Database>, accountId: string): Promise<void> {
+  await db.deleteFrom('oidc_artifacts').where('account_id', '=', accountId).execute();
 }
 
 export async function deleteExpiredArtifacts(db: Kysely<Database>, now = Date.now()): Promise<number> {

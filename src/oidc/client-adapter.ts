@@ -1,5 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientRecord, ClientRepository } from '../clients/client.repo.ts';
+import { storableKey } from './artifact-adapter.ts';
 
 /**
  * oidc-provider reads clients through this adapter from the `clients` table. `client_secret`
@@ -23,6 +24,7 @@ export class ClientAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    if (!storableKey(id)) return undefined;
     const record = await this.#repo.find(id);
     return record && clientMetadata(record);
   }

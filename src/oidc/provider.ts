@@ -30,7 +30,7 @@ export interface ProviderDeps {
   clients: ClientRepository;
   findCustomer: (id: string) => Promise<CustomerRecord | undefined>;
   cookieKeys: string[];
-  trustProxy: boolean;
+  trustProxy: boolean | string[];
 }
 
 export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider {
@@ -74,9 +74,9 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
-        // A client may introspect the tokens issued to it; a public client nothing else.
-        allowedPolicy: async (ctx, client, token) =>
-          !(client.clientAuthMethod === 'none' && token.clientId !== ctx.oidc.client?.clientId),
+        // A client may introspect the tokens issued to it and nothing else. Resource servers that
+        // must read other clients' tokens come with API resources (resource indicators), later.
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
       revocation: {
         enabled: true,
@@ -95,11 +95,13 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
     ttl: { ...TTL },
     renderError,
     clientBasedCORS: (_ctx, origin, client) =>
-      client.redirectUris?.some((uri) => safeOrigin(uri) === origin) ?? false,
+      origin !== 'null' && (client.redirectUris?.some((uri) => safeOrigin(uri) === origin) ?? false),
   };
 
   const provider = new Provider(deps.issuer, configuration);
-  provider.proxy = deps.trustProxy;
+  // oidc-provider reads only the scheme and host from X-Forwarded-*; which senders may set them is
+  // Fastify's decision (trustProxy), made before the request reaches here.
+  provider.proxy = deps.trustProxy !== false;
   teachHashedClientSecrets(provider);
   return provider;
 }
@@ -116,9 +118,11 @@ function teachHashedClientSecrets(provider: Provider): void {
   };
 }
 
+/** Only http(s) redirect URIs name a web origin; custom schemes give "null", which must match nothing. */
 function safeOrigin(uri: string): string | undefined {
   try {
-    return new URL(uri).origin;
+    const url = new URL(uri);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined;
   } catch {
     return undefined;
   }

@@ -1,8 +1,21 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DomainError } from '../errors/domain-error.ts';
+import { bearerMatches } from '../http/admin-auth.ts';
 import type { Store } from '../store/database.ts';
 import type { Metrics } from './metrics.ts';
 
-export function healthRoutes(app: FastifyInstance, store: Store, metrics: Metrics): void {
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * /metrics tells sign-in outcomes and process internals: with METRICS_TOKEN set it wants that
+ * bearer token, without it only a scraper on the same host (the TCP peer, never a forwarded
+ * address) gets an answer.
+ */
+function metricsAllowed(request: FastifyRequest, token: string | undefined): boolean {
+  return token ? bearerMatches(request, token) : LOOPBACK.has(request.socket.remoteAddress ?? '');
+}
+
+export function healthRoutes(app: FastifyInstance, store: Store, metrics: Metrics, metricsToken: string | undefined): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (request, reply) => {
     try {
@@ -13,7 +26,10 @@ export function healthRoutes(app: FastifyInstance, store: Store, metrics: Metric
       return reply.code(503).send({ error: 'not_ready', message: 'The database is not reachable' });
     }
   });
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  app.get('/metrics', async (request, reply) => {
+    if (!metricsAllowed(request, metricsToken)) {
+      throw new DomainError('unauthorized', 401, 'Metrics need the METRICS_TOKEN bearer token, or a connection from loopback');
+    }
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 }

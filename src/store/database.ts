@@ -18,8 +18,13 @@ export interface Store {
 
 const INT8_OID = 20;
 
-export function openStore(config: DatabaseConfig): Store {
-  const { db, dialect } = config.kind === 'sqlite' ? openSqlite(config.file) : openPostgres(config.url);
+/**
+ * `onIdleError` hears about failures of idle PostgreSQL connections (a restarted or failed-over
+ * server): the pool drops such a connection and opens a new one on the next query; unheard, the
+ * error would end the process.
+ */
+export function openStore(config: DatabaseConfig, onIdleError: (error: Error) => void = () => {}): Store {
+  const { db, dialect } = config.kind === 'sqlite' ? openSqlite(config.file) : openPostgres(config.url, onIdleError);
   return {
     db,
     dialect,
@@ -41,7 +46,7 @@ function openSqlite(file: string): { db: Kysely<Database>; dialect: Dialect } {
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' };
 }
 
-function openPostgres(url: string): { db: Kysely<Database>; dialect: Dialect } {
+function openPostgres(url: string, onIdleError: (error: Error) => void): { db: Kysely<Database>; dialect: Dialect } {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -51,5 +56,6 @@ function openPostgres(url: string): { db: Kysely<Database>; dialect: Dialect } {
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  pool.on('error', onIdleError);
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
 }

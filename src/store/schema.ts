@@ -10,6 +10,8 @@ export interface CustomersTable {
   given_name: string | null;
   family_name: string | null;
   locale: string | null;
+  /** Bumped by every update; a write that read an older version is refused (optimistic lock). */
+  version: number;
   created_at: number;
   updated_at: number;
 }
@@ -36,6 +38,7 @@ export interface ClientsTable {
   client_secret_hash: string | null;
   metadata: string;
   first_party: number;
+  version: number;
   created_at: number;
   updated_at: number;
 }
@@ -45,6 +48,8 @@ export interface OidcArtifactsTable {
   id: string;
   payload: string;
   grant_id: string | null;
+  /** The customer the artifact belongs to, so disabling or erasing them ends every session and token. */
+  account_id: string | null;
   uid: string | null;
   user_code: string | null;
   expires_at: number | null;

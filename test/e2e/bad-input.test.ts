@@ -9,6 +9,14 @@ import { RelyingParty } from '../support/relying-party.ts';
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const RUNS = 60;
 
+/** Characters that break naive code: NUL (PostgreSQL refuses it), multi-byte, bidi, quotes, markup. */
+const hostileUnit = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom('\0', 'é', '😀', '\u202e', '"', "'", '<', '>', '\\', '%', '&', '\n') },
+  { weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 1, unit: 'grapheme' }) },
+);
+const hostileText = (maxLength = 300) => fc.string({ unit: hostileUnit, maxLength });
+const hostileJson = fc.jsonValue({ stringUnit: hostileUnit });
+
 /** A fingerprint of every row that a management call or a form could write. */
 async function snapshot(server: RunningPortvakt): Promise<string> {
   const db = server.portvakt.store.db;
@@ -59,7 +67,7 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
   it('answers arbitrary JSON bodies with a 4xx JSON error and writes nothing', async () => {
     for (const route of routes) {
       await fc.assert(
-        fc.asyncProperty(fc.jsonValue(), async (value) => {
+        fc.asyncProperty(hostileJson, async (value) => {
           const before = await snapshot(server);
           const answer = await send(server, route.method, route.path, JSON.stringify(value));
           if (answer.status < 300) return; // e.g. {} is a valid, empty PATCH
@@ -79,10 +87,11 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       await fc.assert(
         fc.asyncProperty(
           fc.string({ minLength: 1, maxLength: 20 }).filter((key) => !['email', 'password', 'given_name', 'family_name', 'locale', 'email_verified', 'status', 'client_name', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'application_type', 'scope', 'first_party', '__proto__'].includes(key)),
-          fc.jsonValue(),
+          // Prototype-poisoning keys are refused by the JSON parser itself; tested on their own below.
+          hostileJson.filter((value) => !/"(__proto__|constructor)":/.test(JSON.stringify(value))),
           fc.constantFrom(...knownKeys),
           // No field of these bodies is numeric or an object, so these are always the wrong type.
-          fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.dictionary(fc.string(), fc.integer()), fc.array(fc.integer(), { minLength: 1 })),
+          fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.dictionary(fc.string().filter((key) => key !== '__proto__' && key !== 'constructor'), fc.integer()), fc.array(fc.integer(), { minLength: 1 })),
           async (unknownKey, unknownValue, typedKey, wrongValue) => {
             const before = await snapshot(server);
             const extra = await send(server, route.method, route.path, JSON.stringify({ ...route.valid, [unknownKey]: unknownValue }));
@@ -120,6 +129,11 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
         ),
         { numRuns: RUNS / 2 },
       );
+      for (const poisoned of ['{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{"admin":true}}}']) {
+        const answer = await send(server, route.method, route.path, poisoned);
+        expect(answer.status).toBe(400);
+        expect(answer.json?.error).toBe('invalid_json');
+      }
       const missing = await send(server, route.method, route.path, undefined);
       expect(missing.status).toBe(400);
       const huge = await send(server, route.method, route.path, JSON.stringify({ ...route.valid, client_name: 'x'.repeat(1024 * 1024) }));
@@ -135,7 +149,7 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
 
   it('answers hostile path and query values with a 4xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 300 }), async (value) => {
+      fc.asyncProperty(hostileText().filter((value) => value.length > 0), async (value) => {
         const encoded = encodeURIComponent(value);
         for (const path of [`/customers/${encoded}`, `/clients/${encoded}`, `/customers?email=${encoded}`, `/customers?limit=${encoded}`, `/clients?${encoded}=1`]) {
           const answer = await send(server, 'GET', path, undefined);
@@ -145,6 +159,26 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it('refuses NUL in every text field with 400 instead of failing in the database', async () => {
+    const before = await snapshot(server);
+    for (const route of routes) {
+      for (const key of Object.keys(route.valid)) {
+        const answer = await send(server, route.method, route.path, JSON.stringify({ ...route.valid, [key]: Array.isArray(route.valid[key]) ? ['http://a\0b/'] : 'a\0b' }));
+        expect(answer.status, `${route.method} ${route.path} ${key}`).toBe(400);
+      }
+    }
+    for (const path of ['/clients/a%00b', '/customers?email=a%00b@example.se']) expect((await send(server, 'GET', path, undefined)).status).toBeLessThan(500);
+    for (const url of [`${server.url}/auth?client_id=a%00b&response_type=code&scope=openid`, `${server.url}/jwks`]) expect((await fetch(url, { redirect: 'manual' })).status).toBeLessThan(500);
+    const token = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('a\0b:x').toString('base64')}` },
+      body: 'grant_type=refresh_token&refresh_token=a%00b',
+    });
+    expect(token.status).toBeGreaterThanOrEqual(400);
+    expect(token.status).toBeLessThan(500);
+    expect(await snapshot(server)).toBe(before);
   });
 
   it('answers hostile hosted-form posts with a 4xx page and creates no customer', async () => {
@@ -158,7 +192,7 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('password', 'signup', 'consent'),
-        fc.dictionary(fieldNames, fc.oneof(fc.string({ maxLength: 300 }), fc.constant('a'.repeat(2000)))),
+        fc.dictionary(fieldNames, fc.oneof(hostileText(), fc.constant('a'.repeat(2000)))),
         fc.boolean(),
         async (step, fields, withCsrf) => {
           const body = withCsrf ? { ...fields, csrf } : fields;
@@ -170,6 +204,10 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       ),
       { numRuns: RUNS },
     );
+    for (const forged of ['é'.repeat(43), 'é'.repeat(22), `${csrf.slice(0, 42)}é`, '']) {
+      const answer = await agent.postForm(`${page.url}/password`, { csrf: forged, email: 'a@example.se', password: 'whatever it is' });
+      expect(answer.status).toBe(403);
+    }
     const huge = await agent.postForm(`${page.url}/signup`, { csrf, email: 'big@example.se', password: 'x'.repeat(1024 * 1024) });
     expect(huge.status).toBe(413);
     const json = await agent.request(`${page.url}/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });

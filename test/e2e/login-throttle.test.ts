@@ -8,12 +8,12 @@ const REDIRECT = 'http://127.0.0.1:9/callback';
 const CUSTOMER = { email: 'olle@example.se', password: 'the right passphrase' };
 
 /** Opens a sign-in page and posts credentials to it; answers the raw response. */
-async function attempt(server: RunningPortvakt, rp: RelyingParty, email: string, password: string) {
+async function attempt(server: RunningPortvakt, rp: RelyingParty, email: string, password: string, headers: Record<string, string> = {}) {
   const agent = new CookieAgent();
   const page = await agent.follow(await rp.authorizationUrl(), server.url);
   const csrf = csrfOf(await page.response.text());
   const started = performance.now();
-  const response = await agent.postForm(`${page.url}/password`, { csrf, email, password });
+  const response = await agent.postForm(`${page.url}/password`, { csrf, email, password }, headers);
   return { response, body: await response.text(), ms: performance.now() - started };
 }
 
@@ -38,6 +38,15 @@ describe.each(DIALECTS)('sign-in throttling and enumeration on %s', (dialect) =>
     await server.api('POST', '/customers', { email: 'timing@example.se', password: 'another passphrase' });
   });
   afterAll(() => server?.stop());
+
+  it('lets exactly the free attempts through a burst of parallel wrong passwords', async () => {
+    const email = 'burst@example.se';
+    await server.api('POST', '/customers', { email, password: 'burst passphrase here' });
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => attempt(server, rp, email, `parallel guess ${i}`)));
+    const statuses = results.map((result) => result.response.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(7);
+  });
 
   it('answers 429 with Retry-After to 20 wrong passwords in a minute, then lets the right one in', async () => {
     const statuses: number[] = [];
@@ -83,21 +92,44 @@ describe.each(DIALECTS)('sign-in throttling and enumeration on %s', (dialect) =>
   });
 });
 
-describe('sign-in throttling per client IP', () => {
+describe.each(DIALECTS)('throttling per client network on %s', (dialect) => {
   let server: RunningPortvakt;
   let rp: RelyingParty;
 
   beforeAll(async () => {
-    server = await startPortvakt('sqlite', { LOGIN_IP_FREE_ATTEMPTS: '6', LOGIN_FREE_ATTEMPTS: '100' });
+    // Peers in 10.0.0.0/8 are trusted proxies; the tests connect from 127.0.0.1, which is not.
+    server = await startPortvakt(dialect, { LOGIN_IP_FREE_ATTEMPTS: '6', LOGIN_FREE_ATTEMPTS: '100', TRUST_PROXY: '10.0.0.0/8' });
     const client = (await server.api('POST', '/clients', { client_name: 'Shop', redirect_uris: [REDIRECT], first_party: true })).body;
     rp = await RelyingParty.discover(server.url, client.client_id, client.client_secret, REDIRECT);
   });
   afterAll(() => server?.stop());
 
-  it('slows one address spraying many accounts', async () => {
+  it('slows one address spraying many accounts, whatever X-Forwarded-For it invents', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 10; i++) statuses.push((await attempt(server, rp, `spray${i}@example.se`, 'guess guess guess')).response.status);
+    for (let i = 0; i < 10; i++) {
+      const forged = { 'x-forwarded-for': `198.51.100.${i}` };
+      statuses.push((await attempt(server, rp, `spray${i}@example.se`, 'guess guess guess', forged)).response.status);
+    }
     expect(statuses.slice(0, 6)).toEqual([401, 401, 401, 401, 401, 401]);
-    expect(statuses.slice(7)).toEqual([429, 429, 429]);
+    expect(statuses.slice(6)).toEqual([429, 429, 429, 429]);
+  });
+
+  it('counts sign-ups against the same network, so probing for registered addresses is slowed too', async () => {
+    const fresh = await startPortvakt(dialect, { LOGIN_IP_FREE_ATTEMPTS: '3' });
+    try {
+      const client = (await fresh.api('POST', '/clients', { client_name: 'Shop', redirect_uris: [REDIRECT], first_party: true })).body;
+      const shop = await RelyingParty.discover(fresh.url, client.client_id, client.client_secret, REDIRECT);
+      await fresh.api('POST', '/customers', { email: 'taken@example.se' });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const agent = new CookieAgent();
+        const page = await agent.follow(await shop.authorizationUrl(), fresh.url);
+        const csrf = csrfOf(await page.response.text());
+        statuses.push((await agent.postForm(`${page.url}/signup`, { csrf, email: 'taken@example.se', password: 'probing passphrase', given_name: '', family_name: '' })).status);
+      }
+      expect(statuses).toEqual([409, 409, 409, 429, 429]);
+    } finally {
+      await fresh.stop();
+    }
   });
 });

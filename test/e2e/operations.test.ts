@@ -84,6 +84,22 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
   });
 });
 
+describe('metrics access', () => {
+  it('wants the METRICS_TOKEN bearer token when one is set', async () => {
+    const token = 'metrics-token-0123456789abcdefgh';
+    const server = await startPortvakt('sqlite', { METRICS_TOKEN: token });
+    try {
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).status).toBe(401);
+      const allowed = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(allowed.status).toBe(200);
+      expect(await allowed.text()).toContain('portvakt_sign_ins_total');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('cookies', () => {
   it('are httpOnly and SameSite=Lax on http, and also Secure (__Host- prefixed) behind https', async () => {
     for (const https of [false, true]) {

@@ -108,6 +108,37 @@ describe.each(DIALECTS)('protocol safety on %s', (dialect) => {
     expect((await oidc.tokenIntrospection(config, token.access_token)).active).toBe(false);
   });
 
+  it('lets a client introspect only its own tokens', async () => {
+    const issue = async () => {
+      const created = (await server.api('POST', '/clients', { client_name: 'Svc', grant_types: ['client_credentials'] })).body;
+      const config = await oidc.discovery(new URL(server.url), created.client_id, undefined, oidc.ClientSecretBasic(created.client_secret), {
+        execute: [oidc.allowInsecureRequests],
+      });
+      return { config, token: (await oidc.clientCredentialsGrant(config)).access_token };
+    };
+    const a = await issue();
+    const b = await issue();
+    expect((await oidc.tokenIntrospection(a.config, a.token)).active).toBe(true);
+    expect((await oidc.tokenIntrospection(a.config, b.token)).active).toBe(false);
+  });
+
+  it('never allows CORS from an opaque ("null") origin, even for a native client', async () => {
+    const native = (
+      await server.api('POST', '/clients', { client_name: 'Native', application_type: 'native', redirect_uris: ['com.example.app:/cb'], token_endpoint_auth_method: 'none' })
+    ).body;
+    const spa = (await server.api('POST', '/clients', { client_name: 'SPA', redirect_uris: ['https://spa.example/cb'], token_endpoint_auth_method: 'none' })).body;
+    const post = (clientId: string, origin: string) =>
+      fetch(`${server.url}/token`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `grant_type=refresh_token&refresh_token=nope&client_id=${clientId}`,
+      });
+    expect((await post(native.client_id, 'null')).headers.get('access-control-allow-origin')).toBeNull();
+    expect((await post(spa.client_id, 'null')).headers.get('access-control-allow-origin')).toBeNull();
+    expect((await post(spa.client_id, 'https://spa.example')).headers.get('access-control-allow-origin')).toBe('https://spa.example');
+    expect((await post(spa.client_id, 'https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('publishes RS256 and ES256 keys and the discovery a standard client needs', async () => {
     const discovery = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(discovery.issuer).toBe(server.url);

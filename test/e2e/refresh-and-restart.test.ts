@@ -58,6 +58,26 @@ describe.each(DIALECTS)('tokens across rotation, reuse and restarts on %s', (dia
     expect((await rp.callback(signedIn)).claims()!.sub).toBe(before.claims()!.sub);
   });
 
+  it.each(['disabling', 'deleting'])('ends every session and token of a customer on %s', async (action) => {
+    const email = `${action}@example.se`;
+    const created = (await server.api('POST', '/customers', { email, password: CUSTOMER.password })).body;
+    const browser = new CookieAgent();
+    const tokens = await rp.callback(await browser.authorize(await rp.authorizationUrl(), server.url, { email, password: CUSTOMER.password }));
+    expect((await oidc.tokenIntrospection(rp.config, tokens.access_token)).active).toBe(true);
+
+    const answer = action === 'disabling'
+      ? await server.api('PATCH', `/customers/${created.id}`, { status: 'disabled' })
+      : await server.api('DELETE', `/customers/${created.id}`);
+    expect(answer.status).toBeLessThan(300);
+
+    expect((await oidc.tokenIntrospection(rp.config, tokens.access_token)).active).toBe(false);
+    await expectInvalidGrant(rp.refresh(tokens.refresh_token!));
+    const next = await browser.follow(await rp.authorizationUrl(), server.url);
+    expect(next.url).toMatch(new RegExp(`^${server.url}/login/`));
+    const rows = await server.portvakt.store.db.selectFrom('oidc_artifacts').select('model').where('account_id', '=', created.id).execute();
+    expect(rows).toEqual([]);
+  });
+
   it('rotates signing keys with overlap: old tokens verify, new ones use the new key', async () => {
     const before = await rp.callback(await agent.authorize(await rp.authorizationUrl(), server.url, CUSTOMER));
     const oldKid = decodeProtectedHeader(before.id_token!).kid;

@@ -10,6 +10,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('given_name', 'text')
     .addColumn('family_name', 'text')
     .addColumn('locale', 'text')
+    .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
@@ -42,6 +43,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('client_secret_hash', 'text')
     .addColumn('metadata', 'text', (c) => c.notNull())
     .addColumn('first_party', 'integer', (c) => c.notNull())
+    .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
@@ -52,6 +54,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('payload', 'text', (c) => c.notNull())
     .addColumn('grant_id', 'text')
+    .addColumn('account_id', 'text')
     .addColumn('uid', 'text')
     .addColumn('user_code', 'text')
     .addColumn('expires_at', 'bigint')
@@ -59,6 +62,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('oidc_artifacts_pk', ['model', 'id'])
     .execute();
   await db.schema.createIndex('oidc_artifacts_grant').on('oidc_artifacts').column('grant_id').execute();
+  await db.schema.createIndex('oidc_artifacts_account').on('oidc_artifacts').column('account_id').execute();
   await db.schema.createIndex('oidc_artifacts_uid').on('oidc_artifacts').columns(['model', 'uid']).execute();
   await db.schema.createIndex('oidc_artifacts_user_code').on('oidc_artifacts').columns(['model', 'user_code']).execute();
   await db.schema.createIndex('oidc_artifacts_expiry').on('oidc_artifacts').column('expires_at').execute();
