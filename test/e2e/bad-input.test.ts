@@ -147,15 +147,22 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
     expect(await snapshot(server)).toBe(before);
   });
 
-  it('answers hostile path and query values with a 4xx', async () => {
+  it('answers hostile path and query values with a 4xx, and deletes nothing', async () => {
     await fc.assert(
       fc.asyncProperty(hostileText().filter((value) => value.length > 0), async (value) => {
         const encoded = encodeURIComponent(value);
+        const before = await snapshot(server);
         for (const path of [`/customers/${encoded}`, `/clients/${encoded}`, `/customers?email=${encoded}`, `/customers?limit=${encoded}`, `/clients?${encoded}=1`]) {
           const answer = await send(server, 'GET', path, undefined);
           expect(answer.status, path).toBeLessThan(500);
           expect(answer.type).toMatch(/json/);
         }
+        for (const path of [`/customers/${encoded}`, `/clients/${encoded}`]) {
+          const answer = await send(server, 'DELETE', path, undefined);
+          expect(answer.status, path).toBeGreaterThanOrEqual(400);
+          expect(answer.status, path).toBeLessThan(500);
+        }
+        expect(await snapshot(server)).toBe(before);
       }),
       { numRuns: RUNS },
     );
