@@ -45,12 +45,15 @@ export class LoginThrottle {
   }
 
   /** Counts one attempt against each key in order; refused (and not counted further) at the first locked key. */
+  /** One transaction for all keys: a single commit (one fsync on SQLite) on the sign-in path. */
   async attempt(keys: ThrottleKey[], now = Date.now()): Promise<ThrottleDecision> {
-    for (const key of keys) {
-      const counted = await this.#count(key, now);
-      if (!counted) return this.#refusal(key.key, now);
-    }
-    return { allowed: true };
+    return this.#db.transaction().execute(async (trx) => {
+      for (const key of keys) {
+        const counted = await this.#count(trx, key, now);
+        if (!counted) return this.#refusal(trx, key.key, now);
+      }
+      return { allowed: true } as const;
+    });
   }
 
   /** The attempt succeeded: the account starts afresh, the network gets its attempt back. */
@@ -77,10 +80,10 @@ export class LoginThrottle {
   }
 
   /** One upsert: count (restarting after a quiet window), set the lock, unless locked now. */
-  async #count({ key, freeAttempts }: ThrottleKey, now: number): Promise<boolean> {
+  async #count(db: Kysely<Database>, { key, freeAttempts }: ThrottleKey, now: number): Promise<boolean> {
     const windowMs = this.#settings.failureWindowSeconds * 1000;
     const failures = sql<number>`(case when ${bigint(now)} - login_throttle.last_failure_at > ${bigint(windowMs)} then 1 else login_throttle.failures + 1 end)`;
-    const row = await this.#db
+    const row = await db
       .insertInto('login_throttle')
       .values({ key, failures: 1, last_failure_at: now, locked_until: 1 >= freeAttempts ? now + this.#settings.delayBaseSeconds * 1000 : 0 })
       .onConflict((conflict) =>
@@ -103,8 +106,8 @@ export class LoginThrottle {
     return sql<number>`(case when ${over} < 0 then 0 else ${bigint(now)} + ${capped} * 1000 end)`;
   }
 
-  async #refusal(key: string, now: number): Promise<ThrottleDecision> {
-    const row = await this.#db.selectFrom('login_throttle').select('locked_until').where('key', '=', key).executeTakeFirst();
+  async #refusal(db: Kysely<Database>, key: string, now: number): Promise<ThrottleDecision> {
+    const row = await db.selectFrom('login_throttle').select('locked_until').where('key', '=', key).executeTakeFirst();
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(((row?.locked_until ?? now) - now) / 1000)) };
   }
 }

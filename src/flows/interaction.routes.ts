@@ -95,12 +95,8 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
     } catch (error) {
       if (!(error instanceof SignInError)) throw error;
       deps.metrics.signIn('password', error.result);
-      if (error.result === 'throttled') {
-        const seconds = (error.details as { retry_after: number }).retry_after;
-        reply.header('retry-after', String(seconds));
-        return again(429, refuse(page, 'error.too_many_attempts', { seconds }), form.data.email);
-      }
-      return again(error.status, refuse(page, `error.${error.code}` as MessageKey), form.data.email);
+      const seconds = retryAfter(reply, error);
+      return again(error.status, refuse(page, `error.${error.code}` as MessageKey, { seconds }), form.data.email);
     }
   });
 
@@ -131,8 +127,7 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
       return await finish(request, reply, { login: { accountId: customer.id, amr: ['pwd'], remember: true } });
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;
-      const seconds = (error.details as { retry_after?: number } | undefined)?.retry_after ?? 0;
-      if (error.status === 429) reply.header('retry-after', String(seconds));
+      const seconds = retryAfter(reply, error);
       return again(error.status, refuse(page, `error.${error.code}` as MessageKey, { min: deps.passwordMinLength, seconds }));
     }
   });
@@ -150,6 +145,13 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
     }
     return finish(request, reply, { consent: { grantId: await grantFor(host, details) } });
   });
+}
+
+/** A throttled step answers Retry-After; the seconds also go into the page's message. */
+function retryAfter(reply: FastifyReply, error: DomainError): number {
+  const seconds = (error.details as { retry_after?: number } | undefined)?.retry_after ?? 0;
+  if (error.status === 429) reply.header('retry-after', String(seconds));
+  return seconds;
 }
 
 /** Adds exactly what the consent prompt reported missing to the customer's grant for this client. */
