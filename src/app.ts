@@ -11,11 +11,23 @@ import { deriveKey } from './crypto/derived-keys.ts';
 import { LoginThrottle } from './credentials/login-throttle.ts';
 import { CustomerRepository } from './customers/customer.repo.ts';
 import { customerRoutes } from './customers/customer.routes.ts';
-import { CustomerService } from './customers/customer.service.ts';
+import { CustomerService, DEFAULT_POOL } from './customers/customer.service.ts';
 import { DomainError } from './errors/domain-error.ts';
+import { OneTimeCodes } from './credentials/one-time-codes.ts';
+import { SecondFactors } from './credentials/second-factors.ts';
+import { CodeDelivery } from './flows/code-delivery.ts';
+import { EmailCodeSignIn } from './flows/email-code-sign-in.ts';
+import { emailCodeRoutes } from './flows/email-code.routes.ts';
+import { InteractionContext } from './flows/interaction-context.ts';
+import { InteractionFlowStore } from './flows/interaction-flow.store.ts';
 import { interactionRoutes } from './flows/interaction.routes.ts';
+import { PasswordRecovery } from './flows/password-recovery.ts';
 import { PasswordSignIn } from './flows/password-sign-in.ts';
-import { SelfRegistration } from './flows/self-registration.ts';
+import { recoveryRoutes } from './flows/recovery.routes.ts';
+import { SecondFactorSteps } from './flows/second-factor.routes.ts';
+import { SignInCompletion } from './flows/sign-in-completion.ts';
+import { devOutboxRoutes } from './messaging/dev-outbox.routes.ts';
+import { buildMessaging, type Messaging } from './messaging/messaging.ts';
 import { adminAuth } from './http/admin-auth.ts';
 import { ApiRegistry } from './http/api-route.ts';
 import { CsrfGuard } from './http/csrf.ts';
@@ -23,7 +35,7 @@ import { installErrorHandling } from './http/error-handler.ts';
 import { installSecurityHeaders } from './http/security-headers.ts';
 import { deleteExpiredArtifacts, revokeAccountArtifacts } from './oidc/artifact-adapter.ts';
 import { clientMetadata } from './oidc/client-adapter.ts';
-import { createProvider } from './oidc/provider.ts';
+import { createProvider, TTL } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
 import { providerRoutes } from './oidc/provider.routes.ts';
 import { SigningKeyStore } from './oidc/signing-keys.ts';
@@ -39,11 +51,15 @@ export interface Portvakt {
   customers: CustomerService;
   clients: ClientService;
   keys: SigningKeyStore;
+  messaging: Messaging;
   close(): Promise<void>;
 }
 
 const API_BODY_LIMIT = 64 * 1024;
 const FORM_BODY_LIMIT = 16 * 1024;
+const CODE_TTL_MS = 15 * 60_000;
+/** Delivered and dead outbox rows are kept this long for inspection, then deleted. */
+const OUTBOX_RETENTION_MS = 7 * 24 * 3600_000;
 const stylesheet = readFileSync(new URL('./pages/assets/portvakt.css', import.meta.url));
 
 /** Composition root: store → services → provider → HTTP. Nothing listens until `app.listen`. */
@@ -74,7 +90,23 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const clientRepo = new ClientRepository(store.db);
   const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
   const passwordSignIn = new PasswordSignIn(customers, throttle);
-  const registration = new SelfRegistration(customers, throttle);
+  const messaging = buildMessaging(config, store.db, app.log);
+  const codes = new OneTimeCodes(store.db, deriveKey(config.secret, 'one-time-code'), { maxAttempts: config.codes.maxAttempts, ttlMs: CODE_TTL_MS });
+  const flows = new InteractionFlowStore(store.db, TTL.Interaction * 1000);
+  const brand = { name: config.brandName, host: new URL(config.issuer).host };
+  const delivery = new CodeDelivery({ db: store.db, codes, messenger: messaging.messenger, throttle, brand, sendsPerTarget: config.codes.sendsPerTarget });
+  const flowDeps = { delivery, customers, flows, issuer: config.issuer, pool: DEFAULT_POOL };
+  const emailCode = new EmailCodeSignIn(flowDeps);
+  const recovery = new PasswordRecovery(flowDeps);
+  const factors = new SecondFactors({
+    db: store.db,
+    secretKey: deriveKey(config.secret, 'totp-secret'),
+    codeKey: deriveKey(config.secret, 'recovery-code'),
+    throttle,
+    issuerName: config.brandName,
+    freeAttempts: config.throttle.accountFreeAttempts,
+  });
+  const completion = new SignInCompletion(flows, factors);
   const keys = new SigningKeyStore(store.db, config.secret);
 
   const host = await ProviderHost.start(keys, (jwks) => {
@@ -105,11 +137,18 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   );
 
   const csrf = new CsrfGuard(config.issuer);
+  const interactions = new InteractionContext(host);
+  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics });
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
-    interactionRoutes(pages, { host, customers, passwordSignIn, registration, csrf, metrics, passwordMinLength: config.passwordMinLength });
+    const pageDeps = { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength };
+    interactionRoutes(pages, { ...pageDeps, host, passwordSignIn });
+    emailCodeRoutes(pages, { ...pageDeps, emailCode });
+    recoveryRoutes(pages, { ...pageDeps, recovery });
+    steps.routes(pages);
   });
+  if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);
 
   const api = new ApiRegistry();
   await app.register(
@@ -135,7 +174,13 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
       );
     }, config.keyRefreshMs),
     setInterval(() => {
-      Promise.all([deleteExpiredArtifacts(store.db), throttle.deleteStale()]).catch((error: unknown) =>
+      Promise.all([
+        deleteExpiredArtifacts(store.db),
+        throttle.deleteStale(),
+        codes.deleteExpired(),
+        flows.deleteExpired(),
+        messaging.outbox.deleteFinished(Date.now() - OUTBOX_RETENTION_MS),
+      ]).catch((error: unknown) =>
         app.log.error({ err: error }, 'cleanup of expired rows failed'),
       );
     }, config.cleanupIntervalMs),
@@ -149,9 +194,11 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     customers,
     clients,
     keys,
+    messaging,
     async close() {
       for (const timer of timers) clearInterval(timer);
       await app.close();
+      await messaging.close();
       await store.close();
     },
   };

@@ -46,6 +46,9 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production', ISSUER: 'https://id.example.se' }, /^PORTVAKT_SECRET is required when NODE_ENV=production$/],
     [{ NODE_ENV: 'production', PORTVAKT_SECRET: 's'.repeat(32) }, /^ISSUER must be an https URL when NODE_ENV=production$/],
     [{ NODE_ENV: 'production', PORTVAKT_SECRET: 's'.repeat(32), ISSUER: 'https://id.example.se' }, /^TRUST_PROXY must name the TLS proxy/],
+    [{ NODE_ENV: 'production', PORTVAKT_SECRET: 's'.repeat(32), ISSUER: 'https://id.example.se', TRUST_PROXY: '10.0.0.1' }, /^SMTP_URL is required when NODE_ENV=production/],
+    [{ SMTP_URL: 'http://mail' }, /^SMTP_URL must be an smtp/],
+    [{ SMS_PROVIDER: 'twilio' }, /^SMS_FROM is required when SMS_PROVIDER=twilio|^TWILIO_ACCOUNT_SID is required/],
     [{ TRUST_PROXY: '10.0.0.0/8,nonsense' }, /^TRUST_PROXY must be false, true or the proxy addresses\/CIDRs \(bad entry "nonsense"\)$/],
     [{ LOGIN_FAILURE_WINDOW_SECONDS: '60', LOGIN_DELAY_MAX_SECONDS: '900' }, /^LOGIN_FAILURE_WINDOW_SECONDS must not be below LOGIN_DELAY_MAX_SECONDS$/],
   ])('stops on %o with one line naming the variable', (env, message) => {

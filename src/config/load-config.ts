@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { smsSettingsFrom, type SmsSettings } from '../messaging/sms/sms-settings.ts';
 import { envSchema, type Env } from './schema.ts';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -28,6 +29,13 @@ export interface Config {
   };
   keyRefreshMs: number;
   cleanupIntervalMs: number;
+  brandName: string;
+  mail: { smtpUrl: string | undefined; from: string };
+  sms: SmsSettings;
+  /** Outside production, mail without SMTP (and SMS without a provider) lands in /dev/outbox. */
+  devOutbox: boolean;
+  outbox: { pollMs: number; retryBaseMs: number; retryMaxMs: number };
+  codes: { maxAttempts: number; sendsPerTarget: number };
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -63,6 +71,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (values.LOGIN_FAILURE_WINDOW_SECONDS < values.LOGIN_DELAY_MAX_SECONDS) {
     throw new ConfigError('LOGIN_FAILURE_WINDOW_SECONDS must not be below LOGIN_DELAY_MAX_SECONDS');
   }
+  if (production && values.SMTP_URL === undefined) {
+    throw new ConfigError('SMTP_URL is required when NODE_ENV=production (codes and links are sent by e-mail)');
+  }
+  let sms: SmsSettings;
+  try {
+    sms = smsSettingsFrom(values);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   return {
     port: values.PORT,
     host: values.HOST,
@@ -85,6 +102,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     keyRefreshMs: values.KEY_REFRESH_SECONDS * 1000,
     cleanupIntervalMs: values.CLEANUP_INTERVAL_SECONDS * 1000,
+    brandName: values.BRAND_NAME,
+    mail: { smtpUrl: values.SMTP_URL, from: values.MAIL_FROM },
+    sms,
+    devOutbox: !production,
+    outbox: { pollMs: values.OUTBOX_POLL_MS, retryBaseMs: values.OUTBOX_RETRY_BASE_MS, retryMaxMs: values.OUTBOX_RETRY_MAX_MS },
+    codes: { maxAttempts: values.CODE_MAX_ATTEMPTS, sendsPerTarget: values.CODE_SENDS_PER_TARGET },
   };
 }
 

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { smsEnvSchema } from '../messaging/sms/sms-settings.ts';
 
 /**
  * Every setting Portvakt reads from the environment. Each key is described, has a documented
@@ -67,6 +68,19 @@ export const envSchema = z.object({
     .describe('Failures older than this (counted from the last failure) are forgotten'),
   KEY_REFRESH_SECONDS: intFromEnv(1, 86400).default(60).describe('How often a node looks for rotated signing keys'),
   CLEANUP_INTERVAL_SECONDS: intFromEnv(1, 86400).default(300).describe('How often expired OIDC artifacts are deleted'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587')
+    .optional()
+    .describe('SMTP server for e-mail; absent outside production → messages go to the dev outbox at /dev/outbox'),
+  MAIL_FROM: z.string().min(3).default('Portvakt <no-reply@localhost>').describe('From address of every e-mail'),
+  BRAND_NAME: z.string().min(1).max(80).default('Portvakt').describe('Name shown in messages and pages until brands are configured'),
+  OUTBOX_POLL_MS: intFromEnv(50, 600_000).default(1000).describe('How often the outbox worker looks for due messages'),
+  OUTBOX_RETRY_BASE_MS: intFromEnv(10, 600_000).default(1000).describe('First retry of a failed delivery; doubles per attempt'),
+  OUTBOX_RETRY_MAX_MS: intFromEnv(10, 3_600_000).default(300_000).describe('Longest wait between delivery attempts'),
+  CODE_MAX_ATTEMPTS: intFromEnv(1, 100).default(10).describe('Wrong entries after which a one-time code is dead'),
+  CODE_SENDS_PER_TARGET: intFromEnv(1, 1000).default(5).describe('Codes sent to one address or phone before sending is delayed'),
+  ...smsEnvSchema.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -38,6 +38,12 @@ export class LoginThrottle {
     return { key: `account:${pool}:${email}`, freeAttempts: this.#settings.accountFreeAttempts };
   }
 
+  /** A counter for anything else (codes sent to one address, say), its value kept as a keyed hash. */
+  keyFor(kind: string, value: string, freeAttempts: number): ThrottleKey {
+    const hash = createHmac('sha256', this.#ipKey).update(`${kind}:${value}`).digest('base64url');
+    return { key: `${kind}:${hash}`, freeAttempts };
+  }
+
   /** Networks are kept as keyed hashes: enough to count, nothing to read back. */
   ipKey(ip: string): ThrottleKey {
     const hash = createHmac('sha256', this.#ipKey).update(clientNetwork(ip)).digest('base64url');

@@ -119,6 +119,16 @@ export class CustomerRepository {
       .execute();
   }
 
+  async markEmailVerified(customerId: string, email: string, now: number, db: Executor = this.#db): Promise<void> {
+    await db
+      .updateTable('customer_emails')
+      .set({ verified_at: now })
+      .where('customer_id', '=', customerId)
+      .where('email', '=', email)
+      .where('verified_at', 'is', null)
+      .execute();
+  }
+
   async delete(id: string, trx: Transaction<Database>): Promise<boolean> {
     const result = await trx.deleteFrom('customers').where('id', '=', id).executeTakeFirst();
     return Number(result.numDeletedRows) === 1;

@@ -29,6 +29,16 @@ export class CustomerService {
     // Cheap refusal before the costly hash; the transaction and the unique key decide for real.
     if (await this.#repo.emailTaken(pool, input.email)) throw emailTaken();
     const passwordHash = input.password === undefined ? null : await this.#hashAcceptable(input.password);
+    return this.insertNew(input, passwordHash, pool, now);
+  }
+
+  /** Checks a password against the policy and hashes it (sign-up holds the hash until the address is proven). */
+  hashNewPassword(password: string): Promise<string> {
+    return this.#hashAcceptable(password);
+  }
+
+  /** Creates a customer whose password (if any) was already checked and hashed. */
+  async insertNew(input: Omit<CustomerCreate, 'password'>, passwordHash: string | null, pool = DEFAULT_POOL, now = Date.now()): Promise<CustomerRecord> {
     const record: CustomerRecord = {
       id: crypto.randomUUID(),
       pool,
@@ -96,6 +106,26 @@ export class CustomerService {
         return { ...next, version: next.version + 1 };
       }),
     );
+  }
+
+  /** The customer proved they hold `email` (a code or link sent there): it is verified from now on. */
+  async markEmailVerified(id: string, email: string, now = Date.now()): Promise<void> {
+    await this.#repo.markEmailVerified(id, email, now);
+  }
+
+  /**
+   * Recovery: a new password (checked and hashed by `hashNewPassword`), and every session, grant and token of the customer ends in the
+   * same transaction (whoever knew the old password is out). The address is proven by the code.
+   */
+  async resetPassword(id: string, passwordHash: string, now = Date.now()): Promise<CustomerRecord> {
+    return this.#repo.transaction(async (trx) => {
+      const current = await this.#repo.findById(id, trx);
+      if (!current) throw notFound('customer');
+      await this.#repo.setPassword(id, passwordHash, now, trx);
+      await this.#repo.markEmailVerified(id, current.email, now, trx);
+      await this.#revokeAccount(id, trx);
+      return { ...current, passwordHash, emailVerifiedAt: current.emailVerifiedAt ?? now };
+    });
   }
 
   /** Deletes the customer, their e-mail and credentials, and every session and token they hold. */

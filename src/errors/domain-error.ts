@@ -21,3 +21,5 @@ export const conflict = (code: string, message: string) => new DomainError(code,
 export const invalid = (code: string, message: string, details?: unknown) => new DomainError(code, 400, message, details);
 export const concurrentUpdate = (what: string) =>
   new DomainError('concurrent_update', 409, `The ${what} was changed by another request; read it again and retry`);
+export const tooManyAttempts = (retryAfterSeconds: number) =>
+  new DomainError('too_many_attempts', 429, 'Too many attempts; try again later', { retry_after: retryAfterSeconds });

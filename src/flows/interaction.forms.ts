@@ -30,3 +30,25 @@ export const consentForm = z.strictObject({
 });
 
 export const uidParams = z.strictObject({ uid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
+
+const optionalPassword = text()
+  .max(1024)
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+/** Sign-in "email me a code" and sign-up (verify-first; the password is optional) post here. */
+export const emailCodeForm = z.strictObject({
+  csrf,
+  intent: z.enum(['sign_in', 'sign_up']),
+  email: emailSchema,
+  password: optionalPassword,
+  given_name: optionalName,
+  family_name: optionalName,
+});
+
+export const codeForm = z.strictObject({ csrf, code: text().max(40) });
+export const forgotForm = z.strictObject({ csrf, email: emailSchema });
+export const newPasswordForm = z.strictObject({ csrf, password: text().min(1).max(1024) });
+export const enrolTotpForm = z.strictObject({ csrf, ticket: text().max(4096), code: text().max(40) });
+export const continueForm = z.strictObject({ csrf });
+export const linkQuery = z.strictObject({ token: z.string().max(128) });

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors/domain-error.ts';
+import type { MessageKey } from '../pages/i18n/en.ts';
 import { messagePage } from '../pages/message.page.ts';
 import { pageContextFor, sendPage } from './page-reply.ts';
 
@@ -46,7 +47,7 @@ export function classify(error: unknown): { status: number; body: ErrorBody } {
 }
 
 function isPage(request: FastifyRequest): boolean {
-  return request.url.startsWith('/login');
+  return request.url.startsWith('/login') || request.url.startsWith('/account') || request.url.startsWith('/verify-email');
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
@@ -67,8 +68,13 @@ export function installErrorHandling(app: FastifyInstance): void {
 function respond(request: FastifyRequest, reply: FastifyReply, status: number, body: ErrorBody) {
   if (isPage(request)) {
     const page = pageContextFor(request);
+    const specific = page.t(`error.${body.error}` as MessageKey);
     const lead =
-      status === 404 ? page.t('error.page.not_found') : body.error === 'interaction_expired' ? page.t('error.page.expired') : page.t('error.page.lead');
+      status === 404
+        ? page.t('error.page.not_found')
+        : body.error === 'interaction_expired'
+          ? page.t('error.page.expired')
+          : specific !== `error.${body.error}` ? specific : page.t('error.page.lead');
     return sendPage(reply, status, messagePage(page, page.t('error.page.title'), lead, body.error));
   }
   return reply.code(status).type('application/json; charset=utf-8').send(body);

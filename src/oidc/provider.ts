@@ -7,6 +7,7 @@ import { LOCALES } from '../pages/locale.ts';
 import type { Database } from '../store/schema.ts';
 import { accountFinder, SCOPE_CLAIMS } from './account-claims.ts';
 import { ArtifactAdapter } from './artifact-adapter.ts';
+import { ACR_VALUES, interactionPolicyWithStepUp } from './authentication-context.ts';
 import { ClientAdapter } from './client-adapter.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { logoutSource, postLogoutSuccessSource, renderError } from './provider-pages.ts';
@@ -38,7 +39,12 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
   const configuration: Configuration = {
     adapter: (name: string) => (name === 'Client' ? clientAdapter : new ArtifactAdapter(deps.db, name)),
     findAccount: accountFinder(deps.findCustomer),
-    claims: { ...SCOPE_CLAIMS, acr: null, auth_time: null, sid: null, iss: null },
+    // acr and amr go into every ID token (listed under openid); acr_values_supported is published.
+    claims: { ...SCOPE_CLAIMS, openid: ['sub', 'acr', 'amr'], acr: null, amr: null, auth_time: null, sid: null, iss: null },
+    acrValues: ACR_VALUES,
+    // The ID token carries the claims of the granted scopes (email, email_verified, name …), as
+    // Auth0 and Keycloak do and relying parties expect, not only `sub` with the rest at userinfo.
+    conformIdTokenClaims: false,
     scopes: ['openid', 'offline_access', 'email', 'profile'],
     jwks: { keys: jwks },
     cookies: { keys: deps.cookieKeys, long: { httpOnly: true, sameSite: 'lax' }, short: { httpOnly: true, sameSite: 'lax' } },
@@ -86,7 +92,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
     },
     discovery: { ui_locales_supported: [...LOCALES], claims_locales_supported: [...LOCALES] },
-    interactions: { url: (_ctx, interaction) => `/login/${interaction.uid}` },
+    interactions: { policy: interactionPolicyWithStepUp(), url: (_ctx, interaction) => `/login/${interaction.uid}` },
     loadExistingGrant,
     // A refresh token whenever the client may use the refresh_token grant; it rotates on every
     // use, and a rotated-out token presented again revokes the whole grant (reuse detection).

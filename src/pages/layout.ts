@@ -42,6 +42,8 @@ export interface FieldOptions {
   maxLength?: number;
   hint?: string;
   autofocus?: boolean;
+  /** `numeric` for codes: the phone shows a digit pad. */
+  inputMode?: 'numeric';
 }
 
 export function field(options: FieldOptions): SafeHtml {
@@ -54,7 +56,7 @@ export function field(options: FieldOptions): SafeHtml {
     options.maxLength ? html` maxlength="${options.maxLength}"` : ''
   }${hintId ? html` aria-describedby="${hintId}"` : ''}${options.autofocus ? html` autofocus` : ''}${
     options.type === 'email' ? html` inputmode="email" autocapitalize="none" spellcheck="false"` : ''
-  }>
+  }${options.inputMode ? html` inputmode="${options.inputMode}" spellcheck="false"` : ''}>
 ${hintId ? html`<p class="hint" id="${hintId}">${options.hint}</p>` : ''}`;
 }
 

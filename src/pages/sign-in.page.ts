@@ -20,8 +20,11 @@ ${alert(view.error)}
 <form method="post" action="/login/${view.uid}/password" novalidate>
 ${csrfInput(view.csrf)}
 ${field({ name: 'email', label: t('field.email'), type: 'email', autocomplete: 'username', value: view.email, maxLength: 254, autofocus: !view.email })}
-${field({ name: 'password', label: t('field.password'), type: 'password', autocomplete: 'current-password', autofocus: !!view.email })}
+${field({ name: 'password', label: t('field.password'), type: 'password', autocomplete: 'current-password', required: false, autofocus: !!view.email })}
+<p class="forgot"><a href="/login/${view.uid}/forgot">${t('signin.forgot')}</a></p>
 <button type="submit" class="primary">${t('signin.submit')}</button>
+<p class="divider">${t('signin.or')}</p>
+<button type="submit" class="secondary" formaction="/login/${view.uid}/email-code" name="intent" value="sign_in">${t('signin.email_code')}</button>
 </form>
 <p class="switch">${t('signin.no_account')} <a href="/login/${view.uid}/signup">${t('signin.create_account')}</a></p>`,
   );

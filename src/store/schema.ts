@@ -24,13 +24,87 @@ export interface CustomerEmailsTable {
   created_at: number;
 }
 
+export type CredentialType = 'password' | 'totp' | 'recovery_code' | 'passkey';
+
 export interface CredentialsTable {
   id: string;
   customer_id: string;
-  type: 'password';
+  type: CredentialType;
+  /** argon2id hash, sealed TOTP secret, recovery-code hash or passkey public key (JSON). */
   secret: string;
+  label: string | null;
+  /** Passkey credential id: unique per type, how an assertion finds its key. */
+  lookup_key: string | null;
+  /** Passkey signature counter, or the last accepted TOTP time step (replay protection). */
+  counter: number | null;
+  last_used_at: number | null;
   created_at: number;
   updated_at: number;
+}
+
+export interface CustomerPhonesTable {
+  customer_id: string;
+  pool: string;
+  /** E.164 */
+  phone: string;
+  verified_at: number | null;
+  created_at: number;
+}
+
+/** A 6-digit code and a link token, stored as keyed hashes, single use, with an attempt counter. */
+export interface OneTimeCodesTable {
+  id: string;
+  purpose: string;
+  /** The interaction (or account flow) the code was sent for; a code only works there. */
+  flow_id: string | null;
+  customer_id: string | null;
+  /** The e-mail address or phone number the code went to. */
+  target: string;
+  code_hash: string;
+  link_hash: string;
+  /** JSON the step needs once the code is proven (e.g. the sign-up form). */
+  payload: string | null;
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+/** The state of one hosted sign-in (keyed by the oidc-provider interaction uid). */
+export interface InteractionFlowsTable {
+  uid: string;
+  state: string;
+  customer_id: string | null;
+  data: string;
+  expires_at: number;
+  updated_at: number;
+}
+
+/** Messages (and later events) waiting for delivery; payloads are sealed, cleared once delivered. */
+export interface OutboxTable {
+  id: string;
+  topic: string;
+  payload: string;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  next_attempt_at: number;
+  /** A worker owns the row until then; another may take it over afterwards. */
+  claimed_until: number;
+  last_error: string | null;
+  created_at: number;
+  /** Past this the message is useless (its code expired): dead instead of retried. */
+  expires_at: number | null;
+  delivered_at: number | null;
+}
+
+/** Development only: where mail and SMS land when no SMTP server or SMS provider is configured. */
+export interface DevOutboxTable {
+  id: string;
+  channel: 'email' | 'sms';
+  recipient: string;
+  subject: string | null;
+  body: string;
+  created_at: number;
 }
 
 export interface ClientsTable {
@@ -82,4 +156,9 @@ export interface Database {
   oidc_artifacts: OidcArtifactsTable;
   signing_keys: SigningKeysTable;
   login_throttle: LoginThrottleTable;
+  customer_phones: CustomerPhonesTable;
+  one_time_codes: OneTimeCodesTable;
+  interaction_flows: InteractionFlowsTable;
+  outbox: OutboxTable;
+  dev_outbox: DevOutboxTable;
 }

@@ -1,16 +1,19 @@
-import { createRemoteJWKSet, jwtVerify } from 'jose';
-import type { Browser } from 'playwright-core';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallbackServer } from '../support/callback-server.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { DIALECTS } from '../support/databases.ts';
+import { codeIn } from '../support/dev-outbox.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
+import { SmtpCatcher } from '../support/smtp-catcher.ts';
 
 describe.each(DIALECTS)('in Chromium on %s', (dialect) => {
   let server: RunningPortvakt;
   let browser: Browser;
   let callbacks: CallbackServer;
+  let smtp: SmtpCatcher;
 
   async function relyingParty(name: string, path: string): Promise<RelyingParty> {
     const redirect = callbacks.uri(path);
@@ -18,16 +21,27 @@ describe.each(DIALECTS)('in Chromium on %s', (dialect) => {
     return RelyingParty.discover(server.url, created.body.client_id, created.body.client_secret, redirect);
   }
 
+  async function idTokenOf(rp: RelyingParty, page: Page): Promise<{ payload: JWTPayload; tokens: Awaited<ReturnType<RelyingParty['callback']>> }> {
+    const tokens = await rp.callback(page.url());
+    const { payload } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(rp.jwksUri)), {
+      issuer: server.url,
+      audience: rp.config.clientMetadata().client_id,
+    });
+    return { payload, tokens };
+  }
+
   beforeAll(async () => {
-    [server, browser, callbacks] = await Promise.all([startPortvakt(dialect), launchChromium(), CallbackServer.start()]);
+    smtp = await SmtpCatcher.start();
+    [server, browser, callbacks] = await Promise.all([startPortvakt(dialect, { SMTP_URL: smtp.url }), launchChromium(), CallbackServer.start()]);
   });
   afterAll(async () => {
     await browser?.close();
     await callbacks?.close();
     await server?.stop();
+    await smtp?.close();
   });
 
-  it('registers a customer on the hosted page, signs in a second app without a form', async () => {
+  it('registers with the code from a real SMTP server (e-mail verified in the ID token), then signs a second app in without a form', async () => {
     const shop = await relyingParty('Webbshop', '/shop/callback');
     const app = await relyingParty('Kundportal', '/portal/callback');
     const context = await browser.newContext({ locale: 'en-GB' });
@@ -45,17 +59,23 @@ describe.each(DIALECTS)('in Chromium on %s', (dialect) => {
     await page.getByLabel('Choose a password').fill('a garden full of tulips');
     await page.getByLabel('First name').fill('Maja');
     await page.getByLabel('Last name').fill('Lind');
-    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    expect(await page.locator('h1').textContent()).toBe('Check your e-mail');
+
+    const mail = await smtp.waitFor('maja.lind@example.se');
+    expect(mail.text).toContain('Subject: Your code to create your Portvakt account');
+    expect(await page.getByLabel('Code').getAttribute('autocomplete')).toBe('one-time-code');
+    await page.getByLabel('Code').fill(codeIn(mail.text));
+    await page.getByRole('button', { name: 'Continue' }).click();
     await page.waitForURL((url) => url.toString().startsWith(callbacks.uri('/shop/callback')));
 
-    const tokens = await shop.callback(page.url());
-    const { payload } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(shop.jwksUri)), {
-      issuer: server.url,
-      audience: shop.config.clientMetadata().client_id,
-    });
+    const { payload, tokens } = await idTokenOf(shop, page);
+    expect(payload).toMatchObject({ email: 'maja.lind@example.se', email_verified: true, amr: ['email'] });
     const userinfo = await shop.userinfo(tokens.access_token, String(payload.sub));
-    expect(userinfo).toMatchObject({ email: 'maja.lind@example.se', given_name: 'Maja', family_name: 'Lind', locale: 'en' });
+    expect(userinfo).toMatchObject({ email: 'maja.lind@example.se', email_verified: true, given_name: 'Maja', family_name: 'Lind', locale: 'en' });
     expect(tokens.refresh_token).toBeTruthy();
+    // The password chosen at sign-up works from now on.
+    expect((await server.api('GET', `/customers/${payload.sub}`)).body.has_password).toBe(true);
 
     const visited: string[] = [];
     page.on('framenavigated', (frame) => visited.push(frame.url()));
@@ -65,6 +85,26 @@ describe.each(DIALECTS)('in Chromium on %s', (dialect) => {
     const second = await app.callback(page.url());
     expect(second.claims()!.sub).toBe(payload.sub);
     expect(cspViolations).toEqual([]);
+    await context.close();
+  });
+
+  it('registers late in a checkout with nothing but an e-mail address and the code (no password)', async () => {
+    const shop = await relyingParty('Webbshop', '/checkout/callback');
+    const context = await browser.newContext({ locale: 'sv-SE' });
+    const page = await context.newPage();
+    await page.goto(await shop.authorizationUrl());
+    await page.getByRole('link', { name: 'Skapa konto' }).click();
+    await page.getByLabel('E-postadress').fill('kassa@example.se');
+    await page.getByRole('button', { name: 'Fortsätt' }).click();
+    expect(await page.locator('h1').textContent()).toBe('Kolla din e-post');
+    const mail = await smtp.waitFor('kassa@example.se');
+    await page.getByLabel('Kod').fill(codeIn(mail.text));
+    await page.getByRole('button', { name: 'Fortsätt' }).click();
+    await page.waitForURL((url) => url.toString().startsWith(callbacks.uri('/checkout/callback')));
+    const { payload } = await idTokenOf(shop, page);
+    expect(payload).toMatchObject({ email: 'kassa@example.se', email_verified: true, amr: ['email'], acr: 'urn:portvakt:acr:1fa' });
+    const customer = (await server.api('GET', `/customers/${payload.sub}`)).body;
+    expect(customer).toMatchObject({ has_password: false, email_verified: true, locale: 'sv' });
     await context.close();
   });
 

@@ -195,10 +195,10 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
     const page = await agent.follow(await rp.authorizationUrl(), server.url);
     const csrf = csrfOf(await page.response.text());
     const before = await snapshot(server);
-    const fieldNames = fc.constantFrom('csrf', 'email', 'password', 'given_name', 'family_name', 'decision', 'extra', 'email[]');
+    const fieldNames = fc.constantFrom('csrf', 'email', 'password', 'given_name', 'family_name', 'decision', 'intent', 'code', 'ticket', 'extra', 'email[]');
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('password', 'signup', 'consent'),
+        fc.constantFrom('password', 'email-code', 'email-code/verify', 'forgot', 'forgot/verify', 'reset', 'mfa', 'mfa/enrol', 'mfa/continue', 'consent'),
         fc.dictionary(fieldNames, fc.oneof(hostileText(), fc.constant('a'.repeat(2000)))),
         fc.boolean(),
         async (step, fields, withCsrf) => {
@@ -215,9 +215,9 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       const answer = await agent.postForm(`${page.url}/password`, { csrf: forged, email: 'a@example.se', password: 'whatever it is' });
       expect(answer.status).toBe(403);
     }
-    const huge = await agent.postForm(`${page.url}/signup`, { csrf, email: 'big@example.se', password: 'x'.repeat(1024 * 1024) });
+    const huge = await agent.postForm(`${page.url}/email-code`, { csrf, email: 'big@example.se', password: 'x'.repeat(1024 * 1024) });
     expect(huge.status).toBe(413);
-    const json = await agent.request(`${page.url}/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const json = await agent.request(`${page.url}/email-code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(json.status).toBe(415);
     expect(await snapshot(server)).toBe(before);
   });

@@ -1,3 +1,5 @@
+import { codeIn, waitForMessage } from './dev-outbox.ts';
+
 /**
  * A user agent without a screen, for protocol tests that do not need a real browser (the
  * Chromium suite covers that): keeps cookies, follows redirects by hand and fills the hosted forms.
@@ -50,10 +52,16 @@ export class CookieAgent {
     const landing = await this.follow(authorizationUrl, issuer);
     if (!landing.url.startsWith(`${issuer}/login/`)) return landing.url;
     const page = await landing.response.text();
-    const action = credentials.signUp ? `${landing.url}/signup` : `${landing.url}/password`;
-    const fields: Record<string, string> = { csrf: csrfOf(page), email: credentials.email, password: credentials.password };
-    if (credentials.signUp) Object.assign(fields, { given_name: credentials.givenName ?? '', family_name: credentials.familyName ?? '' });
-    const submitted = await this.postForm(action, fields);
+    const csrf = csrfOf(page);
+    const action = credentials.signUp ? `${landing.url}/email-code` : `${landing.url}/password`;
+    const fields: Record<string, string> = { csrf, email: credentials.email, password: credentials.password };
+    if (credentials.signUp) Object.assign(fields, { intent: 'sign_up', given_name: credentials.givenName ?? '', family_name: credentials.familyName ?? '' });
+    let submitted = await this.postForm(action, fields);
+    if (credentials.signUp && submitted.status === 303) {
+      // Verify-first sign-up: the code arrives in the dev outbox.
+      const message = await waitForMessage(issuer, credentials.email.toLowerCase());
+      submitted = await this.postForm(`${landing.url}/email-code/verify`, { csrf, code: codeIn(message.body) });
+    }
     const location = submitted.headers.get('location');
     if (!location) throw new Error(`sign-in answered ${submitted.status}: ${(await submitted.text()).slice(0, 300)}`);
     const next = await this.follow(new URL(location, issuer).toString(), issuer);

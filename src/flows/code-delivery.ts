@@ -1,0 +1,98 @@
+import type { Kysely } from 'kysely';
+import type { CodePurpose, OneTimeCodes } from '../credentials/one-time-codes.ts';
+import type { LoginThrottle, ThrottleKey } from '../credentials/login-throttle.ts';
+import type { Messenger } from '../messaging/messenger.ts';
+import type { MessageKind } from '../messaging/templates/message-texts.ts';
+import type { MessageBrand } from '../messaging/templates/render-message.ts';
+import type { Locale } from '../pages/locale.ts';
+import type { Database, OneTimeCodesTable } from '../store/schema.ts';
+import { DomainError, tooManyAttempts } from '../errors/domain-error.ts';
+
+export interface CodeRequest {
+  purpose: CodePurpose;
+  flowId: string;
+  channel: 'email' | 'sms';
+  target: string;
+  customerId: string | null;
+  /** Which message to send; undefined sends nothing (an unknown address gets the same answer, no mail). */
+  kind: MessageKind | undefined;
+  locale: Locale;
+  ip: string;
+  /** The link in the message, given the link token. */
+  link?: (token: string) => string;
+  payload?: unknown;
+}
+
+/**
+ * Sending and checking one-time codes for the hosted flows, with the throttles around both:
+ * sends are limited per target and per network, entries per network and per code. Every refusal
+ * is generic: nothing says whether an address has an account.
+ */
+export class CodeDelivery {
+  readonly #db: Kysely<Database>;
+  readonly #codes: OneTimeCodes;
+  readonly #messenger: Messenger;
+  readonly #throttle: LoginThrottle;
+  readonly #brand: MessageBrand;
+  readonly #sendsPerTarget: number;
+
+  constructor(deps: { db: Kysely<Database>; codes: OneTimeCodes; messenger: Messenger; throttle: LoginThrottle; brand: MessageBrand; sendsPerTarget: number }) {
+    this.#db = deps.db;
+    this.#codes = deps.codes;
+    this.#messenger = deps.messenger;
+    this.#throttle = deps.throttle;
+    this.#brand = deps.brand;
+    this.#sendsPerTarget = deps.sendsPerTarget;
+  }
+
+  /** Issues the code and queues its message in one transaction, after the send throttles allow it. */
+  async send(request: CodeRequest): Promise<void> {
+    const keys: ThrottleKey[] = [this.#throttle.ipKey(request.ip), this.#throttle.keyFor(`send-${request.channel}`, request.target, this.#sendsPerTarget)];
+    const decision = await this.#throttle.attempt(keys);
+    if (!decision.allowed) throw tooManyAttempts(decision.retryAfterSeconds);
+    await this.#db.transaction().execute(async (trx) => {
+      const issued = await this.#codes.issue(trx, {
+        purpose: request.purpose,
+        flowId: request.flowId,
+        customerId: request.customerId,
+        target: request.target,
+        payload: request.payload,
+      });
+      if (request.kind === undefined) return;
+      await this.#messenger.sendCode(trx, request.channel, {
+        kind: request.kind,
+        locale: request.locale,
+        brand: this.#brand,
+        to: request.target,
+        code: issued.code,
+        ...(request.link ? { link: request.link(issued.linkToken) } : {}),
+        minutes: this.#codes.ttlMinutes,
+      });
+    });
+  }
+
+  /** Checks a typed code; the entry counts against the network and the code before the comparison. */
+  async check(flowId: string, purpose: CodePurpose, code: string, ip: string): Promise<OneTimeCodesTable> {
+    const network = this.#throttle.ipKey(ip);
+    const decision = await this.#throttle.attempt([network]);
+    if (!decision.allowed) throw tooManyAttempts(decision.retryAfterSeconds);
+    const result = await this.#codes.check(flowId, purpose, code.replace(/\s/g, ''));
+    if (result.ok) {
+      await this.#throttle.succeeded(undefined, network);
+      return result.row;
+    }
+    if (result.reason === 'wrong_code') throw new DomainError('invalid_code', 400, 'Wrong code', { attempts_left: result.left });
+    if (result.reason === 'exhausted') throw new DomainError('code_exhausted', 429, 'Too many wrong codes; ask for a new one', { retry_after: 0 });
+    throw new DomainError('code_expired', 400, 'The code has expired or was already used; ask for a new one');
+  }
+
+  async redeemLink(flowId: string, purpose: CodePurpose, token: string): Promise<OneTimeCodesTable> {
+    const row = await this.#codes.redeemLink(purpose, flowId, token);
+    if (!row) throw new DomainError('link_expired', 400, 'The link has expired or was already used');
+    return row;
+  }
+
+  live(flowId: string, purpose: CodePurpose) {
+    return this.#codes.live(flowId, purpose);
+  }
+}

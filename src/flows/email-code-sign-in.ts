@@ -1,0 +1,99 @@
+import type { CustomerRecord } from '../customers/customer.repo.ts';
+import type { CustomerService } from '../customers/customer.service.ts';
+import { isUniqueViolation } from '../store/constraint-errors.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { Locale } from '../pages/locale.ts';
+import type { OneTimeCodesTable } from '../store/schema.ts';
+import type { CodeDelivery } from './code-delivery.ts';
+import type { InteractionFlowStore } from './interaction-flow.store.ts';
+
+/** What a sign-up form gave, held with the code until the address is proven. */
+export interface PendingSignUp {
+  given_name?: string;
+  family_name?: string;
+  passwordHash?: string;
+  locale: Locale;
+}
+
+/**
+ * Passwordless sign-in and verify-first sign-up, one flow: a code (and link) goes to the address;
+ * whoever enters it proves they hold the address. An existing customer is signed in, a new
+ * address becomes a customer with a verified e-mail. The page after sending is the same whether
+ * or not the address has an account, so nothing is revealed (the e-mail itself says which).
+ */
+export class EmailCodeSignIn {
+  readonly #delivery: CodeDelivery;
+  readonly #customers: CustomerService;
+  readonly #flows: InteractionFlowStore;
+  readonly #issuer: string;
+  readonly #pool: string;
+
+  constructor(deps: { delivery: CodeDelivery; customers: CustomerService; flows: InteractionFlowStore; issuer: string; pool: string }) {
+    this.#delivery = deps.delivery;
+    this.#customers = deps.customers;
+    this.#flows = deps.flows;
+    this.#issuer = deps.issuer;
+    this.#pool = deps.pool;
+  }
+
+  async start(input: { uid: string; email: string; signUp?: PendingSignUp; ip: string; locale: Locale }): Promise<void> {
+    const customer = await this.#customers.findByEmail(input.email, this.#pool);
+    const active = customer?.status === 'active';
+    await this.#delivery.send({
+      purpose: 'email_sign_in',
+      flowId: input.uid,
+      channel: 'email',
+      target: input.email,
+      customerId: active ? customer.id : null,
+      // A disabled account gets no mail; the page looks the same.
+      kind: customer ? (active ? 'sign_in_code' : undefined) : 'sign_up_code',
+      locale: input.locale,
+      ip: input.ip,
+      link: (token) => `${this.#issuer}/login/${input.uid}/email-link?token=${token}`,
+      payload: customer ? undefined : (input.signUp ?? { locale: input.locale }),
+    });
+    await this.#flows.set(input.uid, { state: 'email_code_sent', email: input.email });
+  }
+
+  async verifyCode(uid: string, code: string, ip: string): Promise<{ customer: CustomerRecord; created: boolean }> {
+    return this.#complete(await this.#delivery.check(uid, 'email_sign_in', code, ip));
+  }
+
+  async redeemLink(uid: string, token: string): Promise<{ customer: CustomerRecord; created: boolean }> {
+    return this.#complete(await this.#delivery.redeemLink(uid, 'email_sign_in', token));
+  }
+
+  /** The address is proven: sign in its customer (verifying it), or create one. */
+  async #complete(row: OneTimeCodesTable): Promise<{ customer: CustomerRecord; created: boolean }> {
+    const existing = await this.#customers.findByEmail(row.target, this.#pool);
+    if (existing) return { customer: await this.#verified(existing), created: false };
+    const pending = (row.payload ? JSON.parse(row.payload) : {}) as Partial<PendingSignUp>;
+    try {
+      const customer = await this.#customers.insertNew(
+        {
+          email: row.target,
+          email_verified: true,
+          ...(pending.given_name ? { given_name: pending.given_name } : {}),
+          ...(pending.family_name ? { family_name: pending.family_name } : {}),
+          ...(pending.locale ? { locale: pending.locale } : {}),
+        },
+        pending.passwordHash ?? null,
+        this.#pool,
+      );
+      return { customer, created: true };
+    } catch (error) {
+      // The same address registered in another tab a moment ago: that account is the one proven.
+      const winner = isUniqueViolation(error) || (error instanceof DomainError && error.code === 'email_taken') ? await this.#customers.findByEmail(row.target, this.#pool) : undefined;
+      if (!winner) throw error;
+      return { customer: await this.#verified(winner), created: false };
+    }
+  }
+
+  async #verified(customer: CustomerRecord): Promise<CustomerRecord> {
+    if (customer.status !== 'active') throw new DomainError('account_disabled', 403, 'This account is disabled');
+    if (customer.emailVerifiedAt !== null) return customer;
+    const now = Date.now();
+    await this.#customers.markEmailVerified(customer.id, customer.email, now);
+    return { ...customer, emailVerifiedAt: now };
+  }
+}

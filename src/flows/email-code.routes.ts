@@ -1,0 +1,118 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../errors/domain-error.ts';
+import type { CsrfGuard } from '../http/csrf.ts';
+import { sendPage } from '../http/page-reply.ts';
+import { codeEntryPage } from '../pages/code-entry.page.ts';
+import type { MessageKey } from '../pages/i18n/en.ts';
+import { signInPage } from '../pages/sign-in.page.ts';
+import { signUpPage } from '../pages/sign-up.page.ts';
+import type { CustomerService } from '../customers/customer.service.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { EmailCodeSignIn } from './email-code-sign-in.ts';
+import { codeForm, emailCodeForm, linkQuery } from './interaction.forms.ts';
+import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
+import type { InteractionFlowStore } from './interaction-flow.store.ts';
+import type { SecondFactorSteps } from './second-factor.routes.ts';
+
+export interface EmailCodeDeps {
+  interactions: InteractionContext;
+  emailCode: EmailCodeSignIn;
+  customers: CustomerService;
+  flows: InteractionFlowStore;
+  steps: SecondFactorSteps;
+  csrf: CsrfGuard;
+  metrics: Metrics;
+  passwordMinLength: number;
+}
+
+/**
+ * Passwordless sign-in and verify-first sign-up: `POST /login/:uid/email-code` sends a code (and
+ * link), `GET` shows the code entry, `POST …/verify` checks it, `GET /login/:uid/email-link`
+ * redeems the link in the same browser.
+ */
+export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void {
+  const { interactions, csrf } = deps;
+
+  function codePage(reply: FastifyReply, request: FastifyRequest, loaded: LoadedInteraction, email: string, status = 200, error?: string) {
+    const { uid, page } = loaded;
+    return sendPage(
+      reply,
+      status,
+      codeEntryPage(page, {
+        csrf: csrf.token(request, reply),
+        title: page.t('code.title'),
+        lead: page.t('code.lead', { email }),
+        action: `/login/${uid}/email-code/verify`,
+        resendAction: `/login/${uid}/email-code`,
+        resendFields: { intent: 'sign_in', email },
+        backHref: `/login/${uid}`,
+        error,
+      }),
+    );
+  }
+
+  app.post('/login/:uid/email-code', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    const { uid, page, clientName } = loaded;
+    const body = request.body;
+    const signUp = formValue(body, 'intent') === 'sign_up';
+    const token = csrf.token(request, reply);
+    const again = (status: number, key: MessageKey, params?: Record<string, string | number>) => {
+      const error = page.t(key, { min: deps.passwordMinLength, ...params });
+      const email = formValue(body, 'email');
+      return signUp
+        ? sendPage(reply, status, signUpPage(page, { uid, clientName, csrf: token, passwordMinLength: deps.passwordMinLength, error, values: { email, given_name: formValue(body, 'given_name'), family_name: formValue(body, 'family_name') } }))
+        : sendPage(reply, status, signInPage(page, { uid, clientName, csrf: token, email, error }));
+    };
+    if (!csrf.verify(request, formValue(body, 'csrf'))) return again(403, 'error.csrf');
+    const form = emailCodeForm.safeParse(body);
+    if (!form.success) return again(400, form.error.issues.some((issue) => issue.path[0] === 'email') ? 'error.invalid_email' : 'error.invalid_form');
+    const { email, password, given_name, family_name } = form.data;
+    try {
+      const passwordHash = signUp && password !== undefined ? await deps.customers.hashNewPassword(password) : undefined;
+      const pending = signUp
+        ? { locale: page.locale, ...(given_name ? { given_name } : {}), ...(family_name ? { family_name } : {}), ...(passwordHash ? { passwordHash } : {}) }
+        : undefined;
+      await deps.emailCode.start({ uid, email, ip: request.ip, locale: page.locale, ...(pending ? { signUp: pending } : {}) });
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.status >= 500) throw error;
+      return again(error.status, `error.${error.code}` as MessageKey, { seconds: retryAfter(reply, error) });
+    }
+    return reply.code(303).redirect(`/login/${uid}/email-code`, 303);
+  });
+
+  app.get('/login/:uid/email-code', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    const flow = await deps.flows.get(loaded.uid);
+    if (flow?.state !== 'email_code_sent') return reply.code(303).redirect(`/login/${loaded.uid}`, 303);
+    return codePage(reply, request, loaded, flow.email);
+  });
+
+  app.post('/login/:uid/email-code/verify', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    const flow = await deps.flows.get(loaded.uid);
+    if (flow?.state !== 'email_code_sent') throw new DomainError('wrong_step', 400, 'No code was sent in this sign-in');
+    const { page } = loaded;
+    if (!csrf.verify(request, formValue(request.body, 'csrf'))) return codePage(reply, request, loaded, flow.email, 403, page.t('error.csrf'));
+    const form = codeForm.safeParse(request.body);
+    if (!form.success) return codePage(reply, request, loaded, flow.email, 400, page.t('error.invalid_code'));
+    try {
+      const { customer } = await deps.emailCode.verifyCode(loaded.uid, form.data.code, request.ip);
+      deps.metrics.signIn('email_code', 'success');
+      return await deps.steps.proceed(request, reply, loaded, customer.id, ['email']);
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.status >= 500) throw error;
+      deps.metrics.signIn('email_code', error.status === 429 ? 'throttled' : 'invalid_credentials');
+      return codePage(reply, request, loaded, flow.email, error.status, page.t(`error.${error.code}` as MessageKey, { seconds: retryAfter(reply, error) }));
+    }
+  });
+
+  app.get('/login/:uid/email-link', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    const query = linkQuery.safeParse(request.query);
+    if (!query.success) throw new DomainError('link_expired', 400, 'The link is malformed');
+    const { customer } = await deps.emailCode.redeemLink(loaded.uid, query.data.token);
+    deps.metrics.signIn('email_link', 'success');
+    return deps.steps.proceed(request, reply, loaded, customer.id, ['email']);
+  });
+}

@@ -1,0 +1,74 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors, type InteractionResults } from 'oidc-provider';
+import { DomainError } from '../errors/domain-error.ts';
+import { parseInput } from '../http/api-route.ts';
+import { pageContextFor } from '../http/page-reply.ts';
+import type { ProviderHost } from '../oidc/provider-host.ts';
+import type { PageContext } from '../pages/layout.ts';
+import { uidParams } from './interaction.forms.ts';
+
+export type InteractionDetails = Awaited<ReturnType<ProviderHost['current']['interactionDetails']>>;
+
+export interface LoadedInteraction {
+  uid: string;
+  details: InteractionDetails;
+  page: PageContext;
+  clientName: string;
+}
+
+/**
+ * The oidc-provider side of every hosted step: find the interaction this browser is in (its
+ * cookie must match the uid in the path), and hand a result back to the provider.
+ */
+export class InteractionContext {
+  readonly #host: ProviderHost;
+
+  constructor(host: ProviderHost) {
+    this.#host = host;
+  }
+
+  async load(request: FastifyRequest, reply: FastifyReply): Promise<LoadedInteraction> {
+    const { uid } = parseInput(uidParams, request.params, 'params');
+    const details = await this.#host.current.interactionDetails(request.raw, reply.raw);
+    if (details.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
+    const page = pageContextFor(request, details.params.ui_locales);
+    const client = await this.#host.current.Client.find(String(details.params.client_id));
+    const clientName = client?.clientName ?? String(details.params.client_id);
+    return { uid, details, page, clientName };
+  }
+
+  /** Loads and insists the provider is at the login prompt (sign-in steps make no sense elsewhere). */
+  async loadLogin(request: FastifyRequest, reply: FastifyReply): Promise<LoadedInteraction> {
+    const loaded = await this.load(request, reply);
+    requirePrompt(loaded.details, 'login');
+    return loaded;
+  }
+
+  /**
+   * Hands the result to oidc-provider and redirects the browser back to it. A consent result is
+   * merged with the login result of the same interaction: without it, a request with
+   * `prompt=login` would find the login prompt pending again and loop.
+   */
+  async finish(request: FastifyRequest, reply: FastifyReply, result: InteractionResults) {
+    const merge = result.login === undefined;
+    const redirectTo = await this.#host.current.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
+    return reply.code(303).header('cache-control', 'no-store').redirect(redirectTo, 303);
+  }
+}
+
+export function requirePrompt(details: InteractionDetails, name: 'login' | 'consent'): void {
+  if (details.prompt.name !== name) throw new DomainError('wrong_step', 400, `This sign-in is not at the ${name} step`);
+}
+
+/** A throttled step answers Retry-After; the seconds also go into the page's message. */
+export function retryAfter(reply: FastifyReply, error: DomainError): number {
+  const seconds = (error.details as { retry_after?: number } | undefined)?.retry_after ?? 0;
+  if (error.status === 429 && seconds > 0) reply.header('retry-after', String(seconds));
+  return seconds;
+}
+
+/** Reads a string field of a raw form body for re-display, whatever else is wrong with it. */
+export function formValue(body: unknown, name: string): string | undefined {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value.slice(0, 254) : undefined;
+}

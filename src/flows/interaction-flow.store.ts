@@ -1,0 +1,85 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
+
+/** Methods that proved the customer, as they go into the `amr` claim (RFC 8176). */
+export type AuthMethod = 'pwd' | 'email' | 'sms' | 'otp' | 'hwk' | 'mfa';
+
+/**
+ * Where a hosted sign-in stands, beyond what oidc-provider's interaction knows. A new behaviour is
+ * a new state (Kratos' flows), never a flag on an old one.
+ */
+export type FlowState =
+  /** A code went to this address; entering it signs in (or registers) the holder. */
+  | { state: 'email_code_sent'; email: string }
+  /** A code went to this phone; entering it signs in its verified owner. */
+  | { state: 'phone_code_sent'; phone: string }
+  /** A recovery code went to this address (whether or not it has an account). */
+  | { state: 'reset_code_sent'; email: string }
+  /** The recovery code was right: the customer may choose a new password. */
+  | { state: 'reset_password'; customerId: string }
+  /** The first factor is proven; a second one is needed before the sign-in completes. */
+  | { state: 'second_factor'; customerId: string; amr: AuthMethod[] }
+  /** The client asked for MFA and the customer has none: set up an authenticator app now. */
+  | { state: 'enrol_second_factor'; customerId: string; amr: AuthMethod[] }
+  /** The authenticator was set up; the recovery codes were shown once; continuing completes the sign-in. */
+  | { state: 'second_factor_enrolled'; customerId: string; amr: AuthMethod[] };
+
+export type FlowStateName = FlowState['state'];
+
+/** Flow rows live as long as the interaction they belong to, then the cleanup timer deletes them. */
+export class InteractionFlowStore {
+  readonly #db: Kysely<Database>;
+  readonly #ttlMs: number;
+
+  constructor(db: Kysely<Database>, ttlMs: number) {
+    this.#db = db;
+    this.#ttlMs = ttlMs;
+  }
+
+  async get(uid: string, now = Date.now()): Promise<FlowState | undefined> {
+    const row = await this.#db.selectFrom('interaction_flows').select('data').where('uid', '=', uid).where('expires_at', '>', now).executeTakeFirst();
+    return row ? (JSON.parse(row.data) as FlowState) : undefined;
+  }
+
+  async set(uid: string, flow: FlowState, now = Date.now()): Promise<void> {
+    const values = {
+      state: flow.state,
+      customer_id: 'customerId' in flow ? flow.customerId : null,
+      data: JSON.stringify(flow),
+      expires_at: now + this.#ttlMs,
+      updated_at: now,
+    };
+    await this.#db
+      .insertInto('interaction_flows')
+      .values({ uid, ...values })
+      .onConflict((conflict) => conflict.column('uid').doUpdateSet(values))
+      .execute();
+  }
+
+  /**
+   * Moves from one state to the next only if the flow is still in `from`: of two concurrent
+   * submissions only one advances (the other sees the flow moved on).
+   */
+  async advance(uid: string, from: FlowStateName, next: FlowState | null, now = Date.now()): Promise<boolean> {
+    if (next === null) {
+      const result = await this.#db.deleteFrom('interaction_flows').where('uid', '=', uid).where('state', '=', from).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    }
+    const result = await this.#db
+      .updateTable('interaction_flows')
+      .set({ state: next.state, customer_id: 'customerId' in next ? next.customerId : null, data: JSON.stringify(next), updated_at: now })
+      .where('uid', '=', uid)
+      .where('state', '=', from)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async clear(uid: string): Promise<void> {
+    await this.#db.deleteFrom('interaction_flows').where('uid', '=', uid).execute();
+  }
+
+  async deleteExpired(now = Date.now()): Promise<void> {
+    await this.#db.deleteFrom('interaction_flows').where('expires_at', '<', now).execute();
+  }
+}

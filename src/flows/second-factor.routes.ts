@@ -1,0 +1,116 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CustomerService } from '../customers/customer.service.ts';
+import type { SecondFactors } from '../credentials/second-factors.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { CsrfGuard } from '../http/csrf.ts';
+import { sendPage } from '../http/page-reply.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { MessageKey } from '../pages/i18n/en.ts';
+import { recoveryCodesPage, secondFactorPage, totpEnrolmentPage } from '../pages/second-factor.page.ts';
+import { codeForm, continueForm, enrolTotpForm } from './interaction.forms.ts';
+import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
+import type { AuthMethod, InteractionFlowStore } from './interaction-flow.store.ts';
+import { requestedMultiFactorAcr } from '../oidc/authentication-context.ts';
+import { loginResult, type SignInCompletion } from './sign-in-completion.ts';
+
+export interface SecondFactorDeps {
+  interactions: InteractionContext;
+  completion: SignInCompletion;
+  factors: SecondFactors;
+  customers: CustomerService;
+  flows: InteractionFlowStore;
+  csrf: CsrfGuard;
+  metrics: Metrics;
+}
+
+/**
+ * After any first factor: finish the sign-in, or send the browser to the second step
+ * (`/login/:uid/mfa`): a TOTP or recovery code, or setting up an authenticator app when the
+ * client asked for MFA and the customer has none yet.
+ */
+export class SecondFactorSteps {
+  readonly #deps: SecondFactorDeps;
+
+  constructor(deps: SecondFactorDeps) {
+    this.#deps = deps;
+  }
+
+  async proceed(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, customerId: string, amr: AuthMethod[]) {
+    const completion = await this.#deps.completion.afterFactor(loaded.uid, customerId, amr, loaded.details.params.acr_values);
+    if (completion.next === 'login') return this.#deps.interactions.finish(request, reply, completion.result);
+    return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/mfa`, 303);
+  }
+
+  routes(app: FastifyInstance): void {
+    const { interactions, flows, factors, csrf } = this.#deps;
+
+    const enrolmentPage = async (request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, customerId: string, status = 200, error?: string) => {
+      const customer = await this.#deps.customers.get(customerId);
+      const enrolment = await factors.beginTotp(customerId, customer.email);
+      const view = { action: `/login/${loaded.uid}/mfa/enrol`, csrf: csrf.token(request, reply), lead: loaded.page.t('mfa.enrol.lead', { client: loaded.clientName }), ...enrolment, error };
+      return sendPage(reply, status, totpEnrolmentPage(loaded.page, view));
+    };
+
+    app.get('/login/:uid/mfa', async (request, reply) => {
+      const loaded = await interactions.loadLogin(request, reply);
+      const flow = await flows.get(loaded.uid);
+      if (flow?.state === 'second_factor') return sendPage(reply, 200, secondFactorPage(loaded.page, { action: `/login/${loaded.uid}/mfa`, csrf: csrf.token(request, reply) }));
+      if (flow?.state === 'enrol_second_factor') return enrolmentPage(request, reply, loaded, flow.customerId);
+      return reply.code(303).redirect(`/login/${loaded.uid}`, 303);
+    });
+
+    app.post('/login/:uid/mfa', async (request, reply) => {
+      const loaded = await interactions.loadLogin(request, reply);
+      const flow = await flows.get(loaded.uid);
+      if (flow?.state !== 'second_factor') throw new DomainError('wrong_step', 400, 'No second step is due in this sign-in');
+      const again = (status: number, error: string) => sendPage(reply, status, secondFactorPage(loaded.page, { action: `/login/${loaded.uid}/mfa`, csrf: csrf.token(request, reply), error }));
+      if (!csrf.verify(request, formValue(request.body, 'csrf'))) return again(403, loaded.page.t('error.csrf'));
+      const form = codeForm.safeParse(request.body);
+      if (!form.success) return again(400, loaded.page.t('error.invalid_code'));
+      try {
+        await factors.verify(flow.customerId, form.data.code, request.ip);
+      } catch (error) {
+        if (!(error instanceof DomainError) || error.status >= 500) throw error;
+        this.#deps.metrics.signIn('otp', error.status === 429 ? 'throttled' : 'invalid_credentials');
+        return again(error.status, loaded.page.t(`error.${error.code}` as MessageKey, { seconds: retryAfter(reply, error) }));
+      }
+      if (!(await flows.advance(loaded.uid, 'second_factor', null))) throw new DomainError('wrong_step', 400, 'This step was already completed');
+      this.#deps.metrics.signIn('otp', 'success');
+      return interactions.finish(request, reply, loginResult(flow.customerId, [...flow.amr, 'otp'], requestedAcr(loaded)));
+    });
+
+    app.post('/login/:uid/mfa/enrol', async (request, reply) => {
+      const loaded = await interactions.loadLogin(request, reply);
+      const flow = await flows.get(loaded.uid);
+      if (flow?.state !== 'enrol_second_factor') throw new DomainError('wrong_step', 400, 'No set-up is due in this sign-in');
+      if (!csrf.verify(request, formValue(request.body, 'csrf'))) return enrolmentPage(request, reply, loaded, flow.customerId, 403, loaded.page.t('error.csrf'));
+      const form = enrolTotpForm.safeParse(request.body);
+      if (!form.success) return enrolmentPage(request, reply, loaded, flow.customerId, 400, loaded.page.t('error.invalid_code'));
+      let codes: string[];
+      try {
+        codes = await factors.confirmTotp(flow.customerId, form.data.ticket, form.data.code);
+      } catch (error) {
+        if (!(error instanceof DomainError) || error.status >= 500) throw error;
+        return enrolmentPage(request, reply, loaded, flow.customerId, error.status, loaded.page.t(`error.${error.code}` as MessageKey));
+      }
+      const amr: AuthMethod[] = [...flow.amr, 'otp'];
+      await flows.advance(loaded.uid, 'enrol_second_factor', { state: 'second_factor_enrolled', customerId: flow.customerId, amr });
+      return sendPage(reply, 200, recoveryCodesPage(loaded.page, { action: `/login/${loaded.uid}/mfa/continue`, csrf: csrf.token(request, reply), codes }));
+    });
+
+    app.post('/login/:uid/mfa/continue', async (request, reply) => {
+      const loaded = await interactions.loadLogin(request, reply);
+      const flow = await flows.get(loaded.uid);
+      if (flow?.state !== 'second_factor_enrolled') throw new DomainError('wrong_step', 400, 'Nothing to continue in this sign-in');
+      if (!csrf.verify(request, formValue(request.body, 'csrf')) || !continueForm.safeParse(request.body).success) {
+        throw new DomainError('csrf', 403, 'The form had expired');
+      }
+      if (!(await flows.advance(loaded.uid, 'second_factor_enrolled', null))) throw new DomainError('wrong_step', 400, 'This step was already completed');
+      return interactions.finish(request, reply, loginResult(flow.customerId, flow.amr, requestedAcr(loaded)));
+    });
+  }
+}
+
+function requestedAcr(loaded: LoadedInteraction): string | undefined {
+  return requestedMultiFactorAcr(loaded.details.params.acr_values);
+}

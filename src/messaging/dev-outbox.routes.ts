@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { parseInput } from '../http/api-route.ts';
+import type { DevOutbox } from './dev-outbox.ts';
+
+const query = z.strictObject({ to: z.string().max(254).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) });
+
+/**
+ * `GET /dev/outbox[?to=address]`: the messages that would have been mailed or texted, newest
+ * first. Registered only outside production, and only without SMTP/SMS configured for the channel.
+ */
+export function devOutboxRoutes(app: FastifyInstance, devOutbox: DevOutbox): void {
+  app.get('/dev/outbox', async (request, reply) => {
+    const { to, limit } = parseInput(query, request.query ?? {}, 'query');
+    const messages = await devOutbox.list(to, limit);
+    return reply.header('cache-control', 'no-store').send({
+      messages: messages.map((message) => ({
+        id: message.id,
+        channel: message.channel,
+        to: message.recipient,
+        subject: message.subject,
+        body: message.body,
+        created_at: new Date(message.created_at).toISOString(),
+      })),
+    });
+  });
+}

@@ -1,0 +1,62 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/load-config.ts';
+import { deriveKey } from '../crypto/derived-keys.ts';
+import type { Database } from '../store/schema.ts';
+import { DeliveryError } from './delivery-error.ts';
+import { DevOutbox } from './dev-outbox.ts';
+import { SmtpMailSender, type MailMessage, type MailSender } from './mail-sender.ts';
+import { MAIL_TOPIC, Messenger, SMS_TOPIC } from './messenger.ts';
+import { Outbox } from './outbox.ts';
+import { OutboxWorker, type WorkerLog } from './outbox-worker.ts';
+import { createSmsSender } from './sms/sms-settings.ts';
+import type { SmsMessage, SmsSender } from './sms/sms-sender.ts';
+
+export interface Messaging {
+  outbox: Outbox;
+  messenger: Messenger;
+  worker: OutboxWorker;
+  /** Present outside production: where mail and SMS land without a configured sender. */
+  devOutbox: DevOutbox | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Mail over SMTP (or the dev outbox), SMS through the configured provider (or the dev outbox),
+ * both delivered from the outbox by one worker per process.
+ */
+export function buildMessaging(config: Config, db: Kysely<Database>, log: WorkerLog): Messaging {
+  const outbox = new Outbox(db, deriveKey(config.secret, 'outbox-payload'), {
+    baseDelayMs: config.outbox.retryBaseMs,
+    maxDelayMs: config.outbox.retryMaxMs,
+    maxAttempts: 25,
+    leaseMs: 60_000,
+  });
+  const devOutbox = config.devOutbox ? new DevOutbox(db) : undefined;
+  const smtp = config.mail.smtpUrl ? new SmtpMailSender(config.mail.smtpUrl, config.mail.from) : undefined;
+  const mail: MailSender | undefined = smtp ?? devOutbox;
+  const sms: SmsSender | undefined = createSmsSender(config.sms) ?? devOutbox;
+  const worker = new OutboxWorker(
+    outbox,
+    {
+      [MAIL_TOPIC]: (message: MailMessage) => (mail ? mail.send(message) : Promise.reject(unconfigured('mail'))),
+      [SMS_TOPIC]: (message: SmsMessage) => (sms ? sms.send(message) : Promise.reject(unconfigured('sms'))),
+    },
+    log,
+    config.outbox.pollMs,
+  );
+  worker.start();
+  return {
+    outbox,
+    messenger: new Messenger(outbox),
+    worker,
+    devOutbox,
+    async close() {
+      await worker.stop();
+      smtp?.close();
+    },
+  };
+}
+
+function unconfigured(channel: string): DeliveryError {
+  return new DeliveryError(`no ${channel} sender is configured`, { provider: channel, retryable: false });
+}

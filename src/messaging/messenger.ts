@@ -1,0 +1,26 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../store/schema.ts';
+import type { Outbox } from './outbox.ts';
+import { renderCodeMail, renderCodeSms, type CodeMessage } from './templates/render-message.ts';
+
+export const MAIL_TOPIC = 'mail';
+export const SMS_TOPIC = 'sms';
+
+/**
+ * Renders a code message and puts it in the outbox, in the caller's transaction. The row expires
+ * with the code: retrying a message whose code is dead would only confuse the customer.
+ */
+export class Messenger {
+  readonly #outbox: Outbox;
+
+  constructor(outbox: Outbox) {
+    this.#outbox = outbox;
+  }
+
+  sendCode(db: Kysely<Database> | Transaction<Database>, channel: 'email' | 'sms', message: CodeMessage, now = Date.now()): Promise<string> {
+    const expiresAt = now + message.minutes * 60_000;
+    return channel === 'email'
+      ? this.#outbox.enqueue(db, { topic: MAIL_TOPIC, payload: renderCodeMail(message), expiresAt }, now)
+      : this.#outbox.enqueue(db, { topic: SMS_TOPIC, payload: renderCodeSms(message), expiresAt }, now);
+  }
+}
