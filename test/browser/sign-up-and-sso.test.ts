@@ -117,7 +117,7 @@ describe.each(DIALECTS)('in Chromium on %s', (dialect) => {
     expect(await page.locator('h1').textContent()).toBe('Logga in');
     await page.getByLabel('E-postadress').fill('nobody@example.se');
     await page.getByLabel('Lösenord').fill('wrong password here');
-    await page.getByRole('button', { name: 'Logga in' }).click();
+    await page.getByRole('button', { name: 'Logga in', exact: true }).click();
     expect(await page.locator('[role=alert]').textContent()).toBe('Fel e-postadress eller lösenord.');
     expect(await page.getByLabel('E-postadress').inputValue()).toBe('nobody@example.se');
 

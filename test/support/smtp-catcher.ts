@@ -10,16 +10,18 @@ export interface CaughtMail {
 
 /**
  * A real SMTP server (the `smtp-server` package) on 127.0.0.1 that keeps what it receives. It can
- * be stopped and started again on the same port, to play an SMTP outage.
+ * play an outage: while paused it answers every connection `421 Service not available` (what a
+ * mail server that is down for maintenance says), keeping its port so nothing else can take it.
  */
 export class SmtpCatcher {
   readonly mails: CaughtMail[] = [];
   #server: SMTPServer | undefined;
   #port = 0;
+  #refusing = false;
 
   static async start(): Promise<SmtpCatcher> {
     const catcher = new SmtpCatcher();
-    await catcher.resume();
+    await SmtpCatcher.startListening(catcher);
     return catcher;
   }
 
@@ -27,34 +29,40 @@ export class SmtpCatcher {
     return `smtp://127.0.0.1:${this.#port}`;
   }
 
-  /** Starts (again) listening, on the port it had before if it had one. */
-  async resume(): Promise<void> {
+  static async startListening(catcher: SmtpCatcher): Promise<void> {
     const server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      onConnect: (_session, callback) => {
+        if (!catcher.#refusing) return callback();
+        return callback(Object.assign(new Error('Service not available, try again later'), { responseCode: 421 }));
+      },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
           const raw = Buffer.concat(chunks).toString('utf8');
           const text = raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_match, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-          this.mails.push({ to: session.envelope.rcptTo.map((address) => address.address), raw, text });
+          catcher.mails.push({ to: session.envelope.rcptTo.map((address) => address.address), raw, text });
           callback();
         });
       },
     });
-    server.listen(this.#port, '127.0.0.1');
+    server.listen(0, '127.0.0.1');
     await once(server.server, 'listening');
-    this.#port = (server.server.address() as { port: number }).port;
-    this.#server = server;
+    catcher.#port = (server.server.address() as { port: number }).port;
+    catcher.#server = server;
   }
 
-  /** Stops listening: connections are refused until `resume`. */
+  /** The outage begins: every new connection gets 421. */
   async pause(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#refusing = true;
+  }
+
+  /** The outage ends. */
+  async resume(): Promise<void> {
+    this.#refusing = false;
   }
 
   /** Waits for the `count`-th mail to `to` and answers it. */
@@ -68,7 +76,9 @@ export class SmtpCatcher {
     }
   }
 
-  close(): Promise<void> {
-    return this.pause();
+  async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
