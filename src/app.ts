@@ -13,7 +13,10 @@ import { CustomerRepository } from './customers/customer.repo.ts';
 import { customerRoutes } from './customers/customer.routes.ts';
 import { CustomerService, DEFAULT_POOL } from './customers/customer.service.ts';
 import { DomainError } from './errors/domain-error.ts';
+import { accountRoutes } from './account/account.routes.ts';
+import { CustomerSessions } from './account/customer-sessions.ts';
 import { OneTimeCodes } from './credentials/one-time-codes.ts';
+import { Passkeys } from './credentials/passkeys.ts';
 import { SecondFactors } from './credentials/second-factors.ts';
 import { CodeDelivery } from './flows/code-delivery.ts';
 import { EmailCodeSignIn } from './flows/email-code-sign-in.ts';
@@ -23,6 +26,7 @@ import { InteractionFlowStore } from './flows/interaction-flow.store.ts';
 import { interactionRoutes } from './flows/interaction.routes.ts';
 import { PasswordRecovery } from './flows/password-recovery.ts';
 import { PasswordSignIn } from './flows/password-sign-in.ts';
+import { passkeySignInRoutes } from './flows/passkey.routes.ts';
 import { recoveryRoutes } from './flows/recovery.routes.ts';
 import { SecondFactorSteps } from './flows/second-factor.routes.ts';
 import { SignInCompletion } from './flows/sign-in-completion.ts';
@@ -61,6 +65,7 @@ const CODE_TTL_MS = 15 * 60_000;
 /** Delivered and dead outbox rows are kept this long for inspection, then deleted. */
 const OUTBOX_RETENTION_MS = 7 * 24 * 3600_000;
 const stylesheet = readFileSync(new URL('./pages/assets/portvakt.css', import.meta.url));
+const passkeyScript = readFileSync(new URL('./pages/assets/passkeys.js', import.meta.url));
 
 /** Composition root: store → services → provider → HTTP. Nothing listens until `app.listen`. */
 export interface BuildOptions {
@@ -107,6 +112,8 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     freeAttempts: config.throttle.accountFreeAttempts,
   });
   const completion = new SignInCompletion(flows, factors);
+  const passkeys = new Passkeys({ db: store.db, codes, issuer: config.issuer, rpName: config.brandName });
+  const sessions = new CustomerSessions(store.db);
   const keys = new SigningKeyStore(store.db, config.secret);
 
   const host = await ProviderHost.start(keys, (jwks) => {
@@ -121,7 +128,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
       },
       jwks,
     );
-    observeProvider(provider, metrics, app);
+    observeProvider(provider, metrics, app, sessions);
     return provider;
   });
   const clients = new ClientService(clientRepo, validatorFor(host));
@@ -135,6 +142,9 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   app.get('/assets/portvakt.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
   );
+  app.get('/assets/passkeys.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(passkeyScript),
+  );
 
   const csrf = new CsrfGuard(config.issuer);
   const interactions = new InteractionContext(host);
@@ -146,7 +156,9 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     interactionRoutes(pages, { ...pageDeps, host, passwordSignIn });
     emailCodeRoutes(pages, { ...pageDeps, emailCode });
     recoveryRoutes(pages, { ...pageDeps, recovery });
+    passkeySignInRoutes(pages, { ...pageDeps, passkeys });
     steps.routes(pages);
+    accountRoutes(pages, { host, issuer: config.issuer, customers, sessions, factors, passkeys, csrf });
   });
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);
 
@@ -180,6 +192,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         codes.deleteExpired(),
         flows.deleteExpired(),
         messaging.outbox.deleteFinished(Date.now() - OUTBOX_RETENTION_MS),
+        sessions.deleteStale(Date.now() - TTL.Session * 1000),
       ]).catch((error: unknown) =>
         app.log.error({ err: error }, 'cleanup of expired rows failed'),
       );
@@ -216,7 +229,13 @@ function validatorFor(host: ProviderHost): ClientMetadataValidator {
   };
 }
 
-function observeProvider(provider: Provider, metrics: Metrics, app: FastifyInstance): void {
+function observeProvider(provider: Provider, metrics: Metrics, app: FastifyInstance, sessions: CustomerSessions): void {
+  // Last use of each browser session, for the customer's list of devices.
+  provider.on('authorization.success', (ctx) => {
+    const session = ctx.oidc.session;
+    if (!session?.accountId) return;
+    sessions.touch(session.uid, session.accountId, String(ctx.get('user-agent') ?? '')).catch((error: unknown) => app.log.warn({ err: error }, 'could not record session use'));
+  });
   provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
   provider.on('server_error', (_ctx, error) => app.log.error({ err: error }, 'oidc-provider server error'));
 }

@@ -5,7 +5,7 @@ import type { Database, OneTimeCodesTable } from '../store/schema.ts';
 type Executor = Kysely<Database> | Transaction<Database>;
 type CodeUpdate = UpdateQueryBuilder<Database, 'one_time_codes', 'one_time_codes', UpdateResult>;
 
-export type CodePurpose = 'email_sign_in' | 'verify_email' | 'password_reset' | 'phone_sign_in';
+export type CodePurpose = 'email_sign_in' | 'verify_email' | 'password_reset' | 'phone_sign_in' | 'passkey_challenge';
 
 export interface IssuedCode {
   id: string;
@@ -86,6 +86,15 @@ export class OneTimeCodes {
       })
       .execute();
     return { id, code, linkToken, expiresAt };
+  }
+
+  /**
+   * A WebAuthn challenge: 256 random bits, single use, bound to the flow like a link token (the
+   * challenge is the token). Redeemed with `redeemLink('passkey_challenge', flowId, challenge)`.
+   */
+  async issueChallenge(flowId: string, customerId: string | null, now = Date.now()): Promise<string> {
+    const issued = await this.issue(this.#db, { purpose: 'passkey_challenge', flowId, customerId, target: 'passkey' }, now);
+    return issued.linkToken;
   }
 
   /** The live code of a flow, if any: what the code-entry page is about (its target, not its secret). */

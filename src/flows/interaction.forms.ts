@@ -52,3 +52,5 @@ export const newPasswordForm = z.strictObject({ csrf, password: text().min(1).ma
 export const enrolTotpForm = z.strictObject({ csrf, ticket: text().max(4096), code: text().max(40) });
 export const continueForm = z.strictObject({ csrf });
 export const linkQuery = z.strictObject({ token: z.string().max(128) });
+/** The browser's WebAuthn answer, posted by the passkey script as JSON text in a form field. */
+export const passkeyForm = z.strictObject({ csrf, response: text().max(16_000) });

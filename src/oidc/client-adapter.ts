@@ -1,5 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientRecord, ClientRepository } from '../clients/client.repo.ts';
+import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-client.ts';
 import { storableKey } from './artifact-adapter.ts';
 
 /**
@@ -18,12 +19,15 @@ export function clientMetadata(record: Pick<ClientRecord, 'clientId' | 'secretHa
 
 export class ClientAdapter implements Adapter {
   readonly #repo: ClientRepository;
+  readonly #issuer: string;
 
-  constructor(repo: ClientRepository) {
+  constructor(repo: ClientRepository, issuer: string) {
     this.#repo = repo;
+    this.#issuer = issuer;
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(this.#issuer);
     if (!storableKey(id)) return undefined;
     const record = await this.#repo.find(id);
     return record && clientMetadata(record);

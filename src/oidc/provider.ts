@@ -35,7 +35,7 @@ export interface ProviderDeps {
 }
 
 export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider {
-  const clientAdapter = new ClientAdapter(deps.clients);
+  const clientAdapter = new ClientAdapter(deps.clients, deps.issuer);
   const configuration: Configuration = {
     adapter: (name: string) => (name === 'Client' ? clientAdapter : new ArtifactAdapter(deps.db, name)),
     findAccount: accountFinder(deps.findCustomer),

@@ -6,7 +6,10 @@ export interface PageContext {
   t: Translate;
 }
 
-/** The frame of every hosted page: no inline script or style, so the CSP can stay strict. */
+/**
+ * The frame of every hosted page: no inline script or style, so the CSP can stay strict. The one
+ * script (passkeys) only enhances buttons that are hidden until it runs.
+ */
 export function layout(page: PageContext, title: string, body: SafeHtml): string {
   return html`<!doctype html>
 <html lang="${page.locale}">
@@ -16,6 +19,7 @@ export function layout(page: PageContext, title: string, body: SafeHtml): string
 <meta name="referrer" content="same-origin">
 <title>${title} · ${page.t('brand.name')}</title>
 <link rel="stylesheet" href="/assets/portvakt.css">
+<script src="/assets/passkeys.js" defer></script>
 </head>
 <body>
 <main class="card">
@@ -58,6 +62,17 @@ export function field(options: FieldOptions): SafeHtml {
     options.type === 'email' ? html` inputmode="email" autocapitalize="none" spellcheck="false"` : ''
   }${options.inputMode ? html` inputmode="${options.inputMode}" spellcheck="false"` : ''}>
 ${hintId ? html`<p class="hint" id="${hintId}">${options.hint}</p>` : ''}`;
+}
+
+/** A hidden form the passkey script fills with the browser's answer and submits, and its button. */
+export function passkeyButton(options: { mode: 'sign-in' | 'register'; action: string; optionsUrl: string; csrf: string; label: string; failure: string }): SafeHtml {
+  const id = `passkey-${options.mode}`;
+  return html`<form id="${id}-form" method="post" action="${options.action}" hidden>
+${csrfInput(options.csrf)}
+<input type="hidden" name="response" value="">
+</form>
+<button type="button" class="secondary" data-passkey="${options.mode}" data-options="${options.optionsUrl}" data-form="${id}-form" data-failure="${id}-failed" hidden>${options.label}</button>
+<p id="${id}-failed" class="alert" role="alert" hidden>${options.failure}</p>`;
 }
 
 export function csrfInput(token: string): SafeHtml {

@@ -1,5 +1,5 @@
 import { html } from './html.ts';
-import { alert, csrfInput, field, layout, type PageContext } from './layout.ts';
+import { alert, csrfInput, field, layout, passkeyButton, type PageContext } from './layout.ts';
 
 export interface SignInPage {
   uid: string;
@@ -19,13 +19,14 @@ export function signInPage(page: PageContext, view: SignInPage): string {
 ${alert(view.error)}
 <form method="post" action="/login/${view.uid}/password" novalidate>
 ${csrfInput(view.csrf)}
-${field({ name: 'email', label: t('field.email'), type: 'email', autocomplete: 'username', value: view.email, maxLength: 254, autofocus: !view.email })}
+${field({ name: 'email', label: t('field.email'), type: 'email', autocomplete: 'username webauthn', value: view.email, maxLength: 254, autofocus: !view.email })}
 ${field({ name: 'password', label: t('field.password'), type: 'password', autocomplete: 'current-password', required: false, autofocus: !!view.email })}
 <p class="forgot"><a href="/login/${view.uid}/forgot">${t('signin.forgot')}</a></p>
 <button type="submit" class="primary">${t('signin.submit')}</button>
 <p class="divider">${t('signin.or')}</p>
 <button type="submit" class="secondary" formaction="/login/${view.uid}/email-code" name="intent" value="sign_in">${t('signin.email_code')}</button>
 </form>
+${passkeyButton({ mode: 'sign-in', action: `/login/${view.uid}/passkey`, optionsUrl: `/login/${view.uid}/passkey/options`, csrf: view.csrf, label: t('signin.passkey'), failure: t('error.passkey_refused') })}
 <p class="switch">${t('signin.no_account')} <a href="/login/${view.uid}/signup">${t('signin.create_account')}</a></p>`,
   );
 }

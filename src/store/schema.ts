@@ -97,6 +97,15 @@ export interface OutboxTable {
   delivered_at: number | null;
 }
 
+export interface SessionDevicesTable {
+  /** oidc-provider's Session uid (stable for the browser session; its id changes at each login). */
+  session_uid: string;
+  account_id: string;
+  user_agent: string;
+  created_at: number;
+  last_used_at: number;
+}
+
 /** Development only: where mail and SMS land when no SMTP server or SMS provider is configured. */
 export interface DevOutboxTable {
   id: string;
@@ -161,4 +170,5 @@ export interface Database {
   interaction_flows: InteractionFlowsTable;
   outbox: OutboxTable;
   dev_outbox: DevOutboxTable;
+  session_devices: SessionDevicesTable;
 }

@@ -70,6 +70,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('outbox_due').on('outbox').columns(['status', 'next_attempt_at']).execute();
 
+  // The device behind each browser session (oidc-provider's Session keeps no request details).
+  await db.schema
+    .createTable('session_devices')
+    .addColumn('session_uid', 'text', (c) => c.primaryKey())
+    .addColumn('account_id', 'text', (c) => c.notNull())
+    .addColumn('user_agent', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_used_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('session_devices_account').on('session_devices').column('account_id').execute();
+
   await db.schema
     .createTable('dev_outbox')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -82,7 +93,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['dev_outbox', 'outbox', 'interaction_flows', 'one_time_codes', 'customer_phones']) {
+  for (const table of ['dev_outbox', 'session_devices', 'outbox', 'interaction_flows', 'one_time_codes', 'customer_phones']) {
     await db.schema.dropTable(table).ifExists().execute();
   }
   await db.schema.dropIndex('credentials_lookup').ifExists().execute();

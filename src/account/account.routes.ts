@@ -1,0 +1,206 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { CustomerService } from '../customers/customer.service.ts';
+import type { Passkeys } from '../credentials/passkeys.ts';
+import type { SecondFactors } from '../credentials/second-factors.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { CsrfGuard } from '../http/csrf.ts';
+import { pageContextFor, sendPage } from '../http/page-reply.ts';
+import { ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
+import { browserSession, type BrowserSession } from '../oidc/browser-session.ts';
+import type { ProviderHost } from '../oidc/provider-host.ts';
+import { accountSecurityPage } from '../pages/account-security.page.ts';
+import type { MessageKey } from '../pages/i18n/en.ts';
+import { recoveryCodesPage, totpEnrolmentPage } from '../pages/second-factor.page.ts';
+import { enrolTotpForm, passkeyForm } from '../flows/interaction.forms.ts';
+import { parseJson } from '../flows/passkey.routes.ts';
+import { describeDevice, type CustomerSessions } from './customer-sessions.ts';
+
+export interface AccountDeps {
+  host: ProviderHost;
+  issuer: string;
+  customers: CustomerService;
+  sessions: CustomerSessions;
+  factors: SecondFactors;
+  passkeys: Passkeys;
+  csrf: CsrfGuard;
+}
+
+/** Changes that weaken the account (turning MFA off, removing a passkey) need a sign-in this recent. */
+const FRESH_LOGIN_SECONDS = 10 * 60;
+const STATE_COOKIE = 'pv_account_login';
+const RETURN_PATH = /^\/account(\/[a-z0-9/-]*)?$/;
+const NOTICES = ['session_ended', 'others_ended', 'mfa_on', 'mfa_off', 'passkey_added', 'passkey_removed'] as const;
+const loginQuery = z.strictObject({ return: z.string().max(200).regex(RETURN_PATH).default('/account/security'), fresh: z.literal('1').optional() });
+const callbackQuery = z.looseObject({ state: z.string().max(100), code: z.string().max(500).optional(), error: z.string().max(100).optional() });
+const securityQuery = z.strictObject({ done: z.enum(NOTICES).optional() });
+const idParams = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
+
+/**
+ * The customer's self-service pages. They sign in through the authorization endpoint as the
+ * built-in first-party client `portvakt-account` (PKCE; the session cookie is what counts here).
+ */
+export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
+  const { csrf } = deps;
+  const secure = deps.issuer.startsWith('https://');
+
+  async function signedIn(request: FastifyRequest, reply: FastifyReply): Promise<BrowserSession | undefined> {
+    return browserSession(deps.host, request, reply);
+  }
+  const toLogin = (reply: FastifyReply, back: string, fresh = false) =>
+    reply.code(303).redirect(`/account/login?return=${encodeURIComponent(back)}${fresh ? '&fresh=1' : ''}`, 303);
+  const isFresh = (session: BrowserSession) => Date.now() / 1000 - session.loginTs < FRESH_LOGIN_SECONDS;
+  const done = (reply: FastifyReply, notice: (typeof NOTICES)[number]) => reply.code(303).redirect(`/account/security?done=${notice}`, 303);
+  function checkCsrf(request: FastifyRequest) {
+    if (!csrf.verify(request, (request.body as Record<string, unknown> | undefined)?.csrf)) throw new DomainError('csrf', 403, 'The form had expired');
+  }
+
+  app.get('/account', async (_request, reply) => reply.code(303).redirect('/account/security', 303));
+
+  app.get('/account/login', async (request, reply) => {
+    const query = loginQuery.safeParse(request.query ?? {});
+    if (!query.success) throw new DomainError('invalid_request', 400, 'Bad return address');
+    const state = randomBytes(24).toString('base64url');
+    const verifier = randomBytes(32).toString('base64url');
+    reply.setCookie(STATE_COOKIE, `${state}.${query.data.return}`, { path: '/account', httpOnly: true, sameSite: 'lax', secure, maxAge: 3600 });
+    const params = new URLSearchParams({
+      client_id: ACCOUNT_CLIENT_ID,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: `${deps.issuer}/account/callback`,
+      state,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      ui_locales: pageContextFor(request).locale,
+      ...(query.data.fresh ? { max_age: '0' } : {}),
+    });
+    return reply.code(303).redirect(`/auth?${params}`, 303);
+  });
+
+  app.get('/account/callback', async (request, reply) => {
+    const query = callbackQuery.safeParse(request.query ?? {});
+    const [state, back = '/account/security'] = (request.cookies[STATE_COOKIE] ?? '').split(/\.(.*)/s);
+    reply.clearCookie(STATE_COOKIE, { path: '/account' });
+    if (!query.success || !state || query.data.state !== state || !RETURN_PATH.test(back)) throw new DomainError('invalid_request', 400, 'The sign-in did not start here');
+    if (query.data.error) throw new DomainError('access_denied', 400, 'The sign-in was cancelled');
+    // The code is not redeemed: the session cookie the sign-in set is all these pages use, and the
+    // code is useless to anyone else (PKCE verifier discarded, 60 s lifetime).
+    return reply.code(303).redirect(back, 303);
+  });
+
+  app.get('/account/security', async (request, reply) => {
+    const session = await signedIn(request, reply);
+    if (!session) return toLogin(reply, '/account/security');
+    const page = pageContextFor(request);
+    const query = securityQuery.safeParse(request.query ?? {});
+    const customer = await deps.customers.get(session.accountId);
+    const [sessions, factors, passkeys] = await Promise.all([deps.sessions.list(session.accountId), deps.factors.status(session.accountId), deps.passkeys.list(session.accountId)]);
+    const notice = query.success && query.data.done ? page.t(`account.done.${query.data.done}` as MessageKey) : undefined;
+    const view = { csrf: csrf.token(request, reply), email: customer.email, currentSessionUid: session.uid, sessions, factors, passkeys, notice };
+    return sendPage(reply, 200, accountSecurityPage(page, view));
+  });
+
+  app.post('/account/security/sessions/:id/end', async (request, reply) => {
+    const session = await signedIn(request, reply);
+    if (!session) return toLogin(reply, '/account/security');
+    checkCsrf(request);
+    const { id } = idParams.parse(request.params);
+    if (!(await deps.sessions.end(session.accountId, id))) throw new DomainError('not_found', 404, 'No such session');
+    return done(reply, 'session_ended');
+  });
+
+  app.post('/account/security/sessions/end-others', async (request, reply) => {
+    const session = await signedIn(request, reply);
+    if (!session) return toLogin(reply, '/account/security');
+    checkCsrf(request);
+    await deps.sessions.endOthers(session.accountId, session.uid);
+    return done(reply, 'others_ended');
+  });
+
+  const enrolment = async (request: FastifyRequest, reply: FastifyReply, session: BrowserSession, status = 200, error?: string) => {
+    const page = pageContextFor(request);
+    const customer = await deps.customers.get(session.accountId);
+    const begun = await deps.factors.beginTotp(session.accountId, customer.email);
+    return sendPage(reply, status, totpEnrolmentPage(page, { action: '/account/security/totp', csrf: csrf.token(request, reply), lead: page.t('account.mfa.enrol_lead'), ...begun, error }));
+  };
+
+  // Replacing an authenticator that is already on needs a fresh sign-in, like turning it off.
+  const mayEnrol = async (session: BrowserSession) => isFresh(session) || !(await deps.factors.status(session.accountId)).totp;
+
+  app.get('/account/security/totp', async (request, reply) => {
+    const session = await signedIn(request, reply);
+    if (!session || !(await mayEnrol(session))) return toLogin(reply, '/account/security/totp', Boolean(session));
+    return enrolment(request, reply, session);
+  });
+
+  app.post('/account/security/totp', async (request, reply) => {
+    const session = await signedIn(request, reply);
+    if (!session || !(await mayEnrol(session))) return toLogin(reply, '/account/security/totp', Boolean(session));
+    checkCsrf(request);
+    const form = enrolTotpForm.safeParse(request.body);
+    const page = pageContextFor(request);
+    if (!form.success) return enrolment(request, reply, session, 400, page.t('error.invalid_code'));
+    try {
+      const codes = await deps.factors.confirmTotp(session.accountId, form.data.ticket, form.data.code);
+      return sendPage(reply, 200, recoveryCodesPage(page, { action: '/account/security/done', csrf: csrf.token(request, reply), codes }));
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.status >= 500) throw error;
+      return enrolment(request, reply, session, error.status, page.t(`error.${error.code}` as MessageKey));
+    }
+  });
+
+  app.post('/account/security/done', async (_request, reply) => done(reply, 'mfa_on'));
+
+  app.post('/account/security/recovery-codes', async (request, reply) => {
+    const session = await signedIn(request, reply);
+    if (!session || !isFresh(session)) return toLogin(reply, '/account/security', Boolean(session));
+    checkCsrf(request);
+    if (!(await deps.factors.status(session.accountId)).totp) throw new DomainError('wrong_step', 400, 'Two-step verification is off');
+    const codes = await deps.factors.renewRecoveryCodes(session.accountId);
+    return sendPage(reply, 200, recoveryCodesPage(pageContextFor(request), { action: '/account/security/done', csrf: csrf.token(request, reply), codes }));
+  });
+
+  app.post('/account/security/totp/disable', async (request, reply) => {
+    const session = await signedIn(request, reply);
+    if (!session || !isFresh(session)) return toLogin(reply, '/account/security', Boolean(session));
+    checkCsrf(request);
+    await deps.factors.disable(session.accountId);
+    return done(reply, 'mfa_off');
+  });
+
+  app.post('/account/security/passkeys/options', async (request, reply) => {
+    const session = await signedIn(request, reply);
+    if (!session) throw new DomainError('login_required', 401, 'Sign in first');
+    checkCsrf(request);
+    const customer = await deps.customers.get(session.accountId);
+    const name = [customer.givenName, customer.familyName].filter(Boolean).join(' ');
+    const options = await deps.passkeys.registrationOptions(`account:${session.uid}`, { id: customer.id, email: customer.email, ...(name ? { name } : {}) });
+    return reply.header('cache-control', 'no-store').type('application/json').send(options);
+  });
+
+  app.post('/account/security/passkeys', async (request, reply) => {
+    const session = await signedIn(request, reply);
+    if (!session) return toLogin(reply, '/account/security');
+    checkCsrf(request);
+    const form = passkeyForm.safeParse(request.body);
+    if (!form.success) throw new DomainError('passkey_refused', 400, 'Malformed passkey answer');
+    const device = describeUserAgent(request.headers['user-agent']);
+    await deps.passkeys.register(`account:${session.uid}`, session.accountId, parseJson(form.data.response), device);
+    return done(reply, 'passkey_added');
+  });
+
+  app.post('/account/security/passkeys/:id/remove', async (request, reply) => {
+    const session = await signedIn(request, reply);
+    if (!session || !isFresh(session)) return toLogin(reply, '/account/security', Boolean(session));
+    checkCsrf(request);
+    const { id } = idParams.parse(request.params);
+    if (!(await deps.passkeys.remove(session.accountId, id))) throw new DomainError('not_found', 404, 'No such passkey');
+    return done(reply, 'passkey_removed');
+  });
+}
+
+function describeUserAgent(userAgent: string | undefined): string {
+  const { browser, system } = describeDevice(userAgent ?? '');
+  return [browser, system].filter(Boolean).join(' · ') || 'Passkey';
+}

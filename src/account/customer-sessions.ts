@@ -1,0 +1,124 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
+
+export interface CustomerSession {
+  uid: string;
+  userAgent: string | null;
+  signedInAt: number;
+  lastUsedAt: number;
+  methods: string[];
+}
+
+interface SessionPayload {
+  uid: string;
+  accountId?: string;
+  loginTs?: number;
+  amr?: string[];
+  authorizations?: Record<string, { grantId?: string }>;
+}
+
+/**
+ * A customer's browser sessions as they see them under /account/security: oidc-provider's Session
+ * rows (one per browser), with the device and last use recorded beside them. Ending one removes
+ * the session and revokes every grant given in it, so its refresh tokens die too.
+ */
+export class CustomerSessions {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  /** Records that a session was used (an authorization succeeded in it). */
+  async touch(sessionUid: string, accountId: string, userAgent: string, now = Date.now()): Promise<void> {
+    const agent = userAgent.slice(0, 300);
+    await this.#db
+      .insertInto('session_devices')
+      .values({ session_uid: sessionUid, account_id: accountId, user_agent: agent, created_at: now, last_used_at: now })
+      .onConflict((conflict) => conflict.column('session_uid').doUpdateSet({ account_id: accountId, user_agent: agent, last_used_at: now }))
+      .execute();
+  }
+
+  async list(accountId: string, now = Date.now()): Promise<CustomerSession[]> {
+    const rows = await this.#db
+      .selectFrom('oidc_artifacts as s')
+      .leftJoin('session_devices as d', 'd.session_uid', 's.uid')
+      .select(['s.payload', 'd.user_agent', 'd.last_used_at'])
+      .where('s.model', '=', 'Session')
+      .where('s.account_id', '=', accountId)
+      .where((eb) => eb.or([eb('s.expires_at', 'is', null), eb('s.expires_at', '>', now)]))
+      .execute();
+    return rows
+      .map((row) => {
+        const payload = JSON.parse(row.payload) as SessionPayload;
+        const signedInAt = (payload.loginTs ?? 0) * 1000;
+        return { uid: payload.uid, userAgent: row.user_agent, signedInAt, lastUsedAt: row.last_used_at ?? signedInAt, methods: payload.amr ?? [] };
+      })
+      .sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+  }
+
+  /** Ends one session of the account (never another account's), with the grants given in it. */
+  async end(accountId: string, sessionUid: string): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('oidc_artifacts')
+        .select(['id', 'payload'])
+        .where('model', '=', 'Session')
+        .where('uid', '=', sessionUid)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      if (!row) return false;
+      const payload = JSON.parse(row.payload) as SessionPayload;
+      const grantIds = Object.values(payload.authorizations ?? {})
+        .map((authorization) => authorization.grantId)
+        .filter((grantId): grantId is string => typeof grantId === 'string');
+      if (grantIds.length > 0) {
+        await trx
+          .deleteFrom('oidc_artifacts')
+          .where((eb) => eb.or([eb('grant_id', 'in', grantIds), eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)])]))
+          .execute();
+      }
+      await trx.deleteFrom('oidc_artifacts').where('model', '=', 'Session').where('id', '=', row.id).execute();
+      await trx.deleteFrom('session_devices').where('session_uid', '=', sessionUid).execute();
+      return true;
+    });
+  }
+
+  /** Ends every session of the account but `keepUid` (the one the customer is using). */
+  async endOthers(accountId: string, keepUid: string): Promise<number> {
+    let ended = 0;
+    for (const session of await this.list(accountId)) {
+      if (session.uid !== keepUid && (await this.end(accountId, session.uid))) ended++;
+    }
+    return ended;
+  }
+
+  async deleteStale(olderThan: number): Promise<void> {
+    await this.#db.deleteFrom('session_devices').where('last_used_at', '<', olderThan).execute();
+  }
+}
+
+const BROWSERS: [RegExp, string][] = [
+  [/Edg\//, 'Edge'],
+  [/OPR\//, 'Opera'],
+  [/Firefox\//, 'Firefox'],
+  [/(Chrome|Chromium|CriOS)\//, 'Chrome'],
+  [/Safari\//, 'Safari'],
+];
+const SYSTEMS: [RegExp, string][] = [
+  [/iPhone/, 'iPhone'],
+  [/iPad/, 'iPad'],
+  [/Android/, 'Android'],
+  [/Windows/, 'Windows'],
+  [/Mac OS X|Macintosh/, 'macOS'],
+  [/Linux/, 'Linux'],
+];
+
+/** "Firefox on Windows", "Safari on iPhone": enough to recognise a device, nothing more. */
+export function describeDevice(userAgent: string | null): { browser: string; system: string } {
+  const ua = userAgent ?? '';
+  return {
+    browser: BROWSERS.find(([pattern]) => pattern.test(ua))?.[1] ?? '',
+    system: SYSTEMS.find(([pattern]) => pattern.test(ua))?.[1] ?? '',
+  };
+}

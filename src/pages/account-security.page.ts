@@ -1,0 +1,73 @@
+import { describeDevice, type CustomerSession } from '../account/customer-sessions.ts';
+import type { Passkey } from '../credentials/passkeys.ts';
+import type { SecondFactorStatus } from '../credentials/second-factors.ts';
+import { html, type SafeHtml } from './html.ts';
+import { csrfInput, layout, passkeyButton, type PageContext } from './layout.ts';
+
+export interface AccountSecurityView {
+  csrf: string;
+  email: string;
+  currentSessionUid: string;
+  sessions: CustomerSession[];
+  factors: SecondFactorStatus;
+  passkeys: Passkey[];
+  notice?: string;
+}
+
+function when(page: PageContext, epochMs: number): string {
+  return new Intl.DateTimeFormat(page.locale === 'sv' ? 'sv-SE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Stockholm' }).format(epochMs);
+}
+
+function postButton(action: string, csrf: string, label: string, className = 'secondary'): SafeHtml {
+  return html`<form method="post" action="${action}" class="inline-action">${csrfInput(csrf)}<button type="submit" class="${className}">${label}</button></form>`;
+}
+
+/** /account/security: where the customer is signed in, two-step verification and passkeys. */
+export function accountSecurityPage(page: PageContext, view: AccountSecurityView): string {
+  const { t } = page;
+  const sessions = view.sessions.map((session) => {
+    const { browser, system } = describeDevice(session.userAgent);
+    const device = browser && system ? t('account.sessions.device', { browser, system }) : browser || system || t('account.sessions.unknown_device');
+    const current = session.uid === view.currentSessionUid;
+    return html`<li class="item" data-session="${session.uid}">
+<div><strong>${device}</strong>${current ? html` <span class="tag">${t('account.sessions.this_device')}</span>` : ''}
+<p class="hint">${t('account.sessions.last_used', { time: when(page, session.lastUsedAt) })}</p></div>
+${current ? '' : postButton(`/account/security/sessions/${session.uid}/end`, view.csrf, t('account.sessions.end'))}
+</li>`;
+  });
+  const passkeys = view.passkeys.map(
+    (passkey) => html`<li class="item" data-passkey-id="${passkey.id}">
+<div><strong>${passkey.label}</strong><p class="hint">${t('account.passkeys.added', { time: when(page, passkey.createdAt) })}</p></div>
+${postButton(`/account/security/passkeys/${passkey.id}/remove`, view.csrf, t('account.passkeys.remove'))}
+</li>`,
+  );
+  return layout(
+    page,
+    t('account.title'),
+    html`<h1>${t('account.title')}</h1>
+<p class="lead">${t('account.signed_in_as', { email: view.email })} <a href="/session/end">${t('account.sign_out')}</a></p>
+${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
+<section aria-labelledby="sessions-title">
+<h2 id="sessions-title">${t('account.sessions.title')}</h2>
+<p class="hint">${t('account.sessions.lead')}</p>
+<ul class="items">${sessions}</ul>
+${view.sessions.length > 1 ? postButton('/account/security/sessions/end-others', view.csrf, t('account.sessions.end_others')) : ''}
+</section>
+<section aria-labelledby="mfa-title">
+<h2 id="mfa-title">${t('account.mfa.title')}</h2>
+<p class="hint">${view.factors.totp ? t('account.mfa.on', { count: view.factors.recoveryCodesLeft }) : t('account.mfa.off')}</p>
+${
+  view.factors.totp
+    ? html`<div class="actions">${postButton('/account/security/recovery-codes', view.csrf, t('account.mfa.new_codes'))}${postButton('/account/security/totp/disable', view.csrf, t('account.mfa.disable'))}</div>`
+    : html`<p><a class="button primary" href="/account/security/totp">${t('account.mfa.enable')}</a></p>`
+}
+</section>
+<section aria-labelledby="passkeys-title">
+<h2 id="passkeys-title">${t('account.passkeys.title')}</h2>
+<p class="hint">${t('account.passkeys.lead')}</p>
+${view.passkeys.length ? html`<ul class="items">${passkeys}</ul>` : html`<p class="hint">${t('account.passkeys.none')}</p>`}
+${passkeyButton({ mode: 'register', action: '/account/security/passkeys', optionsUrl: '/account/security/passkeys/options', csrf: view.csrf, label: t('account.passkeys.add'), failure: t('account.passkeys.failed') })}
+<p class="hint" data-passkey-unsupported hidden>${t('account.passkeys.unsupported')}</p>
+</section>`,
+  );
+}
