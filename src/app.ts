@@ -15,6 +15,8 @@ import { CustomerService, DEFAULT_POOL } from './customers/customer.service.ts';
 import { DomainError } from './errors/domain-error.ts';
 import { accountRoutes } from './account/account.routes.ts';
 import { CustomerSessions } from './account/customer-sessions.ts';
+import { emailVerificationRoutes } from './account/email-verification.routes.ts';
+import { EmailVerification } from './flows/email-verification.ts';
 import { OneTimeCodes } from './credentials/one-time-codes.ts';
 import { Passkeys } from './credentials/passkeys.ts';
 import { SecondFactors } from './credentials/second-factors.ts';
@@ -103,6 +105,8 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const flowDeps = { delivery, customers, flows, issuer: config.issuer, pool: DEFAULT_POOL };
   const emailCode = new EmailCodeSignIn(flowDeps);
   const recovery = new PasswordRecovery(flowDeps);
+  const verification = new EmailVerification({ delivery, customers, issuer: config.issuer });
+  customers.onEmailToVerify((trx, customer) => verification.sendWithin(trx, customer));
   const factors = new SecondFactors({
     db: store.db,
     secretKey: deriveKey(config.secret, 'totp-secret'),
@@ -159,6 +163,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     passkeySignInRoutes(pages, { ...pageDeps, passkeys });
     steps.routes(pages);
     accountRoutes(pages, { host, issuer: config.issuer, customers, sessions, factors, passkeys, csrf });
+    emailVerificationRoutes(pages, { host, customers, verification, csrf });
   });
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);
 
@@ -170,7 +175,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
       await scope.register(async (secured) => {
         secured.addHook('onRequest', adminAuth(config.adminKey));
         clientRoutes(secured, api, clients);
-        customerRoutes(secured, api, customers);
+        customerRoutes(secured, api, customers, verification);
       });
     },
     { prefix: '/api/v1' },

@@ -31,7 +31,7 @@ export interface AccountDeps {
 const FRESH_LOGIN_SECONDS = 10 * 60;
 const STATE_COOKIE = 'pv_account_login';
 const RETURN_PATH = /^\/account(\/[a-z0-9/-]*)?$/;
-const NOTICES = ['session_ended', 'others_ended', 'mfa_on', 'mfa_off', 'passkey_added', 'passkey_removed'] as const;
+const NOTICES = ['session_ended', 'others_ended', 'mfa_on', 'mfa_off', 'passkey_added', 'passkey_removed', 'email_verified'] as const;
 const loginQuery = z.strictObject({ return: z.string().max(200).regex(RETURN_PATH).default('/account/security'), fresh: z.literal('1').optional() });
 const callbackQuery = z.looseObject({ state: z.string().max(100), code: z.string().max(500).optional(), error: z.string().max(100).optional() });
 const securityQuery = z.strictObject({ done: z.enum(NOTICES).optional() });
@@ -97,7 +97,7 @@ export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
     const customer = await deps.customers.get(session.accountId);
     const [sessions, factors, passkeys] = await Promise.all([deps.sessions.list(session.accountId), deps.factors.status(session.accountId), deps.passkeys.list(session.accountId)]);
     const notice = query.success && query.data.done ? page.t(`account.done.${query.data.done}` as MessageKey) : undefined;
-    const view = { csrf: csrf.token(request, reply), email: customer.email, currentSessionUid: session.uid, sessions, factors, passkeys, notice };
+    const view = { csrf: csrf.token(request, reply), email: customer.email, emailVerified: customer.emailVerifiedAt !== null, currentSessionUid: session.uid, sessions, factors, passkeys, notice };
     return sendPage(reply, 200, accountSecurityPage(page, view));
   });
 

@@ -126,16 +126,17 @@ export class OneTimeCodes {
 
   /**
    * Redeems a link token: the code row it belongs to is consumed atomically, once. A link sent
-   * for a flow works only in that flow (`flowId`), so it cannot finish someone else's sign-in.
+   * for a flow works only in that flow (`flowId`), so it cannot finish someone else's sign-in;
+   * `undefined` accepts any flow (a verification link opened on another device).
    */
-  async redeemLink(purpose: CodePurpose, flowId: string | null, token: string, now = Date.now()): Promise<OneTimeCodesTable | undefined> {
+  async redeemLink(purpose: CodePurpose, flowId: string | undefined, token: string, now = Date.now()): Promise<OneTimeCodesTable | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
     return this.#consume(
       (query) =>
         query
           .where('link_hash', '=', linkHash(token))
           .where('purpose', '=', purpose)
-          .where('flow_id', flowId === null ? 'is' : '=', flowId)
+          .$if(flowId !== undefined, (q) => q.where('flow_id', '=', flowId!))
           .where('expires_at', '>', now)
           .where('attempts', '<', this.#maxAttempts),
       now,

@@ -2,11 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiRegistry } from '../http/api-route.ts';
 import { customerCreateSchema, customerListSchema, customerOutputSchema, customerPatchSchema, customerQuerySchema } from './customer.schemas.ts';
+import type { EmailVerification } from '../flows/email-verification.ts';
 import { presentCustomer, type CustomerService } from './customer.service.ts';
 
 const idParams = z.strictObject({ id: z.uuid() });
 
-export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers: CustomerService): void {
+export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers: CustomerService, verification: EmailVerification): void {
   api.add(app, {
     method: 'POST',
     url: '/customers',
@@ -45,12 +46,27 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     method: 'PATCH',
     url: '/customers/:id',
     tag: 'customers',
-    summary: 'Change a customer; null clears a profile field',
+    summary:
+      'Change a customer; null clears a profile field. A new e-mail address is unverified (unless email_verified is given) and gets a verification code and link; a new password ends every session and token',
     params: idParams,
     body: customerPatchSchema,
     status: 200,
     response: customerOutputSchema,
     handler: async ({ params, body }) => presentCustomer(await customers.update(params.id, body)),
+  });
+  api.add(app, {
+    method: 'POST',
+    url: '/customers/:id/email-verification',
+    tag: 'customers',
+    summary: 'Send the customer a code and a link that verify their current e-mail address (409 when already verified)',
+    params: idParams,
+    status: 202,
+    response: z.object({ sent_to: z.string() }),
+    handler: async ({ params }) => {
+      const customer = await customers.get(params.id);
+      await verification.requestTrusted(customer);
+      return { sent_to: customer.email };
+    },
   });
   api.add(app, {
     method: 'DELETE',

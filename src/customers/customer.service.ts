@@ -12,17 +12,26 @@ export const DEFAULT_POOL = 'default';
 /** Ends every session, grant and token of a customer, inside the caller's transaction. */
 export type AccountRevoker = (customerId: string, trx: Transaction<Database>) => Promise<void>;
 
+/** Sends a verification code and link to a changed, unverified address, inside the change's transaction. */
+export type VerificationSender = (trx: Transaction<Database>, customer: CustomerRecord) => Promise<void>;
+
 const emailTaken = () => conflict('email_taken', 'An account with this e-mail address already exists');
 
 export class CustomerService {
   readonly #repo: CustomerRepository;
   readonly #passwordMinLength: number;
   readonly #revokeAccount: AccountRevoker;
+  #sendVerification: VerificationSender | undefined;
 
   constructor(repo: CustomerRepository, passwordMinLength: number, revokeAccount: AccountRevoker) {
     this.#repo = repo;
     this.#passwordMinLength = passwordMinLength;
     this.#revokeAccount = revokeAccount;
+  }
+
+  /** Wired after construction: e-mail verification itself needs this service. */
+  onEmailToVerify(sender: VerificationSender): void {
+    this.#sendVerification = sender;
   }
 
   async create(input: CustomerCreate, pool = DEFAULT_POOL, now = Date.now()): Promise<CustomerRecord> {
@@ -102,7 +111,9 @@ export class CustomerService {
         };
         if (!(await this.#repo.update(next, trx))) throw concurrentUpdate('customer');
         if (passwordHash) await this.#repo.setPassword(id, passwordHash, now, trx);
-        if (next.status === 'disabled' && current.status !== 'disabled') await this.#revokeAccount(id, trx);
+        // A new password (set by an operator) or a disabled account ends every session and token.
+        if (passwordHash || (next.status === 'disabled' && current.status !== 'disabled')) await this.#revokeAccount(id, trx);
+        if (emailChanged && next.emailVerifiedAt === null && next.status === 'active') await this.#sendVerification?.(trx, next);
         return { ...next, version: next.version + 1 };
       }),
     );

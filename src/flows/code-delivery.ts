@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { CodePurpose, OneTimeCodes } from '../credentials/one-time-codes.ts';
 import type { LoginThrottle, ThrottleKey } from '../credentials/login-throttle.ts';
 import type { Messenger } from '../messaging/messenger.ts';
@@ -50,24 +50,35 @@ export class CodeDelivery {
     const keys: ThrottleKey[] = [this.#throttle.ipKey(request.ip), this.#throttle.keyFor(`send-${request.channel}`, request.target, this.#sendsPerTarget)];
     const decision = await this.#throttle.attempt(keys);
     if (!decision.allowed) throw tooManyAttempts(decision.retryAfterSeconds);
-    await this.#db.transaction().execute(async (trx) => {
-      const issued = await this.#codes.issue(trx, {
-        purpose: request.purpose,
-        flowId: request.flowId,
-        customerId: request.customerId,
-        target: request.target,
-        payload: request.payload,
-      });
-      if (request.kind === undefined) return;
-      await this.#messenger.sendCode(trx, request.channel, {
-        kind: request.kind,
-        locale: request.locale,
-        brand: this.#brand,
-        to: request.target,
-        code: issued.code,
-        ...(request.link ? { link: request.link(issued.linkToken) } : {}),
-        minutes: this.#codes.ttlMinutes,
-      });
+    await this.#db.transaction().execute((trx) => this.sendWithin(trx, request));
+  }
+
+  /** For trusted callers (the management API): no throttle, its own transaction. */
+  sendTrusted(request: Omit<CodeRequest, 'ip'>): Promise<void> {
+    return this.#db.transaction().execute((trx) => this.sendWithin(trx, request));
+  }
+
+  /**
+   * Issues the code and queues its message inside the caller's transaction, without the send
+   * throttles: for messages the system sends on its own (an address changed through the API).
+   */
+  async sendWithin(trx: Transaction<Database>, request: Omit<CodeRequest, 'ip'>): Promise<void> {
+    const issued = await this.#codes.issue(trx, {
+      purpose: request.purpose,
+      flowId: request.flowId,
+      customerId: request.customerId,
+      target: request.target,
+      payload: request.payload,
+    });
+    if (request.kind === undefined) return;
+    await this.#messenger.sendCode(trx, request.channel, {
+      kind: request.kind,
+      locale: request.locale,
+      brand: this.#brand,
+      to: request.target,
+      code: issued.code,
+      ...(request.link ? { link: request.link(issued.linkToken) } : {}),
+      minutes: this.#codes.ttlMinutes,
     });
   }
 
@@ -86,7 +97,8 @@ export class CodeDelivery {
     throw new DomainError('code_expired', 400, 'The code has expired or was already used; ask for a new one');
   }
 
-  async redeemLink(flowId: string, purpose: CodePurpose, token: string): Promise<OneTimeCodesTable> {
+  /** Redeems a link token; `flowId` undefined accepts the link from any browser (e-mail verification). */
+  async redeemLink(flowId: string | undefined, purpose: CodePurpose, token: string): Promise<OneTimeCodesTable> {
     const row = await this.#codes.redeemLink(purpose, flowId, token);
     if (!row) throw new DomainError('link_expired', 400, 'The link has expired or was already used');
     return row;

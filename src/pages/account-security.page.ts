@@ -7,6 +7,7 @@ import { csrfInput, layout, passkeyButton, type PageContext } from './layout.ts'
 export interface AccountSecurityView {
   csrf: string;
   email: string;
+  emailVerified: boolean;
   currentSessionUid: string;
   sessions: CustomerSession[];
   factors: SecondFactorStatus;
@@ -47,6 +48,15 @@ ${postButton(`/account/security/passkeys/${passkey.id}/remove`, view.csrf, t('ac
     html`<h1>${t('account.title')}</h1>
 <p class="lead">${t('account.signed_in_as', { email: view.email })} <a href="/session/end">${t('account.sign_out')}</a></p>
 ${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
+${
+  view.emailVerified
+    ? ''
+    : html`<section aria-labelledby="email-title" class="attention">
+<h2 id="email-title">${t('verify.title')}</h2>
+<p class="hint">${t('account.email.unverified', { email: view.email })}</p>
+${postButton('/account/verify-email/send', view.csrf, t('account.email.send'), 'primary')}
+</section>`
+}
 <section aria-labelledby="sessions-title">
 <h2 id="sessions-title">${t('account.sessions.title')}</h2>
 <p class="hint">${t('account.sessions.lead')}</p>

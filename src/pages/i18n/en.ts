@@ -118,6 +118,14 @@ export const en = {
   'account.done.passkey_removed': 'The passkey was removed.',
   'signin.passkey': 'Sign in with a passkey',
   'error.passkey_refused': 'The passkey could not be used. Try again, or sign in another way.',
+  'verify.title': 'Confirm your e-mail address',
+  'verify.code_lead': 'We sent a 6-digit code to {email}. Enter it here, or open the link in the e-mail on any device.',
+  'verify.done.title': 'E-mail address confirmed',
+  'verify.done.lead': 'Thank you: your e-mail address is confirmed. You can close this page.',
+  'account.email.unverified': 'Your e-mail address {email} is not confirmed yet.',
+  'account.email.send': 'Send a confirmation code',
+  'account.done.email_verified': 'Your e-mail address is confirmed.',
+  'error.already_verified': 'The address is already confirmed.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -120,4 +120,12 @@ export const sv: Messages = {
   'account.done.passkey_removed': 'Nyckeln togs bort.',
   'signin.passkey': 'Logga in med en nyckel (passkey)',
   'error.passkey_refused': 'Nyckeln kunde inte användas. Försök igen eller logga in på ett annat sätt.',
+  'verify.title': 'Bekräfta din e-postadress',
+  'verify.code_lead': 'Vi skickade en sexsiffrig kod till {email}. Ange den här, eller öppna länken i mejlet på valfri enhet.',
+  'verify.done.title': 'E-postadressen är bekräftad',
+  'verify.done.lead': 'Tack! Din e-postadress är bekräftad. Du kan stänga sidan.',
+  'account.email.unverified': 'Din e-postadress {email} är inte bekräftad än.',
+  'account.email.send': 'Skicka en bekräftelsekod',
+  'account.done.email_verified': 'Din e-postadress är bekräftad.',
+  'error.already_verified': 'Adressen är redan bekräftad.',
 };
