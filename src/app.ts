@@ -30,6 +30,8 @@ import { PasswordRecovery } from './flows/password-recovery.ts';
 import { PasswordSignIn } from './flows/password-sign-in.ts';
 import { passkeySignInRoutes } from './flows/passkey.routes.ts';
 import { recoveryRoutes } from './flows/recovery.routes.ts';
+import { SmsCodeSignIn } from './flows/sms-code-sign-in.ts';
+import { smsCodeRoutes } from './flows/sms-code.routes.ts';
 import { SecondFactorSteps } from './flows/second-factor.routes.ts';
 import { SignInCompletion } from './flows/sign-in-completion.ts';
 import { devOutboxRoutes } from './messaging/dev-outbox.routes.ts';
@@ -105,6 +107,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const flowDeps = { delivery, customers, flows, issuer: config.issuer, pool: DEFAULT_POOL };
   const emailCode = new EmailCodeSignIn(flowDeps);
   const recovery = new PasswordRecovery(flowDeps);
+  const smsCode = new SmsCodeSignIn(flowDeps);
   const verification = new EmailVerification({ delivery, customers, issuer: config.issuer });
   customers.onEmailToVerify((trx, customer) => verification.sendWithin(trx, customer));
   const factors = new SecondFactors({
@@ -160,6 +163,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     interactionRoutes(pages, { ...pageDeps, host, passwordSignIn });
     emailCodeRoutes(pages, { ...pageDeps, emailCode });
     recoveryRoutes(pages, { ...pageDeps, recovery });
+    smsCodeRoutes(pages, { ...pageDeps, smsCode });
     passkeySignInRoutes(pages, { ...pageDeps, passkeys });
     steps.routes(pages);
     accountRoutes(pages, { host, issuer: config.issuer, customers, sessions, factors, passkeys, csrf });

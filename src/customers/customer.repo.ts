@@ -8,6 +8,9 @@ export interface CustomerRecord {
   status: 'active' | 'disabled';
   email: string;
   emailVerifiedAt: number | null;
+  /** E.164, at most one per customer. */
+  phone: string | null;
+  phoneVerifiedAt: number | null;
   givenName: string | null;
   familyName: string | null;
   locale: string | null;
@@ -81,6 +84,27 @@ export class CustomerRepository {
       })
       .execute();
     if (record.passwordHash) await this.setPassword(record.id, record.passwordHash, record.createdAt, trx);
+    await this.#writePhone(record, trx);
+  }
+
+  async phoneTaken(pool: string, phone: string, exceptCustomer: string | null, db: Executor = this.#db): Promise<boolean> {
+    let query = db.selectFrom('customer_phones').select('customer_id').where('pool', '=', pool).where('phone', '=', phone);
+    if (exceptCustomer) query = query.where('customer_id', '!=', exceptCustomer);
+    return (await query.executeTakeFirst()) !== undefined;
+  }
+
+  /** The customer with this phone number, only when they proved it (sign-in by SMS goes nowhere else). */
+  findByVerifiedPhone(pool: string, phone: string): Promise<CustomerRecord | undefined> {
+    return this.#select(this.#db).where('ph.pool', '=', pool).where('ph.phone', '=', phone).where('ph.verified_at', 'is not', null).executeTakeFirst();
+  }
+
+  async #writePhone(record: CustomerRecord, trx: Transaction<Database>): Promise<void> {
+    await trx.deleteFrom('customer_phones').where('customer_id', '=', record.id).execute();
+    if (record.phone === null) return;
+    await trx
+      .insertInto('customer_phones')
+      .values({ customer_id: record.id, pool: record.pool, phone: record.phone, verified_at: record.phoneVerifiedAt, created_at: record.updatedAt })
+      .execute();
   }
 
   /**
@@ -108,6 +132,7 @@ export class CustomerRepository {
       .set({ email: record.email, verified_at: record.emailVerifiedAt })
       .where('customer_id', '=', record.id)
       .execute();
+    await this.#writePhone(record, trx);
     return true;
   }
 
@@ -139,7 +164,10 @@ export class CustomerRepository {
       .selectFrom('customers as c')
       .innerJoin('customer_emails as e', 'e.customer_id', 'c.id')
       .leftJoin('credentials as p', (join) => join.onRef('p.customer_id', '=', 'c.id').on('p.type', '=', 'password'))
+      .leftJoin('customer_phones as ph', 'ph.customer_id', 'c.id')
       .select([
+        'ph.phone',
+        'ph.verified_at as phoneVerifiedAt',
         'c.id',
         'c.pool',
         'c.status',

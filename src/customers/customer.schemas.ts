@@ -8,6 +8,8 @@ export const emailSchema = text()
   .pipe(z.email({ error: 'must be an e-mail address' }))
   .transform((value) => value.toLowerCase());
 export const localeSchema = text().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as sv or en-GB');
+/** E.164: a plus, the country code and the number, no spaces (what SMS providers take). */
+export const phoneSchema = text().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +46701234567');
 /** Length and commonness are the password policy's job; this only bounds the input. */
 const passwordInput = text().min(1).max(1024);
 
@@ -15,16 +17,21 @@ export const customerCreateSchema = z.strictObject({
   email: emailSchema,
   email_verified: z.boolean().default(false),
   password: passwordInput.optional(),
+  phone_number: phoneSchema.optional(),
+  phone_number_verified: z.boolean().default(false),
   given_name: name.optional(),
   family_name: name.optional(),
   locale: localeSchema.optional(),
 });
-export type CustomerCreate = z.infer<typeof customerCreateSchema>;
+/** What creating a customer takes (the verified flags default to false). */
+export type CustomerCreate = z.input<typeof customerCreateSchema>;
 
 export const customerPatchSchema = z.strictObject({
   email: emailSchema.optional(),
   email_verified: z.boolean().optional(),
   password: passwordInput.optional(),
+  phone_number: phoneSchema.nullable().optional(),
+  phone_number_verified: z.boolean().optional(),
   given_name: name.nullable().optional(),
   family_name: name.nullable().optional(),
   locale: localeSchema.nullable().optional(),
@@ -36,6 +43,8 @@ export const customerOutputSchema = z.object({
   id: z.string(),
   email: z.string(),
   email_verified: z.boolean(),
+  phone_number: z.string().nullable(),
+  phone_number_verified: z.boolean(),
   given_name: z.string().nullable(),
   family_name: z.string().nullable(),
   locale: z.string().nullable(),

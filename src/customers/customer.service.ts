@@ -16,6 +16,7 @@ export type AccountRevoker = (customerId: string, trx: Transaction<Database>) =>
 export type VerificationSender = (trx: Transaction<Database>, customer: CustomerRecord) => Promise<void>;
 
 const emailTaken = () => conflict('email_taken', 'An account with this e-mail address already exists');
+const phoneTaken = () => conflict('phone_taken', 'Another account has this phone number');
 
 export class CustomerService {
   readonly #repo: CustomerRepository;
@@ -54,6 +55,8 @@ export class CustomerService {
       status: 'active',
       email: input.email,
       emailVerifiedAt: input.email_verified ? now : null,
+      phone: input.phone_number ?? null,
+      phoneVerifiedAt: input.phone_number && input.phone_number_verified ? now : null,
       givenName: input.given_name ?? null,
       familyName: input.family_name ?? null,
       locale: input.locale ?? null,
@@ -65,6 +68,7 @@ export class CustomerService {
     await this.#uniqueEmail(() =>
       this.#repo.transaction(async (trx) => {
         if (await this.#repo.emailTaken(pool, record.email, trx)) throw emailTaken();
+        if (record.phone && (await this.#repo.phoneTaken(pool, record.phone, null, trx))) throw phoneTaken();
         await this.#repo.insert(record, trx);
       }),
     );
@@ -85,6 +89,10 @@ export class CustomerService {
     return this.#repo.findByEmail(pool, email);
   }
 
+  findByVerifiedPhone(phone: string, pool = DEFAULT_POOL): Promise<CustomerRecord | undefined> {
+    return this.#repo.findByVerifiedPhone(pool, phone);
+  }
+
   /**
    * A changed e-mail address is unverified again unless the caller vouches for it. Disabling a
    * customer ends their sessions and tokens in the same transaction.
@@ -98,10 +106,16 @@ export class CustomerService {
         const emailChanged = patch.email !== undefined && patch.email !== current.email;
         if (emailChanged && (await this.#repo.emailTaken(current.pool, patch.email!, trx))) throw emailTaken();
         const verifiedAt = patch.email_verified ?? (emailChanged ? false : current.emailVerifiedAt !== null);
+        const phone = patch.phone_number === undefined ? current.phone : patch.phone_number;
+        const phoneChanged = phone !== current.phone;
+        if (phone && phoneChanged && (await this.#repo.phoneTaken(current.pool, phone, id, trx))) throw phoneTaken();
+        const phoneVerified = phone !== null && (patch.phone_number_verified ?? (phoneChanged ? false : current.phoneVerifiedAt !== null));
         const next: CustomerRecord = {
           ...current,
           email: patch.email ?? current.email,
           emailVerifiedAt: verifiedAt ? (emailChanged || current.emailVerifiedAt === null ? now : current.emailVerifiedAt) : null,
+          phone,
+          phoneVerifiedAt: phoneVerified ? (phoneChanged || current.phoneVerifiedAt === null ? now : current.phoneVerifiedAt) : null,
           givenName: patch.given_name === undefined ? current.givenName : patch.given_name,
           familyName: patch.family_name === undefined ? current.familyName : patch.family_name,
           locale: patch.locale === undefined ? current.locale : patch.locale,
@@ -168,6 +182,8 @@ export function presentCustomer(record: CustomerRecord): CustomerOutput {
     id: record.id,
     email: record.email,
     email_verified: record.emailVerifiedAt !== null,
+    phone_number: record.phone,
+    phone_number_verified: record.phoneVerifiedAt !== null,
     given_name: record.givenName,
     family_name: record.familyName,
     locale: record.locale,

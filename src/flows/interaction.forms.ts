@@ -54,3 +54,11 @@ export const continueForm = z.strictObject({ csrf });
 export const linkQuery = z.strictObject({ token: z.string().max(128) });
 /** The browser's WebAuthn answer, posted by the passkey script as JSON text in a form field. */
 export const passkeyForm = z.strictObject({ csrf, response: text().max(16_000) });
+/** A phone number as people type it: spaces, dashes and brackets are dropped, then it must be E.164. */
+export const phoneForm = z.strictObject({
+  csrf,
+  phone: text()
+    .max(40)
+    .transform((value) => value.replace(/[\s().-]/g, ''))
+    .pipe(z.string().regex(/^\+[1-9]\d{6,14}$/)),
+});

@@ -5,6 +5,7 @@ import type { CustomerRecord } from '../customers/customer.repo.ts';
 export const SCOPE_CLAIMS = {
   openid: ['sub'],
   email: ['email', 'email_verified'],
+  phone: ['phone_number', 'phone_number_verified'],
   profile: ['name', 'given_name', 'family_name', 'locale'],
 } as const;
 
@@ -14,6 +15,7 @@ export function claimsOf(customer: CustomerRecord): AccountClaims {
     sub: customer.id,
     email: customer.email,
     email_verified: customer.emailVerifiedAt !== null,
+    ...(customer.phone ? { phone_number: customer.phone, phone_number_verified: customer.phoneVerifiedAt !== null } : {}),
     ...(name ? { name } : {}),
     ...(customer.givenName ? { given_name: customer.givenName } : {}),
     ...(customer.familyName ? { family_name: customer.familyName } : {}),

@@ -45,7 +45,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
     // The ID token carries the claims of the granted scopes (email, email_verified, name …), as
     // Auth0 and Keycloak do and relying parties expect, not only `sub` with the rest at userinfo.
     conformIdTokenClaims: false,
-    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile'],
     jwks: { keys: jwks },
     cookies: { keys: deps.cookieKeys, long: { httpOnly: true, sameSite: 'lax' }, short: { httpOnly: true, sameSite: 'lax' } },
     // Code flow only (RFC 9700 §2.1.2: no implicit), PKCE S256 for every client, public or not.

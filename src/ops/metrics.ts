@@ -35,7 +35,7 @@ export class Metrics {
     client.collectDefaultMetrics({ register: this.registry });
   }
 
-  signIn(method: 'password' | 'email_code' | 'email_link' | 'otp' | 'passkey' | 'password_reset', result: SignInResult): void {
+  signIn(method: 'password' | 'email_code' | 'email_link' | 'sms_code' | 'otp' | 'passkey' | 'password_reset', result: SignInResult): void {
     this.#signIns.inc({ method, result });
   }
 

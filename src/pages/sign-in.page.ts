@@ -27,6 +27,7 @@ ${field({ name: 'password', label: t('field.password'), type: 'password', autoco
 <button type="submit" class="secondary" formaction="/login/${view.uid}/email-code" name="intent" value="sign_in">${t('signin.email_code')}</button>
 </form>
 ${passkeyButton({ mode: 'sign-in', action: `/login/${view.uid}/passkey`, optionsUrl: `/login/${view.uid}/passkey/options`, csrf: view.csrf, label: t('signin.passkey'), failure: t('error.passkey_refused') })}
+<p class="switch"><a href="/login/${view.uid}/sms">${t('signin.sms_code')}</a></p>
 <p class="switch">${t('signin.no_account')} <a href="/login/${view.uid}/signup">${t('signin.create_account')}</a></p>`,
   );
 }

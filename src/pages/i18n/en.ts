@@ -126,6 +126,16 @@ export const en = {
   'account.email.send': 'Send a confirmation code',
   'account.done.email_verified': 'Your e-mail address is confirmed.',
   'error.already_verified': 'The address is already confirmed.',
+  'scope.phone': 'See your phone number',
+  'signin.sms_code': 'Sign in with a code by SMS',
+  'sms.title': 'Sign in with your phone',
+  'sms.lead': 'Enter the mobile number you have confirmed in your account. We text you a code.',
+  'sms.field': 'Mobile number',
+  'sms.hint': 'With country code, for example +46 70 123 45 67.',
+  'sms.submit': 'Text me a code',
+  'sms.code_title': 'Check your phone',
+  'sms.code_lead': 'If {phone} belongs to an account, we texted a 6-digit code to it.',
+  'error.invalid_phone': 'Enter the number with its country code, for example +46 70 123 45 67.',
 } as const;
 
 export type MessageKey = keyof typeof en;

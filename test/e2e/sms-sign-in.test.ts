@@ -1,0 +1,106 @@
+import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
+import { DIALECTS } from '../support/databases.ts';
+import { codeIn } from '../support/dev-outbox.ts';
+import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
+import { RelyingParty } from '../support/relying-party.ts';
+
+const REDIRECT = 'http://127.0.0.1:9/callback';
+const SECRET = 'sms-webhook-secret-0123456789abcdef';
+
+interface Texted {
+  to: string;
+  body: string;
+  signatureValid: boolean;
+}
+
+/** An SMS gateway stand-in: receives the generic webhook sender's POSTs and checks their signature. */
+async function startGateway(): Promise<{ server: Server; url: string; texts: Texted[] }> {
+  const texts: Texted[] = [];
+  const server = createServer((request, response) => {
+    let raw = '';
+    request.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+    request.on('end', () => {
+      const id = String(request.headers['webhook-id']);
+      const timestamp = String(request.headers['webhook-timestamp']);
+      const expected = `v1,${createHmac('sha256', Buffer.from(SECRET, 'utf8')).update(`${id}.${timestamp}.${raw}`).digest('base64')}`;
+      const message = JSON.parse(raw) as { to: string; body: string };
+      texts.push({ to: message.to, body: message.body, signatureValid: String(request.headers['webhook-signature']).split(' ').includes(expected) });
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/sms`, texts };
+}
+
+describe.each(DIALECTS)('sign-in with an SMS code on %s', (dialect) => {
+  let server: RunningPortvakt;
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  let rp: RelyingParty;
+
+  beforeAll(async () => {
+    gateway = await startGateway();
+    server = await startPortvakt(dialect, { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: gateway.url, SMS_WEBHOOK_SECRET: SECRET });
+    const client = (await server.api('POST', '/clients', { client_name: 'App', redirect_uris: [REDIRECT], first_party: true })).body;
+    rp = await RelyingParty.discover(server.url, client.client_id, client.client_secret, REDIRECT);
+    await server.api('POST', '/customers', { email: 'sms@example.se', phone_number: '+46701234567', phone_number_verified: true });
+    await server.api('POST', '/customers', { email: 'unproven@example.se', phone_number: '+46709999999' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    gateway?.server.close();
+  });
+
+  async function requestCode(phone: string) {
+    const agent = new CookieAgent();
+    const landing = await agent.follow(await rp.authorizationUrl({ scope: 'openid phone' }), server.url);
+    const form = await agent.request(`${landing.url}/sms`);
+    const csrf = csrfOf(await form.text());
+    const sent = await agent.postForm(`${landing.url}/sms`, { csrf, phone });
+    expect(sent.status).toBe(303);
+    const page = await (await agent.request(new URL(sent.headers.get('location')!, server.url).toString())).text();
+    return { agent, flow: landing.url, csrf, page };
+  }
+
+  it('texts a code to a verified number (signed webhook) and signs its owner in with amr sms', async () => {
+    const { agent, flow, csrf, page } = await requestCode('+46 70-123 45 67');
+    expect(page).toContain('Check your phone');
+    const deadline = Date.now() + 10_000;
+    while (gateway.texts.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const text = gateway.texts.at(-1)!;
+    expect(text).toMatchObject({ to: '+46701234567', signatureValid: true });
+    expect(text.body).toMatch(/#\d{6}$/);
+    const verified = await agent.postForm(`${flow}/sms/verify`, { csrf, code: codeIn(text.body) });
+    expect(verified.status).toBe(303);
+    const landed = await agent.follow(new URL(verified.headers.get('location')!, server.url).toString(), server.url);
+    const tokens = await rp.callback(landed.url);
+    expect(tokens.claims()).toMatchObject({ amr: ['sms'], phone_number: '+46701234567', phone_number_verified: true });
+  });
+
+  it('answers an unverified or unknown number with the same page and texts nobody', async () => {
+    const before = gateway.texts.length;
+    const pages = [];
+    for (const phone of ['+46709999999', '+46700000000']) {
+      const { page, flow } = await requestCode(phone);
+      pages.push(page.replaceAll(new URL(flow).pathname, 'FLOW').replace(/name="csrf" value="[^"]+"/g, '').replace(phone, 'PHONE').replace(/value="\+\d+"/, ''));
+    }
+    expect(pages[0]).toBe(pages[1]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(gateway.texts.length).toBe(before);
+  });
+
+  it('refuses malformed numbers with a 400 page', async () => {
+    const agent = new CookieAgent();
+    const landing = await agent.follow(await rp.authorizationUrl(), server.url);
+    const csrf = csrfOf(await (await agent.request(`${landing.url}/sms`)).text());
+    for (const phone of ['0701234567', '+0123', 'x'.repeat(50), '+46 70 123 45 67 89 01 23 45']) {
+      const answer = await agent.postForm(`${landing.url}/sms`, { csrf, phone });
+      expect(answer.status).toBe(400);
+      expect(await answer.text()).toContain('country code');
+    }
+  });
+});
