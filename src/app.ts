@@ -28,7 +28,7 @@ import { InteractionFlowStore } from './flows/interaction-flow.store.ts';
 import { interactionRoutes } from './flows/interaction.routes.ts';
 import { PasswordRecovery } from './flows/password-recovery.ts';
 import { PasswordSignIn } from './flows/password-sign-in.ts';
-import { passkeySignInRoutes } from './flows/passkey.routes.ts';
+import { passkeyOfferRoutes, passkeySignInRoutes } from './flows/passkey.routes.ts';
 import { recoveryRoutes } from './flows/recovery.routes.ts';
 import { SmsCodeSignIn } from './flows/sms-code-sign-in.ts';
 import { smsCodeRoutes } from './flows/sms-code.routes.ts';
@@ -165,6 +165,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     recoveryRoutes(pages, { ...pageDeps, recovery });
     smsCodeRoutes(pages, { ...pageDeps, smsCode });
     passkeySignInRoutes(pages, { ...pageDeps, passkeys });
+    passkeyOfferRoutes(pages, { ...pageDeps, passkeys });
     steps.routes(pages);
     accountRoutes(pages, { host, issuer: config.issuer, customers, sessions, factors, passkeys, csrf });
     emailVerificationRoutes(pages, { host, customers, verification, csrf });

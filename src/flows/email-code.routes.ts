@@ -51,6 +51,13 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
     );
   }
 
+  /** A brand-new account is offered a passkey for next time; everyone else goes straight on. */
+  async function continueAfterCode(reply: FastifyReply, request: FastifyRequest, loaded: LoadedInteraction, customerId: string, created: boolean) {
+    if (!created) return deps.steps.proceed(request, reply, loaded, customerId, ['email']);
+    await deps.flows.set(loaded.uid, { state: 'offer_passkey', customerId, amr: ['email'] });
+    return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/passkey/offer`, 303);
+  }
+
   app.post('/login/:uid/email-code', async (request, reply) => {
     const loaded = await interactions.loadLogin(request, reply);
     const { uid, page, clientName } = loaded;
@@ -97,9 +104,9 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
     const form = codeForm.safeParse(request.body);
     if (!form.success) return codePage(reply, request, loaded, flow.email, 400, page.t('error.invalid_code'));
     try {
-      const { customer } = await deps.emailCode.verifyCode(loaded.uid, form.data.code, request.ip);
+      const { customer, created } = await deps.emailCode.verifyCode(loaded.uid, form.data.code, request.ip);
       deps.metrics.signIn('email_code', 'success');
-      return await deps.steps.proceed(request, reply, loaded, customer.id, ['email']);
+      return await continueAfterCode(reply, request, loaded, customer.id, created);
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;
       deps.metrics.signIn('email_code', error.status === 429 ? 'throttled' : 'invalid_credentials');
@@ -111,8 +118,8 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
     const loaded = await interactions.loadLogin(request, reply);
     const query = linkQuery.safeParse(request.query);
     if (!query.success) throw new DomainError('link_expired', 400, 'The link is malformed');
-    const { customer } = await deps.emailCode.redeemLink(loaded.uid, query.data.token);
+    const { customer, created } = await deps.emailCode.redeemLink(loaded.uid, query.data.token);
     deps.metrics.signIn('email_link', 'success');
-    return deps.steps.proceed(request, reply, loaded, customer.id, ['email']);
+    return continueAfterCode(reply, request, loaded, customer.id, created);
   });
 }

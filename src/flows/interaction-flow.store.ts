@@ -21,6 +21,8 @@ export type FlowState =
   | { state: 'second_factor'; customerId: string; amr: AuthMethod[] }
   /** The client asked for MFA and the customer has none: set up an authenticator app now. */
   | { state: 'enrol_second_factor'; customerId: string; amr: AuthMethod[] }
+  /** A new account: offer a passkey for next time before the sign-in completes. */
+  | { state: 'offer_passkey'; customerId: string; amr: AuthMethod[] }
   /** The authenticator was set up; the recovery codes were shown once; continuing completes the sign-in. */
   | { state: 'second_factor_enrolled'; customerId: string; amr: AuthMethod[] };
 

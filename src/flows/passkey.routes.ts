@@ -1,17 +1,23 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { describeDevice } from '../account/customer-sessions.ts';
 import type { Passkeys } from '../credentials/passkeys.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
-import { passkeyForm } from './interaction.forms.ts';
-import { formValue, type InteractionContext } from './interaction-context.ts';
+import type { CustomerService } from '../customers/customer.service.ts';
+import { passkeyOfferPage } from '../pages/passkey-offer.page.ts';
+import { continueForm, passkeyForm } from './interaction.forms.ts';
+import { formValue, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
+import type { InteractionFlowStore } from './interaction-flow.store.ts';
 import type { SecondFactorSteps } from './second-factor.routes.ts';
 
 export interface PasskeySignInDeps {
   interactions: InteractionContext;
   passkeys: Passkeys;
+  customers: CustomerService;
+  flows: InteractionFlowStore;
   steps: SecondFactorSteps;
   csrf: CsrfGuard;
   metrics: Metrics;
@@ -47,6 +53,54 @@ export function passkeySignInRoutes(app: FastifyInstance, deps: PasskeySignInDep
     }
     deps.metrics.signIn('passkey', 'success');
     return deps.steps.proceed(request, reply, loaded, customerId, ['hwk']);
+  });
+}
+
+/** The passkey offer after sign-up (`/login/:uid/passkey/offer`): save one, or go on without. */
+export function passkeyOfferRoutes(app: FastifyInstance, deps: PasskeySignInDeps): void {
+  const { interactions, csrf, flows } = deps;
+
+  async function offered(request: FastifyRequest, loaded: LoadedInteraction) {
+    const flow = await flows.get(loaded.uid);
+    if (flow?.state !== 'offer_passkey') throw new DomainError('wrong_step', 400, 'No passkey offer is open in this sign-in');
+    if (request.method === 'POST' && !csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
+    return flow;
+  }
+
+  async function goOn(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, customerId: string, amr: Parameters<SecondFactorSteps['proceed']>[4]) {
+    if (!(await flows.advance(loaded.uid, 'offer_passkey', null))) throw new DomainError('wrong_step', 400, 'This step was already completed');
+    return deps.steps.proceed(request, reply, loaded, customerId, amr);
+  }
+
+  app.get('/login/:uid/passkey/offer', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    await offered(request, loaded);
+    return sendPage(reply, 200, passkeyOfferPage(loaded.page, { uid: loaded.uid, csrf: csrf.token(request, reply) }));
+  });
+
+  app.post('/login/:uid/passkey/register/options', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    const flow = await offered(request, loaded);
+    const customer = await deps.customers.get(flow.customerId);
+    const options = await deps.passkeys.registrationOptions(`login:${loaded.uid}`, { id: customer.id, email: customer.email });
+    return reply.header('cache-control', 'no-store').type('application/json').send(options);
+  });
+
+  app.post('/login/:uid/passkey/register', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    const flow = await offered(request, loaded);
+    const form = passkeyForm.safeParse(request.body);
+    if (!form.success) throw new DomainError('passkey_refused', 400, 'Malformed passkey answer');
+    const { browser, system } = describeDevice(request.headers['user-agent'] ?? '');
+    await deps.passkeys.register(`login:${loaded.uid}`, flow.customerId, parseJson(form.data.response), [browser, system].filter(Boolean).join(' · ') || 'Passkey');
+    return goOn(request, reply, loaded, flow.customerId, flow.amr);
+  });
+
+  app.post('/login/:uid/passkey/skip', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    const flow = await offered(request, loaded);
+    if (!continueForm.safeParse(request.body).success) throw new DomainError('invalid_form', 400, 'Unexpected fields');
+    return goOn(request, reply, loaded, flow.customerId, flow.amr);
   });
 }
 

@@ -5,6 +5,7 @@ import { CallbackServer } from '../support/callback-server.ts';
 import { inspectLayout, launchChromium } from '../support/chromium.ts';
 import { CookieAgent } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
+import { codeIn, waitForMessage } from '../support/dev-outbox.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 
@@ -122,5 +123,33 @@ describe.each(DIALECTS)('passkeys and sessions in Chromium on %s', (dialect) => 
     expect(await page.locator('[role=alert]:visible').first().textContent()).toContain('The passkey could not be used');
     expect(page.url()).toMatch(/\/login\/[^/]+\/passkey$/);
   });
-});
 
+  it('offers a passkey right after a sign-up, and the new customer signs in with it next time', async () => {
+    const fresh = await browser.newContext({ locale: 'en-GB' });
+    const tab = await fresh.newPage();
+    const session = await fresh.newCDPSession(tab);
+    await session.send('WebAuthn.enable');
+    await session.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    await tab.goto(await shop.authorizationUrl());
+    await tab.getByRole('link', { name: 'Create an account' }).click();
+    await tab.getByLabel('E-mail address').fill('newcomer@example.se');
+    await tab.getByRole('button', { name: 'Continue' }).click();
+    const mail = await waitForMessage(server.url, 'newcomer@example.se');
+    await tab.getByLabel('Code').fill(codeIn(mail.body));
+    await tab.getByRole('button', { name: 'Continue' }).click();
+    expect(await tab.locator('h1').textContent()).toBe('Sign in faster next time');
+    if (dialect === 'sqlite') await tab.screenshot({ path: `${SHOTS}passkey-offer.png`, fullPage: true });
+    await tab.getByRole('button', { name: 'Save a passkey' }).click();
+    await tab.waitForURL((url) => url.toString().startsWith(callbacks.uri('/shop')));
+    const first = await shop.callback(tab.url());
+    expect(first.claims()).toMatchObject({ email: 'newcomer@example.se', amr: ['email'] });
+
+    await tab.goto(await shop.authorizationUrl({ prompt: 'login' }));
+    await tab.waitForURL((url) => url.toString().startsWith(callbacks.uri('/shop')));
+    const next = await shop.callback(tab.url());
+    expect(next.claims()).toMatchObject({ sub: first.claims()!.sub, amr: ['hwk', 'mfa'] });
+    await fresh.close();
+  });
+});

@@ -61,6 +61,8 @@ export class CookieAgent {
       // Verify-first sign-up: the code arrives in the dev outbox.
       const message = await waitForMessage(issuer, credentials.email.toLowerCase());
       submitted = await this.postForm(`${landing.url}/email-code/verify`, { csrf, code: codeIn(message.body) });
+      // A new account is offered a passkey; an agent without WebAuthn says "not now".
+      if (submitted.headers.get('location')?.endsWith('/passkey/offer')) submitted = await this.postForm(`${landing.url}/passkey/skip`, { csrf });
     }
     const location = submitted.headers.get('location');
     if (!location) throw new Error(`sign-in answered ${submitted.status}: ${(await submitted.text()).slice(0, 300)}`);

@@ -114,6 +114,10 @@
         });
       }
     });
-    if (!supported) document.querySelectorAll('[data-passkey-unsupported]').forEach(function (note) { note.hidden = false; });
+    if (!supported) {
+      document.querySelectorAll('[data-passkey-unsupported]').forEach(function (note) { note.hidden = false; });
+      var skip = document.querySelector('form[data-passkey-autoskip]');
+      if (skip) skip.submit();
+    }
   });
 })();

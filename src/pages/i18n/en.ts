@@ -136,6 +136,10 @@ export const en = {
   'sms.code_title': 'Check your phone',
   'sms.code_lead': 'If {phone} belongs to an account, we texted a 6-digit code to it.',
   'error.invalid_phone': 'Enter the number with its country code, for example +46 70 123 45 67.',
+  'passkey.offer.title': 'Sign in faster next time',
+  'passkey.offer.lead': 'Save a passkey on this device: next time you sign in with your fingerprint, face or screen lock. No password, no code.',
+  'passkey.offer.add': 'Save a passkey',
+  'passkey.offer.skip': 'Not now',
 } as const;
 
 export type MessageKey = keyof typeof en;

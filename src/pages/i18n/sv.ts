@@ -138,4 +138,8 @@ export const sv: Messages = {
   'sms.code_title': 'Kolla din telefon',
   'sms.code_lead': 'Om {phone} hör till ett konto har vi skickat en sexsiffrig kod dit.',
   'error.invalid_phone': 'Ange numret med landsnummer, till exempel +46 70 123 45 67.',
+  'passkey.offer.title': 'Logga in snabbare nästa gång',
+  'passkey.offer.lead': 'Spara en nyckel (passkey) på den här enheten: nästa gång loggar du in med fingeravtryck, ansikte eller skärmlås. Inget lösenord, ingen kod.',
+  'passkey.offer.add': 'Spara en nyckel',
+  'passkey.offer.skip': 'Inte nu',
 };
