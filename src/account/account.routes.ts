@@ -5,6 +5,7 @@ import type { CustomerService } from '../customers/customer.service.ts';
 import type { Passkeys } from '../credentials/passkeys.ts';
 import type { SecondFactors } from '../credentials/second-factors.ts';
 import { DomainError } from '../errors/domain-error.ts';
+import { parseInput } from '../http/api-route.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
@@ -13,7 +14,7 @@ import type { ProviderHost } from '../oidc/provider-host.ts';
 import { accountSecurityPage } from '../pages/account-security.page.ts';
 import type { MessageKey } from '../pages/i18n/en.ts';
 import { recoveryCodesPage, totpEnrolmentPage } from '../pages/second-factor.page.ts';
-import { enrolTotpForm, passkeyForm } from '../flows/interaction.forms.ts';
+import { continueForm, enrolTotpForm, passkeyForm } from '../flows/interaction.forms.ts';
 import { parseJson } from '../flows/passkey.routes.ts';
 import { describeDevice, type CustomerSessions } from './customer-sessions.ts';
 
@@ -105,7 +106,7 @@ export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
     const session = await signedIn(request, reply);
     if (!session) return toLogin(reply, '/account/security');
     checkCsrf(request);
-    const { id } = idParams.parse(request.params);
+    const { id } = parseInput(idParams, request.params, 'params');
     if (!(await deps.sessions.end(session.accountId, id))) throw new DomainError('not_found', 404, 'No such session');
     return done(reply, 'session_ended');
   });
@@ -173,6 +174,7 @@ export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
     const session = await signedIn(request, reply);
     if (!session) throw new DomainError('login_required', 401, 'Sign in first');
     checkCsrf(request);
+    parseInput(continueForm, request.body, 'body');
     const customer = await deps.customers.get(session.accountId);
     const name = [customer.givenName, customer.familyName].filter(Boolean).join(' ');
     const options = await deps.passkeys.registrationOptions(`account:${session.uid}`, { id: customer.id, email: customer.email, ...(name ? { name } : {}) });
@@ -194,7 +196,7 @@ export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
     const session = await signedIn(request, reply);
     if (!session || !isFresh(session)) return toLogin(reply, '/account/security', Boolean(session));
     checkCsrf(request);
-    const { id } = idParams.parse(request.params);
+    const { id } = parseInput(idParams, request.params, 'params');
     if (!(await deps.passkeys.remove(session.accountId, id))) throw new DomainError('not_found', 404, 'No such passkey');
     return done(reply, 'passkey_removed');
   });

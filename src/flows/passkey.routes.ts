@@ -33,6 +33,7 @@ export function passkeySignInRoutes(app: FastifyInstance, deps: PasskeySignInDep
   app.post('/login/:uid/passkey/options', async (request, reply) => {
     const { uid } = await interactions.loadLogin(request, reply);
     if (!csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
+    if (!continueForm.safeParse(request.body).success) throw new DomainError('invalid_form', 400, 'Unexpected fields');
     return reply.header('cache-control', 'no-store').type('application/json').send(await deps.passkeys.authenticationOptions(`login:${uid}`));
   });
 
@@ -81,6 +82,7 @@ export function passkeyOfferRoutes(app: FastifyInstance, deps: PasskeySignInDeps
   app.post('/login/:uid/passkey/register/options', async (request, reply) => {
     const loaded = await interactions.loadLogin(request, reply);
     const flow = await offered(request, loaded);
+    if (!continueForm.safeParse(request.body).success) throw new DomainError('invalid_form', 400, 'Unexpected fields');
     const customer = await deps.customers.get(flow.customerId);
     const options = await deps.passkeys.registrationOptions(`login:${loaded.uid}`, { id: customer.id, email: customer.email });
     return reply.header('cache-control', 'no-store').type('application/json').send(options);

@@ -221,4 +221,41 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
     expect(json.status).toBe(415);
     expect(await snapshot(server)).toBe(before);
   });
+
+  it('answers hostile posts on the account pages and verification links with a 4xx (or a plain redirect), writing nothing', async () => {
+    const who = { email: 'hostile-account@example.se', password: 'an ordinary passphrase' };
+    await server.api('POST', '/customers', who);
+    const agent = new CookieAgent();
+    const landed = await agent.authorize(`${server.url}/account/security`, server.url, who);
+    expect(landed).toBe(`${server.url}/account/security`);
+    const csrf = csrfOf(await (await agent.request(landed)).text());
+    const before = await snapshot(server);
+    const paths = fc.constantFrom(
+      '/account/security/totp',
+      '/account/security/totp/disable',
+      '/account/security/recovery-codes',
+      '/account/security/passkeys',
+      '/account/security/passkeys/options',
+      '/account/security/passkeys/%00/remove',
+      '/account/security/sessions/..%2f..%2fx/end',
+      '/account/security/sessions/nope/end',
+      '/account/verify-email',
+      '/account/verify-email/send',
+    );
+    const fieldNames = fc.constantFrom('csrf', 'code', 'ticket', 'response', 'extra', 'code[]');
+    await fc.assert(
+      fc.asyncProperty(paths, fc.dictionary(fieldNames, fc.oneof(hostileText(), fc.constant('{"id":1}'), fc.constant('a'.repeat(20_000)))), fc.boolean(), async (path, fields, withCsrf) => {
+        const response = await agent.postForm(`${server.url}${path}`, withCsrf ? { ...fields, csrf } : fields);
+        // Asking for passkey options with exactly a valid CSRF token is a proper request.
+        const proper = path.endsWith('/options') && withCsrf && Object.keys(fields).length === 0;
+        expect(proper ? [200] : [303, 400, 403, 404, 409, 413, 429]).toContain(response.status);
+        if (response.status !== 303) expect(response.headers.get('content-type')).toMatch(/text\/html|application\/json/);
+      }),
+      { numRuns: RUNS },
+    );
+    for (const token of ['', '%00', 'a'.repeat(500), 'A'.repeat(43), '../../etc/passwd']) {
+      expect((await fetch(`${server.url}/verify-email?token=${token}`)).status).toBe(400);
+    }
+    expect(await snapshot(server)).toBe(before);
+  });
 });
