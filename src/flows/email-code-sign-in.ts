@@ -39,6 +39,9 @@ export class EmailCodeSignIn {
   async start(input: { uid: string; email: string; signUp?: PendingSignUp; ip: string; locale: Locale }): Promise<void> {
     const customer = await this.#customers.findByEmail(input.email, this.#pool);
     const active = customer?.status === 'active';
+    // "Send a new code" during a sign-up keeps what the sign-up form gave.
+    const previous = input.signUp ? undefined : await this.#delivery.live(input.uid, 'email_sign_in');
+    const carried = previous?.target === input.email && previous.payload ? (JSON.parse(previous.payload) as PendingSignUp) : undefined;
     await this.#delivery.send({
       purpose: 'email_sign_in',
       flowId: input.uid,
@@ -50,7 +53,7 @@ export class EmailCodeSignIn {
       locale: input.locale,
       ip: input.ip,
       link: (token) => `${this.#issuer}/login/${input.uid}/email-link?token=${token}`,
-      payload: customer ? undefined : (input.signUp ?? { locale: input.locale }),
+      payload: customer ? undefined : (input.signUp ?? carried ?? { locale: input.locale }),
     });
     await this.#flows.set(input.uid, { state: 'email_code_sent', email: input.email });
   }

@@ -47,9 +47,11 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
       const scopes = [...new Set(String(details.params.scope ?? '').split(' ').filter(Boolean))];
       return sendPage(reply, 200, consentPage(page, { uid, clientName, csrf: csrf.token(request, reply), email: customer.email, scopes }));
     }
-    // Step-up: signed in with one factor, and the client asks for more. Only the second is asked.
+    // Step-up: signed in with one factor, and the client asks for more; only the second is asked.
+    // Any other reason (prompt=login, max_age …) means a whole new sign-in.
     const accountId = details.session?.accountId;
-    if (details.prompt.reasons.includes(MFA_REQUIRED) && accountId) {
+    const stepUpOnly = details.prompt.reasons.length > 0 && details.prompt.reasons.every((reason) => reason === MFA_REQUIRED);
+    if (stepUpOnly && accountId) {
       const amr = ((details.session as { amr?: string[] } | undefined)?.amr ?? []).filter((method): method is AuthMethod => KNOWN_METHODS.has(method));
       return deps.steps.proceed(request, reply, loaded, accountId, amr);
     }

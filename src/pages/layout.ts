@@ -65,13 +65,13 @@ ${hintId ? html`<p class="hint" id="${hintId}">${options.hint}</p>` : ''}`;
 }
 
 /** A hidden form the passkey script fills with the browser's answer and submits, and its button. */
-export function passkeyButton(options: { mode: 'sign-in' | 'register'; action: string; optionsUrl: string; csrf: string; label: string; failure: string }): SafeHtml {
+export function passkeyButton(options: { mode: 'sign-in' | 'register'; action: string; optionsUrl: string; csrf: string; label: string; failure: string; primary?: boolean }): SafeHtml {
   const id = `passkey-${options.mode}`;
   return html`<form id="${id}-form" method="post" action="${options.action}" hidden>
 ${csrfInput(options.csrf)}
 <input type="hidden" name="response" value="">
 </form>
-<button type="button" class="secondary" data-passkey="${options.mode}" data-options="${options.optionsUrl}" data-form="${id}-form" data-failure="${id}-failed" hidden>${options.label}</button>
+<button type="button" class="${options.primary ? 'primary' : 'secondary'}" data-passkey="${options.mode}" data-options="${options.optionsUrl}" data-form="${id}-form" data-failure="${id}-failed" hidden>${options.label}</button>
 <p id="${id}-failed" class="alert" role="alert" hidden>${options.failure}</p>`;
 }
 

@@ -12,7 +12,7 @@ export function passkeyOfferPage(page: PageContext, view: { uid: string; csrf: s
     t('passkey.offer.title'),
     html`<h1>${t('passkey.offer.title')}</h1>
 <p class="lead">${t('passkey.offer.lead')}</p>
-${passkeyButton({ mode: 'register', action: `/login/${view.uid}/passkey/register`, optionsUrl: `/login/${view.uid}/passkey/register/options`, csrf: view.csrf, label: t('passkey.offer.add'), failure: t('account.passkeys.failed') })}
+${passkeyButton({ mode: 'register', action: `/login/${view.uid}/passkey/register`, optionsUrl: `/login/${view.uid}/passkey/register/options`, csrf: view.csrf, label: t('passkey.offer.add'), failure: t('account.passkeys.failed'), primary: true })}
 <form method="post" action="/login/${view.uid}/passkey/skip" data-passkey-autoskip>
 ${csrfInput(view.csrf)}
 <button type="submit" class="secondary">${t('passkey.offer.skip')}</button>

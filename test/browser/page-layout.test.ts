@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallbackServer } from '../support/callback-server.ts';
 import { inspectLayout, launchChromium } from '../support/chromium.ts';
+import { codeIn, waitForMessage } from '../support/dev-outbox.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 
@@ -76,6 +77,60 @@ describe('hosted page layout in Chromium', () => {
         await page.goto(`${server.url}/login/no-such-interaction`);
         expect(await page.locator('h1').count()).toBe(1);
         await page.screenshot({ path: `${SHOTS}error-${tag}.png` });
+        await context.close();
+      });
+    }
+  }
+
+  for (const [viewportName, viewport] of Object.entries(VIEWPORTS)) {
+    for (const locale of ['en-GB', 'sv-SE']) {
+      it(`code entry, recovery, SMS, second factor, passkey offer and account pages fit on ${viewportName} in ${locale}`, async () => {
+        const context = await browser.newContext({ viewport, locale });
+        const page = await context.newPage();
+        const tag = `${viewportName}-${locale}`;
+        const email = `layout-${tag.toLowerCase()}@example.se`;
+
+        await page.goto(await firstParty.authorizationUrl());
+        await page.locator('a[href$="/forgot"]').click();
+        await check(page, `forgot-${tag}`);
+        await page.locator('input[name=email]').fill(CUSTOMER.email);
+        await page.locator('button.primary').click();
+        await page.waitForSelector('input[name=code]');
+        await check(page, `forgot-code-${tag}`);
+
+        await page.goto(await firstParty.authorizationUrl());
+        await page.locator('a[href$="/sms"]').click();
+        await check(page, `sms-${tag}`);
+
+        await page.goto(await firstParty.authorizationUrl());
+        await page.locator('a[href$="/signup"]').click();
+        await page.locator('input[name=email]').fill(email);
+        await page.locator('button.primary').click();
+        await page.waitForSelector('input[name=code]');
+        await check(page, `code-entry-${tag}`);
+        await page.locator('input[name=code]').fill('12345');
+        await page.locator('button.primary').click();
+        await page.waitForSelector('[role=alert]:visible');
+        await check(page, `code-entry-error-${tag}`);
+        await page.locator('input[name=code]').fill(codeIn((await waitForMessage(server.url, email)).body));
+        await page.locator('button.primary').click();
+        await page.waitForSelector('form[data-passkey-autoskip]');
+        await check(page, `passkey-offer-${tag}`);
+        await page.locator('form[data-passkey-autoskip] button').click();
+        await page.waitForURL((url) => url.toString().startsWith(callbacks.uri('/cb')));
+
+        await page.goto(`${server.url}/account/security`);
+        await check(page, `account-${tag}`);
+        await page.locator('a.button.primary').click();
+        await page.waitForSelector('.qr svg');
+        await check(page, `totp-enrol-${tag}`);
+
+        await page.goto(await firstParty.authorizationUrl({ acr_values: 'urn:portvakt:acr:mfa', prompt: 'login' }));
+        await page.locator('input[name=email]').fill(CUSTOMER.email);
+        await page.locator('input[name=password]').fill(CUSTOMER.password);
+        await page.locator('button.primary').click();
+        await page.waitForSelector('.qr svg');
+        await check(page, `mfa-enrol-in-sign-in-${tag}`);
         await context.close();
       });
     }

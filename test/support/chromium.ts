@@ -29,7 +29,7 @@ export interface LayoutReport {
  */
 export async function inspectLayout(page: Page): Promise<LayoutReport> {
   return page.evaluate(() => {
-    const selector = 'main h1, main .lead, main label, main input:not([type=hidden]), main button, main .switch, main .alert, main .hint, main li';
+    const selector = 'main h1, main h2, main .lead, main label, main input:not([type=hidden]), main button, main a.button, main .switch, main .alert, main .hint, main li, main .qr';
     const boxes = [...document.querySelectorAll<HTMLElement>(selector)]
       .map((element) => ({ element, rect: element.getBoundingClientRect() }))
       .filter(({ rect, element }) => rect.width > 0 && rect.height > 0 && getComputedStyle(element).visibility !== 'hidden');
@@ -46,7 +46,7 @@ export async function inspectLayout(page: Page): Promise<LayoutReport> {
         if (dx > 1 && dy > 1) overlaps.push(`${name(a.element)} × ${name(b.element)}`);
       }
     }
-    const button = document.querySelector<HTMLElement>('button.primary');
+    const button = document.querySelector<HTMLElement>('button.primary:not([hidden]), a.button.primary');
     const rect = button?.getBoundingClientRect();
     const style = button ? getComputedStyle(button) : undefined;
     return {
