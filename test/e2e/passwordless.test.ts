@@ -66,4 +66,19 @@ describe.each(DIALECTS)('passwordless sign-in by e-mail on %s', (dialect) => {
     expect(statuses.slice(0, 5)).toEqual([303, 303, 303, 303, 303]);
     expect(statuses.slice(5)).toEqual([429, 429]);
   });
+
+  it('keeps the sign-up form when the customer asks for a new code', async () => {
+    const agent = new CookieAgent();
+    const landing = await agent.follow(await rp.authorizationUrl(), server.url);
+    const csrf = csrfOf(await landing.response.text());
+    await agent.postForm(`${landing.url}/email-code`, { csrf, intent: 'sign_up', email: 'resend@example.se', given_name: 'Resa', family_name: 'Sänd', password: '' });
+    await waitForMessage(server.url, 'resend@example.se');
+    await agent.postForm(`${landing.url}/email-code`, { csrf, intent: 'sign_in', email: 'resend@example.se' });
+    const second = await waitForMessage(server.url, 'resend@example.se', 2);
+    expect(second.subject).toBe('Your code to create your Portvakt account');
+    const verified = await agent.postForm(`${landing.url}/email-code/verify`, { csrf, code: codeIn(second.body) });
+    expect(verified.headers.get('location')).toBe(`${new URL(landing.url).pathname}/passkey/offer`);
+    const customer = (await server.api('GET', '/customers?email=resend@example.se')).body.customers[0];
+    expect(customer).toMatchObject({ given_name: 'Resa', family_name: 'Sänd', email_verified: true, has_password: false });
+  });
 });
