@@ -6,7 +6,18 @@ import type { MessageKind } from '../messaging/templates/message-texts.ts';
 import type { MessageBrand } from '../messaging/templates/render-message.ts';
 import type { Locale } from '../pages/locale.ts';
 import type { Database, OneTimeCodesTable } from '../store/schema.ts';
+import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError, tooManyAttempts } from '../errors/domain-error.ts';
+import type { InteractionFlowStore } from './interaction-flow.store.ts';
+
+/** What every code-based hosted flow (e-mail sign-in, recovery, SMS) works with. */
+export interface CodeFlowDeps {
+  delivery: CodeDelivery;
+  customers: CustomerService;
+  flows: InteractionFlowStore;
+  issuer: string;
+  pool: string;
+}
 
 export interface CodeRequest {
   purpose: CodePurpose;

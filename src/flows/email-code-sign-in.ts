@@ -1,11 +1,9 @@
 import type { CustomerRecord } from '../customers/customer.repo.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { Locale } from '../pages/locale.ts';
 import type { OneTimeCodesTable } from '../store/schema.ts';
-import type { CodeDelivery } from './code-delivery.ts';
-import type { InteractionFlowStore } from './interaction-flow.store.ts';
+import type { CodeFlowDeps } from './code-delivery.ts';
 
 /** What a sign-up form gave, held with the code until the address is proven. */
 export interface PendingSignUp {
@@ -22,27 +20,19 @@ export interface PendingSignUp {
  * or not the address has an account, so nothing is revealed (the e-mail itself says which).
  */
 export class EmailCodeSignIn {
-  readonly #delivery: CodeDelivery;
-  readonly #customers: CustomerService;
-  readonly #flows: InteractionFlowStore;
-  readonly #issuer: string;
-  readonly #pool: string;
+  readonly #deps: CodeFlowDeps;
 
-  constructor(deps: { delivery: CodeDelivery; customers: CustomerService; flows: InteractionFlowStore; issuer: string; pool: string }) {
-    this.#delivery = deps.delivery;
-    this.#customers = deps.customers;
-    this.#flows = deps.flows;
-    this.#issuer = deps.issuer;
-    this.#pool = deps.pool;
+  constructor(deps: CodeFlowDeps) {
+    this.#deps = deps;
   }
 
   async start(input: { uid: string; email: string; signUp?: PendingSignUp; ip: string; locale: Locale }): Promise<void> {
-    const customer = await this.#customers.findByEmail(input.email, this.#pool);
+    const customer = await this.#deps.customers.findByEmail(input.email, this.#deps.pool);
     const active = customer?.status === 'active';
     // "Send a new code" during a sign-up keeps what the sign-up form gave.
-    const previous = input.signUp ? undefined : await this.#delivery.live(input.uid, 'email_sign_in');
+    const previous = input.signUp ? undefined : await this.#deps.delivery.live(input.uid, 'email_sign_in');
     const carried = previous?.target === input.email && previous.payload ? (JSON.parse(previous.payload) as PendingSignUp) : undefined;
-    await this.#delivery.send({
+    await this.#deps.delivery.send({
       purpose: 'email_sign_in',
       flowId: input.uid,
       channel: 'email',
@@ -52,27 +42,27 @@ export class EmailCodeSignIn {
       kind: customer ? (active ? 'sign_in_code' : undefined) : 'sign_up_code',
       locale: input.locale,
       ip: input.ip,
-      link: (token) => `${this.#issuer}/login/${input.uid}/email-link?token=${token}`,
+      link: (token) => `${this.#deps.issuer}/login/${input.uid}/email-link?token=${token}`,
       payload: customer ? undefined : (input.signUp ?? carried ?? { locale: input.locale }),
     });
-    await this.#flows.set(input.uid, { state: 'email_code_sent', email: input.email });
+    await this.#deps.flows.set(input.uid, { state: 'email_code_sent', email: input.email });
   }
 
   async verifyCode(uid: string, code: string, ip: string): Promise<{ customer: CustomerRecord; created: boolean }> {
-    return this.#complete(await this.#delivery.check(uid, 'email_sign_in', code, ip));
+    return this.#complete(await this.#deps.delivery.check(uid, 'email_sign_in', code, ip));
   }
 
   async redeemLink(uid: string, token: string): Promise<{ customer: CustomerRecord; created: boolean }> {
-    return this.#complete(await this.#delivery.redeemLink(uid, 'email_sign_in', token));
+    return this.#complete(await this.#deps.delivery.redeemLink(uid, 'email_sign_in', token));
   }
 
   /** The address is proven: sign in its customer (verifying it), or create one. */
   async #complete(row: OneTimeCodesTable): Promise<{ customer: CustomerRecord; created: boolean }> {
-    const existing = await this.#customers.findByEmail(row.target, this.#pool);
+    const existing = await this.#deps.customers.findByEmail(row.target, this.#deps.pool);
     if (existing) return { customer: await this.#verified(existing), created: false };
     const pending = (row.payload ? JSON.parse(row.payload) : {}) as Partial<PendingSignUp>;
     try {
-      const customer = await this.#customers.insertNew(
+      const customer = await this.#deps.customers.insertNew(
         {
           email: row.target,
           email_verified: true,
@@ -81,12 +71,12 @@ export class EmailCodeSignIn {
           ...(pending.locale ? { locale: pending.locale } : {}),
         },
         pending.passwordHash ?? null,
-        this.#pool,
+        this.#deps.pool,
       );
       return { customer, created: true };
     } catch (error) {
       // The same address registered in another tab a moment ago: that account is the one proven.
-      const winner = isUniqueViolation(error) || (error instanceof DomainError && error.code === 'email_taken') ? await this.#customers.findByEmail(row.target, this.#pool) : undefined;
+      const winner = isUniqueViolation(error) || (error instanceof DomainError && error.code === 'email_taken') ? await this.#deps.customers.findByEmail(row.target, this.#deps.pool) : undefined;
       if (!winner) throw error;
       return { customer: await this.#verified(winner), created: false };
     }
@@ -96,7 +86,7 @@ export class EmailCodeSignIn {
     if (customer.status !== 'active') throw new DomainError('account_disabled', 403, 'This account is disabled');
     if (customer.emailVerifiedAt !== null) return customer;
     const now = Date.now();
-    await this.#customers.markEmailVerified(customer.id, customer.email, now);
+    await this.#deps.customers.markEmailVerified(customer.id, customer.email, now);
     return { ...customer, emailVerifiedAt: now };
   }
 }

@@ -3,19 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { codeIn, linkIn, waitForMessage } from '../support/dev-outbox.ts';
-import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
-import { RelyingParty } from '../support/relying-party.ts';
-
-const REDIRECT = 'http://127.0.0.1:9/callback';
+import type { RunningPortvakt } from '../support/portvakt-server.ts';
+import type { RelyingParty } from '../support/relying-party.ts';
+import { startWithShop } from '../support/shop.ts';
 
 describe.each(DIALECTS)('e-mail verification on %s', (dialect) => {
   let server: RunningPortvakt;
   let rp: RelyingParty;
 
   beforeAll(async () => {
-    server = await startPortvakt(dialect);
-    const client = (await server.api('POST', '/clients', { client_name: 'Shop', redirect_uris: [REDIRECT], first_party: true })).body;
-    rp = await RelyingParty.discover(server.url, client.client_id, client.client_secret, REDIRECT);
+    ({ server, rp } = await startWithShop(dialect));
   });
   afterAll(() => server?.stop());
 
