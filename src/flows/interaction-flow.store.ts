@@ -77,10 +77,6 @@ export class InteractionFlowStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async clear(uid: string): Promise<void> {
-    await this.#db.deleteFrom('interaction_flows').where('uid', '=', uid).execute();
-  }
-
   async deleteExpired(now = Date.now()): Promise<void> {
     await this.#db.deleteFrom('interaction_flows').where('expires_at', '<', now).execute();
   }

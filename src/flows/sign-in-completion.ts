@@ -39,7 +39,8 @@ export class SignInCompletion {
         return { next: 'enrol_second_factor' };
       }
     }
-    await this.#flows.clear(uid);
+    // A flow row left behind (code sent, reset done) dies with its interaction, which the login
+    // result finishes; the cleanup timer deletes it. No write on the sign-in path for it.
     return { next: 'login', result: loginResult(customerId, amr, requested) };
   }
 }
