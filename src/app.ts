@@ -16,6 +16,7 @@ import { DomainError } from './errors/domain-error.ts';
 import { accountRoutes } from './account/account.routes.ts';
 import { CustomerSessions } from './account/customer-sessions.ts';
 import { emailVerificationRoutes } from './account/email-verification.routes.ts';
+import { SecurityNotices } from './account/security-notices.ts';
 import { EmailVerification } from './flows/email-verification.ts';
 import { OneTimeCodes } from './credentials/one-time-codes.ts';
 import { Passkeys } from './credentials/passkeys.ts';
@@ -118,9 +119,10 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     issuerName: config.brandName,
     freeAttempts: config.throttle.accountFreeAttempts,
   });
-  const completion = new SignInCompletion(flows, factors);
-  const passkeys = new Passkeys({ db: store.db, codes, issuer: config.issuer, rpName: config.brandName });
+  const completion = new SignInCompletion(flows, factors, customers);
+  const passkeys = new Passkeys({ db: store.db, codes, throttle, issuer: config.issuer, rpName: config.brandName });
   const sessions = new CustomerSessions(store.db);
+  const notices = new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer });
   const keys = new SigningKeyStore(store.db, config.secret);
 
   const host = await ProviderHost.start(keys, (jwks) => {
@@ -155,7 +157,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
 
   const csrf = new CsrfGuard(config.issuer);
   const interactions = new InteractionContext(host);
-  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics });
+  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices });
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
@@ -167,7 +169,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     passkeySignInRoutes(pages, { ...pageDeps, passkeys });
     passkeyOfferRoutes(pages, { ...pageDeps, passkeys });
     steps.routes(pages);
-    accountRoutes(pages, { host, issuer: config.issuer, customers, sessions, factors, passkeys, csrf });
+    accountRoutes(pages, { host, issuer: config.issuer, customers, sessions, factors, passkeys, notices, csrf });
     emailVerificationRoutes(pages, { host, customers, verification, csrf });
   });
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);

@@ -9,7 +9,8 @@ import { parseInput } from '../http/api-route.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
-import { browserSession, type BrowserSession } from '../oidc/browser-session.ts';
+import type { BrowserSession } from '../oidc/browser-session.ts';
+import { activeSession } from './active-session.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';
 import { accountSecurityPage } from '../pages/account-security.page.ts';
 import type { MessageKey } from '../pages/i18n/en.ts';
@@ -17,6 +18,7 @@ import { recoveryCodesPage, totpEnrolmentPage } from '../pages/second-factor.pag
 import { continueForm, enrolTotpForm, passkeyForm } from '../flows/interaction.forms.ts';
 import { parseJson } from '../flows/passkey.routes.ts';
 import { describeDevice, type CustomerSessions } from './customer-sessions.ts';
+import type { SecurityNotices } from './security-notices.ts';
 
 export interface AccountDeps {
   host: ProviderHost;
@@ -25,6 +27,7 @@ export interface AccountDeps {
   sessions: CustomerSessions;
   factors: SecondFactors;
   passkeys: Passkeys;
+  notices: SecurityNotices;
   csrf: CsrfGuard;
 }
 
@@ -46,12 +49,17 @@ export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
   const { csrf } = deps;
   const secure = deps.issuer.startsWith('https://');
 
-  async function signedIn(request: FastifyRequest, reply: FastifyReply): Promise<BrowserSession | undefined> {
-    return browserSession(deps.host, request, reply);
-  }
+  const signedIn = (request: FastifyRequest, reply: FastifyReply) => activeSession(deps.host, deps.customers, request, reply);
   const toLogin = (reply: FastifyReply, back: string, fresh = false) =>
     reply.code(303).redirect(`/account/login?return=${encodeURIComponent(back)}${fresh ? '&fresh=1' : ''}`, 303);
   const isFresh = (session: BrowserSession) => Date.now() / 1000 - session.loginTs < FRESH_LOGIN_SECONDS;
+  /**
+   * Adding a way to sign in needs a fresh sign-in, and a multi-factor one when the customer has a
+   * second factor: otherwise a stolen password (or session) could add a passkey that counts as MFA.
+   */
+  const mayAddPasskey = async (session: BrowserSession) =>
+    isFresh(session) && (!(await deps.factors.status(session.accountId)).totp || multiFactor(session));
+  const multiFactor = (session: BrowserSession) => session.amr.some((method) => method === 'otp' || method === 'hwk');
   const done = (reply: FastifyReply, notice: (typeof NOTICES)[number]) => reply.code(303).redirect(`/account/security?done=${notice}`, 303);
   function checkCsrf(request: FastifyRequest) {
     if (!csrf.verify(request, (request.body as Record<string, unknown> | undefined)?.csrf)) throw new DomainError('csrf', 403, 'The form had expired');
@@ -98,7 +106,8 @@ export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
     const customer = await deps.customers.get(session.accountId);
     const [sessions, factors, passkeys] = await Promise.all([deps.sessions.list(session.accountId), deps.factors.status(session.accountId), deps.passkeys.list(session.accountId)]);
     const notice = query.success && query.data.done ? page.t(`account.done.${query.data.done}` as MessageKey) : undefined;
-    const view = { csrf: csrf.token(request, reply), email: customer.email, emailVerified: customer.emailVerifiedAt !== null, currentSessionUid: session.uid, sessions, factors, passkeys, notice };
+    const canAddPasskey = isFresh(session) && (!factors.totp || multiFactor(session));
+    const view = { csrf: csrf.token(request, reply), email: customer.email, emailVerified: customer.emailVerifiedAt !== null, currentSessionUid: session.uid, sessions, factors, passkeys, canAddPasskey, notice };
     return sendPage(reply, 200, accountSecurityPage(page, view));
   });
 
@@ -143,7 +152,10 @@ export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
     const page = pageContextFor(request);
     if (!form.success) return enrolment(request, reply, session, 400, page.t('error.invalid_code'));
     try {
-      const codes = await deps.factors.confirmTotp(session.accountId, form.data.ticket, form.data.code);
+      const codes = await deps.factors.confirmTotp(session.accountId, form.data.ticket, form.data.code, { replace: true });
+      // From now on a password alone is not enough: sessions signed in with one factor elsewhere end.
+      await deps.sessions.endOthers(session.accountId, session.uid);
+      await deps.notices.send(session.accountId, 'totp_added');
       return sendPage(reply, 200, recoveryCodesPage(page, { action: '/account/security/done', csrf: csrf.token(request, reply), codes }));
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;
@@ -173,22 +185,24 @@ export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
   app.post('/account/security/passkeys/options', async (request, reply) => {
     const session = await signedIn(request, reply);
     if (!session) throw new DomainError('login_required', 401, 'Sign in first');
+    if (!(await mayAddPasskey(session))) throw new DomainError('fresh_sign_in', 401, 'Sign in again to add a passkey');
     checkCsrf(request);
     parseInput(continueForm, request.body, 'body');
     const customer = await deps.customers.get(session.accountId);
     const name = [customer.givenName, customer.familyName].filter(Boolean).join(' ');
-    const options = await deps.passkeys.registrationOptions(`account:${session.uid}`, { id: customer.id, email: customer.email, ...(name ? { name } : {}) });
+    const options = await deps.passkeys.registrationOptions(`account:${session.uid}`, { id: customer.id, email: customer.email, ...(name ? { name } : {}) }, request.ip);
     return reply.header('cache-control', 'no-store').type('application/json').send(options);
   });
 
   app.post('/account/security/passkeys', async (request, reply) => {
     const session = await signedIn(request, reply);
-    if (!session) return toLogin(reply, '/account/security');
+    if (!session || !(await mayAddPasskey(session))) return toLogin(reply, '/account/security', Boolean(session));
     checkCsrf(request);
     const form = passkeyForm.safeParse(request.body);
     if (!form.success) throw new DomainError('passkey_refused', 400, 'Malformed passkey answer');
     const device = describeUserAgent(request.headers['user-agent']);
     await deps.passkeys.register(`account:${session.uid}`, session.accountId, parseJson(form.data.response), device);
+    await deps.notices.send(session.accountId, 'passkey_added', device);
     return done(reply, 'passkey_added');
   });
 

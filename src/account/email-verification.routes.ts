@@ -4,7 +4,7 @@ import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
-import { browserSession } from '../oidc/browser-session.ts';
+import { activeSession } from './active-session.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';
 import { codeEntryPage } from '../pages/code-entry.page.ts';
 import type { MessageKey } from '../pages/i18n/en.ts';
@@ -53,7 +53,7 @@ export function emailVerificationRoutes(app: FastifyInstance, deps: EmailVerific
   };
 
   app.post('/account/verify-email/send', async (request, reply) => {
-    const session = await browserSession(deps.host, request, reply);
+    const session = await activeSession(deps.host, deps.customers, request, reply);
     if (!session) return reply.code(303).redirect('/account/login?return=/account/security', 303);
     if (!csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
     const customer = await deps.customers.get(session.accountId);
@@ -68,13 +68,13 @@ export function emailVerificationRoutes(app: FastifyInstance, deps: EmailVerific
   });
 
   app.get('/account/verify-email', async (request, reply) => {
-    const session = await browserSession(deps.host, request, reply);
+    const session = await activeSession(deps.host, deps.customers, request, reply);
     if (!session) return reply.code(303).redirect('/account/login?return=/account/security', 303);
     return codePage(request, reply, (await deps.customers.get(session.accountId)).email);
   });
 
   app.post('/account/verify-email', async (request, reply) => {
-    const session = await browserSession(deps.host, request, reply);
+    const session = await activeSession(deps.host, deps.customers, request, reply);
     if (!session) return reply.code(303).redirect('/account/login?return=/account/security', 303);
     const customer = await deps.customers.get(session.accountId);
     const page = pageContextFor(request);

@@ -10,7 +10,10 @@ import {
 } from '@simplewebauthn/server';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { DomainError } from '../errors/domain-error.ts';
+import { DomainError, tooManyAttempts } from '../errors/domain-error.ts';
+import { isUniqueViolation } from '../store/constraint-errors.ts';
+import { clientNetwork } from './client-address.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 import type { Database } from '../store/schema.ts';
 import type { OneTimeCodes } from './one-time-codes.ts';
 
@@ -25,6 +28,9 @@ interface StoredKey {
   publicKey: string;
   transports?: string[];
 }
+
+/** Passkey ceremonies a network may start before further ones are delayed (forgotten after a quiet hour). */
+const CHALLENGES_PER_NETWORK = 1000;
 
 const refused = () => new DomainError('passkey_refused', 400, 'The passkey could not be verified');
 
@@ -62,10 +68,12 @@ export class Passkeys {
   readonly #rpId: string;
   readonly #origin: string;
   readonly #rpName: string;
+  readonly #throttle: LoginThrottle;
 
-  constructor(deps: { db: Kysely<Database>; codes: OneTimeCodes; issuer: string; rpName: string }) {
+  constructor(deps: { db: Kysely<Database>; codes: OneTimeCodes; throttle: LoginThrottle; issuer: string; rpName: string }) {
     this.#db = deps.db;
     this.#codes = deps.codes;
+    this.#throttle = deps.throttle;
     const url = new URL(deps.issuer);
     this.#rpId = url.hostname;
     this.#origin = url.origin;
@@ -83,7 +91,8 @@ export class Passkeys {
     return rows.map((row) => ({ id: row.id, label: row.label ?? 'Passkey', createdAt: row.created_at, lastUsedAt: row.last_used_at }));
   }
 
-  async registrationOptions(flowId: string, customer: { id: string; email: string; name?: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  async registrationOptions(flowId: string, customer: { id: string; email: string; name?: string }, ip: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    await this.#limitChallenges(ip);
     const existing = await this.#db.selectFrom('credentials').select(['lookup_key', 'secret']).where('customer_id', '=', customer.id).where('type', '=', 'passkey').execute();
     return generateRegistrationOptions({
       rpName: this.#rpName,
@@ -110,14 +119,27 @@ export class Passkeys {
     if (!result.verified) throw refused();
     const { credential } = result.registrationInfo;
     const stored: StoredKey = { publicKey: Buffer.from(credential.publicKey).toString('base64url'), ...(credential.transports ? { transports: credential.transports } : {}) };
-    await this.#db
-      .insertInto('credentials')
-      .values({ id: crypto.randomUUID(), customer_id: customerId, type: 'passkey', secret: JSON.stringify(stored), label: label.slice(0, 100), lookup_key: credential.id, counter: credential.counter, created_at: now, updated_at: now })
-      .execute();
+    try {
+      await this.#db
+        .insertInto('credentials')
+        .values({ id: crypto.randomUUID(), customer_id: customerId, type: 'passkey', secret: JSON.stringify(stored), label: label.slice(0, 100), lookup_key: credential.id, counter: credential.counter, created_at: now, updated_at: now })
+        .execute();
+    } catch (error) {
+      // A credential id that is already registered (to anyone) is refused, not stored twice.
+      if (isUniqueViolation(error)) throw refused();
+      throw error;
+    }
+  }
+
+  /** Each options request stores a challenge: they are limited per network like code sends. */
+  async #limitChallenges(ip: string): Promise<void> {
+    const decision = await this.#throttle.attempt([this.#throttle.keyFor('passkey-options', clientNetwork(ip), CHALLENGES_PER_NETWORK)]);
+    if (!decision.allowed) throw tooManyAttempts(decision.retryAfterSeconds);
   }
 
   /** Options for a sign-in with any passkey of this site (discoverable: the authenticator offers its accounts). */
-  async authenticationOptions(flowId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  async authenticationOptions(flowId: string, ip: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    await this.#limitChallenges(ip);
     return generateAuthenticationOptions({ rpID: this.#rpId, userVerification: 'required', challenge: await this.#codes.issueChallenge(flowId, null) });
   }
 

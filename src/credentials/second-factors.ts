@@ -56,13 +56,21 @@ export class SecondFactors {
     return { ticket, secret, uri, qrSvg: await totpQrSvg(uri) };
   }
 
-  /** The first code from the app proves the secret arrived; TOTP is on and 10 recovery codes are returned, once. */
-  async confirmTotp(customerId: string, ticket: string, code: string, now = Date.now()): Promise<string[]> {
+  /**
+   * The first code from the app proves the secret arrived; TOTP is on and 10 recovery codes are
+   * returned, once. `replace: false` (enrolment inside a sign-in, where only one factor is proven)
+   * never overwrites an authenticator that is already there.
+   */
+  async confirmTotp(customerId: string, ticket: string, code: string, options: { replace: boolean }, now = Date.now()): Promise<string[]> {
     const secret = this.#openTicket(customerId, ticket, now);
     const result = verifyTotp(secret, code, { now });
     if (!result.ok) throw new DomainError('invalid_code', 400, 'Wrong code');
     const recoveryCodes = generateRecoveryCodes(10);
     await this.#db.transaction().execute(async (trx) => {
+      if (!options.replace) {
+        const existing = await trx.selectFrom('credentials').select('id').where('customer_id', '=', customerId).where('type', '=', 'totp').executeTakeFirst();
+        if (existing) throw new DomainError('already_enrolled', 409, 'An authenticator is already set up');
+      }
       await trx.deleteFrom('credentials').where('customer_id', '=', customerId).where('type', 'in', ['totp', 'recovery_code']).execute();
       const id = crypto.randomUUID();
       await trx

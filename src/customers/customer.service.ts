@@ -81,6 +81,10 @@ export class CustomerService {
     return record;
   }
 
+  findById(id: string): Promise<CustomerRecord | undefined> {
+    return this.#repo.findById(id);
+  }
+
   list(limit: number, after?: string, pool = DEFAULT_POOL): Promise<CustomerRecord[]> {
     return this.#repo.list(pool, limit, after);
   }
@@ -142,14 +146,14 @@ export class CustomerService {
    * Recovery: a new password (checked and hashed by `hashNewPassword`), and every session, grant and token of the customer ends in the
    * same transaction (whoever knew the old password is out). The address is proven by the code.
    */
-  async resetPassword(id: string, passwordHash: string, now = Date.now()): Promise<CustomerRecord> {
+  async resetPassword(id: string, passwordHash: string, provenEmail: string, now = Date.now()): Promise<CustomerRecord> {
     return this.#repo.transaction(async (trx) => {
       const current = await this.#repo.findById(id, trx);
       if (!current) throw notFound('customer');
       await this.#repo.setPassword(id, passwordHash, now, trx);
-      await this.#repo.markEmailVerified(id, current.email, now, trx);
+      await this.#repo.markEmailVerified(id, provenEmail, now, trx);
       await this.#revokeAccount(id, trx);
-      return { ...current, passwordHash, emailVerifiedAt: current.emailVerifiedAt ?? now };
+      return { ...current, passwordHash };
     });
   }
 

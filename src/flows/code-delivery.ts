@@ -10,6 +10,9 @@ import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError, tooManyAttempts } from '../errors/domain-error.ts';
 import type { InteractionFlowStore } from './interaction-flow.store.ts';
 
+/** Wrong codes for one address or phone, across codes and networks, before entries are delayed. */
+const CODE_ENTRY_FREE_FAILURES = 20;
+
 /** What every code-based hosted flow (e-mail sign-in, recovery, SMS) works with. */
 export interface CodeFlowDeps {
   delivery: CodeDelivery;
@@ -93,14 +96,20 @@ export class CodeDelivery {
     });
   }
 
-  /** Checks a typed code; the entry counts against the network and the code before the comparison. */
+  /**
+   * Checks a typed code. The entry counts against the network, and against the address or phone
+   * the code went to (so fresh codes and fresh networks do not add up to unlimited guesses on one
+   * account: NIST 800-63B 5.2.2), before the comparison; success gives both back.
+   */
   async check(flowId: string, purpose: CodePurpose, code: string, ip: string): Promise<OneTimeCodesTable> {
     const network = this.#throttle.ipKey(ip);
-    const decision = await this.#throttle.attempt([network]);
+    const live = await this.#codes.live(flowId, purpose);
+    const target = live ? this.#throttle.keyFor('code-entry', live.target, CODE_ENTRY_FREE_FAILURES) : undefined;
+    const decision = await this.#throttle.attempt(target ? [network, target] : [network]);
     if (!decision.allowed) throw tooManyAttempts(decision.retryAfterSeconds);
     const result = await this.#codes.check(flowId, purpose, code.replace(/\s/g, ''));
     if (result.ok) {
-      await this.#throttle.succeeded(undefined, network);
+      await this.#throttle.succeeded(target, network);
       return result.row;
     }
     if (result.reason === 'wrong_code') throw new DomainError('invalid_code', 400, 'Wrong code', { attempts_left: result.left });

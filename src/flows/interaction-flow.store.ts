@@ -16,7 +16,7 @@ export type FlowState =
   /** A recovery code went to this address (whether or not it has an account). */
   | { state: 'reset_code_sent'; email: string }
   /** The recovery code was right: the customer may choose a new password. */
-  | { state: 'reset_password'; customerId: string }
+  | { state: 'reset_password'; customerId: string; email: string }
   /** The first factor is proven; a second one is needed before the sign-in completes. */
   | { state: 'second_factor'; customerId: string; amr: AuthMethod[] }
   /** The client asked for MFA and the customer has none: set up an authenticator app now. */

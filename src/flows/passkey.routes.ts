@@ -34,7 +34,7 @@ export function passkeySignInRoutes(app: FastifyInstance, deps: PasskeySignInDep
     const { uid } = await interactions.loadLogin(request, reply);
     if (!csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
     if (!continueForm.safeParse(request.body).success) throw new DomainError('invalid_form', 400, 'Unexpected fields');
-    return reply.header('cache-control', 'no-store').type('application/json').send(await deps.passkeys.authenticationOptions(`login:${uid}`));
+    return reply.header('cache-control', 'no-store').type('application/json').send(await deps.passkeys.authenticationOptions(`login-auth:${uid}`, request.ip));
   });
 
   app.post('/login/:uid/passkey', async (request, reply) => {
@@ -46,7 +46,7 @@ export function passkeySignInRoutes(app: FastifyInstance, deps: PasskeySignInDep
     let customerId: string;
     try {
       if (!form.success) throw new DomainError('passkey_refused', 400, 'Malformed passkey answer');
-      customerId = await deps.passkeys.authenticate(`login:${uid}`, parseJson(form.data.response));
+      customerId = await deps.passkeys.authenticate(`login-auth:${uid}`, parseJson(form.data.response));
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       deps.metrics.signIn('passkey', 'invalid_credentials');
@@ -84,7 +84,7 @@ export function passkeyOfferRoutes(app: FastifyInstance, deps: PasskeySignInDeps
     const flow = await offered(request, loaded);
     if (!continueForm.safeParse(request.body).success) throw new DomainError('invalid_form', 400, 'Unexpected fields');
     const customer = await deps.customers.get(flow.customerId);
-    const options = await deps.passkeys.registrationOptions(`login:${loaded.uid}`, { id: customer.id, email: customer.email });
+    const options = await deps.passkeys.registrationOptions(`login-reg:${loaded.uid}`, { id: customer.id, email: customer.email }, request.ip);
     return reply.header('cache-control', 'no-store').type('application/json').send(options);
   });
 
@@ -94,7 +94,7 @@ export function passkeyOfferRoutes(app: FastifyInstance, deps: PasskeySignInDeps
     const form = passkeyForm.safeParse(request.body);
     if (!form.success) throw new DomainError('passkey_refused', 400, 'Malformed passkey answer');
     const { browser, system } = describeDevice(request.headers['user-agent'] ?? '');
-    await deps.passkeys.register(`login:${loaded.uid}`, flow.customerId, parseJson(form.data.response), [browser, system].filter(Boolean).join(' · ') || 'Passkey');
+    await deps.passkeys.register(`login-reg:${loaded.uid}`, flow.customerId, parseJson(form.data.response), [browser, system].filter(Boolean).join(' · ') || 'Passkey');
     return goOn(request, reply, loaded, flow.customerId, flow.amr);
   });
 

@@ -43,18 +43,25 @@ export class PasswordRecovery {
   }
 
   /** Sets the new password (once per proven code) and revokes everything the customer held. */
-  async reset(uid: string, customerId: string, password: string): Promise<CustomerRecord> {
+  async reset(uid: string, customerId: string, provenEmail: string, password: string): Promise<CustomerRecord> {
     const passwordHash = await this.#deps.customers.hashNewPassword(password);
     // Claim the step first: of two concurrent submissions only one sets a password.
     if (!(await this.#deps.flows.advance(uid, 'reset_password', null))) {
       throw new DomainError('wrong_step', 400, 'This password reset was already completed');
     }
-    return this.#deps.customers.resetPassword(customerId, passwordHash);
+    return this.#deps.customers.resetPassword(customerId, passwordHash, provenEmail);
   }
 
+  /**
+   * The code proves the address it went to. It resets the password only while that address is
+   * still the account's (a code sent to a replaced address, perhaps the reason it was replaced,
+   * does nothing) and the account is active.
+   */
   async #proven(uid: string, row: OneTimeCodesTable): Promise<void> {
-    // Only a row with a customer was ever sent; one without cannot match, but stay explicit.
-    if (row.customer_id === null) throw new DomainError('code_expired', 400, 'The code has expired or was already used');
-    await this.#deps.flows.set(uid, { state: 'reset_password', customerId: row.customer_id });
+    const customer = row.customer_id ? await this.#deps.customers.findById(row.customer_id) : undefined;
+    if (!customer || customer.email !== row.target || customer.status !== 'active') {
+      throw new DomainError('code_expired', 400, 'The code has expired or was already used');
+    }
+    await this.#deps.flows.set(uid, { state: 'reset_password', customerId: customer.id, email: row.target });
   }
 }

@@ -109,7 +109,7 @@ export function recoveryRoutes(app: FastifyInstance, deps: RecoveryDeps): void {
     const form = newPasswordForm.safeParse(request.body);
     if (!form.success) return passwordPage(request, reply, loaded, 400, loaded.page.t('error.invalid_form'));
     try {
-      await deps.recovery.reset(loaded.uid, flow.customerId, form.data.password);
+      await deps.recovery.reset(loaded.uid, flow.customerId, flow.email, form.data.password);
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;
       return passwordPage(request, reply, loaded, error.status, loaded.page.t(`error.${error.code}` as MessageKey, { min: deps.passwordMinLength }));

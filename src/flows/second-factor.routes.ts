@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SecurityNotices } from '../account/security-notices.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import type { SecondFactors } from '../credentials/second-factors.ts';
 import { DomainError } from '../errors/domain-error.ts';
@@ -21,6 +22,7 @@ export interface SecondFactorDeps {
   flows: InteractionFlowStore;
   csrf: CsrfGuard;
   metrics: Metrics;
+  notices: SecurityNotices;
 }
 
 /**
@@ -68,7 +70,11 @@ export class SecondFactorSteps {
       const form = codeForm.safeParse(request.body);
       if (!form.success) return again(400, loaded.page.t('error.invalid_code'));
       try {
-        await factors.verify(flow.customerId, form.data.code, request.ip);
+        const used = await factors.verify(flow.customerId, form.data.code, request.ip);
+        if (used === 'recovery_code') {
+          const { recoveryCodesLeft } = await factors.status(flow.customerId);
+          await this.#deps.notices.send(flow.customerId, 'recovery_code_used', String(recoveryCodesLeft));
+        }
       } catch (error) {
         if (!(error instanceof DomainError) || error.status >= 500) throw error;
         this.#deps.metrics.signIn('otp', error.status === 429 ? 'throttled' : 'invalid_credentials');
@@ -88,13 +94,19 @@ export class SecondFactorSteps {
       if (!form.success) return enrolmentPage(request, reply, loaded, flow.customerId, 400, loaded.page.t('error.invalid_code'));
       let codes: string[];
       try {
-        codes = await factors.confirmTotp(flow.customerId, form.data.ticket, form.data.code);
+        // Only one factor is proven here: an authenticator that already exists is never replaced
+        // (that needs the account page and a fresh multi-factor sign-in).
+        codes = await factors.confirmTotp(flow.customerId, form.data.ticket, form.data.code, { replace: false });
       } catch (error) {
         if (!(error instanceof DomainError) || error.status >= 500) throw error;
+        if (error.code === 'already_enrolled') throw error;
         return enrolmentPage(request, reply, loaded, flow.customerId, error.status, loaded.page.t(`error.${error.code}` as MessageKey));
       }
       const amr: AuthMethod[] = [...flow.amr, 'otp'];
-      await flows.advance(loaded.uid, 'enrol_second_factor', { state: 'second_factor_enrolled', customerId: flow.customerId, amr });
+      if (!(await flows.advance(loaded.uid, 'enrol_second_factor', { state: 'second_factor_enrolled', customerId: flow.customerId, amr }))) {
+        throw new DomainError('wrong_step', 400, 'This step was already completed');
+      }
+      await this.#deps.notices.send(flow.customerId, 'totp_added');
       return sendPage(reply, 200, recoveryCodesPage(loaded.page, { action: `/login/${loaded.uid}/mfa/continue`, csrf: csrf.token(request, reply), codes }));
     });
 

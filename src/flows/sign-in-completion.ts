@@ -1,5 +1,7 @@
 import type { InteractionResults } from 'oidc-provider';
 import type { SecondFactors } from '../credentials/second-factors.ts';
+import type { CustomerService } from '../customers/customer.service.ts';
+import { DomainError } from '../errors/domain-error.ts';
 import { ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR, requestedMultiFactorAcr } from '../oidc/authentication-context.ts';
 import type { AuthMethod, InteractionFlowStore } from './interaction-flow.store.ts';
 
@@ -19,13 +21,18 @@ const SECOND_FACTORS: ReadonlySet<AuthMethod> = new Set(['otp', 'hwk']);
 export class SignInCompletion {
   readonly #flows: InteractionFlowStore;
   readonly #factors: SecondFactors;
+  readonly #customers: CustomerService;
 
-  constructor(flows: InteractionFlowStore, factors: SecondFactors) {
+  constructor(flows: InteractionFlowStore, factors: SecondFactors, customers: CustomerService) {
     this.#flows = flows;
     this.#factors = factors;
+    this.#customers = customers;
   }
 
   async afterFactor(uid: string, customerId: string, amr: AuthMethod[], acrValues: unknown): Promise<Completion> {
+    // Every way in ends here, so this is where a disabled account is stopped, whatever the method.
+    const customer = await this.#customers.findById(customerId);
+    if (customer?.status !== 'active') throw new DomainError('account_disabled', 403, 'This account is disabled');
     const requested = requestedMultiFactorAcr(acrValues);
     const multi = isMultiFactor(amr);
     if (!multi) {

@@ -31,10 +31,12 @@ export function buildMessaging(config: Config, db: Kysely<Database>, log: Worker
     maxAttempts: 25,
     leaseMs: 60_000,
   });
-  const devOutbox = config.devOutbox ? new DevOutbox(db) : undefined;
   const smtp = config.mail.smtpUrl ? new SmtpMailSender(config.mail.smtpUrl, config.mail.from) : undefined;
+  const smsProvider = createSmsSender(config.sms);
+  // The development outbox only where a channel has no real sender, and never in production.
+  const devOutbox = config.devOutbox && (!smtp || !smsProvider) ? new DevOutbox(db) : undefined;
   const mail: MailSender | undefined = smtp ?? devOutbox;
-  const sms: SmsSender | undefined = createSmsSender(config.sms) ?? devOutbox;
+  const sms: SmsSender | undefined = smsProvider ?? devOutbox;
   const worker = new OutboxWorker(
     outbox,
     {

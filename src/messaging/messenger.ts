@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import type { Outbox } from './outbox.ts';
-import { renderCodeMail, renderCodeSms, type CodeMessage } from './templates/render-message.ts';
+import { renderCodeMail, renderCodeSms, renderNoticeMail, type CodeMessage, type NoticeMessage } from './templates/render-message.ts';
 
 export const MAIL_TOPIC = 'mail';
 export const SMS_TOPIC = 'sms';
@@ -22,5 +22,10 @@ export class Messenger {
     return channel === 'email'
       ? this.#outbox.enqueue(db, { topic: MAIL_TOPIC, payload: renderCodeMail(message), expiresAt }, now)
       : this.#outbox.enqueue(db, { topic: SMS_TOPIC, payload: renderCodeSms(message), expiresAt }, now);
+  }
+
+  /** A security notice; it keeps being retried for a day (it carries no code that could expire). */
+  sendNotice(db: Kysely<Database> | Transaction<Database>, message: NoticeMessage, now = Date.now()): Promise<string> {
+    return this.#outbox.enqueue(db, { topic: MAIL_TOPIC, payload: renderNoticeMail(message), expiresAt: now + 24 * 3600_000 }, now);
   }
 }

@@ -115,9 +115,13 @@ function accountOf(payload: AdapterPayload): string | null {
   return typeof accountId === 'string' ? accountId : null;
 }
 
-/** Ends everything an account holds: sessions, interactions, grants, codes and tokens. */
+/**
+ * Ends everything an account holds: sessions, interactions, grants, codes and tokens, and any
+ * hosted sign-in step that is half-way for it (a second factor being set up, a reset allowed).
+ */
 export async function revokeAccountArtifacts(db: Kysely<Database>, accountId: string): Promise<void> {
   await db.deleteFrom('oidc_artifacts').where('account_id', '=', accountId).execute();
+  await db.deleteFrom('interaction_flows').where('customer_id', '=', accountId).execute();
 }
 
 export async function deleteExpiredArtifacts(db: Kysely<Database>, now = Date.now()): Promise<number> {

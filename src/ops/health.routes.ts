@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors/domain-error.ts';
 import { bearerMatches } from '../http/admin-auth.ts';
+import { fromLoopback } from '../http/loopback.ts';
 import type { Store } from '../store/database.ts';
 import type { Metrics } from './metrics.ts';
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /**
  * /metrics tells sign-in outcomes and process internals: with METRICS_TOKEN set it wants that
@@ -12,7 +11,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
  * address) gets an answer.
  */
 function metricsAllowed(request: FastifyRequest, token: string | undefined): boolean {
-  return token ? bearerMatches(request, token) : LOOPBACK.has(request.socket.remoteAddress ?? '');
+  return token ? bearerMatches(request, token) : fromLoopback(request);
 }
 
 export function healthRoutes(app: FastifyInstance, store: Store, metrics: Metrics, metricsToken: string | undefined): void {

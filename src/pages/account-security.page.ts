@@ -12,6 +12,8 @@ export interface AccountSecurityView {
   sessions: CustomerSession[];
   factors: SecondFactorStatus;
   passkeys: Passkey[];
+  /** False when adding one first needs a fresh (multi-factor) sign-in: the button becomes a link to it. */
+  canAddPasskey: boolean;
   notice?: string;
 }
 
@@ -76,7 +78,11 @@ ${
 <h2 id="passkeys-title">${t('account.passkeys.title')}</h2>
 <p class="hint">${t('account.passkeys.lead')}</p>
 ${view.passkeys.length ? html`<ul class="items">${passkeys}</ul>` : html`<p class="hint">${t('account.passkeys.none')}</p>`}
-${passkeyButton({ mode: 'register', action: '/account/security/passkeys', optionsUrl: '/account/security/passkeys/options', csrf: view.csrf, label: t('account.passkeys.add'), failure: t('account.passkeys.failed') })}
+${
+  view.canAddPasskey
+    ? passkeyButton({ mode: 'register', action: '/account/security/passkeys', optionsUrl: '/account/security/passkeys/options', csrf: view.csrf, label: t('account.passkeys.add'), failure: t('account.passkeys.failed') })
+    : html`<p><a class="button secondary" href="/account/login?fresh=1&amp;return=/account/security">${t('account.passkeys.add')}</a></p>`
+}
 <p class="hint" data-passkey-unsupported hidden>${t('account.passkeys.unsupported')}</p>
 </section>`,
   );

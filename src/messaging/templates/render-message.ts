@@ -2,6 +2,7 @@ import { html } from '../../pages/html.ts';
 import type { Locale } from '../../pages/locale.ts';
 import type { MailMessage } from '../mail-sender.ts';
 import { MESSAGE_TEXTS, type MessageKind } from './message-texts.ts';
+import { NOTICE_TEXTS, type NoticeKind } from './notice-texts.ts';
 
 /** The brand a message is sent for: its name, and texts it overrides per locale and kind. */
 export interface MessageBrand {
@@ -56,4 +57,31 @@ ${message.link ? html`<p><a href="${message.link}">${t.linkLabel}</a></p>` : ''}
 export function renderCodeSms(message: CodeMessage): { to: string; body: string } {
   const t = textsFor(message);
   return { to: message.to, body: `${t.lead} ${t.expiry}\n\n@${message.brand.host} #${message.code}` };
+}
+
+export interface NoticeMessage {
+  kind: NoticeKind;
+  locale: Locale;
+  brand: MessageBrand;
+  to: string;
+  /** Filled into `{detail}` (the passkey's device, the recovery codes left). */
+  detail: string;
+  /** The account page, linked from the advice. */
+  accountUrl: string;
+}
+
+/** A security notice: what changed, and what to do if it was not the customer. */
+export function renderNoticeMail(message: NoticeMessage): MailMessage {
+  const texts = NOTICE_TEXTS[message.locale][message.kind];
+  const params: Record<string, string> = { brand: message.brand.name, detail: message.detail, account: message.accountUrl };
+  const fill = (text: string) => text.replace(/\{(\w+)\}/g, (match, name: string) => params[name] ?? match);
+  const subject = fill(texts.subject);
+  const lead = fill(texts.lead);
+  const advice = fill(texts.advice);
+  const body = html`<!doctype html><html lang="${message.locale}"><body style="font-family:system-ui,sans-serif;max-width:32rem">
+<p>${lead}</p>
+<p>${advice}</p>
+<p>— ${message.brand.name}</p>
+</body></html>`;
+  return { to: message.to, subject, text: [lead, '', advice, '', `— ${message.brand.name}`].join('\n'), html: body.value };
 }

@@ -140,6 +140,8 @@ export const en = {
   'passkey.offer.lead': 'Save a passkey on this device: next time you sign in with your fingerprint, face or screen lock. No password, no code.',
   'passkey.offer.add': 'Save a passkey',
   'passkey.offer.skip': 'Not now',
+  'error.already_enrolled': 'Two-step verification is already set up for this account. Sign in with it, or manage it under Sign-in and security.',
+  'error.fresh_sign_in': 'Sign in again to do this.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -142,4 +142,6 @@ export const sv: Messages = {
   'passkey.offer.lead': 'Spara en nyckel (passkey) på den här enheten: nästa gång loggar du in med fingeravtryck, ansikte eller skärmlås. Inget lösenord, ingen kod.',
   'passkey.offer.add': 'Spara en nyckel',
   'passkey.offer.skip': 'Inte nu',
+  'error.already_enrolled': 'Tvåstegsverifiering är redan aktiverad för kontot. Logga in med den, eller hantera den under Inloggning och säkerhet.',
+  'error.fresh_sign_in': 'Logga in igen för att göra det här.',
 };
