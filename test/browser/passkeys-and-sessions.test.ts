@@ -150,6 +150,12 @@ describe.each(DIALECTS)('passkeys and sessions in Chromium on %s', (dialect) => 
     await tab.waitForURL((url) => url.toString().startsWith(callbacks.uri('/shop')));
     const next = await shop.callback(tab.url());
     expect(next.claims()).toMatchObject({ sub: first.claims()!.sub, amr: ['hwk', 'mfa'] });
+
+    // A disabled account gets nowhere with its passkey either.
+    expect((await server.api('PATCH', `/customers/${first.claims()!.sub}`, { status: 'disabled' })).status).toBe(200);
+    await tab.goto(await shop.authorizationUrl({ prompt: 'login' }));
+    await tab.waitForURL(/\/passkey$/);
+    expect(await tab.locator('main').textContent()).toContain('This account is disabled');
     await fresh.close();
   });
 });

@@ -124,4 +124,30 @@ describe.each(DIALECTS)('password recovery on %s', (dialect) => {
       expect((await opened.agent.postForm(`${opened.flow}/forgot/verify`, { csrf: opened.csrf, code: malformed })).status).toBeGreaterThanOrEqual(400);
     }
   });
+
+  it('limits wrong codes per address across fresh codes, and a code sent to a replaced address resets nothing', async () => {
+    const who = { email: 'guessed@example.se', password: 'a passphrase to guess' };
+    await server.api('POST', '/customers', who);
+    const opened = await openForgot(server, rp);
+    const statuses: number[] = [];
+    for (let round = 1; round <= 3; round++) {
+      await opened.agent.postForm(`${opened.flow}/forgot`, { csrf: opened.csrf, email: who.email });
+      const right = codeIn((await smtp.waitFor(who.email, round)).text);
+      const wrong = right === '000000' ? '111111' : '000000';
+      for (let i = 0; i < (round < 3 ? 9 : 3); i++) statuses.push((await opened.agent.postForm(`${opened.flow}/forgot/verify`, { csrf: opened.csrf, code: wrong })).status);
+    }
+    // 20 wrong codes for one address are allowed in all, whatever the code; then entries wait.
+    expect(statuses.slice(0, 20).every((status) => status === 400)).toBe(true);
+    expect(statuses[20]).toBe(429);
+
+    const moved = await openForgot(server, rp);
+    const mover = { email: 'moving@example.se', password: 'a passphrase that moves' };
+    const movingId = (await server.api('POST', '/customers', mover)).body.id;
+    await moved.agent.postForm(`${moved.flow}/forgot`, { csrf: moved.csrf, email: mover.email });
+    const code = codeIn((await smtp.waitFor(mover.email)).text);
+    expect((await server.api('PATCH', `/customers/${movingId}`, { email: 'moved@example.se' })).status).toBe(200);
+    const refused = await moved.agent.postForm(`${moved.flow}/forgot/verify`, { csrf: moved.csrf, code });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('The code has expired or was already used');
+  });
 });

@@ -109,4 +109,67 @@ describe.each(DIALECTS)('TOTP second factor on %s', (dialect) => {
     expect(statuses.slice(0, 5)).toEqual([400, 400, 400, 400, 400]);
     expect(statuses.slice(5)).toEqual([429, 429]);
   });
+
+  it('never lets a set-up left open in a sign-in replace an authenticator, and a password reset ends it', async () => {
+    const cleo = { email: 'cleo@example.se', password: 'cleo has a passphrase' };
+    await server.api('POST', '/customers', cleo);
+    const openEnrolment = async () => {
+      const agent = new CookieAgent();
+      const url = await agent.authorize(await rp.authorizationUrl({ acr_values: MFA }), server.url, cleo);
+      const page = await (await agent.request(url)).text();
+      return { agent, url, csrf: csrfOf(page), ticket: /name="ticket" value="([^"]+)"/.exec(page)![1]!, secret: /data-totp-secret>([A-Z2-7 ]+)</.exec(page)![1]!.replace(/ /g, '') };
+    };
+    const [attacker, owner] = [await openEnrolment(), await openEnrolment()];
+    expect((await owner.agent.postForm(`${owner.url}/enrol`, { csrf: owner.csrf, ticket: owner.ticket, code: currentTotp(owner.secret) })).status).toBe(200);
+    const late = await attacker.agent.postForm(`${attacker.url}/enrol`, { csrf: attacker.csrf, ticket: attacker.ticket, code: currentTotp(attacker.secret) });
+    expect(late.status).toBe(409);
+    // The owner's authenticator is the one that works.
+    const check = new CookieAgent();
+    const mfaPage = await check.authorize(await rp.authorizationUrl(), server.url, cleo);
+    const done = await check.postForm(mfaPage, { csrf: csrfOf(await (await check.request(mfaPage)).text()), code: currentTotp(owner.secret, Date.now() + 30_000) });
+    expect(done.status).toBe(303);
+
+    const dora = { email: 'dora@example.se', password: 'dora has a passphrase' };
+    const created = (await server.api('POST', '/customers', dora)).body;
+    const pending = await (async () => {
+      const agent = new CookieAgent();
+      const url = await agent.authorize(await rp.authorizationUrl({ acr_values: MFA }), server.url, dora);
+      const page = await (await agent.request(url)).text();
+      return { agent, url, csrf: csrfOf(page), ticket: /name="ticket" value="([^"]+)"/.exec(page)![1]!, secret: /data-totp-secret>([A-Z2-7 ]+)</.exec(page)![1]!.replace(/ /g, '') };
+    })();
+    // The owner notices and has the password changed: the half-done set-up is gone with it.
+    expect((await server.api('PATCH', `/customers/${created.id}`, { password: 'a new phrase for dora' })).status).toBe(200);
+    const after = await pending.agent.postForm(`${pending.url}/enrol`, { csrf: pending.csrf, ticket: pending.ticket, code: currentTotp(pending.secret) });
+    expect(after.status).toBe(400);
+    expect((await server.portvakt.store.db.selectFrom('credentials').select('type').where('customer_id', '=', created.id).where('type', '=', 'totp').execute())).toEqual([]);
+  });
+
+  it('mails the customer when an authenticator is set up and when a recovery code is used', async () => {
+    const expected = ['Two-step verification was turned on for your Portvakt account', 'A recovery code was used for your Portvakt account'];
+    let subjects: (string | null)[] = [];
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      subjects = (await server.portvakt.store.db.selectFrom('dev_outbox').select('subject').where('recipient', '=', 'alva@example.se').execute()).map((row) => row.subject);
+      if (expected.every((subject) => subjects.includes(subject))) break;
+    }
+    expect(subjects).toEqual(expect.arrayContaining(expected));
+  });
+
+  it('on the account page: turning TOTP on ends other sessions, and a password-only session cannot add a passkey', async () => {
+    const eva = { email: 'eva@example.se', password: 'eva keeps a passphrase' };
+    await server.api('POST', '/customers', eva);
+    const elsewhere = await rp.callback(await new CookieAgent().authorize(await rp.authorizationUrl(), server.url, eva));
+    const agent = new CookieAgent();
+    expect(await agent.authorize(`${server.url}/account/security`, server.url, eva)).toBe(`${server.url}/account/security`);
+    const setup = await (await agent.request(`${server.url}/account/security/totp`)).text();
+    const secret = /data-totp-secret>([A-Z2-7 ]+)</.exec(setup)![1]!.replace(/ /g, '');
+    const ticket = /name="ticket" value="([^"]+)"/.exec(setup)![1]!;
+    const csrf = csrfOf(setup);
+    expect((await agent.postForm(`${server.url}/account/security/totp`, { csrf, ticket, code: currentTotp(secret) })).status).toBe(200);
+
+    const refused = await rp.refresh(elsewhere.refresh_token!).then(() => undefined, (error: { error?: string }) => error);
+    expect(refused?.error).toBe('invalid_grant');
+    const page = await (await agent.request(`${server.url}/account/security`)).text();
+    expect(page).toContain('href="/account/login?fresh=1&amp;return=/account/security"');
+    expect((await agent.postForm(`${server.url}/account/security/passkeys/options`, { csrf })).status).toBe(401);
+  });
 });
