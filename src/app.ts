@@ -17,6 +17,8 @@ import { accountRoutes } from './account/account.routes.ts';
 import { CustomerSessions } from './account/customer-sessions.ts';
 import { emailVerificationRoutes } from './account/email-verification.routes.ts';
 import { SecurityNotices } from './account/security-notices.ts';
+import { PhoneVerification } from './account/phone-verification.ts';
+import { phoneRoutes } from './account/phone.routes.ts';
 import { EmailVerification } from './flows/email-verification.ts';
 import { OneTimeCodes } from './credentials/one-time-codes.ts';
 import { Passkeys } from './credentials/passkeys.ts';
@@ -122,6 +124,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const completion = new SignInCompletion(flows, factors, customers);
   const passkeys = new Passkeys({ db: store.db, codes, throttle, issuer: config.issuer, rpName: config.brandName });
   const sessions = new CustomerSessions(store.db);
+  const phones = new PhoneVerification({ delivery, customers });
   const notices = new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer });
   const keys = new SigningKeyStore(store.db, config.secret);
 
@@ -171,6 +174,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     steps.routes(pages);
     accountRoutes(pages, { host, issuer: config.issuer, customers, sessions, factors, passkeys, notices, csrf });
     emailVerificationRoutes(pages, { host, customers, verification, csrf });
+    phoneRoutes(pages, { host, customers, factors, phones, notices, csrf });
   });
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);
 

@@ -11,6 +11,7 @@ import { pageContextFor, sendPage } from '../http/page-reply.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
 import type { BrowserSession } from '../oidc/browser-session.ts';
 import { activeSession } from './active-session.ts';
+import { isFresh, mayAddSignInMethod, multiFactor } from './freshness.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';
 import { accountSecurityPage } from '../pages/account-security.page.ts';
 import type { MessageKey } from '../pages/i18n/en.ts';
@@ -31,11 +32,9 @@ export interface AccountDeps {
   csrf: CsrfGuard;
 }
 
-/** Changes that weaken the account (turning MFA off, removing a passkey) need a sign-in this recent. */
-const FRESH_LOGIN_SECONDS = 10 * 60;
 const STATE_COOKIE = 'pv_account_login';
 const RETURN_PATH = /^\/account(\/[a-z0-9/-]*)?$/;
-const NOTICES = ['session_ended', 'others_ended', 'mfa_on', 'mfa_off', 'passkey_added', 'passkey_removed', 'email_verified'] as const;
+const NOTICES = ['session_ended', 'others_ended', 'mfa_on', 'mfa_off', 'passkey_added', 'passkey_removed', 'email_verified', 'phone_verified', 'phone_removed'] as const;
 const loginQuery = z.strictObject({ return: z.string().max(200).regex(RETURN_PATH).default('/account/security'), fresh: z.literal('1').optional() });
 const callbackQuery = z.looseObject({ state: z.string().max(100), code: z.string().max(500).optional(), error: z.string().max(100).optional() });
 const securityQuery = z.strictObject({ done: z.enum(NOTICES).optional() });
@@ -52,14 +51,7 @@ export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
   const signedIn = (request: FastifyRequest, reply: FastifyReply) => activeSession(deps.host, deps.customers, request, reply);
   const toLogin = (reply: FastifyReply, back: string, fresh = false) =>
     reply.code(303).redirect(`/account/login?return=${encodeURIComponent(back)}${fresh ? '&fresh=1' : ''}`, 303);
-  const isFresh = (session: BrowserSession) => Date.now() / 1000 - session.loginTs < FRESH_LOGIN_SECONDS;
-  /**
-   * Adding a way to sign in needs a fresh sign-in, and a multi-factor one when the customer has a
-   * second factor: otherwise a stolen password (or session) could add a passkey that counts as MFA.
-   */
-  const mayAddPasskey = async (session: BrowserSession) =>
-    isFresh(session) && (!(await deps.factors.status(session.accountId)).totp || multiFactor(session));
-  const multiFactor = (session: BrowserSession) => session.amr.some((method) => method === 'otp' || method === 'hwk');
+  const mayAddPasskey = (session: BrowserSession) => mayAddSignInMethod(session, deps.factors);
   const done = (reply: FastifyReply, notice: (typeof NOTICES)[number]) => reply.code(303).redirect(`/account/security?done=${notice}`, 303);
   function checkCsrf(request: FastifyRequest) {
     if (!csrf.verify(request, (request.body as Record<string, unknown> | undefined)?.csrf)) throw new DomainError('csrf', 403, 'The form had expired');
@@ -107,7 +99,7 @@ export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
     const [sessions, factors, passkeys] = await Promise.all([deps.sessions.list(session.accountId), deps.factors.status(session.accountId), deps.passkeys.list(session.accountId)]);
     const notice = query.success && query.data.done ? page.t(`account.done.${query.data.done}` as MessageKey) : undefined;
     const canAddPasskey = isFresh(session) && (!factors.totp || multiFactor(session));
-    const view = { csrf: csrf.token(request, reply), email: customer.email, emailVerified: customer.emailVerifiedAt !== null, currentSessionUid: session.uid, sessions, factors, passkeys, canAddPasskey, notice };
+    const view = { csrf: csrf.token(request, reply), email: customer.email, emailVerified: customer.emailVerifiedAt !== null, phone: customer.phoneVerifiedAt ? customer.phone : null, currentSessionUid: session.uid, sessions, factors, passkeys, canAddPasskey, notice };
     return sendPage(reply, 200, accountSecurityPage(page, view));
   });
 

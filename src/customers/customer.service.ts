@@ -143,6 +143,26 @@ export class CustomerService {
   }
 
   /**
+   * The customer proved this number with a texted code: it becomes their verified phone. A number
+   * another account holds is refused (phone_taken), in the transaction, by the unique key too.
+   */
+  async setVerifiedPhone(id: string, phone: string | null, now = Date.now()): Promise<void> {
+    try {
+      await this.#repo.transaction(async (trx) => {
+        const current = await this.#repo.findById(id, trx);
+        if (!current) throw notFound('customer');
+        if (phone === current.phone && (phone === null || current.phoneVerifiedAt !== null)) return;
+        if (phone && (await this.#repo.phoneTaken(current.pool, phone, id, trx))) throw phoneTaken();
+        const next = { ...current, phone, phoneVerifiedAt: phone ? now : null, updatedAt: now };
+        if (!(await this.#repo.update(next, trx))) throw concurrentUpdate('customer');
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw phoneTaken();
+      throw error;
+    }
+  }
+
+  /**
    * Recovery: a new password (checked and hashed by `hashNewPassword`), and every session, grant and token of the customer ends in the
    * same transaction (whoever knew the old password is out). The address is proven by the code.
    */

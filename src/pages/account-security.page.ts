@@ -8,6 +8,7 @@ export interface AccountSecurityView {
   csrf: string;
   email: string;
   emailVerified: boolean;
+  phone: string | null;
   currentSessionUid: string;
   sessions: CustomerSession[];
   factors: SecondFactorStatus;
@@ -64,6 +65,14 @@ ${postButton('/account/verify-email/send', view.csrf, t('account.email.send'), '
 <p class="hint">${t('account.sessions.lead')}</p>
 <ul class="items">${sessions}</ul>
 ${view.sessions.length > 1 ? postButton('/account/security/sessions/end-others', view.csrf, t('account.sessions.end_others')) : ''}
+</section>
+<section aria-labelledby="phone-title">
+<h2 id="phone-title">${t('account.phone.title')}</h2>
+<p class="hint">${view.phone ? t('account.phone.current', { phone: view.phone }) : t('account.phone.none')}</p>
+<div class="actions">
+<a class="button secondary" href="/account/phone">${view.phone ? t('account.phone.change') : t('account.phone.add')}</a>
+${view.phone ? postButton('/account/phone/remove', view.csrf, t('account.phone.remove')) : ''}
+</div>
 </section>
 <section aria-labelledby="mfa-title">
 <h2 id="mfa-title">${t('account.mfa.title')}</h2>

@@ -241,8 +241,11 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       '/account/security/sessions/nope/end',
       '/account/verify-email',
       '/account/verify-email/send',
+      '/account/phone',
+      '/account/phone/verify',
+      '/account/phone/remove',
     );
-    const fieldNames = fc.constantFrom('csrf', 'code', 'ticket', 'response', 'extra', 'code[]');
+    const fieldNames = fc.constantFrom('csrf', 'code', 'ticket', 'response', 'phone', 'extra', 'code[]');
     await fc.assert(
       fc.asyncProperty(paths, fc.dictionary(fieldNames, fc.oneof(hostileText(), fc.constant('{"id":1}'), fc.constant('a'.repeat(20_000)))), fc.boolean(), async (path, fields, withCsrf) => {
         const response = await agent.postForm(`${server.url}${path}`, withCsrf ? { ...fields, csrf } : fields);

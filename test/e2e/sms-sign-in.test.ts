@@ -103,4 +103,43 @@ describe.each(DIALECTS)('sign-in with an SMS code on %s', (dialect) => {
       expect(await answer.text()).toContain('country code');
     }
   });
+
+  it('lets a customer confirm a new mobile number on the account page with a texted code, then sign in with it', async () => {
+    const who = { email: 'new-phone@example.se', password: 'a passphrase for phones' };
+    await server.api('POST', '/customers', who);
+    const agent = new CookieAgent();
+    expect(await agent.authorize(`${server.url}/account/phone`, server.url, who)).toBe(`${server.url}/account/phone`);
+    const csrf = csrfOf(await (await agent.request(`${server.url}/account/phone`)).text());
+    const before = gateway.texts.length;
+    const sent = await agent.postForm(`${server.url}/account/phone`, { csrf, phone: '+46 73 555 12 12' });
+    expect(sent.headers.get('location')).toBe('/account/phone/code');
+    const deadline = Date.now() + 10_000;
+    while (gateway.texts.length === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const text = gateway.texts.at(-1)!;
+    expect(text.to).toBe('+46735551212');
+    // Nothing is saved before the code comes back.
+    expect((await server.api('GET', '/customers?email=new-phone@example.se')).body.customers[0].phone_number).toBeNull();
+    const confirmed = await agent.postForm(`${server.url}/account/phone/verify`, { csrf, code: codeIn(text.body) });
+    expect(confirmed.headers.get('location')).toBe('/account/security?done=phone_verified');
+    expect((await server.api('GET', '/customers?email=new-phone@example.se')).body.customers[0]).toMatchObject({ phone_number: '+46735551212', phone_number_verified: true });
+
+    const signIn = await requestCode('+46735551212');
+    const deadline2 = Date.now() + 10_000;
+    while (gateway.texts.at(-1) === text && Date.now() < deadline2) await new Promise((resolve) => setTimeout(resolve, 50));
+    const verified = await signIn.agent.postForm(`${signIn.flow}/sms/verify`, { csrf: signIn.csrf, code: codeIn(gateway.texts.at(-1)!.body) });
+    const landed = await signIn.agent.follow(new URL(verified.headers.get('location')!, server.url).toString(), server.url);
+    expect((await rp.callback(landed.url)).claims()).toMatchObject({ amr: ['sms'], phone_number: '+46735551212' });
+
+    // Another account's number cannot be taken over.
+    const taken = new CookieAgent();
+    await server.api('POST', '/customers', { email: 'grabber@example.se', password: 'a grabbing passphrase' });
+    await taken.authorize(`${server.url}/account/phone`, server.url, { email: 'grabber@example.se', password: 'a grabbing passphrase' });
+    const csrf2 = csrfOf(await (await taken.request(`${server.url}/account/phone`)).text());
+    const count = gateway.texts.length;
+    await taken.postForm(`${server.url}/account/phone`, { csrf: csrf2, phone: '+46735551212' });
+    while (gateway.texts.length === count && Date.now() < deadline2 + 10_000) await new Promise((resolve) => setTimeout(resolve, 50));
+    const refused = await taken.postForm(`${server.url}/account/phone/verify`, { csrf: csrf2, code: codeIn(gateway.texts.at(-1)!.body) });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain('This number cannot be used for your account.');
+  });
 });

@@ -142,6 +142,17 @@ export const en = {
   'passkey.offer.skip': 'Not now',
   'error.already_enrolled': 'Two-step verification is already set up for this account. Sign in with it, or manage it under Sign-in and security.',
   'error.fresh_sign_in': 'Sign in again to do this.',
+  'account.phone.title': 'Mobile number',
+  'account.phone.none': 'No mobile number yet. With a confirmed number you can sign in with a code by SMS.',
+  'account.phone.current': '{phone}, confirmed. You can sign in with a code by SMS.',
+  'account.phone.add': 'Add a mobile number',
+  'account.phone.change': 'Change number',
+  'account.phone.remove': 'Remove number',
+  'account.phone.lead': 'We text a code to the number; it is saved once you enter the code.',
+  'account.phone.code_lead': 'We texted a 6-digit code to {phone}. Enter it to confirm the number.',
+  'account.done.phone_verified': 'Your mobile number is confirmed.',
+  'account.done.phone_removed': 'Your mobile number was removed.',
+  'error.phone_taken': 'This number cannot be used for your account.',
 } as const;
 
 export type MessageKey = keyof typeof en;
