@@ -50,5 +50,7 @@ describe.each(DIALECTS)('OneTimeCodes on %s', (dialect) => {
 
     const old = await issue('flow-d', 1_000);
     expect(await codes.check('flow-d', 'email_sign_in', old.code, 61_001)).toEqual({ ok: false, reason: 'no_code' });
+    expect(await codes.redeemLink('email_sign_in', 'flow-d', old.linkToken, 61_001)).toBeUndefined();
+    expect(await codes.redeemLink('email_sign_in', 'flow-d', old.linkToken, 60_999)).toMatchObject({ id: old.id });
   });
 });
