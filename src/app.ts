@@ -13,6 +13,8 @@ import { CustomerRepository } from './customers/customer.repo.ts';
 import { customerRoutes } from './customers/customer.routes.ts';
 import { CustomerService, DEFAULT_POOL } from './customers/customer.service.ts';
 import { DomainError } from './errors/domain-error.ts';
+import { AuditLog } from './events/audit-log.ts';
+import { auditRoutes } from './events/audit.routes.ts';
 import { accountRoutes } from './account/account.routes.ts';
 import { CustomerSessions } from './account/customer-sessions.ts';
 import { emailVerificationRoutes } from './account/email-verification.routes.ts';
@@ -98,15 +100,16 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
 
   const metrics = new Metrics();
   const customerRepo = new CustomerRepository(store.db);
-  const customers = new CustomerService(customerRepo, config.passwordMinLength, (id, trx) => revokeAccountArtifacts(trx, id));
+  const audit = new AuditLog(store.db);
+  const customers = new CustomerService(customerRepo, config.passwordMinLength, (id, trx) => revokeAccountArtifacts(trx, id), audit);
   const clientRepo = new ClientRepository(store.db);
   const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
-  const passwordSignIn = new PasswordSignIn(customers, throttle);
+  const passwordSignIn = new PasswordSignIn(customers, throttle, audit);
   const messaging = buildMessaging(config, store.db, app.log);
   const codes = new OneTimeCodes(store.db, deriveKey(config.secret, 'one-time-code'), { maxAttempts: config.codes.maxAttempts, ttlMs: CODE_TTL_MS });
   const flows = new InteractionFlowStore(store.db, TTL.Interaction * 1000);
   const brand = { name: config.brandName, host: new URL(config.issuer).host };
-  const delivery = new CodeDelivery({ db: store.db, codes, messenger: messaging.messenger, throttle, brand, sendsPerTarget: config.codes.sendsPerTarget });
+  const delivery = new CodeDelivery({ db: store.db, codes, messenger: messaging.messenger, throttle, brand, sendsPerTarget: config.codes.sendsPerTarget, audit });
   const flowDeps = { delivery, customers, flows, issuer: config.issuer, pool: DEFAULT_POOL };
   const emailCode = new EmailCodeSignIn(flowDeps);
   const recovery = new PasswordRecovery(flowDeps);
@@ -120,10 +123,11 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     throttle,
     issuerName: config.brandName,
     freeAttempts: config.throttle.accountFreeAttempts,
+    audit,
   });
   const completion = new SignInCompletion(flows, factors, customers);
-  const passkeys = new Passkeys({ db: store.db, codes, throttle, issuer: config.issuer, rpName: config.brandName });
-  const sessions = new CustomerSessions(store.db);
+  const passkeys = new Passkeys({ db: store.db, codes, throttle, audit, issuer: config.issuer, rpName: config.brandName });
+  const sessions = new CustomerSessions(store.db, audit);
   const phones = new PhoneVerification({ delivery, customers });
   const notices = new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer });
   const keys = new SigningKeyStore(store.db, config.secret);
@@ -143,7 +147,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     observeProvider(provider, metrics, app, sessions);
     return provider;
   });
-  const clients = new ClientService(clientRepo, validatorFor(host));
+  const clients = new ClientService(clientRepo, validatorFor(host), audit);
 
   await app.register(fastifyCookie);
   installSecurityHeaders(app, config.issuer.startsWith('https://'));
@@ -160,7 +164,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
 
   const csrf = new CsrfGuard(config.issuer);
   const interactions = new InteractionContext(host);
-  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices });
+  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit });
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
@@ -169,8 +173,8 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     emailCodeRoutes(pages, { ...pageDeps, emailCode });
     recoveryRoutes(pages, { ...pageDeps, recovery });
     smsCodeRoutes(pages, { ...pageDeps, smsCode });
-    passkeySignInRoutes(pages, { ...pageDeps, passkeys });
-    passkeyOfferRoutes(pages, { ...pageDeps, passkeys });
+    passkeySignInRoutes(pages, { ...pageDeps, passkeys, audit });
+    passkeyOfferRoutes(pages, { ...pageDeps, passkeys, audit });
     steps.routes(pages);
     accountRoutes(pages, { host, issuer: config.issuer, customers, sessions, factors, passkeys, notices, csrf });
     emailVerificationRoutes(pages, { host, customers, verification, csrf });
@@ -187,6 +191,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         secured.addHook('onRequest', adminAuth(config.adminKey));
         clientRoutes(secured, api, clients);
         customerRoutes(secured, api, customers, verification);
+        auditRoutes(secured, api, audit);
       });
     },
     { prefix: '/api/v1' },

@@ -1,5 +1,6 @@
 import { buildPortvakt } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config/load-config.ts';
+import { AuditLog } from './events/audit-log.ts';
 import { TTL } from './oidc/provider.ts';
 import { SigningKeyStore } from './oidc/signing-keys.ts';
 import { openStore } from './store/database.ts';
@@ -11,6 +12,7 @@ const USAGE = `usage: portvakt <command>
   migrate        apply database migrations and exit
   keys rotate    make a new signing key pair active; the old one keeps verifying until its tokens expire
   keys list      show the published signing keys
+  audit verify   re-compute the audit log's hash chain; exit 0 when whole, 2 naming the first broken entry
 `;
 
 async function start(config: Config): Promise<void> {
@@ -81,6 +83,11 @@ export async function main(argv: string[]): Promise<number> {
       });
       process.stdout.write(`${JSON.stringify({ ...result, retired_published_for_seconds: overlapSeconds(config) })}\n`);
       return 0;
+    }
+    case 'audit verify': {
+      const report = await withStore(config, (store) => new AuditLog(store.db).verify());
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      return report.ok ? 0 : 2;
     }
     case 'keys list': {
       const keys = await withStore(config, (store) => new SigningKeyStore(store.db, config.secret).published());

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { Database } from '../store/schema.ts';
 
 export interface CustomerSession {
@@ -24,9 +25,11 @@ interface SessionPayload {
  */
 export class CustomerSessions {
   readonly #db: Kysely<Database>;
+  readonly #audit: AuditLog;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, audit: AuditLog) {
     this.#db = db;
+    this.#audit = audit;
   }
 
   /** Records that a session was used (an authorization succeeded in it). */
@@ -80,6 +83,7 @@ export class CustomerSessions {
       }
       await trx.deleteFrom('oidc_artifacts').where('model', '=', 'Session').where('id', '=', row.id).execute();
       await trx.deleteFrom('session_devices').where('session_uid', '=', sessionUid).execute();
+      await this.#audit.append(trx, { action: 'session.ended', actor: customerActor(accountId), subject: { type: 'customer', id: accountId }, details: { session_uid: sessionUid, grants_revoked: grantIds.length } });
       return true;
     });
   }

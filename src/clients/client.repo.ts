@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { ClientsTable, Database } from '../store/schema.ts';
 import type { ClientMetadata } from './client.schemas.ts';
 
@@ -34,6 +34,8 @@ function toRow(record: ClientRecord): ClientsTable {
   };
 }
 
+type Executor = Kysely<Database> | Transaction<Database>;
+
 export class ClientRepository {
   readonly #db: Kysely<Database>;
 
@@ -52,14 +54,19 @@ export class ClientRepository {
     return (await query.execute()).map(toRecord);
   }
 
-  async insert(record: ClientRecord): Promise<void> {
-    await this.#db.insertInto('clients').values(toRow(record)).execute();
+  /** Runs `work` in one transaction (the change and its audit entry commit together). */
+  transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.#db.transaction().execute(work);
+  }
+
+  async insert(record: ClientRecord, db: Executor = this.#db): Promise<void> {
+    await db.insertInto('clients').values(toRow(record)).execute();
   }
 
   /** Writes `record` over the version it was read at; false when that version is gone or changed. */
-  async update(record: ClientRecord): Promise<boolean> {
+  async update(record: ClientRecord, db: Executor = this.#db): Promise<boolean> {
     const { client_id: clientId, created_at: _created, version, ...changes } = toRow(record);
-    const result = await this.#db
+    const result = await db
       .updateTable('clients')
       .set({ ...changes, version: version + 1 })
       .where('client_id', '=', clientId)
@@ -68,8 +75,8 @@ export class ClientRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async delete(clientId: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
+  async delete(clientId: string, db: Executor = this.#db): Promise<boolean> {
+    const result = await db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { generateSecret, hashSecret } from '../crypto/secret-hash.ts';
 import { concurrentUpdate, notFound } from '../errors/domain-error.ts';
+import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import type { ClientRecord, ClientRepository } from './client.repo.ts';
 import type { ClientInput, ClientMetadata, ClientOutput, ClientPatch } from './client.schemas.ts';
 
@@ -10,10 +11,12 @@ export type ClientMetadataValidator = (clientId: string, metadata: ClientMetadat
 export class ClientService {
   readonly #repo: ClientRepository;
   readonly #validate: ClientMetadataValidator;
+  readonly #audit: AuditLog;
 
-  constructor(repo: ClientRepository, validate: ClientMetadataValidator) {
+  constructor(repo: ClientRepository, validate: ClientMetadataValidator, audit: AuditLog) {
     this.#repo = repo;
     this.#validate = validate;
+    this.#audit = audit;
   }
 
   /** Registers a client; a confidential client's secret is in the answer once and stored hashed. */
@@ -30,7 +33,10 @@ export class ClientService {
       updatedAt: now,
     };
     await this.#validate(clientId, metadata, record.secretHash);
-    await this.#repo.insert(record);
+    await this.#repo.transaction(async (trx) => {
+      await this.#repo.insert(record, trx);
+      await this.#audit.append(trx, { action: 'client.created', actor: OPERATOR, subject: { type: 'client', id: clientId }, details: { first_party: metadata.first_party === true } }, now);
+    });
     return { ...present(record), ...(secret ? { client_secret: secret } : {}) };
   }
 
@@ -62,7 +68,13 @@ export class ClientService {
     }
     const record: ClientRecord = { ...current, metadata, secretHash, updatedAt: now };
     await this.#validate(clientId, metadata, secretHash);
-    if (!(await this.#repo.update(record))) {
+    const updated = await this.#repo.transaction(async (trx) => {
+      if (!(await this.#repo.update(record, trx))) return false;
+      const fields = Object.keys(patch).sort();
+      await this.#audit.append(trx, { action: 'client.updated', actor: OPERATOR, subject: { type: 'client', id: clientId }, details: { fields, secret_issued: secret !== undefined } }, now);
+      return true;
+    });
+    if (!updated) {
       await this.#require(clientId);
       throw concurrentUpdate('client');
     }
@@ -70,7 +82,10 @@ export class ClientService {
   }
 
   async remove(clientId: string): Promise<void> {
-    if (!(await this.#repo.delete(clientId))) throw notFound('client');
+    await this.#repo.transaction(async (trx) => {
+      if (!(await this.#repo.delete(clientId, trx))) throw notFound('client');
+      await this.#audit.append(trx, { action: 'client.deleted', actor: OPERATOR, subject: { type: 'client', id: clientId } });
+    });
   }
 
   async #require(clientId: string): Promise<ClientRecord> {

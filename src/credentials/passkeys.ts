@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { DomainError, tooManyAttempts } from '../errors/domain-error.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
 import { clientNetwork } from './client-address.ts';
+import { customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { Database } from '../store/schema.ts';
 import type { OneTimeCodes } from './one-time-codes.ts';
@@ -69,9 +70,11 @@ export class Passkeys {
   readonly #origin: string;
   readonly #rpName: string;
   readonly #throttle: LoginThrottle;
+  readonly #audit: AuditLog;
 
-  constructor(deps: { db: Kysely<Database>; codes: OneTimeCodes; throttle: LoginThrottle; issuer: string; rpName: string }) {
+  constructor(deps: { db: Kysely<Database>; codes: OneTimeCodes; throttle: LoginThrottle; audit: AuditLog; issuer: string; rpName: string }) {
     this.#db = deps.db;
+    this.#audit = deps.audit;
     this.#codes = deps.codes;
     this.#throttle = deps.throttle;
     const url = new URL(deps.issuer);
@@ -120,10 +123,14 @@ export class Passkeys {
     const { credential } = result.registrationInfo;
     const stored: StoredKey = { publicKey: Buffer.from(credential.publicKey).toString('base64url'), ...(credential.transports ? { transports: credential.transports } : {}) };
     try {
-      await this.#db
-        .insertInto('credentials')
-        .values({ id: crypto.randomUUID(), customer_id: customerId, type: 'passkey', secret: JSON.stringify(stored), label: label.slice(0, 100), lookup_key: credential.id, counter: credential.counter, created_at: now, updated_at: now })
-        .execute();
+      await this.#db.transaction().execute(async (trx) => {
+        const id = crypto.randomUUID();
+        await trx
+          .insertInto('credentials')
+          .values({ id, customer_id: customerId, type: 'passkey', secret: JSON.stringify(stored), label: label.slice(0, 100), lookup_key: credential.id, counter: credential.counter, created_at: now, updated_at: now })
+          .execute();
+        await this.#audit.append(trx, { action: 'credential.passkey_added', actor: customerActor(customerId), subject: { type: 'customer', id: customerId }, details: { passkey_id: id } }, now);
+      });
     } catch (error) {
       // A credential id that is already registered (to anyone) is refused, not stored twice.
       if (isUniqueViolation(error)) throw refused();
@@ -170,8 +177,12 @@ export class Passkeys {
   }
 
   async remove(customerId: string, passkeyId: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('credentials').where('id', '=', passkeyId).where('customer_id', '=', customerId).where('type', '=', 'passkey').executeTakeFirst();
-    return Number(result.numDeletedRows) === 1;
+    return this.#db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('credentials').where('id', '=', passkeyId).where('customer_id', '=', customerId).where('type', '=', 'passkey').executeTakeFirst();
+      if (Number(result.numDeletedRows) !== 1) return false;
+      await this.#audit.append(trx, { action: 'credential.passkey_removed', actor: customerActor(customerId), subject: { type: 'customer', id: customerId }, details: { passkey_id: passkeyId } });
+      return true;
+    });
   }
 
   /** The library hands the challenge as base64url of the bytes we gave it, i.e. of our token's text. */

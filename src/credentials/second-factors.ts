@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { open, seal } from '../crypto/sealed-box.ts';
 import { DomainError, tooManyAttempts } from '../errors/domain-error.ts';
 import type { Database } from '../store/schema.ts';
+import { customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { generateRecoveryCodes, hashRecoveryCode } from './recovery-codes.ts';
 import { generateTotpSecret, totpUri, verifyTotp } from './totp.ts';
@@ -35,8 +36,11 @@ export class SecondFactors {
   readonly #issuer: string;
   readonly #freeAttempts: number;
 
-  constructor(deps: { db: Kysely<Database>; secretKey: Buffer; codeKey: Buffer; throttle: LoginThrottle; issuerName: string; freeAttempts: number }) {
+  readonly #audit: AuditLog;
+
+  constructor(deps: { db: Kysely<Database>; secretKey: Buffer; codeKey: Buffer; throttle: LoginThrottle; issuerName: string; freeAttempts: number; audit: AuditLog }) {
     this.#db = deps.db;
+    this.#audit = deps.audit;
     this.#secretKey = deps.secretKey;
     this.#codeKey = deps.codeKey;
     this.#throttle = deps.throttle;
@@ -81,6 +85,7 @@ export class SecondFactors {
         .insertInto('credentials')
         .values(recoveryCodes.map((recovery) => ({ id: crypto.randomUUID(), customer_id: customerId, type: 'recovery_code' as const, secret: '', lookup_key: hashRecoveryCode(this.#codeKey, recovery), created_at: now, updated_at: now })))
         .execute();
+      await this.#audit.append(trx, { action: 'credential.totp_enabled', actor: customerActor(customerId), subject: subjectOf(customerId), details: { replaced: options.replace } }, now);
     });
     return recoveryCodes;
   }
@@ -94,12 +99,16 @@ export class SecondFactors {
         .insertInto('credentials')
         .values(codes.map((recovery) => ({ id: crypto.randomUUID(), customer_id: customerId, type: 'recovery_code' as const, secret: '', lookup_key: hashRecoveryCode(this.#codeKey, recovery), created_at: now, updated_at: now })))
         .execute();
+      await this.#audit.append(trx, { action: 'credential.recovery_codes_renewed', actor: customerActor(customerId), subject: subjectOf(customerId) }, now);
     });
     return codes;
   }
 
   async disable(customerId: string): Promise<void> {
-    await this.#db.deleteFrom('credentials').where('customer_id', '=', customerId).where('type', 'in', ['totp', 'recovery_code']).execute();
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('credentials').where('customer_id', '=', customerId).where('type', 'in', ['totp', 'recovery_code']).execute();
+      await this.#audit.append(trx, { action: 'credential.totp_disabled', actor: customerActor(customerId), subject: subjectOf(customerId) });
+    });
   }
 
   /**
@@ -113,8 +122,12 @@ export class SecondFactors {
     if (!decision.allowed) throw tooManyAttempts(decision.retryAfterSeconds);
     const code = input.replace(/\s/g, '');
     const used = /^\d{6}$/.test(code) ? await this.#useTotp(customerId, code, now) : await this.#useRecoveryCode(customerId, code, now);
-    if (!used) throw new DomainError('invalid_code', 400, 'Wrong code');
+    if (!used) {
+      await this.#audit.record({ action: 'second_factor.rejected', actor: customerActor(customerId), subject: subjectOf(customerId) });
+      throw new DomainError('invalid_code', 400, 'Wrong code');
+    }
     await this.#throttle.succeeded(account, network);
+    if (used === 'recovery_code') await this.#audit.record({ action: 'credential.recovery_code_used', actor: customerActor(customerId), subject: subjectOf(customerId) });
     return used;
   }
 
@@ -155,4 +168,8 @@ export class SecondFactors {
     }
     throw new DomainError('enrolment_expired', 400, 'The set-up took too long; start again');
   }
+}
+
+function subjectOf(customerId: string) {
+  return { type: 'customer', id: customerId };
 }

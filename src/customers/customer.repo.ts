@@ -144,14 +144,16 @@ export class CustomerRepository {
       .execute();
   }
 
-  async markEmailVerified(customerId: string, email: string, now: number, db: Executor = this.#db): Promise<void> {
-    await db
+  /** True when the address was unverified and now is verified. */
+  async markEmailVerified(customerId: string, email: string, now: number, db: Executor = this.#db): Promise<boolean> {
+    const result = await db
       .updateTable('customer_emails')
       .set({ verified_at: now })
       .where('customer_id', '=', customerId)
       .where('email', '=', email)
       .where('verified_at', 'is', null)
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async delete(id: string, trx: Transaction<Database>): Promise<boolean> {

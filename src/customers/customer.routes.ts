@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApiRegistry } from '../http/api-route.ts';
 import { customerCreateSchema, customerListSchema, customerOutputSchema, customerPatchSchema, customerQuerySchema } from './customer.schemas.ts';
 import type { EmailVerification } from '../flows/email-verification.ts';
+import { OPERATOR } from '../events/audit-log.ts';
 import { presentCustomer, type CustomerService } from './customer.service.ts';
 
 const idParams = z.strictObject({ id: z.uuid() });
@@ -16,7 +17,7 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     body: customerCreateSchema,
     status: 201,
     response: customerOutputSchema,
-    handler: async ({ body }) => presentCustomer(await customers.create(body)),
+    handler: async ({ body }) => presentCustomer(await customers.create(body, OPERATOR)),
   });
   api.add(app, {
     method: 'GET',
@@ -52,7 +53,7 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     body: customerPatchSchema,
     status: 200,
     response: customerOutputSchema,
-    handler: async ({ params, body }) => presentCustomer(await customers.update(params.id, body)),
+    handler: async ({ params, body }) => presentCustomer(await customers.update(params.id, body, OPERATOR)),
   });
   api.add(app, {
     method: 'POST',
@@ -75,6 +76,6 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     summary: 'Delete a customer and their credentials',
     params: idParams,
     status: 204,
-    handler: ({ params }) => customers.remove(params.id),
+    handler: ({ params }) => customers.remove(params.id, OPERATOR),
   });
 }

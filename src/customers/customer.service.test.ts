@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../test/support/databases.ts';
 import { openTestStore } from '../../test/support/test-store.ts';
+import { AuditLog, OPERATOR } from '../events/audit-log.ts';
 import { revokeAccountArtifacts } from '../oidc/artifact-adapter.ts';
 import type { Store } from '../store/database.ts';
 import { CustomerRepository } from './customer.repo.ts';
@@ -15,12 +16,12 @@ describe.each(DIALECTS)('CustomerService on %s', (dialect) => {
   beforeAll(async () => {
     ({ store, close } = await openTestStore(dialect));
     repo = new CustomerRepository(store.db);
-    customers = new CustomerService(repo, 8, (id, trx) => revokeAccountArtifacts(trx, id));
+    customers = new CustomerService(repo, 8, (id, trx) => revokeAccountArtifacts(trx, id), new AuditLog(store.db));
   });
   afterAll(() => close());
 
   it('lets one of many concurrent sign-ups with the same address win; the rest get email_taken', async () => {
-    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => customers.create({ email: 'race@example.se', email_verified: false, given_name: `R${i}` })));
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => customers.create({ email: 'race@example.se', email_verified: false, given_name: `R${i}` }, OPERATOR)));
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
     for (const result of results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[]) {
       expect(result.reason).toMatchObject({ code: 'email_taken', status: 409 });
@@ -31,19 +32,19 @@ describe.each(DIALECTS)('CustomerService on %s', (dialect) => {
   });
 
   it('refuses a write over a stale version instead of losing the other write', async () => {
-    const created = await customers.create({ email: 'stale@example.se', email_verified: false });
+    const created = await customers.create({ email: 'stale@example.se', email_verified: false }, OPERATOR);
     const stale = (await repo.findById(created.id))!;
-    await customers.update(created.id, { status: 'disabled' });
+    await customers.update(created.id, { status: 'disabled' }, OPERATOR);
     const lost = await repo.transaction((trx) => repo.update({ ...stale, givenName: 'Overwrite' }, trx));
     expect(lost).toBe(false);
     expect((await customers.get(created.id)).status).toBe('disabled');
   });
 
   it('never loses a status change among concurrent updates', async () => {
-    const created = await customers.create({ email: 'many@example.se', email_verified: false });
+    const created = await customers.create({ email: 'many@example.se', email_verified: false }, OPERATOR);
     const results = await Promise.allSettled([
-      customers.update(created.id, { status: 'disabled' }),
-      ...Array.from({ length: 5 }, (_, i) => customers.update(created.id, { given_name: `N${i}` })),
+      customers.update(created.id, { status: 'disabled' }, OPERATOR),
+      ...Array.from({ length: 5 }, (_, i) => customers.update(created.id, { given_name: `N${i}` }, OPERATOR)),
     ]);
     for (const result of results) {
       if (result.status === 'rejected') expect(result.reason).toMatchObject({ code: 'concurrent_update', status: 409 });

@@ -3,6 +3,7 @@ import { assertAcceptablePassword } from '../credentials/password-policy.ts';
 import type { Transaction } from 'kysely';
 import { concurrentUpdate, conflict, notFound } from '../errors/domain-error.ts';
 import type { Database } from '../store/schema.ts';
+import { customerActor, type Actor, type AuditLog } from '../events/audit-log.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
 import type { CustomerRecord, CustomerRepository } from './customer.repo.ts';
 import type { CustomerCreate, CustomerOutput, CustomerPatch } from './customer.schemas.ts';
@@ -22,12 +23,14 @@ export class CustomerService {
   readonly #repo: CustomerRepository;
   readonly #passwordMinLength: number;
   readonly #revokeAccount: AccountRevoker;
+  readonly #audit: AuditLog;
   #sendVerification: VerificationSender | undefined;
 
-  constructor(repo: CustomerRepository, passwordMinLength: number, revokeAccount: AccountRevoker) {
+  constructor(repo: CustomerRepository, passwordMinLength: number, revokeAccount: AccountRevoker, audit: AuditLog) {
     this.#repo = repo;
     this.#passwordMinLength = passwordMinLength;
     this.#revokeAccount = revokeAccount;
+    this.#audit = audit;
   }
 
   /** Wired after construction: e-mail verification itself needs this service. */
@@ -35,11 +38,11 @@ export class CustomerService {
     this.#sendVerification = sender;
   }
 
-  async create(input: CustomerCreate, pool = DEFAULT_POOL, now = Date.now()): Promise<CustomerRecord> {
+  async create(input: CustomerCreate, actor: Actor, pool = DEFAULT_POOL, now = Date.now()): Promise<CustomerRecord> {
     // Cheap refusal before the costly hash; the transaction and the unique key decide for real.
     if (await this.#repo.emailTaken(pool, input.email)) throw emailTaken();
     const passwordHash = input.password === undefined ? null : await this.#hashAcceptable(input.password);
-    return this.insertNew(input, passwordHash, pool, now);
+    return this.insertNew(input, passwordHash, actor, pool, now);
   }
 
   /** Checks a password against the policy and hashes it (sign-up holds the hash until the address is proven). */
@@ -48,7 +51,7 @@ export class CustomerService {
   }
 
   /** Creates a customer whose password (if any) was already checked and hashed. */
-  async insertNew(input: Omit<CustomerCreate, 'password'>, passwordHash: string | null, pool = DEFAULT_POOL, now = Date.now()): Promise<CustomerRecord> {
+  async insertNew(input: Omit<CustomerCreate, 'password'>, passwordHash: string | null, actor: Actor, pool = DEFAULT_POOL, now = Date.now()): Promise<CustomerRecord> {
     const record: CustomerRecord = {
       id: crypto.randomUUID(),
       pool,
@@ -70,6 +73,7 @@ export class CustomerService {
         if (await this.#repo.emailTaken(pool, record.email, trx)) throw emailTaken();
         if (record.phone && (await this.#repo.phoneTaken(pool, record.phone, null, trx))) throw phoneTaken();
         await this.#repo.insert(record, trx);
+        await this.#audit.append(trx, { action: 'customer.created', actor, subject: subjectOf(record.id), details: { password: passwordHash !== null, email_verified: record.emailVerifiedAt !== null } }, now);
       }),
     );
     return record;
@@ -101,7 +105,7 @@ export class CustomerService {
    * A changed e-mail address is unverified again unless the caller vouches for it. Disabling a
    * customer ends their sessions and tokens in the same transaction.
    */
-  async update(id: string, patch: CustomerPatch, now = Date.now()): Promise<CustomerRecord> {
+  async update(id: string, patch: CustomerPatch, actor: Actor, now = Date.now()): Promise<CustomerRecord> {
     const passwordHash = patch.password === undefined ? undefined : await this.#hashAcceptable(patch.password);
     return this.#uniqueEmail(() =>
       this.#repo.transaction(async (trx) => {
@@ -132,6 +136,9 @@ export class CustomerService {
         // A new password (set by an operator) or a disabled account ends every session and token.
         if (passwordHash || (next.status === 'disabled' && current.status !== 'disabled')) await this.#revokeAccount(id, trx);
         if (emailChanged && next.emailVerifiedAt === null && next.status === 'active') await this.#sendVerification?.(trx, next);
+        // Which fields changed, never their values: the log is evidence, not a copy of the profile.
+        const fields = Object.keys(patch).filter((key) => key !== 'password').sort();
+        await this.#audit.append(trx, { action: 'customer.updated', actor, subject: subjectOf(id), details: { fields, password_changed: passwordHash !== undefined, status: next.status } }, now);
         return { ...next, version: next.version + 1 };
       }),
     );
@@ -139,7 +146,11 @@ export class CustomerService {
 
   /** The customer proved they hold `email` (a code or link sent there): it is verified from now on. */
   async markEmailVerified(id: string, email: string, now = Date.now()): Promise<void> {
-    await this.#repo.markEmailVerified(id, email, now);
+    await this.#repo.transaction(async (trx) => {
+      if (await this.#repo.markEmailVerified(id, email, now, trx)) {
+        await this.#audit.append(trx, { action: 'customer.email_verified', actor: customerActor(id), subject: subjectOf(id) }, now);
+      }
+    });
   }
 
   /**
@@ -155,6 +166,7 @@ export class CustomerService {
         if (phone && (await this.#repo.phoneTaken(current.pool, phone, id, trx))) throw phoneTaken();
         const next = { ...current, phone, phoneVerifiedAt: phone ? now : null, updatedAt: now };
         if (!(await this.#repo.update(next, trx))) throw concurrentUpdate('customer');
+        await this.#audit.append(trx, { action: phone ? 'customer.phone_verified' : 'customer.phone_removed', actor: customerActor(id), subject: subjectOf(id) }, now);
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw phoneTaken();
@@ -173,15 +185,17 @@ export class CustomerService {
       await this.#repo.setPassword(id, passwordHash, now, trx);
       await this.#repo.markEmailVerified(id, provenEmail, now, trx);
       await this.#revokeAccount(id, trx);
+      await this.#audit.append(trx, { action: 'credential.password_reset', actor: customerActor(id), subject: subjectOf(id), details: { sessions_ended: true } }, now);
       return { ...current, passwordHash };
     });
   }
 
   /** Deletes the customer, their e-mail and credentials, and every session and token they hold. */
-  async remove(id: string): Promise<void> {
+  async remove(id: string, actor: Actor): Promise<void> {
     await this.#repo.transaction(async (trx) => {
       if (!(await this.#repo.delete(id, trx))) throw notFound('customer');
       await this.#revokeAccount(id, trx);
+      await this.#audit.append(trx, { action: 'customer.deleted', actor, subject: subjectOf(id) });
     });
   }
 
@@ -199,6 +213,10 @@ export class CustomerService {
       throw error;
     }
   }
+}
+
+function subjectOf(id: string) {
+  return { type: 'customer', id };
 }
 
 export function presentCustomer(record: CustomerRecord): CustomerOutput {

@@ -7,6 +7,7 @@ import type { MessageBrand } from '../messaging/templates/render-message.ts';
 import type { Locale } from '../pages/locale.ts';
 import type { Database, OneTimeCodesTable } from '../store/schema.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
+import type { AuditLog } from '../events/audit-log.ts';
 import { DomainError, tooManyAttempts } from '../errors/domain-error.ts';
 import type { InteractionFlowStore } from './interaction-flow.store.ts';
 
@@ -49,8 +50,10 @@ export class CodeDelivery {
   readonly #throttle: LoginThrottle;
   readonly #brand: MessageBrand;
   readonly #sendsPerTarget: number;
+  readonly #audit: AuditLog;
 
-  constructor(deps: { db: Kysely<Database>; codes: OneTimeCodes; messenger: Messenger; throttle: LoginThrottle; brand: MessageBrand; sendsPerTarget: number }) {
+  constructor(deps: { db: Kysely<Database>; codes: OneTimeCodes; messenger: Messenger; throttle: LoginThrottle; brand: MessageBrand; sendsPerTarget: number; audit: AuditLog }) {
+    this.#audit = deps.audit;
     this.#db = deps.db;
     this.#codes = deps.codes;
     this.#messenger = deps.messenger;
@@ -112,6 +115,8 @@ export class CodeDelivery {
       await this.#throttle.succeeded(target, network);
       return result.row;
     }
+    const subject = live?.customer_id ? { subject: { type: 'customer', id: live.customer_id } } : {};
+    await this.#audit.record({ action: result.reason === 'wrong_code' ? 'code.rejected' : 'code.refused', actor: { type: 'customer', id: null }, ...subject, details: { purpose, reason: result.reason } });
     if (result.reason === 'wrong_code') throw new DomainError('invalid_code', 400, 'Wrong code', { attempts_left: result.left });
     if (result.reason === 'exhausted') throw new DomainError('code_exhausted', 429, 'Too many wrong codes; ask for a new one', { retry_after: 0 });
     throw new DomainError('code_expired', 400, 'The code has expired or was already used; ask for a new one');

@@ -3,6 +3,10 @@ import { isUniqueViolation } from '../store/constraint-errors.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { Locale } from '../pages/locale.ts';
 import type { OneTimeCodesTable } from '../store/schema.ts';
+import type { Actor } from '../events/audit-log.ts';
+
+/** A sign-up is done by the person signing up; their id does not exist until the row does. */
+const SIGN_UP: Actor = { type: 'customer', id: null };
 import type { CodeFlowDeps } from './code-delivery.ts';
 
 /** What a sign-up form gave, held with the code until the address is proven. */
@@ -71,6 +75,7 @@ export class EmailCodeSignIn {
           ...(pending.locale ? { locale: pending.locale } : {}),
         },
         pending.passwordHash ?? null,
+        SIGN_UP,
         this.#deps.pool,
       );
       return { customer, created: true };

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeDevice } from '../account/customer-sessions.ts';
 import type { Passkeys } from '../credentials/passkeys.ts';
+import type { AuditLog } from '../events/audit-log.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
@@ -16,6 +17,7 @@ import type { SecondFactorSteps } from './second-factor.routes.ts';
 export interface PasskeySignInDeps {
   interactions: InteractionContext;
   passkeys: Passkeys;
+  audit: AuditLog;
   customers: CustomerService;
   flows: InteractionFlowStore;
   steps: SecondFactorSteps;
@@ -50,6 +52,7 @@ export function passkeySignInRoutes(app: FastifyInstance, deps: PasskeySignInDep
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       deps.metrics.signIn('passkey', 'invalid_credentials');
+      await deps.audit.record({ action: 'sign_in.failed', actor: { type: 'customer', id: null }, details: { method: 'hwk', reason: error.code } });
       return again(400, page.t('error.passkey_refused'));
     }
     deps.metrics.signIn('passkey', 'success');

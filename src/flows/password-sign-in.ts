@@ -3,6 +3,10 @@ import { verifyAgainstDecoy, verifyPassword } from '../credentials/password-hash
 import type { CustomerRecord } from '../customers/customer.repo.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError } from '../errors/domain-error.ts';
+import type { Actor, AuditLog } from '../events/audit-log.ts';
+
+/** Whoever is trying to sign in: not known until they succeed. */
+const ANONYMOUS: Actor = { type: 'customer', id: null };
 
 export type SignInResult = 'success' | 'invalid_credentials' | 'throttled' | 'disabled';
 
@@ -26,23 +30,36 @@ export class PasswordSignIn {
   readonly #customers: CustomerService;
   readonly #throttle: LoginThrottle;
 
-  constructor(customers: CustomerService, throttle: LoginThrottle) {
+  readonly #audit: AuditLog;
+
+  constructor(customers: CustomerService, throttle: LoginThrottle, audit: AuditLog) {
     this.#customers = customers;
     this.#throttle = throttle;
+    this.#audit = audit;
   }
 
   async signIn(input: { email: string; password: string; ip: string; pool: string }): Promise<CustomerRecord> {
     const account = this.#throttle.accountKey(input.pool, input.email);
     const network = this.#throttle.ipKey(input.ip);
     const decision = await this.#throttle.attempt([network, account]);
-    if (!decision.allowed) throw throttled(decision.retryAfterSeconds);
+    if (!decision.allowed) {
+      await this.#audit.record({ action: 'sign_in.throttled', actor: ANONYMOUS, details: { method: 'pwd' } });
+      throw throttled(decision.retryAfterSeconds);
+    }
     const customer = await this.#customers.findByEmail(input.email, input.pool);
     const matches = customer?.passwordHash
       ? await verifyPassword(customer.passwordHash, input.password)
       : await verifyAgainstDecoy(input.password);
-    if (!customer || !matches) throw new SignInError('invalid_credentials', 401, 'Wrong e-mail address or password');
+    if (!customer || !matches) {
+      // A failure against a known account names it; an unknown address leaves no trace of itself.
+      await this.#audit.record({ action: 'sign_in.failed', actor: ANONYMOUS, ...(customer ? { subject: { type: 'customer', id: customer.id } } : {}), details: { method: 'pwd', reason: customer ? 'wrong_password' : 'unknown_account' } });
+      throw new SignInError('invalid_credentials', 401, 'Wrong e-mail address or password');
+    }
     await this.#throttle.succeeded(account, network);
-    if (customer.status !== 'active') throw new SignInError('disabled', 403, 'This account is disabled');
+    if (customer.status !== 'active') {
+      await this.#audit.record({ action: 'sign_in.failed', actor: ANONYMOUS, subject: { type: 'customer', id: customer.id }, details: { method: 'pwd', reason: 'disabled' } });
+      throw new SignInError('disabled', 403, 'This account is disabled');
+    }
     return customer;
   }
 }

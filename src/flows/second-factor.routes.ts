@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SecurityNotices } from '../account/security-notices.ts';
+import type { InteractionResults } from 'oidc-provider';
+import { customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import type { SecondFactors } from '../credentials/second-factors.ts';
 import { DomainError } from '../errors/domain-error.ts';
@@ -23,6 +25,7 @@ export interface SecondFactorDeps {
   csrf: CsrfGuard;
   metrics: Metrics;
   notices: SecurityNotices;
+  audit: AuditLog;
 }
 
 /**
@@ -39,8 +42,21 @@ export class SecondFactorSteps {
 
   async proceed(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, customerId: string, amr: AuthMethod[]) {
     const completion = await this.#deps.completion.afterFactor(loaded.uid, customerId, amr, loaded.details.params.acr_values);
-    if (completion.next === 'login') return this.#deps.interactions.finish(request, reply, completion.result);
+    if (completion.next === 'login') return this.complete(request, reply, loaded, completion.result);
     return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/mfa`, 303);
+  }
+
+  /** The one way a sign-in completes: handed to oidc-provider, then audited. */
+  async complete(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, result: InteractionResults) {
+    const login = result.login!;
+    const answer = await this.#deps.interactions.finish(request, reply, result);
+    await this.#deps.audit.record({
+      action: 'sign_in.succeeded',
+      actor: customerActor(login.accountId),
+      subject: { type: 'customer', id: login.accountId },
+      details: { methods: login.amr ?? [], acr: login.acr ?? null, client_id: String(loaded.details.params.client_id) },
+    });
+    return answer;
   }
 
   routes(app: FastifyInstance): void {
@@ -82,7 +98,7 @@ export class SecondFactorSteps {
       }
       if (!(await flows.advance(loaded.uid, 'second_factor', null))) throw new DomainError('wrong_step', 400, 'This step was already completed');
       this.#deps.metrics.signIn('otp', 'success');
-      return interactions.finish(request, reply, loginResult(flow.customerId, [...flow.amr, 'otp'], requestedAcr(loaded)));
+      return this.complete(request, reply, loaded, loginResult(flow.customerId, [...flow.amr, 'otp'], requestedAcr(loaded)));
     });
 
     app.post('/login/:uid/mfa/enrol', async (request, reply) => {
@@ -118,7 +134,7 @@ export class SecondFactorSteps {
         throw new DomainError('csrf', 403, 'The form had expired');
       }
       if (!(await flows.advance(loaded.uid, 'second_factor_enrolled', null))) throw new DomainError('wrong_step', 400, 'This step was already completed');
-      return interactions.finish(request, reply, loginResult(flow.customerId, flow.amr, requestedAcr(loaded)));
+      return this.complete(request, reply, loaded, loginResult(flow.customerId, flow.amr, requestedAcr(loaded)));
     });
   }
 }

@@ -106,6 +106,27 @@ export interface SessionDevicesTable {
   last_used_at: number;
 }
 
+/** One audit entry; `hash` covers every other column and the previous entry's hash. */
+export interface AuditLogTable {
+  seq: number;
+  at: number;
+  action: string;
+  actor_type: 'customer' | 'operator' | 'client' | 'system';
+  actor_id: string | null;
+  subject_type: string | null;
+  subject_id: string | null;
+  /** Canonical JSON of ids and outcomes; never passwords, codes or tokens. */
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
 /** Development only: where mail and SMS land when no SMTP server or SMS provider is configured. */
 export interface DevOutboxTable {
   id: string;
@@ -171,4 +192,6 @@ export interface Database {
   outbox: OutboxTable;
   dev_outbox: DevOutboxTable;
   session_devices: SessionDevicesTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
 }

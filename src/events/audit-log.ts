@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { GENESIS } from '../store/migrations/0003-audit-log.ts';
+import type { AuditLogTable, Database } from '../store/schema.ts';
+
+export interface Actor {
+  type: AuditLogTable['actor_type'];
+  id?: string | null;
+}
+
+export interface AuditEntry {
+  action: string;
+  actor: Actor;
+  subject?: { type: string; id: string };
+  /** Ids and outcomes only. Passwords, codes and tokens never go here. */
+  details?: Record<string, string | number | boolean | null | string[]>;
+}
+
+export type VerifyReport = { ok: true; entries: number } | { ok: false; entries: number; broken_at: number; reason: string };
+
+export const SYSTEM: Actor = { type: 'system' };
+export const OPERATOR: Actor = { type: 'operator', id: 'admin-key' };
+export const customerActor = (id: string): Actor => ({ type: 'customer', id });
+
+/**
+ * The audit log as evidence: append-only, each entry hash-chained to the previous one (SHA-256 over
+ * a canonical encoding), written in the transaction of the change it records. Appenders take the
+ * one-row head in turn (an UPDATE locks it until commit on PostgreSQL; SQLite has one writer), so
+ * the chain never forks. Removing, changing or reordering any entry breaks the chain at it.
+ */
+export class AuditLog {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  /** Appends inside the caller's transaction; call it last, the head stays locked until commit. */
+  async append(trx: Transaction<Database>, entry: AuditEntry, now = Date.now()): Promise<number> {
+    const head = await trx.updateTable('audit_head').set((eb) => ({ seq: eb('seq', '+', 1) })).where('id', '=', 1).returning(['seq', 'hash']).executeTakeFirstOrThrow();
+    const row: Omit<AuditLogTable, 'hash'> = {
+      seq: Number(head.seq),
+      at: now,
+      action: entry.action,
+      actor_type: entry.actor.type,
+      actor_id: entry.actor.id ?? null,
+      subject_type: entry.subject?.type ?? null,
+      subject_id: entry.subject?.id ?? null,
+      details: canonicalJson(entry.details ?? {}),
+      prev_hash: head.hash,
+    };
+    const hash = entryHash(row);
+    await trx.insertInto('audit_log').values({ ...row, hash }).execute();
+    await trx.updateTable('audit_head').set({ hash }).where('id', '=', 1).execute();
+    return row.seq;
+  }
+
+  /** Appends in a transaction of its own (events that change nothing else: a failed sign-in). */
+  record(entry: AuditEntry): Promise<number> {
+    return this.#db.transaction().execute((trx) => this.append(trx, entry));
+  }
+
+  /** Re-computes the whole chain in order, in batches; names the first entry that does not fit. */
+  async verify(batch = 1000): Promise<VerifyReport> {
+    let previous = GENESIS;
+    let expectedSeq = 1;
+    let entries = 0;
+    for (;;) {
+      const rows = await this.#db.selectFrom('audit_log').selectAll().where('seq', '>=', expectedSeq).orderBy('seq').limit(batch).execute();
+      for (const raw of rows) {
+        const row = { ...raw, seq: Number(raw.seq), at: Number(raw.at) };
+        if (row.seq !== expectedSeq) return { ok: false, entries, broken_at: expectedSeq, reason: `entry ${expectedSeq} is missing` };
+        if (row.prev_hash !== previous) return { ok: false, entries, broken_at: row.seq, reason: 'does not follow the entry before it' };
+        const { hash, ...rest } = row;
+        if (entryHash(rest) !== hash) return { ok: false, entries, broken_at: row.seq, reason: 'its content does not match its hash' };
+        previous = hash;
+        expectedSeq++;
+        entries++;
+      }
+      if (rows.length < batch) break;
+    }
+    const head = await this.#db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
+    if (Number(head.seq) !== entries || head.hash !== previous) {
+      return { ok: false, entries, broken_at: entries + 1, reason: 'the newest entries were removed (the head records more)' };
+    }
+    return { ok: true, entries };
+  }
+
+  /** A customer's entries, newest first (the timeline of issue 8 reads this). */
+  forSubject(type: string, id: string, limit = 100): Promise<AuditLogTable[]> {
+    return this.#db.selectFrom('audit_log').selectAll().where('subject_type', '=', type).where('subject_id', '=', id).orderBy('seq', 'desc').limit(limit).execute();
+  }
+}
+
+function entryHash(row: Omit<AuditLogTable, 'hash'>): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(row)).digest('hex')}`;
+}
+
+/** JSON with object keys sorted at every level: one encoding per value, so one hash. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, inner]) => inner !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
