@@ -15,6 +15,11 @@ import { CustomerService, DEFAULT_POOL } from './customers/customer.service.ts';
 import { DomainError } from './errors/domain-error.ts';
 import { AuditLog } from './events/audit-log.ts';
 import { auditRoutes } from './events/audit.routes.ts';
+import { EventPublisher } from './events/event-publisher.ts';
+import { WebhookDeliveries } from './events/webhook-deliveries.ts';
+import { webhookRoutes } from './events/webhook.routes.ts';
+import { WebhookSubscriptions } from './events/webhook-subscriptions.ts';
+import { WebhookWorker } from './events/webhook-worker.ts';
 import { accountRoutes } from './account/account.routes.ts';
 import { CustomerSessions } from './account/customer-sessions.ts';
 import { emailVerificationRoutes } from './account/email-verification.routes.ts';
@@ -102,6 +107,12 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const customerRepo = new CustomerRepository(store.db);
   const audit = new AuditLog(store.db);
   const customers = new CustomerService(customerRepo, config.passwordMinLength, (id, trx) => revokeAccountArtifacts(trx, id), audit);
+  const publisher = new EventPublisher();
+  customers.publishTo(publisher);
+  const subscriptions = new WebhookSubscriptions(store.db, deriveKey(config.secret, 'webhook-secret'));
+  const deliveries = new WebhookDeliveries(store.db, store.dialect, { baseDelayMs: config.webhooks.retryBaseMs, maxDelayMs: config.webhooks.retryMaxMs, maxAttempts: config.webhooks.maxAttempts, leaseMs: config.webhooks.timeoutMs + 30_000 });
+  const webhookWorker = new WebhookWorker({ db: store.db, deliveries, subscriptions, publisher, log: app.log, pollMs: config.outbox.pollMs, timeoutMs: config.webhooks.timeoutMs });
+  webhookWorker.start();
   const clientRepo = new ClientRepository(store.db);
   const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
   const passwordSignIn = new PasswordSignIn(customers, throttle, audit);
@@ -192,6 +203,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         clientRoutes(secured, api, clients);
         customerRoutes(secured, api, customers, verification);
         auditRoutes(secured, api, audit);
+        webhookRoutes(secured, api, { subscriptions, deliveries, worker: webhookWorker });
       });
     },
     { prefix: '/api/v1' },
@@ -232,7 +244,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     async close() {
       for (const timer of timers) clearInterval(timer);
       await app.close();
-      await messaging.close();
+      await Promise.all([messaging.close(), webhookWorker.stop()]);
       await store.close();
     },
   };

@@ -4,6 +4,7 @@ import type { Transaction } from 'kysely';
 import { concurrentUpdate, conflict, notFound } from '../errors/domain-error.ts';
 import type { Database } from '../store/schema.ts';
 import { customerActor, type Actor, type AuditLog } from '../events/audit-log.ts';
+import type { EventPublisher } from '../events/event-publisher.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
 import type { CustomerRecord, CustomerRepository } from './customer.repo.ts';
 import type { CustomerCreate, CustomerOutput, CustomerPatch } from './customer.schemas.ts';
@@ -25,12 +26,18 @@ export class CustomerService {
   readonly #revokeAccount: AccountRevoker;
   readonly #audit: AuditLog;
   #sendVerification: VerificationSender | undefined;
+  #events: EventPublisher | undefined;
 
   constructor(repo: CustomerRepository, passwordMinLength: number, revokeAccount: AccountRevoker, audit: AuditLog) {
     this.#repo = repo;
     this.#passwordMinLength = passwordMinLength;
     this.#revokeAccount = revokeAccount;
     this.#audit = audit;
+  }
+
+  /** Customer events go out as webhooks, written in the change's transaction. */
+  publishTo(publisher: EventPublisher): void {
+    this.#events = publisher;
   }
 
   /** Wired after construction: e-mail verification itself needs this service. */
@@ -73,6 +80,7 @@ export class CustomerService {
         if (await this.#repo.emailTaken(pool, record.email, trx)) throw emailTaken();
         if (record.phone && (await this.#repo.phoneTaken(pool, record.phone, null, trx))) throw phoneTaken();
         await this.#repo.insert(record, trx);
+        await this.#events?.publish(trx, { type: 'customer.created', customerId: record.id, data: { email_verified: record.emailVerifiedAt !== null } }, now);
         await this.#audit.append(trx, { action: 'customer.created', actor, subject: subjectOf(record.id), details: { password: passwordHash !== null, email_verified: record.emailVerifiedAt !== null } }, now);
       }),
     );
@@ -138,6 +146,7 @@ export class CustomerService {
         if (emailChanged && next.emailVerifiedAt === null && next.status === 'active') await this.#sendVerification?.(trx, next);
         // Which fields changed, never their values: the log is evidence, not a copy of the profile.
         const fields = Object.keys(patch).filter((key) => key !== 'password').sort();
+        await this.#events?.publish(trx, { type: 'customer.updated', customerId: id, data: { fields, status: next.status } }, now);
         await this.#audit.append(trx, { action: 'customer.updated', actor, subject: subjectOf(id), details: { fields, password_changed: passwordHash !== undefined, status: next.status } }, now);
         return { ...next, version: next.version + 1 };
       }),
@@ -195,6 +204,7 @@ export class CustomerService {
     await this.#repo.transaction(async (trx) => {
       if (!(await this.#repo.delete(id, trx))) throw notFound('customer');
       await this.#revokeAccount(id, trx);
+      await this.#events?.publish(trx, { type: 'customer.deleted', customerId: id, data: {} });
       await this.#audit.append(trx, { action: 'customer.deleted', actor, subject: subjectOf(id) });
     });
   }

@@ -1,4 +1,5 @@
 import { DeliveryError } from './delivery-error.ts';
+import { PollingLoop } from '../jobs/polling-loop.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';
 
 export type TopicHandler = (payload: never) => Promise<unknown>;
@@ -16,48 +17,22 @@ export class OutboxWorker {
   readonly #outbox: Outbox;
   readonly #handlers: Record<string, TopicHandler>;
   readonly #log: WorkerLog;
-  readonly #pollMs: number;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #stopped = false;
+  readonly #loop: PollingLoop;
 
   constructor(outbox: Outbox, handlers: Record<string, TopicHandler>, log: WorkerLog, pollMs: number) {
     this.#outbox = outbox;
     this.#handlers = handlers;
     this.#log = log;
-    this.#pollMs = pollMs;
-    outbox.onEnqueue(() => this.kick());
+    this.#loop = new PollingLoop(() => this.#pass(), pollMs, (error) => log.error({ err: error }, 'outbox pass failed'));
+    outbox.onEnqueue(() => this.#loop.kick());
   }
 
   start(): void {
-    this.#timer = setInterval(() => this.kick(), this.#pollMs);
-    this.#timer.unref();
-    this.kick();
+    this.#loop.start();
   }
 
-  /** Runs a pass now (or right after the one running). */
-  kick(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#pass()
-      .catch((error: unknown) => this.#log.error({ err: error }, 'outbox pass failed'))
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.kick();
-        }
-      });
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   async #pass(): Promise<void> {
@@ -65,7 +40,7 @@ export class OutboxWorker {
       const batch = await this.#outbox.claimDue(20);
       if (batch.length === 0) return;
       for (const entry of batch) await this.#deliver(entry);
-      if (this.#stopped) return;
+      if (this.#loop.stopped) return;
     }
   }
 

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from '
 import * as initial from './migrations/0001-initial.ts';
 import * as accountLifecycle from './migrations/0002-account-lifecycle.ts';
 import * as auditLog from './migrations/0003-audit-log.ts';
+import * as webhooks from './migrations/0004-webhooks.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -9,6 +10,7 @@ const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-account-lifecycle': accountLifecycle,
   '0003-audit-log': auditLog,
+  '0004-webhooks': webhooks,
 };
 
 export class MigrationError extends Error {

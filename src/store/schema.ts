@@ -127,6 +127,48 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface WebhookSubscriptionsTable {
+  id: string;
+  url: string;
+  /** JSON array of event types, `*` for all. */
+  event_types: string;
+  /** Sealed signing secret (whsec_…), shown once when created. */
+  secret: string;
+  description: string | null;
+  created_at: number;
+}
+
+/** A change others care about, written in the change's transaction. */
+export interface EventsTable {
+  id: string;
+  type: string;
+  customer_id: string | null;
+  /** JSON: ids and what changed (field names), never secrets. */
+  data: string;
+  occurred_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  seq: number;
+  subscription_id: string;
+  event_id: string;
+  /** The customer (or `-` for events about nobody): deliveries per key go out in order. */
+  ordering_key: string;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  next_attempt_at: number;
+  claimed_until: number;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface WebhookSequenceTable {
+  id: number;
+  seq: number;
+}
+
 /** Development only: where mail and SMS land when no SMTP server or SMS provider is configured. */
 export interface DevOutboxTable {
   id: string;
@@ -194,4 +236,8 @@ export interface Database {
   session_devices: SessionDevicesTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  events: EventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_sequence: WebhookSequenceTable;
 }

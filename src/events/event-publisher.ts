@@ -1,0 +1,67 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../store/schema.ts';
+
+export interface DomainEvent {
+  /** `customer.created`, `customer.updated`, `consent.granted` … */
+  type: string;
+  customerId: string | null;
+  /** Ids and what changed; never secrets, and no more personal data than the receiver needs. */
+  data: Record<string, unknown>;
+}
+
+/**
+ * Writes an event, and a pending delivery for every subscription that wants its type, in the
+ * caller's transaction: the event exists exactly when the change committed (transactional
+ * outbox), and the webhook worker delivers it afterwards, at least once.
+ */
+export class EventPublisher {
+  readonly #listeners: Array<() => void> = [];
+
+  /** The worker asks to hear of new deliveries, to send them at once instead of at the next poll. */
+  onPublish(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
+  async publish(trx: Transaction<Database>, event: DomainEvent, now = Date.now()): Promise<string> {
+    const id = `evt_${crypto.randomUUID()}`;
+    await trx.insertInto('events').values({ id, type: event.type, customer_id: event.customerId, data: JSON.stringify(event.data), occurred_at: now }).execute();
+    const subscriptions = (await trx.selectFrom('webhook_subscriptions').select(['id', 'event_types']).execute()).filter((subscription) => {
+      const types = JSON.parse(subscription.event_types) as string[];
+      return types.includes('*') || types.includes(event.type);
+    });
+    if (subscriptions.length > 0) {
+      const { seq } = await trx
+        .updateTable('webhook_sequence')
+        .set((eb) => ({ seq: eb('seq', '+', subscriptions.length) }))
+        .where('id', '=', 1)
+        .returning('seq')
+        .executeTakeFirstOrThrow();
+      const first = Number(seq) - subscriptions.length + 1;
+      await trx
+        .insertInto('webhook_deliveries')
+        .values(
+          subscriptions.map((subscription, index) => ({
+            id: `dlv_${crypto.randomUUID()}`,
+            seq: first + index,
+            subscription_id: subscription.id,
+            event_id: id,
+            ordering_key: event.customerId ?? '-',
+            status: 'pending' as const,
+            attempts: 0,
+            next_attempt_at: now,
+            claimed_until: 0,
+            created_at: now,
+          })),
+        )
+        .execute();
+    }
+    // Heard after the caller's commit in the usual case; early, it costs one empty look.
+    setImmediate(() => this.#listeners.forEach((listener) => listener()));
+    return id;
+  }
+
+  /** Events for the customer, newest first. */
+  forCustomer(db: Kysely<Database>, customerId: string, limit = 100) {
+    return db.selectFrom('events').selectAll().where('customer_id', '=', customerId).orderBy('occurred_at', 'desc').limit(limit).execute();
+  }
+}

@@ -1,0 +1,113 @@
+import { sql, type Kysely } from 'kysely';
+import type { Dialect } from '../store/database.ts';
+import type { Database, WebhookDeliveriesTable } from '../store/schema.ts';
+
+export interface ClaimedDelivery {
+  id: string;
+  subscriptionId: string;
+  eventId: string;
+  attempts: number;
+}
+
+export interface DeliveryPolicy {
+  baseDelayMs: number;
+  maxDelayMs: number;
+  maxAttempts: number;
+  leaseMs: number;
+}
+
+/**
+ * The delivery queue. A delivery is due when it is pending, its time has come, nobody holds it,
+ * and no earlier delivery for the same subscription and customer is still pending: that keeps
+ * them in order per customer. On PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED, so
+ * several nodes take disjoint rows; on SQLite (one writer) a compare-and-set on the lease does it.
+ */
+export class WebhookDeliveries {
+  readonly #db: Kysely<Database>;
+  readonly #dialect: Dialect;
+  readonly #policy: DeliveryPolicy;
+
+  constructor(db: Kysely<Database>, dialect: Dialect, policy: DeliveryPolicy) {
+    this.#db = db;
+    this.#dialect = dialect;
+    this.#policy = policy;
+  }
+
+  async claimDue(limit: number, now = Date.now()): Promise<ClaimedDelivery[]> {
+    return this.#db.transaction().execute(async (trx) => {
+      let query = trx
+        .selectFrom('webhook_deliveries as d')
+        .select(['d.id', 'd.subscription_id', 'd.event_id', 'd.attempts', 'd.claimed_until'])
+        .where('d.status', '=', 'pending')
+        .where('d.next_attempt_at', '<=', now)
+        .where('d.claimed_until', '<=', now)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('webhook_deliveries as e')
+                .select(sql`1`.as('one'))
+                .whereRef('e.subscription_id', '=', 'd.subscription_id')
+                .whereRef('e.ordering_key', '=', 'd.ordering_key')
+                .where('e.status', '=', 'pending')
+                .whereRef('e.seq', '<', 'd.seq'),
+            ),
+          ),
+        )
+        .orderBy('d.seq')
+        .limit(limit);
+      if (this.#dialect === 'postgres') query = query.forUpdate().skipLocked();
+      const due = await query.execute();
+      const claimed: ClaimedDelivery[] = [];
+      for (const row of due) {
+        const result = await trx
+          .updateTable('webhook_deliveries')
+          .set({ claimed_until: now + this.#policy.leaseMs })
+          .where('id', '=', row.id)
+          .where('claimed_until', '=', row.claimed_until)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 1) claimed.push({ id: row.id, subscriptionId: row.subscription_id, eventId: row.event_id, attempts: row.attempts });
+      }
+      return claimed;
+    });
+  }
+
+  async delivered(id: string, now = Date.now()): Promise<void> {
+    await this.#db.updateTable('webhook_deliveries').set({ status: 'delivered', delivered_at: now, claimed_until: 0, last_error: null }).where('id', '=', id).execute();
+  }
+
+  /** Retried with doubling delays; after the last attempt it is dead (dead-letter, visible in the API). */
+  async failed(delivery: ClaimedDelivery, reason: string, now = Date.now()): Promise<'retry' | 'dead'> {
+    const attempts = delivery.attempts + 1;
+    const dead = attempts >= this.#policy.maxAttempts;
+    const delay = Math.min(this.#policy.maxDelayMs, this.#policy.baseDelayMs * 2 ** (attempts - 1));
+    await this.#db
+      .updateTable('webhook_deliveries')
+      .set({ attempts, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? { status: 'dead' as const } : { next_attempt_at: now + delay }) })
+      .where('id', '=', delivery.id)
+      .execute();
+    return dead ? 'dead' : 'retry';
+  }
+
+  /** Manual redelivery of a dead (or delivered) delivery: pending again, at once. */
+  async redeliver(id: string, now = Date.now()): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', attempts: 0, next_attempt_at: now, claimed_until: 0, last_error: null, delivered_at: null })
+      .where('id', '=', id)
+      .where('status', '!=', 'pending')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  list(subscriptionId: string, status: WebhookDeliveriesTable['status'] | undefined, limit: number) {
+    let query = this.#db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('events as e', 'e.id', 'd.event_id')
+      .select(['d.id', 'd.event_id', 'e.type', 'd.status', 'd.attempts', 'd.last_error', 'd.created_at', 'd.delivered_at', 'd.next_attempt_at'])
+      .where('d.subscription_id', '=', subscriptionId)
+      .orderBy('d.seq', 'desc')
+      .limit(limit);
+    if (status) query = query.where('d.status', '=', status);
+    return query.execute();
+  }
+}

@@ -1,0 +1,59 @@
+import type { Kysely } from 'kysely';
+import { open, seal } from '../crypto/sealed-box.ts';
+import { notFound } from '../errors/domain-error.ts';
+import type { Database, WebhookSubscriptionsTable } from '../store/schema.ts';
+import { generateWebhookSecret } from './webhook-signature.ts';
+
+export interface Subscription {
+  id: string;
+  url: string;
+  eventTypes: string[];
+  description: string | null;
+  createdAt: number;
+}
+
+/** Webhook subscriptions; the signing secret is generated here, shown once and sealed at rest. */
+export class WebhookSubscriptions {
+  readonly #db: Kysely<Database>;
+  readonly #key: Buffer;
+
+  constructor(db: Kysely<Database>, key: Buffer) {
+    this.#db = db;
+    this.#key = key;
+  }
+
+  async create(input: { url: string; event_types: string[]; description?: string | undefined }, now = Date.now()): Promise<Subscription & { secret: string }> {
+    const id = `whk_${crypto.randomUUID()}`;
+    const secret = generateWebhookSecret();
+    await this.#db
+      .insertInto('webhook_subscriptions')
+      .values({ id, url: input.url, event_types: JSON.stringify(input.event_types), secret: seal(this.#key, secret, `webhook:${id}`), description: input.description ?? null, created_at: now })
+      .execute();
+    return { id, url: input.url, eventTypes: input.event_types, description: input.description ?? null, createdAt: now, secret };
+  }
+
+  async list(): Promise<Subscription[]> {
+    return (await this.#db.selectFrom('webhook_subscriptions').selectAll().orderBy('created_at').execute()).map(present);
+  }
+
+  async get(id: string): Promise<Subscription> {
+    const row = await this.#db.selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('webhook subscription');
+    return present(row);
+  }
+
+  /** The URL and the opened secret, for the worker. */
+  async target(id: string): Promise<{ url: string; secret: string } | undefined> {
+    const row = await this.#db.selectFrom('webhook_subscriptions').select(['url', 'secret']).where('id', '=', id).executeTakeFirst();
+    return row && { url: row.url, secret: open(this.#key, row.secret, `webhook:${id}`) };
+  }
+
+  async remove(id: string): Promise<void> {
+    const result = await this.#db.deleteFrom('webhook_subscriptions').where('id', '=', id).executeTakeFirst();
+    if (Number(result.numDeletedRows) !== 1) throw notFound('webhook subscription');
+  }
+}
+
+function present(row: WebhookSubscriptionsTable): Subscription {
+  return { id: row.id, url: row.url, eventTypes: JSON.parse(row.event_types) as string[], description: row.description, createdAt: row.created_at };
+}

@@ -1,0 +1,91 @@
+import type { Kysely } from 'kysely';
+import { PollingLoop } from '../jobs/polling-loop.ts';
+import type { WorkerLog } from '../messaging/outbox-worker.ts';
+import type { Database } from '../store/schema.ts';
+import type { EventPublisher } from './event-publisher.ts';
+import type { ClaimedDelivery, WebhookDeliveries } from './webhook-deliveries.ts';
+import { signWebhook } from './webhook-signature.ts';
+import type { WebhookSubscriptions } from './webhook-subscriptions.ts';
+
+/**
+ * Sends due deliveries as Standard Webhooks: POST JSON `{type, timestamp, data}` with
+ * `webhook-id` (the event id: the same on every retry, so receivers can drop duplicates),
+ * `webhook-timestamp` and `webhook-signature`. A 2xx answer delivers; anything else is retried.
+ */
+export class WebhookWorker {
+  readonly #db: Kysely<Database>;
+  readonly #deliveries: WebhookDeliveries;
+  readonly #subscriptions: WebhookSubscriptions;
+  readonly #log: WorkerLog;
+  readonly #timeoutMs: number;
+  readonly #loop: PollingLoop;
+
+  constructor(deps: { db: Kysely<Database>; deliveries: WebhookDeliveries; subscriptions: WebhookSubscriptions; publisher: EventPublisher; log: WorkerLog; pollMs: number; timeoutMs: number }) {
+    this.#db = deps.db;
+    this.#deliveries = deps.deliveries;
+    this.#subscriptions = deps.subscriptions;
+    this.#log = deps.log;
+    this.#timeoutMs = deps.timeoutMs;
+    this.#loop = new PollingLoop(() => this.#pass(), deps.pollMs, (error) => deps.log.error({ err: error }, 'webhook pass failed'));
+    deps.publisher.onPublish(() => this.#loop.kick());
+  }
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  kick(): void {
+    this.#loop.kick();
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  async #pass(): Promise<void> {
+    for (;;) {
+      const batch = await this.#deliveries.claimDue(20);
+      if (batch.length === 0) return;
+      // Different customers' deliveries go out side by side; one customer's are never in one batch twice.
+      await Promise.all(batch.map((delivery) => this.#send(delivery)));
+      if (this.#loop.stopped) return;
+    }
+  }
+
+  async #send(delivery: ClaimedDelivery): Promise<void> {
+    try {
+      const [target, event] = await Promise.all([
+        this.#subscriptions.target(delivery.subscriptionId),
+        this.#db.selectFrom('events').selectAll().where('id', '=', delivery.eventId).executeTakeFirst(),
+      ]);
+      if (!target || !event) return await this.#deliveries.delivered(delivery.id);
+      const timestamp = Math.floor(Date.now() / 1000);
+      const body = JSON.stringify({ type: event.type, timestamp: new Date(event.occurred_at).toISOString(), data: { ...JSON.parse(event.data), customer_id: event.customer_id } });
+      const response = await fetch(target.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': event.id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signWebhook(target.secret, event.id, timestamp, body),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      await response.body?.cancel();
+      if (response.status >= 200 && response.status < 300) return await this.#deliveries.delivered(delivery.id);
+      await this.#retry(delivery, `receiver answered HTTP ${response.status}`);
+    } catch (error) {
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      await this.#retry(delivery, timedOut ? `receiver did not answer within ${this.#timeoutMs} ms` : 'receiver could not be reached');
+    }
+  }
+
+  async #retry(delivery: ClaimedDelivery, reason: string): Promise<void> {
+    const outcome = await this.#deliveries.failed(delivery, reason);
+    const details = { delivery_id: delivery.id, attempt: delivery.attempts + 1, reason, outcome };
+    if (outcome === 'dead') this.#log.error(details, 'webhook delivery is dead after its last attempt');
+    else this.#log.warn(details, 'webhook delivery failed; will retry');
+  }
+}
