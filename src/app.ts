@@ -15,6 +15,9 @@ import { CustomerService, DEFAULT_POOL } from './customers/customer.service.ts';
 import { DomainError } from './errors/domain-error.ts';
 import { AuditLog } from './events/audit-log.ts';
 import { auditRoutes } from './events/audit.routes.ts';
+import { ConsentLedger } from './consent/consent-ledger.ts';
+import { ConsentPurposes } from './consent/consent-purposes.ts';
+import { consentRoutes } from './consent/consent.routes.ts';
 import { EventPublisher } from './events/event-publisher.ts';
 import { WebhookDeliveries } from './events/webhook-deliveries.ts';
 import { webhookRoutes } from './events/webhook.routes.ts';
@@ -113,6 +116,8 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const deliveries = new WebhookDeliveries(store.db, store.dialect, { baseDelayMs: config.webhooks.retryBaseMs, maxDelayMs: config.webhooks.retryMaxMs, maxAttempts: config.webhooks.maxAttempts, leaseMs: config.webhooks.timeoutMs + 30_000 });
   const webhookWorker = new WebhookWorker({ db: store.db, deliveries, subscriptions, publisher, log: app.log, pollMs: config.outbox.pollMs, timeoutMs: config.webhooks.timeoutMs });
   webhookWorker.start();
+  const purposes = new ConsentPurposes(store.db, audit);
+  const ledger = new ConsentLedger({ db: store.db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym') });
   const clientRepo = new ClientRepository(store.db);
   const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
   const passwordSignIn = new PasswordSignIn(customers, throttle, audit);
@@ -150,6 +155,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         db: store.db,
         clients: clientRepo,
         findCustomer: (id) => customerRepo.findById(id),
+        grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
         trustProxy: config.trustProxy,
       },
@@ -204,6 +210,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         customerRoutes(secured, api, customers, verification);
         auditRoutes(secured, api, audit);
         webhookRoutes(secured, api, { subscriptions, deliveries, worker: webhookWorker });
+        consentRoutes(secured, api, { purposes, ledger, customers });
       });
     },
     { prefix: '/api/v1' },

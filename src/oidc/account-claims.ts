@@ -6,6 +6,7 @@ export const SCOPE_CLAIMS = {
   openid: ['sub'],
   email: ['email', 'email_verified'],
   phone: ['phone_number', 'phone_number_verified'],
+  consents: ['consents'],
   profile: ['name', 'given_name', 'family_name', 'locale'],
 } as const;
 
@@ -23,11 +24,23 @@ export function claimsOf(customer: CustomerRecord): AccountClaims {
   };
 }
 
-/** A disabled or deleted customer has no account: tokens for them stop working at userinfo and refresh. */
-export function accountFinder(findCustomer: (id: string) => Promise<CustomerRecord | undefined>): FindAccount {
+/** The purposes a customer granted (still valid for the current version), for the `consents` claim. */
+export type GrantedConsents = (customerId: string) => Promise<Array<{ purpose: string; version: number }>>;
+
+/**
+ * A disabled or deleted customer has no account: tokens for them stop working at userinfo and
+ * refresh. The `consents` claim is read from the ledger only when the `consents` scope asks.
+ */
+export function accountFinder(findCustomer: (id: string) => Promise<CustomerRecord | undefined>, grantedConsents: GrantedConsents): FindAccount {
   return async (_ctx, sub) => {
     const customer = await findCustomer(sub);
     if (!customer || customer.status !== 'active') return undefined;
-    return { accountId: customer.id, claims: () => claimsOf(customer) };
+    return {
+      accountId: customer.id,
+      claims: async (_use, scope) => ({
+        ...claimsOf(customer),
+        ...(String(scope ?? '').split(' ').includes('consents') ? { consents: await grantedConsents(customer.id) } : {}),
+      }),
+    };
   };
 }

@@ -5,7 +5,7 @@ import { secretMatches } from '../crypto/secret-hash.ts';
 import type { CustomerRecord } from '../customers/customer.repo.ts';
 import { LOCALES } from '../pages/locale.ts';
 import type { Database } from '../store/schema.ts';
-import { accountFinder, SCOPE_CLAIMS } from './account-claims.ts';
+import { accountFinder, SCOPE_CLAIMS, type GrantedConsents } from './account-claims.ts';
 import { ArtifactAdapter } from './artifact-adapter.ts';
 import { ACR_VALUES, interactionPolicyWithStepUp } from './authentication-context.ts';
 import { ClientAdapter } from './client-adapter.ts';
@@ -30,6 +30,7 @@ export interface ProviderDeps {
   db: Kysely<Database>;
   clients: ClientRepository;
   findCustomer: (id: string) => Promise<CustomerRecord | undefined>;
+  grantedConsents: GrantedConsents;
   cookieKeys: string[];
   trustProxy: boolean | string[];
 }
@@ -38,14 +39,14 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
   const clientAdapter = new ClientAdapter(deps.clients, deps.issuer);
   const configuration: Configuration = {
     adapter: (name: string) => (name === 'Client' ? clientAdapter : new ArtifactAdapter(deps.db, name)),
-    findAccount: accountFinder(deps.findCustomer),
+    findAccount: accountFinder(deps.findCustomer, deps.grantedConsents),
     // acr and amr go into every ID token (listed under openid); acr_values_supported is published.
     claims: { ...SCOPE_CLAIMS, openid: ['sub', 'acr', 'amr'], acr: null, amr: null, auth_time: null, sid: null, iss: null },
     acrValues: ACR_VALUES,
     // The ID token carries the claims of the granted scopes (email, email_verified, name …), as
     // Auth0 and Keycloak do and relying parties expect, not only `sub` with the rest at userinfo.
     conformIdTokenClaims: false,
-    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile'],
+    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', 'consents'],
     jwks: { keys: jwks },
     cookies: { keys: deps.cookieKeys, long: { httpOnly: true, sameSite: 'lax' }, short: { httpOnly: true, sameSite: 'lax' } },
     // Code flow only (RFC 9700 §2.1.2: no implicit), PKCE S256 for every client, public or not.

@@ -10,7 +10,7 @@ export interface ConsentPage {
   scopes: string[];
 }
 
-const KNOWN_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'offline_access']);
+const KNOWN_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'consents', 'offline_access']);
 
 export function consentPage(page: PageContext, view: ConsentPage): string {
   const { t } = page;

@@ -3,6 +3,7 @@ import * as initial from './migrations/0001-initial.ts';
 import * as accountLifecycle from './migrations/0002-account-lifecycle.ts';
 import * as auditLog from './migrations/0003-audit-log.ts';
 import * as webhooks from './migrations/0004-webhooks.ts';
+import * as consent from './migrations/0005-consent.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002-account-lifecycle': accountLifecycle,
   '0003-audit-log': auditLog,
   '0004-webhooks': webhooks,
+  '0005-consent': consent,
 };
 
 export class MigrationError extends Error {

@@ -169,6 +169,50 @@ export interface WebhookSequenceTable {
   seq: number;
 }
 
+export interface ConsentPurposesTable {
+  key: string;
+  required: number;
+  /** The brand whose customers are asked; null for every brand of the group. */
+  brand: string | null;
+  current_version: number;
+  created_at: number;
+}
+
+export interface ConsentPurposeVersionsTable {
+  purpose_key: string;
+  version: number;
+  /** JSON { sv: {title, description, legal_text}, en: {…} } */
+  texts: string;
+  /** SHA-256 of the canonical texts: what a record says was shown. */
+  text_hash: string;
+  /** A new version that must be asked again (the customer's earlier grant does not carry over). */
+  requires_fresh_consent: number;
+  created_at: number;
+}
+
+/** One decision, never changed afterwards. */
+export interface ConsentRecordsTable {
+  id: string;
+  seq: number;
+  customer_id: string;
+  purpose_key: string;
+  version: number;
+  decision: 'granted' | 'declined' | 'withdrawn';
+  text_hash: string;
+  locale: string;
+  channel: 'web' | 'app' | 'store' | 'phone';
+  client_id: string | null;
+  actor_type: 'customer' | 'agent';
+  actor_id: string | null;
+  ip_hash: string | null;
+  recorded_at: number;
+}
+
+export interface ConsentSequenceTable {
+  id: number;
+  seq: number;
+}
+
 /** Development only: where mail and SMS land when no SMTP server or SMS provider is configured. */
 export interface DevOutboxTable {
   id: string;
@@ -240,4 +284,8 @@ export interface Database {
   events: EventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_sequence: WebhookSequenceTable;
+  consent_purposes: ConsentPurposesTable;
+  consent_purpose_versions: ConsentPurposeVersionsTable;
+  consent_records: ConsentRecordsTable;
+  consent_sequence: ConsentSequenceTable;
 }

@@ -101,7 +101,7 @@ describe.each(DIALECTS)('management API on %s', (dialect) => {
     const response = await fetch(`${server.url}/api/v1/openapi.json`);
     const document = (await response.json()) as { openapi: string; paths: Record<string, Record<string, any>> };
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths).sort()).toEqual(['/api/v1/audit/verify', '/api/v1/clients', '/api/v1/clients/{id}', '/api/v1/customers', '/api/v1/customers/{id}', '/api/v1/customers/{id}/email-verification', '/api/v1/webhooks', '/api/v1/webhooks/{id}', '/api/v1/webhooks/{id}/deliveries', '/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/api/v1/audit/verify', '/api/v1/clients', '/api/v1/clients/{id}', '/api/v1/customers', '/api/v1/consent-purposes', '/api/v1/consent-purposes/{key}/customers', '/api/v1/consent-purposes/{key}/versions', '/api/v1/customers/{id}', '/api/v1/customers/{id}/consents', '/api/v1/customers/{id}/email-verification', '/api/v1/webhooks', '/api/v1/webhooks/{id}', '/api/v1/webhooks/{id}/deliveries', '/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver'].sort());
     expect(Object.keys(document.paths['/api/v1/customers/{id}']!).sort()).toEqual(['delete', 'get', 'patch']);
     const createCustomer = document.paths['/api/v1/customers']!.post.requestBody.content['application/json'].schema;
     expect(createCustomer.required).toEqual(['email']);

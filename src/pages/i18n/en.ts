@@ -153,6 +153,7 @@ export const en = {
   'account.done.phone_verified': 'Your mobile number is confirmed.',
   'account.done.phone_removed': 'Your mobile number was removed.',
   'error.phone_taken': 'This number cannot be used for your account.',
+  'scope.consents': 'See which uses of your data you have agreed to',
 } as const;
 
 export type MessageKey = keyof typeof en;

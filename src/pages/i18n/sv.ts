@@ -155,4 +155,5 @@ export const sv: Messages = {
   'account.done.phone_verified': 'Ditt mobilnummer är bekräftat.',
   'account.done.phone_removed': 'Ditt mobilnummer togs bort.',
   'error.phone_taken': 'Numret kan inte användas för ditt konto.',
+  'scope.consents': 'Se vilka användningar av dina uppgifter du har godkänt',
 };

@@ -1,0 +1,161 @@
+import { createHmac } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { clientNetwork } from '../credentials/client-address.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { AuditLog } from '../events/audit-log.ts';
+import type { EventPublisher } from '../events/event-publisher.ts';
+import type { ConsentRecordsTable, Database } from '../store/schema.ts';
+import type { ConsentPurposes, PurposeVersion } from './consent-purposes.ts';
+
+export interface Decision {
+  purpose: string;
+  version: number;
+  decision: ConsentRecordsTable['decision'];
+}
+
+export interface DecisionContext {
+  customerId: string;
+  locale: string;
+  channel: ConsentRecordsTable['channel'];
+  clientId: string | null;
+  actor: { type: 'customer' | 'agent'; id: string | null };
+  ip?: string;
+}
+
+export interface ConsentState {
+  purpose: string;
+  state: ConsentRecordsTable['decision'] | 'not_asked';
+  /** The version the latest decision was about. */
+  version: number | null;
+  currentVersion: number;
+  decidedAt: number | null;
+  /** Granted, and still valid for the current version (a version asking fresh consent voids it). */
+  effective: boolean;
+}
+
+/**
+ * The consent ledger: every decision is a new record (customer, purpose, version, decision, hash of
+ * the exact text shown, locale, channel, client, actor, time, hashed network), never edited. The
+ * state of a purpose is its latest record. Each decision is audited and published as an event
+ * (consent.granted / consent.declined / consent.withdrawn) in the same transaction.
+ */
+export class ConsentLedger {
+  readonly #db: Kysely<Database>;
+  readonly #purposes: ConsentPurposes;
+  readonly #audit: AuditLog;
+  readonly #events: EventPublisher;
+  readonly #ipKey: Buffer;
+
+  constructor(deps: { db: Kysely<Database>; purposes: ConsentPurposes; audit: AuditLog; events: EventPublisher; ipKey: Buffer }) {
+    this.#db = deps.db;
+    this.#purposes = deps.purposes;
+    this.#audit = deps.audit;
+    this.#events = deps.events;
+    this.#ipKey = deps.ipKey;
+  }
+
+  /** Records decisions in one transaction; each must name a purpose and its current version. */
+  async record(decisions: Decision[], context: DecisionContext, now = Date.now()): Promise<void> {
+    const versions = new Map<string, PurposeVersion>();
+    for (const decision of decisions) {
+      const current = await this.#purposes.current(decision.purpose).catch(() => undefined);
+      if (!current) throw new DomainError('unknown_purpose', 400, `There is no consent purpose ${decision.purpose}`);
+      if (current.version !== decision.version) throw new DomainError('wrong_version', 400, `${decision.purpose} is at version ${current.version}, not ${decision.version}`);
+      if (current.required && decision.decision !== 'granted') throw new DomainError('purpose_required', 400, `${decision.purpose} is required and cannot be declined or withdrawn`);
+      versions.set(decision.purpose, current);
+    }
+    if (new Set(decisions.map((decision) => decision.purpose)).size !== decisions.length) throw new DomainError('duplicate_purpose', 400, 'A purpose appears twice');
+    const ipHash = context.ip ? createHmac('sha256', this.#ipKey).update(clientNetwork(context.ip)).digest('base64url') : null;
+    await this.#db.transaction().execute(async (trx) => {
+      const customer = await trx.selectFrom('customers').select('id').where('id', '=', context.customerId).executeTakeFirst();
+      if (!customer) throw new DomainError('not_found', 404, 'customer not found');
+      const { seq } = await trx.updateTable('consent_sequence').set((eb) => ({ seq: eb('seq', '+', decisions.length) })).where('id', '=', 1).returning('seq').executeTakeFirstOrThrow();
+      let next = Number(seq) - decisions.length + 1;
+      for (const decision of decisions) {
+        const version = versions.get(decision.purpose)!;
+        await trx
+          .insertInto('consent_records')
+          .values({
+            id: `cns_${crypto.randomUUID()}`,
+            seq: next++,
+            customer_id: context.customerId,
+            purpose_key: decision.purpose,
+            version: decision.version,
+            decision: decision.decision,
+            text_hash: version.textHash,
+            locale: context.locale,
+            channel: context.channel,
+            client_id: context.clientId,
+            actor_type: context.actor.type,
+            actor_id: context.actor.id,
+            ip_hash: ipHash,
+            recorded_at: now,
+          })
+          .execute();
+        const data = { purpose: decision.purpose, version: decision.version, channel: context.channel, actor: context.actor.type };
+        await this.#events.publish(trx, { type: `consent.${decision.decision}`, customerId: context.customerId, data }, now);
+        await this.#audit.append(
+          trx,
+          { action: `consent.${decision.decision}`, actor: { type: context.actor.type === 'agent' ? 'operator' : 'customer', id: context.actor.id }, subject: { type: 'customer', id: context.customerId }, details: { ...data, text_hash: version.textHash } },
+          now,
+        );
+      }
+    });
+  }
+
+  /** The state of every purpose for the customer, from the latest record of each. */
+  async state(customerId: string): Promise<ConsentState[]> {
+    const [purposes, latest] = await Promise.all([this.#purposes.list(), this.#latest(customerId)]);
+    return purposes.map((purpose) => {
+      const record = latest.get(purpose.key);
+      const stillValid = record !== undefined && (record.version === purpose.version || !this.#freshSince(purpose, record.version));
+      return {
+        purpose: purpose.key,
+        state: record?.decision ?? 'not_asked',
+        version: record?.version ?? null,
+        currentVersion: purpose.version,
+        decidedAt: record ? Number(record.recorded_at) : null,
+        effective: record?.decision === 'granted' && stillValid,
+      };
+    });
+  }
+
+  /** Purposes to ask at sign-in: never asked, or a new version asks for fresh consent. */
+  async due(customerId: string): Promise<PurposeVersion[]> {
+    const [purposes, latest] = await Promise.all([this.#purposes.list(), this.#latest(customerId)]);
+    return purposes.filter((purpose) => {
+      const record = latest.get(purpose.key);
+      return record === undefined || (record.version < purpose.version && purpose.requiresFreshConsent);
+    });
+  }
+
+  history(customerId: string): Promise<ConsentRecordsTable[]> {
+    return this.#db.selectFrom('consent_records').selectAll().where('customer_id', '=', customerId).orderBy('seq', 'desc').execute();
+  }
+
+  /** Customers whose latest decision for the purpose is `state`, by customer id after `after` (cursor). */
+  async audience(purpose: string, state: ConsentRecordsTable['decision'], after: string | undefined, limit: number): Promise<string[]> {
+    let query = this.#db
+      .selectFrom('consent_records as r')
+      .select('r.customer_id')
+      .where('r.purpose_key', '=', purpose)
+      .where('r.decision', '=', state)
+      .where('r.seq', '=', (eb) => eb.selectFrom('consent_records as l').select(sql<number>`max(l.seq)`.as('latest')).whereRef('l.customer_id', '=', 'r.customer_id').whereRef('l.purpose_key', '=', 'r.purpose_key'))
+      .orderBy('r.customer_id')
+      .limit(limit);
+    if (after) query = query.where('r.customer_id', '>', after);
+    return (await query.execute()).map((row) => row.customer_id);
+  }
+
+  async #latest(customerId: string): Promise<Map<string, ConsentRecordsTable>> {
+    const records = await this.history(customerId);
+    const latest = new Map<string, ConsentRecordsTable>();
+    for (const record of records) if (!latest.has(record.purpose_key)) latest.set(record.purpose_key, record);
+    return latest;
+  }
+
+  /** Whether a version after `since` (up to the current) asked for fresh consent. */
+  #freshSince(purpose: PurposeVersion, since: number): boolean {
+    return purpose.version > since && purpose.requiresFreshConsent;
+  }
+}

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CookieAgent } from '../support/cookie-agent.ts';
+import { DIALECTS } from '../support/databases.ts';
+import type { RunningPortvakt } from '../support/portvakt-server.ts';
+import type { RelyingParty } from '../support/relying-party.ts';
+import { startWithShop } from '../support/shop.ts';
+import { WebhookReceiver } from '../support/webhook-receiver.ts';
+
+const texts = (title: string) => ({
+  sv: { title: `${title} (sv)`, description: `Vi använder ${title}.`, legal_text: `Juridisk text för ${title}.` },
+  en: { title, description: `We use ${title}.`, legal_text: `Legal text for ${title}.` },
+});
+const PURPOSES = ['social_media_ads', 'partner_sharing', 'profiling'];
+
+describe.each(DIALECTS)('consent purposes and ledger through the API on %s', (dialect) => {
+  let server: RunningPortvakt;
+  let rp: RelyingParty;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    [{ server, rp }, receiver] = await Promise.all([startWithShop(dialect, { OUTBOX_POLL_MS: '100' }), WebhookReceiver.start()]);
+    receiver.secret = (await server.api('POST', '/webhooks', { url: receiver.url, event_types: ['consent.granted', 'consent.withdrawn'] })).body.secret;
+    for (const key of PURPOSES) expect((await server.api('POST', '/consent-purposes', { key, texts: texts(key) })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await receiver?.close();
+  });
+
+  const record = (id: string, purpose: string, decision: string, version = 1) =>
+    server.api('POST', `/customers/${id}/consents`, { purpose, version, decision, channel: 'phone', locale: 'sv', agent_id: 'agent-7' });
+
+  it('records a decision taken by customer service, derives the state, releases it in the consents claim and announces it', async () => {
+    const who = { email: 'consenting@example.se', password: 'a consenting passphrase' };
+    const id = (await server.api('POST', '/customers', who)).body.id;
+    expect((await record(id, 'social_media_ads', 'granted')).status).toBe(201);
+    expect((await record(id, 'profiling', 'declined')).status).toBe(201);
+
+    const consents = (await server.api('GET', `/customers/${id}/consents`)).body;
+    expect(consents.consents).toEqual([
+      { purpose: 'social_media_ads', state: 'granted', version: 1, current_version: 1, decided_at: expect.any(Number) },
+      { purpose: 'partner_sharing', state: 'not_asked', version: null, current_version: 1, decided_at: null },
+      { purpose: 'profiling', state: 'declined', version: 1, current_version: 1, decided_at: expect.any(Number) },
+    ]);
+    const purposes = (await server.api('GET', '/consent-purposes')).body.purposes;
+    const adsHash = purposes.find((purpose: { key: string }) => purpose.key === 'social_media_ads').text_hash;
+    expect(consents.history.find((entry: { purpose: string }) => entry.purpose === 'social_media_ads')).toMatchObject({ text_hash: adsHash, actor_type: 'agent', actor_id: 'agent-7', channel: 'phone' });
+
+    const hooks = await receiver.waitFor(1);
+    expect(hooks[0]).toMatchObject({ type: 'consent.granted', signatureValid: true, data: { purpose: 'social_media_ads', version: 1, customer_id: id } });
+
+    const tokens = await rp.callback(await new CookieAgent().authorize(await rp.authorizationUrl({ scope: 'openid consents' }), server.url, who));
+    expect(await rp.userinfo(tokens.access_token, id)).toMatchObject({ consents: [{ purpose: 'social_media_ads', version: 1 }] });
+
+    expect((await record(id, 'social_media_ads', 'withdrawn')).status).toBe(201);
+    expect((await receiver.waitFor(2))[1]).toMatchObject({ type: 'consent.withdrawn', signatureValid: true });
+    expect((await rp.userinfo(tokens.access_token, id)).consents).toEqual([]);
+  });
+
+  it('versions a purpose when its texts change; a version asking fresh consent voids earlier grants', async () => {
+    const id = (await server.api('POST', '/customers', { email: 'versioned@example.se' })).body.id;
+    await record(id, 'partner_sharing', 'granted');
+    expect((await server.api('POST', '/consent-purposes/partner_sharing/versions', { texts: texts('partner_sharing'), requires_fresh_consent: true })).status).toBe(409);
+    const v2 = await server.api('POST', '/consent-purposes/partner_sharing/versions', { texts: texts('sharing with partners'), requires_fresh_consent: true });
+    expect(v2.body).toMatchObject({ version: 2, requires_fresh_consent: true });
+    expect((await record(id, 'partner_sharing', 'granted', 1)).body).toMatchObject({ error: 'wrong_version' });
+    const state = (await server.api('GET', `/customers/${id}/consents`)).body.consents.find((entry: { purpose: string }) => entry.purpose === 'partner_sharing');
+    expect(state).toMatchObject({ state: 'granted', version: 1, current_version: 2 });
+  });
+
+  it('lists the audience of a purpose with a cursor', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const id = (await server.api('POST', '/customers', { email: `audience${i}@example.se` })).body.id;
+      ids.push(id);
+      await record(id, 'profiling', i === 2 ? 'declined' : 'granted');
+    }
+    const expected = ids.filter((_, i) => i !== 2).sort();
+    const first = (await server.api('GET', '/consent-purposes/profiling/customers?limit=3')).body;
+    expect(first.customers).toEqual(expected.slice(0, 3));
+    const rest = (await server.api('GET', `/consent-purposes/profiling/customers?limit=3&after=${first.next}`)).body;
+    expect(rest).toEqual({ customers: expected.slice(3), next: null });
+  });
+
+  it('refuses unknown purposes, wrong versions and forged actor fields with a 4xx, writing nothing', async () => {
+    const id = (await server.api('POST', '/customers', { email: 'refused@example.se' })).body.id;
+    const count = async () => (await server.portvakt.store.db.selectFrom('consent_records').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+    const before = Number(await count());
+    const base = { purpose: 'profiling', version: 1, decision: 'granted', channel: 'web', locale: 'en', agent_id: 'agent-1' };
+    for (const body of [
+      { ...base, purpose: 'no_such_purpose' },
+      { ...base, version: 9 },
+      { ...base, actor_type: 'customer' },
+      { ...base, actor_id: 'someone-else' },
+      { ...base, decision: 'maybe' },
+      { ...base, channel: 'telepathy' },
+      { ...base, purpose: 'Profiling; drop table' },
+    ]) {
+      const answer = await server.api('POST', `/customers/${id}/consents`, body);
+      expect(answer.status, JSON.stringify(body)).toBeGreaterThanOrEqual(400);
+      expect(answer.status).toBeLessThan(500);
+    }
+    expect((await server.api('POST', '/customers/00000000-0000-4000-8000-000000000000/consents', base)).status).toBe(404);
+    expect(Number(await count())).toBe(before);
+  });
+});
