@@ -28,6 +28,7 @@ import { CustomerSessions } from './account/customer-sessions.ts';
 import { emailVerificationRoutes } from './account/email-verification.routes.ts';
 import { SecurityNotices } from './account/security-notices.ts';
 import { PhoneVerification } from './account/phone-verification.ts';
+import { consentPageRoutes } from './account/consents.routes.ts';
 import { phoneRoutes } from './account/phone.routes.ts';
 import { EmailVerification } from './flows/email-verification.ts';
 import { OneTimeCodes } from './credentials/one-time-codes.ts';
@@ -185,7 +186,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
-    const pageDeps = { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength };
+    const pageDeps = { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength, purposes, ledger };
     interactionRoutes(pages, { ...pageDeps, host, passwordSignIn });
     emailCodeRoutes(pages, { ...pageDeps, emailCode });
     recoveryRoutes(pages, { ...pageDeps, recovery });
@@ -196,6 +197,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     accountRoutes(pages, { host, issuer: config.issuer, customers, sessions, factors, passkeys, notices, csrf });
     emailVerificationRoutes(pages, { host, customers, verification, csrf });
     phoneRoutes(pages, { host, customers, factors, phones, notices, csrf });
+    consentPageRoutes(pages, { host, customers, purposes, ledger, csrf });
   });
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);
 

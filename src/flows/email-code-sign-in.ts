@@ -15,6 +15,15 @@ export interface PendingSignUp {
   family_name?: string;
   passwordHash?: string;
   locale: Locale;
+  /** The consent choices made on the sign-up form, recorded once the account exists. */
+  consents?: Array<{ purpose: string; version: number; granted: boolean }>;
+}
+
+export interface ProvenAddress {
+  customer: CustomerRecord;
+  created: boolean;
+  /** For a new account: what the sign-up form gave. */
+  signUp?: Partial<PendingSignUp>;
 }
 
 /**
@@ -52,16 +61,16 @@ export class EmailCodeSignIn {
     await this.#deps.flows.set(input.uid, { state: 'email_code_sent', email: input.email });
   }
 
-  async verifyCode(uid: string, code: string, ip: string): Promise<{ customer: CustomerRecord; created: boolean }> {
+  async verifyCode(uid: string, code: string, ip: string): Promise<ProvenAddress> {
     return this.#complete(await this.#deps.delivery.check(uid, 'email_sign_in', code, ip));
   }
 
-  async redeemLink(uid: string, token: string): Promise<{ customer: CustomerRecord; created: boolean }> {
+  async redeemLink(uid: string, token: string): Promise<ProvenAddress> {
     return this.#complete(await this.#deps.delivery.redeemLink(uid, 'email_sign_in', token));
   }
 
   /** The address is proven: sign in its customer (verifying it), or create one. */
-  async #complete(row: OneTimeCodesTable): Promise<{ customer: CustomerRecord; created: boolean }> {
+  async #complete(row: OneTimeCodesTable): Promise<ProvenAddress> {
     const existing = await this.#deps.customers.findByEmail(row.target, this.#deps.pool);
     if (existing) return { customer: await this.#verified(existing), created: false };
     const pending = (row.payload ? JSON.parse(row.payload) : {}) as Partial<PendingSignUp>;
@@ -78,7 +87,7 @@ export class EmailCodeSignIn {
         SIGN_UP,
         this.#deps.pool,
       );
-      return { customer, created: true };
+      return { customer, created: true, signUp: pending };
     } catch (error) {
       // The same address registered in another tab a moment ago: that account is the one proven.
       const winner = isUniqueViolation(error) || (error instanceof DomainError && error.code === 'email_taken') ? await this.#deps.customers.findByEmail(row.target, this.#deps.pool) : undefined;

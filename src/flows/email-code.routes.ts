@@ -8,7 +8,10 @@ import { signInPage } from '../pages/sign-in.page.ts';
 import { signUpPage } from '../pages/sign-up.page.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import type { Metrics } from '../ops/metrics.ts';
-import type { EmailCodeSignIn } from './email-code-sign-in.ts';
+import type { ConsentLedger } from '../consent/consent-ledger.ts';
+import type { ConsentPurposes } from '../consent/consent-purposes.ts';
+import { signUpDecisions, signUpPurposes } from '../consent/sign-up-purposes.ts';
+import type { EmailCodeSignIn, ProvenAddress } from './email-code-sign-in.ts';
 import { codeForm, emailCodeForm, linkQuery } from './interaction.forms.ts';
 import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
 import type { InteractionFlowStore } from './interaction-flow.store.ts';
@@ -23,6 +26,8 @@ export interface EmailCodeDeps {
   csrf: CsrfGuard;
   metrics: Metrics;
   passwordMinLength: number;
+  purposes: ConsentPurposes;
+  ledger: ConsentLedger;
 }
 
 /**
@@ -52,10 +57,35 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
   }
 
   /** A brand-new account is offered a passkey for next time; everyone else goes straight on. */
-  async function continueAfterCode(reply: FastifyReply, request: FastifyRequest, loaded: LoadedInteraction, customerId: string, created: boolean) {
-    if (!created) return deps.steps.proceed(request, reply, loaded, customerId, ['email']);
+  async function continueAfterCode(reply: FastifyReply, request: FastifyRequest, loaded: LoadedInteraction, proven: ProvenAddress) {
+    const customerId = proven.customer.id;
+    if (!proven.created) return deps.steps.proceed(request, reply, loaded, customerId, ['email']);
+    await recordSignUpConsents(request, loaded, proven);
     await deps.flows.set(loaded.uid, { state: 'offer_passkey', customerId, amr: ['email'] });
     return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/passkey/offer`, 303);
+  }
+
+  /**
+   * The choices of the sign-up form, recorded once the account exists. A purpose that got a new
+   * version in between is not recorded; the customer is asked about it at a later sign-in.
+   */
+  async function recordSignUpConsents(request: FastifyRequest, loaded: LoadedInteraction, proven: ProvenAddress) {
+    const consents = proven.signUp?.consents ?? [];
+    if (consents.length === 0) return;
+    const context = {
+      customerId: proven.customer.id,
+      locale: proven.signUp?.locale ?? loaded.page.locale,
+      channel: 'web' as const,
+      clientId: String(loaded.details.params.client_id),
+      actor: { type: 'customer' as const, id: proven.customer.id },
+      ip: request.ip,
+    };
+    try {
+      await deps.ledger.record(consents.map((choice) => ({ purpose: choice.purpose, version: choice.version, decision: choice.granted ? 'granted' : 'declined' })), context);
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.status >= 500) throw error;
+      request.log.warn({ err: error }, 'sign-up consents not recorded; they will be asked again');
+    }
   }
 
   app.post('/login/:uid/email-code', async (request, reply) => {
@@ -64,21 +94,24 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
     const body = request.body;
     const signUp = formValue(body, 'intent') === 'sign_up';
     const token = csrf.token(request, reply);
-    const again = (status: number, key: MessageKey, params?: Record<string, string | number>) => {
+    const again = async (status: number, key: MessageKey, params?: Record<string, string | number>) => {
       const error = page.t(key, { min: deps.passwordMinLength, ...params });
       const email = formValue(body, 'email');
+      const values = { email, given_name: formValue(body, 'given_name'), family_name: formValue(body, 'family_name') };
       return signUp
-        ? sendPage(reply, status, signUpPage(page, { uid, clientName, csrf: token, passwordMinLength: deps.passwordMinLength, error, values: { email, given_name: formValue(body, 'given_name'), family_name: formValue(body, 'family_name') } }))
+        ? sendPage(reply, status, signUpPage(page, { uid, clientName, csrf: token, passwordMinLength: deps.passwordMinLength, error, values, purposes: await signUpPurposes(deps.purposes, page.locale) }))
         : sendPage(reply, status, signInPage(page, { uid, clientName, csrf: token, email, error }));
     };
     if (!csrf.verify(request, formValue(body, 'csrf'))) return again(403, 'error.csrf');
     const form = emailCodeForm.safeParse(body);
     if (!form.success) return again(400, form.error.issues.some((issue) => issue.path[0] === 'email') ? 'error.invalid_email' : 'error.invalid_form');
-    const { email, password, given_name, family_name } = form.data;
+    const { email, password, given_name, family_name, consent, shown, consent_all: all } = form.data;
     try {
       const passwordHash = signUp && password !== undefined ? await deps.customers.hashNewPassword(password) : undefined;
+      const required = new Set((await deps.purposes.list()).filter((purpose) => purpose.required).map((purpose) => purpose.key));
+      const consents = signUpDecisions(shown ?? [], consent ?? [], all, required);
       const pending = signUp
-        ? { locale: page.locale, ...(given_name ? { given_name } : {}), ...(family_name ? { family_name } : {}), ...(passwordHash ? { passwordHash } : {}) }
+        ? { locale: page.locale, consents, ...(given_name ? { given_name } : {}), ...(family_name ? { family_name } : {}), ...(passwordHash ? { passwordHash } : {}) }
         : undefined;
       await deps.emailCode.start({ uid, email, ip: request.ip, locale: page.locale, ...(pending ? { signUp: pending } : {}) });
     } catch (error) {
@@ -104,9 +137,9 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
     const form = codeForm.safeParse(request.body);
     if (!form.success) return codePage(reply, request, loaded, flow.email, 400, page.t('error.invalid_code'));
     try {
-      const { customer, created } = await deps.emailCode.verifyCode(loaded.uid, form.data.code, request.ip);
+      const proven = await deps.emailCode.verifyCode(loaded.uid, form.data.code, request.ip);
       deps.metrics.signIn('email_code', 'success');
-      return await continueAfterCode(reply, request, loaded, customer.id, created);
+      return await continueAfterCode(reply, request, loaded, proven);
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;
       deps.metrics.signIn('email_code', error.status === 429 ? 'throttled' : 'invalid_credentials');
@@ -118,8 +151,8 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
     const loaded = await interactions.loadLogin(request, reply);
     const query = linkQuery.safeParse(request.query);
     if (!query.success) throw new DomainError('link_expired', 400, 'The link is malformed');
-    const { customer, created } = await deps.emailCode.redeemLink(loaded.uid, query.data.token);
+    const proven = await deps.emailCode.redeemLink(loaded.uid, query.data.token);
     deps.metrics.signIn('email_link', 'success');
-    return continueAfterCode(reply, request, loaded, customer.id, created);
+    return continueAfterCode(reply, request, loaded, proven);
   });
 }

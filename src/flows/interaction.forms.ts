@@ -37,6 +37,13 @@ const optionalPassword = text()
   .optional();
 
 /** Sign-in "email me a code" and sign-up (verify-first; the password is optional) post here. */
+/** A form field that may be sent once or repeated (checkboxes): always an array here. */
+const oneOrMany = <T extends z.ZodType<string>>(item: T) =>
+  z
+    .union([item, z.array(item).max(50)])
+    .transform((value) => (Array.isArray(value) ? value : [value]))
+    .optional();
+
 export const emailCodeForm = z.strictObject({
   csrf,
   intent: z.enum(['sign_in', 'sign_up']),
@@ -44,6 +51,11 @@ export const emailCodeForm = z.strictObject({
   password: optionalPassword,
   given_name: optionalName,
   family_name: optionalName,
+  /** The optional purposes ticked. */
+  consent: oneOrMany(text().regex(/^[a-z][a-z0-9_]{1,63}$/)),
+  /** Every purpose shown, as key:version: each one is a decision (ticked or not). */
+  shown: oneOrMany(text().regex(/^[a-z][a-z0-9_]{1,63}:\d{1,6}$/)),
+  consent_all: z.enum(['accept', 'reject']).optional(),
 });
 
 export const codeForm = z.strictObject({ csrf, code: text().max(40) });

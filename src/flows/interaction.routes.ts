@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import type { ConsentPurposes } from '../consent/consent-purposes.ts';
+import { signUpPurposes } from '../consent/sign-up-purposes.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DEFAULT_POOL } from '../customers/customer.service.ts';
 import { parseInput } from '../http/api-route.ts';
@@ -27,6 +29,7 @@ export interface InteractionDeps {
   csrf: CsrfGuard;
   metrics: Metrics;
   passwordMinLength: number;
+  purposes: ConsentPurposes;
 }
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set<AuthMethod>(['pwd', 'email', 'sms', 'otp', 'hwk']);
@@ -61,7 +64,7 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
 
   app.get('/login/:uid/signup', async (request, reply) => {
     const { uid, page, clientName } = await interactions.loadLogin(request, reply);
-    const view = { uid, clientName, csrf: csrf.token(request, reply), passwordMinLength: deps.passwordMinLength };
+    const view = { uid, clientName, csrf: csrf.token(request, reply), passwordMinLength: deps.passwordMinLength, purposes: await signUpPurposes(deps.purposes, page.locale) };
     return sendPage(reply, 200, signUpPage(page, view));
   });
 

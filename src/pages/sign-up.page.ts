@@ -1,4 +1,4 @@
-import { html } from './html.ts';
+import { html, type SafeHtml } from './html.ts';
 import { alert, csrfInput, field, layout, type PageContext } from './layout.ts';
 
 export interface SignUpPage {
@@ -7,7 +7,44 @@ export interface SignUpPage {
   csrf: string;
   passwordMinLength: number;
   values?: { email?: string; given_name?: string; family_name?: string };
+  /** Consent purposes to ask, in the page's language: optional ones are unticked choices. */
+  purposes?: ShownPurpose[];
   error?: string;
+}
+
+export interface ShownPurpose {
+  key: string;
+  version: number;
+  required: boolean;
+  title: string;
+  description: string;
+  legalText: string;
+}
+
+/** The purposes as separate, unticked choices, with "accept all" and "reject all" side by side and alike. */
+export function purposeChoices(page: PageContext, purposes: ShownPurpose[]): SafeHtml {
+  const { t } = page;
+  if (purposes.length === 0) return html``;
+  return html`<fieldset class="purposes">
+<legend>${t('consent.purposes.legend')}</legend>
+<p class="hint">${t('consent.purposes.lead')}</p>
+${purposes.map(
+  (purpose) => html`<input type="hidden" name="shown" value="${purpose.key}:${purpose.version}">
+<div class="purpose">
+${
+  purpose.required
+    ? html`<p class="purpose-title">${purpose.title} <span class="tag">${t('consent.purposes.required')}</span></p>`
+    : html`<label class="check"><input type="checkbox" name="consent" value="${purpose.key}"> <span class="purpose-title">${purpose.title}</span></label>`
+}
+<p class="hint">${purpose.description}</p>
+<details><summary>${t('consent.purposes.legal')}</summary><p class="hint">${purpose.legalText}</p></details>
+</div>`,
+)}
+<div class="row even">
+<button type="submit" class="secondary" name="consent_all" value="accept">${t('consent.purposes.accept_all')}</button>
+<button type="submit" class="secondary" name="consent_all" value="reject">${t('consent.purposes.reject_all')}</button>
+</div>
+</fieldset>`;
 }
 
 export function signUpPage(page: PageContext, view: SignUpPage): string {
@@ -36,6 +73,7 @@ ${field({
 <div>${field({ name: 'given_name', label: t('field.given_name'), type: 'text', autocomplete: 'given-name', value: values.given_name, required: false, maxLength: 100 })}</div>
 <div>${field({ name: 'family_name', label: t('field.family_name'), type: 'text', autocomplete: 'family-name', value: values.family_name, required: false, maxLength: 100 })}</div>
 </div>
+${purposeChoices(page, view.purposes ?? [])}
 <button type="submit" class="primary">${t('signup.continue')}</button>
 </form>
 <p class="switch">${t('signup.have_account')} <a href="/login/${view.uid}">${t('signup.sign_in')}</a></p>`,

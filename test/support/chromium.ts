@@ -32,7 +32,9 @@ export async function inspectLayout(page: Page): Promise<LayoutReport> {
     const selector = 'main h1, main h2, main .lead, main label, main input:not([type=hidden]), main button, main a.button, main .switch, main .alert, main .hint, main li, main .qr';
     const boxes = [...document.querySelectorAll<HTMLElement>(selector)]
       .map((element) => ({ element, rect: element.getBoundingClientRect() }))
-      .filter(({ rect, element }) => rect.width > 0 && rect.height > 0 && getComputedStyle(element).visibility !== 'hidden');
+      .filter(({ rect, element }) => rect.width > 0 && rect.height > 0 && getComputedStyle(element).visibility !== 'hidden')
+      // The body of a closed <details> is not shown, whatever box the engine still reports for it.
+      .filter(({ element }) => !element.closest('details:not([open]) > :not(summary)'));
     const name = (element: HTMLElement) =>
       `${element.tagName.toLowerCase()}${element.getAttribute('name') ? `[name=${element.getAttribute('name')}]` : ''}${element.className ? `.${element.className}` : ''}`;
     const overlaps: string[] = [];
