@@ -43,6 +43,7 @@ import { interactionRoutes } from './flows/interaction.routes.ts';
 import { PasswordRecovery } from './flows/password-recovery.ts';
 import { PasswordSignIn } from './flows/password-sign-in.ts';
 import { passkeyOfferRoutes, passkeySignInRoutes } from './flows/passkey.routes.ts';
+import { consentDueRoutes } from './flows/consent-due.routes.ts';
 import { recoveryRoutes } from './flows/recovery.routes.ts';
 import { SmsCodeSignIn } from './flows/sms-code-sign-in.ts';
 import { smsCodeRoutes } from './flows/sms-code.routes.ts';
@@ -182,7 +183,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
 
   const csrf = new CsrfGuard(config.issuer);
   const interactions = new InteractionContext(host);
-  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit });
+  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit, ledger });
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
@@ -194,6 +195,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     passkeySignInRoutes(pages, { ...pageDeps, passkeys, audit });
     passkeyOfferRoutes(pages, { ...pageDeps, passkeys, audit });
     steps.routes(pages);
+    consentDueRoutes(pages, { interactions, flows, steps, purposes, ledger, csrf });
     accountRoutes(pages, { host, issuer: config.issuer, customers, sessions, factors, passkeys, notices, csrf });
     emailVerificationRoutes(pages, { host, customers, verification, csrf });
     phoneRoutes(pages, { host, customers, factors, phones, notices, csrf });

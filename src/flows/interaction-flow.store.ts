@@ -23,6 +23,8 @@ export type FlowState =
   | { state: 'enrol_second_factor'; customerId: string; amr: AuthMethod[] }
   /** A new account: offer a passkey for next time before the sign-in completes. */
   | { state: 'offer_passkey'; customerId: string; amr: AuthMethod[] }
+  /** Signed in; purposes the customer was never asked (or whose new version asks again) come first. */
+  | { state: 'consent_due'; customerId: string; amr: AuthMethod[]; acr: string | null }
   /** The authenticator was set up; the recovery codes were shown once; continuing completes the sign-in. */
   | { state: 'second_factor_enrolled'; customerId: string; amr: AuthMethod[] };
 

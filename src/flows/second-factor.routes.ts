@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SecurityNotices } from '../account/security-notices.ts';
 import type { InteractionResults } from 'oidc-provider';
 import { customerActor, type AuditLog } from '../events/audit-log.ts';
+import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import type { SecondFactors } from '../credentials/second-factors.ts';
 import { DomainError } from '../errors/domain-error.ts';
@@ -26,6 +27,7 @@ export interface SecondFactorDeps {
   metrics: Metrics;
   notices: SecurityNotices;
   audit: AuditLog;
+  ledger: ConsentLedger;
 }
 
 /**
@@ -47,8 +49,13 @@ export class SecondFactorSteps {
   }
 
   /** The one way a sign-in completes: handed to oidc-provider, then audited. */
-  async complete(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, result: InteractionResults) {
+  async complete(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, result: InteractionResults, consentsAsked = false) {
     const login = result.login!;
+    // Purposes never asked, or with a new version that needs fresh consent: asked now, once.
+    if (!consentsAsked && (await this.#deps.ledger.due(login.accountId)).length > 0) {
+      await this.#deps.flows.set(loaded.uid, { state: 'consent_due', customerId: login.accountId, amr: (login.amr ?? []) as AuthMethod[], acr: login.acr ?? null });
+      return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/consents`, 303);
+    }
     const answer = await this.#deps.interactions.finish(request, reply, result);
     await this.#deps.audit.record({
       action: 'sign_in.succeeded',

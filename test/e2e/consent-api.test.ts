@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CookieAgent } from '../support/cookie-agent.ts';
+import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import type { RunningPortvakt } from '../support/portvakt-server.ts';
 import type { RelyingParty } from '../support/relying-party.ts';
@@ -102,5 +102,36 @@ describe.each(DIALECTS)('consent purposes and ledger through the API on %s', (di
     }
     expect((await server.api('POST', '/customers/00000000-0000-4000-8000-000000000000/consents', base)).status).toBe(404);
     expect(Number(await count())).toBe(before);
+  });
+
+  it('asks at the next sign-in, once, when a purpose gets a version that needs fresh consent; declining voids the old grant', async () => {
+    const who = { email: 'asked-again@example.se', password: 'a passphrase asked again' };
+    const id = (await server.api('POST', '/customers', who)).body.id;
+    const current = async (key: string) => (await server.api('GET', '/consent-purposes')).body.purposes.find((purpose: { key: string }) => purpose.key === key).version;
+    for (const key of PURPOSES) await record(id, key, key === 'profiling' ? 'granted' : 'declined', await current(key));
+    expect(await new CookieAgent().authorize(await rp.authorizationUrl(), server.url, who)).toMatch(/^http:\/\/127\.0\.0\.1:9\/callback\?code=/);
+
+    const v = await server.api('POST', '/consent-purposes/profiling/versions', { texts: texts('profiling, now with purchase history'), requires_fresh_consent: true });
+    const agent = new CookieAgent();
+    const landing = await agent.follow(await rp.authorizationUrl({ scope: 'openid consents' }), server.url);
+    const signedIn = await agent.postForm(`${landing.url}/password`, { csrf: csrfOf(await landing.response.text()), ...who });
+    const due = await agent.follow(new URL(signedIn.headers.get('location')!, server.url).toString(), server.url);
+    expect(due.url).toMatch(/\/consents$/);
+    const page = await due.response.text();
+    expect([...page.matchAll(/name="shown" value="([^"]+)"/g)].map((match) => match[1])).toEqual([`profiling:${v.body.version}`]);
+    const declined = await agent.postForm(due.url, { csrf: csrfOf(page), shown: `profiling:${v.body.version}` });
+    const landed = await agent.follow(new URL(declined.headers.get('location')!, server.url).toString(), server.url);
+    const tokens = await rp.callback(landed.url);
+    expect((await rp.userinfo(tokens.access_token, id)).consents).toEqual([]);
+    const history = (await server.api('GET', `/customers/${id}/consents`)).body.history.filter((entry: { purpose: string }) => entry.purpose === 'profiling');
+    expect(history.map((entry: { decision: string; version: number; actor_type: string }) => [entry.decision, entry.version, entry.actor_type])).toEqual([
+      ['declined', v.body.version, 'customer'],
+      ['granted', v.body.version - 1, 'agent'],
+    ]);
+    // Asked once: the next sign-in goes straight through.
+    const again = new CookieAgent();
+    const next = await again.follow(await rp.authorizationUrl(), server.url);
+    const answer = await again.postForm(`${next.url}/password`, { csrf: csrfOf(await next.response.text()), ...who });
+    expect((await again.follow(new URL(answer.headers.get('location')!, server.url).toString(), server.url)).url).toMatch(/^http:\/\/127\.0\.0\.1:9\/callback\?code=/);
   });
 });

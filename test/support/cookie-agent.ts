@@ -66,7 +66,16 @@ export class CookieAgent {
     }
     const location = submitted.headers.get('location');
     if (!location) throw new Error(`sign-in answered ${submitted.status}: ${(await submitted.text()).slice(0, 300)}`);
-    const next = await this.follow(new URL(location, issuer).toString(), issuer);
+    let next = await this.follow(new URL(location, issuer).toString(), issuer);
+    if (next.url.endsWith('/consents')) {
+      // Purposes due at this sign-in: this agent declines them all (tests of consent look closer).
+      const page = await next.response.text();
+      const shown = [...page.matchAll(/name="shown" value="([^"]+)"/g)].map((match) => match[1]!);
+      const body = new URLSearchParams({ csrf: csrfOf(page), consent_all: 'reject' });
+      for (const entry of shown) body.append('shown', entry);
+      const answered = await this.request(next.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+      next = await this.follow(new URL(answered.headers.get('location')!, issuer).toString(), issuer);
+    }
     return next.url;
   }
 }

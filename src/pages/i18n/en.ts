@@ -176,6 +176,8 @@ export const en = {
   'consents.decision.withdrawn': 'withdrew',
   'account.done.consent_saved': 'Your choice is saved.',
   'account.consents.link': 'Your choices about how we use your data',
+  'consents.due.title': 'Before you continue',
+  'consents.due.lead': 'Something new to choose: how we may use your data. Choose freely; you can change it at any time.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -178,4 +178,6 @@ export const sv: Messages = {
   'consents.decision.withdrawn': 'återkallade',
   'account.done.consent_saved': 'Ditt val är sparat.',
   'account.consents.link': 'Dina val om hur vi använder dina uppgifter',
+  'consents.due.title': 'Innan du fortsätter',
+  'consents.due.lead': 'Något nytt att välja: hur vi får använda dina uppgifter. Välj fritt; du kan ändra det när som helst.',
 };
