@@ -75,13 +75,16 @@ describe.each(DIALECTS)('passkeys and sessions in Chromium on %s', (dialect) => 
     let tokens = await shop.callback(page.url());
     expect(tokens.claims()).toMatchObject({ email: CUSTOMER.email, amr: ['hwk', 'mfa'], acr: 'urn:portvakt:acr:mfa' });
 
-    // The button: with no automatic touch the autofill request waits; the click replaces it.
+    // The button, deterministically: after a failed attempt the page offers no autofill request
+    // (so none can win a race), and the button's own request is the only one.
     await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false });
     await page.goto(await shop.authorizationUrl({ prompt: 'login' }));
-    const button = page.getByRole('button', { name: 'Sign in with a passkey' });
-    await button.waitFor({ state: 'visible' });
+    await page.getByLabel('E-mail address').fill(CUSTOMER.email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForSelector('[role=alert]:visible');
     await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true });
-    await button.click();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.waitForURL((url) => url.toString().startsWith(callbacks.uri('/shop')));
     tokens = await shop.callback(page.url());
     expect(tokens.claims()).toMatchObject({ amr: ['hwk', 'mfa'] });
