@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { retryDelay } from '../jobs/backoff.ts';
 import type { Dialect } from '../store/database.ts';
 import type { Database, WebhookDeliveriesTable } from '../store/schema.ts';
 
@@ -79,7 +80,7 @@ export class WebhookDeliveries {
   async failed(delivery: ClaimedDelivery, reason: string, now = Date.now()): Promise<'retry' | 'dead'> {
     const attempts = delivery.attempts + 1;
     const dead = attempts >= this.#policy.maxAttempts;
-    const delay = Math.min(this.#policy.maxDelayMs, this.#policy.baseDelayMs * 2 ** (attempts - 1));
+    const delay = retryDelay(this.#policy, attempts);
     await this.#db
       .updateTable('webhook_deliveries')
       .set({ attempts, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? { status: 'dead' as const } : { next_attempt_at: now + delay }) })
@@ -88,12 +89,13 @@ export class WebhookDeliveries {
     return dead ? 'dead' : 'retry';
   }
 
-  /** Manual redelivery of a dead (or delivered) delivery: pending again, at once. */
-  async redeliver(id: string, now = Date.now()): Promise<boolean> {
+  /** Manual redelivery of a dead (or delivered) delivery of this subscription: pending again, at once. */
+  async redeliver(subscriptionId: string, id: string, now = Date.now()): Promise<boolean> {
     const result = await this.#db
       .updateTable('webhook_deliveries')
       .set({ status: 'pending', attempts: 0, next_attempt_at: now, claimed_until: 0, last_error: null, delivered_at: null })
       .where('id', '=', id)
+      .where('subscription_id', '=', subscriptionId)
       .where('status', '!=', 'pending')
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;

@@ -101,8 +101,7 @@ export function webhookRoutes(app: FastifyInstance, api: ApiRegistry, deps: { su
     status: 202,
     response: z.object({ status: z.literal('pending') }),
     handler: async ({ params }) => {
-      const rows = await deps.deliveries.list(params.id, undefined, 100_000);
-      if (!rows.some((row) => row.id === params.delivery) || !(await deps.deliveries.redeliver(params.delivery))) throw notFound('finished delivery');
+      if (!(await deps.deliveries.redeliver(params.id, params.delivery))) throw notFound('finished delivery');
       deps.worker.kick();
       return { status: 'pending' as const };
     },

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { open, seal } from '../crypto/sealed-box.ts';
+import { retryDelay } from '../jobs/backoff.ts';
 import type { Database, OutboxTable } from '../store/schema.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -112,7 +113,7 @@ export class Outbox {
       await this.#finish(entry.id, { status: 'dead', attempts, last_error: reason });
       return 'dead';
     }
-    const delay = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempts - 1));
+    const delay = retryDelay(this.#retry, attempts);
     await this.#db
       .updateTable('outbox')
       .set({ attempts, last_error: reason, next_attempt_at: now + delay, claimed_until: 0 })
