@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { hashPassword } from '../src/credentials/password-hasher.ts';
 import { freePort } from '../test/support/free-port.ts';
+import { startChild, stop } from './child-process.ts';
 
 /**
  * `npm run bench`: two ratios measured in one run on 127.0.0.1, each with a bounded duration.
@@ -18,27 +18,6 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdefghij';
 const PASSWORD = 'benchmark passphrase 2026';
 const SECRET = 'bench-secret-bench-secret-bench-secret-0';
-
-function startChild(args: string[], env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 30_000;
-    const poll = () =>
-      fetch(readyUrl).then(
-        () => resolve(child),
-        () => (Date.now() > deadline ? reject(new Error(`${args.join(' ')} did not start`)) : setTimeout(poll, 100)),
-      );
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-    poll();
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 async function clientCredentialsRate(base: string, clientId: string, secret: string) {
   const result = await autocannon({

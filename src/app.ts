@@ -17,6 +17,7 @@ import { AuditLog } from './events/audit-log.ts';
 import { auditRoutes } from './events/audit.routes.ts';
 import { ConsentLedger } from './consent/consent-ledger.ts';
 import { ConsentPurposes } from './consent/consent-purposes.ts';
+import { PurposeRequests } from './oidc/purpose-requests.ts';
 import { consentRoutes } from './consent/consent.routes.ts';
 import { EventPublisher } from './events/event-publisher.ts';
 import { WebhookDeliveries } from './events/webhook-deliveries.ts';
@@ -157,6 +158,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         db: store.db,
         clients: clientRepo,
         findCustomer: (id) => customerRepo.findById(id),
+        purposeRequests: new PurposeRequests(purposes, ledger),
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
         trustProxy: config.trustProxy,

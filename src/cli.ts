@@ -1,6 +1,9 @@
 import { buildPortvakt } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config/load-config.ts';
+import { ConsentPurposes } from './consent/consent-purposes.ts';
 import { AuditLog } from './events/audit-log.ts';
+import { seedCustomers, type SeedOptions } from './ops/seed.ts';
+import { seedOptions } from './ops/seed-options.ts';
 import { TTL } from './oidc/provider.ts';
 import { SigningKeyStore } from './oidc/signing-keys.ts';
 import { openStore } from './store/database.ts';
@@ -13,6 +16,12 @@ const USAGE = `usage: portvakt <command>
   keys rotate    make a new signing key pair active; the old one keeps verifying until its tokens expire
   keys list      show the published signing keys
   audit verify   re-compute the audit log's hash chain; exit 0 when whole, 2 naming the first broken entry
+  seed           bulk test customers (not in production):
+                   --customers N   how many (required)
+                   --start N       first number in their addresses seed{N}@seed.example (default 0)
+                   --password P    every seeded customer's password (default "seeded passphrase 2026")
+                   --consent K[=D] record decision D (granted, declined, withdrawn; default granted) for purpose K
+                   --batch N       customers per transaction (default 5000)
 `;
 
 async function start(config: Config): Promise<void> {
@@ -51,6 +60,26 @@ function overlapSeconds(config: Config): number {
   return TTL.IdToken + 60 + Math.ceil(config.keyRefreshMs / 1000);
 }
 
+async function seed(config: Config, args: string[]): Promise<number> {
+  if (config.production) {
+    process.stderr.write('portvakt: seed refuses to run with NODE_ENV=production\n');
+    return 1;
+  }
+  let options: SeedOptions;
+  try {
+    options = seedOptions(args);
+  } catch (error) {
+    process.stderr.write(`portvakt: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 1;
+  }
+  const report = await withStore(config, (store) => {
+    const audit = new AuditLog(store.db);
+    return seedCustomers({ db: store.db, audit, purposes: new ConsentPurposes(store.db, audit) }, options, (line) => process.stderr.write(`${line}\n`));
+  });
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, sub] = argv;
   if (!command || command === 'help' || command === '--help') {
@@ -67,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  switch (`${command}${sub ? ` ${sub}` : ''}`) {
+  switch (command === 'seed' ? command : `${command}${sub ? ` ${sub}` : ''}`) {
     case 'start':
       await start(config);
       return -1;
@@ -94,6 +123,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(keys.map(({ kid, alg, kty }) => ({ kid, alg, kty })))}\n`);
       return 0;
     }
+    case 'seed':
+      return seed(config, argv.slice(1));
     default:
       process.stderr.write(`portvakt: unknown command "${argv.join(' ')}"\n${USAGE}`);
       return 1;

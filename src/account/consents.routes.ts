@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import type { ConsentPurposes } from '../consent/consent-purposes.ts';
-import { signUpPurposes } from '../consent/sign-up-purposes.ts';
+import { showPurposes } from '../consent/sign-up-purposes.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { parseInput } from '../http/api-route.ts';
@@ -22,7 +22,7 @@ export function consentPageRoutes(app: FastifyInstance, deps: { host: ProviderHo
     const session = await activeSession(deps.host, deps.customers, request, reply);
     if (!session) return reply.code(303).redirect('/account/login?return=/account/consents', 303);
     const page = pageContextFor(request);
-    const [purposes, states, history] = await Promise.all([signUpPurposes(deps.purposes, page.locale), deps.ledger.state(session.accountId), deps.ledger.history(session.accountId)]);
+    const [purposes, states, history] = await Promise.all([deps.purposes.list().then((all) => showPurposes(all, page.locale)), deps.ledger.state(session.accountId), deps.ledger.history(session.accountId)]);
     const saved = (request.query as Record<string, unknown> | undefined)?.done === 'saved';
     return sendPage(
       reply,

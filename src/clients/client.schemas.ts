@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { brandKey } from '../validation/brand-key.ts';
 import { text } from '../validation/text.ts';
 
 /** RFC 7591 names for what the management API accepts about a client; unknown fields are refused. */
@@ -19,6 +20,7 @@ const clientFields = {
     .regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'space-separated scope tokens')
     .max(1000),
   first_party: z.boolean(),
+  brand: brandKey.nullable().describe('The brand (chain) the client belongs to: its consent purposes are asked there; null: the group'),
 };
 
 export const clientInputSchema = z.strictObject({
@@ -31,6 +33,7 @@ export const clientInputSchema = z.strictObject({
   application_type: clientFields.application_type.default('web'),
   scope: clientFields.scope.optional(),
   first_party: clientFields.first_party.default(false),
+  brand: clientFields.brand.default(null),
 });
 export type ClientInput = z.infer<typeof clientInputSchema>;
 
@@ -54,6 +57,7 @@ export const clientOutputSchema = z.object({
   application_type: z.string(),
   scope: z.string().optional(),
   first_party: z.boolean(),
+  brand: z.string().nullable(),
   updated_at: z.number().int(),
 });
 export type ClientOutput = z.infer<typeof clientOutputSchema>;

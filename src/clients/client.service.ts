@@ -110,6 +110,7 @@ function present(record: ClientRecord): ClientOutput {
     client_id: record.clientId,
     client_id_issued_at: Math.floor(record.createdAt / 1000),
     ...record.metadata,
+    brand: record.metadata.brand ?? null,
     updated_at: Math.floor(record.updatedAt / 1000),
   };
 }

@@ -22,6 +22,17 @@ export interface DecisionContext {
   ip?: string;
 }
 
+/** Which purposes a sign-in is about: those of the client's brand (and the group's), and any the client asked for. */
+export interface PurposeScope {
+  brand: string | null;
+  requested: string[];
+}
+
+/** A purpose is the whole group's (no brand) or one brand's. */
+export function appliesTo(purpose: Pick<PurposeVersion, 'brand'>, brand: string | null): boolean {
+  return purpose.brand === null || purpose.brand === brand;
+}
+
 export interface ConsentState {
   purpose: string;
   state: ConsentRecordsTable['decision'] | 'not_asked';
@@ -108,7 +119,7 @@ export class ConsentLedger {
     const [purposes, latest] = await Promise.all([this.#purposes.list(), this.#latest(customerId)]);
     return purposes.map((purpose) => {
       const record = latest.get(purpose.key);
-      const stillValid = record !== undefined && (record.version === purpose.version || !this.#freshSince(purpose, record.version));
+      const stillValid = record !== undefined && record.version >= purpose.freshFloor;
       return {
         purpose: purpose.key,
         state: record?.decision ?? 'not_asked',
@@ -120,30 +131,48 @@ export class ConsentLedger {
     });
   }
 
-  /** Purposes to ask at sign-in: never asked, or a new version asks for fresh consent. */
-  async due(customerId: string): Promise<PurposeVersion[]> {
+  /**
+   * Purposes to ask at a sign-in through a client of `brand`: those of the group or that brand
+   * never asked, or asked before a version that wants fresh consent; and the purposes the client
+   * requested (the `purposes` authorization parameter) that are not granted now.
+   */
+  async due(customerId: string, scope: PurposeScope = { brand: null, requested: [] }): Promise<PurposeVersion[]> {
     const [purposes, latest] = await Promise.all([this.#purposes.list(), this.#latest(customerId)]);
     return purposes.filter((purpose) => {
+      if (!appliesTo(purpose, scope.brand)) return false;
       const record = latest.get(purpose.key);
-      return record === undefined || (record.version < purpose.version && purpose.requiresFreshConsent);
+      if (record === undefined || record.version < purpose.freshFloor) return true;
+      return scope.requested.includes(purpose.key) && record.decision !== 'granted';
     });
+  }
+
+  /** Of the requested purposes, those the customer has not granted (or whose grant no longer counts). */
+  async notGranted(customerId: string, requested: string[]): Promise<string[]> {
+    if (requested.length === 0) return [];
+    const effective = new Set((await this.state(customerId)).filter((entry) => entry.effective).map((entry) => entry.purpose));
+    return requested.filter((key) => !effective.has(key));
   }
 
   history(customerId: string): Promise<ConsentRecordsTable[]> {
     return this.#db.selectFrom('consent_records').selectAll().where('customer_id', '=', customerId).orderBy('seq', 'desc').execute();
   }
 
-  /** Customers whose latest decision for the purpose is `state`, by customer id after `after` (cursor). */
-  async audience(purpose: string, state: ConsentRecordsTable['decision'], after: string | undefined, limit: number): Promise<string[]> {
+  /**
+   * Customers whose latest decision for the purpose is `state`, by customer id after `after`
+   * (cursor). `granted` means a grant that still counts: one of a version at or after the last
+   * version that asked for fresh consent.
+   */
+  async audience(purpose: PurposeVersion, state: ConsentRecordsTable['decision'], after: string | undefined, limit: number): Promise<string[]> {
     let query = this.#db
       .selectFrom('consent_records as r')
       .select('r.customer_id')
-      .where('r.purpose_key', '=', purpose)
+      .where('r.purpose_key', '=', purpose.key)
       .where('r.decision', '=', state)
       .where('r.seq', '=', (eb) => eb.selectFrom('consent_records as l').select(sql<number>`max(l.seq)`.as('latest')).whereRef('l.customer_id', '=', 'r.customer_id').whereRef('l.purpose_key', '=', 'r.purpose_key'))
       .orderBy('r.customer_id')
       .limit(limit);
     if (after) query = query.where('r.customer_id', '>', after);
+    if (state === 'granted') query = query.where('r.version', '>=', purpose.freshFloor);
     return (await query.execute()).map((row) => row.customer_id);
   }
 
@@ -152,10 +181,5 @@ export class ConsentLedger {
     const latest = new Map<string, ConsentRecordsTable>();
     for (const record of records) if (!latest.has(record.purpose_key)) latest.set(record.purpose_key, record);
     return latest;
-  }
-
-  /** Whether a version after `since` (up to the current) asked for fresh consent. */
-  #freshSince(purpose: PurposeVersion, since: number): boolean {
-    return purpose.version > since && purpose.requiresFreshConsent;
   }
 }

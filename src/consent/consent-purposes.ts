@@ -13,6 +13,11 @@ export interface PurposeVersion {
   version: number;
   textHash: string;
   requiresFreshConsent: boolean;
+  /**
+   * The oldest version a decision may be about and still count: the latest version (up to this
+   * one) that asked for fresh consent, or 1. A grant of an older version is void.
+   */
+  freshFloor: number;
   texts: PurposeTexts;
   createdAt: number;
 }
@@ -89,11 +94,20 @@ export class ConsentPurposes {
     return db
       .selectFrom('consent_purposes as p')
       .innerJoin('consent_purpose_versions as v', 'v.purpose_key', 'p.key')
-      .select(['p.key', 'p.required', 'p.brand', 'v.version', 'v.text_hash', 'v.requires_fresh_consent', 'v.texts', 'v.created_at']);
+      .select(['p.key', 'p.required', 'p.brand', 'v.version', 'v.text_hash', 'v.requires_fresh_consent', 'v.texts', 'v.created_at'])
+      .select((eb) =>
+        eb
+          .selectFrom('consent_purpose_versions as f')
+          .select((inner) => inner.fn.max<number | null>('f.version').as('floor'))
+          .whereRef('f.purpose_key', '=', 'p.key')
+          .whereRef('f.version', '<=', 'v.version')
+          .where('f.requires_fresh_consent', '=', 1)
+          .as('fresh_floor'),
+      );
   }
 }
 
-function toVersion(row: { key: string; required: number; brand: string | null; version: number; text_hash: string; requires_fresh_consent: number; texts: string; created_at: number }): PurposeVersion {
+function toVersion(row: { key: string; required: number; brand: string | null; version: number; text_hash: string; requires_fresh_consent: number; texts: string; created_at: number; fresh_floor: number | null }): PurposeVersion {
   return {
     key: row.key,
     required: row.required === 1,
@@ -101,6 +115,7 @@ function toVersion(row: { key: string; required: number; brand: string | null; v
     version: row.version,
     textHash: row.text_hash,
     requiresFreshConsent: row.requires_fresh_consent === 1,
+    freshFloor: Math.max(1, Number(row.fresh_floor ?? 1)),
     texts: JSON.parse(row.texts) as PurposeTexts,
     createdAt: Number(row.created_at),
   };

@@ -67,8 +67,8 @@ export function consentRoutes(app: FastifyInstance, api: ApiRegistry, deps: { pu
     status: 200,
     response: z.object({ customers: z.array(z.string()), next: z.string().nullable() }),
     handler: async ({ params, query }) => {
-      await deps.purposes.current(params.key);
-      const customers = await deps.ledger.audience(params.key, query.state, query.after, query.limit);
+      const purpose = await deps.purposes.current(params.key);
+      const customers = await deps.ledger.audience(purpose, query.state, query.after, query.limit);
       return { customers, next: customers.length === query.limit ? customers.at(-1)! : null };
     },
   });
@@ -84,7 +84,7 @@ export function consentRoutes(app: FastifyInstance, api: ApiRegistry, deps: { pu
       await deps.customers.get(params.id);
       const [state, history] = await Promise.all([deps.ledger.state(params.id), deps.ledger.history(params.id)]);
       return {
-        consents: state.map((entry) => ({ purpose: entry.purpose, state: entry.state, version: entry.version, current_version: entry.currentVersion, decided_at: entry.decidedAt === null ? null : Math.floor(entry.decidedAt / 1000) })),
+        consents: state.map((entry) => ({ purpose: entry.purpose, state: entry.state, version: entry.version, current_version: entry.currentVersion, decided_at: entry.decidedAt === null ? null : Math.floor(entry.decidedAt / 1000), effective: entry.effective })),
         history: history.map((record) => ({
           id: record.id,
           purpose: record.purpose_key,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { brandKey } from '../validation/brand-key.ts';
 import { text } from '../validation/text.ts';
 
 const localizedText = z.strictObject({
@@ -14,7 +15,7 @@ export const purposeKey = text().regex(/^[a-z][a-z0-9_]{1,63}$/, 'must be lowerc
 export const purposeCreate = z.strictObject({
   key: purposeKey,
   required: z.boolean().default(false),
-  brand: text().max(64).nullable().default(null),
+  brand: brandKey.nullable().default(null).describe('Shown only at clients of this brand; null: group-wide'),
   texts: purposeTexts,
 });
 
@@ -49,6 +50,7 @@ export const consentStateOutput = z.object({
   version: z.number().int().nullable(),
   current_version: z.number().int(),
   decided_at: z.number().int().nullable(),
+  effective: z.boolean().describe('Granted, and the grant still counts (no later version asked for fresh consent)'),
 });
 
 export const consentRecordOutput = z.object({

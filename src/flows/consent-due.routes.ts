@@ -1,15 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import type { ConsentPurposes } from '../consent/consent-purposes.ts';
-import { signUpDecisions } from '../consent/sign-up-purposes.ts';
+import { showPurposes, signUpDecisions } from '../consent/sign-up-purposes.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
 import { html } from '../pages/html.ts';
-import { csrfInput, layout } from '../pages/layout.ts';
+import { csrfInput, implicitSubmit, layout } from '../pages/layout.ts';
 import { purposeChoices, type ShownPurpose } from '../pages/sign-up.page.ts';
 import { emailCodeForm } from './interaction.forms.ts';
-import { formValue, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
+import { formValue, purposeScope, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
 import type { InteractionFlowStore } from './interaction-flow.store.ts';
 import type { SecondFactorSteps } from './second-factor.routes.ts';
 
@@ -25,10 +25,7 @@ export function consentDueRoutes(app: FastifyInstance, deps: { interactions: Int
   async function due(loaded: LoadedInteraction) {
     const flow = await flows.get(loaded.uid);
     if (flow?.state !== 'consent_due') throw new DomainError('wrong_step', 400, 'No choices are due in this sign-in');
-    const purposes: ShownPurpose[] = (await deps.ledger.due(flow.customerId)).map((purpose) => {
-      const texts = purpose.texts[loaded.page.locale];
-      return { key: purpose.key, version: purpose.version, required: purpose.required, title: texts.title, description: texts.description, legalText: texts.legal_text };
-    });
+    const purposes: ShownPurpose[] = showPurposes(await deps.ledger.due(flow.customerId, purposeScope(loaded)), loaded.page.locale);
     return { flow, purposes };
   }
 
@@ -40,6 +37,7 @@ export function consentDueRoutes(app: FastifyInstance, deps: { interactions: Int
 <p class="lead">${t('consents.due.lead')}</p>
 <form method="post" action="/login/${loaded.uid}/consents" novalidate>
 ${csrfInput(csrf.token(request, reply))}
+${implicitSubmit()}
 ${purposeChoices(loaded.page, purposes)}
 <button type="submit" class="primary">${t('signup.continue')}</button>
 </form>`;
@@ -53,10 +51,7 @@ ${purposeChoices(loaded.page, purposes)}
     const form = choicesForm.safeParse(request.body);
     if (!form.success) throw new DomainError('invalid_form', 400, 'The choices could not be read');
     // Only what is due now can be decided here, at the version shown.
-    const dueNow = new Set(purposes.map((purpose) => `${purpose.key}:${purpose.version}`));
-    const shown = (form.data.shown ?? []).filter((entry) => dueNow.has(entry));
-    const required = new Set(purposes.filter((purpose) => purpose.required).map((purpose) => purpose.key));
-    const decisions = signUpDecisions(shown, form.data.consent ?? [], form.data.consent_all, required);
+    const decisions = signUpDecisions(purposes, form.data.shown ?? [], form.data.consent ?? [], form.data.consent_all);
     if (decisions.length > 0) {
       await deps.ledger.record(
         decisions.map((choice) => ({ purpose: choice.purpose, version: choice.version, decision: choice.granted ? 'granted' : 'declined' })),

@@ -99,7 +99,7 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
       const email = formValue(body, 'email');
       const values = { email, given_name: formValue(body, 'given_name'), family_name: formValue(body, 'family_name') };
       return signUp
-        ? sendPage(reply, status, signUpPage(page, { uid, clientName, csrf: token, passwordMinLength: deps.passwordMinLength, error, values, purposes: await signUpPurposes(deps.purposes, page.locale) }))
+        ? sendPage(reply, status, signUpPage(page, { uid, clientName, csrf: token, passwordMinLength: deps.passwordMinLength, error, values, purposes: await signUpPurposes(deps.purposes, page.locale, loaded.brand) }))
         : sendPage(reply, status, signInPage(page, { uid, clientName, csrf: token, email, error }));
     };
     if (!csrf.verify(request, formValue(body, 'csrf'))) return again(403, 'error.csrf');
@@ -108,8 +108,7 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
     const { email, password, given_name, family_name, consent, shown, consent_all: all } = form.data;
     try {
       const passwordHash = signUp && password !== undefined ? await deps.customers.hashNewPassword(password) : undefined;
-      const required = new Set((await deps.purposes.list()).filter((purpose) => purpose.required).map((purpose) => purpose.key));
-      const consents = signUpDecisions(shown ?? [], consent ?? [], all, required);
+      const consents = signUpDecisions(await signUpPurposes(deps.purposes, page.locale, loaded.brand), shown ?? [], consent ?? [], all);
       const pending = signUp
         ? { locale: page.locale, consents, ...(given_name ? { given_name } : {}), ...(family_name ? { family_name } : {}), ...(passwordHash ? { passwordHash } : {}) }
         : undefined;

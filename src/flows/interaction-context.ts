@@ -3,7 +3,9 @@ import { errors, type InteractionResults } from 'oidc-provider';
 import { DomainError } from '../errors/domain-error.ts';
 import { parseInput } from '../http/api-route.ts';
 import { pageContextFor } from '../http/page-reply.ts';
+import type { PurposeScope } from '../consent/consent-ledger.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';
+import { clientBrand, requestedPurposes } from '../oidc/purpose-requests.ts';
 import type { PageContext } from '../pages/layout.ts';
 import { uidParams } from './interaction.forms.ts';
 
@@ -14,6 +16,8 @@ export interface LoadedInteraction {
   details: InteractionDetails;
   page: PageContext;
   clientName: string;
+  /** The brand the client belongs to; null for the group. */
+  brand: string | null;
 }
 
 /**
@@ -34,7 +38,7 @@ export class InteractionContext {
     const page = pageContextFor(request, details.params.ui_locales);
     const client = await this.#host.current.Client.find(String(details.params.client_id));
     const clientName = client?.clientName ?? String(details.params.client_id);
-    return { uid, details, page, clientName };
+    return { uid, details, page, clientName, brand: clientBrand(client) };
   }
 
   /** Loads and insists the provider is at the login prompt (sign-in steps make no sense elsewhere). */
@@ -54,6 +58,11 @@ export class InteractionContext {
     const redirectTo = await this.#host.current.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
     return reply.code(303).header('cache-control', 'no-store').redirect(redirectTo, 303);
   }
+}
+
+/** The purposes this sign-in is about: the client's brand, and what it asked for in `purposes`. */
+export function purposeScope(loaded: LoadedInteraction): PurposeScope {
+  return { brand: loaded.brand, requested: requestedPurposes(loaded.details.params.purposes) };
 }
 
 export function requirePrompt(details: InteractionDetails, name: 'login' | 'consent'): void {

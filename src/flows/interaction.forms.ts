@@ -24,10 +24,6 @@ export const signUpForm = z.strictObject({
   family_name: optionalName,
 });
 
-export const consentForm = z.strictObject({
-  csrf,
-  decision: z.enum(['allow', 'deny']),
-});
 
 export const uidParams = z.strictObject({ uid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
 
@@ -57,6 +53,9 @@ export const emailCodeForm = z.strictObject({
   shown: oneOrMany(text().regex(/^[a-z][a-z0-9_]{1,63}:\d{1,6}$/)),
   consent_all: z.enum(['accept', 'reject']).optional(),
 });
+
+/** The consent screen: allow or deny the client, and the purposes it asked for ("accept/reject all" allow too). */
+export const consentForm = emailCodeForm.pick({ csrf: true, consent: true, shown: true, consent_all: true }).extend({ decision: z.enum(['allow', 'deny']).default('allow') });
 
 export const codeForm = z.strictObject({ csrf, code: text().max(40) });
 export const forgotForm = z.strictObject({ csrf, email: emailSchema });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { ConsentPurposes } from '../consent/consent-purposes.ts';
-import { signUpPurposes } from '../consent/sign-up-purposes.ts';
+import type { ConsentLedger } from '../consent/consent-ledger.ts';
+import type { ConsentPurposes, PurposeVersion } from '../consent/consent-purposes.ts';
+import { showPurposes, signUpDecisions, signUpPurposes } from '../consent/sign-up-purposes.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DEFAULT_POOL } from '../customers/customer.service.ts';
 import { parseInput } from '../http/api-route.ts';
@@ -8,6 +9,7 @@ import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
 import { MFA_REQUIRED } from '../oidc/authentication-context.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';
+import { PURPOSES_ASKED, PURPOSES_REQUESTED } from '../oidc/purpose-requests.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { consentPage } from '../pages/consent.page.ts';
 import type { MessageKey } from '../pages/i18n/en.ts';
@@ -30,6 +32,7 @@ export interface InteractionDeps {
   metrics: Metrics;
   passwordMinLength: number;
   purposes: ConsentPurposes;
+  ledger: ConsentLedger;
 }
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set<AuthMethod>(['pwd', 'email', 'sms', 'otp', 'hwk']);
@@ -47,8 +50,10 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
     const { uid, details, page, clientName } = loaded;
     if (details.prompt.name === 'consent') {
       const customer = await deps.customers.get(String(details.session?.accountId));
-      const scopes = [...new Set(String(details.params.scope ?? '').split(' ').filter(Boolean))];
-      return sendPage(reply, 200, consentPage(page, { uid, clientName, csrf: csrf.token(request, reply), email: customer.email, scopes }));
+      const asksAccess = details.prompt.reasons.some((reason) => reason !== PURPOSES_REQUESTED);
+      const scopes = asksAccess ? [...new Set(String(details.params.scope ?? '').split(' ').filter(Boolean))] : [];
+      const purposes = showPurposes(await missingPurposes(deps.purposes, details), page.locale);
+      return sendPage(reply, 200, consentPage(page, { uid, clientName, csrf: csrf.token(request, reply), email: customer.email, scopes, purposes }));
     }
     // Step-up: signed in with one factor, and the client asks for more; only the second is asked.
     // Any other reason (prompt=login, max_age …) means a whole new sign-in.
@@ -63,8 +68,9 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
   });
 
   app.get('/login/:uid/signup', async (request, reply) => {
-    const { uid, page, clientName } = await interactions.loadLogin(request, reply);
-    const view = { uid, clientName, csrf: csrf.token(request, reply), passwordMinLength: deps.passwordMinLength, purposes: await signUpPurposes(deps.purposes, page.locale) };
+    const loaded = await interactions.loadLogin(request, reply);
+    const { uid, page, clientName } = loaded;
+    const view = { uid, clientName, csrf: csrf.token(request, reply), passwordMinLength: deps.passwordMinLength, purposes: await signUpPurposes(deps.purposes, page.locale, loaded.brand) };
     return sendPage(reply, 200, signUpPage(page, view));
   });
 
@@ -99,8 +105,24 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
     if (form.decision === 'deny') {
       return interactions.finish(request, reply, { error: 'access_denied', error_description: 'The customer denied access' });
     }
-    return interactions.finish(request, reply, { consent: { grantId: await grantFor(host, details) } });
+    const accountId = String(details.session?.accountId);
+    const clientId = String(details.params.client_id);
+    // The purposes the client asked for: each one shown is a decision, recorded with this client.
+    const decisions = signUpDecisions(await missingPurposes(deps.purposes, details), form.shown ?? [], form.consent ?? [], form.consent_all);
+    if (decisions.length > 0) {
+      await deps.ledger.record(
+        decisions.map((choice) => ({ purpose: choice.purpose, version: choice.version, decision: choice.granted ? 'granted' : 'declined' })),
+        { customerId: accountId, locale: page.locale, channel: 'web', clientId, actor: { type: 'customer', id: accountId }, ip: request.ip },
+      );
+    }
+    return interactions.finish(request, reply, { consent: { grantId: await grantFor(host, details) }, [PURPOSES_ASKED]: true });
   });
+}
+
+/** The purposes the consent prompt reported the client asked for and the customer has not granted. */
+async function missingPurposes(purposes: ConsentPurposes, details: InteractionDetails): Promise<PurposeVersion[]> {
+  const missing = new Set((details.prompt.details as { missingPurposes?: string[] }).missingPurposes ?? []);
+  return missing.size === 0 ? [] : (await purposes.list()).filter((purpose) => missing.has(purpose.key));
 }
 
 /** Adds exactly what the consent prompt reported missing to the customer's grant for this client. */

@@ -12,9 +12,10 @@ import type { Metrics } from '../ops/metrics.ts';
 import type { MessageKey } from '../pages/i18n/en.ts';
 import { recoveryCodesPage, secondFactorPage, totpEnrolmentPage } from '../pages/second-factor.page.ts';
 import { codeForm, continueForm, enrolTotpForm } from './interaction.forms.ts';
-import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
+import { formValue, purposeScope, retryAfter, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
 import type { AuthMethod, InteractionFlowStore } from './interaction-flow.store.ts';
 import { requestedMultiFactorAcr } from '../oidc/authentication-context.ts';
+import { PURPOSES_ASKED } from '../oidc/purpose-requests.ts';
 import { loginResult, type SignInCompletion } from './sign-in-completion.ts';
 
 export interface SecondFactorDeps {
@@ -52,11 +53,12 @@ export class SecondFactorSteps {
   async complete(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, result: InteractionResults, consentsAsked = false) {
     const login = result.login!;
     // Purposes never asked, or with a new version that needs fresh consent: asked now, once.
-    if (!consentsAsked && (await this.#deps.ledger.due(login.accountId)).length > 0) {
+    if (!consentsAsked && (await this.#deps.ledger.due(login.accountId, purposeScope(loaded))).length > 0) {
       await this.#deps.flows.set(loaded.uid, { state: 'consent_due', customerId: login.accountId, amr: (login.amr ?? []) as AuthMethod[], acr: login.acr ?? null });
       return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/consents`, 303);
     }
-    const answer = await this.#deps.interactions.finish(request, reply, result);
+    // Everything due, the client's requested purposes included, was decided: the consent prompt need not ask again.
+    const answer = await this.#deps.interactions.finish(request, reply, { ...result, [PURPOSES_ASKED]: true });
     await this.#deps.audit.record({
       action: 'sign_in.succeeded',
       actor: customerActor(login.accountId),

@@ -25,10 +25,12 @@ export function isMultiFactorAcr(acr: unknown): boolean {
 /**
  * oidc-provider's login prompt only enforces `acr` asked as an essential claim; `acr_values` is
  * voluntary there. This check makes a multi-factor `acr_values` binding: a session signed in
- * with one factor is sent back to the login prompt for the second (step-up).
+ * with one factor is sent back to the login prompt for the second (step-up). `consentChecks`
+ * join the consent prompt (purposes a client asks for).
  */
-export function interactionPolicyWithStepUp() {
+export function interactionPolicyWithStepUp(consentChecks: Array<InstanceType<typeof interactionPolicy.Check>> = []) {
   const policy = interactionPolicy.base();
+  for (const check of consentChecks) policy.get('consent')!.checks.add(check);
   policy.get('login')!.checks.add(
     new interactionPolicy.Check(
       MFA_REQUIRED,

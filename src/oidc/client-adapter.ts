@@ -8,12 +8,13 @@ import { storableKey } from './artifact-adapter.ts';
  * carries the stored hash; provider.ts teaches the Client model to compare against a hash.
  */
 export function clientMetadata(record: Pick<ClientRecord, 'clientId' | 'secretHash' | 'metadata'>): AdapterPayload {
-  const { scope, ...metadata } = record.metadata;
+  const { scope, brand, ...metadata } = record.metadata;
   return {
     client_id: record.clientId,
     ...(record.secretHash ? { client_secret: record.secretHash } : {}),
     ...metadata,
     ...(scope ? { scope } : {}),
+    ...(brand ? { brand } : {}),
   } as AdapterPayload;
 }
 

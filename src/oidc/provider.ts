@@ -5,11 +5,13 @@ import { secretMatches } from '../crypto/secret-hash.ts';
 import type { CustomerRecord } from '../customers/customer.repo.ts';
 import { LOCALES } from '../pages/locale.ts';
 import type { Database } from '../store/schema.ts';
+import { BRAND_KEY_PATTERN } from '../validation/brand-key.ts';
 import { accountFinder, SCOPE_CLAIMS, type GrantedConsents } from './account-claims.ts';
 import { ArtifactAdapter } from './artifact-adapter.ts';
 import { ACR_VALUES, interactionPolicyWithStepUp } from './authentication-context.ts';
 import { ClientAdapter } from './client-adapter.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
+import type { PurposeRequests } from './purpose-requests.ts';
 import { logoutSource, postLogoutSuccessSource, renderError } from './provider-pages.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 
@@ -31,6 +33,7 @@ export interface ProviderDeps {
   clients: ClientRepository;
   findCustomer: (id: string) => Promise<CustomerRecord | undefined>;
   grantedConsents: GrantedConsents;
+  purposeRequests: PurposeRequests;
   cookieKeys: string[];
   trustProxy: boolean | string[];
 }
@@ -43,6 +46,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
     // acr and amr go into every ID token (listed under openid); acr_values_supported is published.
     claims: { ...SCOPE_CLAIMS, openid: ['sub', 'acr', 'amr'], acr: null, amr: null, auth_time: null, sid: null, iss: null },
     acrValues: ACR_VALUES,
+    extraParams: { purposes: deps.purposeRequests.validate },
     // The ID token carries the claims of the granted scopes (email, email_verified, name …), as
     // Auth0 and Keycloak do and relying parties expect, not only `sub` with the rest at userinfo.
     conformIdTokenClaims: false,
@@ -69,10 +73,13 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       token_endpoint_auth_method: 'client_secret_basic',
     },
     extraClientMetadata: {
-      properties: ['first_party'],
+      properties: ['first_party', 'brand'],
       validator(_ctx, key, value) {
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new TypeError('first_party must be a boolean');
+        }
+        if (key === 'brand' && value !== undefined && (typeof value !== 'string' || !BRAND_KEY_PATTERN.test(value))) {
+          throw new TypeError('brand must be a brand key');
         }
       },
     },
@@ -93,7 +100,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
     },
     discovery: { ui_locales_supported: [...LOCALES], claims_locales_supported: [...LOCALES] },
-    interactions: { policy: interactionPolicyWithStepUp(), url: (_ctx, interaction) => `/login/${interaction.uid}` },
+    interactions: { policy: interactionPolicyWithStepUp([deps.purposeRequests.check()]), url: (_ctx, interaction) => `/login/${interaction.uid}` },
     loadExistingGrant,
     // A refresh token whenever the client may use the refresh_token grant; it rotates on every
     // use, and a rotated-out token presented again revokes the whole grant (reuse detection).

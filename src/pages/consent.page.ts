@@ -1,13 +1,16 @@
 import type { MessageKey } from './i18n/en.ts';
 import { html } from './html.ts';
-import { csrfInput, layout, type PageContext } from './layout.ts';
+import { csrfInput, implicitSubmit, layout, type PageContext } from './layout.ts';
+import { purposeChoices, type ShownPurpose } from './sign-up.page.ts';
 
 export interface ConsentPage {
   uid: string;
   clientName: string;
   csrf: string;
   email: string;
+  /** Access the client asks for; empty when it only asks for consent purposes. */
   scopes: string[];
+  purposes: ShownPurpose[];
 }
 
 const KNOWN_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'consents', 'offline_access']);
@@ -17,17 +20,23 @@ export function consentPage(page: PageContext, view: ConsentPage): string {
   const items = view.scopes.map((scope) =>
     KNOWN_SCOPES.has(scope) ? html`<li>${t(`scope.${scope}` as MessageKey)}</li>` : html`<li><code>${scope}</code></li>`,
   );
+  const asksAccess = view.scopes.length > 0;
+  const title = asksAccess ? t('consent.title') : t('consents.due.title');
   return layout(
     page,
-    t('consent.title'),
-    html`<h1>${t('consent.title')}</h1>
-<p class="lead">${t('consent.lead', { client: view.clientName })}</p>
-<ul class="scopes">${items}</ul>
+    title,
+    html`<h1>${title}</h1>
+${asksAccess ? html`<p class="lead">${t('consent.lead', { client: view.clientName })}</p>
+<ul class="scopes">${items}</ul>` : html`<p class="lead">${t('consent.purposes_only', { client: view.clientName })}</p>`}
 <p class="hint">${t('consent.signed_in_as', { email: view.email })}</p>
-<form method="post" action="/login/${view.uid}/consent" class="actions">
+<form method="post" action="/login/${view.uid}/consent" novalidate>
 ${csrfInput(view.csrf)}
-<button type="submit" name="decision" value="allow" class="primary">${t('consent.allow')}</button>
-<button type="submit" name="decision" value="deny" class="secondary">${t('consent.deny')}</button>
+${implicitSubmit()}
+${purposeChoices(page, view.purposes)}
+<div class="actions">
+<button type="submit" name="decision" value="allow" class="primary">${asksAccess ? t('consent.allow') : t('signup.continue')}</button>
+${asksAccess ? html`<button type="submit" name="decision" value="deny" class="secondary">${t('consent.deny')}</button>` : html``}
+</div>
 </form>`,
   );
 }

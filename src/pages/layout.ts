@@ -75,6 +75,16 @@ ${csrfInput(options.csrf)}
 <p id="${id}-failed" class="alert" role="alert" hidden>${options.failure}</p>`;
 }
 
+/**
+ * The first submit button of a form is the one Enter presses. Forms with consent choices put
+ * "accept all" and "reject all" before their main button, so without this, Enter in the e-mail
+ * field would accept everything. This plain "continue", first in the form and off-screen (not
+ * focusable, hidden from assistive technology), takes Enter instead.
+ */
+export function implicitSubmit(): SafeHtml {
+  return html`<button type="submit" class="implicit-submit" tabindex="-1" aria-hidden="true"></button>`;
+}
+
 export function csrfInput(token: string): SafeHtml {
   return html`<input type="hidden" name="csrf" value="${token}">`;
 }

@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from './html.ts';
-import { alert, csrfInput, field, layout, type PageContext } from './layout.ts';
+import { alert, csrfInput, field, implicitSubmit, layout, type PageContext } from './layout.ts';
 
 export interface SignUpPage {
   uid: string;
@@ -59,6 +59,7 @@ ${alert(view.error)}
 <form method="post" action="/login/${view.uid}/email-code" novalidate>
 <input type="hidden" name="intent" value="sign_up">
 ${csrfInput(view.csrf)}
+${implicitSubmit()}
 ${field({ name: 'email', label: t('field.email'), type: 'email', autocomplete: 'email', value: values.email, maxLength: 254, autofocus: true })}
 ${field({
   name: 'password',

@@ -38,9 +38,9 @@ describe.each(DIALECTS)('consent purposes and ledger through the API on %s', (di
 
     const consents = (await server.api('GET', `/customers/${id}/consents`)).body;
     expect(consents.consents).toEqual([
-      { purpose: 'social_media_ads', state: 'granted', version: 1, current_version: 1, decided_at: expect.any(Number) },
-      { purpose: 'partner_sharing', state: 'not_asked', version: null, current_version: 1, decided_at: null },
-      { purpose: 'profiling', state: 'declined', version: 1, current_version: 1, decided_at: expect.any(Number) },
+      { purpose: 'social_media_ads', state: 'granted', version: 1, current_version: 1, decided_at: expect.any(Number), effective: true },
+      { purpose: 'partner_sharing', state: 'not_asked', version: null, current_version: 1, decided_at: null, effective: false },
+      { purpose: 'profiling', state: 'declined', version: 1, current_version: 1, decided_at: expect.any(Number), effective: false },
     ]);
     const purposes = (await server.api('GET', '/consent-purposes')).body.purposes;
     const adsHash = purposes.find((purpose: { key: string }) => purpose.key === 'social_media_ads').text_hash;
@@ -65,7 +65,16 @@ describe.each(DIALECTS)('consent purposes and ledger through the API on %s', (di
     expect(v2.body).toMatchObject({ version: 2, requires_fresh_consent: true });
     expect((await record(id, 'partner_sharing', 'granted', 1)).body).toMatchObject({ error: 'wrong_version' });
     const state = (await server.api('GET', `/customers/${id}/consents`)).body.consents.find((entry: { purpose: string }) => entry.purpose === 'partner_sharing');
-    expect(state).toMatchObject({ state: 'granted', version: 1, current_version: 2 });
+    expect(state).toMatchObject({ state: 'granted', version: 1, current_version: 2, effective: false });
+    const audience = async () => (await server.api('GET', '/consent-purposes/partner_sharing/customers')).body.customers;
+    expect(await audience()).not.toContain(id);
+    // A later version that does not ask again leaves the v1 grant void: v2 asked, and v1 never covered it.
+    expect((await server.api('POST', '/consent-purposes/partner_sharing/versions', { texts: texts('sharing with our partners'), requires_fresh_consent: false })).body).toMatchObject({ version: 3 });
+    const afterV3 = (await server.api('GET', `/customers/${id}/consents`)).body.consents.find((entry: { purpose: string }) => entry.purpose === 'partner_sharing');
+    expect(afterV3).toMatchObject({ state: 'granted', version: 1, current_version: 3, effective: false });
+    expect(await audience()).not.toContain(id);
+    expect((await record(id, 'partner_sharing', 'granted', 3)).status).toBe(201);
+    expect(await audience()).toContain(id);
   });
 
   it('lists the audience of a purpose with a cursor', async () => {

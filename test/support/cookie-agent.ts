@@ -26,11 +26,14 @@ export class CookieAgent {
     return response;
   }
 
-  postForm(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  /** Posts a form; a field given as a list is sent once per value, as checkboxes are. */
+  postForm(url: string, fields: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<Response> {
+    const body = new URLSearchParams();
+    for (const [name, value] of Object.entries(fields)) for (const item of [value].flat()) body.append(name, item);
     return this.request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body: new URLSearchParams(fields).toString(),
+      body: body.toString(),
     });
   }
 

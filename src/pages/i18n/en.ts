@@ -33,6 +33,7 @@ export const en = {
   'consent.lead': '{client} asks to:',
   'consent.allow': 'Allow',
   'consent.deny': 'Deny',
+  'consent.purposes_only': '{client} asks for your choices below.',
   'consent.signed_in_as': 'Signed in as {email}.',
   'scope.openid': 'Know who you are when you sign in',
   'scope.profile': 'See your name and language',

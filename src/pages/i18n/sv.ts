@@ -35,6 +35,7 @@ export const sv: Messages = {
   'consent.lead': '{client} vill:',
   'consent.allow': 'Tillåt',
   'consent.deny': 'Neka',
+  'consent.purposes_only': '{client} ber om dina val nedan.',
   'consent.signed_in_as': 'Inloggad som {email}.',
   'scope.openid': 'Veta vem du är när du loggar in',
   'scope.profile': 'Se ditt namn och språk',
