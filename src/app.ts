@@ -18,6 +18,7 @@ import { auditRoutes } from './events/audit.routes.ts';
 import { ConsentLedger } from './consent/consent-ledger.ts';
 import { ConsentPurposes } from './consent/consent-purposes.ts';
 import { PurposeRequests } from './oidc/purpose-requests.ts';
+import { buildPrivacy } from './privacy/privacy-module.ts';
 import { consentRoutes } from './consent/consent.routes.ts';
 import { EventPublisher } from './events/event-publisher.ts';
 import { WebhookDeliveries } from './events/webhook-deliveries.ts';
@@ -121,6 +122,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   webhookWorker.start();
   const purposes = new ConsentPurposes(store.db, audit);
   const ledger = new ConsentLedger({ db: store.db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym') });
+  const privacy = buildPrivacy({ config, db: store.db, dialect: store.dialect, audit, customers, ledger, log: app.log });
   const clientRepo = new ClientRepository(store.db);
   const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
   const passwordSignIn = new PasswordSignIn(customers, throttle, audit);
@@ -217,11 +219,13 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         auditRoutes(secured, api, audit);
         webhookRoutes(secured, api, { subscriptions, deliveries, worker: webhookWorker });
         consentRoutes(secured, api, { purposes, ledger, customers });
+        privacy.apiRoutes(secured, api);
       });
     },
     { prefix: '/api/v1' },
   );
 
+  privacy.publicRoutes(app);
   await app.register(async (scope) => providerRoutes(scope, host));
 
   const timers = [
@@ -257,7 +261,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     async close() {
       for (const timer of timers) clearInterval(timer);
       await app.close();
-      await Promise.all([messaging.close(), webhookWorker.stop()]);
+      await Promise.all([messaging.close(), webhookWorker.stop(), privacy.close()]);
       await store.close();
     },
   };

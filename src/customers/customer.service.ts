@@ -3,13 +3,15 @@ import { assertAcceptablePassword } from '../credentials/password-policy.ts';
 import type { Transaction } from 'kysely';
 import { concurrentUpdate, conflict, notFound } from '../errors/domain-error.ts';
 import type { Database } from '../store/schema.ts';
-import { customerActor, type Actor, type AuditLog } from '../events/audit-log.ts';
+import { customerActor, SYSTEM, type Actor, type AuditLog } from '../events/audit-log.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
 import type { CustomerRecord, CustomerRepository } from './customer.repo.ts';
 import type { CustomerCreate, CustomerOutput, CustomerPatch } from './customer.schemas.ts';
 
 export const DEFAULT_POOL = 'default';
+
+export type CreationGuard = (trx: Transaction<Database>, pool: string, email: string, actor: Actor) => Promise<void>;
 
 /** Ends every session, grant and token of a customer, inside the caller's transaction. */
 export type AccountRevoker = (customerId: string, trx: Transaction<Database>) => Promise<void>;
@@ -24,6 +26,7 @@ export class CustomerService {
   readonly #repo: CustomerRepository;
   readonly #passwordMinLength: number;
   readonly #revokeAccount: AccountRevoker;
+  #creationGuard: CreationGuard | undefined;
   readonly #audit: AuditLog;
   #sendVerification: VerificationSender | undefined;
   #events: EventPublisher | undefined;
@@ -38,6 +41,11 @@ export class CustomerService {
   /** Customer events go out as webhooks, written in the change's transaction. */
   publishTo(publisher: EventPublisher): void {
     this.#events = publisher;
+  }
+
+  /** Wired after construction: erased customers' addresses (privacy/suppressions.ts) are checked at every creation. */
+  guardCreation(guard: CreationGuard): void {
+    this.#creationGuard = guard;
   }
 
   /** Wired after construction: e-mail verification itself needs this service. */
@@ -78,6 +86,7 @@ export class CustomerService {
     await this.#uniqueEmail(() =>
       this.#repo.transaction(async (trx) => {
         if (await this.#repo.emailTaken(pool, record.email, trx)) throw emailTaken();
+        await this.#creationGuard?.(trx, pool, record.email, actor);
         if (record.phone && (await this.#repo.phoneTaken(pool, record.phone, null, trx))) throw phoneTaken();
         await this.#repo.insert(record, trx);
         await this.#events?.publish(trx, { type: 'customer.created', customerId: record.id, data: { email_verified: record.emailVerifiedAt !== null } }, now);
@@ -196,6 +205,24 @@ export class CustomerService {
       await this.#revokeAccount(id, trx);
       await this.#audit.append(trx, { action: 'credential.password_reset', actor: customerActor(id), subject: subjectOf(id), details: { sessions_ended: true } }, now);
       return { ...current, passwordHash };
+    });
+  }
+
+  /**
+   * GDPR erasure (a privacy request's part in Portvakt): like `remove`, with `alongside` done in the
+   * same transaction on the record as it was (suppression, pseudonymizing what must stay). An
+   * already erased customer is not an error: a retried task finds nothing left and says so.
+   */
+  async erase(id: string, requestId: string, alongside: (trx: Transaction<Database>, customer: CustomerRecord) => Promise<void>, now = Date.now()): Promise<CustomerRecord | undefined> {
+    return this.#repo.transaction(async (trx) => {
+      const customer = await this.#repo.findById(id, trx);
+      if (!customer) return undefined;
+      await alongside(trx, customer);
+      await this.#repo.delete(id, trx);
+      await this.#revokeAccount(id, trx);
+      await this.#events?.publish(trx, { type: 'customer.erased', customerId: id, data: { request_id: requestId } }, now);
+      await this.#audit.append(trx, { action: 'customer.erased', actor: SYSTEM, subject: subjectOf(id), details: { request_id: requestId } }, now);
+      return customer;
     });
   }
 

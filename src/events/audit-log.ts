@@ -55,6 +55,12 @@ export class AuditLog {
     return row.seq;
   }
 
+  /** The chain's head: the last entry's number and hash (inside a transaction: as of its own appends). */
+  async head(db: Kysely<Database> | Transaction<Database> = this.#db): Promise<{ seq: number; hash: string }> {
+    const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
+    return { seq: Number(head.seq), hash: head.hash };
+  }
+
   /** Appends in a transaction of its own (events that change nothing else: a failed sign-in). */
   record(entry: AuditEntry): Promise<number> {
     return this.#db.transaction().execute((trx) => this.append(trx, entry));

@@ -4,6 +4,7 @@ import * as accountLifecycle from './migrations/0002-account-lifecycle.ts';
 import * as auditLog from './migrations/0003-audit-log.ts';
 import * as webhooks from './migrations/0004-webhooks.ts';
 import * as consent from './migrations/0005-consent.ts';
+import * as privacy from './migrations/0006-privacy.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003-audit-log': auditLog,
   '0004-webhooks': webhooks,
   '0005-consent': consent,
+  '0006-privacy': privacy,
 };
 
 export class MigrationError extends Error {

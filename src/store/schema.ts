@@ -264,6 +264,80 @@ export interface LoginThrottleTable {
 }
 
 
+/** A system holding customer data (the data map). JSON columns: categories (string[]), retention, checklist (string[]). */
+export interface DataSystemsTable {
+  key: string;
+  name: string;
+  categories: string;
+  legal_basis: string;
+  retention: string | null;
+  access: 'api' | 'callback' | 'manual' | 'builtin';
+  endpoint: string | null;
+  /** Sealed Standard Webhooks secret: signs what Portvakt sends, verifies what the system calls back. */
+  secret: string | null;
+  checklist: string | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The customer's id in another system (CRM id, loyalty number, web-shop id). */
+export interface CustomerReferencesTable {
+  customer_id: string;
+  system: string;
+  reference: string;
+  created_at: number;
+}
+
+export type PrivacyRequestState = 'received' | 'verified' | 'in_progress' | 'completed' | 'completed_with_exceptions' | 'failed';
+
+export interface PrivacyRequestsTable {
+  id: string;
+  kind: 'erasure' | 'export';
+  customer_id: string;
+  state: PrivacyRequestState;
+  source: 'customer' | 'operator';
+  received_at: number;
+  verified_at: number | null;
+  /** How the requester was identified (fresh sign-in, or what the operator checked). */
+  verification: string | null;
+  due_at: number;
+  extension_reason: string | null;
+  completed_at: number | null;
+  /** JSON: the evidence report, written at completion. */
+  report: string | null;
+  version: number;
+}
+
+export type PrivacyTaskState = 'pending' | 'waiting_callback' | 'waiting_operator' | 'scheduled' | 'done' | 'dead';
+
+/** One system's part of a privacy request. `receipt` is the system's JSON answer. */
+export interface PrivacyTasksTable {
+  id: string;
+  request_id: string;
+  system: string;
+  access: DataSystemsTable['access'];
+  mode: 'delete' | 'restrict' | 'export';
+  reference: string | null;
+  categories: string;
+  state: PrivacyTaskState;
+  attempts: number;
+  next_attempt_at: number;
+  claimed_until: number;
+  last_error: string | null;
+  receipt: string | null;
+  created_at: number;
+  completed_at: number | null;
+}
+
+/** An erased customer's address, as a keyed hash: imports of it are refused. */
+export interface SuppressionsTable {
+  pool: string;
+  email_hash: string;
+  request_id: string;
+  created_at: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_emails: CustomerEmailsTable;
@@ -288,4 +362,9 @@ export interface Database {
   consent_purpose_versions: ConsentPurposeVersionsTable;
   consent_records: ConsentRecordsTable;
   consent_sequence: ConsentSequenceTable;
+  data_systems: DataSystemsTable;
+  customer_references: CustomerReferencesTable;
+  privacy_requests: PrivacyRequestsTable;
+  privacy_tasks: PrivacyTasksTable;
+  suppressions: SuppressionsTable;
 }

@@ -1,0 +1,61 @@
+import type { Kysely } from 'kysely';
+import { conflict, notFound } from '../errors/domain-error.ts';
+import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
+import { isUniqueViolation } from '../store/constraint-errors.ts';
+import type { Database } from '../store/schema.ts';
+
+export interface CustomerReference {
+  system: string;
+  reference: string;
+  createdAt: number;
+}
+
+/**
+ * The customer's id in other systems (CRM id, loyalty number, web-shop customer id): one per
+ * system, and one customer per (system, id). The data map sends it with every privacy request, so
+ * each system can find the person without Portvakt sending an e-mail address.
+ */
+export class CustomerReferences {
+  readonly #db: Kysely<Database>;
+  readonly #audit: AuditLog;
+
+  constructor(db: Kysely<Database>, audit: AuditLog) {
+    this.#db = db;
+    this.#audit = audit;
+  }
+
+  async set(customerId: string, system: string, reference: string, now = Date.now()): Promise<CustomerReference> {
+    try {
+      await this.#db.transaction().execute(async (trx) => {
+        const customer = await trx.selectFrom('customers').select('id').where('id', '=', customerId).executeTakeFirst();
+        if (!customer) throw notFound('customer');
+        await trx.deleteFrom('customer_references').where('customer_id', '=', customerId).where('system', '=', system).execute();
+        await trx.insertInto('customer_references').values({ customer_id: customerId, system, reference, created_at: now }).execute();
+        await this.#audit.append(trx, { action: 'customer.reference_set', actor: OPERATOR, subject: { type: 'customer', id: customerId }, details: { system } }, now);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('reference_taken', `Another customer has ${system} reference ${reference}`);
+      throw error;
+    }
+    return { system, reference, createdAt: now };
+  }
+
+  async list(customerId: string): Promise<CustomerReference[]> {
+    const rows = await this.#db.selectFrom('customer_references').selectAll().where('customer_id', '=', customerId).orderBy('system').execute();
+    return rows.map((row) => ({ system: row.system, reference: row.reference, createdAt: Number(row.created_at) }));
+  }
+
+  async remove(customerId: string, system: string, now = Date.now()): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('customer_references').where('customer_id', '=', customerId).where('system', '=', system).executeTakeFirst();
+      if (Number(result.numDeletedRows) !== 1) throw notFound('reference');
+      await this.#audit.append(trx, { action: 'customer.reference_removed', actor: OPERATOR, subject: { type: 'customer', id: customerId }, details: { system } }, now);
+    });
+  }
+
+  /** How many customers each system has a reference for. */
+  async countsBySystem(): Promise<Map<string, number>> {
+    const rows = await this.#db.selectFrom('customer_references').select(['system', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('system').execute();
+    return new Map(rows.map((row) => [row.system, Number(row.n)]));
+  }
+}

@@ -1,0 +1,109 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { CustomerReferences } from '../customers/customer-references.ts';
+import type { CustomerService } from '../customers/customer.service.ts';
+import type { ApiRegistry } from '../http/api-route.ts';
+import { systemCreate, systemKey, systemOutput, systemPatch } from './data-system.schemas.ts';
+import type { DataSystem, DataSystems } from './data-systems.ts';
+
+const keyParams = z.strictObject({ key: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
+
+const presentSystem = (system: DataSystem & { secret?: string }) => ({
+  key: system.key,
+  name: system.name,
+  categories: system.categories,
+  legal_basis: system.legalBasis,
+  retention: system.retention,
+  access: system.access,
+  endpoint: system.endpoint,
+  checklist: system.checklist,
+  ...(system.secret ? { secret: system.secret } : {}),
+  version: system.version,
+  created_at: Math.floor(system.createdAt / 1000),
+  updated_at: Math.floor(system.updatedAt / 1000),
+});
+
+const mapEntry = z.object({
+  system: z.string(),
+  name: z.string(),
+  categories: z.array(z.string()),
+  legal_basis: z.string(),
+  retention: systemOutput.shape.retention,
+  access: z.string(),
+  reference: z.string().nullable().optional().describe("One customer: the customer's id in the system (null when none is known)"),
+  customers_with_reference: z.number().int().optional().describe('All customers: how many have a reference in the system'),
+});
+
+/** `/systems` (the data map's entries) and `/data-map` (which systems hold which categories, for one customer or all). */
+export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { systems: DataSystems; references: CustomerReferences; customers: CustomerService }): void {
+  api.add(app, {
+    method: 'POST',
+    url: '/systems',
+    tag: 'privacy',
+    summary: 'Put a system holding customer data on the data map (the signing secret is returned once)',
+    body: systemCreate,
+    status: 201,
+    response: systemOutput,
+    handler: async ({ body }) => presentSystem(await deps.systems.create(body)),
+  });
+  api.add(app, {
+    method: 'GET',
+    url: '/systems',
+    tag: 'privacy',
+    summary: 'Every system on the data map, Portvakt itself first',
+    status: 200,
+    response: z.object({ systems: z.array(systemOutput) }),
+    handler: async () => ({ systems: (await deps.systems.list()).map(presentSystem) }),
+  });
+  api.add(app, {
+    method: 'GET',
+    url: '/systems/:key',
+    tag: 'privacy',
+    summary: 'One system',
+    params: keyParams,
+    status: 200,
+    response: systemOutput,
+    handler: async ({ params }) => presentSystem(await deps.systems.get(params.key)),
+  });
+  api.add(app, {
+    method: 'PATCH',
+    url: '/systems/:key',
+    tag: 'privacy',
+    summary: 'Change what the data map says about a system',
+    params: z.strictObject({ key: systemKey }),
+    body: systemPatch,
+    status: 200,
+    response: systemOutput,
+    handler: async ({ params, body }) => presentSystem(await deps.systems.update(params.key, body)),
+  });
+  api.add(app, {
+    method: 'DELETE',
+    url: '/systems/:key',
+    tag: 'privacy',
+    summary: 'Take a system off the data map (409 while it has open privacy tasks)',
+    params: keyParams,
+    status: 204,
+    handler: async ({ params }) => deps.systems.remove(params.key),
+  });
+  api.add(app, {
+    method: 'GET',
+    url: '/data-map',
+    tag: 'privacy',
+    summary: 'Which systems hold which categories of customer data: for one customer (with their reference in each) or for all',
+    query: z.strictObject({ customer_id: z.uuid().optional() }),
+    status: 200,
+    response: z.object({ customer_id: z.string().nullable(), systems: z.array(mapEntry) }),
+    handler: async ({ query }) => {
+      const systems = await deps.systems.list();
+      const entry = (system: DataSystem) => ({ system: system.key, name: system.name, categories: system.categories, legal_basis: system.legalBasis, retention: system.retention, access: system.access });
+      if (query.customer_id) {
+        await deps.customers.get(query.customer_id);
+        const references = new Map((await deps.references.list(query.customer_id)).map((reference) => [reference.system, reference.reference]));
+        references.set('portvakt', query.customer_id);
+        return { customer_id: query.customer_id, systems: systems.map((system) => ({ ...entry(system), reference: references.get(system.key) ?? null })) };
+      }
+      const counts = await deps.references.countsBySystem();
+      return { customer_id: null, systems: systems.map((system) => ({ ...entry(system), ...(system.access === 'builtin' ? {} : { customers_with_reference: counts.get(system.key) ?? 0 }) })) };
+    },
+  });
+}

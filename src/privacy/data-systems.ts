@@ -1,0 +1,154 @@
+import type { Kysely, Transaction } from 'kysely';
+import { open, seal } from '../crypto/sealed-box.ts';
+import { conflict, invalid, notFound } from '../errors/domain-error.ts';
+import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
+import { generateWebhookSecret } from '../events/webhook-signature.ts';
+import { isUniqueViolation } from '../store/constraint-errors.ts';
+import type { DataSystemsTable, Database } from '../store/schema.ts';
+import { checkAccessRules, PORTVAKT_SYSTEM, type RetentionRule, type SystemInput, type SystemPatch } from './data-system.schemas.ts';
+
+export interface DataSystem {
+  key: string;
+  name: string;
+  categories: string[];
+  legalBasis: string;
+  retention: RetentionRule | null;
+  access: DataSystemsTable['access'];
+  endpoint: string | null;
+  checklist: string[] | null;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Portvakt on its own data map: what it holds of every customer, erased in-process. */
+export const PORTVAKT: DataSystem = {
+  key: PORTVAKT_SYSTEM,
+  name: 'Portvakt (customer identity)',
+  categories: ['contact', 'identity', 'credentials', 'consents', 'sessions', 'external_references'],
+  legalBasis: 'contract',
+  retention: null,
+  access: 'builtin',
+  endpoint: null,
+  checklist: null,
+  version: 1,
+  createdAt: 0,
+  updatedAt: 0,
+};
+
+/**
+ * The data map: every system that holds customer data, what it holds, on which legal basis, how
+ * long the law makes it keep records, and how a privacy request reaches it. The secret that signs
+ * requests to a system (and verifies its callbacks) is generated here, shown once, sealed at rest.
+ */
+export class DataSystems {
+  readonly #db: Kysely<Database>;
+  readonly #key: Buffer;
+  readonly #audit: AuditLog;
+
+  constructor(deps: { db: Kysely<Database>; key: Buffer; audit: AuditLog }) {
+    this.#db = deps.db;
+    this.#key = deps.key;
+    this.#audit = deps.audit;
+  }
+
+  async create(input: SystemInput, now = Date.now()): Promise<DataSystem & { secret?: string }> {
+    const secret = input.access === 'manual' ? undefined : generateWebhookSecret();
+    try {
+      await this.#db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('data_systems')
+          .values({ ...toColumns(input), key: input.key, secret: secret ? seal(this.#key, secret, `data-system:${input.key}`) : null, version: 1, created_at: now, updated_at: now })
+          .execute();
+        await this.#audit.append(trx, { action: 'data_system.created', actor: OPERATOR, subject: { type: 'data_system', id: input.key }, details: { access: input.access, retention: input.retention?.rule ?? null } }, now);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('system_exists', `A system ${input.key} is already on the data map`);
+      throw error;
+    }
+    return { ...(await this.get(input.key)), ...(secret ? { secret } : {}) };
+  }
+
+  async update(key: string, patch: SystemPatch, now = Date.now()): Promise<DataSystem> {
+    const current = await this.#stored(key);
+    const merged = { key, name: current.name, categories: current.categories, legal_basis: current.legalBasis as SystemInput['legal_basis'], retention: current.retention, access: current.access as SystemInput['access'], endpoint: current.endpoint, checklist: current.checklist, ...patch };
+    const checked = checkAccessRules(merged);
+    if (!checked.success) throw invalid('validation_failed', 'The system would not be consistent', checked.error.issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message })));
+    await this.#db.transaction().execute(async (trx) => {
+      const secret = checked.data.access !== 'manual' && current.access === 'manual' ? seal(this.#key, generateWebhookSecret(), `data-system:${key}`) : undefined;
+      const result = await trx
+        .updateTable('data_systems')
+        .set({ ...toColumns(checked.data), ...(secret ? { secret } : {}), version: current.version + 1, updated_at: now })
+        .where('key', '=', key)
+        .where('version', '=', current.version)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) throw conflict('concurrent_update', 'The system changed meanwhile; read it again');
+      await this.#audit.append(trx, { action: 'data_system.updated', actor: OPERATOR, subject: { type: 'data_system', id: key }, details: { fields: Object.keys(patch) } }, now);
+    });
+    return this.get(key);
+  }
+
+  async remove(key: string, now = Date.now()): Promise<void> {
+    if (key === PORTVAKT_SYSTEM) throw conflict('builtin_system', 'Portvakt itself stays on the data map');
+    await this.#db.transaction().execute(async (trx) => {
+      const open = await trx.selectFrom('privacy_tasks').select('id').where('system', '=', key).where('state', 'not in', ['done', 'dead']).executeTakeFirst();
+      if (open) throw conflict('system_busy', 'The system has privacy tasks still open; finish them first');
+      const result = await trx.deleteFrom('data_systems').where('key', '=', key).executeTakeFirst();
+      if (Number(result.numDeletedRows) !== 1) throw notFound('system');
+      await this.#audit.append(trx, { action: 'data_system.removed', actor: OPERATOR, subject: { type: 'data_system', id: key } }, now);
+    });
+  }
+
+  /** Every system, Portvakt first (`db`: inside the caller's transaction; on SQLite anything else would wait for it). */
+  async list(db: Executor = this.#db): Promise<DataSystem[]> {
+    const rows = await db.selectFrom('data_systems').selectAll().orderBy('key').execute();
+    return [PORTVAKT, ...rows.map(present)];
+  }
+
+  async get(key: string, db: Executor = this.#db): Promise<DataSystem> {
+    return key === PORTVAKT_SYSTEM ? PORTVAKT : this.#stored(key, db);
+  }
+
+  /** The opened signing secret of a system reached over HTTP. */
+  async secretOf(key: string): Promise<string> {
+    const row = await this.#db.selectFrom('data_systems').select('secret').where('key', '=', key).executeTakeFirst();
+    if (!row?.secret) throw notFound('system secret');
+    return open(this.#key, row.secret, `data-system:${key}`);
+  }
+
+  async #stored(key: string, db: Executor = this.#db): Promise<DataSystem> {
+    const row = await db.selectFrom('data_systems').selectAll().where('key', '=', key).executeTakeFirst();
+    if (!row) throw notFound('system');
+    return present(row);
+  }
+}
+
+function toColumns(input: Omit<SystemInput, 'key'>) {
+  return {
+    name: input.name,
+    categories: JSON.stringify(input.categories),
+    legal_basis: input.legal_basis,
+    retention: input.retention ? JSON.stringify(input.retention) : null,
+    access: input.access,
+    endpoint: input.endpoint,
+    checklist: input.checklist ? JSON.stringify(input.checklist) : null,
+  };
+}
+
+function present(row: DataSystemsTable): DataSystem {
+  return {
+    key: row.key,
+    name: row.name,
+    categories: JSON.parse(row.categories) as string[],
+    legalBasis: row.legal_basis,
+    retention: row.retention ? (JSON.parse(row.retention) as RetentionRule) : null,
+    access: row.access,
+    endpoint: row.endpoint,
+    checklist: row.checklist ? (JSON.parse(row.checklist) as string[]) : null,
+    version: row.version,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}

@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/load-config.ts';
+import type { ConsentLedger } from '../consent/consent-ledger.ts';
+import { deriveKey } from '../crypto/derived-keys.ts';
+import { CustomerReferences } from '../customers/customer-references.ts';
+import { customerReferenceRoutes } from '../customers/customer-reference.routes.ts';
+import type { CustomerService } from '../customers/customer.service.ts';
+import type { AuditLog } from '../events/audit-log.ts';
+import type { ApiRegistry } from '../http/api-route.ts';
+import type { WorkerLog } from '../messaging/outbox-worker.ts';
+import type { Database } from '../store/schema.ts';
+import type { Dialect } from '../store/database.ts';
+import { dataMapRoutes } from './data-map.routes.ts';
+import { DataSystems } from './data-systems.ts';
+import { PortvaktPart } from './portvakt-part.ts';
+import { privacyCallbackRoutes } from './privacy-callback.routes.ts';
+import { privacyRequestRoutes } from './privacy-request.routes.ts';
+import { PrivacyRequests } from './privacy-requests.ts';
+import { PrivacyTasks } from './privacy-tasks.ts';
+import { PrivacyWorker } from './privacy-worker.ts';
+import { Suppressions } from './suppressions.ts';
+
+/**
+ * The data map and GDPR requests, assembled: systems, customer references, requests and their
+ * tasks, the worker that carries them out, Portvakt's own part, and the suppression list that
+ * guards every customer creation.
+ */
+export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; customers: CustomerService; ledger: ConsentLedger; log: WorkerLog }) {
+  const { config, db, audit } = deps;
+  const systems = new DataSystems({ db, key: deriveKey(config.secret, 'data-system-secret'), audit });
+  const references = new CustomerReferences(db, audit);
+  const tasks = new PrivacyTasks(db, deps.dialect, { baseDelayMs: config.privacy.retryBaseMs, maxDelayMs: config.privacy.retryMaxMs, maxAttempts: config.privacy.maxAttempts, leaseMs: config.privacy.timeoutMs + 30_000 });
+  const requests = new PrivacyRequests({ db, dialect: deps.dialect, systems, tasks, audit });
+  const suppressions = new Suppressions(deriveKey(config.secret, 'email-suppression'), audit);
+  deps.customers.guardCreation((trx, pool, email, actor) => suppressions.guardCreation(trx, pool, email, actor));
+  const portvakt = new PortvaktPart({ db, customers: deps.customers, ledger: deps.ledger, suppressions });
+  const worker = new PrivacyWorker({ requests, tasks, systems, portvakt, issuer: config.issuer, log: deps.log, pollMs: config.outbox.pollMs, timeoutMs: config.privacy.timeoutMs });
+  worker.start();
+  return {
+    systems,
+    references,
+    requests,
+    worker,
+    /** Management API routes (behind the admin key). */
+    apiRoutes(secured: FastifyInstance, api: ApiRegistry): void {
+      dataMapRoutes(secured, api, { systems, references, customers: deps.customers });
+      customerReferenceRoutes(secured, api, references);
+      privacyRequestRoutes(secured, api, requests);
+    },
+    /** Routes systems call (signed callbacks) and the published contract. */
+    publicRoutes(app: FastifyInstance): void {
+      privacyCallbackRoutes(app, { requests, tasks, systems });
+    },
+    close: () => worker.stop(),
+  };
+}

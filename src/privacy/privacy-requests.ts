@@ -1,0 +1,317 @@
+import { createHash } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { conflict, notFound } from '../errors/domain-error.ts';
+import { canonicalJson, type Actor, type AuditLog } from '../events/audit-log.ts';
+import type { Dialect } from '../store/database.ts';
+import type { Database, PrivacyRequestsTable, PrivacyTasksTable } from '../store/schema.ts';
+import type { DataSystem, DataSystems } from './data-systems.ts';
+import { OPEN_TASK_STATES, type PrivacyTasks } from './privacy-tasks.ts';
+import { addMonths, retentionEnds } from './retention.ts';
+import type { Receipt } from './system-contract.ts';
+
+export type PrivacyRequest = PrivacyRequestsTable;
+export const OPEN_REQUEST_STATES: Array<PrivacyRequest['state']> = ['received', 'verified', 'in_progress'];
+
+export interface PrivacyReport {
+  request: { id: string; kind: string; customer_id: string; source: string; received_at: string; verified_at: string | null; due_at: string; completed_at: string; state: string; verification: string | null };
+  systems: Array<{
+    system: string;
+    name: string;
+    access: string;
+    mode: string;
+    reference: string | null;
+    state: string;
+    attempts: number;
+    completed_at: string | null;
+    deleted: string[];
+    retained: Array<{ category: string; reason: string; until?: string | undefined }>;
+    pseudonymized: string[];
+    note: string | null;
+    confirmed_by: string | null;
+    last_error: string | null;
+  }>;
+  scheduled: Array<{ system: string; at: string; mode: string }>;
+  audit: { seq: number; hash: string } | null;
+}
+
+const iso = (at: number | null) => (at === null ? null : new Date(Number(at)).toISOString());
+
+/**
+ * Privacy requests (erasure, export) and their state machine: received → verified → in_progress →
+ * completed | completed_with_exceptions | failed. Verifying fans the request out as one task per
+ * system on the data map; a request settles once no task is open, and its evidence report is
+ * written then, with the audit chain's head. Due one month after receipt (GDPR Art. 12(3)),
+ * extended once by up to two months with a reason.
+ */
+export class PrivacyRequests {
+  readonly #db: Kysely<Database>;
+  readonly #systems: DataSystems;
+  readonly #tasks: PrivacyTasks;
+  readonly #audit: AuditLog;
+  readonly #dialect: Dialect;
+  #onWork: () => void = () => {};
+
+  constructor(deps: { db: Kysely<Database>; dialect: Dialect; systems: DataSystems; tasks: PrivacyTasks; audit: AuditLog }) {
+    this.#db = deps.db;
+    this.#dialect = deps.dialect;
+    this.#systems = deps.systems;
+    this.#tasks = deps.tasks;
+    this.#audit = deps.audit;
+  }
+
+  /** The worker wakes when tasks are created or revived. */
+  onWork(listener: () => void): void {
+    this.#onWork = listener;
+  }
+
+  /**
+   * A new request. With `verification` (a fresh sign-in by the customer, or what the operator
+   * checked) it is verified and fanned out at once; without, it waits for `verify`.
+   */
+  async create(input: { customerId: string; kind: PrivacyRequest['kind']; source: PrivacyRequest['source']; verification?: string | undefined }, actor: Actor, now = Date.now()): Promise<PrivacyRequest> {
+    const id = `prq_${crypto.randomUUID()}`;
+    await this.#db.transaction().execute(async (trx) => {
+      const customer = await trx.selectFrom('customers').select('id').where('id', '=', input.customerId).executeTakeFirst();
+      if (!customer) throw notFound('customer');
+      const already = await trx.selectFrom('privacy_requests').select('id').where('customer_id', '=', input.customerId).where('kind', '=', input.kind).where('state', 'in', OPEN_REQUEST_STATES).executeTakeFirst();
+      if (already) throw conflict('request_open', `The customer already has an open ${input.kind} request: ${already.id}`);
+      await trx
+        .insertInto('privacy_requests')
+        .values({ id, kind: input.kind, customer_id: input.customerId, state: 'received', source: input.source, received_at: now, verified_at: null, verification: null, due_at: addMonths(now, 1), extension_reason: null, completed_at: null, report: null, version: 1 })
+        .execute();
+      await this.#audit.append(trx, { action: `privacy_request.received`, actor, subject: { type: 'customer', id: input.customerId }, details: { request_id: id, kind: input.kind, source: input.source } }, now);
+      if (input.verification) await this.#verify(trx, id, input.verification, actor, now);
+    });
+    if (input.verification) this.#onWork();
+    return this.get(id);
+  }
+
+  async verify(id: string, verification: string, actor: Actor, now = Date.now()): Promise<PrivacyRequest> {
+    await this.#db.transaction().execute((trx) => this.#verify(trx, id, verification, actor, now));
+    this.#onWork();
+    return this.get(id);
+  }
+
+  /** Verified, and one task per system: delete, restrict (a legal hold) or export; manual systems wait for an operator. */
+  async #verify(trx: Transaction<Database>, id: string, verification: string, actor: Actor, now: number): Promise<void> {
+    const request = await this.#locked(trx, id);
+    if (request.state !== 'received') throw conflict('wrong_state', `The request is ${request.state}, not received`);
+    const systems = await this.#systems.list(trx);
+    const references = new Map((await trx.selectFrom('customer_references').select(['system', 'reference']).where('customer_id', '=', request.customer_id).execute()).map((row) => [row.system, row.reference]));
+    for (const system of systems) {
+      await trx
+        .insertInto('privacy_tasks')
+        .values({
+          id: `ptk_${crypto.randomUUID()}`,
+          request_id: id,
+          system: system.key,
+          access: system.access,
+          mode: modeFor(request.kind, system),
+          reference: system.access === 'builtin' ? request.customer_id : (references.get(system.key) ?? null),
+          categories: JSON.stringify(system.categories),
+          state: system.access === 'manual' ? 'waiting_operator' : 'pending',
+          attempts: 0,
+          next_attempt_at: now,
+          claimed_until: 0,
+          last_error: null,
+          receipt: null,
+          created_at: now,
+          completed_at: null,
+        })
+        .execute();
+    }
+    await this.#transition(trx, request, { state: 'in_progress', verified_at: now, verification: verification.slice(0, 500) });
+    await this.#audit.append(trx, { action: 'privacy_request.verified', actor, subject: { type: 'customer', id: request.customer_id }, details: { request_id: id, systems: systems.map((system) => system.key) } }, now);
+  }
+
+  /** Once, by one or two months, with the reason the customer is told (Art. 12(3)). */
+  async extend(id: string, months: 1 | 2, reason: string, actor: Actor, now = Date.now()): Promise<PrivacyRequest> {
+    await this.#db.transaction().execute(async (trx) => {
+      const request = await this.#locked(trx, id);
+      if (!OPEN_REQUEST_STATES.includes(request.state)) throw conflict('wrong_state', `The request is ${request.state}`);
+      if (request.extension_reason !== null) throw conflict('already_extended', 'A request can be extended once, by two months at most');
+      await this.#transition(trx, request, { due_at: addMonths(Number(request.received_at), 1 + months), extension_reason: reason });
+      await this.#audit.append(trx, { action: 'privacy_request.extended', actor, subject: { type: 'customer', id: request.customer_id }, details: { request_id: id, months } }, now);
+    });
+    return this.get(id);
+  }
+
+  /** An operator confirms a manual task: what was done, from the system's checklist. */
+  async confirmManual(id: string, taskId: string, receipt: Receipt & { confirmed_by: string }, actor: Actor, now = Date.now()): Promise<void> {
+    const task = await this.#tasks.get(taskId);
+    if (!task || task.request_id !== id) throw notFound('task');
+    if (task.state !== 'waiting_operator') throw conflict('wrong_state', `The task is ${task.state}, not waiting for an operator`);
+    if (!(await this.recordReceipt(task, { ...receipt, request_id: id }, actor, now))) throw conflict('wrong_state', 'The task was completed meanwhile');
+  }
+
+  /**
+   * A system's receipt for its task (from the worker, a callback, or an operator), in one
+   * transaction with its audit entry; a restriction under a legal hold schedules the final
+   * erasure for the day the hold ends. Then the request settles if that was its last open task.
+   * False when the task was not open (a replayed callback, or done already): nothing changes.
+   */
+  async recordReceipt(task: PrivacyTasksTable, receipt: Receipt & { confirmed_by?: string }, actor: Actor, now = Date.now()): Promise<boolean> {
+    const recorded = await this.#db.transaction().execute(async (trx) => {
+      if (!(await this.#tasks.complete(task.id, receipt, trx, now))) return false;
+      let finalErasure: number | undefined;
+      if (task.mode === 'restrict') {
+        const request = await this.#locked(trx, task.request_id);
+        const system = await this.#systems.get(task.system, trx).catch(() => undefined);
+        const ruleEnds = system?.retention ? retentionEnds(system.retention, Number(request.received_at)) : now;
+        finalErasure = Math.max(ruleEnds, ...receipt.retained.map((kept) => (kept.until ? Date.parse(`${kept.until}T00:00:00Z`) : 0)));
+        await trx
+          .insertInto('privacy_tasks')
+          .values({ ...task, id: `ptk_${crypto.randomUUID()}`, mode: 'delete', state: 'scheduled', attempts: 0, next_attempt_at: finalErasure, claimed_until: 0, last_error: null, receipt: null, created_at: now, completed_at: null })
+          .execute();
+      }
+      await this.#audit.append(
+        trx,
+        {
+          action: 'privacy_task.completed',
+          actor,
+          subject: { type: 'privacy_request', id: task.request_id },
+          details: { task_id: task.id, system: task.system, mode: task.mode, deleted: receipt.deleted, retained: receipt.retained.map((kept) => kept.category), final_erasure: finalErasure === undefined ? null : new Date(finalErasure).toISOString() },
+        },
+        now,
+      );
+      return true;
+    });
+    if (recorded) await this.settle(task.request_id);
+    return recorded;
+  }
+
+  /** An operator's retry of a dead task; a failed request is in progress again. */
+  async retryTask(id: string, taskId: string, actor: Actor, now = Date.now()): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const request = await this.#locked(trx, id);
+      if (!(await this.#tasks.revive(id, taskId, trx, now))) throw conflict('not_dead', 'Only a dead task of this request can be retried');
+      if (request.state === 'failed') await this.#transition(trx, request, { state: 'in_progress', completed_at: null, report: null });
+      await this.#audit.append(trx, { action: 'privacy_task.retried', actor, subject: { type: 'privacy_request', id }, details: { task_id: taskId } }, now);
+    });
+    this.#onWork();
+  }
+
+  /**
+   * Completes the request once no task is open: failed if a task is dead, completed with
+   * exceptions if a system keeps data (a legal hold), completed otherwise. The report and the
+   * audit entry that carries its hash are written in one transaction; the report names the chain's
+   * head after that entry. Safe to call any number of times from any node.
+   */
+  async settle(id: string, now = Date.now()): Promise<PrivacyRequest['state'] | undefined> {
+    return this.#db.transaction().execute(async (trx) => {
+      const request = await this.#locked(trx, id);
+      if (request.state !== 'in_progress') return undefined;
+      const tasks = await this.#tasks.forRequest(id, trx);
+      if (tasks.some((task) => OPEN_TASK_STATES.includes(task.state))) return undefined;
+      const receipts = tasks.map((task) => (task.receipt ? (JSON.parse(task.receipt) as Receipt) : undefined));
+      const state: PrivacyRequest['state'] = tasks.some((task) => task.state === 'dead')
+        ? 'failed'
+        : tasks.some((task, i) => task.mode === 'restrict' || (receipts[i]?.retained.length ?? 0) > 0)
+          ? 'completed_with_exceptions'
+          : 'completed';
+      const report = await this.#report(trx, { ...request, state, completed_at: now }, tasks);
+      const reportHash = `sha256:${createHash('sha256').update(canonicalJson(report)).digest('hex')}`;
+      await this.#audit.append(trx, { action: `privacy_request.${state}`, actor: { type: 'system' }, subject: { type: 'customer', id: request.customer_id }, details: { request_id: id, report_hash: reportHash } }, now);
+      report.audit = await this.#audit.head(trx);
+      await this.#transition(trx, request, { state, completed_at: now, report: JSON.stringify(report) });
+      return state;
+    });
+  }
+
+  /** Requests whose tasks are all finished but which did not settle (a node stopped in between). */
+  async unsettled(limit: number): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom('privacy_requests as r')
+      .select('r.id')
+      .where('r.state', '=', 'in_progress')
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('privacy_tasks as t').select(sql`1`.as('one')).whereRef('t.request_id', '=', 'r.id').where('t.state', 'in', OPEN_TASK_STATES))))
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  async get(id: string): Promise<PrivacyRequest> {
+    const request = await this.#db.selectFrom('privacy_requests').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!request) throw notFound('privacy request');
+    return request;
+  }
+
+  tasks(id: string): Promise<PrivacyTasksTable[]> {
+    return this.#tasks.forRequest(id);
+  }
+
+  /** Newest first; `overdue`: still open past the due date (the operator's view). */
+  async list(filter: { overdue?: boolean | undefined; state?: PrivacyRequest['state'] | undefined; customerId?: string | undefined; before?: string | undefined; limit: number }, now = Date.now()): Promise<PrivacyRequest[]> {
+    let query = this.#db.selectFrom('privacy_requests').selectAll().orderBy('id', 'desc').limit(filter.limit);
+    if (filter.overdue) query = query.where('state', 'in', OPEN_REQUEST_STATES).where('due_at', '<', now);
+    if (filter.state) query = query.where('state', '=', filter.state);
+    if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
+    if (filter.before) query = query.where('id', '<', filter.before);
+    return query.execute();
+  }
+
+  async #report(trx: Transaction<Database>, request: PrivacyRequest, tasks: PrivacyTasksTable[]): Promise<PrivacyReport> {
+    const names = new Map((await this.#systems.list(trx)).map((system) => [system.key, system.name]));
+    const finals = tasks.filter((task) => task.state === 'scheduled');
+    return {
+      request: {
+        id: request.id,
+        kind: request.kind,
+        customer_id: request.customer_id,
+        source: request.source,
+        received_at: iso(request.received_at)!,
+        verified_at: iso(request.verified_at),
+        due_at: iso(request.due_at)!,
+        completed_at: iso(request.completed_at)!,
+        state: request.state,
+        verification: request.verification,
+      },
+      systems: tasks
+        .filter((task) => task.state !== 'scheduled')
+        .map((task) => {
+          const receipt = task.receipt ? (JSON.parse(task.receipt) as Receipt & { confirmed_by?: string; pseudonymized?: string[] }) : undefined;
+          return {
+            system: task.system,
+            name: names.get(task.system) ?? task.system,
+            access: task.access,
+            mode: task.mode,
+            reference: task.reference,
+            state: task.state,
+            attempts: task.attempts,
+            completed_at: iso(task.completed_at),
+            deleted: receipt?.deleted ?? [],
+            retained: receipt?.retained ?? [],
+            pseudonymized: receipt?.pseudonymized ?? [],
+            note: receipt?.note ?? null,
+            confirmed_by: receipt?.confirmed_by ?? null,
+            last_error: task.last_error,
+          };
+        }),
+      scheduled: finals.map((task) => ({ system: task.system, at: iso(task.next_attempt_at)!, mode: task.mode })),
+      audit: null,
+    };
+  }
+
+  async #locked(trx: Transaction<Database>, id: string): Promise<PrivacyRequest> {
+    // FOR UPDATE on PostgreSQL serialises settling and operator actions on one request; SQLite has one writer.
+    let query = trx.selectFrom('privacy_requests').selectAll().where('id', '=', id);
+    if (this.#dialect === 'postgres') query = query.forUpdate();
+    const request = await query.executeTakeFirst();
+    if (!request) throw notFound('privacy request');
+    return request;
+  }
+
+  async #transition(trx: Transaction<Database>, request: PrivacyRequest, change: Partial<PrivacyRequest>): Promise<void> {
+    await trx
+      .updateTable('privacy_requests')
+      .set({ ...change, version: request.version + 1 })
+      .where('id', '=', request.id)
+      .where('version', '=', request.version)
+      .execute();
+  }
+}
+
+function modeFor(kind: PrivacyRequest['kind'], system: DataSystem): PrivacyTasksTable['mode'] {
+  if (kind === 'export') return 'export';
+  return system.retention ? 'restrict' : 'delete';
+}

@@ -1,0 +1,108 @@
+import type { Kysely, Transaction } from 'kysely';
+import { retryDelay, type Backoff } from '../jobs/backoff.ts';
+import type { Dialect } from '../store/database.ts';
+import type { Database, PrivacyTasksTable } from '../store/schema.ts';
+import type { Receipt } from './system-contract.ts';
+
+export interface TaskPolicy extends Backoff {
+  maxAttempts: number;
+  leaseMs: number;
+}
+
+/** States in which a task still blocks its request from completing. */
+export const OPEN_TASK_STATES: Array<PrivacyTasksTable['state']> = ['pending', 'waiting_callback', 'waiting_operator'];
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/**
+ * The work queue of privacy requests: one task per system. A due task (pending, or a scheduled
+ * final erasure whose day has come) is claimed with a lease in one UPDATE; on PostgreSQL the rows
+ * are picked with FOR UPDATE SKIP LOCKED so nodes take disjoint tasks, on SQLite the single
+ * writer makes the UPDATE atomic. A lost node's lease runs out and another takes the task over.
+ */
+export class PrivacyTasks {
+  readonly #db: Kysely<Database>;
+  readonly #dialect: Dialect;
+  readonly #policy: TaskPolicy;
+
+  constructor(db: Kysely<Database>, dialect: Dialect, policy: TaskPolicy) {
+    this.#db = db;
+    this.#dialect = dialect;
+    this.#policy = policy;
+  }
+
+  async claimDue(limit: number, now = Date.now()): Promise<PrivacyTasksTable[]> {
+    return this.#db
+      .updateTable('privacy_tasks')
+      .set({ claimed_until: now + this.#policy.leaseMs })
+      .where('id', 'in', (eb) => {
+        let due = eb
+          .selectFrom('privacy_tasks')
+          .select('id')
+          .where('state', 'in', ['pending', 'scheduled'])
+          .where('next_attempt_at', '<=', now)
+          .where('claimed_until', '<=', now)
+          .orderBy('next_attempt_at')
+          .limit(limit);
+        if (this.#dialect === 'postgres') due = due.forUpdate().skipLocked();
+        return due;
+      })
+      .where('claimed_until', '<=', now)
+      .returningAll()
+      .execute();
+  }
+
+  /** The task is done with this receipt; false when it was not open (a replay, or done already). */
+  async complete(id: string, receipt: Receipt & { confirmed_by?: string }, db: Executor = this.#db, now = Date.now()): Promise<boolean> {
+    const result = await db
+      .updateTable('privacy_tasks')
+      .set({ state: 'done', receipt: JSON.stringify(receipt), completed_at: now, claimed_until: 0, last_error: null })
+      .where('id', '=', id)
+      .where('state', 'in', ['pending', 'scheduled', 'waiting_callback', 'waiting_operator'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** A callback system accepted the request: its receipt comes later, on the callback URL. */
+  async awaitCallback(id: string): Promise<void> {
+    await this.#db.updateTable('privacy_tasks').set({ state: 'waiting_callback', claimed_until: 0, last_error: null }).where('id', '=', id).where('state', '=', 'pending').execute();
+  }
+
+  /** A manual system's scheduled final erasure has come due: it waits for an operator now. */
+  async awaitOperator(id: string): Promise<void> {
+    await this.#db.updateTable('privacy_tasks').set({ state: 'waiting_operator', claimed_until: 0 }).where('id', '=', id).where('state', '=', 'scheduled').execute();
+  }
+
+  /** Retried with doubling delays; after the last attempt it is dead, until an operator retries it. */
+  async failed(task: PrivacyTasksTable, reason: string, now = Date.now()): Promise<'retry' | 'dead'> {
+    const attempts = task.attempts + 1;
+    // A scheduled final erasure keeps its state while it retries: it never blocks a finished request.
+    const dead = attempts >= this.#policy.maxAttempts;
+    await this.#db
+      .updateTable('privacy_tasks')
+      .set({ attempts, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? { state: 'dead' as const } : { next_attempt_at: now + retryDelay(this.#policy, attempts) }) })
+      .where('id', '=', task.id)
+      .execute();
+    return dead ? 'dead' : 'retry';
+  }
+
+  /** An operator's retry of a dead task: pending again, at once, with a fresh count of attempts. */
+  async revive(requestId: string, id: string, db: Executor, now = Date.now()): Promise<boolean> {
+    const result = await db
+      .updateTable('privacy_tasks')
+      .set({ state: 'pending', attempts: 0, next_attempt_at: now, claimed_until: 0, last_error: null })
+      .where('id', '=', id)
+      .where('request_id', '=', requestId)
+      .where('state', '=', 'dead')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  get(id: string, db: Executor = this.#db): Promise<PrivacyTasksTable | undefined> {
+    return db.selectFrom('privacy_tasks').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  forRequest(requestId: string, db: Executor = this.#db): Promise<PrivacyTasksTable[]> {
+    return db.selectFrom('privacy_tasks').selectAll().where('request_id', '=', requestId).orderBy('created_at').orderBy('system').execute();
+  }
+}

@@ -1,0 +1,24 @@
+import type { RetentionRule } from './data-system.schemas.ts';
+
+/**
+ * When a legal hold ends. Bookkeeping records must be kept for `years` after the end of the
+ * fiscal year they belong to (Bokföringslagen 7 kap. 2 §). The latest record of a customer can be
+ * from the fiscal year in which the request arrives, so the hold runs from that year's end: the
+ * last day kept is fiscal-year end + `years`, and the final erasure is due the day after.
+ */
+export function retentionEnds(rule: Pick<RetentionRule, 'years' | 'fiscal_year_end'>, requestedAt: number): number {
+  const at = new Date(requestedAt);
+  const [month, day] = rule.fiscal_year_end.split('-').map(Number) as [number, number];
+  let yearEnd = Date.UTC(at.getUTCFullYear(), month - 1, day);
+  if (yearEnd < Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate())) yearEnd = Date.UTC(at.getUTCFullYear() + 1, month - 1, day);
+  const end = new Date(yearEnd);
+  return Date.UTC(end.getUTCFullYear() + rule.years, end.getUTCMonth(), end.getUTCDate() + 1);
+}
+
+/** GDPR Art. 12(3): one month from receipt; an extension adds up to two more. */
+export function addMonths(at: number, months: number): number {
+  const date = new Date(at);
+  const target = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + months, 1));
+  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  return Date.UTC(target.getUTCFullYear(), target.getUTCMonth(), Math.min(date.getUTCDate(), lastDay), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), date.getUTCMilliseconds());
+}

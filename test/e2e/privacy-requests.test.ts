@@ -1,0 +1,234 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { retentionEnds } from '../../src/privacy/retention.ts';
+import { CookieAgent } from '../support/cookie-agent.ts';
+import { DIALECTS } from '../support/databases.ts';
+import type { RunningPortvakt } from '../support/portvakt-server.ts';
+import type { RelyingParty } from '../support/relying-party.ts';
+import { startWithShop } from '../support/shop.ts';
+import { SystemDouble } from '../support/system-double.ts';
+
+type Task = { id: string; system: string; state: string; mode: string; reference: string | null; attempts: number; receipt: Record<string, unknown> | null };
+type Request = { id: string; state: string; tasks: Task[]; due_at: number; overdue: boolean; extension_reason: string | null };
+
+const BOOKKEEPING = { rule: 'bookkeeping', description: 'Bokföringslagen 7 kap. 2 §: 7 years after the fiscal year ends', years: 7 };
+
+/**
+ * One erasure request reaches every system on the data map: a CRM and a web shop called over the
+ * contract (the shop fails twice first), an e-mail list that confirms later on a signed callback,
+ * accounting under a bookkeeping hold (asked to restrict, erased when the hold ends) and a support
+ * desk done by hand. It ends with a report, the customer gone and their address suppressed.
+ */
+describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) => {
+  let server: RunningPortvakt;
+  let rp: RelyingParty;
+  let crm: SystemDouble;
+  let newsletter: SystemDouble;
+  let shop: SystemDouble;
+  let accounting: SystemDouble;
+
+  const api = <T = any>(method: string, path: string, body?: unknown) => server.api<T>(method, path, body);
+  const request = async (id: string) => (await api<Request>('GET', `/privacy-requests/${id}`)).body;
+  async function until(id: string, done: (request: Request) => boolean, timeoutMs = 20_000): Promise<Request> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const current = await request(id);
+      if (done(current)) return current;
+      if (Date.now() > deadline) throw new Error(`request never got there: ${JSON.stringify(current, null, 1)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const taskOf = (current: Request, system: string) => current.tasks.find((task) => task.system === system && task.state !== 'scheduled')!;
+
+  beforeAll(async () => {
+    [{ server, rp }, crm, newsletter, shop, accounting] = await Promise.all([
+      startWithShop(dialect, { OUTBOX_POLL_MS: '100', PRIVACY_RETRY_BASE_MS: '100', PRIVACY_RETRY_MAX_MS: '400' }),
+      SystemDouble.start({ kind: 'api' }),
+      SystemDouble.start({ kind: 'callback', delayMs: 500 }),
+      SystemDouble.start({ kind: 'api', failFirst: 2 }),
+      SystemDouble.start({ kind: 'restrict', until: '2034-01-01' }),
+    ]);
+    const systems = [
+      { double: crm, body: { key: 'crm', name: 'CRM', categories: ['contact', 'support_conversations'], legal_basis: 'contract', access: 'api', endpoint: crm.endpoint } },
+      { double: newsletter, body: { key: 'newsletter', name: 'E-mail list', categories: ['contact', 'behaviour'], legal_basis: 'consent', access: 'callback', endpoint: newsletter.endpoint } },
+      { double: shop, body: { key: 'webshop', name: 'Web shop', categories: ['contact', 'purchase_history'], legal_basis: 'contract', access: 'api', endpoint: shop.endpoint } },
+      { double: accounting, body: { key: 'accounting', name: 'Accounting', categories: ['purchase_history', 'payment'], legal_basis: 'legal_obligation', access: 'api', endpoint: accounting.endpoint, retention: BOOKKEEPING } },
+    ];
+    for (const { double, body } of systems) {
+      const created = await api('POST', '/systems', body);
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      double.secret = created.body.secret;
+    }
+    const support = await api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations'], legal_basis: 'legitimate_interests', access: 'manual', checklist: ['Find the tickets by e-mail', 'Delete them and their attachments'] });
+    expect(support.status).toBe(201);
+    expect(support.body.secret).toBeUndefined();
+  });
+  afterAll(async () => {
+    await Promise.all([server?.stop(), crm?.close(), newsletter?.close(), shop?.close(), accounting?.close()]);
+  });
+
+  async function customerWithReferences(email: string) {
+    const who = { email, password: `a passphrase for ${email}` };
+    const id = (await api('POST', '/customers', who)).body.id as string;
+    for (const [system, reference] of [['crm', `CRM-${email}`], ['newsletter', `NL-${email}`], ['webshop', `WS-${email}`], ['accounting', `ACC-${email}`]]) {
+      expect((await api('PUT', `/customers/${id}/references/${system}`, { reference })).status).toBe(200);
+    }
+    return { who, id };
+  }
+
+  it('shows which systems hold which categories, for one customer with their references and for all', async () => {
+    const { id } = await customerWithReferences('mapped@example.se');
+    const one = (await api('GET', `/data-map?customer_id=${id}`)).body;
+    expect(one.systems.map((entry: { system: string; reference: string | null }) => [entry.system, entry.reference])).toEqual([
+      ['portvakt', id],
+      ['accounting', 'ACC-mapped@example.se'],
+      ['crm', 'CRM-mapped@example.se'],
+      ['newsletter', 'NL-mapped@example.se'],
+      ['support', null],
+      ['webshop', 'WS-mapped@example.se'],
+    ]);
+    expect(one.systems.find((entry: { system: string }) => entry.system === 'accounting')).toMatchObject({ categories: ['purchase_history', 'payment'], legal_basis: 'legal_obligation', retention: { rule: 'bookkeeping', years: 7 } });
+    const all = (await api('GET', '/data-map')).body;
+    expect(all.systems.find((entry: { system: string }) => entry.system === 'crm').customers_with_reference).toBeGreaterThanOrEqual(1);
+    // Another customer cannot take the same reference in one system.
+    const other = (await api('POST', '/customers', { email: 'other-ref@example.se' })).body.id;
+    expect((await api('PUT', `/customers/${other}/references/crm`, { reference: 'CRM-mapped@example.se' })).body).toMatchObject({ error: 'reference_taken' });
+  });
+
+  it('erases everywhere: one signed request per system with its reference, accounting restricted until its hold ends, the manual task confirmed, a report of all', async () => {
+    const { who, id } = await customerWithReferences('forget-me@example.se');
+    const created = await api<Request>('POST', '/privacy-requests', { customer_id: id, kind: 'erasure', verification: 'signed in with password, 2 minutes before' });
+    expect(created.status).toBe(201);
+    expect(created.body.tasks.map((task) => [task.system, task.mode])).toEqual(
+      expect.arrayContaining([['portvakt', 'delete'], ['crm', 'delete'], ['newsletter', 'delete'], ['webshop', 'delete'], ['accounting', 'restrict'], ['support', 'delete']]),
+    );
+    const requestId = created.body.id;
+
+    const waiting = await until(requestId, (current) => ['portvakt', 'crm', 'newsletter', 'webshop', 'accounting'].every((system) => taskOf(current, system).state === 'done'));
+    expect(waiting.state).toBe('in_progress');
+    expect(taskOf(waiting, 'support').state).toBe('waiting_operator');
+    expect(taskOf(waiting, 'webshop').attempts).toBe(2);
+
+    for (const [double, reference] of [[crm, 'CRM-forget-me@example.se'], [newsletter, 'NL-forget-me@example.se'], [shop, 'WS-forget-me@example.se'], [accounting, 'ACC-forget-me@example.se']] as const) {
+      const mine = double.calls.filter((call) => call.body.request_id === requestId);
+      expect(mine.every((call) => call.signatureValid && call.path === '/gdpr/erasure' && call.body.customer_reference === reference)).toBe(true);
+      // One request per system: retries repeat it exactly (same message id, same body).
+      expect(new Set(mine.map((call) => JSON.stringify([call.messageId, call.body]))).size).toBe(1);
+    }
+    expect(shop.calls.filter((call) => call.body.request_id === requestId)).toHaveLength(3);
+    const accountingCall = accounting.calls.find((call) => call.body.request_id === requestId)!;
+    expect(accountingCall.body).toMatchObject({ mode: 'restrict', retention: { rule: 'bookkeeping' } });
+    expect(newsletter.calls.find((call) => call.body.request_id === requestId)!.body.callback_url).toMatch(/\/privacy\/callbacks\/ptk_/);
+    const finalErasure = waiting.tasks.find((task) => task.system === 'accounting' && task.state === 'scheduled')!;
+    expect(finalErasure.mode).toBe('delete');
+
+    const support = taskOf(waiting, 'support');
+    const confirmed = await api<Request>('POST', `/privacy-requests/${requestId}/tasks/${support.id}/confirm`, { confirmed_by: 'Agent Anna', deleted: ['support_conversations'], retained: [], note: 'Three tickets deleted' });
+    expect(confirmed.status).toBe(200);
+    const done = await until(requestId, (current) => current.state !== 'in_progress');
+    expect(done.state).toBe('completed_with_exceptions');
+
+    const report = (await api('GET', `/privacy-requests/${requestId}/report`)).body;
+    expect(report.systems.map((entry: { system: string }) => entry.system).sort()).toEqual(['accounting', 'crm', 'newsletter', 'portvakt', 'support', 'webshop']);
+    expect(report.systems.find((entry: { system: string }) => entry.system === 'accounting')).toMatchObject({ mode: 'restrict', retained: [{ category: 'purchase_history', until: '2034-01-01' }, { category: 'payment', until: '2034-01-01' }] });
+    expect(report.systems.find((entry: { system: string }) => entry.system === 'support')).toMatchObject({ confirmed_by: 'Agent Anna', deleted: ['support_conversations'] });
+    const ruleEnds = retentionEnds({ years: 7, fiscal_year_end: '12-31' }, Date.now());
+    expect(report.scheduled).toEqual([{ system: 'accounting', mode: 'delete', at: new Date(Math.max(ruleEnds, Date.parse('2034-01-01T00:00:00Z'))).toISOString() }]);
+    const verify = (await api('GET', '/audit/verify')).body;
+    expect(verify.ok).toBe(true);
+    expect(report.audit.seq).toBeLessThanOrEqual(verify.entries);
+
+    // Gone from Portvakt: no profile, no sign-in, and the address cannot be imported again.
+    expect((await api('GET', `/customers/${id}`)).status).toBe(404);
+    const agent = new CookieAgent();
+    const page = await agent.follow(await rp.authorizationUrl(), server.url);
+    const signIn = await agent.postForm(`${page.url}/password`, { csrf: /name="csrf" value="([^"]+)"/.exec(await page.response.text())![1]!, ...who });
+    expect(signIn.status).toBe(401);
+    const reimport = await api('POST', '/customers', { email: who.email });
+    expect(reimport).toMatchObject({ status: 409, body: { error: 'erased_customer' } });
+    const consentsLeft = await sql<{ n: number }>`select count(*) as n from consent_records where customer_id = ${id} and ip_hash is not null`.execute(server.portvakt.store.db);
+    expect(Number(consentsLeft.rows[0]!.n)).toBe(0);
+  });
+
+  it('refuses forged, stale, misdirected and replayed callbacks, changing nothing, and takes the genuine one once', async () => {
+    const holding = await SystemDouble.start({ kind: 'callback', delayMs: 0, hold: true });
+    try {
+      holding.secret = (await api('POST', '/systems', { key: 'slow-list', name: 'Slow list', categories: ['contact'], legal_basis: 'consent', access: 'callback', endpoint: holding.endpoint })).body.secret;
+      const { id } = await customerWithReferences('callback@example.se');
+      const requestId = (await api<Request>('POST', '/privacy-requests', { customer_id: id, kind: 'erasure', verification: 'ID checked in store' })).body.id;
+      // Everything but the slow list and the support desk finishes; the slow list waits for its callback.
+      const waiting = await until(requestId, (current) => taskOf(current, 'slow-list').state === 'waiting_callback' && taskOf(current, 'portvakt').state === 'done');
+      const task = taskOf(waiting, 'slow-list');
+      const url = holding.calls.find((call) => call.body.request_id === requestId)!.body.callback_url!;
+      const receipt = { request_id: requestId, status: 'completed', deleted: ['contact'], retained: [] };
+
+      expect(await holding.callBack(url, receipt, { secret: 'whsec_' + Buffer.alloc(32, 7).toString('base64') })).toBe(401);
+      expect(await holding.callBack(url, receipt, { timestamp: Math.floor(Date.now() / 1000) - 3600 })).toBe(401);
+      expect(await holding.callBack(url, { ...receipt, request_id: 'prq_00000000-0000-4000-8000-000000000000' })).toBe(400);
+      expect(await holding.callBack(url.replace(task.id, 'ptk_00000000-0000-4000-8000-000000000000'), receipt)).toBe(404);
+      expect(await holding.callBack(url, { ...receipt, status: 'accepted' })).toBe(400);
+      expect(taskOf(await request(requestId), 'slow-list')).toMatchObject({ state: 'waiting_callback', receipt: null });
+
+      expect(await holding.callBack(url, receipt, { messageId: 'msg_genuine' })).toBe(204);
+      expect(taskOf(await request(requestId), 'slow-list')).toMatchObject({ state: 'done', receipt: { deleted: ['contact'] } });
+      expect(await holding.callBack(url, { ...receipt, deleted: [] }, { messageId: 'msg_genuine' })).toBe(409);
+      expect(taskOf(await request(requestId), 'slow-list').receipt).toMatchObject({ deleted: ['contact'] });
+    } finally {
+      expect((await api('DELETE', '/systems/slow-list')).status).toBe(204);
+      await holding.close();
+    }
+  });
+
+  it('lists open requests past their due date in the overdue view; extends once with a reason', async () => {
+    const { id } = await customerWithReferences('late@example.se');
+    const created = (await api<Request>('POST', '/privacy-requests', { customer_id: id, kind: 'export' })).body;
+    expect(created.state).toBe('received');
+    expect(created.due_at - Math.floor(Date.now() / 1000)).toBeGreaterThan(27 * 86400);
+    expect((await api('GET', '/privacy-requests?overdue=true')).body.requests.map((entry: { id: string }) => entry.id)).not.toContain(created.id);
+    await sql`update privacy_requests set due_at = ${Date.now() - 1000} where id = ${created.id}`.execute(server.portvakt.store.db);
+    const overdue = (await api('GET', '/privacy-requests?overdue=true')).body.requests;
+    expect(overdue.find((entry: { id: string }) => entry.id === created.id)).toMatchObject({ overdue: true, state: 'received' });
+
+    const extended = await api<Request>('POST', `/privacy-requests/${created.id}/extend`, { months: 2, reason: 'Records in three archives must be searched by hand' });
+    expect(extended.body).toMatchObject({ overdue: false, extension_reason: 'Records in three archives must be searched by hand' });
+    expect((await api('POST', `/privacy-requests/${created.id}/extend`, { months: 1, reason: 'And once more, please' })).body).toMatchObject({ error: 'already_extended' });
+    expect((await api('POST', '/privacy-requests', { customer_id: id, kind: 'export' })).body).toMatchObject({ error: 'request_open' });
+  });
+
+  it('collects an export from Portvakt and every system', async () => {
+    const { id } = await customerWithReferences('export-me@example.se');
+    const created = (await api<Request>('POST', '/privacy-requests', { customer_id: id, kind: 'export', verification: 'signed in with passkey' })).body;
+    const waiting = await until(created.id, (current) => ['portvakt', 'crm', 'newsletter', 'webshop', 'accounting'].every((system) => taskOf(current, system).state === 'done'));
+    expect(taskOf(waiting, 'portvakt').receipt).toMatchObject({ export: { profile: { id, email: 'export-me@example.se' }, external_references: expect.arrayContaining([{ system: 'crm', reference: 'CRM-export-me@example.se', created_at: expect.any(String) }]) } });
+    expect(JSON.stringify(taskOf(waiting, 'portvakt').receipt)).not.toMatch(/argon2|password_hash/i);
+    expect(taskOf(waiting, 'crm').receipt).toMatchObject({ export: { reference: 'CRM-export-me@example.se', orders: [{ id: 'order-1' }] } });
+    expect(accounting.calls.find((call) => call.body.request_id === created.id)!.body).toMatchObject({ mode: 'export', type: 'export' });
+    expect((await api('GET', `/customers/${id}`)).status).toBe(200);
+  });
+
+  it('refuses bad input with a 4xx and writes nothing', async () => {
+    const count = async () => Number((await sql<{ n: number }>`select (select count(*) from data_systems) + (select count(*) from privacy_requests) as n`.execute(server.portvakt.store.db)).rows[0]!.n);
+    const before = await count();
+    for (const body of [
+      { key: 'portvakt', name: 'Me', categories: ['contact'], legal_basis: 'contract', access: 'manual', checklist: ['x'] },
+      { key: 'nocheck', name: 'No checklist', categories: ['contact'], legal_basis: 'contract', access: 'manual' },
+      { key: 'noendpoint', name: 'No endpoint', categories: ['contact'], legal_basis: 'contract', access: 'api' },
+      { key: 'badbasis', name: 'Bad basis', categories: ['contact'], legal_basis: 'because', access: 'manual', checklist: ['x'] },
+      { key: 'crm', name: 'Twice', categories: ['contact'], legal_basis: 'contract', access: 'manual', checklist: ['x'] },
+      { key: 'BAD KEY', name: 'x', categories: ['contact'], legal_basis: 'contract', access: 'manual', checklist: ['x'] },
+      { key: 'ret', name: 'x', categories: ['contact'], legal_basis: 'contract', access: 'manual', checklist: ['x'], retention: { rule: 'bookkeeping', description: 'x', years: 0 } },
+    ]) {
+      const answer = await api('POST', '/systems', body);
+      expect(answer.status, JSON.stringify(body)).toBeGreaterThanOrEqual(400);
+      expect(answer.status).toBeLessThan(500);
+    }
+    for (const body of [{ customer_id: '00000000-0000-4000-8000-000000000000', kind: 'erasure' }, { customer_id: 'nope', kind: 'erasure' }, { kind: 'erasure' }, { customer_id: '00000000-0000-4000-8000-000000000000', kind: 'forget' }]) {
+      const answer = await api('POST', '/privacy-requests', body);
+      expect(answer.status, JSON.stringify(body)).toBeGreaterThanOrEqual(400);
+      expect(answer.status).toBeLessThan(500);
+    }
+    expect((await api('PATCH', '/systems/crm', { access: 'manual' })).body).toMatchObject({ error: 'validation_failed' });
+    expect((await api('DELETE', '/systems/portvakt')).status).toBe(409);
+    expect(await count()).toBe(before);
+  });
+});
