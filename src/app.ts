@@ -19,6 +19,7 @@ import { ConsentLedger } from './consent/consent-ledger.ts';
 import { ConsentPurposes } from './consent/consent-purposes.ts';
 import { PurposeRequests } from './oidc/purpose-requests.ts';
 import { buildPrivacy } from './privacy/privacy-module.ts';
+import { privacyPageRoutes } from './account/privacy.routes.ts';
 import { consentRoutes } from './consent/consent.routes.ts';
 import { EventPublisher } from './events/event-publisher.ts';
 import { WebhookDeliveries } from './events/webhook-deliveries.ts';
@@ -122,7 +123,6 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   webhookWorker.start();
   const purposes = new ConsentPurposes(store.db, audit);
   const ledger = new ConsentLedger({ db: store.db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym') });
-  const privacy = buildPrivacy({ config, db: store.db, dialect: store.dialect, audit, customers, ledger, log: app.log });
   const clientRepo = new ClientRepository(store.db);
   const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
   const passwordSignIn = new PasswordSignIn(customers, throttle, audit);
@@ -130,6 +130,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const codes = new OneTimeCodes(store.db, deriveKey(config.secret, 'one-time-code'), { maxAttempts: config.codes.maxAttempts, ttlMs: CODE_TTL_MS });
   const flows = new InteractionFlowStore(store.db, TTL.Interaction * 1000);
   const brand = { name: config.brandName, host: new URL(config.issuer).host };
+  const privacy = buildPrivacy({ config, db: store.db, dialect: store.dialect, audit, customers, ledger, messenger: messaging.messenger, brand, log: app.log });
   const delivery = new CodeDelivery({ db: store.db, codes, messenger: messaging.messenger, throttle, brand, sendsPerTarget: config.codes.sendsPerTarget, audit });
   const flowDeps = { delivery, customers, flows, issuer: config.issuer, pool: DEFAULT_POOL };
   const emailCode = new EmailCodeSignIn(flowDeps);
@@ -204,6 +205,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     emailVerificationRoutes(pages, { host, customers, verification, csrf });
     phoneRoutes(pages, { host, customers, factors, phones, notices, csrf });
     consentPageRoutes(pages, { host, customers, purposes, ledger, csrf });
+    privacyPageRoutes(pages, { host, customers, systems: privacy.systems, requests: privacy.requests, exports: privacy.exports, csrf });
   });
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);
 
@@ -243,6 +245,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         flows.deleteExpired(),
         messaging.outbox.deleteFinished(Date.now() - OUTBOX_RETENTION_MS),
         sessions.deleteStale(Date.now() - TTL.Session * 1000),
+        privacy.exports.clearExpired(),
       ]).catch((error: unknown) =>
         app.log.error({ err: error }, 'cleanup of expired rows failed'),
       );

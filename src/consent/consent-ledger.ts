@@ -22,6 +22,10 @@ export interface DecisionContext {
   ip?: string;
 }
 
+/** Ledger records read per query of an audience page, and at most per page. */
+const AUDIENCE_BATCH_ROWS = 2000;
+const AUDIENCE_SCAN_ROWS = 50_000;
+
 /** Which purposes a sign-in is about: those of the client's brand (and the group's), and any the client asked for. */
 export interface PurposeScope {
   brand: string | null;
@@ -158,22 +162,44 @@ export class ConsentLedger {
   }
 
   /**
-   * Customers whose latest decision for the purpose is `state`, by customer id after `after`
-   * (cursor). `granted` means a grant that still counts: one of a version at or after the last
+   * One page of the customers whose latest decision for the purpose is `state`, by customer id
+   * after `after`. `granted` means a grant that still counts: one of a version at or after the last
    * version that asked for fresh consent.
+   *
+   * The ledger is read in index order (purpose, customer, newest record first), so the first record
+   * of each customer is their current decision; the query is a plain ordered range scan whose cost
+   * is the rows read, whatever the planner's statistics say. (A "latest record" subquery in SQL
+   * let PostgreSQL misjudge its selectivity near the end of the range and sort the whole rest of
+   * the ledger for every page.) A page stops at `limit` customers or after reading
+   * `AUDIENCE_SCAN_ROWS` records, so a sparse audience gives short pages rather than slow ones;
+   * `next` is null only at the end.
    */
-  async audience(purpose: PurposeVersion, state: ConsentRecordsTable['decision'], after: string | undefined, limit: number): Promise<string[]> {
-    let query = this.#db
-      .selectFrom('consent_records as r')
-      .select('r.customer_id')
-      .where('r.purpose_key', '=', purpose.key)
-      .where('r.decision', '=', state)
-      .where('r.seq', '=', (eb) => eb.selectFrom('consent_records as l').select(sql<number>`max(l.seq)`.as('latest')).whereRef('l.customer_id', '=', 'r.customer_id').whereRef('l.purpose_key', '=', 'r.purpose_key'))
-      .orderBy('r.customer_id')
-      .limit(limit);
-    if (after) query = query.where('r.customer_id', '>', after);
-    if (state === 'granted') query = query.where('r.version', '>=', purpose.freshFloor);
-    return (await query.execute()).map((row) => row.customer_id);
+  async audience(purpose: PurposeVersion, state: ConsentRecordsTable['decision'], after: string | undefined, limit: number): Promise<{ customers: string[]; next: string | null }> {
+    const customers: string[] = [];
+    let cursor = after;
+    let read = 0;
+    while (read < AUDIENCE_SCAN_ROWS) {
+      let query = this.#db
+        .selectFrom('consent_records')
+        .select(['customer_id', 'decision', 'version'])
+        .where('purpose_key', '=', purpose.key)
+        .orderBy('customer_id')
+        .orderBy('seq', 'desc')
+        .limit(AUDIENCE_BATCH_ROWS);
+      if (cursor) query = query.where('customer_id', '>', cursor);
+      const rows = await query.execute();
+      read += rows.length;
+      for (const row of rows) {
+        if (row.customer_id === cursor) continue;
+        cursor = row.customer_id;
+        if (row.decision === state && (state !== 'granted' || row.version >= purpose.freshFloor)) {
+          customers.push(row.customer_id);
+          if (customers.length === limit) return { customers, next: cursor };
+        }
+      }
+      if (rows.length < AUDIENCE_BATCH_ROWS) return { customers, next: null };
+    }
+    return { customers, next: cursor ?? null };
   }
 
   async #latest(customerId: string): Promise<Map<string, ConsentRecordsTable>> {

@@ -61,15 +61,14 @@ export function consentRoutes(app: FastifyInstance, api: ApiRegistry, deps: { pu
     method: 'GET',
     url: '/consent-purposes/:key/customers',
     tag: 'consent',
-    summary: 'Audience: customers whose latest decision on the purpose is `state`, ordered by id, with a cursor (for marketing-list sync)',
+    summary: 'Audience: customers whose latest decision on the purpose is `state` (granted: a grant that still counts), ordered by id, with a cursor (for marketing-list sync). A page may hold fewer than `limit`; go on while `next` is set',
     params: keyParams,
     query: audienceQuery,
     status: 200,
     response: z.object({ customers: z.array(z.string()), next: z.string().nullable() }),
     handler: async ({ params, query }) => {
       const purpose = await deps.purposes.current(params.key);
-      const customers = await deps.ledger.audience(purpose, query.state, query.after, query.limit);
-      return { customers, next: customers.length === query.limit ? customers.at(-1)! : null };
+      return deps.ledger.audience(purpose, query.state, query.after, query.limit);
     },
   });
   api.add(app, {

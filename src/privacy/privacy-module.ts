@@ -8,7 +8,9 @@ import { customerReferenceRoutes } from '../customers/customer-reference.routes.
 import type { CustomerService } from '../customers/customer.service.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
+import type { Messenger } from '../messaging/messenger.ts';
 import type { WorkerLog } from '../messaging/outbox-worker.ts';
+import type { MessageBrand } from '../messaging/templates/render-message.ts';
 import type { Database } from '../store/schema.ts';
 import type { Dialect } from '../store/database.ts';
 import { dataMapRoutes } from './data-map.routes.ts';
@@ -16,6 +18,7 @@ import { DataSystems } from './data-systems.ts';
 import { PortvaktPart } from './portvakt-part.ts';
 import { privacyCallbackRoutes } from './privacy-callback.routes.ts';
 import { privacyRequestRoutes } from './privacy-request.routes.ts';
+import { PrivacyExports } from './privacy-exports.ts';
 import { PrivacyRequests } from './privacy-requests.ts';
 import { PrivacyTasks } from './privacy-tasks.ts';
 import { PrivacyWorker } from './privacy-worker.ts';
@@ -26,12 +29,13 @@ import { Suppressions } from './suppressions.ts';
  * tasks, the worker that carries them out, Portvakt's own part, and the suppression list that
  * guards every customer creation.
  */
-export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; customers: CustomerService; ledger: ConsentLedger; log: WorkerLog }) {
+export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; customers: CustomerService; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog }) {
   const { config, db, audit } = deps;
   const systems = new DataSystems({ db, key: deriveKey(config.secret, 'data-system-secret'), audit });
   const references = new CustomerReferences(db, audit);
   const tasks = new PrivacyTasks(db, deps.dialect, { baseDelayMs: config.privacy.retryBaseMs, maxDelayMs: config.privacy.retryMaxMs, maxAttempts: config.privacy.maxAttempts, leaseMs: config.privacy.timeoutMs + 30_000 });
-  const requests = new PrivacyRequests({ db, dialect: deps.dialect, systems, tasks, audit });
+  const exports = new PrivacyExports({ db, key: deriveKey(config.secret, 'privacy-export'), messenger: deps.messenger, brand: deps.brand, issuer: config.issuer });
+  const requests = new PrivacyRequests({ db, dialect: deps.dialect, systems, tasks, audit, exports });
   const suppressions = new Suppressions(deriveKey(config.secret, 'email-suppression'), audit);
   deps.customers.guardCreation((trx, pool, email, actor) => suppressions.guardCreation(trx, pool, email, actor));
   const portvakt = new PortvaktPart({ db, customers: deps.customers, ledger: deps.ledger, suppressions });
@@ -41,6 +45,7 @@ export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; diale
     systems,
     references,
     requests,
+    exports,
     worker,
     /** Management API routes (behind the admin key). */
     apiRoutes(secured: FastifyInstance, api: ApiRegistry): void {

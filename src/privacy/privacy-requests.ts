@@ -5,6 +5,7 @@ import { canonicalJson, type Actor, type AuditLog } from '../events/audit-log.ts
 import type { Dialect } from '../store/database.ts';
 import type { Database, PrivacyRequestsTable, PrivacyTasksTable } from '../store/schema.ts';
 import type { DataSystem, DataSystems } from './data-systems.ts';
+import type { PrivacyExports } from './privacy-exports.ts';
 import { OPEN_TASK_STATES, type PrivacyTasks } from './privacy-tasks.ts';
 import { addMonths, retentionEnds } from './retention.ts';
 import type { Receipt } from './system-contract.ts';
@@ -49,10 +50,12 @@ export class PrivacyRequests {
   readonly #tasks: PrivacyTasks;
   readonly #audit: AuditLog;
   readonly #dialect: Dialect;
+  readonly #exports: PrivacyExports;
   #onWork: () => void = () => {};
 
-  constructor(deps: { db: Kysely<Database>; dialect: Dialect; systems: DataSystems; tasks: PrivacyTasks; audit: AuditLog }) {
+  constructor(deps: { db: Kysely<Database>; dialect: Dialect; systems: DataSystems; tasks: PrivacyTasks; audit: AuditLog; exports: PrivacyExports }) {
     this.#db = deps.db;
+    this.#exports = deps.exports;
     this.#dialect = deps.dialect;
     this.#systems = deps.systems;
     this.#tasks = deps.tasks;
@@ -151,8 +154,12 @@ export class PrivacyRequests {
    * False when the task was not open (a replayed callback, or done already): nothing changes.
    */
   async recordReceipt(task: PrivacyTasksTable, receipt: Receipt & { confirmed_by?: string }, actor: Actor, now = Date.now()): Promise<boolean> {
+    // What an export brought back is sealed apart; the receipt keeps only that there was some.
+    const { export: exported, ...kept } = receipt;
+    const stored = exported === undefined ? receipt : { ...kept, exported: true };
     const recorded = await this.#db.transaction().execute(async (trx) => {
-      if (!(await this.#tasks.complete(task.id, receipt, trx, now))) return false;
+      if (!(await this.#tasks.complete(task.id, stored, trx, now))) return false;
+      if (exported !== undefined) await trx.updateTable('privacy_tasks').set({ export_data: this.#exports.sealTaskData(task.id, exported) }).where('id', '=', task.id).execute();
       let finalErasure: number | undefined;
       if (task.mode === 'restrict') {
         const request = await this.#locked(trx, task.request_id);
@@ -214,6 +221,7 @@ export class PrivacyRequests {
       await this.#audit.append(trx, { action: `privacy_request.${state}`, actor: { type: 'system' }, subject: { type: 'customer', id: request.customer_id }, details: { request_id: id, report_hash: reportHash } }, now);
       report.audit = await this.#audit.head(trx);
       await this.#transition(trx, request, { state, completed_at: now, report: JSON.stringify(report) });
+      if (request.kind === 'export' && state !== 'failed') await this.#exports.assemble(trx, request, tasks, new Map(report.systems.map((entry) => [entry.system, entry.name])), now);
       return state;
     });
   }
@@ -242,11 +250,15 @@ export class PrivacyRequests {
 
   /** Newest first; `overdue`: still open past the due date (the operator's view). */
   async list(filter: { overdue?: boolean | undefined; state?: PrivacyRequest['state'] | undefined; customerId?: string | undefined; before?: string | undefined; limit: number }, now = Date.now()): Promise<PrivacyRequest[]> {
-    let query = this.#db.selectFrom('privacy_requests').selectAll().orderBy('id', 'desc').limit(filter.limit);
+    let query = this.#db.selectFrom('privacy_requests').selectAll().orderBy('received_at', 'desc').orderBy('id', 'desc').limit(filter.limit);
     if (filter.overdue) query = query.where('state', 'in', OPEN_REQUEST_STATES).where('due_at', '<', now);
     if (filter.state) query = query.where('state', '=', filter.state);
     if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
-    if (filter.before) query = query.where('id', '<', filter.before);
+    if (filter.before) {
+      const cursor = await this.get(filter.before);
+      const at = Number(cursor.received_at);
+      query = query.where((eb) => eb.or([eb('received_at', '<', at), eb.and([eb('received_at', '=', at), eb('id', '<', cursor.id)])]));
+    }
     return query.execute();
   }
 

@@ -53,7 +53,7 @@ export class PrivacyTasks {
   }
 
   /** The task is done with this receipt; false when it was not open (a replay, or done already). */
-  async complete(id: string, receipt: Receipt & { confirmed_by?: string }, db: Executor = this.#db, now = Date.now()): Promise<boolean> {
+  async complete(id: string, receipt: Omit<Receipt, 'export'> & { confirmed_by?: string; exported?: boolean }, db: Executor = this.#db, now = Date.now()): Promise<boolean> {
     const result = await db
       .updateTable('privacy_tasks')
       .set({ state: 'done', receipt: JSON.stringify(receipt), completed_at: now, claimed_until: 0, last_error: null })

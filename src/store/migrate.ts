@@ -5,6 +5,7 @@ import * as auditLog from './migrations/0003-audit-log.ts';
 import * as webhooks from './migrations/0004-webhooks.ts';
 import * as consent from './migrations/0005-consent.ts';
 import * as privacy from './migrations/0006-privacy.ts';
+import * as consentAudienceIndex from './migrations/0007-consent-audience-index.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0004-webhooks': webhooks,
   '0005-consent': consent,
   '0006-privacy': privacy,
+  '0007-consent-audience-index': consentAudienceIndex,
 };
 
 export class MigrationError extends Error {

@@ -326,8 +326,21 @@ export interface PrivacyTasksTable {
   claimed_until: number;
   last_error: string | null;
   receipt: string | null;
+  /** Sealed JSON: what an export task brought back, until the archive is assembled. */
+  export_data: string | null;
   created_at: number;
   completed_at: number | null;
+}
+
+/** An export's archive (sealed), fetched once through a link whose token is stored as a hash. */
+export interface PrivacyExportsTable {
+  request_id: string;
+  customer_id: string;
+  token_hash: string;
+  archive: string | null;
+  created_at: number;
+  expires_at: number;
+  downloaded_at: number | null;
 }
 
 /** An erased customer's address, as a keyed hash: imports of it are refused. */
@@ -367,4 +380,5 @@ export interface Database {
   privacy_requests: PrivacyRequestsTable;
   privacy_tasks: PrivacyTasksTable;
   suppressions: SuppressionsTable;
+  privacy_exports: PrivacyExportsTable;
 }

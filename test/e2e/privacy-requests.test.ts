@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retentionEnds } from '../../src/privacy/retention.ts';
-import { CookieAgent } from '../support/cookie-agent.ts';
+import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
+import { waitForMessage } from '../support/dev-outbox.ts';
 import { DIALECTS } from '../support/databases.ts';
 import type { RunningPortvakt } from '../support/portvakt-server.ts';
 import type { RelyingParty } from '../support/relying-party.ts';
@@ -195,15 +196,64 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
     expect((await api('POST', '/privacy-requests', { customer_id: id, kind: 'export' })).body).toMatchObject({ error: 'request_open' });
   });
 
-  it('collects an export from Portvakt and every system', async () => {
-    const { id } = await customerWithReferences('export-me@example.se');
-    const created = (await api<Request>('POST', '/privacy-requests', { customer_id: id, kind: 'export', verification: 'signed in with passkey' })).body;
-    const waiting = await until(created.id, (current) => ['portvakt', 'crm', 'newsletter', 'webshop', 'accounting'].every((system) => taskOf(current, system).state === 'done'));
-    expect(taskOf(waiting, 'portvakt').receipt).toMatchObject({ export: { profile: { id, email: 'export-me@example.se' }, external_references: expect.arrayContaining([{ system: 'crm', reference: 'CRM-export-me@example.se', created_at: expect.any(String) }]) } });
-    expect(JSON.stringify(taskOf(waiting, 'portvakt').receipt)).not.toMatch(/argon2|password_hash/i);
-    expect(taskOf(waiting, 'crm').receipt).toMatchObject({ export: { reference: 'CRM-export-me@example.se', orders: [{ id: 'order-1' }] } });
-    expect(accounting.calls.find((call) => call.body.request_id === created.id)!.body).toMatchObject({ mode: 'export', type: 'export' });
+  it('exports on the customer\'s request from /account/privacy: one archive of Portvakt and every system, by a link that works once', async () => {
+    const { who, id } = await customerWithReferences('export-me@example.se');
+    const agent = new CookieAgent();
+    expect(await agent.authorize(await rp.authorizationUrl(), server.url, who)).toMatch(/\/callback\?code=/);
+    const page = await agent.follow(`${server.url}/account/privacy`, server.url);
+    const html = await page.response.text();
+    for (const name of ['CRM', 'E-mail list', 'Web shop', 'Accounting', 'Support desk']) expect(html).toContain(name);
+    expect(html).toContain('Bokföringslagen 7 kap. 2 §');
+    const asked = await agent.postForm(`${server.url}/account/privacy/export`, { csrf: csrfOf(html) });
+    expect(asked.headers.get('location')).toBe('/account/privacy?done=export');
+
+    const requestId = (await api('GET', `/privacy-requests?customer_id=${id}`)).body.requests[0].id as string;
+    const done = await until(requestId, (current) => ['portvakt', 'crm', 'newsletter', 'webshop', 'accounting'].every((system) => taskOf(current, system).state === 'done'));
+    expect(done).toMatchObject({ state: 'in_progress' });
+    // The support desk exports by hand: the operator confirms, and the archive is made.
+    await api('POST', `/privacy-requests/${requestId}/tasks/${taskOf(done, 'support').id}/confirm`, { confirmed_by: 'Agent Anna', deleted: [], retained: [], note: 'No tickets found' });
+    expect((await until(requestId, (current) => current.state !== 'in_progress')).state).toBe('completed');
+    expect(JSON.stringify((await request(requestId)).tasks)).not.toContain('order-1');
+    expect(accounting.calls.find((call) => call.body.request_id === requestId)!.body).toMatchObject({ mode: 'export', type: 'export' });
+
+    const mail = await waitForMessage(server.url, who.email);
+    const link = /https?:\/\/\S+\/account\/privacy\/export\/[A-Za-z0-9_-]{43}/.exec(mail.body)![0]!;
+    expect((await new CookieAgent().request(link)).status).toBe(303);
+    const download = await agent.request(link);
+    expect(download.status).toBe(200);
+    const archive = await download.json();
+    expect(archive).toMatchObject({ format: 'portvakt-export/1', request_id: requestId, customer_id: id });
+    expect(archive.systems.portvakt.data).toMatchObject({ profile: { id, email: who.email }, external_references: expect.arrayContaining([expect.objectContaining({ system: 'crm', reference: 'CRM-export-me@example.se' })]) });
+    expect(archive.systems.crm.data).toMatchObject({ reference: 'CRM-export-me@example.se', orders: [{ id: 'order-1' }] });
+    expect(Object.keys(archive.systems).sort()).toEqual(['accounting', 'crm', 'newsletter', 'portvakt', 'webshop']);
+    expect(archive.not_included).toEqual([{ system: 'support', reason: 'the system reported no data to export' }]);
+    expect(JSON.stringify(archive)).not.toMatch(/argon2|password_hash/i);
+    expect((await agent.request(link)).status).toBe(410);
     expect((await api('GET', `/customers/${id}`)).status).toBe(200);
+  });
+
+  it('erases on the customer\'s request from /account/privacy after a fresh sign-in, and signs them out', async () => {
+    const { who, id } = await customerWithReferences('self-erase@example.se');
+    const agent = new CookieAgent();
+    expect(await agent.authorize(await rp.authorizationUrl(), server.url, who)).toMatch(/\/callback\?code=/);
+    const html = await (await agent.follow(`${server.url}/account/privacy`, server.url)).response.text();
+    const unticked = await agent.postForm(`${server.url}/account/privacy/erasure`, { csrf: csrfOf(html) });
+    expect(unticked.status).toBe(400);
+    // A sign-in older than ten minutes is asked again first.
+    await sql`update oidc_artifacts set payload = replace(payload, '"loginTs":', '"loginTs":1,"oldLoginTs":') where model = 'Session' and account_id = ${id}`.execute(server.portvakt.store.db);
+    const stale = await agent.postForm(`${server.url}/account/privacy/erasure`, { csrf: csrfOf(html), confirm: 'yes' });
+    expect(stale.headers.get('location')).toBe('/account/login?return=/account/privacy&fresh=1');
+    expect((await api('GET', `/privacy-requests?customer_id=${id}`)).body.requests).toEqual([]);
+
+    const again = new CookieAgent();
+    expect(await again.authorize(await rp.authorizationUrl(), server.url, who)).toMatch(/\/callback\?code=/);
+    const fresh = await (await again.follow(`${server.url}/account/privacy`, server.url)).response.text();
+    const erased = await again.postForm(`${server.url}/account/privacy/erasure`, { csrf: csrfOf(fresh), confirm: 'yes' });
+    expect(erased.status).toBe(202);
+    const [created] = (await api('GET', `/privacy-requests?customer_id=${id}`)).body.requests;
+    expect(created).toMatchObject({ kind: 'erasure', source: 'customer', verification: expect.stringMatching(/^signed in again at .* with pwd$/) });
+    await until(created.id, (current) => taskOf(current, 'portvakt').state === 'done');
+    expect((await again.follow(`${server.url}/account/privacy`, server.url)).url).toMatch(/\/auth\?|\/login\//);
   });
 
   it('refuses bad input with a 4xx and writes nothing', async () => {

@@ -30,6 +30,7 @@ export class SystemDouble {
   readonly #receipts = new Map<string, Record<string, unknown>>();
   readonly #server: Server;
   #failuresLeft: number;
+  readonly #timers = new Set<NodeJS.Timeout>();
   readonly behaviour: Behaviour;
 
   private constructor(behaviour: Behaviour) {
@@ -51,7 +52,7 @@ export class SystemDouble {
         this.#receipts.set(body.request_id, receipt);
         if (this.behaviour.kind === 'callback') {
           response.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ request_id: body.request_id, status: 'accepted' }));
-          if (!this.behaviour.hold) setTimeout(() => void this.callBack(body.callback_url!, receipt), this.behaviour.delayMs);
+          if (!this.behaviour.hold) this.#timers.add(setTimeout(() => this.callBack(body.callback_url!, receipt).catch(() => undefined), this.behaviour.delayMs));
           return;
         }
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(receipt));
@@ -97,6 +98,7 @@ export class SystemDouble {
   }
 
   close(): Promise<void> {
+    for (const timer of this.#timers) clearTimeout(timer);
     this.#server.closeAllConnections();
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }

@@ -67,11 +67,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('claimed_until', 'bigint', (c) => c.notNull().defaultTo(0))
     .addColumn('last_error', 'text')
     .addColumn('receipt', 'text')
+    // Sealed: the data an export task brought back, until the archive is assembled.
+    .addColumn('export_data', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('completed_at', 'bigint')
     .execute();
   await db.schema.createIndex('privacy_tasks_request').on('privacy_tasks').columns(['request_id']).execute();
   await db.schema.createIndex('privacy_tasks_due').on('privacy_tasks').columns(['state', 'next_attempt_at']).execute();
+
+  await db.schema
+    .createTable('privacy_exports')
+    .addColumn('request_id', 'text', (c) => c.primaryKey().references('privacy_requests.id').onDelete('cascade'))
+    .addColumn('customer_id', 'text', (c) => c.notNull())
+    .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+    // Sealed JSON archive; cleared when downloaded (single use) or expired.
+    .addColumn('archive', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('downloaded_at', 'bigint')
+    .execute();
 
   await db.schema
     .createTable('suppressions')
@@ -84,7 +98,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['suppressions', 'privacy_tasks', 'privacy_requests', 'customer_references', 'data_systems']) {
+  for (const table of ['suppressions', 'privacy_exports', 'privacy_tasks', 'privacy_requests', 'customer_references', 'data_systems']) {
     await db.schema.dropTable(table).ifExists().execute();
   }
 }

@@ -1,0 +1,97 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { CustomerService } from '../customers/customer.service.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import { customerActor } from '../events/audit-log.ts';
+import { parseInput } from '../http/api-route.ts';
+import type { CsrfGuard } from '../http/csrf.ts';
+import { pageContextFor, sendPage } from '../http/page-reply.ts';
+import type { BrowserSession } from '../oidc/browser-session.ts';
+import type { ProviderHost } from '../oidc/provider-host.ts';
+import { accountPrivacyPage } from '../pages/account-privacy.page.ts';
+import { messagePage } from '../pages/message.page.ts';
+import type { DataSystems } from '../privacy/data-systems.ts';
+import type { PrivacyExports } from '../privacy/privacy-exports.ts';
+import type { PrivacyRequests } from '../privacy/privacy-requests.ts';
+import { text } from '../validation/text.ts';
+import { activeSession } from './active-session.ts';
+import { isFresh } from './freshness.ts';
+
+const erasureForm = z.strictObject({ csrf: text().max(200), confirm: z.literal('yes').optional() });
+const exportForm = z.strictObject({ csrf: text().max(200) });
+const tokenParams = z.strictObject({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) });
+const RETURN = '/account/privacy';
+
+/**
+ * `/account/privacy`: the customer sees where their data is, asks for a download of all of it, or
+ * asks for their account to be deleted everywhere. Asking needs a sign-in from the last ten
+ * minutes, which is also how the request is verified; the download link from the e-mail works
+ * once, in the customer's own signed-in browser.
+ */
+export function privacyPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: CustomerService; systems: DataSystems; requests: PrivacyRequests; exports: PrivacyExports; csrf: CsrfGuard }): void {
+  const toLogin = (reply: FastifyReply, fresh: boolean) => reply.code(303).redirect(`/account/login?return=${RETURN}${fresh ? '&fresh=1' : ''}`, 303);
+  const verification = (session: BrowserSession) => `signed in again at ${new Date(session.loginTs * 1000).toISOString()} with ${session.amr.join('+') || 'a session'}`;
+
+  const show = async (request: FastifyRequest, reply: FastifyReply, session: BrowserSession, status = 200, notice?: string) => {
+    const page = pageContextFor(request);
+    const [systems, requests] = await Promise.all([deps.systems.list(), deps.requests.list({ customerId: session.accountId, limit: 20 })]);
+    return sendPage(
+      reply,
+      status,
+      accountPrivacyPage(page, {
+        csrf: deps.csrf.token(request, reply),
+        fresh: isFresh(session),
+        systems: systems.map((system) => ({ name: system.name, categories: system.categories, hold: system.retention?.description ?? null })),
+        requests: requests.map((entry) => ({ id: entry.id, kind: entry.kind, state: entry.state, receivedAt: Number(entry.received_at), dueAt: Number(entry.due_at) })),
+        ...(notice ? { notice } : {}),
+      }),
+    );
+  };
+
+  /** A signed-in, recent session for a request, after a valid CSRF token; otherwise the way to one. */
+  const confirmable = async (request: FastifyRequest, reply: FastifyReply) => {
+    const session = await activeSession(deps.host, deps.customers, request, reply);
+    if (!session) return { redirect: toLogin(reply, false) };
+    if (!deps.csrf.verify(request, (request.body as Record<string, unknown> | undefined)?.csrf)) throw new DomainError('csrf', 403, 'The form had expired');
+    if (!isFresh(session)) return { redirect: toLogin(reply, true) };
+    return { session };
+  };
+
+  app.get(RETURN, async (request, reply) => {
+    const session = await activeSession(deps.host, deps.customers, request, reply);
+    if (!session) return toLogin(reply, false);
+    const done = (request.query as Record<string, unknown> | undefined)?.done === 'export';
+    return show(request, reply, session, 200, done ? pageContextFor(request).t('privacy.export.requested') : undefined);
+  });
+
+  app.post(`${RETURN}/export`, async (request, reply) => {
+    const { session, redirect } = await confirmable(request, reply);
+    if (!session) return redirect;
+    parseInput(exportForm, request.body, 'body');
+    await deps.requests.create({ customerId: session.accountId, kind: 'export', source: 'customer', verification: verification(session) }, customerActor(session.accountId));
+    return reply.code(303).redirect(`${RETURN}?done=export`, 303);
+  });
+
+  app.post(`${RETURN}/erasure`, async (request, reply) => {
+    const { session, redirect } = await confirmable(request, reply);
+    if (!session) return redirect;
+    const form = parseInput(erasureForm, request.body, 'body');
+    const page = pageContextFor(request);
+    if (form.confirm !== 'yes') return show(request, reply, session, 400, page.t('privacy.erasure.unconfirmed'));
+    const created = await deps.requests.create({ customerId: session.accountId, kind: 'erasure', source: 'customer', verification: verification(session) }, customerActor(session.accountId));
+    const due = new Intl.DateTimeFormat(page.locale === 'sv' ? 'sv-SE' : 'en-GB', { dateStyle: 'long', timeZone: 'Europe/Stockholm' }).format(Number(created.due_at));
+    return sendPage(reply, 202, messagePage(page, page.t('privacy.erasure.requested.title'), page.t('privacy.erasure.requested', { id: created.id, due })));
+  });
+
+  app.get(`${RETURN}/export/:token`, async (request, reply) => {
+    const session = await activeSession(deps.host, deps.customers, request, reply);
+    const { token } = parseInput(tokenParams, request.params, 'params');
+    if (!session) return reply.code(303).redirect(`/account/login?return=${RETURN}`, 303);
+    const archive = await deps.exports.download(token, session.accountId);
+    return reply
+      .type('application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="my-data-${new Date().toISOString().slice(0, 10)}.json"`)
+      .header('cache-control', 'no-store')
+      .send(JSON.stringify(archive, null, 2));
+  });
+}
