@@ -10,7 +10,8 @@ export interface PageContext {
  * The frame of every hosted page: no inline script or style, so the CSP can stay strict. The one
  * script (passkeys) only enhances buttons that are hidden until it runs.
  */
-export function layout(page: PageContext, title: string, body: SafeHtml): string {
+/** `wide`: a page of records (a report with a table) rather than a form. */
+export function layout(page: PageContext, title: string, body: SafeHtml, options: { wide?: boolean } = {}): string {
   return html`<!doctype html>
 <html lang="${page.locale}">
 <head>
@@ -22,7 +23,7 @@ export function layout(page: PageContext, title: string, body: SafeHtml): string
 <script src="/assets/passkeys.js" defer></script>
 </head>
 <body>
-<main class="card">
+<main class="${options.wide ? 'card wide' : 'card'}">
 <p class="brand">${page.t('brand.name')}</p>
 ${body}
 </main>

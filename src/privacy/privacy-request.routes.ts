@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { conflict } from '../errors/domain-error.ts';
 import { OPERATOR } from '../events/audit-log.ts';
-import type { ApiRegistry } from '../http/api-route.ts';
+import { parseInput, type ApiRegistry } from '../http/api-route.ts';
+import { pageContextFor, sendPage } from '../http/page-reply.ts';
+import { privacyReportPage } from '../pages/privacy-report.page.ts';
 import type { PrivacyRequestsTable, PrivacyTasksTable } from '../store/schema.ts';
 import { text } from '../validation/text.ts';
 import type { PrivacyReport, PrivacyRequests } from './privacy-requests.ts';
@@ -73,6 +75,12 @@ export const presentRequest = (request: PrivacyRequestsTable, tasks?: PrivacyTas
   completed_at: seconds(request.completed_at),
   ...(tasks ? { tasks: tasks.map(presentTask) } : {}),
 });
+
+async function reportOf(requests: PrivacyRequests, id: string): Promise<PrivacyReport> {
+  const request = await requests.get(id);
+  if (request.report === null) throw conflict('not_finished', `The request is ${request.state}; the report is written when it finishes`);
+  return JSON.parse(request.report) as PrivacyReport;
+}
 
 /** `/privacy-requests`: erasure and export requests, their tasks per system, and the evidence report. */
 export function privacyRequestRoutes(app: FastifyInstance, api: ApiRegistry, requests: PrivacyRequests): void {
@@ -192,10 +200,11 @@ export function privacyRequestRoutes(app: FastifyInstance, api: ApiRegistry, req
     params: idParams,
     status: 200,
     response: z.unknown(),
-    handler: async ({ params }) => {
-      const request = await requests.get(params.id);
-      if (request.report === null) throw conflict('not_finished', `The request is ${request.state}; the report is written when it finishes`);
-      return JSON.parse(request.report) as PrivacyReport;
-    },
+    handler: async ({ params }) => reportOf(requests, params.id),
+  });
+  // The same report as a readable page (not in the OpenAPI document: it is HTML).
+  app.get('/privacy-requests/:id/report.html', async (request, reply) => {
+    const { id } = parseInput(idParams, request.params, 'params');
+    return sendPage(reply, 200, privacyReportPage(pageContextFor(request, 'en'), await reportOf(requests, id)));
   });
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallbackServer } from '../support/callback-server.ts';
 import { inspectLayout, launchChromium } from '../support/chromium.ts';
 import { codeIn, waitForMessage } from '../support/dev-outbox.ts';
-import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
+import { ADMIN_KEY, startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 
 const SHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
@@ -26,6 +26,17 @@ describe('hosted page layout in Chromium', () => {
     };
     [firstParty, thirdParty] = await Promise.all([register(true), register(false)]);
     await server.api('POST', '/customers', CUSTOMER);
+    // The data map the privacy pages show: one system under a bookkeeping hold, one without.
+    await server.api('POST', '/systems', { key: 'support', name: 'Kundtjänst (support desk)', categories: ['support_conversations', 'contact'], legal_basis: 'legitimate_interests', access: 'manual', checklist: ['Delete the tickets'] });
+    await server.api('POST', '/systems', {
+      key: 'accounting',
+      name: 'Ekonomisystem (accounting)',
+      categories: ['purchase_history', 'payment'],
+      legal_basis: 'legal_obligation',
+      access: 'manual',
+      checklist: ['Pseudonymize the customer ledger entry'],
+      retention: { rule: 'bookkeeping', description: 'Bokföringslagen 7 kap. 2 §: 7 years after the fiscal year ends', years: 7 },
+    });
     mkdirSync(SHOTS, { recursive: true });
   });
   afterAll(async () => {
@@ -121,6 +132,10 @@ describe('hosted page layout in Chromium', () => {
 
         await page.goto(`${server.url}/account/security`);
         await check(page, `account-${tag}`);
+        await page.goto(`${server.url}/account/privacy`);
+        await page.waitForSelector('ul.systems');
+        await check(page, `account-privacy-${tag}`);
+        await page.goto(`${server.url}/account/security`);
         await page.locator('a.button.primary').click();
         await page.waitForSelector('.qr svg');
         await check(page, `totp-enrol-${tag}`);
@@ -135,6 +150,29 @@ describe('hosted page layout in Chromium', () => {
       });
     }
   }
+
+  it('the privacy report reads without overlap or sideways scrolling on both viewports', async () => {
+    const id = (await server.api('POST', '/customers', { email: 'reported@example.se' })).body.id;
+    const created = (await server.api('POST', '/privacy-requests', { customer_id: id, kind: 'erasure', verification: 'ID checked at the service desk' })).body;
+    for (const task of created.tasks.filter((entry: { state: string }) => entry.state === 'waiting_operator')) {
+      const retained = task.system === 'accounting' ? [{ category: 'payment', reason: 'Bokföringslagen: receipts of purchases', until: '2034-01-01' }] : [];
+      await server.api('POST', `/privacy-requests/${created.id}/tasks/${task.id}/confirm`, { confirmed_by: 'Agent Anna Andersson-Lindqvist', deleted: task.system === 'support' ? ['support_conversations'] : [], retained, note: 'Checked every archive by hand' });
+    }
+    for (let i = 0; i < 100 && (await server.api('GET', `/privacy-requests/${created.id}`)).body.state === 'in_progress'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const [viewportName, viewport] of Object.entries(VIEWPORTS)) {
+      const context = await browser.newContext({ viewport, extraHTTPHeaders: { authorization: `Bearer ${ADMIN_KEY}` } });
+      const page = await context.newPage();
+      const response = await page.goto(`${server.url}/api/v1/privacy-requests/${created.id}/report.html`);
+      expect(response?.status()).toBe(200);
+      expect(await page.locator('[data-state]').first().getAttribute('data-state')).toBe('completed_with_exceptions');
+      expect(await page.locator('tr[data-system]').count()).toBe(3);
+      await page.screenshot({ path: `${SHOTS}privacy-report-${viewportName}.png`, fullPage: true });
+      const layout = await inspectLayout(page);
+      expect(layout.overlaps).toEqual([]);
+      expect(layout.horizontalOverflow).toBe(false);
+      await context.close();
+    }
+  });
 
   it('the layout check catches overlapping fields and a hidden primary button', async () => {
     const context = await browser.newContext({ bypassCSP: true });
