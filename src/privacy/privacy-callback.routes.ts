@@ -33,7 +33,8 @@ export function privacyCallbackRoutes(app: FastifyInstance, deps: { requests: Pr
       const parsed = readReceipt(body);
       if (!parsed.success || parsed.data.status !== 'completed') throw new DomainError('invalid_receipt', 400, 'The body is not a completed receipt');
       if (parsed.data.request_id !== task.request_id) throw new DomainError('wrong_request', 400, 'The receipt is for another request');
-      if (task.state !== 'waiting_callback') throw new DomainError('not_waiting', 409, `The task is ${task.state}, not waiting for a callback`);
+      // Pending: the callback is late and the request is about to go out again; the receipt still counts.
+      if (task.state !== 'waiting_callback' && task.state !== 'pending') throw new DomainError('not_waiting', 409, `The task is ${task.state}, not waiting for a callback`);
       if (!(await deps.requests.recordReceipt(task, parsed.data, { type: 'client', id: `system:${task.system}` }))) {
         throw new DomainError('not_waiting', 409, 'The task was completed meanwhile');
       }

@@ -7,6 +7,8 @@ import type { Receipt } from './system-contract.ts';
 export interface TaskPolicy extends Backoff {
   maxAttempts: number;
   leaseMs: number;
+  /** How long a callback system's receipt may take before the request is sent again. */
+  callbackWaitMs: number;
 }
 
 /** States in which a task still blocks its request from completing. */
@@ -39,7 +41,7 @@ export class PrivacyTasks {
         let due = eb
           .selectFrom('privacy_tasks')
           .select('id')
-          .where('state', 'in', ['pending', 'scheduled'])
+          .where('state', 'in', ['pending', 'scheduled', 'waiting_callback'])
           .where('next_attempt_at', '<=', now)
           .where('claimed_until', '<=', now)
           .orderBy('next_attempt_at')
@@ -63,9 +65,18 @@ export class PrivacyTasks {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** A callback system accepted the request: its receipt comes later, on the callback URL. */
-  async awaitCallback(id: string): Promise<void> {
-    await this.#db.updateTable('privacy_tasks').set({ state: 'waiting_callback', claimed_until: 0, last_error: null }).where('id', '=', id).where('state', '=', 'pending').execute();
+  /**
+   * A callback system accepted the request: its receipt comes later, on the callback URL. Should
+   * it not come within the wait (a lost callback, a crash on either side), the task is claimed
+   * again, counted as a failed attempt, and the same request is sent again.
+   */
+  async awaitCallback(id: string, now = Date.now()): Promise<void> {
+    await this.#db
+      .updateTable('privacy_tasks')
+      .set({ state: 'waiting_callback', claimed_until: 0, last_error: null, next_attempt_at: now + this.#policy.callbackWaitMs })
+      .where('id', '=', id)
+      .where('state', 'in', ['pending', 'waiting_callback'])
+      .execute();
   }
 
   /** A manual system's scheduled final erasure has come due: it waits for an operator now. */
@@ -77,10 +88,12 @@ export class PrivacyTasks {
   async failed(task: PrivacyTasksTable, reason: string, now = Date.now()): Promise<'retry' | 'dead'> {
     const attempts = task.attempts + 1;
     // A scheduled final erasure keeps its state while it retries: it never blocks a finished request.
+    // A callback that never came is asked for again: the task is pending, to be sent once more.
     const dead = attempts >= this.#policy.maxAttempts;
+    const state = dead ? ('dead' as const) : task.state === 'waiting_callback' ? ('pending' as const) : task.state;
     await this.#db
       .updateTable('privacy_tasks')
-      .set({ attempts, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? { state: 'dead' as const } : { next_attempt_at: now + retryDelay(this.#policy, attempts) }) })
+      .set({ attempts, state, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? {} : { next_attempt_at: now + retryDelay(this.#policy, attempts) }) })
       .where('id', '=', task.id)
       .execute();
     return dead ? 'dead' : 'retry';

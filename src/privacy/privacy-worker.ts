@@ -53,6 +53,7 @@ export class PrivacyWorker {
 
   async #run(task: PrivacyTasksTable): Promise<void> {
     try {
+      if (task.state === 'waiting_callback') return await this.#failed(task, 'the system did not call back in time; the request is sent again');
       const request = await this.#deps.requests.get(task.request_id);
       if (task.access === 'builtin') {
         await this.#deps.requests.recordReceipt(task, await this.#deps.portvakt.run(task, request), SYSTEM);

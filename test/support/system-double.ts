@@ -11,7 +11,7 @@ export interface ContractCall {
 
 export type Behaviour =
   /** Answers every request with its receipt at once. */
-  | { kind: 'api'; failFirst?: number }
+  | { kind: 'api'; failFirst?: number; answerAfterMs?: number }
   /** Answers 202 "accepted", then posts the receipt to callback_url after `delayMs` (unless `hold`). */
   | { kind: 'callback'; delayMs: number; hold?: boolean }
   /** Keeps the data under a legal hold: restricts, and says until when. */
@@ -55,7 +55,10 @@ export class SystemDouble {
           if (!this.behaviour.hold) this.#timers.add(setTimeout(() => this.callBack(body.callback_url!, receipt).catch(() => undefined), this.behaviour.delayMs));
           return;
         }
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(receipt));
+        const answer = () => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(receipt));
+        const delay = this.behaviour.kind === 'api' ? (this.behaviour.answerAfterMs ?? 0) : 0;
+        if (delay > 0) this.#timers.add(setTimeout(answer, delay));
+        else answer();
       });
     });
   }
