@@ -43,7 +43,7 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
 
   beforeAll(async () => {
     [{ server, rp }, crm, newsletter, shop, accounting] = await Promise.all([
-      startWithShop(dialect, { OUTBOX_POLL_MS: '100', PRIVACY_RETRY_BASE_MS: '100', PRIVACY_RETRY_MAX_MS: '400' }),
+      startWithShop(dialect, { OUTBOX_POLL_MS: '100', PRIVACY_RETRY_BASE_MS: '100', PRIVACY_RETRY_MAX_MS: '400', PRIVACY_MAX_ATTEMPTS: '4' }),
       SystemDouble.start({ kind: 'api' }),
       SystemDouble.start({ kind: 'callback', delayMs: 500 }),
       SystemDouble.start({ kind: 'api', failFirst: 2 }),
@@ -98,8 +98,14 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
 
   it('erases everywhere: one signed request per system with its reference, accounting restricted until its hold ends, the manual task confirmed, a report of all', async () => {
     const { who, id } = await customerWithReferences('forget-me@example.se');
-    const created = await api<Request>('POST', '/privacy-requests', { customer_id: id, kind: 'erasure', verification: 'signed in with password, 2 minutes before' });
-    expect(created.status).toBe(201);
+    // The customer asks on /account/privacy, right after signing in.
+    const browser = new CookieAgent();
+    expect(await browser.authorize(await rp.authorizationUrl(), server.url, who)).toMatch(/\/callback\?code=/);
+    const privacyPage = await (await browser.follow(`${server.url}/account/privacy`, server.url)).response.text();
+    expect((await browser.postForm(`${server.url}/account/privacy/erasure`, { csrf: csrfOf(privacyPage), confirm: 'yes' })).status).toBe(202);
+    const [asked] = (await api('GET', `/privacy-requests?customer_id=${id}`)).body.requests;
+    const created = await api<Request>('GET', `/privacy-requests/${asked.id}`);
+    expect(created.body).toMatchObject({ source: 'customer', kind: 'erasure' });
     expect(created.body.tasks.map((task) => [task.system, task.mode])).toEqual(
       expect.arrayContaining([['portvakt', 'delete'], ['crm', 'delete'], ['newsletter', 'delete'], ['webshop', 'delete'], ['accounting', 'restrict'], ['support', 'delete']]),
     );
@@ -138,6 +144,13 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
     const verify = (await api('GET', '/audit/verify')).body;
     expect(verify.ok).toBe(true);
     expect(report.audit.seq).toBeLessThanOrEqual(verify.entries);
+
+    // The day the hold ends, accounting is asked to delete: the same request id, mode delete.
+    await sql`update privacy_tasks set next_attempt_at = ${Date.now() - 1000} where id = ${finalErasure.id}`.execute(server.portvakt.store.db);
+    await until(requestId, (current) => current.tasks.find((task) => task.id === finalErasure.id)!.state === 'done');
+    const final = accounting.calls.filter((call) => call.body.request_id === requestId).at(-1)!;
+    expect(final.body).toMatchObject({ mode: 'delete', customer_reference: 'ACC-forget-me@example.se', retention: null });
+    expect(final.signatureValid).toBe(true);
 
     // Gone from Portvakt: no profile, no sign-in, and the address cannot be imported again.
     expect((await api('GET', `/customers/${id}`)).status).toBe(404);
@@ -178,6 +191,37 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
       expect((await api('DELETE', '/systems/slow-list')).status).toBe(204);
       await holding.close();
     }
+  });
+
+  it('gives up on a system after the last attempt (the request fails), and an operator retry finishes it', async () => {
+    const broken = await SystemDouble.start({ kind: 'api', failFirst: 1000 });
+    try {
+      broken.secret = (await api('POST', '/systems', { key: 'broken', name: 'Broken', categories: ['contact'], legal_basis: 'contract', access: 'api', endpoint: broken.endpoint })).body.secret;
+      const { id } = await customerWithReferences('dead-task@example.se');
+      const created = (await api<Request>('POST', '/privacy-requests', { customer_id: id, kind: 'erasure', verification: 'ID checked in store' })).body;
+      const support = taskOf(created, 'support');
+      await api('POST', `/privacy-requests/${created.id}/tasks/${support.id}/confirm`, { confirmed_by: 'Agent Anna', deleted: [], retained: [] });
+      const failed = await until(created.id, (current) => current.state === 'failed');
+      const dead = taskOf(failed, 'broken');
+      expect(dead).toMatchObject({ state: 'dead', attempts: 4, last_error: 'the system answered HTTP 500' });
+      expect(broken.calls).toHaveLength(4);
+      expect((await api('GET', `/privacy-requests/${created.id}/report`)).body.systems.find((entry: { system: string }) => entry.system === 'broken')).toMatchObject({ state: 'dead' });
+
+      broken.heal();
+      expect((await api<Request>('POST', `/privacy-requests/${created.id}/tasks/${dead.id}/retry`)).body.state).toBe('in_progress');
+      expect((await until(created.id, (current) => current.state !== 'in_progress')).state).toBe('completed_with_exceptions');
+      expect((await api('POST', `/privacy-requests/${created.id}/tasks/${dead.id}/retry`)).body).toMatchObject({ error: 'not_dead' });
+    } finally {
+      expect((await api('DELETE', '/systems/broken')).status).toBe(204);
+      await broken.close();
+    }
+  });
+
+  it('publishes the system contract as OpenAPI', async () => {
+    const contract = await (await fetch(`${server.url}/privacy/system-contract.json`)).json();
+    expect(Object.keys(contract.paths)).toEqual(['/erasure', '/export']);
+    expect(contract.paths['/erasure'].post.requestBody.content['application/json'].schema.properties).toHaveProperty('request_id');
+    expect(contract.paths['/erasure'].post.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
   });
 
   it('lists open requests past their due date in the overdue view; extends once with a reason', async () => {

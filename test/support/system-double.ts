@@ -96,6 +96,11 @@ export class SystemDouble {
     return response.status;
   }
 
+  /** The system works again: no more failures. */
+  heal(): void {
+    this.#failuresLeft = 0;
+  }
+
   receiptOf(requestId: string): Record<string, unknown> | undefined {
     return this.#receipts.get(requestId);
   }
