@@ -29,6 +29,10 @@ async function snapshot(server: RunningPortvakt): Promise<string> {
     db.selectFrom('consent_purpose_versions').select(['purpose_key', 'version']).orderBy('purpose_key').execute(),
     db.selectFrom('consent_records').select(['id']).orderBy('id').execute(),
     db.selectFrom('webhook_subscriptions').select(['id']).orderBy('id').execute(),
+    db.selectFrom('data_systems').select(['key', 'version']).orderBy('key').execute(),
+    db.selectFrom('customer_references').selectAll().orderBy('customer_id').orderBy('system').execute(),
+    db.selectFrom('privacy_requests').select(['id', 'state']).orderBy('id').execute(),
+    db.selectFrom('privacy_tasks').select(['id']).orderBy('id').execute(),
   ]);
   return createHash('sha256').update(JSON.stringify(rows)).digest('hex');
 }
@@ -52,6 +56,8 @@ const VALID = {
   version: { texts: { ...TEXTS, en: { ...TEXTS.en, title: 'T2' } }, requires_fresh_consent: false },
   decision: { purpose: 'existing_purpose', version: 1, decision: 'granted', channel: 'web', locale: 'en', agent_id: 'agent' },
   webhook: { url: 'http://127.0.0.1:9/hook', event_types: ['*'] },
+  system: { key: 'valid_system', name: 'Support', categories: ['contact'], legal_basis: 'contract', access: 'manual', checklist: ['Delete the tickets'] },
+  reference: { reference: 'CRM-1' },
 };
 
 describe.each(DIALECTS)('hostile input on %s', (dialect) => {
@@ -65,7 +71,12 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
     clientId = (await server.api('POST', '/clients', { ...VALID.client, first_party: true })).body.client_id;
     customerId = (await server.api('POST', '/customers', { email: 'existing@example.se' })).body.id;
     await server.api('POST', '/consent-purposes', { key: 'existing_purpose', texts: TEXTS });
+    await server.api('POST', '/systems', { ...VALID.system, key: 'existing_system' });
     routes = [
+      { method: 'POST', path: '/systems', valid: VALID.system },
+      { method: 'PATCH', path: '/systems/existing_system', valid: { name: 'Renamed' } },
+      { method: 'PUT', path: `/customers/${customerId}/references/crm`, valid: VALID.reference },
+      { method: 'POST', path: '/privacy-requests', valid: { customer_id: customerId, kind: 'export', verification: 'ID checked' } },
       { method: 'POST', path: '/consent-purposes', valid: VALID.purpose },
       { method: 'POST', path: '/consent-purposes/existing_purpose/versions', valid: VALID.version },
       { method: 'POST', path: `/customers/${customerId}/consents`, valid: VALID.decision },
@@ -101,7 +112,7 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       const knownKeys = Object.keys(route.valid).filter((key) => ['string', 'boolean'].includes(typeof route.valid[key]) || Array.isArray(route.valid[key]));
       await fc.assert(
         fc.asyncProperty(
-          fc.string({ minLength: 1, maxLength: 20 }).filter((key) => !['email', 'password', 'given_name', 'family_name', 'locale', 'email_verified', 'status', 'client_name', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'application_type', 'scope', 'first_party', 'key', 'texts', 'required', 'brand', 'requires_fresh_consent', 'purpose', 'version', 'decision', 'channel', 'agent_id', 'url', 'event_types', 'description', 'phone_number', 'phone_number_verified', '__proto__'].includes(key)),
+          fc.string({ minLength: 1, maxLength: 20 }).filter((key) => !['email', 'password', 'given_name', 'family_name', 'locale', 'email_verified', 'status', 'client_name', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'application_type', 'scope', 'first_party', 'key', 'texts', 'required', 'brand', 'requires_fresh_consent', 'purpose', 'version', 'decision', 'channel', 'agent_id', 'url', 'event_types', 'description', 'phone_number', 'phone_number_verified', 'name', 'categories', 'legal_basis', 'retention', 'access', 'endpoint', 'checklist', 'reference', 'customer_id', 'kind', 'verification', '__proto__'].includes(key)),
           // Prototype-poisoning keys are refused by the JSON parser itself; tested on their own below.
           hostileJson.filter((value) => !/"(__proto__|constructor)":/.test(JSON.stringify(value))),
           fc.constantFrom(...knownKeys),
