@@ -1,4 +1,4 @@
-import type { PrivacyReport } from '../privacy/privacy-requests.ts';
+import type { PrivacyReport } from '../privacy/privacy-report.ts';
 import { html } from './html.ts';
 import { layout, type PageContext } from './layout.ts';
 

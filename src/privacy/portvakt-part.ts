@@ -34,6 +34,9 @@ export class PortvaktPart {
     const erased = await this.#customers.erase(request.customer_id, request.id, async (trx, customer) => {
       await this.#suppressions.add(trx, customer.pool, customer.email, request.id);
       await trx.updateTable('consent_records').set({ ip_hash: null }).where('customer_id', '=', customer.id).execute();
+      // The device list (user agents) and any code still on its way to the address go too.
+      await trx.deleteFrom('session_devices').where('account_id', '=', customer.id).execute();
+      await trx.deleteFrom('one_time_codes').where('target', '=', customer.email).execute();
     });
     return {
       request_id: request.id,

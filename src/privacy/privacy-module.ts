@@ -7,6 +7,7 @@ import { CustomerReferences } from '../customers/customer-references.ts';
 import { customerReferenceRoutes } from '../customers/customer-reference.routes.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import type { AuditLog } from '../events/audit-log.ts';
+import type { EventPublisher } from '../events/event-publisher.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
 import type { Messenger } from '../messaging/messenger.ts';
 import type { WorkerLog } from '../messaging/outbox-worker.ts';
@@ -29,13 +30,13 @@ import { Suppressions } from './suppressions.ts';
  * tasks, the worker that carries them out, Portvakt's own part, and the suppression list that
  * guards every customer creation.
  */
-export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; customers: CustomerService; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog }) {
+export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; events: EventPublisher; customers: CustomerService; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog }) {
   const { config, db, audit } = deps;
   const systems = new DataSystems({ db, key: deriveKey(config.secret, 'data-system-secret'), audit });
   const references = new CustomerReferences(db, audit);
   const tasks = new PrivacyTasks(db, deps.dialect, { baseDelayMs: config.privacy.retryBaseMs, maxDelayMs: config.privacy.retryMaxMs, maxAttempts: config.privacy.maxAttempts, leaseMs: config.privacy.timeoutMs + 5_000, callbackWaitMs: config.privacy.callbackWaitMs });
   const exports = new PrivacyExports({ db, key: deriveKey(config.secret, 'privacy-export'), messenger: deps.messenger, brand: deps.brand, issuer: config.issuer });
-  const requests = new PrivacyRequests({ db, dialect: deps.dialect, systems, tasks, audit, exports });
+  const requests = new PrivacyRequests({ db, dialect: deps.dialect, systems, tasks, audit, exports, events: deps.events });
   const suppressions = new Suppressions(deriveKey(config.secret, 'email-suppression'), audit);
   deps.customers.guardCreation((trx, pool, email, actor) => suppressions.guardCreation(trx, pool, email, actor));
   const portvakt = new PortvaktPart({ db, customers: deps.customers, ledger: deps.ledger, suppressions });

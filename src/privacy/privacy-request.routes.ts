@@ -7,7 +7,8 @@ import { pageContextFor, sendPage } from '../http/page-reply.ts';
 import { privacyReportPage } from '../pages/privacy-report.page.ts';
 import type { PrivacyRequestsTable, PrivacyTasksTable } from '../store/schema.ts';
 import { text } from '../validation/text.ts';
-import type { PrivacyReport, PrivacyRequests } from './privacy-requests.ts';
+import type { PrivacyReport } from './privacy-report.ts';
+import type { PrivacyRequests } from './privacy-requests.ts';
 import { receipt } from './system-contract.ts';
 
 const requestId = z.string().regex(/^prq_[0-9a-f-]{36}$/);

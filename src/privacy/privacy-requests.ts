@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { canonicalJson, type Actor, type AuditLog } from '../events/audit-log.ts';
+import type { EventPublisher } from '../events/event-publisher.ts';
 import type { Dialect } from '../store/database.ts';
 import type { Database, PrivacyRequestsTable, PrivacyTasksTable } from '../store/schema.ts';
 import type { DataSystem, DataSystems } from './data-systems.ts';
 import type { PrivacyExports } from './privacy-exports.ts';
+import { buildReport, type PrivacyReport } from './privacy-report.ts';
 import { OPEN_TASK_STATES, type PrivacyTasks } from './privacy-tasks.ts';
 import { addMonths, retentionEnds } from './retention.ts';
 import type { Receipt } from './system-contract.ts';
@@ -13,29 +15,6 @@ import type { Receipt } from './system-contract.ts';
 export type PrivacyRequest = PrivacyRequestsTable;
 export const OPEN_REQUEST_STATES: Array<PrivacyRequest['state']> = ['received', 'verified', 'in_progress'];
 
-export interface PrivacyReport {
-  request: { id: string; kind: string; customer_id: string; source: string; received_at: string; verified_at: string | null; due_at: string; completed_at: string; state: string; verification: string | null };
-  systems: Array<{
-    system: string;
-    name: string;
-    access: string;
-    mode: string;
-    reference: string | null;
-    state: string;
-    attempts: number;
-    completed_at: string | null;
-    deleted: string[];
-    retained: Array<{ category: string; reason: string; until?: string | undefined }>;
-    pseudonymized: string[];
-    note: string | null;
-    confirmed_by: string | null;
-    last_error: string | null;
-  }>;
-  scheduled: Array<{ system: string; at: string; mode: string }>;
-  audit: { seq: number; hash: string } | null;
-}
-
-const iso = (at: number | null) => (at === null ? null : new Date(Number(at)).toISOString());
 
 /**
  * Privacy requests (erasure, export) and their state machine: received → verified → in_progress →
@@ -51,10 +30,12 @@ export class PrivacyRequests {
   readonly #audit: AuditLog;
   readonly #dialect: Dialect;
   readonly #exports: PrivacyExports;
+  readonly #events: EventPublisher;
   #onWork: () => void = () => {};
 
-  constructor(deps: { db: Kysely<Database>; dialect: Dialect; systems: DataSystems; tasks: PrivacyTasks; audit: AuditLog; exports: PrivacyExports }) {
+  constructor(deps: { db: Kysely<Database>; dialect: Dialect; systems: DataSystems; tasks: PrivacyTasks; audit: AuditLog; exports: PrivacyExports; events: EventPublisher }) {
     this.#db = deps.db;
+    this.#events = deps.events;
     this.#exports = deps.exports;
     this.#dialect = deps.dialect;
     this.#systems = deps.systems;
@@ -82,6 +63,7 @@ export class PrivacyRequests {
         .insertInto('privacy_requests')
         .values({ id, kind: input.kind, customer_id: input.customerId, state: 'received', source: input.source, received_at: now, verified_at: null, verification: null, due_at: addMonths(now, 1), extension_reason: null, completed_at: null, report: null, version: 1 })
         .execute();
+      await this.#events.publish(trx, { type: 'privacy.request.received', customerId: input.customerId, data: { request_id: id, kind: input.kind, source: input.source } }, now);
       await this.#audit.append(trx, { action: `privacy_request.received`, actor, subject: { type: 'customer', id: input.customerId }, details: { request_id: id, kind: input.kind, source: input.source } }, now);
       if (input.verification) await this.#verify(trx, id, input.verification, actor, now);
     });
@@ -124,6 +106,7 @@ export class PrivacyRequests {
         .execute();
     }
     await this.#transition(trx, request, { state: 'in_progress', verified_at: now, verification: verification.slice(0, 500) });
+    await this.#events.publish(trx, { type: 'privacy.request.verified', customerId: request.customer_id, data: { request_id: id, kind: request.kind } }, now);
     await this.#audit.append(trx, { action: 'privacy_request.verified', actor, subject: { type: 'customer', id: request.customer_id }, details: { request_id: id, systems: systems.map((system) => system.key) } }, now);
   }
 
@@ -218,6 +201,7 @@ export class PrivacyRequests {
           : 'completed';
       const report = await this.#report(trx, { ...request, state, completed_at: now }, tasks);
       const reportHash = `sha256:${createHash('sha256').update(canonicalJson(report)).digest('hex')}`;
+      await this.#events.publish(trx, { type: `privacy.request.${state}`, customerId: request.customer_id, data: { request_id: id, kind: request.kind, report_hash: reportHash } }, now);
       await this.#audit.append(trx, { action: `privacy_request.${state}`, actor: { type: 'system' }, subject: { type: 'customer', id: request.customer_id }, details: { request_id: id, report_hash: reportHash } }, now);
       report.audit = await this.#audit.head(trx);
       await this.#transition(trx, request, { state, completed_at: now, report: JSON.stringify(report) });
@@ -263,45 +247,7 @@ export class PrivacyRequests {
   }
 
   async #report(trx: Transaction<Database>, request: PrivacyRequest, tasks: PrivacyTasksTable[]): Promise<PrivacyReport> {
-    const names = new Map((await this.#systems.list(trx)).map((system) => [system.key, system.name]));
-    const finals = tasks.filter((task) => task.state === 'scheduled');
-    return {
-      request: {
-        id: request.id,
-        kind: request.kind,
-        customer_id: request.customer_id,
-        source: request.source,
-        received_at: iso(request.received_at)!,
-        verified_at: iso(request.verified_at),
-        due_at: iso(request.due_at)!,
-        completed_at: iso(request.completed_at)!,
-        state: request.state,
-        verification: request.verification,
-      },
-      systems: tasks
-        .filter((task) => task.state !== 'scheduled')
-        .map((task) => {
-          const receipt = task.receipt ? (JSON.parse(task.receipt) as Receipt & { confirmed_by?: string; pseudonymized?: string[] }) : undefined;
-          return {
-            system: task.system,
-            name: names.get(task.system) ?? task.system,
-            access: task.access,
-            mode: task.mode,
-            reference: task.reference,
-            state: task.state,
-            attempts: task.attempts,
-            completed_at: iso(task.completed_at),
-            deleted: receipt?.deleted ?? [],
-            retained: receipt?.retained ?? [],
-            pseudonymized: receipt?.pseudonymized ?? [],
-            note: receipt?.note ?? null,
-            confirmed_by: receipt?.confirmed_by ?? null,
-            last_error: task.last_error,
-          };
-        }),
-      scheduled: finals.map((task) => ({ system: task.system, at: iso(task.next_attempt_at)!, mode: task.mode })),
-      audit: null,
-    };
+    return buildReport(request, tasks, new Map((await this.#systems.list(trx)).map((system) => [system.key, system.name])));
   }
 
   async #locked(trx: Transaction<Database>, id: string): Promise<PrivacyRequest> {

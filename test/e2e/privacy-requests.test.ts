@@ -8,6 +8,7 @@ import type { RunningPortvakt } from '../support/portvakt-server.ts';
 import type { RelyingParty } from '../support/relying-party.ts';
 import { startWithShop } from '../support/shop.ts';
 import { SystemDouble } from '../support/system-double.ts';
+import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
 type Task = { id: string; system: string; state: string; mode: string; reference: string | null; attempts: number; receipt: Record<string, unknown> | null };
 type Request = { id: string; state: string; tasks: Task[]; due_at: number; overdue: boolean; extension_reason: string | null };
@@ -27,6 +28,7 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
   let newsletter: SystemDouble;
   let shop: SystemDouble;
   let accounting: SystemDouble;
+  let hooks: WebhookReceiver;
 
   const api = <T = any>(method: string, path: string, body?: unknown) => server.api<T>(method, path, body);
   const request = async (id: string) => (await api<Request>('GET', `/privacy-requests/${id}`)).body;
@@ -42,13 +44,15 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
   const taskOf = (current: Request, system: string) => current.tasks.find((task) => task.system === system && task.state !== 'scheduled')!;
 
   beforeAll(async () => {
-    [{ server, rp }, crm, newsletter, shop, accounting] = await Promise.all([
+    [{ server, rp }, crm, newsletter, shop, accounting, hooks] = await Promise.all([
       startWithShop(dialect, { OUTBOX_POLL_MS: '100', PRIVACY_RETRY_BASE_MS: '100', PRIVACY_RETRY_MAX_MS: '400', PRIVACY_MAX_ATTEMPTS: '4' }),
       SystemDouble.start({ kind: 'api' }),
       SystemDouble.start({ kind: 'callback', delayMs: 500 }),
       SystemDouble.start({ kind: 'api', failFirst: 2 }),
       SystemDouble.start({ kind: 'restrict', until: '2034-01-01' }),
+      WebhookReceiver.start(),
     ]);
+    hooks.secret = (await api('POST', '/webhooks', { url: hooks.url, event_types: ['customer.erased', 'privacy.request.received', 'privacy.request.completed_with_exceptions'] })).body.secret;
     const systems = [
       { double: crm, body: { key: 'crm', name: 'CRM', categories: ['contact', 'support_conversations'], legal_basis: 'contract', access: 'api', endpoint: crm.endpoint } },
       { double: newsletter, body: { key: 'newsletter', name: 'E-mail list', categories: ['contact', 'behaviour'], legal_basis: 'consent', access: 'callback', endpoint: newsletter.endpoint } },
@@ -65,7 +69,7 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
     expect(support.body.secret).toBeUndefined();
   });
   afterAll(async () => {
-    await Promise.all([server?.stop(), crm?.close(), newsletter?.close(), shop?.close(), accounting?.close()]);
+    await Promise.all([server?.stop(), crm?.close(), newsletter?.close(), shop?.close(), accounting?.close(), hooks?.close()]);
   });
 
   async function customerWithReferences(email: string) {
@@ -145,6 +149,12 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
     expect(verify.ok).toBe(true);
     expect(report.audit.seq).toBeLessThanOrEqual(verify.entries);
 
+    // Downstream systems hear of it as it happens: received, the customer erased, completed.
+    for (let i = 0; i < 100 && hooks.received.filter((hook) => hook.data.customer_id === id).length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const mine = hooks.received.filter((hook) => hook.data.customer_id === id);
+    expect(mine.map((hook) => hook.type)).toEqual(['privacy.request.received', 'customer.erased', 'privacy.request.completed_with_exceptions']);
+    expect(mine.every((hook) => hook.signatureValid && (hook.data.request_id === requestId))).toBe(true);
+
     // The day the hold ends, accounting is asked to delete: the same request id, mode delete.
     await sql`update privacy_tasks set next_attempt_at = ${Date.now() - 1000} where id = ${finalErasure.id}`.execute(server.portvakt.store.db);
     await until(requestId, (current) => current.tasks.find((task) => task.id === finalErasure.id)!.state === 'done');
@@ -162,6 +172,10 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
     expect(reimport).toMatchObject({ status: 409, body: { error: 'erased_customer' } });
     const consentsLeft = await sql<{ n: number }>`select count(*) as n from consent_records where customer_id = ${id} and ip_hash is not null`.execute(server.portvakt.store.db);
     expect(Number(consentsLeft.rows[0]!.n)).toBe(0);
+    for (const [table, column] of [['session_devices', 'account_id'], ['customer_references', 'customer_id'], ['credentials', 'customer_id'], ['customer_emails', 'customer_id'], ['oidc_artifacts', 'account_id']] as const) {
+      const left = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where ${sql.ref(column)} = ${id}`.execute(server.portvakt.store.db);
+      expect(Number(left.rows[0]!.n), table).toBe(0);
+    }
   });
 
   it('refuses forged, stale, misdirected and replayed callbacks, changing nothing, and takes the genuine one once', async () => {
