@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { clientNetwork } from '../credentials/client-address.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
@@ -84,38 +84,64 @@ export class ConsentLedger {
     await this.#db.transaction().execute(async (trx) => {
       const customer = await trx.selectFrom('customers').select('id').where('id', '=', context.customerId).executeTakeFirst();
       if (!customer) throw new DomainError('not_found', 404, 'customer not found');
-      const { seq } = await trx.updateTable('consent_sequence').set((eb) => ({ seq: eb('seq', '+', decisions.length) })).where('id', '=', 1).returning('seq').executeTakeFirstOrThrow();
-      let next = Number(seq) - decisions.length + 1;
-      for (const decision of decisions) {
-        const version = versions.get(decision.purpose)!;
-        await trx
-          .insertInto('consent_records')
-          .values({
-            id: `cns_${crypto.randomUUID()}`,
-            seq: next++,
-            customer_id: context.customerId,
-            purpose_key: decision.purpose,
-            version: decision.version,
-            decision: decision.decision,
-            text_hash: version.textHash,
-            locale: context.locale,
-            channel: context.channel,
-            client_id: context.clientId,
-            actor_type: context.actor.type,
-            actor_id: context.actor.id,
-            ip_hash: ipHash,
-            recorded_at: now,
-          })
-          .execute();
-        const data = { purpose: decision.purpose, version: decision.version, channel: context.channel, actor: context.actor.type };
-        await this.#events.publish(trx, { type: `consent.${decision.decision}`, customerId: context.customerId, data }, now);
-        await this.#audit.append(
-          trx,
-          { action: `consent.${decision.decision}`, actor: { type: context.actor.type === 'agent' ? 'operator' : 'customer', id: context.actor.id }, subject: { type: 'customer', id: context.customerId }, details: { ...data, text_hash: version.textHash } },
-          now,
-        );
-      }
+      await this.#append(trx, decisions.map((decision) => ({ ...decision, textHash: versions.get(decision.purpose)!.textHash })), context, ipHash, now);
     });
+  }
+
+  /**
+   * At an erasure, inside its transaction: every grant still standing is withdrawn (the customer
+   * asked to be forgotten), so audiences and downstream lists drop them; the records themselves
+   * stay as pseudonymous proof, without the hashed network.
+   */
+  async withdrawAllWithin(trx: Transaction<Database>, customerId: string, requestId: string, now = Date.now()): Promise<void> {
+    const records = await trx.selectFrom('consent_records').selectAll().where('customer_id', '=', customerId).orderBy('seq', 'desc').execute();
+    const latest = new Map<string, ConsentRecordsTable>();
+    for (const record of records) if (!latest.has(record.purpose_key)) latest.set(record.purpose_key, record);
+    const standing = [...latest.values()].filter((record) => record.decision === 'granted');
+    if (standing.length > 0) {
+      await this.#append(
+        trx,
+        standing.map((record) => ({ purpose: record.purpose_key, version: record.version, decision: 'withdrawn' as const, textHash: record.text_hash })),
+        { customerId, locale: standing[0]!.locale, channel: 'web', clientId: null, actor: { type: 'customer', id: customerId } },
+        null,
+        now,
+        { request_id: requestId },
+      );
+    }
+    await trx.updateTable('consent_records').set({ ip_hash: null }).where('customer_id', '=', customerId).execute();
+  }
+
+  async #append(trx: Transaction<Database>, decisions: Array<Decision & { textHash: string }>, context: DecisionContext, ipHash: string | null, now: number, extra: Record<string, string> = {}): Promise<void> {
+    const { seq } = await trx.updateTable('consent_sequence').set((eb) => ({ seq: eb('seq', '+', decisions.length) })).where('id', '=', 1).returning('seq').executeTakeFirstOrThrow();
+    let next = Number(seq) - decisions.length + 1;
+    for (const decision of decisions) {
+      await trx
+        .insertInto('consent_records')
+        .values({
+          id: `cns_${crypto.randomUUID()}`,
+          seq: next++,
+          customer_id: context.customerId,
+          purpose_key: decision.purpose,
+          version: decision.version,
+          decision: decision.decision,
+          text_hash: decision.textHash,
+          locale: context.locale,
+          channel: context.channel,
+          client_id: context.clientId,
+          actor_type: context.actor.type,
+          actor_id: context.actor.id,
+          ip_hash: ipHash,
+          recorded_at: now,
+        })
+        .execute();
+      const data = { purpose: decision.purpose, version: decision.version, channel: context.channel, actor: context.actor.type, ...extra };
+      await this.#events.publish(trx, { type: `consent.${decision.decision}`, customerId: context.customerId, data }, now);
+      await this.#audit.append(
+        trx,
+        { action: `consent.${decision.decision}`, actor: { type: context.actor.type === 'agent' ? 'operator' : 'customer', id: context.actor.id }, subject: { type: 'customer', id: context.customerId }, details: { ...data, text_hash: decision.textHash } },
+        now,
+      );
+    }
   }
 
   /** The state of every purpose for the customer, from the latest record of each. */

@@ -43,7 +43,7 @@ export class CustomerService {
     this.#events = publisher;
   }
 
-  /** Wired after construction: erased customers' addresses (privacy/suppressions.ts) are checked at every creation. */
+  /** Wired after construction: erased customers' addresses (privacy/suppressions.ts) are checked at every creation and change of address. */
   guardCreation(guard: CreationGuard): void {
     this.#creationGuard = guard;
   }
@@ -130,6 +130,7 @@ export class CustomerService {
         if (!current) throw notFound('customer');
         const emailChanged = patch.email !== undefined && patch.email !== current.email;
         if (emailChanged && (await this.#repo.emailTaken(current.pool, patch.email!, trx))) throw emailTaken();
+        if (emailChanged) await this.#creationGuard?.(trx, current.pool, patch.email!, actor);
         const verifiedAt = patch.email_verified ?? (emailChanged ? false : current.emailVerifiedAt !== null);
         const phone = patch.phone_number === undefined ? current.phone : patch.phone_number;
         const phoneChanged = phone !== current.phone;

@@ -71,23 +71,24 @@ export class DataSystems {
     return { ...(await this.get(input.key)), ...(secret ? { secret } : {}) };
   }
 
-  async update(key: string, patch: SystemPatch, now = Date.now()): Promise<DataSystem> {
+  /** A system made reachable over HTTP (it was manual) gets its secret here, shown once in the answer. */
+  async update(key: string, patch: SystemPatch, now = Date.now()): Promise<DataSystem & { secret?: string }> {
     const current = await this.#stored(key);
     const merged = { key, name: current.name, categories: current.categories, legal_basis: current.legalBasis as SystemInput['legal_basis'], retention: current.retention, access: current.access as SystemInput['access'], endpoint: current.endpoint, checklist: current.checklist, ...patch };
     const checked = checkAccessRules(merged);
     if (!checked.success) throw invalid('validation_failed', 'The system would not be consistent', checked.error.issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message })));
+    const secret = checked.data.access !== 'manual' && current.access === 'manual' ? generateWebhookSecret() : undefined;
     await this.#db.transaction().execute(async (trx) => {
-      const secret = checked.data.access !== 'manual' && current.access === 'manual' ? seal(this.#key, generateWebhookSecret(), `data-system:${key}`) : undefined;
       const result = await trx
         .updateTable('data_systems')
-        .set({ ...toColumns(checked.data), ...(secret ? { secret } : {}), version: current.version + 1, updated_at: now })
+        .set({ ...toColumns(checked.data), ...(secret ? { secret: seal(this.#key, secret, `data-system:${key}`) } : {}), version: current.version + 1, updated_at: now })
         .where('key', '=', key)
         .where('version', '=', current.version)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) throw conflict('concurrent_update', 'The system changed meanwhile; read it again');
       await this.#audit.append(trx, { action: 'data_system.updated', actor: OPERATOR, subject: { type: 'data_system', id: key }, details: { fields: Object.keys(patch) } }, now);
     });
-    return this.get(key);
+    return { ...(await this.get(key)), ...(secret ? { secret } : {}) };
   }
 
   async remove(key: string, now = Date.now()): Promise<void> {

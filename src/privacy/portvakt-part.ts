@@ -9,9 +9,10 @@ import type { Receipt } from './system-contract.ts';
 /**
  * Portvakt's own part of a privacy request, run in-process by the worker like any other task.
  * Erasure: the customer, their addresses, credentials, identities, external references, sessions,
- * tokens and grants go in one transaction; consent records lose the hashed network and keep only
- * the pseudonymous id with the decision (proof of consent, Art. 7(1)); audit entries only ever
- * held ids; the address is kept as a keyed hash on the suppression list.
+ * tokens and grants go in one transaction, with any copy made for an export; every standing
+ * consent is withdrawn (audiences drop the customer) and the records keep only the pseudonymous id
+ * with the decisions, not the hashed network (proof of consent, Art. 7(1)); audit entries only
+ * ever held ids; the address is kept as a keyed hash on the suppression list.
  */
 export class PortvaktPart {
   readonly #db: Kysely<Database>;
@@ -33,7 +34,14 @@ export class PortvaktPart {
   async #erase(task: PrivacyTasksTable, request: PrivacyRequest): Promise<Receipt> {
     const erased = await this.#customers.erase(request.customer_id, request.id, async (trx, customer) => {
       await this.#suppressions.add(trx, customer.pool, customer.email, request.id);
-      await trx.updateTable('consent_records').set({ ip_hash: null }).where('customer_id', '=', customer.id).execute();
+      await this.#ledger.withdrawAllWithin(trx, customer.id, request.id);
+      // Copies made for earlier exports go as well: archives not yet fetched, answers not yet assembled.
+      await trx.updateTable('privacy_exports').set({ archive: null }).where('customer_id', '=', customer.id).execute();
+      await trx
+        .updateTable('privacy_tasks')
+        .set({ export_data: null })
+        .where('request_id', 'in', (eb) => eb.selectFrom('privacy_requests').select('id').where('customer_id', '=', customer.id))
+        .execute();
       // The device list (user agents) and any code still on its way to the address go too.
       await trx.deleteFrom('session_devices').where('account_id', '=', customer.id).execute();
       await trx.deleteFrom('one_time_codes').where('target', '=', customer.email).execute();
@@ -45,7 +53,7 @@ export class PortvaktPart {
       retained: [],
       pseudonymized: ['consent_records', 'audit_log', 'suppression_list'],
       note: erased
-        ? 'Consent records keep the pseudonymous id, purpose, version, decision and time as proof; the suppression list keeps a keyed hash of the e-mail address.'
+        ? 'Standing consents were withdrawn; consent records keep the pseudonymous id, purpose, version, decision and time as proof; the suppression list keeps a keyed hash of the e-mail address.'
         : 'Nothing was left to erase: an earlier attempt of this task had done it.',
     };
   }

@@ -28,13 +28,15 @@ export function privacyCallbackRoutes(app: FastifyInstance, deps: { requests: Pr
       const task = parsedParams.success ? await deps.tasks.get(parsedParams.data.task) : undefined;
       if (!task || task.access !== 'callback') throw new DomainError('unknown_task', 404, 'No privacy task of a callback system has this id');
       const body = typeof request.body === 'string' ? request.body : '';
-      const refusal = callbackRefusal(await deps.systems.secretOf(task.system), request.headers, body);
+      // The message id must name the task: a receipt signed for one task cannot be replayed onto another.
+      const refusal = request.headers['webhook-id'] === task.id ? callbackRefusal(await deps.systems.secretOf(task.system), request.headers, body) : 'wrong_message_id';
       if (refusal) throw new DomainError(refusal, 401, 'The callback is not signed by the system, or its timestamp is too far from now');
       const parsed = readReceipt(body);
       if (!parsed.success || parsed.data.status !== 'completed') throw new DomainError('invalid_receipt', 400, 'The body is not a completed receipt');
       if (parsed.data.request_id !== task.request_id) throw new DomainError('wrong_request', 400, 'The receipt is for another request');
       // Pending: the callback is late and the request is about to go out again; the receipt still counts.
-      if (task.state !== 'waiting_callback' && task.state !== 'pending') throw new DomainError('not_waiting', 409, `The task is ${task.state}, not waiting for a callback`);
+      // Scheduled: a final erasure sent at the end of a legal hold whose 202 was not recorded yet.
+      if (task.state !== 'waiting_callback' && task.state !== 'pending' && task.state !== 'scheduled') throw new DomainError('not_waiting', 409, `The task is ${task.state}, not waiting for a callback`);
       if (!(await deps.requests.recordReceipt(task, parsed.data, { type: 'client', id: `system:${task.system}` }))) {
         throw new DomainError('not_waiting', 409, 'The task was completed meanwhile');
       }

@@ -43,6 +43,15 @@ export class PrivacyExports {
    * data, and queues the mail with the link (same transaction: no archive without its mail).
    */
   async assemble(trx: Transaction<Database>, request: PrivacyRequest, tasks: PrivacyTasksTable[], systemNames: Map<string, string>, now: number): Promise<void> {
+    const customer = await trx
+      .selectFrom('customers as c')
+      .innerJoin('customer_emails as e', 'e.customer_id', 'c.id')
+      .select(['e.email', 'c.locale'])
+      .where('c.id', '=', request.customer_id)
+      .executeTakeFirst();
+    await trx.updateTable('privacy_tasks').set({ export_data: null }).where('request_id', '=', request.id).execute();
+    // Erased meanwhile: nobody to give it to, so no copy is made.
+    if (!customer) return;
     const systems: Record<string, unknown> = {};
     const missing: Array<{ system: string; reason: string }> = [];
     for (const task of tasks) {
@@ -62,14 +71,6 @@ export class PrivacyExports {
       .insertInto('privacy_exports')
       .values({ request_id: request.id, customer_id: request.customer_id, token_hash: tokenHash(token), archive: seal(this.#key, JSON.stringify(archive), `privacy-export:${request.id}`), created_at: now, expires_at: now + EXPORT_LINK_TTL_MS, downloaded_at: null })
       .execute();
-    await trx.updateTable('privacy_tasks').set({ export_data: null }).where('request_id', '=', request.id).execute();
-    const customer = await trx
-      .selectFrom('customers as c')
-      .innerJoin('customer_emails as e', 'e.customer_id', 'c.id')
-      .select(['e.email', 'c.locale'])
-      .where('c.id', '=', request.customer_id)
-      .executeTakeFirst();
-    if (!customer) return;
     await this.#messenger.sendNotice(
       trx,
       { kind: 'export_ready', locale: customer.locale?.startsWith('sv') ? 'sv' : 'en', brand: this.#brand, to: customer.email, detail: `${this.#issuer}/account/privacy/export/${token}`, accountUrl: `${this.#issuer}/account/privacy` },

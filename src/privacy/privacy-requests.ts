@@ -3,6 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { canonicalJson, type Actor, type AuditLog } from '../events/audit-log.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
+import { isUniqueViolation } from '../store/constraint-errors.ts';
 import type { Dialect } from '../store/database.ts';
 import type { Database, PrivacyRequestsTable, PrivacyTasksTable } from '../store/schema.ts';
 import type { DataSystem, DataSystems } from './data-systems.ts';
@@ -59,10 +60,14 @@ export class PrivacyRequests {
       if (!customer) throw notFound('customer');
       const already = await trx.selectFrom('privacy_requests').select('id').where('customer_id', '=', input.customerId).where('kind', '=', input.kind).where('state', 'in', OPEN_REQUEST_STATES).executeTakeFirst();
       if (already) throw conflict('request_open', `The customer already has an open ${input.kind} request: ${already.id}`);
+      // The partial unique index (one open request per customer and kind) settles a race between two nodes.
       await trx
         .insertInto('privacy_requests')
         .values({ id, kind: input.kind, customer_id: input.customerId, state: 'received', source: input.source, received_at: now, verified_at: null, verification: null, due_at: addMonths(now, 1), extension_reason: null, completed_at: null, report: null, version: 1 })
-        .execute();
+        .execute()
+        .catch((error: unknown) => {
+          throw isUniqueViolation(error) ? conflict('request_open', `The customer already has an open ${input.kind} request`) : error;
+        });
       await this.#events.publish(trx, { type: 'privacy.request.received', customerId: input.customerId, data: { request_id: id, kind: input.kind, source: input.source } }, now);
       await this.#audit.append(trx, { action: `privacy_request.received`, actor, subject: { type: 'customer', id: input.customerId }, details: { request_id: id, kind: input.kind, source: input.source } }, now);
       if (input.verification) await this.#verify(trx, id, input.verification, actor, now);
@@ -138,13 +143,16 @@ export class PrivacyRequests {
    */
   async recordReceipt(task: PrivacyTasksTable, receipt: Receipt & { confirmed_by?: string }, actor: Actor, now = Date.now()): Promise<boolean> {
     // What an export brought back is sealed apart; the receipt keeps only that there was some.
-    const { export: exported, ...kept } = receipt;
-    const stored = exported === undefined ? receipt : { ...kept, exported: true };
+    const { export: answered, ...kept } = receipt;
+    const exported = task.mode === 'export' ? answered : undefined;
+    const stored = answered === undefined ? receipt : { ...kept, exported: exported !== undefined };
     const recorded = await this.#db.transaction().execute(async (trx) => {
       if (!(await this.#tasks.complete(task.id, stored, trx, now))) return false;
       if (exported !== undefined) await trx.updateTable('privacy_tasks').set({ export_data: this.#exports.sealTaskData(task.id, exported) }).where('id', '=', task.id).execute();
       let finalErasure: number | undefined;
-      if (task.mode === 'restrict') {
+      // A legal hold (restrict), or any data a system says it keeps until a date: asked again then.
+      const keptUntil = receipt.retained.some((kept) => kept.until !== undefined);
+      if (task.mode === 'restrict' || (task.mode === 'delete' && keptUntil)) {
         const request = await this.#locked(trx, task.request_id);
         const system = await this.#systems.get(task.system, trx).catch(() => undefined);
         const ruleEnds = system?.retention ? retentionEnds(system.retention, Number(request.received_at)) : now;

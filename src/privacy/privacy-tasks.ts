@@ -68,35 +68,44 @@ export class PrivacyTasks {
   /**
    * A callback system accepted the request: its receipt comes later, on the callback URL. Should
    * it not come within the wait (a lost callback, a crash on either side), the task is claimed
-   * again, counted as a failed attempt, and the same request is sent again.
+   * again, counted as a failed attempt, and the same request is sent again. A scheduled final
+   * erasure waits for its callback the same way.
    */
-  async awaitCallback(id: string, now = Date.now()): Promise<void> {
-    await this.#db
-      .updateTable('privacy_tasks')
-      .set({ state: 'waiting_callback', claimed_until: 0, last_error: null, next_attempt_at: now + this.#policy.callbackWaitMs })
-      .where('id', '=', id)
-      .where('state', 'in', ['pending', 'waiting_callback'])
-      .execute();
+  async awaitCallback(task: PrivacyTasksTable, now = Date.now()): Promise<boolean> {
+    return this.#fromClaim(task, { state: 'waiting_callback', claimed_until: 0, last_error: null, next_attempt_at: now + this.#policy.callbackWaitMs });
   }
 
-  /** A manual system's scheduled final erasure has come due: it waits for an operator now. */
-  async awaitOperator(id: string): Promise<void> {
-    await this.#db.updateTable('privacy_tasks').set({ state: 'waiting_operator', claimed_until: 0 }).where('id', '=', id).where('state', '=', 'scheduled').execute();
+  /** A task of a system that is (now) manual: it waits for an operator. */
+  async awaitOperator(task: PrivacyTasksTable): Promise<boolean> {
+    return this.#fromClaim(task, { state: 'waiting_operator', claimed_until: 0 });
   }
 
-  /** Retried with doubling delays; after the last attempt it is dead, until an operator retries it. */
-  async failed(task: PrivacyTasksTable, reason: string, now = Date.now()): Promise<'retry' | 'dead'> {
+  /**
+   * Retried with doubling delays; after the last attempt it is dead, until an operator retries it.
+   * 'gone' when the task changed since it was claimed (a callback completed it meanwhile): then
+   * nothing is written, so a finished task is never reopened.
+   */
+  async failed(task: PrivacyTasksTable, reason: string, now = Date.now()): Promise<'retry' | 'dead' | 'gone'> {
     const attempts = task.attempts + 1;
     // A scheduled final erasure keeps its state while it retries: it never blocks a finished request.
     // A callback that never came is asked for again: the task is pending, to be sent once more.
     const dead = attempts >= this.#policy.maxAttempts;
     const state = dead ? ('dead' as const) : task.state === 'waiting_callback' ? ('pending' as const) : task.state;
-    await this.#db
-      .updateTable('privacy_tasks')
-      .set({ attempts, state, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? {} : { next_attempt_at: now + retryDelay(this.#policy, attempts) }) })
-      .where('id', '=', task.id)
-      .execute();
+    const changed = await this.#fromClaim(task, { attempts, state, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? {} : { next_attempt_at: now + retryDelay(this.#policy, attempts) }) });
+    if (!changed) return 'gone';
     return dead ? 'dead' : 'retry';
+  }
+
+  /** A change to a claimed task, only if it is still as claimed (compare-and-set on state and lease). */
+  async #fromClaim(task: PrivacyTasksTable, change: Partial<PrivacyTasksTable>): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('privacy_tasks')
+      .set(change)
+      .where('id', '=', task.id)
+      .where('state', '=', task.state)
+      .where('claimed_until', '=', task.claimed_until)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   /** An operator's retry of a dead task: pending again, at once, with a fresh count of attempts. */

@@ -48,7 +48,10 @@ export class PrivacyWorker {
       await Promise.all(batch.map((task) => this.#run(task)));
       if (this.#loop.stopped) return;
     }
-    for (const id of await this.#deps.requests.unsettled(20)) await this.#deps.requests.settle(id);
+    for (const id of await this.#deps.requests.unsettled(20)) {
+      // One request that cannot settle must not hold up the others.
+      await this.#deps.requests.settle(id).catch((error: unknown) => this.#deps.log.error({ err: error, request_id: id }, 'privacy request could not settle'));
+    }
   }
 
   async #run(task: PrivacyTasksTable): Promise<void> {
@@ -62,8 +65,8 @@ export class PrivacyWorker {
       const system = await this.#deps.systems.get(task.system).catch(() => undefined);
       if (!system) return await this.#failed(task, 'the system is no longer on the data map');
       if (system.access === 'manual') {
-        // A manual system's final erasure, its day come: an operator task now.
-        await this.#deps.tasks.awaitOperator(task.id);
+        // A manual system's final erasure whose day has come, or a system made manual since: an operator task now.
+        await this.#deps.tasks.awaitOperator(task);
         return;
       }
       await this.#call(task, request, system.endpoint!, await this.#deps.systems.secretOf(system.key), system.retention ? { rule: system.retention.rule, description: system.retention.description, until: new Date(retentionEnds(system.retention, Number(request.received_at))).toISOString().slice(0, 10) } : null);
@@ -102,7 +105,7 @@ export class PrivacyWorker {
     if (!parsed.success || parsed.data.request_id !== request.id) return this.#failed(task, 'the system answered without a receipt for this request');
     if (parsed.data.status === 'accepted') {
       if (task.access !== 'callback') return this.#failed(task, 'an api system must answer with its receipt, not accept for later');
-      await this.#deps.tasks.awaitCallback(task.id);
+      await this.#deps.tasks.awaitCallback(task);
       return;
     }
     await this.#deps.requests.recordReceipt(task, parsed.data, SYSTEM);
@@ -110,6 +113,7 @@ export class PrivacyWorker {
 
   async #failed(task: PrivacyTasksTable, reason: string): Promise<void> {
     const outcome = await this.#deps.tasks.failed(task, reason);
+    if (outcome === 'gone') return;
     const details = { task_id: task.id, request_id: task.request_id, system: task.system, attempt: task.attempts + 1, reason, outcome };
     if (outcome === 'dead') {
       this.#deps.log.error(details, 'privacy task is dead after its last attempt');

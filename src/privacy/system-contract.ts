@@ -9,7 +9,7 @@ import { signWebhook } from '../events/webhook-signature.ts';
  * `webhook-signature`), answered with a receipt. A system must treat `request_id` as an
  * idempotency key: the same request may arrive again (Portvakt retries until it has a receipt),
  * and must then get the same receipt. A `callback` system may answer 202 and post its receipt to
- * `callback_url` later, signed the same way.
+ * `callback_url` later, signed the same way, with `webhook-id` set to the id it was sent.
  */
 export const contractRequest = z.object({
   request_id: z.string().describe('The privacy request; the idempotency key'),

@@ -64,6 +64,8 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       double.secret = created.body.secret;
     }
+    const offerTexts = { title: 'Offers', description: 'Offers by e-mail.', legal_text: 'Until you withdraw.' };
+    expect((await api('POST', '/consent-purposes', { key: 'offers', texts: { sv: offerTexts, en: offerTexts } })).status).toBe(201);
     const support = await api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations'], legal_basis: 'legitimate_interests', access: 'manual', checklist: ['Find the tickets by e-mail', 'Delete them and their attachments'] });
     expect(support.status).toBe(201);
     expect(support.body.secret).toBeUndefined();
@@ -102,6 +104,7 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
 
   it('erases everywhere: one signed request per system with its reference, accounting restricted until its hold ends, the manual task confirmed, a report of all', async () => {
     const { who, id } = await customerWithReferences('forget-me@example.se');
+    expect((await api('POST', `/customers/${id}/consents`, { purpose: 'offers', version: 1, decision: 'granted', channel: 'store', locale: 'sv', agent_id: 'agent-1' })).status).toBe(201);
     // The customer asks on /account/privacy, right after signing in.
     const browser = new CookieAgent();
     expect(await browser.authorize(await rp.authorizationUrl(), server.url, who)).toMatch(/\/callback\?code=/);
@@ -170,6 +173,11 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
     expect(signIn.status).toBe(401);
     const reimport = await api('POST', '/customers', { email: who.email });
     expect(reimport).toMatchObject({ status: 409, body: { error: 'erased_customer' } });
+    const someoneElse = (await api('POST', '/customers', { email: 'someone-else@example.se' })).body.id;
+    expect((await api('PATCH', `/customers/${someoneElse}`, { email: who.email })).body).toMatchObject({ error: 'erased_customer' });
+    // No longer in any audience: the standing grant was withdrawn with the erasure.
+    expect((await api('GET', '/consent-purposes/offers/customers')).body.customers).not.toContain(id);
+    expect((await api('GET', '/consent-purposes/offers/customers?state=withdrawn')).body.customers).toContain(id);
     const consentsLeft = await sql<{ n: number }>`select count(*) as n from consent_records where customer_id = ${id} and ip_hash is not null`.execute(server.portvakt.store.db);
     expect(Number(consentsLeft.rows[0]!.n)).toBe(0);
     for (const [table, column] of [['session_devices', 'account_id'], ['customer_references', 'customer_id'], ['credentials', 'customer_id'], ['customer_emails', 'customer_id'], ['oidc_artifacts', 'account_id']] as const) {
@@ -197,9 +205,12 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
       expect(await holding.callBack(url, { ...receipt, status: 'accepted' })).toBe(400);
       expect(taskOf(await request(requestId), 'slow-list')).toMatchObject({ state: 'waiting_callback', receipt: null });
 
-      expect(await holding.callBack(url, receipt, { messageId: 'msg_genuine' })).toBe(204);
+      expect(await holding.callBack(url, receipt, { messageId: 'msg_for_another_task' })).toBe(401);
+      expect(taskOf(await request(requestId), 'slow-list')).toMatchObject({ state: 'waiting_callback', receipt: null });
+
+      expect(await holding.callBack(url, receipt)).toBe(204);
       expect(taskOf(await request(requestId), 'slow-list')).toMatchObject({ state: 'done', receipt: { deleted: ['contact'] } });
-      expect(await holding.callBack(url, { ...receipt, deleted: [] }, { messageId: 'msg_genuine' })).toBe(409);
+      expect(await holding.callBack(url, { ...receipt, deleted: [] })).toBe(409);
       expect(taskOf(await request(requestId), 'slow-list').receipt).toMatchObject({ deleted: ['contact'] });
     } finally {
       expect((await api('DELETE', '/systems/slow-list')).status).toBe(204);
@@ -228,6 +239,31 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
     } finally {
       expect((await api('DELETE', '/systems/broken')).status).toBe(204);
       await broken.close();
+    }
+  });
+
+  it('takes one of two requests made at the same moment, and refuses the other with 409', async () => {
+    const { id } = await customerWithReferences('twice@example.se');
+    const answers = await Promise.all([api('POST', '/privacy-requests', { customer_id: id, kind: 'export' }), api('POST', '/privacy-requests', { customer_id: id, kind: 'export' })]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409]);
+    expect(answers.find((answer) => answer.status === 409)!.body.error).toBe('request_open');
+  });
+
+  it('sends the final erasure to a callback system under a legal hold when the hold ends, and takes its callback', async () => {
+    const loyalty = await SystemDouble.start({ kind: 'callback', delayMs: 50 });
+    try {
+      loyalty.secret = (await api('POST', '/systems', { key: 'loyalty', name: 'Loyalty', categories: ['purchase_history'], legal_basis: 'legal_obligation', access: 'callback', endpoint: loyalty.endpoint, retention: BOOKKEEPING })).body.secret;
+      const { id } = await customerWithReferences('loyal@example.se');
+      const created = (await api<Request>('POST', '/privacy-requests', { customer_id: id, kind: 'erasure', verification: 'ID checked in store' })).body;
+      const restricted = await until(created.id, (current) => taskOf(current, 'loyalty').state === 'done' && current.tasks.some((task) => task.system === 'loyalty' && task.state === 'scheduled'));
+      const final = restricted.tasks.find((task) => task.system === 'loyalty' && task.state === 'scheduled')!;
+      await sql`update privacy_tasks set next_attempt_at = ${Date.now() - 1000} where id = ${final.id}`.execute(server.portvakt.store.db);
+      await until(created.id, (current) => current.tasks.find((task) => task.id === final.id)!.state === 'done');
+      expect(loyalty.calls.map((call) => call.body.mode)).toEqual(['restrict', 'delete']);
+      expect(loyalty.callbacks.map((callback) => callback.status)).toEqual([204, 204]);
+    } finally {
+      expect((await api('DELETE', '/systems/loyalty')).status).toBe(204);
+      await loyalty.close();
     }
   });
 

@@ -86,7 +86,8 @@ export class SystemDouble {
   async callBack(url: string, receipt: unknown, options: { secret?: string; timestamp?: number; messageId?: string } = {}): Promise<number> {
     const text = JSON.stringify(receipt);
     const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-    const messageId = options.messageId ?? `msg_${crypto.randomUUID()}`;
+    // The contract: the callback's message id is the one the request came with (the task id, the URL's last segment).
+    const messageId = options.messageId ?? url.split('/').at(-1)!;
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'webhook-id': messageId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(options.secret ?? this.secret, messageId, timestamp, text) },

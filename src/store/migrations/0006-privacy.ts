@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /**
  * The data map and GDPR requests: systems holding customer data, the customer's reference in each,
@@ -51,6 +51,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('privacy_requests_customer').on('privacy_requests').columns(['customer_id', 'received_at']).execute();
   await db.schema.createIndex('privacy_requests_open').on('privacy_requests').columns(['state', 'due_at']).execute();
+  // One open request per customer and kind, even when two nodes take two requests at once.
+  await db.schema
+    .createIndex('privacy_requests_one_open')
+    .on('privacy_requests')
+    .columns(['customer_id', 'kind'])
+    .unique()
+    .where(sql.ref('state'), 'in', ['received', 'verified', 'in_progress'])
+    .execute();
 
   await db.schema
     .createTable('privacy_tasks')
