@@ -34,8 +34,9 @@ export class LoginThrottle {
     this.#ipKey = ipKey;
   }
 
+  /** The account's counter, keyed by a keyed hash of the address: no address sits in the table (nor survives an erasure there). */
   accountKey(pool: string, email: string): ThrottleKey {
-    return { key: `account:${pool}:${email}`, freeAttempts: this.#settings.accountFreeAttempts };
+    return this.keyFor('account', `${pool}:${email}`, this.#settings.accountFreeAttempts);
   }
 
   /** A counter for anything else (codes sent to one address, say), its value kept as a keyed hash. */
