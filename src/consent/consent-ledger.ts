@@ -22,8 +22,8 @@ export interface DecisionContext {
   ip?: string;
 }
 
-/** Ledger records read per query of an audience page, and at most per page. */
-const AUDIENCE_BATCH_ROWS = 2000;
+/** Ledger records read per query of an audience page beyond the page size (most customers have one record per purpose), and at most per page. */
+const AUDIENCE_BATCH_MARGIN = 100;
 const AUDIENCE_SCAN_ROWS = 50_000;
 
 /** Which purposes a sign-in is about: those of the client's brand (and the group's), and any the client asked for. */
@@ -204,6 +204,7 @@ export class ConsentLedger {
     const customers: string[] = [];
     let cursor = after;
     let read = 0;
+    const batch = limit + AUDIENCE_BATCH_MARGIN;
     while (read < AUDIENCE_SCAN_ROWS) {
       let query = this.#db
         .selectFrom('consent_records')
@@ -211,7 +212,7 @@ export class ConsentLedger {
         .where('purpose_key', '=', purpose.key)
         .orderBy('customer_id')
         .orderBy('seq', 'desc')
-        .limit(AUDIENCE_BATCH_ROWS);
+        .limit(batch);
       if (cursor) query = query.where('customer_id', '>', cursor);
       const rows = await query.execute();
       read += rows.length;
@@ -223,7 +224,7 @@ export class ConsentLedger {
           if (customers.length === limit) return { customers, next: cursor };
         }
       }
-      if (rows.length < AUDIENCE_BATCH_ROWS) return { customers, next: null };
+      if (rows.length < batch) return { customers, next: null };
     }
     return { customers, next: cursor ?? null };
   }
