@@ -10,8 +10,9 @@ import { startChild, stop } from './child-process.ts';
  * `npm run bench:audience` (also part of `npm run bench`): the audience export of a consent purpose
  * (`GET /api/v1/consent-purposes/{key}/customers?state=granted`, cursor pagination) over seeded
  * customers who all granted it, on SQLite and PostgreSQL. Measured at a tenth of the audience and
- * at the whole, each time on a freshly started server: rows/s, and the server's peak resident
- * memory (VmHWM), which must stay flat as the audience grows tenfold, under a heap cap (below).
+ * at the whole, each time on a freshly started server: rows/s, the server's live heap (after each
+ * full collection) and its peak resident memory (VmHWM). The live heap must stay flat as the
+ * audience grows tenfold and when the whole audience is streamed a second time.
  */
 const AUDIENCE = Number(process.env.BENCH_AUDIENCE ?? 1_000_000);
 const PAGE = Number(process.env.BENCH_AUDIENCE_PAGE ?? 1000);
@@ -26,6 +27,23 @@ const PURPOSE = 'newsletter';
  * capped, an export that kept its audience in memory would die, and one that does not finishes.
  */
 const HEAP_CAP_MIB = 96;
+
+/**
+ * The live heap: V8's size after each full (mark-compact) collection, read from `--trace-gc`.
+ * Unlike RSS it does not include garbage waiting to be collected, so it is what the server keeps.
+ */
+class LiveHeap {
+  max = 0;
+  observe = (line: string) => {
+    const match = /Mark-Compact[^\d]*[\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/.exec(line);
+    if (match) this.max = Math.max(this.max, Number(match[1]));
+  };
+  take(): number {
+    const value = Math.round(this.max * 10) / 10;
+    this.max = 0;
+    return value;
+  }
+}
 
 const texts = { title: 'Newsletter', description: 'Offers by e-mail', legal_text: 'We send offers by e-mail until you withdraw.' };
 
@@ -71,8 +89,9 @@ async function measure(dialect: TestDialect) {
   const dataDir = mkdtempSync(join(tmpdir(), 'portvakt-bench-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const env = { NODE_OPTIONS: `--max-old-space-size=${HEAP_CAP_MIB}`, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, PORTVAKT_DATA_DIR: dataDir, PORTVAKT_ADMIN_KEY: ADMIN_KEY, PORTVAKT_SECRET: SECRET, LOG_LEVEL: 'warn' };
-  const startServer = () => startChild(['src/cli.ts', 'start'], env, `${base}/readyz`);
+  const env = { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, PORTVAKT_DATA_DIR: dataDir, PORTVAKT_ADMIN_KEY: ADMIN_KEY, PORTVAKT_SECRET: SECRET, LOG_LEVEL: 'warn' };
+  const live = new LiveHeap();
+  const startServer = () => startChild([`--max-old-space-size=${HEAP_CAP_MIB}`, '--trace-gc', 'src/cli.ts', 'start'], env, `${base}/readyz`, live.observe);
   const stages: Array<Record<string, number>> = [];
   try {
     let server = await startServer();
@@ -90,11 +109,14 @@ async function measure(dialect: TestDialect) {
       seeded = size;
       server = await startServer();
       const idle = memory(server);
+      live.take();
       const exported = await exportAll(base);
       const after = memory(server);
+      const liveFirst = live.take();
       // The same audience once more on the same server: memory that grew with the audience would grow again.
       const again = size === AUDIENCE ? await exportAll(base) : undefined;
       const afterAgain = again ? memory(server) : undefined;
+      const liveAgain = live.take();
       await stop(server);
       if (exported.rows !== size) throw new Error(`${dialect}: exported ${exported.rows} of ${size}`);
       stages.push({
@@ -104,7 +126,8 @@ async function measure(dialect: TestDialect) {
         rows_per_s: Math.round(exported.rows / exported.seconds),
         idle_rss_mib: idle.rss_mib,
         peak_rss_mib: after.peak_mib,
-        ...(afterAgain && again ? { second_pass_rows_per_s: Math.round(again.rows / again.seconds), peak_rss_after_second_pass_mib: afterAgain.peak_mib } : {}),
+        max_live_heap_mib: liveFirst,
+        ...(afterAgain && again ? { second_pass_rows_per_s: Math.round(again.rows / again.seconds), peak_rss_after_second_pass_mib: afterAgain.peak_mib, second_pass_max_live_heap_mib: liveAgain } : {}),
         seed_customers_per_s: seed.customers_per_s,
       });
       process.stderr.write(`${dialect}: ${JSON.stringify(stages.at(-1))}\n`);
@@ -118,6 +141,8 @@ async function measure(dialect: TestDialect) {
     stages,
     peak_memory_ratio_whole_to_tenth: Math.round((whole.peak_rss_mib! / tenth.peak_rss_mib!) * 100) / 100,
     peak_memory_ratio_second_pass_to_first: Math.round((whole.peak_rss_after_second_pass_mib! / whole.peak_rss_mib!) * 100) / 100,
+    live_heap_ratio_whole_to_tenth: Math.round((whole.max_live_heap_mib! / tenth.max_live_heap_mib!) * 100) / 100,
+    live_heap_ratio_second_pass_to_first: Math.round((whole.second_pass_max_live_heap_mib! / whole.max_live_heap_mib!) * 100) / 100,
     rows_per_s_ratio_whole_to_tenth: Math.round((whole.rows_per_s! / tenth.rows_per_s!) * 100) / 100,
   };
 }

@@ -1,10 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
-/** Starts a Node process from the project root and resolves once `readyUrl` answers (30 s at most). */
-export function startChild(args: string[], env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+/**
+ * Starts a Node process from the project root and resolves once `readyUrl` answers (30 s at most).
+ * `onLine` receives its standard output line by line (otherwise it is dropped).
+ */
+export function startChild(args: string[], env: Record<string, string>, readyUrl: string, onLine?: (line: string) => void): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', onLine ? 'pipe' : 'ignore', 'inherit'] });
+  if (onLine) createInterface({ input: child.stdout! }).on('line', onLine);
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 30_000;
     const poll = () =>
