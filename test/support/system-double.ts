@@ -52,7 +52,7 @@ export class SystemDouble {
         this.#receipts.set(body.request_id, receipt);
         if (this.behaviour.kind === 'callback') {
           response.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ request_id: body.request_id, status: 'accepted' }));
-          if (!this.behaviour.hold) this.#timers.add(setTimeout(() => this.callBack(body.callback_url!, receipt).catch(() => undefined), this.behaviour.delayMs));
+          if (!this.behaviour.hold) this.#timers.add(setTimeout(() => void this.#deliverCallback(body.callback_url!, receipt), this.behaviour.delayMs));
           return;
         }
         const answer = () => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(receipt));
@@ -80,6 +80,15 @@ export class SystemDouble {
       return { request_id: body.request_id, status: 'completed', deleted: [], retained: body.categories.map((category) => ({ category, reason: 'bookkeeping (Bokföringslagen)', until: (this.behaviour as { until: string }).until })) };
     }
     return { request_id: body.request_id, status: 'completed', deleted: body.categories, retained: [] };
+  }
+
+  /** Like a real system: a callback that cannot be delivered (a connection refused under load) is tried again. */
+  async #deliverCallback(url: string, receipt: unknown): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const status = await this.callBack(url, receipt).catch(() => 0);
+      if (status >= 200 && status < 500) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 
   /** Posts a receipt to a callback URL, signed with this system's secret (or as told, for forgeries). */
