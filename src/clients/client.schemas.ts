@@ -5,14 +5,14 @@ import { text } from '../validation/text.ts';
 /** RFC 7591 names for what the management API accepts about a client; unknown fields are refused. */
 const uri = text().min(1).max(2000);
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 
 const clientFields = {
   client_name: text().trim().min(1).max(200),
   redirect_uris: z.array(uri).max(50),
   post_logout_redirect_uris: z.array(uri).max(50),
-  grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3),
+  grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(4),
   response_types: z.array(z.enum(['code'])).max(1),
   token_endpoint_auth_method: z.enum(AUTH_METHODS),
   application_type: z.enum(['web', 'native']),

@@ -1,9 +1,10 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { deviceCodePage, deviceConfirmPage } from '../pages/device.page.ts';
 import { logoutPage, messagePage } from '../pages/message.page.ts';
 import { pickLocale, translator } from '../pages/locale.ts';
 import type { PageContext } from '../pages/layout.ts';
 
-/** Pages oidc-provider renders itself (errors, logout), drawn with our layout and language. */
+/** Pages oidc-provider renders itself (errors, logout, the device flow), drawn with our layout and language. */
 function pageContext(ctx: KoaContextWithOIDC): PageContext {
   const uiLocales = ctx.oidc?.params?.ui_locales;
   const locale = pickLocale(typeof uiLocales === 'string' ? uiLocales : undefined, ctx.get('accept-language'));
@@ -31,4 +32,29 @@ export async function postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<
   const page = pageContext(ctx);
   ctx.type = 'html';
   ctx.body = messagePage(page, page.t('logout.done.title'), page.t('logout.done.lead'));
+}
+
+/** The device flow's pages (RFC 8628): our own forms, posting oidc-provider's fields to its endpoint. */
+function deviceForm(ctx: KoaContextWithOIDC) {
+  return { action: ctx.oidc.urlFor('code_verification'), xsrf: String((ctx.oidc.session?.state as { secret?: string } | undefined)?.secret ?? '') };
+}
+
+export async function userCodeInputSource(ctx: KoaContextWithOIDC, _form: string, _out?: unknown, error?: Error & { userCode?: string }): Promise<void> {
+  const page = pageContext(ctx);
+  const message = !error ? undefined : error.userCode !== undefined || error.name === 'NoCodeError' ? page.t('device.error.code') : error.name === 'AbortedError' ? page.t('device.error.aborted') : page.t('device.error.other');
+  ctx.type = 'html';
+  if (error) ctx.status = error.name === 'AbortedError' ? 200 : 400;
+  ctx.body = deviceCodePage(page, deviceForm(ctx), message, error?.userCode);
+}
+
+export async function userCodeConfirmSource(ctx: KoaContextWithOIDC, _form: string, client: { clientName?: string; clientId: string }, _deviceInfo: unknown, userCode: string): Promise<void> {
+  ctx.type = 'html';
+  ctx.body = deviceConfirmPage(pageContext(ctx), deviceForm(ctx), client.clientName ?? client.clientId, userCode);
+}
+
+export async function deviceSuccessSource(ctx: KoaContextWithOIDC): Promise<void> {
+  const page = pageContext(ctx);
+  const client = ctx.oidc.client;
+  ctx.type = 'html';
+  ctx.body = messagePage(page, page.t('device.done.title'), page.t('device.done.lead', { client: client?.clientName ?? client?.clientId ?? '' }));
 }

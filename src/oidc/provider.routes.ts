@@ -19,6 +19,10 @@ const PROVIDER_ROUTES: Array<{ url: string; methods: Array<'GET' | 'POST' | 'OPT
   { url: '/session/end', methods: ['GET', 'POST'] },
   { url: '/session/end/confirm', methods: ['POST'] },
   { url: '/session/end/success', methods: ['GET'] },
+  // Device authorization grant (RFC 8628): the device asks here, the customer types the code at /device.
+  { url: '/device/auth', methods: ['POST', 'OPTIONS'] },
+  { url: '/device', methods: ['GET', 'POST'] },
+  { url: '/device/:uid', methods: ['GET'] },
 ];
 
 export async function providerRoutes(app: FastifyInstance, host: ProviderHost): Promise<void> {

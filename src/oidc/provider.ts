@@ -12,7 +12,7 @@ import { ACR_VALUES, interactionPolicyWithStepUp } from './authentication-contex
 import { ClientAdapter } from './client-adapter.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import type { PurposeRequests } from './purpose-requests.ts';
-import { logoutSource, postLogoutSuccessSource, renderError } from './provider-pages.ts';
+import { deviceSuccessSource, logoutSource, postLogoutSuccessSource, renderError, userCodeConfirmSource, userCodeInputSource } from './provider-pages.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 
 /** Token lifetimes in seconds. ID tokens bound how long a retired signing key stays published. */
@@ -98,6 +98,9 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // RFC 8628 for TVs and kiosks: the code is typed at /device on another screen. Base-20
+      // consonants (no vowels, so no words), 8 characters shown as XXXX-XXXX.
+      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', userCodeInputSource, userCodeConfirmSource, successSource: deviceSuccessSource },
     },
     discovery: { ui_locales_supported: [...LOCALES], claims_locales_supported: [...LOCALES] },
     interactions: { policy: interactionPolicyWithStepUp([deps.purposeRequests.check()]), url: (_ctx, interaction) => `/login/${interaction.uid}` },

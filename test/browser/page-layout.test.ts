@@ -85,6 +85,12 @@ describe('hosted page layout in Chromium', () => {
 
         await page.goto(`${server.url}/session/end`);
         await check(page, `logout-${tag}`);
+        await page.goto(`${server.url}/device`);
+        await check(page, `device-code-${tag}`);
+        await page.locator('input[name=user_code]').fill('BCDF-GHJK');
+        await page.locator('button.primary').click();
+        await page.waitForSelector('[role=alert]');
+        await check(page, `device-code-error-${tag}`);
         await page.goto(`${server.url}/login/no-such-interaction`);
         expect(await page.locator('h1').count()).toBe(1);
         await page.screenshot({ path: `${SHOTS}error-${tag}.png` });
