@@ -19,6 +19,7 @@ import { ConsentLedger } from './consent/consent-ledger.ts';
 import { ConsentPurposes } from './consent/consent-purposes.ts';
 import { PurposeRequests } from './oidc/purpose-requests.ts';
 import { buildPrivacy } from './privacy/privacy-module.ts';
+import { buildFederation } from './federation/federation-module.ts';
 import { consentRoutes } from './consent/consent.routes.ts';
 import { EventPublisher } from './events/event-publisher.ts';
 import { WebhookDeliveries } from './events/webhook-deliveries.ts';
@@ -121,6 +122,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const codes = new OneTimeCodes(store.db, deriveKey(config.secret, 'one-time-code'), { maxAttempts: config.codes.maxAttempts, ttlMs: CODE_TTL_MS });
   const flows = new InteractionFlowStore(store.db, TTL.Interaction * 1000);
   const brand = { name: config.brandName, host: new URL(config.issuer).host };
+  const federation = buildFederation({ config, db: store.db, audit, customers, flows, pool: DEFAULT_POOL });
   const privacy = buildPrivacy({ config, db: store.db, dialect: store.dialect, audit, events: publisher, customers, ledger, messenger: messaging.messenger, brand, log: app.log });
   const delivery = new CodeDelivery({ db: store.db, codes, messenger: messaging.messenger, throttle, brand, sendsPerTarget: config.codes.sendsPerTarget, audit });
   const flowDeps = { delivery, customers, flows, issuer: config.issuer, pool: DEFAULT_POOL };
@@ -183,7 +185,9 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
-    signInPages(pages, { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength, purposes, ledger, host, passwordSignIn, emailCode, recovery, smsCode, passkeys, audit });
+    const upstreams = () => federation.connections.enabled().then((list) => list.map(({ key, name }) => ({ key, name })));
+    signInPages(pages, { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength, purposes, ledger, host, passwordSignIn, emailCode, recovery, smsCode, passkeys, audit, upstreams });
+    federation.pageRoutes(pages, { interactions, steps, csrf, metrics });
     accountPages(pages, { host, issuer: config.issuer, customers, sessions, factors, passkeys, notices, csrf, verification, phones, purposes, ledger, systems: privacy.systems, requests: privacy.requests, exports: privacy.exports });
   });
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);
@@ -201,6 +205,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         webhookRoutes(secured, api, { subscriptions, deliveries, worker: webhookWorker });
         consentRoutes(secured, api, { purposes, ledger, customers });
         privacy.apiRoutes(secured, api);
+        federation.apiRoutes(secured, api);
       });
     },
     { prefix: '/api/v1' },

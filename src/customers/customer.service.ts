@@ -66,7 +66,8 @@ export class CustomerService {
   }
 
   /** Creates a customer whose password (if any) was already checked and hashed. */
-  async insertNew(input: Omit<CustomerCreate, 'password'>, passwordHash: string | null, actor: Actor, pool = DEFAULT_POOL, now = Date.now()): Promise<CustomerRecord> {
+  /** `alongside` runs in the same transaction once the customer row exists (an upstream identity, say). */
+  async insertNew(input: Omit<CustomerCreate, 'password'>, passwordHash: string | null, actor: Actor, pool = DEFAULT_POOL, now = Date.now(), alongside?: (trx: Transaction<Database>, record: CustomerRecord) => Promise<void>): Promise<CustomerRecord> {
     const record: CustomerRecord = {
       id: crypto.randomUUID(),
       pool,
@@ -89,6 +90,7 @@ export class CustomerService {
         await this.#creationGuard?.(trx, pool, record.email, actor);
         if (record.phone && (await this.#repo.phoneTaken(pool, record.phone, null, trx))) throw phoneTaken();
         await this.#repo.insert(record, trx);
+        await alongside?.(trx, record);
         await this.#events?.publish(trx, { type: 'customer.created', customerId: record.id, data: { email_verified: record.emailVerifiedAt !== null } }, now);
         await this.#audit.append(trx, { action: 'customer.created', actor, subject: subjectOf(record.id), details: { password: passwordHash !== null, email_verified: record.emailVerifiedAt !== null } }, now);
       }),

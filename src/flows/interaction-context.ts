@@ -35,6 +35,10 @@ export class InteractionContext {
     const { uid } = parseInput(uidParams, request.params, 'params');
     const details = await this.#host.current.interactionDetails(request.raw, reply.raw);
     if (details.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
+    return this.#loaded(request, uid, details);
+  }
+
+  async #loaded(request: FastifyRequest, uid: string, details: InteractionDetails): Promise<LoadedInteraction> {
     const page = pageContextFor(request, details.params.ui_locales);
     const client = await this.#host.current.Client.find(String(details.params.client_id));
     const clientName = client?.clientName ?? String(details.params.client_id);

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
-/** Methods that proved the customer, as they go into the `amr` claim (RFC 8176). */
-export type AuthMethod = 'pwd' | 'email' | 'sms' | 'otp' | 'hwk' | 'mfa';
+/** Methods that proved the customer, as they go into the `amr` claim (RFC 8176; `fed`: an upstream identity provider, as several IdPs write it). */
+export type AuthMethod = 'pwd' | 'email' | 'sms' | 'otp' | 'hwk' | 'mfa' | 'fed';
 
 /**
  * Where a hosted sign-in stands, beyond what oidc-provider's interaction knows. A new behaviour is
@@ -26,7 +26,11 @@ export type FlowState =
   /** Signed in; purposes the customer was never asked (or whose new version asks again) come first. */
   | { state: 'consent_due'; customerId: string; amr: AuthMethod[]; acr: string | null }
   /** The authenticator was set up; the recovery codes were shown once; continuing completes the sign-in. */
-  | { state: 'second_factor_enrolled'; customerId: string; amr: AuthMethod[] };
+  | { state: 'second_factor_enrolled'; customerId: string; amr: AuthMethod[] }
+  /** Sent to an upstream provider: what its answer must match (PKCE verifier, state, nonce). */
+  | { state: 'upstream_sent'; connection: string; verifier: string; returnState: string; nonce: string }
+  /** The upstream vouched for someone new: their details, prefilled, wait for the customer to confirm. */
+  | { state: 'upstream_confirm'; connection: string; subject: string; email: string; emailVerified: boolean; givenName: string | null; familyName: string | null; locale: string | null };
 
 export type FlowStateName = FlowState['state'];
 

@@ -33,9 +33,11 @@ export interface InteractionDeps {
   passwordMinLength: number;
   purposes: ConsentPurposes;
   ledger: ConsentLedger;
+  /** Upstream providers offered as "Continue with …". */
+  upstreams: () => Promise<Array<{ key: string; name: string }>>;
 }
 
-const KNOWN_METHODS: ReadonlySet<string> = new Set<AuthMethod>(['pwd', 'email', 'sms', 'otp', 'hwk']);
+const KNOWN_METHODS: ReadonlySet<string> = new Set<AuthMethod>(['pwd', 'email', 'sms', 'otp', 'hwk', 'fed']);
 
 /**
  * Hosted pages of the OIDC interaction (`/login/:uid`): sign-in, the sign-up form and the consent
@@ -64,7 +66,7 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
       return deps.steps.proceed(request, reply, loaded, accountId, amr);
     }
     const loginHint = typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;
-    return sendPage(reply, 200, signInPage(page, { uid, clientName, csrf: csrf.token(request, reply), email: loginHint }));
+    return sendPage(reply, 200, signInPage(page, { uid, clientName, csrf: csrf.token(request, reply), email: loginHint, connections: await deps.upstreams() }));
   });
 
   app.get('/login/:uid/signup', async (request, reply) => {
@@ -78,8 +80,8 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
     const loaded = await interactions.loadLogin(request, reply);
     const { uid, page, clientName } = loaded;
     const token = csrf.token(request, reply);
-    const again = (status: number, error: string, email?: string) =>
-      sendPage(reply, status, signInPage(page, { uid, clientName, csrf: token, email, error }));
+    const again = async (status: number, error: string, email?: string) =>
+      sendPage(reply, status, signInPage(page, { uid, clientName, csrf: token, email, error, connections: await deps.upstreams() }));
     if (!csrf.verify(request, formValue(request.body, 'csrf'))) return again(403, page.t('error.csrf'));
     const form = passwordForm.safeParse(request.body);
     if (!form.success) return again(400, page.t('error.invalid_credentials'), formValue(request.body, 'email'));

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import client from 'prom-client';
+import type { UpstreamFailure } from '../federation/upstream-sign-in.ts';
 import type { SignInResult } from '../flows/password-sign-in.ts';
 
 /** Prometheus metrics of one process: HTTP by route, sign-ins by result, tokens by grant. */
@@ -35,7 +36,7 @@ export class Metrics {
     client.collectDefaultMetrics({ register: this.registry });
   }
 
-  signIn(method: 'password' | 'email_code' | 'email_link' | 'sms_code' | 'otp' | 'passkey' | 'password_reset', result: SignInResult): void {
+  signIn(method: 'password' | 'email_code' | 'email_link' | 'sms_code' | 'otp' | 'passkey' | 'password_reset' | 'upstream', result: SignInResult | 'registered' | UpstreamFailure): void {
     this.#signIns.inc({ method, result });
   }
 

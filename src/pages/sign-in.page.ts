@@ -7,6 +7,8 @@ export interface SignInPage {
   csrf: string;
   email?: string;
   error?: string;
+  /** Upstream identity providers offered as "Continue with …" buttons. */
+  connections?: Array<{ key: string; name: string }>;
 }
 
 export function signInPage(page: PageContext, view: SignInPage): string {
@@ -27,6 +29,12 @@ ${field({ name: 'password', label: t('field.password'), type: 'password', autoco
 <button type="submit" class="secondary" formaction="/login/${view.uid}/email-code" name="intent" value="sign_in">${t('signin.email_code')}</button>
 </form>
 ${passkeyButton({ mode: 'sign-in', action: `/login/${view.uid}/passkey`, optionsUrl: `/login/${view.uid}/passkey/options`, csrf: view.csrf, label: t('signin.passkey'), failure: t('error.passkey_refused') })}
+${(view.connections ?? []).map(
+  (connection) => html`<form method="post" action="/login/${view.uid}/upstream" class="upstream">
+${csrfInput(view.csrf)}
+<button type="submit" class="secondary" name="connection" value="${connection.key}">${t('signin.continue_with', { name: connection.name })}</button>
+</form>`,
+)}
 <p class="switch"><a href="/login/${view.uid}/sms">${t('signin.sms_code')}</a></p>
 <p class="switch">${t('signin.no_account')} <a href="/login/${view.uid}/signup">${t('signin.create_account')}</a></p>`,
   );

@@ -8,7 +8,7 @@ import type { Receipt } from './system-contract.ts';
 
 /**
  * Portvakt's own part of a privacy request, run in-process by the worker like any other task.
- * Erasure: the customer, their addresses, credentials, identities, external references, sessions,
+ * Erasure: the customer, their addresses, credentials, upstream identities, external references, sessions,
  * tokens and grants go in one transaction, with any copy made for an export; every standing
  * consent is withdrawn (audiences drop the customer) and the records keep only the pseudonymous id
  * with the decisions, not the hashed network (proof of consent, Art. 7(1)); audit entries only
@@ -61,12 +61,13 @@ export class PortvaktPart {
   async #export(request: PrivacyRequest): Promise<Receipt> {
     const id = request.customer_id;
     const customer = await this.#customers.get(id);
-    const [consents, history, references, credentials, sessions] = await Promise.all([
+    const [consents, history, references, credentials, sessions, identities] = await Promise.all([
       this.#ledger.state(id),
       this.#ledger.history(id),
       this.#db.selectFrom('customer_references').select(['system', 'reference', 'created_at']).where('customer_id', '=', id).execute(),
       this.#db.selectFrom('credentials').select(['type', 'label', 'created_at', 'last_used_at']).where('customer_id', '=', id).execute(),
       this.#db.selectFrom('session_devices').select(['user_agent', 'created_at', 'last_used_at']).where('account_id', '=', id).execute(),
+      this.#db.selectFrom('identities').select(['connection', 'subject', 'created_at', 'last_used_at']).where('customer_id', '=', id).execute(),
     ]);
     const at = (value: number | null) => (value === null ? null : new Date(Number(value)).toISOString());
     return {
@@ -82,6 +83,7 @@ export class PortvaktPart {
         external_references: references.map((row) => ({ system: row.system, reference: row.reference, created_at: at(row.created_at) })),
         credentials: credentials.map((row) => ({ type: row.type, label: row.label, created_at: at(row.created_at), last_used_at: at(row.last_used_at) })),
         sessions: sessions.map((row) => ({ device: row.user_agent, created_at: at(row.created_at), last_used_at: at(row.last_used_at) })),
+        identities: identities.map((row) => ({ connection: row.connection, subject: row.subject, linked_at: at(row.created_at), last_used_at: at(row.last_used_at) })),
       },
     };
   }

@@ -351,6 +351,33 @@ export interface SuppressionsTable {
   created_at: number;
 }
 
+/** An upstream identity provider customers may sign in with (generic OpenID Connect for now). */
+export interface ConnectionsTable {
+  key: string;
+  name: string;
+  kind: 'oidc';
+  issuer: string;
+  client_id: string;
+  /** Sealed under a key derived from PORTVAKT_SECRET. */
+  client_secret: string | null;
+  scopes: string;
+  /** 1: the upstream's email_verified is taken as proof of the address. */
+  trust_email_verified: number;
+  enabled: number;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A customer's account at a connection, by the upstream's subject. */
+export interface IdentitiesTable {
+  connection: string;
+  subject: string;
+  customer_id: string;
+  created_at: number;
+  last_used_at: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_emails: CustomerEmailsTable;
@@ -381,4 +408,6 @@ export interface Database {
   privacy_tasks: PrivacyTasksTable;
   suppressions: SuppressionsTable;
   privacy_exports: PrivacyExportsTable;
+  connections: ConnectionsTable;
+  identities: IdentitiesTable;
 }

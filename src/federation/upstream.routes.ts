@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { DomainError } from '../errors/domain-error.ts';
+import type { AuditLog } from '../events/audit-log.ts';
+import { parseInput } from '../http/api-route.ts';
+import type { CsrfGuard } from '../http/csrf.ts';
+import { sendPage } from '../http/page-reply.ts';
+import { formValue, type InteractionContext, type LoadedInteraction } from '../flows/interaction-context.ts';
+import type { SecondFactorSteps } from '../flows/second-factor.routes.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import { html } from '../pages/html.ts';
+import { layout } from '../pages/layout.ts';
+import { upstreamConfirmPage } from '../pages/upstream.page.ts';
+import { text } from '../validation/text.ts';
+import type { Connections } from './connections.ts';
+import { UPSTREAM_CALLBACK_PATH } from './connections.ts';
+import { UpstreamError, uidFromState, type UpstreamSignIn } from './upstream-sign-in.ts';
+
+const startForm = z.strictObject({ csrf: text().max(200), connection: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
+const confirmForm = z.strictObject({
+  csrf: text().max(200),
+  given_name: text().trim().max(100).optional(),
+  family_name: text().trim().max(100).optional(),
+});
+
+/**
+ * "Continue with …" on the hosted sign-in: off to the upstream provider and back through its fixed
+ * callback, then signed in, asked to confirm the prefilled details of a new account, or told the
+ * address has an account already. Every failure is a page with a way back and an audit entry.
+ */
+export function upstreamRoutes(app: FastifyInstance, deps: { interactions: InteractionContext; upstream: UpstreamSignIn; connections: Connections; steps: SecondFactorSteps; csrf: CsrfGuard; audit: AuditLog; metrics: Metrics }): void {
+  const { interactions, upstream, csrf } = deps;
+
+  const stopped = async (reply: FastifyReply, loaded: LoadedInteraction, title: string, lead: string, status: number) => {
+    const { t } = loaded.page;
+    return sendPage(reply, status, layout(loaded.page, title, html`<h1>${title}</h1>
+<p class="lead">${lead}</p>
+<p class="switch"><a class="button primary" href="/login/${loaded.uid}">${t('upstream.back')}</a></p>`));
+  };
+
+  /** A failed upstream sign-in: counted, audited, and told in words with a way back. Nothing was created. */
+  const failed = async (reply: FastifyReply, loaded: LoadedInteraction, error: UpstreamError) => {
+    const { t } = loaded.page;
+    deps.metrics.signIn('upstream', error.reason);
+    await deps.audit.record({ action: 'sign_in.upstream_failed', actor: { type: 'system' }, subject: { type: 'connection', id: error.connection }, details: { reason: error.reason, detail: error.message } });
+    const name = await deps.connections.get(error.connection).then((connection) => connection.name, () => error.connection);
+    return stopped(reply, loaded, t('upstream.error.title'), t(`upstream.error.${error.reason}`, { connection: name }), error.reason === 'unavailable' ? 502 : 400);
+  };
+
+  app.post('/login/:uid/upstream', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    if (!csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
+    const { connection: key } = parseInput(startForm, request.body, 'body');
+    try {
+      const url = await upstream.start(loaded.uid, key, loaded.page.locale);
+      return await reply.code(303).header('cache-control', 'no-store').redirect(url, 303);
+    } catch (error) {
+      if (error instanceof UpstreamError) return failed(reply, loaded, error);
+      throw error;
+    }
+  });
+
+  // The one callback URL every provider knows: on to the interaction's own path, where its cookie applies.
+  app.get(UPSTREAM_CALLBACK_PATH, async (request, reply) => {
+    const query = new URL(request.url, deps.connections.redirectUri).search;
+    const uid = uidFromState(new URLSearchParams(query).get('state'));
+    if (!uid) throw new DomainError('upstream_state', 400, 'This answer from the provider belongs to no sign-in here');
+    return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${uid}/upstream/return${query}`, 303);
+  });
+
+  app.get('/login/:uid/upstream/return', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    const { t } = loaded.page;
+    try {
+      // openid-client checks the answer as it arrived at the registered callback URL.
+      const outcome = await upstream.finish(loaded.uid, new URL(`${UPSTREAM_CALLBACK_PATH}${new URL(request.url, deps.connections.redirectUri).search}`, deps.connections.redirectUri));
+      if (outcome.kind === 'signed_in') {
+        deps.metrics.signIn('upstream', 'success');
+        return await deps.steps.proceed(request, reply, loaded, outcome.customerId, ['fed']);
+      }
+      if (outcome.kind === 'confirm') return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/upstream/confirm`, 303);
+      return await stopped(reply, loaded, t('upstream.exists.title'), t('upstream.exists.lead', { email: outcome.email }), 409);
+    } catch (error) {
+      if (error instanceof UpstreamError) return failed(reply, loaded, error);
+      throw error;
+    }
+  });
+
+  app.get('/login/:uid/upstream/confirm', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    const flow = await upstream.confirming(loaded.uid);
+    if (!flow) throw new DomainError('wrong_step', 400, 'Nothing to confirm in this sign-in');
+    const connection = await deps.connections.get(flow.connection);
+    return sendPage(reply, 200, upstreamConfirmPage(loaded.page, { uid: loaded.uid, csrf: csrf.token(request, reply), connection: connection.name, clientName: loaded.clientName, email: flow.email, emailVerified: flow.emailVerified, givenName: flow.givenName, familyName: flow.familyName }));
+  });
+
+  app.post('/login/:uid/upstream/confirm', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    if (!csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
+    const form = parseInput(confirmForm, request.body, 'body');
+    const customerId = await upstream.confirm(loaded.uid, { given_name: form.given_name || undefined, family_name: form.family_name || undefined });
+    deps.metrics.signIn('upstream', 'registered');
+    return deps.steps.proceed(request, reply, loaded, customerId, ['fed']);
+  });
+}

@@ -1,0 +1,145 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
+import { DIALECTS } from '../support/databases.ts';
+import type { RunningPortvakt } from '../support/portvakt-server.ts';
+import type { RelyingParty } from '../support/relying-party.ts';
+import { startWithShop } from '../support/shop.ts';
+import { UpstreamIdp } from '../support/upstream-idp.ts';
+
+const SECRET = 'upstream-client-secret-0123456789';
+
+/**
+ * "Continue with …" through a second, real OpenID provider: a new customer is registered with the
+ * names the upstream gave (after confirming them), signs in directly the next time, and nothing is
+ * joined silently to an existing account. Failures end on a page with a way back, creating nothing.
+ */
+describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (dialect) => {
+  let server: RunningPortvakt;
+  let shop: RelyingParty;
+  let upstream: UpstreamIdp;
+
+  beforeAll(async () => {
+    ({ server, rp: shop } = await startWithShop(dialect));
+    upstream = await UpstreamIdp.start(`${server.url}/login/upstream/callback`, SECRET);
+    const created = await server.api('POST', '/connections', { key: 'partner-id', name: 'Partner ID', issuer: upstream.issuer, client_id: 'portvakt', client_secret: SECRET, trust_email_verified: true });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ redirect_uri: `${server.url}/login/upstream/callback`, has_client_secret: true });
+    expect(JSON.stringify(created.body)).not.toContain(SECRET);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await upstream?.close();
+  });
+
+  /** From the shop's authorization request through the upstream and back: where Portvakt's browser lands. */
+  async function continueWithUpstream(agent: CookieAgent, options: { via?: UpstreamIdp; connection?: string; beforeReturn?: (callback: string) => Promise<string> } = {}) {
+    const via = options.via ?? upstream;
+    const landing = await agent.follow(await shop.authorizationUrl({ scope: 'openid email profile' }), server.url);
+    const page = await landing.response.text();
+    expect(page).toContain('Continue with Partner ID');
+    const started = await agent.postForm(`${landing.url}/upstream`, { csrf: csrfOf(page), connection: options.connection ?? 'partner-id' });
+    expect(started.status).toBe(303);
+    const upstreamUrl = started.headers.get('location')!;
+    expect(upstreamUrl.startsWith(via.issuer)).toBe(true);
+    expect(new URL(upstreamUrl).searchParams.get('code_challenge_method')).toBe('S256');
+    // The upstream has its own cookies: another agent, as another site in the same browser.
+    const back = await new CookieAgent().follow(upstreamUrl, via.issuer);
+    expect(back.url.startsWith(`${server.url}/login/upstream/callback?`)).toBe(true);
+    const callback = options.beforeReturn ? await options.beforeReturn(back.url) : back.url;
+    return { callback, landing: await agent.follow(callback, server.url) };
+  }
+
+  const identities = async () => Number((await sql<{ n: number }>`select count(*) as n from identities`.execute(server.portvakt.store.db)).rows[0]!.n);
+  const customers = async () => Number((await sql<{ n: number }>`select count(*) as n from customers`.execute(server.portvakt.store.db)).rows[0]!.n);
+
+  it('registers a new customer with the prefilled names, completes the shop sign-in, and signs in directly the second time', async () => {
+    upstream.deny = false;
+    upstream.signedInAs = { sub: 'upstream-alice', email: 'Alice@Example.se', email_verified: true, given_name: 'Alice', family_name: 'Andersson', locale: 'sv' };
+    const agent = new CookieAgent();
+    const { callback, landing } = await continueWithUpstream(agent);
+    expect(landing.url).toMatch(/\/login\/[^/]+\/upstream\/confirm$/);
+    const confirm = await landing.response.text();
+    expect(confirm).toContain('value="Alice"');
+    expect(confirm).toContain('value="Andersson"');
+    expect(confirm).toContain('alice@example.se');
+    const done = await agent.postForm(landing.url, { csrf: csrfOf(confirm), given_name: 'Alice', family_name: 'Andersson-Berg' });
+    const landed = await agent.follow(new URL(done.headers.get('location')!, server.url).toString(), server.url);
+    expect(landed.url).toMatch(/\/callback\?code=/);
+    const tokens = await shop.callback(landed.url);
+    expect(tokens.claims()).toMatchObject({ email: 'alice@example.se', email_verified: true, given_name: 'Alice', family_name: 'Andersson-Berg', amr: ['fed'] });
+    const sub = tokens.claims()!.sub;
+
+    // The answer cannot be used twice.
+    expect((await agent.follow(callback, server.url)).response.status).toBeGreaterThanOrEqual(400);
+
+    const second = await continueWithUpstream(new CookieAgent());
+    expect(second.landing.url).toMatch(/\/callback\?code=/);
+    expect((await shop.callback(second.landing.url)).claims()!.sub).toBe(sub);
+    expect(await identities()).toBe(1);
+  });
+
+  it('never joins an upstream identity to an existing account with the same e-mail', async () => {
+    await server.api('POST', '/customers', { email: 'bob@example.se', password: 'bob has a passphrase' });
+    upstream.signedInAs = { sub: 'upstream-bob', email: 'bob@example.se', email_verified: true, given_name: 'Bob' };
+    const [before, beforeCustomers] = [await identities(), await customers()];
+    const { landing } = await continueWithUpstream(new CookieAgent());
+    expect(landing.response.status).toBe(409);
+    expect(await landing.response.text()).toContain('An account with bob@example.se exists already');
+    expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
+  });
+
+  it('ends a refusal at the upstream on a page with a way back, creating nothing, and audits it', async () => {
+    upstream.deny = true;
+    const [before, beforeCustomers] = [await identities(), await customers()];
+    const { landing } = await continueWithUpstream(new CookieAgent());
+    expect(landing.response.status).toBe(400);
+    const page = await landing.response.text();
+    expect(page).toContain('You did not give Partner ID permission');
+    expect(page).toMatch(/href="\/login\/[^"]+"/);
+    expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
+    const audit = await server.portvakt.store.db.selectFrom('audit_log').select('details').where('action', '=', 'sign_in.upstream_failed').execute();
+    expect(audit.map((entry) => JSON.parse(entry.details).reason)).toContain('denied');
+    upstream.deny = false;
+  });
+
+  it('answers a forged state and an upstream that went down with a page, creating nothing', async () => {
+    upstream.signedInAs = { sub: 'upstream-carol', email: 'carol@example.se', email_verified: true };
+    const [before, beforeCustomers] = [await identities(), await customers()];
+    const forged = await continueWithUpstream(new CookieAgent(), {
+      beforeReturn: async (callback) => {
+        const url = new URL(callback);
+        const [uid] = url.searchParams.get('state')!.split('.');
+        url.searchParams.set('state', `${uid}.${'A'.repeat(43)}`);
+        return url.toString();
+      },
+    });
+    expect(forged.landing.response.status).toBe(400);
+    expect(await forged.landing.response.text()).toContain('could not be trusted');
+
+    const flaky = await UpstreamIdp.start(`${server.url}/login/upstream/callback`, SECRET);
+    flaky.signedInAs = { sub: 'flaky-dave', email: 'dave@example.se', email_verified: true };
+    expect((await server.api('POST', '/connections', { key: 'flaky-id', name: 'Flaky ID', issuer: flaky.issuer, client_id: 'portvakt', client_secret: SECRET })).status).toBe(201);
+    const down = await continueWithUpstream(new CookieAgent(), { via: flaky, connection: 'flaky-id', beforeReturn: async (callback) => (await flaky.close(), callback) });
+    expect(down.landing.response.status).toBe(502);
+    expect(await down.landing.response.text()).toContain('Flaky ID did not answer');
+    expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
+    expect((await server.api('PATCH', '/connections/flaky-id', { enabled: false })).body).toMatchObject({ enabled: false });
+  });
+
+  it('refuses a callback that belongs to no sign-in, and bad connection input', async () => {
+    const agent = new CookieAgent();
+    expect((await agent.request(`${server.url}/login/upstream/callback?code=x&state=nothing`)).status).toBe(400);
+    for (const body of [
+      { key: 'nowhere', name: 'Nowhere', issuer: 'http://127.0.0.1:9', client_id: 'x' },
+      { key: 'BAD', name: 'Bad', issuer: upstream.issuer, client_id: 'x' },
+      { key: 'partner-id', name: 'Twice', issuer: upstream.issuer, client_id: 'x' },
+      { key: 'noscope', name: 'No scope', issuer: upstream.issuer, client_id: 'x', scopes: 'email' },
+    ]) {
+      const answer = await server.api('POST', '/connections', body);
+      expect(answer.status, JSON.stringify(body)).toBeGreaterThanOrEqual(400);
+      expect(answer.status).toBeLessThan(500);
+    }
+    expect((await server.api('DELETE', '/connections/partner-id')).body).toMatchObject({ error: 'connection_in_use' });
+  });
+});

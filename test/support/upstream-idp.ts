@@ -1,0 +1,81 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import Provider from 'oidc-provider';
+
+export interface UpstreamAccount {
+  sub: string;
+  email: string;
+  email_verified: boolean;
+  given_name?: string;
+  family_name?: string;
+  locale?: string;
+}
+
+/**
+ * A second, real OpenID provider (oidc-provider) on 127.0.0.1 playing Google or a partner IdP.
+ * Its customer is "already signed in there": the interaction page answers at once for
+ * `signedInAs`, or refuses when `deny` is set. Everything else is oidc-provider as shipped: PKCE,
+ * signed ID tokens, nonce, state.
+ */
+export class UpstreamIdp {
+  signedInAs: UpstreamAccount | undefined;
+  deny = false;
+  readonly accounts = new Map<string, UpstreamAccount>();
+  readonly #server: Server;
+  readonly provider: Provider;
+
+  private constructor(server: Server, provider: Provider) {
+    this.#server = server;
+    this.provider = provider;
+  }
+
+  static async start(redirectUri: string, clientSecret: string): Promise<UpstreamIdp> {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    let self: UpstreamIdp | undefined;
+    const provider = new Provider(issuer, {
+      clients: [{ client_id: 'portvakt', client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' }],
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['given_name', 'family_name', 'locale'] },
+      conformIdTokenClaims: false,
+      pkce: { required: () => true },
+      features: { devInteractions: { enabled: false } },
+      interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+      findAccount: async (_ctx, sub) => {
+        const account = self?.accounts.get(sub);
+        return account ? { accountId: sub, claims: async () => ({ ...account }) } : undefined;
+      },
+      cookies: { keys: ['upstream-test-cookie-key'] },
+      jwks: { keys: [{ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'upstream', use: 'sig', alg: 'RS256' } as never] },
+    });
+    const handle = provider.callback();
+    server.on('request', (request, response) => {
+      if (!request.url?.startsWith('/interaction/')) return void handle(request, response);
+      void (async () => {
+        const details = await provider.interactionDetails(request, response);
+        if (self?.deny || !self?.signedInAs) {
+          await provider.interactionFinished(request, response, { error: 'access_denied', error_description: 'The user said no' }, { mergeWithLastSubmission: false });
+          return;
+        }
+        const account = self.signedInAs;
+        self.accounts.set(account.sub, account);
+        const grant = new provider.Grant({ accountId: account.sub, clientId: String(details.params.client_id) });
+        grant.addOIDCScope(String(details.params.scope));
+        await provider.interactionFinished(request, response, { login: { accountId: account.sub }, consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: false });
+      })().catch(() => response.writeHead(500).end());
+    });
+    self = new UpstreamIdp(server, provider);
+    return self;
+  }
+
+  get issuer(): string {
+    return this.provider.issuer;
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}
