@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { open, seal } from '../crypto/sealed-box.ts';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
-import { isUniqueViolation } from '../store/constraint-errors.ts';
+import { isForeignKeyViolation, isUniqueViolation } from '../store/constraint-errors.ts';
 import type { ConnectionsTable, Database } from '../store/schema.ts';
 import type { ConnectionInput, ConnectionPatch } from './connection.schemas.ts';
 
@@ -39,7 +39,7 @@ export class Connections {
   readonly #audit: AuditLog;
   readonly #issuer: string;
   readonly #allowHttp: boolean;
-  readonly #configs = new Map<string, { config: oidc.Configuration; version: number; at: number }>();
+  readonly #configs = new Map<string, { config: oidc.Configuration; stamp: string; at: number }>();
 
   /** `allowHttp`: outside production an upstream on plain http (a local test provider) is accepted. */
   constructor(deps: { db: Kysely<Database>; key: Buffer; audit: AuditLog; issuer: string; allowHttp: boolean }) {
@@ -110,13 +110,20 @@ export class Connections {
   }
 
   async remove(key: string, now = Date.now()): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
-      const linked = await trx.selectFrom('identities').select('customer_id').where('connection', '=', key).executeTakeFirst();
-      if (linked) throw conflict('connection_in_use', 'Customers sign in with this connection; disable it instead');
-      const result = await trx.deleteFrom('connections').where('key', '=', key).executeTakeFirst();
-      if (Number(result.numDeletedRows) !== 1) throw notFound('connection');
-      await this.#audit.append(trx, { action: 'connection.removed', actor: OPERATOR, subject: { type: 'connection', id: key } }, now);
-    });
+    const inUse = () => conflict('connection_in_use', 'Customers sign in with this connection; disable it instead');
+    try {
+      await this.#db.transaction().execute(async (trx) => {
+        const linked = await trx.selectFrom('identities').select('customer_id').where('connection', '=', key).executeTakeFirst();
+        if (linked) throw inUse();
+        const result = await trx.deleteFrom('connections').where('key', '=', key).executeTakeFirst();
+        if (Number(result.numDeletedRows) !== 1) throw notFound('connection');
+        await this.#audit.append(trx, { action: 'connection.removed', actor: OPERATOR, subject: { type: 'connection', id: key } }, now);
+      });
+    } catch (error) {
+      // An identity linked at the same moment: the foreign key decides.
+      if (isForeignKeyViolation(error)) throw inUse();
+      throw error;
+    }
     this.#configs.delete(key);
   }
 
@@ -136,24 +143,33 @@ export class Connections {
   async clientConfig(key: string, now = Date.now()): Promise<{ connection: Connection; config: oidc.Configuration }> {
     const row = await this.#row(key);
     if (row.enabled !== 1) throw new DomainError('connection_disabled', 404, 'This way to sign in is not available');
+    // The cache is keyed by the row's version and creation: a connection removed and added again
+    // under the same key (version 1 again) is never served another issuer's configuration.
+    const stamp = `${row.version}:${row.created_at}:${row.issuer}`;
     const cached = this.#configs.get(key);
-    if (cached && cached.version === row.version && now - cached.at < DISCOVERY_CACHE_MS) return { connection: present(row), config: cached.config };
+    if (cached && cached.stamp === stamp && now - cached.at < DISCOVERY_CACHE_MS) return { connection: present(row), config: cached.config };
     const config = await this.#discover(row.issuer, row.client_id, row.client_secret ? open(this.#key, row.client_secret, `connection:${key}`) : null);
-    this.#configs.set(key, { config, version: row.version, at: now });
+    this.#configs.set(key, { config, stamp, at: now });
     return { connection: present(row), config };
   }
 
   async #discover(issuer: string, clientId: string, clientSecret: string | null): Promise<oidc.Configuration> {
     const url = new URL(issuer);
     if (url.protocol === 'http:' && !this.#allowHttp) throw new DomainError('insecure_issuer', 400, 'An upstream issuer must use https');
+    let config: oidc.Configuration;
     try {
-      return await oidc.discovery(url, clientId, undefined, clientSecret ? oidc.ClientSecretPost(clientSecret) : oidc.None(), {
+      config = await oidc.discovery(url, clientId, undefined, clientSecret ? oidc.ClientSecretPost(clientSecret) : oidc.None(), {
         timeout: DISCOVERY_TIMEOUT_SECONDS,
         ...(url.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
       });
     } catch {
       throw new DomainError('issuer_unreachable', 400, `No OpenID provider answered discovery at ${issuer}`);
     }
+    // The endpoints the discovery document names receive the client secret and codes: https too.
+    const metadata = config.serverMetadata();
+    const endpoints = [metadata.authorization_endpoint, metadata.token_endpoint, metadata.jwks_uri].filter((value): value is string => typeof value === 'string');
+    if (!this.#allowHttp && endpoints.some((endpoint) => !endpoint.startsWith('https://'))) throw new DomainError('insecure_issuer', 400, 'The provider names endpoints that are not https');
+    return config;
   }
 
   async #row(key: string): Promise<ConnectionsTable> {

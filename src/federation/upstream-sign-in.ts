@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import * as oidc from 'openid-client';
+import { timingSafeEqual } from 'node:crypto';
+import { emailSchema, localeSchema } from '../customers/customer.schemas.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
@@ -7,7 +9,7 @@ import type { FlowState, InteractionFlowStore } from '../flows/interaction-flow.
 import type { Database } from '../store/schema.ts';
 import type { Connections } from './connections.ts';
 
-export type UpstreamFailure = 'denied' | 'unavailable' | 'invalid' | 'no_email';
+export type UpstreamFailure = 'denied' | 'unavailable' | 'invalid' | 'no_email' | 'unverified_email';
 
 /** Why an upstream sign-in stopped; the page says it in words, the audit log keeps the code. */
 export class UpstreamError extends Error {
@@ -32,9 +34,9 @@ type Confirming = Extract<FlowState, { state: 'upstream_confirm' }>;
  * Sign-in through an upstream OpenID provider, with openid-client: authorization code with PKCE,
  * state and nonce, all kept in the interaction's flow row and used once. The answer is checked by
  * openid-client (issuer, audience, signature, nonce, state). The identity is the pair (connection,
- * upstream subject), never the e-mail: a known pair signs its customer in; a new one with an
- * address nobody has becomes a customer once they confirm the prefilled details; a new one whose
- * address belongs to a customer is never joined to it here.
+ * upstream subject), never the e-mail: a known pair signs its customer in; a new one with a
+ * vouched-for address nobody has becomes a customer once they confirm the prefilled details; a new
+ * one whose address belongs to a customer is never joined to it here.
  */
 export class UpstreamSignIn {
   readonly #db: Kysely<Database>;
@@ -81,7 +83,8 @@ export class UpstreamSignIn {
   /** The upstream's answer at the callback URL. The stored checks are used up first, so a replay finds none. */
   async finish(uid: string, callbackUrl: URL): Promise<UpstreamOutcome> {
     const flow = await this.#flows.get(uid);
-    if (flow?.state !== 'upstream_sent' || !(await this.#flows.advance(uid, 'upstream_sent', null))) {
+    // The state is compared before the checks are used up: a forged callback cannot cancel a sign-in in progress.
+    if (flow?.state !== 'upstream_sent' || !sameText(callbackUrl.searchParams.get('state') ?? '', flow.returnState) || !(await this.#flows.advance(uid, 'upstream_sent', null))) {
       throw new DomainError('upstream_replayed', 400, 'This answer from the provider was used already, or belongs to no sign-in here');
     }
     const key = flow.connection;
@@ -101,19 +104,25 @@ export class UpstreamSignIn {
       await this.#db.updateTable('identities').set({ last_used_at: Date.now() }).where('connection', '=', key).where('subject', '=', subject).execute();
       return { kind: 'signed_in', customerId: identity.customer_id };
     }
-    const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : '';
-    if (!email || email.length > 254 || !email.includes('@')) throw new UpstreamError('no_email', key, 'the provider shared no e-mail address');
+    const parsedEmail = emailSchema.safeParse(typeof claims.email === 'string' ? claims.email.trim() : undefined);
+    if (!parsedEmail.success) throw new UpstreamError('no_email', key, 'the provider shared no usable e-mail address');
+    const email = parsedEmail.data;
+    // Only an address the upstream vouches for, at a connection trusted to check addresses, makes
+    // an account here. Otherwise anyone could claim someone else's address through a lax provider
+    // and wait for its owner; and an "account exists" answer would tell them who has one.
+    if (!connection.trustEmailVerified || claims.email_verified !== true) throw new UpstreamError('unverified_email', key, 'the provider did not vouch for the address');
     if (await this.#customers.findByEmail(email, this.#pool)) return { kind: 'account_exists', email };
     const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim().slice(0, 100) : null);
+    const locale = localeSchema.safeParse(claims.locale);
     await this.#flows.set(uid, {
       state: 'upstream_confirm',
       connection: key,
       subject,
       email,
-      emailVerified: connection.trustEmailVerified && claims.email_verified === true,
+      emailVerified: true,
       givenName: text(claims.given_name),
       familyName: text(claims.family_name),
-      locale: text(claims.locale)?.slice(0, 10) ?? null,
+      locale: locale.success && locale.data.length <= 35 ? locale.data : null,
     });
     return { kind: 'confirm' };
   }
@@ -126,6 +135,8 @@ export class UpstreamSignIn {
   async confirm(uid: string, names: { given_name?: string | undefined; family_name?: string | undefined }): Promise<string> {
     const flow = await this.confirming(uid);
     if (!flow || !(await this.#flows.advance(uid, 'upstream_confirm', null))) throw new DomainError('wrong_step', 400, 'This sign-up was completed already');
+    // A connection disabled meanwhile (compromised, say) creates nobody.
+    if (!(await this.#connections.get(flow.connection).catch(() => undefined))?.enabled) throw new UpstreamError('unavailable', flow.connection, 'the connection was disabled');
     const now = Date.now();
     const customer = await this.#customers.insertNew(
       {
@@ -151,7 +162,9 @@ export class UpstreamSignIn {
 /** openid-client's refusals, sorted into what the customer is told. */
 function upstreamFailure(error: unknown, key: string): UpstreamError {
   if (error instanceof oidc.AuthorizationResponseError) {
-    return new UpstreamError(error.error === 'access_denied' ? 'denied' : 'invalid', key, `the provider answered ${error.error}`);
+    // The error code comes from the callback's query: only a well-formed one goes into the audit log.
+    const code = /^[a-z_]{1,64}$/.test(error.error) ? error.error : 'other';
+    return new UpstreamError(error.error === 'access_denied' ? 'denied' : 'invalid', key, `the provider answered ${code}`);
   }
   const cause = (error as { cause?: { code?: string; name?: string } }).cause;
   const name = (error as { name?: string }).name ?? '';
@@ -166,4 +179,10 @@ function upstreamFailure(error: unknown, key: string): UpstreamError {
 export function uidFromState(state: unknown): string | undefined {
   const match = typeof state === 'string' ? /^([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{20,100}$/.exec(state) : null;
   return match?.[1];
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
 }

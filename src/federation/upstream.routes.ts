@@ -91,15 +91,20 @@ export function upstreamRoutes(app: FastifyInstance, deps: { interactions: Inter
     const flow = await upstream.confirming(loaded.uid);
     if (!flow) throw new DomainError('wrong_step', 400, 'Nothing to confirm in this sign-in');
     const connection = await deps.connections.get(flow.connection);
-    return sendPage(reply, 200, upstreamConfirmPage(loaded.page, { uid: loaded.uid, csrf: csrf.token(request, reply), connection: connection.name, clientName: loaded.clientName, email: flow.email, emailVerified: flow.emailVerified, givenName: flow.givenName, familyName: flow.familyName }));
+    return sendPage(reply, 200, upstreamConfirmPage(loaded.page, { uid: loaded.uid, csrf: csrf.token(request, reply), connection: connection.name, clientName: loaded.clientName, email: flow.email, givenName: flow.givenName, familyName: flow.familyName }));
   });
 
   app.post('/login/:uid/upstream/confirm', async (request, reply) => {
     const loaded = await interactions.loadLogin(request, reply);
     if (!csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
     const form = parseInput(confirmForm, request.body, 'body');
-    const customerId = await upstream.confirm(loaded.uid, { given_name: form.given_name || undefined, family_name: form.family_name || undefined });
-    deps.metrics.signIn('upstream', 'registered');
-    return deps.steps.proceed(request, reply, loaded, customerId, ['fed']);
+    try {
+      const customerId = await upstream.confirm(loaded.uid, { given_name: form.given_name || undefined, family_name: form.family_name || undefined });
+      deps.metrics.signIn('upstream', 'registered');
+      return await deps.steps.proceed(request, reply, loaded, customerId, ['fed']);
+    } catch (error) {
+      if (error instanceof UpstreamError) return failed(reply, loaded, error);
+      throw error;
+    }
   });
 }

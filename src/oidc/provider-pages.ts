@@ -34,6 +34,9 @@ export async function postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<
   ctx.body = messagePage(page, page.t('logout.done.title'), page.t('logout.done.lead'));
 }
 
+/** oidc-provider's re-render errors on the code entry page (lib/helpers/re_render_errors.js). */
+const DEVICE_INPUT_ERRORS = new Set(['NoCodeError', 'NotFoundError', 'ExpiredError', 'AlreadyUsedError', 'AbortedError']);
+
 /** The device flow's pages (RFC 8628): our own forms, posting oidc-provider's fields to its endpoint. */
 function deviceForm(ctx: KoaContextWithOIDC) {
   return { action: ctx.oidc.urlFor('code_verification'), xsrf: String((ctx.oidc.session?.state as { secret?: string } | undefined)?.secret ?? '') };
@@ -43,7 +46,8 @@ export async function userCodeInputSource(ctx: KoaContextWithOIDC, _form: string
   const page = pageContext(ctx);
   const message = !error ? undefined : error.userCode !== undefined || error.name === 'NoCodeError' ? page.t('device.error.code') : error.name === 'AbortedError' ? page.t('device.error.aborted') : page.t('device.error.other');
   ctx.type = 'html';
-  if (error) ctx.status = error.name === 'AbortedError' ? 200 : 400;
+  // A wrong, spent or expired code is the customer's mistake (400); anything else keeps the status oidc-provider gave it.
+  if (error && DEVICE_INPUT_ERRORS.has(error.name)) ctx.status = error.name === 'AbortedError' ? 200 : 400;
   ctx.body = deviceCodePage(page, deviceForm(ctx), message, error?.userCode);
 }
 

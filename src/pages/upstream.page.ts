@@ -7,7 +7,6 @@ export interface UpstreamConfirmView {
   connection: string;
   clientName: string;
   email: string;
-  emailVerified: boolean;
   givenName: string | null;
   familyName: string | null;
 }
@@ -21,7 +20,6 @@ export function upstreamConfirmPage(page: PageContext, view: UpstreamConfirmView
     html`<h1>${t('upstream.confirm.title')}</h1>
 <p class="lead">${t('upstream.confirm.lead', { connection: view.connection, client: view.clientName })}</p>
 <p>${t('upstream.confirm.email', { email: view.email })}</p>
-${view.emailVerified ? '' : html`<p class="hint">${t('upstream.confirm.email_unverified')}</p>`}
 <form method="post" action="/login/${view.uid}/upstream/confirm" novalidate>
 ${csrfInput(view.csrf)}
 ${field({ name: 'given_name', label: t('field.given_name'), type: 'text', autocomplete: 'given-name', value: view.givenName ?? undefined, maxLength: 100, required: false })}

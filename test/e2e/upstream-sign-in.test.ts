@@ -89,6 +89,22 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
   });
 
+  it('makes no account from an address the upstream does not vouch for, and says nothing about who has one', async () => {
+    for (const signedInAs of [
+      { sub: 'upstream-mallory', email: 'victim@example.se', email_verified: false },
+      { sub: 'upstream-mallory', email: 'bob@example.se', email_verified: false },
+    ]) {
+      upstream.signedInAs = signedInAs;
+      const [before, beforeCustomers] = [await identities(), await customers()];
+      const { landing } = await continueWithUpstream(new CookieAgent());
+      expect(landing.response.status).toBe(400);
+      const page = await landing.response.text();
+      expect(page).toContain('Partner ID did not confirm your e-mail address');
+      expect(page).not.toContain(signedInAs.email);
+      expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
+    }
+  });
+
   it('ends a refusal at the upstream on a page with a way back, creating nothing, and audits it', async () => {
     upstream.deny = true;
     const [before, beforeCustomers] = [await identities(), await customers()];
@@ -106,16 +122,18 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
   it('answers a forged state and an upstream that went down with a page, creating nothing', async () => {
     upstream.signedInAs = { sub: 'upstream-carol', email: 'carol@example.se', email_verified: true };
     const [before, beforeCustomers] = [await identities(), await customers()];
-    const forged = await continueWithUpstream(new CookieAgent(), {
+    // A forged answer (right interaction, wrong state) is refused and does not spoil the real one.
+    const agent = new CookieAgent();
+    const genuine = await continueWithUpstream(agent, {
       beforeReturn: async (callback) => {
         const url = new URL(callback);
         const [uid] = url.searchParams.get('state')!.split('.');
         url.searchParams.set('state', `${uid}.${'A'.repeat(43)}`);
-        return url.toString();
+        expect((await agent.follow(url.toString(), server.url)).response.status).toBe(400);
+        return callback;
       },
     });
-    expect(forged.landing.response.status).toBe(400);
-    expect(await forged.landing.response.text()).toContain('could not be trusted');
+    expect(genuine.landing.url).toMatch(/\/upstream\/confirm$/);
 
     const flaky = await UpstreamIdp.start(`${server.url}/login/upstream/callback`, SECRET);
     flaky.signedInAs = { sub: 'flaky-dave', email: 'dave@example.se', email_verified: true };

@@ -23,7 +23,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('identities')
-    .addColumn('connection', 'text', (c) => c.notNull())
+    // RESTRICT: a connection customers sign in with cannot go (nor come back as another issuer under the same key).
+    .addColumn('connection', 'text', (c) => c.notNull().references('connections.key').onDelete('restrict'))
     .addColumn('subject', 'text', (c) => c.notNull())
     .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id').onDelete('cascade'))
     .addColumn('created_at', 'bigint', (c) => c.notNull())
