@@ -23,6 +23,8 @@ export interface PasskeySignInDeps {
   steps: SecondFactorSteps;
   csrf: CsrfGuard;
   metrics: Metrics;
+  /** Upstream providers offered as "Continue with …" when the sign-in page is shown again. */
+  upstreams: () => Promise<Array<{ key: string; name: string }>>;
 }
 
 /**
@@ -42,7 +44,7 @@ export function passkeySignInRoutes(app: FastifyInstance, deps: PasskeySignInDep
   app.post('/login/:uid/passkey', async (request, reply) => {
     const loaded = await interactions.loadLogin(request, reply);
     const { uid, page, clientName } = loaded;
-    const again = (status: number, error: string) => sendPage(reply, status, signInPage(page, { uid, clientName, csrf: csrf.token(request, reply), error }));
+    const again = async (status: number, error: string) => sendPage(reply, status, signInPage(page, { uid, clientName, csrf: csrf.token(request, reply), error, connections: await deps.upstreams() }));
     if (!csrf.verify(request, formValue(request.body, 'csrf'))) return again(403, page.t('error.csrf'));
     const form = passkeyForm.safeParse(request.body);
     let customerId: string;

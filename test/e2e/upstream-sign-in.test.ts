@@ -148,6 +148,11 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
   it('refuses a callback that belongs to no sign-in, and bad connection input', async () => {
     const agent = new CookieAgent();
     expect((await agent.request(`${server.url}/login/upstream/callback?code=x&state=nothing`)).status).toBe(400);
+    // The buttons stay when the sign-in page is shown again after a mistake.
+    const landing = await agent.follow(await shop.authorizationUrl(), server.url);
+    const retry = await agent.postForm(`${landing.url}/email-code`, { csrf: csrfOf(await landing.response.text()), intent: 'sign_in', email: 'not an address' });
+    expect(retry.status).toBe(400);
+    expect(await retry.text()).toContain('Continue with Partner ID');
     for (const body of [
       { key: 'nowhere', name: 'Nowhere', issuer: 'http://127.0.0.1:9', client_id: 'x' },
       { key: 'BAD', name: 'Bad', issuer: upstream.issuer, client_id: 'x' },
