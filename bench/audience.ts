@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, DIALECTS, type TestDialect } from '../test/support/databases.ts';
 import { freePort } from '../test/support/free-port.ts';
-import { startChild, stop } from './child-process.ts';
+import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild, stop } from './child-process.ts';
 
 /**
  * `npm run bench:audience` (also part of `npm run bench`): the audience export of a consent purpose
@@ -16,9 +16,6 @@ import { startChild, stop } from './child-process.ts';
  */
 const AUDIENCE = Number(process.env.BENCH_AUDIENCE ?? 1_000_000);
 const PAGE = Number(process.env.BENCH_AUDIENCE_PAGE ?? 1000);
-const ROOT = new URL('..', import.meta.url).pathname;
-const ADMIN_KEY = 'bench-admin-key-0123456789abcdefghij';
-const SECRET = 'bench-secret-bench-secret-bench-secret-0';
 const PURPOSE = 'newsletter';
 /**
  * The server runs with its V8 old space capped far below what a million ids would take if a page

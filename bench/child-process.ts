@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
-const ROOT = new URL('..', import.meta.url).pathname;
+export const ROOT = new URL('..', import.meta.url).pathname;
+/** The management key and deployment secret every benchmarked Portvakt runs with. */
+export const BENCH_ADMIN_KEY = 'bench-admin-key-0123456789abcdefghij';
+export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0';
 
 /**
  * Starts a Node process from the project root and resolves once `readyUrl` answers (30 s at most).

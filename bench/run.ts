@@ -5,7 +5,7 @@ import { verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { hashPassword } from '../src/credentials/password-hasher.ts';
 import { freePort } from '../test/support/free-port.ts';
-import { startChild, stop } from './child-process.ts';
+import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild, stop } from './child-process.ts';
 
 /**
  * `npm run bench`: two ratios measured in one run on 127.0.0.1, each with a bounded duration.
@@ -14,10 +14,7 @@ import { startChild, stop } from './child-process.ts';
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const ROOT = new URL('..', import.meta.url).pathname;
-const ADMIN_KEY = 'bench-admin-key-0123456789abcdefghij';
 const PASSWORD = 'benchmark passphrase 2026';
-const SECRET = 'bench-secret-bench-secret-bench-secret-0';
 
 async function clientCredentialsRate(base: string, clientId: string, secret: string) {
   const result = await autocannon({

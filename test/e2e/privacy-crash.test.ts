@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,20 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { createTestDatabase, DIALECTS } from '../support/databases.ts';
 import { freePort } from '../support/free-port.ts';
 import { ADMIN_KEY } from '../support/portvakt-server.ts';
+import { startProcess } from '../support/portvakt-process.ts';
 import { SystemDouble } from '../support/system-double.ts';
-
-const ROOT = new URL('../..', import.meta.url).pathname;
-
-async function startProcess(env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const child = spawn(join(ROOT, 'bin/portvakt'), ['start'], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' }, stdio: 'ignore' });
-  for (const deadline = Date.now() + 30_000; ; await new Promise((resolve) => setTimeout(resolve, 100))) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-  }
-}
 
 async function waitUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

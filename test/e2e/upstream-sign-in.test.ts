@@ -153,6 +153,14 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     const retry = await agent.postForm(`${landing.url}/email-code`, { csrf: csrfOf(await landing.response.text()), intent: 'sign_in', email: 'not an address' });
     expect(retry.status).toBe(400);
     expect(await retry.text()).toContain('Continue with Partner ID');
+    // A start naming no connection, a malformed one or an unknown one: a 4xx page, no redirect anywhere.
+    const fresh = await agent.follow(await shop.authorizationUrl(), server.url);
+    const csrf = csrfOf(await fresh.response.text());
+    for (const [fields, status] of [[{ csrf }, 400], [{ csrf, connection: 'Bad Key!' }, 400], [{ csrf, connection: 'no-such-idp' }, 404], [{ connection: 'partner-id' }, 403]] as const) {
+      const answer = await agent.postForm(`${fresh.url}/upstream`, fields);
+      expect(answer.status, JSON.stringify(fields)).toBe(status);
+      expect(answer.headers.get('location')).toBeNull();
+    }
     for (const body of [
       { key: 'nowhere', name: 'Nowhere', issuer: 'http://127.0.0.1:9', client_id: 'x' },
       { key: 'BAD', name: 'Bad', issuer: upstream.issuer, client_id: 'x' },
