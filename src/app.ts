@@ -36,7 +36,7 @@ import { Passkeys } from './credentials/passkeys.ts';
 import { SecondFactors } from './credentials/second-factors.ts';
 import { CodeDelivery } from './flows/code-delivery.ts';
 import { EmailCodeSignIn } from './flows/email-code-sign-in.ts';
-import { InteractionContext } from './flows/interaction-context.ts';
+import { InteractionContext, type LoadedInteraction } from './flows/interaction-context.ts';
 import { InteractionFlowStore } from './flows/interaction-flow.store.ts';
 import { PasswordRecovery } from './flows/password-recovery.ts';
 import { PasswordSignIn } from './flows/password-sign-in.ts';
@@ -122,7 +122,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const codes = new OneTimeCodes(store.db, deriveKey(config.secret, 'one-time-code'), { maxAttempts: config.codes.maxAttempts, ttlMs: CODE_TTL_MS });
   const flows = new InteractionFlowStore(store.db, TTL.Interaction * 1000);
   const brand = { name: config.brandName, host: new URL(config.issuer).host };
-  const federation = buildFederation({ config, db: store.db, audit, customers, flows, pool: DEFAULT_POOL });
+  const federation = buildFederation({ config, db: store.db, audit, customers, flows, pool: DEFAULT_POOL, fetch: (url, init) => fetch(url, init) });
   const privacy = buildPrivacy({ config, db: store.db, dialect: store.dialect, audit, events: publisher, customers, ledger, messenger: messaging.messenger, brand, log: app.log });
   const delivery = new CodeDelivery({ db: store.db, codes, messenger: messaging.messenger, throttle, brand, sendsPerTarget: config.codes.sendsPerTarget, audit });
   const flowDeps = { delivery, customers, flows, issuer: config.issuer, pool: DEFAULT_POOL };
@@ -181,14 +181,14 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
 
   const csrf = new CsrfGuard(config.issuer);
   const interactions = new InteractionContext(host);
-  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit, ledger });
+  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit, ledger, beforeFinish: (uid, customerId) => federation.links.settle(uid, customerId) });
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
-    const upstreams = () => federation.connections.enabled().then((list) => list.map(({ key, name }) => ({ key, name })));
+    const upstreams = (loaded: LoadedInteraction) => federation.offeredTo(String(loaded.details.params.client_id), loaded.brand);
     signInPages(pages, { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength, purposes, ledger, host, passwordSignIn, emailCode, recovery, smsCode, passkeys, audit, upstreams });
     federation.pageRoutes(pages, { interactions, steps, csrf, metrics });
-    accountPages(pages, { host, issuer: config.issuer, customers, sessions, factors, passkeys, notices, csrf, verification, phones, purposes, ledger, systems: privacy.systems, requests: privacy.requests, exports: privacy.exports });
+    accountPages(pages, { host, issuer: config.issuer, links: federation.links, customers, sessions, factors, passkeys, notices, csrf, verification, phones, purposes, ledger, systems: privacy.systems, requests: privacy.requests, exports: privacy.exports });
   });
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);
 

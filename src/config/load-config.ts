@@ -38,6 +38,7 @@ export interface Config {
   codes: { maxAttempts: number; sendsPerTarget: number };
   webhooks: { retryBaseMs: number; retryMaxMs: number; maxAttempts: number; timeoutMs: number };
   privacy: { retryBaseMs: number; retryMaxMs: number; maxAttempts: number; timeoutMs: number; callbackWaitMs: number };
+  upstreamTimeoutMs: number;
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -112,6 +113,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     codes: { maxAttempts: values.CODE_MAX_ATTEMPTS, sendsPerTarget: values.CODE_SENDS_PER_TARGET },
     webhooks: { retryBaseMs: values.WEBHOOK_RETRY_BASE_MS, retryMaxMs: values.WEBHOOK_RETRY_MAX_MS, maxAttempts: values.WEBHOOK_MAX_ATTEMPTS, timeoutMs: values.WEBHOOK_TIMEOUT_MS },
     privacy: { retryBaseMs: values.PRIVACY_RETRY_BASE_MS, retryMaxMs: values.PRIVACY_RETRY_MAX_MS, maxAttempts: values.PRIVACY_MAX_ATTEMPTS, timeoutMs: values.PRIVACY_TIMEOUT_MS, callbackWaitMs: values.PRIVACY_CALLBACK_WAIT_MS },
+    upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,
   };
 }
 

@@ -1,15 +1,16 @@
 import type { Kysely } from 'kysely';
-import * as oidc from 'openid-client';
+import { importPKCS8 } from 'jose';
 import { open, seal } from '../crypto/sealed-box.ts';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/constraint-errors.ts';
 import type { ConnectionsTable, Database } from '../store/schema.ts';
-import type { ConnectionInput, ConnectionPatch } from './connection.schemas.ts';
+import { PRESETS, type ConnectionKind, type ConnectionSettings } from './connection-presets.ts';
+import { patchIssues, type ConnectionInput, type ConnectionPatch } from './connection.schemas.ts';
 
 export interface Connection {
   key: string;
-  kind: 'oidc';
+  kind: ConnectionKind;
   name: string;
   issuer: string;
   clientId: string;
@@ -17,37 +18,54 @@ export interface Connection {
   scopes: string;
   trustEmailVerified: boolean;
   enabled: boolean;
+  settings: ConnectionSettings;
+  /** Only these clients offer it; null: every client. */
+  clients: string[] | null;
+  /** Only clients of these brands offer it; null: every brand. */
+  brands: string[] | null;
   version: number;
   createdAt: number;
   updatedAt: number;
 }
 
+/** A connection with its secret opened: what an upstream client is built from. */
+export interface ConnectionWithSecret {
+  connection: Connection;
+  /** The client secret, or for Apple the private key (PEM) the client secret JWT is signed with. */
+  secret: string | null;
+  /** Changes whenever anything the upstream client is built from changes. */
+  stamp: string;
+}
+
 /** Where every upstream provider sends the customer back; registered at the upstream once. */
 export const UPSTREAM_CALLBACK_PATH = '/login/upstream/callback';
-const DISCOVERY_TIMEOUT_SECONDS = 10;
-const DISCOVERY_CACHE_MS = 10 * 60_000;
+
+/** Checks a new or changed connection against its provider (discovery, keys) before it is stored. */
+export type ConnectionCheck = (candidate: ConnectionWithSecret) => Promise<void>;
 
 /**
- * Upstream identity providers (generic OpenID Connect), managed through the API. The issuer is
- * checked by discovery when the connection is added; the client secret is sealed at rest. The
- * openid-client configuration (discovery document, client authentication) is cached per
- * connection for ten minutes and dropped on every change.
+ * Upstream identity providers, managed through the API: a generic OpenID provider, or a preset
+ * (Google, Apple, Microsoft, Meta) whose issuer, scopes and trust in its address verification
+ * default to the provider's. The client secret (Apple: the signing key) is sealed at rest. Each is
+ * offered at every client, or only at the clients and brands it lists.
  */
 export class Connections {
   readonly #db: Kysely<Database>;
   readonly #key: Buffer;
   readonly #audit: AuditLog;
   readonly #issuer: string;
-  readonly #allowHttp: boolean;
-  readonly #configs = new Map<string, { config: oidc.Configuration; stamp: string; at: number }>();
+  #check: ConnectionCheck = async () => {};
 
-  /** `allowHttp`: outside production an upstream on plain http (a local test provider) is accepted. */
-  constructor(deps: { db: Kysely<Database>; key: Buffer; audit: AuditLog; issuer: string; allowHttp: boolean }) {
+  constructor(deps: { db: Kysely<Database>; key: Buffer; audit: AuditLog; issuer: string }) {
     this.#db = deps.db;
     this.#key = deps.key;
     this.#audit = deps.audit;
     this.#issuer = deps.issuer;
-    this.#allowHttp = deps.allowHttp;
+  }
+
+  /** The upstream clients check what is stored (discovery); set once when the module is built. */
+  checkWith(check: ConnectionCheck): void {
+    this.#check = check;
   }
 
   get redirectUri(): string {
@@ -55,27 +73,31 @@ export class Connections {
   }
 
   async create(input: ConnectionInput, now = Date.now()): Promise<Connection> {
-    await this.#discover(input.issuer, input.client_id, input.client_secret);
+    const preset = PRESETS[input.kind];
+    const settings = settingsOf(input);
+    const secret = input.kind === 'apple' ? input.apple!.private_key : input.client_secret;
+    const row: ConnectionsTable = {
+      key: input.key,
+      name: input.name ?? preset.name,
+      kind: input.kind,
+      issuer: input.issuer ?? preset.issuer!(settings),
+      client_id: input.client_id,
+      client_secret: secret ? this.#seal(input.key, secret) : null,
+      scopes: input.scopes ?? preset.scopes,
+      trust_email_verified: (input.trust_email_verified ?? preset.trustEmailVerified) ? 1 : 0,
+      enabled: input.enabled ? 1 : 0,
+      settings: JSON.stringify(settings),
+      clients: input.clients ? JSON.stringify(input.clients) : null,
+      brands: input.brands ? JSON.stringify(input.brands) : null,
+      version: 1,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.#verify(row, secret);
     try {
       await this.#db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('connections')
-          .values({
-            key: input.key,
-            name: input.name,
-            kind: input.kind,
-            issuer: input.issuer,
-            client_id: input.client_id,
-            client_secret: input.client_secret ? seal(this.#key, input.client_secret, `connection:${input.key}`) : null,
-            scopes: input.scopes,
-            trust_email_verified: input.trust_email_verified ? 1 : 0,
-            enabled: input.enabled ? 1 : 0,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
-        await this.#audit.append(trx, { action: 'connection.created', actor: OPERATOR, subject: { type: 'connection', id: input.key }, details: { issuer: input.issuer } }, now);
+        await trx.insertInto('connections').values(row).execute();
+        await this.#audit.append(trx, { action: 'connection.created', actor: OPERATOR, subject: { type: 'connection', id: input.key }, details: { kind: input.kind, issuer: row.issuer } }, now);
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict('connection_exists', `A connection ${input.key} exists already`);
@@ -86,26 +108,38 @@ export class Connections {
 
   async update(key: string, patch: ConnectionPatch, now = Date.now()): Promise<Connection> {
     const current = await this.#row(key);
+    const issues = patchIssues(current.kind, patch);
+    if (issues.length > 0) throw new DomainError('invalid_body', 400, issues.join('; '));
+    const settings = { ...(JSON.parse(current.settings) as ConnectionSettings), ...settingsOf(patch) };
+    const secret = patch.apple ? patch.apple.private_key : patch.client_secret;
+    const changes: Partial<ConnectionsTable> = {
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.client_id !== undefined ? { client_id: patch.client_id } : {}),
+      ...(secret !== undefined ? { client_secret: secret ? this.#seal(key, secret) : null } : {}),
+      ...(patch.scopes !== undefined ? { scopes: patch.scopes } : {}),
+      ...(patch.trust_email_verified !== undefined ? { trust_email_verified: patch.trust_email_verified ? 1 : 0 } : {}),
+      ...(patch.enabled !== undefined ? { enabled: patch.enabled ? 1 : 0 } : {}),
+      ...(patch.clients !== undefined ? { clients: patch.clients ? JSON.stringify(patch.clients) : null } : {}),
+      ...(patch.brands !== undefined ? { brands: patch.brands ? JSON.stringify(patch.brands) : null } : {}),
+      ...(patch.microsoft || patch.apple || patch.meta ? { settings: JSON.stringify(settings) } : {}),
+      // A Microsoft tenant is part of the issuer.
+      ...(patch.microsoft && current.kind === 'microsoft' ? { issuer: PRESETS.microsoft.issuer!(settings) } : {}),
+    };
+    const next = { ...current, ...changes, version: current.version + 1, updated_at: now };
+    // What the upstream client is built from changed: it must still work before it is stored.
+    if (changes.client_id !== undefined || changes.client_secret !== undefined || changes.settings !== undefined) {
+      await this.#verify(next, secret !== undefined ? secret : this.#opened(current));
+    }
     await this.#db.transaction().execute(async (trx) => {
       const result = await trx
         .updateTable('connections')
-        .set({
-          ...(patch.name !== undefined ? { name: patch.name } : {}),
-          ...(patch.client_id !== undefined ? { client_id: patch.client_id } : {}),
-          ...(patch.client_secret !== undefined ? { client_secret: patch.client_secret ? seal(this.#key, patch.client_secret, `connection:${key}`) : null } : {}),
-          ...(patch.scopes !== undefined ? { scopes: patch.scopes } : {}),
-          ...(patch.trust_email_verified !== undefined ? { trust_email_verified: patch.trust_email_verified ? 1 : 0 } : {}),
-          ...(patch.enabled !== undefined ? { enabled: patch.enabled ? 1 : 0 } : {}),
-          version: current.version + 1,
-          updated_at: now,
-        })
+        .set({ ...changes, version: next.version, updated_at: now })
         .where('key', '=', key)
         .where('version', '=', current.version)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) throw conflict('concurrent_update', 'The connection changed meanwhile; read it again');
       await this.#audit.append(trx, { action: 'connection.updated', actor: OPERATOR, subject: { type: 'connection', id: key }, details: { fields: Object.keys(patch).sort() } }, now);
     });
-    this.#configs.delete(key);
     return this.get(key);
   }
 
@@ -124,52 +158,44 @@ export class Connections {
       if (isForeignKeyViolation(error)) throw inUse();
       throw error;
     }
-    this.#configs.delete(key);
   }
 
   async list(): Promise<Connection[]> {
     return (await this.#db.selectFrom('connections').selectAll().orderBy('key').execute()).map(present);
   }
 
-  async enabled(): Promise<Connection[]> {
-    return (await this.list()).filter((connection) => connection.enabled);
+  /** The enabled connections a client offers: every one not narrowed to other clients or brands. */
+  async offeredTo(clientId: string, brand: string | null): Promise<Connection[]> {
+    return (await this.list()).filter((connection) => connection.enabled && offers(connection, clientId, brand));
   }
 
   async get(key: string): Promise<Connection> {
     return present(await this.#row(key));
   }
 
-  /** The openid-client configuration of an enabled connection (discovery cached). */
-  async clientConfig(key: string, now = Date.now()): Promise<{ connection: Connection; config: oidc.Configuration }> {
+  /** An enabled connection with its secret opened, for building its upstream client. */
+  async withSecret(key: string): Promise<ConnectionWithSecret> {
     const row = await this.#row(key);
     if (row.enabled !== 1) throw new DomainError('connection_disabled', 404, 'This way to sign in is not available');
-    // The cache is keyed by the row's version and creation: a connection removed and added again
-    // under the same key (version 1 again) is never served another issuer's configuration.
-    const stamp = `${row.version}:${row.created_at}:${row.issuer}`;
-    const cached = this.#configs.get(key);
-    if (cached && cached.stamp === stamp && now - cached.at < DISCOVERY_CACHE_MS) return { connection: present(row), config: cached.config };
-    const config = await this.#discover(row.issuer, row.client_id, row.client_secret ? open(this.#key, row.client_secret, `connection:${key}`) : null);
-    this.#configs.set(key, { config, stamp, at: now });
-    return { connection: present(row), config };
+    return { connection: present(row), secret: this.#opened(row), stamp: stampOf(row) };
   }
 
-  async #discover(issuer: string, clientId: string, clientSecret: string | null): Promise<oidc.Configuration> {
-    const url = new URL(issuer);
-    if (url.protocol === 'http:' && !this.#allowHttp) throw new DomainError('insecure_issuer', 400, 'An upstream issuer must use https');
-    let config: oidc.Configuration;
-    try {
-      config = await oidc.discovery(url, clientId, undefined, clientSecret ? oidc.ClientSecretPost(clientSecret) : oidc.None(), {
-        timeout: DISCOVERY_TIMEOUT_SECONDS,
-        ...(url.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
+  async #verify(row: ConnectionsTable, secret: string | null): Promise<void> {
+    if (row.kind === 'apple') {
+      // The key must be an EC P-256 private key in PKCS#8 PEM (Apple's .p8 file).
+      await importPKCS8(secret ?? '', 'ES256').catch(() => {
+        throw new DomainError('invalid_body', 400, 'apple.private_key: not the PEM of an EC P-256 key (the .p8 file Apple gave)');
       });
-    } catch {
-      throw new DomainError('issuer_unreachable', 400, `No OpenID provider answered discovery at ${issuer}`);
     }
-    // The endpoints the discovery document names receive the client secret and codes: https too.
-    const metadata = config.serverMetadata();
-    const endpoints = [metadata.authorization_endpoint, metadata.token_endpoint, metadata.jwks_uri].filter((value): value is string => typeof value === 'string');
-    if (!this.#allowHttp && endpoints.some((endpoint) => !endpoint.startsWith('https://'))) throw new DomainError('insecure_issuer', 400, 'The provider names endpoints that are not https');
-    return config;
+    await this.#check({ connection: present(row), secret, stamp: stampOf(row) });
+  }
+
+  #seal(key: string, secret: string): string {
+    return seal(this.#key, secret, `connection:${key}`);
+  }
+
+  #opened(row: ConnectionsTable): string | null {
+    return row.client_secret ? open(this.#key, row.client_secret, `connection:${row.key}`) : null;
   }
 
   async #row(key: string): Promise<ConnectionsTable> {
@@ -177,6 +203,29 @@ export class Connections {
     if (!row) throw notFound('connection');
     return row;
   }
+}
+
+/** Whether a connection is offered at a client: listed (or no list), and of a listed brand (or no list). */
+export function offers(connection: Pick<Connection, 'clients' | 'brands'>, clientId: string, brand: string | null): boolean {
+  if (connection.clients && !connection.clients.includes(clientId)) return false;
+  if (connection.brands && (brand === null || !connection.brands.includes(brand))) return false;
+  return true;
+}
+
+function settingsOf(input: Pick<ConnectionPatch, 'apple' | 'microsoft' | 'meta'>): ConnectionSettings {
+  return {
+    ...(input.apple ? { apple: { team_id: input.apple.team_id, key_id: input.apple.key_id } } : {}),
+    ...(input.microsoft ? { microsoft: input.microsoft } : {}),
+    ...(input.meta ? { meta: input.meta } : {}),
+  };
+}
+
+/**
+ * The version and creation time identify one stored state of a connection: a connection removed
+ * and added again under the same key (version 1 again) is never mistaken for the old one.
+ */
+function stampOf(row: ConnectionsTable): string {
+  return `${row.version}:${row.created_at}:${row.issuer}`;
 }
 
 function present(row: ConnectionsTable): Connection {
@@ -190,6 +239,9 @@ function present(row: ConnectionsTable): Connection {
     scopes: row.scopes,
     trustEmailVerified: row.trust_email_verified === 1,
     enabled: row.enabled === 1,
+    settings: JSON.parse(row.settings) as ConnectionSettings,
+    clients: row.clients ? (JSON.parse(row.clients) as string[]) : null,
+    brands: row.brands ? (JSON.parse(row.brands) as string[]) : null,
     version: row.version,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),

@@ -13,17 +13,27 @@ import type { Metrics } from '../ops/metrics.ts';
 import type { Database } from '../store/schema.ts';
 import { connectionRoutes } from './connection.routes.ts';
 import { Connections } from './connections.ts';
+import { IdentityLinks } from './identity-links.ts';
+import { UpstreamClients, type OutboundFetch } from './upstream-clients.ts';
 import { UpstreamSignIn } from './upstream-sign-in.ts';
 import { upstreamRoutes } from './upstream.routes.ts';
 
-/** Sign-in with existing identities: connections to upstream providers and the hosted flow through them. */
-export function buildFederation(deps: { config: Config; db: Kysely<Database>; audit: AuditLog; customers: CustomerService; flows: InteractionFlowStore; pool: string }) {
-  const connections = new Connections({ db: deps.db, key: deriveKey(deps.config.secret, 'connection-secret'), audit: deps.audit, issuer: deps.config.issuer, allowHttp: !deps.config.production });
-  const upstream = new UpstreamSignIn({ db: deps.db, connections, customers: deps.customers, flows: deps.flows, audit: deps.audit, pool: deps.pool });
+/** Sign-in with existing identities: connections to upstream providers, the hosted flow through them, and linking. */
+export function buildFederation(deps: { config: Config; db: Kysely<Database>; audit: AuditLog; customers: CustomerService; flows: InteractionFlowStore; pool: string; fetch: OutboundFetch }) {
+  const connections = new Connections({ db: deps.db, key: deriveKey(deps.config.secret, 'connection-secret'), audit: deps.audit, issuer: deps.config.issuer });
+  const clients = new UpstreamClients({ connections, allowHttp: !deps.config.production, timeoutMs: deps.config.upstreamTimeoutMs, fetch: deps.fetch });
+  connections.checkWith(async (candidate) => {
+    await clients.build(candidate);
+  });
+  const links = new IdentityLinks({ db: deps.db, flows: deps.flows, connections, audit: deps.audit });
+  const upstream = new UpstreamSignIn({ db: deps.db, connections, clients, links, customers: deps.customers, flows: deps.flows, audit: deps.audit, pool: deps.pool });
   return {
     connections,
+    links,
+    /** The "Continue with …" buttons of a client's sign-in page. */
+    offeredTo: (clientId: string, brand: string | null) => connections.offeredTo(clientId, brand).then((list) => list.map(({ key, name }) => ({ key, name }))),
     apiRoutes: (secured: FastifyInstance, api: ApiRegistry) => connectionRoutes(secured, api, connections),
     pageRoutes: (pages: FastifyInstance, page: { interactions: InteractionContext; steps: SecondFactorSteps; csrf: CsrfGuard; metrics: Metrics }) =>
-      upstreamRoutes(pages, { ...page, upstream, connections, audit: deps.audit }),
+      upstreamRoutes(pages, { ...page, upstream, connections, links, audit: deps.audit }),
   };
 }

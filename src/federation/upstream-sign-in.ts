@@ -1,15 +1,18 @@
 import type { Kysely } from 'kysely';
 import * as oidc from 'openid-client';
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { emailSchema, localeSchema } from '../customers/customer.schemas.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
-import { DomainError } from '../errors/domain-error.ts';
+import { DomainError, notFound } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { FlowState, InteractionFlowStore } from '../flows/interaction-flow.store.ts';
 import type { Database } from '../store/schema.ts';
-import type { Connections } from './connections.ts';
+import { metaEndpoints, microsoftTenantAllowed, PRESETS } from './connection-presets.ts';
+import { offers, type Connection, type Connections } from './connections.ts';
+import type { IdentityLinks } from './identity-links.ts';
+import type { UpstreamClient, UpstreamClients } from './upstream-clients.ts';
 
-export type UpstreamFailure = 'denied' | 'unavailable' | 'invalid' | 'no_email' | 'unverified_email';
+export type UpstreamFailure = 'denied' | 'unavailable' | 'invalid' | 'no_email' | 'tenant';
 
 /** Why an upstream sign-in stopped; the page says it in words, the audit log keeps the code. */
 export class UpstreamError extends Error {
@@ -25,30 +28,53 @@ export class UpstreamError extends Error {
 
 export type UpstreamOutcome =
   | { kind: 'signed_in'; customerId: string }
+  /** Someone new with an address the upstream vouches for: confirm the prefilled details. */
   | { kind: 'confirm' }
-  | { kind: 'account_exists'; email: string };
+  /** The identity waits until the customer proves the address (or the account that has it) another way. */
+  | { kind: 'prove'; email: string };
+
+/** What the upstream says about the person, whatever its protocol. */
+interface UpstreamProfile {
+  subject: string;
+  email: unknown;
+  /** The upstream itself says it verified the address. */
+  emailVerified: boolean;
+  givenName: unknown;
+  familyName: unknown;
+  locale: unknown;
+}
 
 type Confirming = Extract<FlowState, { state: 'upstream_confirm' }>;
 
+/** Graph API fields read at Meta's `/me`. */
+const META_FIELDS = 'id,name,email,first_name,last_name,picture';
+
 /**
- * Sign-in through an upstream OpenID provider, with openid-client: authorization code with PKCE,
- * state and nonce, all kept in the interaction's flow row and used once. The answer is checked by
- * openid-client (issuer, audience, signature, nonce, state). The identity is the pair (connection,
- * upstream subject), never the e-mail: a known pair signs its customer in; a new one with a
- * vouched-for address nobody has becomes a customer once they confirm the prefilled details; a new
- * one whose address belongs to a customer is never joined to it here.
+ * Sign-in through an upstream provider, with openid-client: authorization code with PKCE, state
+ * and (OpenID) nonce, all kept in the interaction's flow row and used once. The answer is checked
+ * by openid-client (issuer, audience, signature, nonce, state). The identity is the pair
+ * (connection, upstream subject), never the e-mail:
+ * - a known pair signs its customer in;
+ * - a new one with an address the upstream vouches for (at a connection trusted to) and nobody
+ *   has becomes a customer once they confirm the prefilled details;
+ * - anything else (the address has an account, or nobody vouches for it) waits until the customer
+ *   proves the address or the account another way in the same sign-in, then is linked.
  */
 export class UpstreamSignIn {
   readonly #db: Kysely<Database>;
   readonly #connections: Connections;
+  readonly #clients: UpstreamClients;
+  readonly #links: IdentityLinks;
   readonly #customers: CustomerService;
   readonly #flows: InteractionFlowStore;
   readonly #audit: AuditLog;
   readonly #pool: string;
 
-  constructor(deps: { db: Kysely<Database>; connections: Connections; customers: CustomerService; flows: InteractionFlowStore; audit: AuditLog; pool: string }) {
+  constructor(deps: { db: Kysely<Database>; connections: Connections; clients: UpstreamClients; links: IdentityLinks; customers: CustomerService; flows: InteractionFlowStore; audit: AuditLog; pool: string }) {
     this.#db = deps.db;
     this.#connections = deps.connections;
+    this.#clients = deps.clients;
+    this.#links = deps.links;
     this.#customers = deps.customers;
     this.#flows = deps.flows;
     this.#audit = deps.audit;
@@ -56,11 +82,11 @@ export class UpstreamSignIn {
   }
 
   /** Where to send the browser: the upstream's authorization endpoint, with this sign-in's checks stored. */
-  async start(uid: string, key: string, locale: string): Promise<string> {
-    const { connection, config } = await this.#connections.clientConfig(key).catch((error: unknown) => {
-      if (error instanceof DomainError && error.code === 'issuer_unreachable') throw new UpstreamError('unavailable', key, error.message);
-      throw error;
-    });
+  async start(uid: string, key: string, locale: string, at: { clientId: string; brand: string | null }): Promise<string> {
+    // A connection that is not offered at this client is as unknown as one that does not exist.
+    if (!offers(await this.#connections.get(key), at.clientId, at.brand)) throw notFound('connection');
+    const { connection, config } = await this.#client(key, 'start');
+    const preset = PRESETS[connection.kind];
     const verifier = oidc.randomPKCECodeVerifier();
     // The state carries the interaction's uid: the fixed callback URL sends the browser on to
     // /login/{uid}/…, where the interaction cookie applies. The random part is what is checked.
@@ -74,8 +100,8 @@ export class UpstreamSignIn {
         code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
         state: returnState,
-        nonce,
-        ui_locales: locale,
+        ...(preset.protocol === 'oidc' ? { nonce, ui_locales: locale } : {}),
+        ...(preset.formPost ? { response_mode: 'form_post' } : {}),
       })
       .toString();
   }
@@ -88,40 +114,39 @@ export class UpstreamSignIn {
       throw new DomainError('upstream_replayed', 400, 'This answer from the provider was used already, or belongs to no sign-in here');
     }
     const key = flow.connection;
-    const { connection, config } = await this.#connections.clientConfig(key).catch(() => {
-      throw new UpstreamError('unavailable', key, 'the connection is gone or disabled');
+    const client = await this.#client(key, 'finish');
+    const { connection } = client;
+    const profile = await this.#profile(client, callbackUrl, flow).catch((error: unknown) => {
+      throw error instanceof UpstreamError ? error : upstreamFailure(error, key);
     });
-    let claims: oidc.IDToken;
-    try {
-      const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.returnState, expectedNonce: flow.nonce, idTokenExpected: true });
-      claims = tokens.claims()!;
-    } catch (error) {
-      throw upstreamFailure(error, key);
-    }
-    const subject = String(claims.sub);
-    const identity = await this.#db.selectFrom('identities').select('customer_id').where('connection', '=', key).where('subject', '=', subject).executeTakeFirst();
+    const identity = await this.#db.selectFrom('identities').select('customer_id').where('connection', '=', key).where('subject', '=', profile.subject).executeTakeFirst();
     if (identity) {
-      await this.#db.updateTable('identities').set({ last_used_at: Date.now() }).where('connection', '=', key).where('subject', '=', subject).execute();
+      await this.#db.updateTable('identities').set({ last_used_at: Date.now() }).where('connection', '=', key).where('subject', '=', profile.subject).execute();
       return { kind: 'signed_in', customerId: identity.customer_id };
     }
-    const parsedEmail = emailSchema.safeParse(typeof claims.email === 'string' ? claims.email.trim() : undefined);
+    const parsedEmail = emailSchema.safeParse(typeof profile.email === 'string' ? profile.email.trim() : undefined);
     if (!parsedEmail.success) throw new UpstreamError('no_email', key, 'the provider shared no usable e-mail address');
     const email = parsedEmail.data;
+    const givenName = name(profile.givenName);
+    const familyName = name(profile.familyName);
     // Only an address the upstream vouches for, at a connection trusted to check addresses, makes
-    // an account here. Otherwise anyone could claim someone else's address through a lax provider
-    // and wait for its owner; and an "account exists" answer would tell them who has one.
-    if (!connection.trustEmailVerified || claims.email_verified !== true) throw new UpstreamError('unverified_email', key, 'the provider did not vouch for the address');
-    if (await this.#customers.findByEmail(email, this.#pool)) return { kind: 'account_exists', email };
-    const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim().slice(0, 100) : null);
-    const locale = localeSchema.safeParse(claims.locale);
+    // an account here without more. Anything else, and any address that has an account, waits
+    // for a proof: otherwise anyone could take someone's address through a lax provider, and an
+    // "account exists" answer would tell them who has one. The proof page reads the same either way.
+    const vouched = connection.trustEmailVerified && profile.emailVerified;
+    if (!vouched || (await this.#customers.findByEmail(email, this.#pool))) {
+      await this.#links.offer(uid, { connection: key, subject: profile.subject, email, givenName, familyName });
+      return { kind: 'prove', email };
+    }
+    const locale = localeSchema.safeParse(profile.locale);
     await this.#flows.set(uid, {
       state: 'upstream_confirm',
       connection: key,
-      subject,
+      subject: profile.subject,
       email,
       emailVerified: true,
-      givenName: text(claims.given_name),
-      familyName: text(claims.family_name),
+      givenName,
+      familyName,
       locale: locale.success && locale.data.length <= 35 ? locale.data : null,
     });
     return { kind: 'confirm' };
@@ -157,6 +182,69 @@ export class UpstreamSignIn {
     );
     return customer.id;
   }
+
+  /** At the start an unknown or disabled connection is a 404; at the finish (it went meanwhile) the upstream is unavailable. */
+  async #client(key: string, step: 'start' | 'finish'): Promise<UpstreamClient> {
+    return this.#clients.forKey(key).catch((error: unknown) => {
+      if (error instanceof DomainError && error.code === 'issuer_unreachable') throw new UpstreamError('unavailable', key, error.message);
+      if (step === 'finish' && error instanceof DomainError) throw new UpstreamError('unavailable', key, 'the connection is gone or disabled');
+      throw error;
+    });
+  }
+
+  /** The code exchanged and checked, and who the upstream says signed in. */
+  async #profile({ connection, config, secret }: UpstreamClient, callbackUrl: URL, flow: Extract<FlowState, { state: 'upstream_sent' }>): Promise<UpstreamProfile> {
+    if (PRESETS[connection.kind].protocol === 'graph') {
+      const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.returnState, idTokenExpected: false });
+      return metaProfile(config, connection, secret, tokens.access_token);
+    }
+    const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.returnState, expectedNonce: flow.nonce, idTokenExpected: true });
+    const claims = tokens.claims()!;
+    if (connection.kind === 'microsoft' && !microsoftTenantAllowed(connection.settings, claims.tid)) {
+      throw new UpstreamError('tenant', connection.key, 'the organisation (tenant) is not allowed here');
+    }
+    // Apple sends the name once, at the first sign-in, in the `user` form field rather than the ID token.
+    const appleUser = connection.kind === 'apple' ? appleUserField(callbackUrl.searchParams.get('user')) : undefined;
+    return {
+      subject: String(claims.sub),
+      email: claims.email,
+      // Apple writes the boolean as a string.
+      emailVerified: claims.email_verified === true || (connection.kind === 'apple' && claims.email_verified === 'true'),
+      givenName: claims.given_name ?? appleUser?.firstName,
+      familyName: claims.family_name ?? appleUser?.lastName,
+      locale: claims.locale,
+    };
+  }
+}
+
+/**
+ * Meta's Graph API `/me`, with `appsecret_proof` (HMAC-SHA256 of the access token under the app
+ * secret), so a stolen token is of no use without the secret. Meta returns only an address its
+ * user confirmed; whether that counts as verified here is the connection's trust setting.
+ */
+async function metaProfile(config: oidc.Configuration, connection: Connection, secret: string | null, accessToken: string): Promise<UpstreamProfile> {
+  const me = new URL(metaEndpoints(connection.settings).me);
+  me.searchParams.set('fields', META_FIELDS);
+  if (secret) me.searchParams.set('appsecret_proof', createHmac('sha256', secret).update(accessToken).digest('hex'));
+  const response = await oidc.fetchProtectedResource(config, accessToken, me, 'GET');
+  if (!response.ok) throw new UpstreamError('invalid', connection.key, `the Graph API answered ${response.status}`);
+  const body = (await response.json().catch(() => null)) as Record<string, unknown> | null;
+  if (!body || typeof body.id !== 'string' || !/^\d{1,40}$/.test(body.id)) throw new UpstreamError('invalid', connection.key, 'the Graph API answered no user id');
+  return { subject: body.id, email: body.email, emailVerified: true, givenName: body.first_name, familyName: body.last_name, locale: undefined };
+}
+
+function appleUserField(value: string | null): { firstName?: unknown; lastName?: unknown } | undefined {
+  if (!value || value.length > 2000) return undefined;
+  try {
+    const parsed = JSON.parse(value) as { name?: { firstName?: unknown; lastName?: unknown } };
+    return typeof parsed.name === 'object' && parsed.name !== null ? parsed.name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function name(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() ? value.trim().slice(0, 100) : null;
 }
 
 /** openid-client's refusals, sorted into what the customer is told. */
@@ -169,7 +257,7 @@ function upstreamFailure(error: unknown, key: string): UpstreamError {
   const cause = (error as { cause?: { code?: string; name?: string } }).cause;
   const name = (error as { name?: string }).name ?? '';
   const code = (error as { code?: string }).code ?? '';
-  if (name === 'TimeoutError' || name === 'AbortError' || cause?.name === 'TimeoutError' || /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|fetch failed/i.test(String((error as Error).message)) || cause?.code === 'ECONNREFUSED') {
+  if (name === 'TimeoutError' || name === 'AbortError' || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT' || cause?.name === 'TimeoutError' || /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|fetch failed/i.test(String((error as Error).message)) || cause?.code === 'ECONNREFUSED') {
     return new UpstreamError('unavailable', key, 'the provider could not be reached');
   }
   return new UpstreamError('invalid', key, `the provider's answer was refused (${code || name || 'unknown'})`);

@@ -10,11 +10,16 @@ import type { SecondFactorSteps } from '../flows/second-factor.routes.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { html } from '../pages/html.ts';
 import { layout } from '../pages/layout.ts';
+import { signInPage } from '../pages/sign-in.page.ts';
 import { upstreamConfirmPage } from '../pages/upstream.page.ts';
 import { text } from '../validation/text.ts';
 import type { Connections } from './connections.ts';
 import { UPSTREAM_CALLBACK_PATH } from './connections.ts';
+import type { IdentityLinks } from './identity-links.ts';
 import { UpstreamError, uidFromState, type UpstreamSignIn } from './upstream-sign-in.ts';
+
+/** What an authorization response posted back (form_post) may carry on to the GET. */
+const FORM_POST_FIELDS = ['code', 'state', 'iss', 'error', 'error_description', 'user'] as const;
 
 const startForm = z.strictObject({ csrf: text().max(200), connection: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
 const confirmForm = z.strictObject({
@@ -28,7 +33,7 @@ const confirmForm = z.strictObject({
  * callback, then signed in, asked to confirm the prefilled details of a new account, or told the
  * address has an account already. Every failure is a page with a way back and an audit entry.
  */
-export function upstreamRoutes(app: FastifyInstance, deps: { interactions: InteractionContext; upstream: UpstreamSignIn; connections: Connections; steps: SecondFactorSteps; csrf: CsrfGuard; audit: AuditLog; metrics: Metrics }): void {
+export function upstreamRoutes(app: FastifyInstance, deps: { interactions: InteractionContext; upstream: UpstreamSignIn; connections: Connections; links: IdentityLinks; steps: SecondFactorSteps; csrf: CsrfGuard; audit: AuditLog; metrics: Metrics }): void {
   const { interactions, upstream, csrf } = deps;
 
   const stopped = async (reply: FastifyReply, loaded: LoadedInteraction, title: string, lead: string, status: number) => {
@@ -52,7 +57,7 @@ export function upstreamRoutes(app: FastifyInstance, deps: { interactions: Inter
     if (!csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
     const { connection: key } = parseInput(startForm, request.body, 'body');
     try {
-      const url = await upstream.start(loaded.uid, key, loaded.page.locale);
+      const url = await upstream.start(loaded.uid, key, loaded.page.locale, { clientId: String(loaded.details.params.client_id), brand: loaded.brand });
       return await reply.code(303).header('cache-control', 'no-store').redirect(url, 303);
     } catch (error) {
       if (error instanceof UpstreamError) return failed(reply, loaded, error);
@@ -61,11 +66,22 @@ export function upstreamRoutes(app: FastifyInstance, deps: { interactions: Inter
   });
 
   // The one callback URL every provider knows: on to the interaction's own path, where its cookie applies.
-  app.get(UPSTREAM_CALLBACK_PATH, async (request, reply) => {
-    const query = new URL(request.url, deps.connections.redirectUri).search;
-    const uid = uidFromState(new URLSearchParams(query).get('state'));
+  const onward = (reply: FastifyReply, params: URLSearchParams) => {
+    const uid = uidFromState(params.get('state'));
     if (!uid) throw new DomainError('upstream_state', 400, 'This answer from the provider belongs to no sign-in here');
-    return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${uid}/upstream/return${query}`, 303);
+    return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${uid}/upstream/return?${params.toString()}`, 303);
+  };
+  app.get(UPSTREAM_CALLBACK_PATH, async (request, reply) => onward(reply, new URL(request.url, deps.connections.redirectUri).searchParams));
+  // response_mode=form_post (Apple): the answer arrives as a cross-site POST, which carries no
+  // SameSite cookie; the GET it is turned into does. Only the fields of an answer go on.
+  app.post(UPSTREAM_CALLBACK_PATH, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const params = new URLSearchParams();
+    for (const field of FORM_POST_FIELDS) {
+      const value = body[field];
+      if (typeof value === 'string' && value.length <= 4096) params.set(field, value);
+    }
+    return onward(reply, params);
   });
 
   app.get('/login/:uid/upstream/return', async (request, reply) => {
@@ -79,11 +95,22 @@ export function upstreamRoutes(app: FastifyInstance, deps: { interactions: Inter
         return await deps.steps.proceed(request, reply, loaded, outcome.customerId, ['fed']);
       }
       if (outcome.kind === 'confirm') return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/upstream/confirm`, 303);
-      return await stopped(reply, loaded, t('upstream.exists.title'), t('upstream.exists.lead', { email: outcome.email }), 409);
+      return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/upstream/link`, 303);
     } catch (error) {
       if (error instanceof UpstreamError) return failed(reply, loaded, error);
       throw error;
     }
+  });
+
+  // The identity waits for a proof: the sign-in page, with the address filled in and why. Read
+  // the same whether or not the address has an account here.
+  app.get('/login/:uid/upstream/link', async (request, reply) => {
+    const loaded = await interactions.loadLogin(request, reply);
+    const link = await deps.links.pending(loaded.uid);
+    if (!link) return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}`, 303);
+    const name = await deps.connections.get(link.connection).then((connection) => connection.name, () => link.connection);
+    const notice = loaded.page.t('upstream.prove.notice', { connection: name, email: link.email });
+    return sendPage(reply, 200, signInPage(loaded.page, { uid: loaded.uid, clientName: loaded.clientName, csrf: csrf.token(request, reply), email: link.email, notice }));
   });
 
   app.get('/login/:uid/upstream/confirm', async (request, reply) => {

@@ -29,7 +29,7 @@ export interface EmailCodeDeps {
   purposes: ConsentPurposes;
   ledger: ConsentLedger;
   /** Upstream providers offered as "Continue with …" when the sign-in page is shown again. */
-  upstreams: () => Promise<Array<{ key: string; name: string }>>;
+  upstreams: (loaded: LoadedInteraction) => Promise<Array<{ key: string; name: string }>>;
 }
 
 /**
@@ -102,7 +102,7 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
       const values = { email, given_name: formValue(body, 'given_name'), family_name: formValue(body, 'family_name') };
       return signUp
         ? sendPage(reply, status, signUpPage(page, { uid, clientName, csrf: token, passwordMinLength: deps.passwordMinLength, error, values, purposes: await signUpPurposes(deps.purposes, page.locale, loaded.brand) }))
-        : sendPage(reply, status, signInPage(page, { uid, clientName, csrf: token, email, error, connections: await deps.upstreams() }));
+        : sendPage(reply, status, signInPage(page, { uid, clientName, csrf: token, email, error, connections: await deps.upstreams(loaded) }));
     };
     if (!csrf.verify(request, formValue(body, 'csrf'))) return again(403, 'error.csrf');
     const form = emailCodeForm.safeParse(body);

@@ -17,7 +17,7 @@ import { messagePage } from '../pages/message.page.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
 import { signUpPage } from '../pages/sign-up.page.ts';
 import { consentForm, passwordForm } from './interaction.forms.ts';
-import { formValue, requirePrompt, retryAfter, type InteractionContext, type InteractionDetails } from './interaction-context.ts';
+import { formValue, requirePrompt, retryAfter, type InteractionContext, type InteractionDetails, type LoadedInteraction } from './interaction-context.ts';
 import type { AuthMethod } from './interaction-flow.store.ts';
 import { SignInError, type PasswordSignIn } from './password-sign-in.ts';
 import type { SecondFactorSteps } from './second-factor.routes.ts';
@@ -34,7 +34,7 @@ export interface InteractionDeps {
   purposes: ConsentPurposes;
   ledger: ConsentLedger;
   /** Upstream providers offered as "Continue with …". */
-  upstreams: () => Promise<Array<{ key: string; name: string }>>;
+  upstreams: (loaded: LoadedInteraction) => Promise<Array<{ key: string; name: string }>>;
 }
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set<AuthMethod>(['pwd', 'email', 'sms', 'otp', 'hwk', 'fed']);
@@ -66,7 +66,7 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
       return deps.steps.proceed(request, reply, loaded, accountId, amr);
     }
     const loginHint = typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;
-    return sendPage(reply, 200, signInPage(page, { uid, clientName, csrf: csrf.token(request, reply), email: loginHint, connections: await deps.upstreams() }));
+    return sendPage(reply, 200, signInPage(page, { uid, clientName, csrf: csrf.token(request, reply), email: loginHint, connections: await deps.upstreams(loaded) }));
   });
 
   app.get('/login/:uid/signup', async (request, reply) => {
@@ -81,7 +81,7 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
     const { uid, page, clientName } = loaded;
     const token = csrf.token(request, reply);
     const again = async (status: number, error: string, email?: string) =>
-      sendPage(reply, status, signInPage(page, { uid, clientName, csrf: token, email, error, connections: await deps.upstreams() }));
+      sendPage(reply, status, signInPage(page, { uid, clientName, csrf: token, email, error, connections: await deps.upstreams(loaded) }));
     if (!csrf.verify(request, formValue(request.body, 'csrf'))) return again(403, page.t('error.csrf'));
     const form = passwordForm.safeParse(request.body);
     if (!form.success) return again(400, page.t('error.invalid_credentials'), formValue(request.body, 'email'));

@@ -24,7 +24,7 @@ export interface PasskeySignInDeps {
   csrf: CsrfGuard;
   metrics: Metrics;
   /** Upstream providers offered as "Continue with …" when the sign-in page is shown again. */
-  upstreams: () => Promise<Array<{ key: string; name: string }>>;
+  upstreams: (loaded: LoadedInteraction) => Promise<Array<{ key: string; name: string }>>;
 }
 
 /**
@@ -44,7 +44,7 @@ export function passkeySignInRoutes(app: FastifyInstance, deps: PasskeySignInDep
   app.post('/login/:uid/passkey', async (request, reply) => {
     const loaded = await interactions.loadLogin(request, reply);
     const { uid, page, clientName } = loaded;
-    const again = async (status: number, error: string) => sendPage(reply, status, signInPage(page, { uid, clientName, csrf: csrf.token(request, reply), error, connections: await deps.upstreams() }));
+    const again = async (status: number, error: string) => sendPage(reply, status, signInPage(page, { uid, clientName, csrf: csrf.token(request, reply), error, connections: await deps.upstreams(loaded) }));
     if (!csrf.verify(request, formValue(request.body, 'csrf'))) return again(403, page.t('error.csrf'));
     const form = passkeyForm.safeParse(request.body);
     let customerId: string;

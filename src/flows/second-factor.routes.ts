@@ -29,6 +29,8 @@ export interface SecondFactorDeps {
   notices: SecurityNotices;
   audit: AuditLog;
   ledger: ConsentLedger;
+  /** Runs as a sign-in completes, with who proved themselves (an upstream identity waiting to be linked, say). */
+  beforeFinish: (uid: string, customerId: string) => Promise<void>;
 }
 
 /**
@@ -57,6 +59,7 @@ export class SecondFactorSteps {
       await this.#deps.flows.set(loaded.uid, { state: 'consent_due', customerId: login.accountId, amr: (login.amr ?? []) as AuthMethod[], acr: login.acr ?? null });
       return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/consents`, 303);
     }
+    await this.#deps.beforeFinish(loaded.uid, login.accountId);
     // Everything due, the client's requested purposes included, was decided: the consent prompt need not ask again.
     const answer = await this.#deps.interactions.finish(request, reply, { ...result, [PURPOSES_ASKED]: true });
     await this.#deps.audit.record({

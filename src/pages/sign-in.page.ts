@@ -7,6 +7,8 @@ export interface SignInPage {
   csrf: string;
   email?: string;
   error?: string;
+  /** Why this sign-in is asked (e.g. to connect an upstream identity). */
+  notice?: string;
   /** Upstream identity providers offered as "Continue with …" buttons. */
   connections?: Array<{ key: string; name: string }>;
 }
@@ -18,6 +20,7 @@ export function signInPage(page: PageContext, view: SignInPage): string {
     t('signin.title'),
     html`<h1>${t('signin.title')}</h1>
 <p class="lead">${t('signin.lead', { client: view.clientName })}</p>
+${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
 ${alert(view.error)}
 <form method="post" action="/login/${view.uid}/password" novalidate>
 ${csrfInput(view.csrf)}

@@ -7,6 +7,7 @@ import * as consent from './migrations/0005-consent.ts';
 import * as privacy from './migrations/0006-privacy.ts';
 import * as consentAudienceIndex from './migrations/0007-consent-audience-index.ts';
 import * as connections from './migrations/0008-connections.ts';
+import * as connectionPresets from './migrations/0009-connection-presets.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0006-privacy': privacy,
   '0007-consent-audience-index': consentAudienceIndex,
   '0008-connections': connections,
+  '0009-connection-presets': connectionPresets,
 };
 
 export class MigrationError extends Error {

@@ -3,6 +3,8 @@
  * integer in SQLite), booleans are 0/1 integers and structured values are JSON text, so one
  * query works unchanged on SQLite and PostgreSQL.
  */
+import type { ConnectionKind } from '../federation/connection-presets.ts';
+
 export interface CustomersTable {
   id: string;
   pool: string;
@@ -355,7 +357,7 @@ export interface SuppressionsTable {
 export interface ConnectionsTable {
   key: string;
   name: string;
-  kind: 'oidc';
+  kind: ConnectionKind;
   issuer: string;
   client_id: string;
   /** Sealed under a key derived from PORTVAKT_SECRET. */
@@ -364,6 +366,12 @@ export interface ConnectionsTable {
   /** 1: the upstream's email_verified is taken as proof of the address. */
   trust_email_verified: number;
   enabled: number;
+  /** JSON: the kind's own settings (ConnectionSettings); nothing secret. */
+  settings: string;
+  /** JSON array of client ids, null: every client. */
+  clients: string | null;
+  /** JSON array of brand keys, null: every brand. */
+  brands: string | null;
   version: number;
   created_at: number;
   updated_at: number;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
+import { codeIn, waitForMessage } from '../support/dev-outbox.ts';
 import { DIALECTS } from '../support/databases.ts';
 import type { RunningPortvakt } from '../support/portvakt-server.ts';
 import type { RelyingParty } from '../support/relying-party.ts';
@@ -79,30 +80,83 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     expect(await identities()).toBe(1);
   });
 
-  it('never joins an upstream identity to an existing account with the same e-mail', async () => {
+  /** The link page's sign-in, finished: follows the sign-in to the shop's callback and answers its claims. */
+  async function finishAt(agent: CookieAgent, submitted: Response) {
+    const landed = await agent.follow(new URL(submitted.headers.get('location')!, server.url).toString(), server.url);
+    expect(landed.url).toMatch(/\/callback\?code=/);
+    return (await shop.callback(landed.url)).claims()!;
+  }
+
+  it('links an upstream identity to an existing account only after the customer proves it, then both ways reach the same sub', async () => {
     await server.api('POST', '/customers', { email: 'bob@example.se', password: 'bob has a passphrase' });
     upstream.signedInAs = { sub: 'upstream-bob', email: 'bob@example.se', email_verified: true, given_name: 'Bob' };
     const [before, beforeCustomers] = [await identities(), await customers()];
-    const { landing } = await continueWithUpstream(new CookieAgent());
-    expect(landing.response.status).toBe(409);
-    expect(await landing.response.text()).toContain('An account with bob@example.se exists already');
+    const agent = new CookieAgent();
+    const { landing } = await continueWithUpstream(agent);
+    // Never silently: the sign-in page, with the address filled in and why.
+    expect(landing.url).toMatch(/\/login\/[^/]+\/upstream\/link$/);
+    expect(landing.response.status).toBe(200);
+    const page = await landing.response.text();
+    expect(page).toContain('To sign in with Partner ID, first show it is you');
+    expect(page).toContain('value="bob@example.se"');
     expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
+
+    // A wrong password proves nothing and links nothing.
+    const flow = landing.url.replace(/\/upstream\/link$/, '');
+    expect((await agent.postForm(`${flow}/password`, { csrf: csrfOf(page), email: 'bob@example.se', password: 'not bobs passphrase' })).status).toBe(401);
+    expect(await identities()).toBe(before);
+    const proven = await agent.postForm(`${flow}/password`, { csrf: csrfOf(page), email: 'bob@example.se', password: 'bob has a passphrase' });
+    const claims = await finishAt(agent, proven);
+    expect(claims.amr).toEqual(['pwd']);
+    expect(await identities()).toBe(before + 1);
+    const audit = await server.portvakt.store.db.selectFrom('audit_log').select(['details', 'subject_id']).where('action', '=', 'identity.linked').execute();
+    expect(audit.some((entry) => entry.subject_id === claims.sub && JSON.parse(entry.details).proven_by_sign_in === true)).toBe(true);
+
+    // Now "Continue with Partner ID" signs Bob straight in, and his password still does: one sub.
+    const again = await continueWithUpstream(new CookieAgent());
+    expect(again.landing.url).toMatch(/\/callback\?code=/);
+    expect((await shop.callback(again.landing.url)).claims()!.sub).toBe(claims.sub);
+    const byPassword = await new CookieAgent().authorize(await shop.authorizationUrl(), server.url, { email: 'bob@example.se', password: 'bob has a passphrase' });
+    expect((await shop.callback(byPassword)).claims()!.sub).toBe(claims.sub);
+    expect(await customers()).toBe(beforeCustomers);
   });
 
-  it('makes no account from an address the upstream does not vouch for, and says nothing about who has one', async () => {
-    for (const signedInAs of [
-      { sub: 'upstream-mallory', email: 'victim@example.se', email_verified: false },
-      { sub: 'upstream-mallory', email: 'bob@example.se', email_verified: false },
-    ]) {
-      upstream.signedInAs = signedInAs;
+  it('never links or creates from an address the upstream does not vouch for, and its page says nothing about who has an account', async () => {
+    await server.api('POST', '/customers', { email: 'eve@example.se', password: 'eve has her own passphrase' });
+    const pages: string[] = [];
+    for (const email of ['victim@example.se', 'bob@example.se']) {
+      upstream.signedInAs = { sub: 'upstream-mallory', email, email_verified: false };
       const [before, beforeCustomers] = [await identities(), await customers()];
-      const { landing } = await continueWithUpstream(new CookieAgent());
-      expect(landing.response.status).toBe(400);
+      const agent = new CookieAgent();
+      const { landing } = await continueWithUpstream(agent);
+      expect(landing.url).toMatch(/\/upstream\/link$/);
       const page = await landing.response.text();
-      expect(page).toContain('Partner ID did not confirm your e-mail address');
-      expect(page).not.toContain(signedInAs.email);
+      pages.push(page.replaceAll(email, 'ADDRESS').replace(/name="csrf" value="[^"]+"/g, '').replace(/\/login\/[A-Za-z0-9_-]+/g, '/login/UID'));
+      // Proving another account (Mallory's own) signs her in as herself; the identity is not linked to it.
+      const flow = landing.url.replace(/\/upstream\/link$/, '');
+      const claims = await finishAt(agent, await agent.postForm(`${flow}/password`, { csrf: csrfOf(page), email: 'eve@example.se', password: 'eve has her own passphrase' }));
+      expect(claims.email).toBe('eve@example.se');
       expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
     }
+    // The same page whether or not the address has an account here.
+    expect(pages[0]).toBe(pages[1]);
+  });
+
+  it('creates an account from an address nobody vouched for once its holder enters a code sent to it, with the upstream names, and links the identity', async () => {
+    upstream.signedInAs = { sub: 'upstream-frida', email: 'frida@example.se', email_verified: false, given_name: 'Frida', family_name: 'Fors' };
+    const agent = new CookieAgent();
+    const { landing } = await continueWithUpstream(agent);
+    expect(landing.url).toMatch(/\/upstream\/link$/);
+    const csrf = csrfOf(await landing.response.text());
+    const flow = landing.url.replace(/\/upstream\/link$/, '');
+    expect((await agent.postForm(`${flow}/email-code`, { csrf, intent: 'sign_in', email: 'frida@example.se' })).status).toBe(303);
+    const message = await waitForMessage(server.url, 'frida@example.se');
+    let verified = await agent.postForm(`${flow}/email-code/verify`, { csrf, code: codeIn(message.body) });
+    if (verified.headers.get('location')?.endsWith('/passkey/offer')) verified = await agent.postForm(`${flow}/passkey/skip`, { csrf });
+    const claims = await finishAt(agent, verified);
+    expect(claims).toMatchObject({ email: 'frida@example.se', email_verified: true, given_name: 'Frida', family_name: 'Fors' });
+    const again = await continueWithUpstream(new CookieAgent());
+    expect((await shop.callback(again.landing.url)).claims()!.sub).toBe(claims.sub);
   });
 
   it('ends a refusal at the upstream on a page with a way back, creating nothing, and audits it', async () => {

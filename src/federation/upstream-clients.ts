@@ -1,0 +1,121 @@
+import { importPKCS8, SignJWT } from 'jose';
+import * as oidc from 'openid-client';
+import { DomainError } from '../errors/domain-error.ts';
+import { metaEndpoints, PRESETS } from './connection-presets.ts';
+import type { ConnectionWithSecret, Connections, Connection } from './connections.ts';
+
+const CACHE_MS = 10 * 60_000;
+/** Apple accepts client secrets valid up to six months; ours live an hour and are minted with each configuration. */
+const APPLE_SECRET_SECONDS = 3600;
+
+/** How Portvakt reaches outside: a fetch that may refuse internal addresses (see http/outbound-guard.ts). */
+export type OutboundFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface UpstreamClient {
+  connection: Connection;
+  config: oidc.Configuration;
+  /** The client secret (Meta's app secret signs each Graph call); Apple: its signing key. */
+  secret: string | null;
+}
+
+/**
+ * openid-client configurations of the connections, cached per connection for ten minutes and
+ * rebuilt whenever the connection changes. OpenID kinds come from discovery; Meta's is built
+ * from Facebook Login's fixed endpoints. Every request has the configured timeout and goes
+ * through the outbound fetch.
+ */
+export class UpstreamClients {
+  readonly #connections: Connections;
+  readonly #allowHttp: boolean;
+  readonly #timeoutSeconds: number;
+  readonly #fetch: OutboundFetch;
+  readonly #cache = new Map<string, { config: oidc.Configuration; stamp: string; at: number }>();
+
+  /** `allowHttp`: outside production an upstream on plain http (a local test provider) is accepted. */
+  constructor(deps: { connections: Connections; allowHttp: boolean; timeoutMs: number; fetch: OutboundFetch }) {
+    this.#connections = deps.connections;
+    this.#allowHttp = deps.allowHttp;
+    this.#timeoutSeconds = Math.max(0.1, deps.timeoutMs / 1000);
+    this.#fetch = deps.fetch;
+  }
+
+  /** The client of an enabled connection; a provider that cannot be reached is `issuer_unreachable`. */
+  async forKey(key: string, now = Date.now()): Promise<UpstreamClient> {
+    const candidate = await this.#connections.withSecret(key);
+    const cached = this.#cache.get(key);
+    if (cached && cached.stamp === candidate.stamp && now - cached.at < CACHE_MS) return { connection: candidate.connection, config: cached.config, secret: candidate.secret };
+    const config = await this.build(candidate);
+    this.#cache.set(key, { config, stamp: candidate.stamp, at: now });
+    return { connection: candidate.connection, config, secret: candidate.secret };
+  }
+
+  /** Builds (and so checks) the client of a connection as stored or about to be. */
+  async build({ connection, secret }: ConnectionWithSecret): Promise<oidc.Configuration> {
+    const auth = await this.#clientAuth(connection, secret);
+    const config = PRESETS[connection.kind].protocol === 'graph' ? this.#graphConfig(connection, secret, auth) : await this.#discover(connection, auth);
+    config.timeout = this.#timeoutSeconds;
+    config[oidc.customFetch] = (url, options) => this.#fetch(url, options as RequestInit);
+    return config;
+  }
+
+  async #discover(connection: Connection, auth: oidc.ClientAuth): Promise<oidc.Configuration> {
+    const url = this.#allowed(connection.issuer, 'issuer');
+    let config: oidc.Configuration;
+    try {
+      config = await oidc.discovery(url, connection.clientId, undefined, auth, {
+        timeout: this.#timeoutSeconds,
+        [oidc.customFetch]: (target, options) => this.#fetch(target, options as RequestInit),
+        ...(url.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
+      });
+    } catch {
+      throw new DomainError('issuer_unreachable', 400, `No OpenID provider answered discovery at ${connection.issuer}`);
+    }
+    // The endpoints the discovery document names receive the client secret and codes: https too.
+    const metadata = config.serverMetadata();
+    for (const endpoint of [metadata.authorization_endpoint, metadata.token_endpoint, metadata.jwks_uri]) {
+      if (typeof endpoint === 'string') this.#allowed(endpoint, 'endpoint');
+    }
+    return config;
+  }
+
+  #graphConfig(connection: Connection, secret: string | null, auth: oidc.ClientAuth): oidc.Configuration {
+    if (!secret) throw new DomainError('invalid_body', 400, 'client_secret: Meta needs the app secret');
+    const endpoints = metaEndpoints(connection.settings);
+    const urls = [endpoints.authorization, endpoints.token, endpoints.me].map((endpoint) => this.#allowed(endpoint, 'endpoint'));
+    const config = new oidc.Configuration({ issuer: connection.issuer, authorization_endpoint: endpoints.authorization, token_endpoint: endpoints.token }, connection.clientId, undefined, auth);
+    if (urls.some((url) => url.protocol === 'http:')) oidc.allowInsecureRequests(config);
+    return config;
+  }
+
+  async #clientAuth(connection: Connection, secret: string | null): Promise<oidc.ClientAuth> {
+    if (connection.kind === 'apple') return oidc.ClientSecretPost(await appleClientSecret(connection, secret ?? ''));
+    return secret ? oidc.ClientSecretPost(secret) : oidc.None();
+  }
+
+  #allowed(value: string, what: 'issuer' | 'endpoint'): URL {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.#allowHttp)) {
+      throw new DomainError('insecure_issuer', 400, what === 'issuer' ? 'An upstream issuer must use https' : 'The provider names endpoints that are not https');
+    }
+    return url;
+  }
+}
+
+/**
+ * Sign in with Apple's client secret: a JWT (ES256) with the key id in its header, the team as
+ * issuer, the service id as subject and Apple as audience, signed with the team's private key.
+ */
+export async function appleClientSecret(connection: Connection, privateKeyPem: string, now = Date.now()): Promise<string> {
+  const apple = connection.settings.apple;
+  if (!apple) throw new DomainError('invalid_body', 400, 'apple: team_id and key_id are missing');
+  const key = await importPKCS8(privateKeyPem, 'ES256');
+  const iat = Math.floor(now / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256', kid: apple.key_id })
+    .setIssuer(apple.team_id)
+    .setSubject(connection.clientId)
+    .setAudience('https://appleid.apple.com')
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + APPLE_SECRET_SECONDS)
+    .sign(key);
+}
