@@ -34,9 +34,9 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
   });
 
   /** From the shop's authorization request through the upstream and back: where Portvakt's browser lands. */
-  async function continueWithUpstream(agent: CookieAgent, options: { via?: UpstreamIdp; connection?: string; beforeReturn?: (callback: string) => Promise<string> } = {}) {
+  async function continueWithUpstream(agent: CookieAgent, options: { via?: UpstreamIdp; connection?: string; from?: string; beforeReturn?: (callback: string) => Promise<string> } = {}) {
     const via = options.via ?? upstream;
-    const landing = await agent.follow(await shop.authorizationUrl({ scope: 'openid email profile' }), server.url);
+    const landing = await agent.follow(options.from ?? (await shop.authorizationUrl({ scope: 'openid email profile' })), server.url);
     const page = await landing.response.text();
     expect(page).toContain('Continue with Partner ID');
     const started = await agent.postForm(`${landing.url}/upstream`, { csrf: csrfOf(page), connection: options.connection ?? 'partner-id' });
@@ -157,6 +157,36 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     expect(claims).toMatchObject({ email: 'frida@example.se', email_verified: true, given_name: 'Frida', family_name: 'Fors' });
     const again = await continueWithUpstream(new CookieAgent());
     expect((await shop.callback(again.landing.url)).claims()!.sub).toBe(claims.sub);
+  });
+
+  it('lists connected accounts under /account/connections and disconnects one, but never the last way in the customer set up', async () => {
+    // Frida (previous test) signs in only with Partner ID: she has no password and no passkey.
+    upstream.signedInAs = { sub: 'upstream-frida', email: 'frida@example.se', email_verified: false };
+    const frida = new CookieAgent();
+    const signedIn = await continueWithUpstream(frida, { from: `${server.url}/account/connections` });
+    expect(signedIn.landing.url).toBe(`${server.url}/account/connections`);
+    const page = await signedIn.landing.response.text();
+    expect(page).toContain('Partner ID');
+    const refused = await frida.postForm(`${server.url}/account/connections/partner-id/remove`, { csrf: csrfOf(page) });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain('This is the only way to sign in you have set up');
+    const fridaId = (await server.api('GET', '/customers?email=frida@example.se')).body.customers[0].id;
+    const linkedTo = (customerId: string) => server.portvakt.store.db.selectFrom('identities').select('connection').where('customer_id', '=', customerId).execute();
+    expect(await linkedTo(fridaId)).toHaveLength(1);
+
+    // Bob has a password too: his Partner ID can go, and then it no longer signs him in by itself.
+    const bob = new CookieAgent();
+    expect(await bob.authorize(`${server.url}/account/connections`, server.url, { email: 'bob@example.se', password: 'bob has a passphrase' })).toBe(`${server.url}/account/connections`);
+    const bobsPage = await (await bob.request(`${server.url}/account/connections`)).text();
+    expect(bobsPage).toContain('Partner ID');
+    expect((await bob.postForm(`${server.url}/account/connections/partner-id/remove`, { csrf: 'forged' })).status).toBe(403);
+    const removed = await bob.postForm(`${server.url}/account/connections/partner-id/remove`, { csrf: csrfOf(bobsPage) });
+    expect(removed.headers.get('location')).toBe('/account/connections?done=removed');
+    const bobId = (await server.api('GET', '/customers?email=bob@example.se')).body.customers[0].id;
+    expect(await linkedTo(bobId)).toHaveLength(0);
+    expect((await bob.postForm(`${server.url}/account/connections/partner-id/remove`, { csrf: csrfOf(bobsPage) })).status).toBe(404);
+    upstream.signedInAs = { sub: 'upstream-bob', email: 'bob@example.se', email_verified: true };
+    expect((await continueWithUpstream(new CookieAgent())).landing.url).toMatch(/\/upstream\/link$/);
   });
 
   it('ends a refusal at the upstream on a page with a way back, creating nothing, and audits it', async () => {
