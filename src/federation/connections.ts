@@ -122,8 +122,8 @@ export class Connections {
       ...(patch.clients !== undefined ? { clients: patch.clients ? JSON.stringify(patch.clients) : null } : {}),
       ...(patch.brands !== undefined ? { brands: patch.brands ? JSON.stringify(patch.brands) : null } : {}),
       ...(patch.microsoft || patch.apple || patch.meta ? { settings: JSON.stringify(settings) } : {}),
-      // A Microsoft tenant is part of the issuer.
-      ...(patch.microsoft && current.kind === 'microsoft' ? { issuer: PRESETS.microsoft.issuer!(settings) } : {}),
+      // A Microsoft tenant is part of the issuer (unless the connection names its own issuer).
+      ...(patch.microsoft && current.issuer === PRESETS.microsoft.issuer!(JSON.parse(current.settings) as ConnectionSettings) ? { issuer: PRESETS.microsoft.issuer!(settings) } : {}),
     };
     const next = { ...current, ...changes, version: current.version + 1, updated_at: now };
     // What the upstream client is built from changed: it must still work before it is stored.

@@ -49,7 +49,7 @@ export function upstreamRoutes(app: FastifyInstance, deps: { interactions: Inter
     deps.metrics.signIn('upstream', error.reason);
     await deps.audit.record({ action: 'sign_in.upstream_failed', actor: { type: 'system' }, subject: { type: 'connection', id: error.connection }, details: { reason: error.reason, detail: error.message } });
     const name = await deps.connections.get(error.connection).then((connection) => connection.name, () => error.connection);
-    return stopped(reply, loaded, t('upstream.error.title'), t(`upstream.error.${error.reason}`, { connection: name }), error.reason === 'unavailable' ? 502 : 400);
+    return stopped(reply, loaded, t('upstream.error.title'), t(`upstream.error.${error.reason}`, { connection: name }), error.reason === 'unavailable' ? 502 : error.reason === 'tenant' ? 403 : 400);
   };
 
   app.post('/login/:uid/upstream', async (request, reply) => {

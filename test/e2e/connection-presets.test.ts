@@ -1,5 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppleIdDouble } from '../support/apple-id-double.ts';
 import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { MetaGraphDouble } from '../support/meta-graph-double.ts';
@@ -112,6 +114,59 @@ describe.each(DIALECTS)('connection presets on %s', (dialect) => {
 
     expect(await server.api('PATCH', '/connections/facebook', { brands: null })).toMatchObject({ status: 200 });
     expect(await buttons(shop)).toEqual(['facebook']);
+  });
+
+  it('Apple preset: form_post answer, a client secret signed as a JWT with the team key, the name taken from the first answer only', async () => {
+    const teamKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const apple = await AppleIdDouble.start(teamKey.publicKey);
+    try {
+      const created = await server.api('POST', '/connections', {
+        key: 'apple',
+        kind: 'apple',
+        issuer: apple.issuer,
+        client_id: 'se.example.shop.web',
+        apple: { team_id: 'ABCDE12345', key_id: 'KEY1234567', private_key: teamKey.privateKey.export({ type: 'pkcs8', format: 'pem' }) },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(created.body).toMatchObject({ kind: 'apple', name: 'Apple', scopes: 'openid email name', trust_email_verified: true, has_client_secret: true, apple: { team_id: 'ABCDE12345', key_id: 'KEY1234567' } });
+      expect(JSON.stringify(created.body)).not.toContain('PRIVATE KEY');
+
+      /** Through Apple's page, whose form posts the answer back to Portvakt's callback. */
+      const viaApple = async (agent: CookieAgent) => {
+        const landing = await agent.follow(await shop.authorizationUrl({ scope: 'openid email profile' }), server.url);
+        const started = await agent.postForm(`${landing.url}/upstream`, { csrf: csrfOf(await landing.response.text()), connection: 'apple' });
+        const authorize = new URL(started.headers.get('location')!);
+        expect(authorize.searchParams.get('response_mode')).toBe('form_post');
+        const page = await (await new CookieAgent().request(authorize.toString())).text();
+        const action = /action="([^"]+)"/.exec(page)![1]!;
+        expect(action).toBe(`${server.url}/login/upstream/callback`);
+        const fields = Object.fromEntries([...page.matchAll(/name="(\w+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!.replaceAll('&quot;', '"').replaceAll('&amp;', '&')]));
+        const posted = await agent.postForm(action, fields);
+        expect(posted.status).toBe(303);
+        return { fields, landing: await agent.follow(new URL(posted.headers.get('location')!, server.url).toString(), server.url) };
+      };
+
+      apple.signedInAs = { sub: '001234.abcdef0123456789.1234', email: 'ada@privaterelay.appleid.com', firstName: 'Ada', lastName: 'Äpple' };
+      const agent = new CookieAgent();
+      const first = await viaApple(agent);
+      expect(first.fields.user).toContain('Ada');
+      expect(first.landing.url).toMatch(/\/upstream\/confirm$/);
+      const confirm = await first.landing.response.text();
+      expect(confirm).toContain('value="Ada"');
+      expect(confirm).toContain('value="Äpple"');
+      const done = await agent.postForm(first.landing.url, { csrf: csrfOf(confirm), given_name: 'Ada', family_name: 'Äpple' });
+      const landed = await agent.follow(new URL(done.headers.get('location')!, server.url).toString(), server.url);
+      const claims = (await shop.callback(landed.url)).claims()!;
+      expect(claims).toMatchObject({ email: 'ada@privaterelay.appleid.com', email_verified: true, given_name: 'Ada', family_name: 'Äpple' });
+      expect(apple.secrets.at(-1)).toMatchObject({ valid: true, header: { alg: 'ES256', kid: 'KEY1234567' }, claims: { iss: 'ABCDE12345', sub: 'se.example.shop.web', aud: 'https://appleid.apple.com' } });
+
+      // The second answer has no name: the identity is known, so it signs in directly.
+      const second = await viaApple(new CookieAgent());
+      expect(second.fields.user).toBeUndefined();
+      expect((await shop.callback(second.landing.url)).claims()!.sub).toBe(claims.sub);
+    } finally {
+      await apple.close();
+    }
   });
 
   it('answers bad preset input with a clear 4xx', async () => {

@@ -189,6 +189,25 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     expect((await continueWithUpstream(new CookieAgent())).landing.url).toMatch(/\/upstream\/link$/);
   });
 
+  it('Microsoft preset: only the tenants a connection allows sign in (the token\'s tid), and its unverified address is never trusted', async () => {
+    const allowed = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+    const created = await server.api('POST', '/connections', { key: 'entra', kind: 'microsoft', issuer: upstream.issuer, client_id: 'portvakt', client_secret: SECRET, microsoft: { tenant: 'organizations', allowed_tenants: [allowed] } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ name: 'Microsoft', trust_email_verified: false, microsoft: { tenant: 'organizations', allowed_tenants: [allowed] } });
+    const [before, beforeCustomers] = [await identities(), await customers()];
+    upstream.signedInAs = { sub: 'entra-gustav', email: 'gustav@contoso.example', email_verified: true, tid: '00000000-0000-0000-0000-000000000001' };
+    const refused = await continueWithUpstream(new CookieAgent(), { connection: 'entra' });
+    expect(refused.landing.response.status).toBe(403);
+    expect(await refused.landing.response.text()).toContain('Accounts of your organisation cannot sign in here with Microsoft');
+    expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
+    // An allowed tenant gets through, but Microsoft does not verify addresses: the address is proven here first.
+    upstream.signedInAs = { ...upstream.signedInAs, tid: allowed };
+    const through = await continueWithUpstream(new CookieAgent(), { connection: 'entra' });
+    expect(through.landing.url).toMatch(/\/upstream\/link$/);
+    expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
+    expect((await server.api('PATCH', '/connections/entra', { enabled: false })).status).toBe(200);
+  });
+
   it('ends a refusal at the upstream on a page with a way back, creating nothing, and audits it', async () => {
     upstream.deny = true;
     const [before, beforeCustomers] = [await identities(), await customers()];

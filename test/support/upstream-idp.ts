@@ -10,6 +10,8 @@ export interface UpstreamAccount {
   given_name?: string;
   family_name?: string;
   locale?: string;
+  /** Microsoft's tenant id claim, for the Microsoft preset's tenant check. */
+  tid?: string;
 }
 
 /**
@@ -38,7 +40,7 @@ export class UpstreamIdp {
     let self: UpstreamIdp | undefined;
     const provider = new Provider(issuer, {
       clients: [{ client_id: 'portvakt', client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' }],
-      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['given_name', 'family_name', 'locale'] },
+      claims: { openid: ['sub', 'tid'], email: ['email', 'email_verified'], profile: ['given_name', 'family_name', 'locale'] },
       conformIdTokenClaims: false,
       pkce: { required: () => true },
       features: { devInteractions: { enabled: false } },

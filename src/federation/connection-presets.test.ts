@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { metaEndpoints, microsoftTenantAllowed, PRESETS } from './connection-presets.ts';
+
+describe('connection presets', () => {
+  it('name the providers\' own issuers; Microsoft\'s carries the tenant', () => {
+    expect(PRESETS.google.issuer!({})).toBe('https://accounts.google.com');
+    expect(PRESETS.apple.issuer!({})).toBe('https://appleid.apple.com');
+    expect(PRESETS.microsoft.issuer!({})).toBe('https://login.microsoftonline.com/common/v2.0');
+    expect(PRESETS.microsoft.issuer!({ microsoft: { tenant: 'consumers', allowed_tenants: null } })).toBe('https://login.microsoftonline.com/consumers/v2.0');
+    expect(PRESETS.oidc.issuer).toBeNull();
+  });
+
+  it('trust address verification only from providers that verify addresses', () => {
+    expect([PRESETS.google.trustEmailVerified, PRESETS.apple.trustEmailVerified, PRESETS.microsoft.trustEmailVerified, PRESETS.meta.trustEmailVerified, PRESETS.oidc.trustEmailVerified]).toEqual([true, true, false, false, false]);
+  });
+
+  it('build Facebook Login endpoints for the API version unless a connection names its own', () => {
+    expect(metaEndpoints({})).toEqual({ authorization: 'https://www.facebook.com/v21.0/dialog/oauth', token: 'https://graph.facebook.com/v21.0/oauth/access_token', me: 'https://graph.facebook.com/v21.0/me' });
+    expect(metaEndpoints({ meta: { api_version: 'v22.0', endpoints: null } }).me).toBe('https://graph.facebook.com/v22.0/me');
+    const own = { authorization: 'https://proxy/a', token: 'https://proxy/t', me: 'https://proxy/m' };
+    expect(metaEndpoints({ meta: { api_version: 'v21.0', endpoints: own } })).toEqual(own);
+  });
+
+  it('let every Microsoft tenant in unless the connection lists some', () => {
+    const tenant = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+    expect(microsoftTenantAllowed({}, 'anything')).toBe(true);
+    const settings = { microsoft: { tenant: 'organizations', allowed_tenants: [tenant] } };
+    expect(microsoftTenantAllowed(settings, tenant)).toBe(true);
+    expect(microsoftTenantAllowed(settings, tenant.toUpperCase())).toBe(true);
+    expect(microsoftTenantAllowed(settings, '00000000-0000-0000-0000-000000000001')).toBe(false);
+    expect(microsoftTenantAllowed(settings, undefined)).toBe(false);
+  });
+});
