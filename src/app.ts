@@ -36,6 +36,7 @@ import { Passkeys } from './credentials/passkeys.ts';
 import { SecondFactors } from './credentials/second-factors.ts';
 import { CodeDelivery } from './flows/code-delivery.ts';
 import { EmailCodeSignIn } from './flows/email-code-sign-in.ts';
+import { OutboundGuard } from './http/outbound-guard.ts';
 import { InteractionContext, type LoadedInteraction } from './flows/interaction-context.ts';
 import { InteractionFlowStore } from './flows/interaction-flow.store.ts';
 import { PasswordRecovery } from './flows/password-recovery.ts';
@@ -111,7 +112,9 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   customers.publishTo(publisher);
   const subscriptions = new WebhookSubscriptions(store.db, deriveKey(config.secret, 'webhook-secret'));
   const deliveries = new WebhookDeliveries(store.db, store.dialect, { baseDelayMs: config.webhooks.retryBaseMs, maxDelayMs: config.webhooks.retryMaxMs, maxAttempts: config.webhooks.maxAttempts, leaseMs: config.webhooks.timeoutMs + 30_000 });
-  const webhookWorker = new WebhookWorker({ db: store.db, deliveries, subscriptions, publisher, log: app.log, pollMs: config.outbox.pollMs, timeoutMs: config.webhooks.timeoutMs });
+  // Calls out to addresses named through the API are checked against internal networks.
+  const outbound = new OutboundGuard(config.outboundAllowInternal);
+  const webhookWorker = new WebhookWorker({ db: store.db, deliveries, subscriptions, publisher, log: app.log, pollMs: config.outbox.pollMs, timeoutMs: config.webhooks.timeoutMs, fetch: outbound.fetch });
   webhookWorker.start();
   const purposes = new ConsentPurposes(store.db, audit);
   const ledger = new ConsentLedger({ db: store.db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym') });
@@ -122,8 +125,8 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const codes = new OneTimeCodes(store.db, deriveKey(config.secret, 'one-time-code'), { maxAttempts: config.codes.maxAttempts, ttlMs: CODE_TTL_MS });
   const flows = new InteractionFlowStore(store.db, TTL.Interaction * 1000);
   const brand = { name: config.brandName, host: new URL(config.issuer).host };
-  const federation = buildFederation({ config, db: store.db, audit, customers, flows, pool: DEFAULT_POOL, fetch: (url, init) => fetch(url, init) });
-  const privacy = buildPrivacy({ config, db: store.db, dialect: store.dialect, audit, events: publisher, customers, ledger, messenger: messaging.messenger, brand, log: app.log });
+  const federation = buildFederation({ config, db: store.db, audit, customers, flows, pool: DEFAULT_POOL, fetch: outbound.fetch });
+  const privacy = buildPrivacy({ config, fetch: outbound.fetch, db: store.db, dialect: store.dialect, audit, events: publisher, customers, ledger, messenger: messaging.messenger, brand, log: app.log });
   const delivery = new CodeDelivery({ db: store.db, codes, messenger: messaging.messenger, throttle, brand, sendsPerTarget: config.codes.sendsPerTarget, audit });
   const flowDeps = { delivery, customers, flows, issuer: config.issuer, pool: DEFAULT_POOL };
   const emailCode = new EmailCodeSignIn(flowDeps);

@@ -39,6 +39,8 @@ export interface Config {
   webhooks: { retryBaseMs: number; retryMaxMs: number; maxAttempts: number; timeoutMs: number };
   privacy: { retryBaseMs: number; retryMaxMs: number; maxAttempts: number; timeoutMs: number; callbackWaitMs: number };
   upstreamTimeoutMs: number;
+  /** Internal addresses calls out may reach: every one (true), none (false), or these networks. */
+  outboundAllowInternal: boolean | string[];
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -114,6 +116,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhooks: { retryBaseMs: values.WEBHOOK_RETRY_BASE_MS, retryMaxMs: values.WEBHOOK_RETRY_MAX_MS, maxAttempts: values.WEBHOOK_MAX_ATTEMPTS, timeoutMs: values.WEBHOOK_TIMEOUT_MS },
     privacy: { retryBaseMs: values.PRIVACY_RETRY_BASE_MS, retryMaxMs: values.PRIVACY_RETRY_MAX_MS, maxAttempts: values.PRIVACY_MAX_ATTEMPTS, timeoutMs: values.PRIVACY_TIMEOUT_MS, callbackWaitMs: values.PRIVACY_CALLBACK_WAIT_MS },
     upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,
+    outboundAllowInternal: values.OUTBOUND_ALLOW_INTERNAL ?? !production,
   };
 }
 

@@ -9,6 +9,22 @@ import { smsEnvSchema } from '../messaging/sms/sms-settings.ts';
 const intFromEnv = (min: number, max: number) =>
   z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max);
 
+/** `true`, `false`, or a comma-separated list of addresses and CIDRs. */
+function booleanOrNetworks(what: string) {
+  return z.string().transform((value, ctx): boolean | string[] => {
+    if (value === 'false') return false;
+    if (value === 'true') return true;
+    const entries = value.split(',').map((entry) => entry.trim());
+    const bad = entries.find((entry) => {
+      const [address = '', prefix] = entry.split('/');
+      return !isIP(address) || (prefix !== undefined && !/^\d{1,3}$/.test(prefix));
+    });
+    if (bad === undefined) return entries;
+    ctx.addIssue({ code: 'custom', message: `must be false, true or ${what} (bad entry "${bad}")` });
+    return z.NEVER;
+  });
+}
+
 export const envSchema = z.object({
   PORT: intFromEnv(0, 65535).default(3000).describe('TCP port the server listens on'),
   HOST: z.string().min(1).default('0.0.0.0').describe('Interface to bind'),
@@ -40,22 +56,12 @@ export const envSchema = z.object({
     .describe('Bearer token for /metrics; when unset, /metrics answers only connections from loopback'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TRUST_PROXY: z
-    .string()
-    .transform((value, ctx): boolean | string[] => {
-      if (value === 'false') return false;
-      if (value === 'true') return true;
-      const entries = value.split(',').map((entry) => entry.trim());
-      const bad = entries.find((entry) => {
-        const [address = '', prefix] = entry.split('/');
-        return !isIP(address) || (prefix !== undefined && !/^\d{1,3}$/.test(prefix));
-      });
-      if (bad === undefined) return entries;
-      ctx.addIssue({ code: 'custom', message: `must be false, true or the proxy addresses/CIDRs (bad entry "${bad}")` });
-      return z.NEVER;
-    })
+  TRUST_PROXY: booleanOrNetworks('the proxy addresses/CIDRs')
     .default(false)
     .describe('Which X-Forwarded-* senders to trust: the proxy addresses/CIDRs (best), true (any sender) or false'),
+  OUTBOUND_ALLOW_INTERNAL: booleanOrNetworks('the internal networks allowed (CIDRs)')
+    .optional()
+    .describe('Whether calls out (upstream providers, webhooks, data systems, SMS gateways) may reach loopback, private and link-local addresses: true, false, or the networks allowed. Default: false in production, true otherwise'),
   PASSWORD_MIN_LENGTH: intFromEnv(8, 64)
     .default(8)
     .describe('Minimum password length. NIST 800-63B-4 asks 15 when a password is the only factor'),

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { OutboundFetch } from '../http/outbound-guard.ts';
 import { PollingLoop } from '../jobs/polling-loop.ts';
 import type { WorkerLog } from '../messaging/outbox-worker.ts';
 import type { Database } from '../store/schema.ts';
@@ -18,14 +19,16 @@ export class WebhookWorker {
   readonly #subscriptions: WebhookSubscriptions;
   readonly #log: WorkerLog;
   readonly #timeoutMs: number;
+  readonly #fetch: OutboundFetch;
   readonly #loop: PollingLoop;
 
-  constructor(deps: { db: Kysely<Database>; deliveries: WebhookDeliveries; subscriptions: WebhookSubscriptions; publisher: EventPublisher; log: WorkerLog; pollMs: number; timeoutMs: number }) {
+  constructor(deps: { db: Kysely<Database>; deliveries: WebhookDeliveries; subscriptions: WebhookSubscriptions; publisher: EventPublisher; log: WorkerLog; pollMs: number; timeoutMs: number; fetch: OutboundFetch }) {
     this.#db = deps.db;
     this.#deliveries = deps.deliveries;
     this.#subscriptions = deps.subscriptions;
     this.#log = deps.log;
     this.#timeoutMs = deps.timeoutMs;
+    this.#fetch = deps.fetch;
     this.#loop = new PollingLoop(() => this.#pass(), deps.pollMs, (error) => deps.log.error({ err: error }, 'webhook pass failed'));
     deps.publisher.onPublish(() => this.#loop.kick());
   }
@@ -61,7 +64,7 @@ export class WebhookWorker {
       if (!target || !event) return await this.#deliveries.delivered(delivery.id);
       const timestamp = Math.floor(Date.now() / 1000);
       const body = JSON.stringify({ type: event.type, timestamp: new Date(event.occurred_at).toISOString(), data: { ...JSON.parse(event.data), customer_id: event.customer_id } });
-      const response = await fetch(target.url, {
+      const response = await this.#fetch(target.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',

@@ -9,12 +9,13 @@ import type { InteractionFlowStore } from '../flows/interaction-flow.store.ts';
 import type { SecondFactorSteps } from '../flows/second-factor.routes.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
+import type { OutboundFetch } from '../http/outbound-guard.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Database } from '../store/schema.ts';
 import { connectionRoutes } from './connection.routes.ts';
 import { Connections } from './connections.ts';
 import { IdentityLinks } from './identity-links.ts';
-import { UpstreamClients, type OutboundFetch } from './upstream-clients.ts';
+import { UpstreamClients } from './upstream-clients.ts';
 import { UpstreamSignIn } from './upstream-sign-in.ts';
 import { upstreamRoutes } from './upstream.routes.ts';
 

@@ -1,6 +1,7 @@
 import { importPKCS8, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { DomainError } from '../errors/domain-error.ts';
+import type { OutboundFetch } from '../http/outbound-guard.ts';
 import { metaEndpoints, PRESETS } from './connection-presets.ts';
 import type { ConnectionWithSecret, Connections, Connection } from './connections.ts';
 
@@ -8,8 +9,6 @@ const CACHE_MS = 10 * 60_000;
 /** Apple accepts client secrets valid up to six months; ours live an hour and are minted with each configuration. */
 const APPLE_SECRET_SECONDS = 3600;
 
-/** How Portvakt reaches outside: a fetch that may refuse internal addresses (see http/outbound-guard.ts). */
-export type OutboundFetch = (url: string, init: RequestInit) => Promise<Response>;
 
 export interface UpstreamClient {
   connection: Connection;

@@ -1,3 +1,4 @@
+import type { OutboundFetch } from '../http/outbound-guard.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/load-config.ts';
@@ -30,7 +31,7 @@ import { Suppressions } from './suppressions.ts';
  * tasks, the worker that carries them out, Portvakt's own part, and the suppression list that
  * guards every customer creation.
  */
-export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; events: EventPublisher; customers: CustomerService; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog }) {
+export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; events: EventPublisher; customers: CustomerService; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog; fetch: OutboundFetch }) {
   const { config, db, audit } = deps;
   const systems = new DataSystems({ db, key: deriveKey(config.secret, 'data-system-secret'), audit });
   const references = new CustomerReferences(db, audit);
@@ -40,7 +41,7 @@ export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; diale
   const suppressions = new Suppressions(deriveKey(config.secret, 'email-suppression'), audit);
   deps.customers.guardCreation((trx, pool, email, actor) => suppressions.guardCreation(trx, pool, email, actor));
   const portvakt = new PortvaktPart({ db, customers: deps.customers, ledger: deps.ledger, suppressions });
-  const worker = new PrivacyWorker({ requests, tasks, systems, portvakt, issuer: config.issuer, log: deps.log, pollMs: config.outbox.pollMs, timeoutMs: config.privacy.timeoutMs });
+  const worker = new PrivacyWorker({ requests, tasks, systems, portvakt, issuer: config.issuer, log: deps.log, pollMs: config.outbox.pollMs, timeoutMs: config.privacy.timeoutMs, fetch: deps.fetch });
   worker.start();
   return {
     systems,

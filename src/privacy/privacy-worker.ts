@@ -1,3 +1,4 @@
+import type { OutboundFetch } from '../http/outbound-guard.ts';
 import { SYSTEM } from '../events/audit-log.ts';
 import { PollingLoop } from '../jobs/polling-loop.ts';
 import type { WorkerLog } from '../messaging/outbox-worker.ts';
@@ -20,10 +21,10 @@ export const callbackPath = (taskId: string) => `/privacy/callbacks/${taskId}`;
  * going down between the two steps.
  */
 export class PrivacyWorker {
-  readonly #deps: { requests: PrivacyRequests; tasks: PrivacyTasks; systems: DataSystems; portvakt: PortvaktPart; issuer: string; log: WorkerLog; timeoutMs: number };
+  readonly #deps: { requests: PrivacyRequests; tasks: PrivacyTasks; systems: DataSystems; portvakt: PortvaktPart; issuer: string; log: WorkerLog; timeoutMs: number; fetch: OutboundFetch };
   readonly #loop: PollingLoop;
 
-  constructor(deps: { requests: PrivacyRequests; tasks: PrivacyTasks; systems: DataSystems; portvakt: PortvaktPart; issuer: string; log: WorkerLog; pollMs: number; timeoutMs: number }) {
+  constructor(deps: { requests: PrivacyRequests; tasks: PrivacyTasks; systems: DataSystems; portvakt: PortvaktPart; issuer: string; log: WorkerLog; pollMs: number; timeoutMs: number; fetch: OutboundFetch }) {
     this.#deps = deps;
     this.#loop = new PollingLoop(() => this.#pass(), deps.pollMs, (error) => deps.log.error({ err: error }, 'privacy pass failed'));
     deps.requests.onWork(() => this.#loop.kick());
@@ -88,7 +89,7 @@ export class PrivacyWorker {
     const text = JSON.stringify(body);
     let response: Response;
     try {
-      response = await fetch(`${endpoint.replace(/\/+$/, '')}/${request.kind}`, {
+      response = await this.#deps.fetch(`${endpoint.replace(/\/+$/, '')}/${request.kind}`, {
         method: 'POST',
         headers: signedHeaders(secret, task.id, text),
         body: text,

@@ -3,12 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { codeIn, waitForMessage } from '../support/dev-outbox.ts';
 import { DIALECTS } from '../support/databases.ts';
-import type { RunningPortvakt } from '../support/portvakt-server.ts';
+import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import type { RelyingParty } from '../support/relying-party.ts';
 import { startWithShop } from '../support/shop.ts';
 import { UpstreamIdp } from '../support/upstream-idp.ts';
 
 const SECRET = 'upstream-client-secret-0123456789';
+/** How long Portvakt waits for the upstream in these tests. */
+const UPSTREAM_TIMEOUT_MS = 2000;
 
 /**
  * "Continue with …" through a second, real OpenID provider: a new customer is registered with the
@@ -21,7 +23,7 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
   let upstream: UpstreamIdp;
 
   beforeAll(async () => {
-    ({ server, rp: shop } = await startWithShop(dialect));
+    ({ server, rp: shop } = await startWithShop(dialect, { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) }));
     upstream = await UpstreamIdp.start(`${server.url}/login/upstream/callback`, SECRET);
     const created = await server.api('POST', '/connections', { key: 'partner-id', name: 'Partner ID', issuer: upstream.issuer, client_id: 'portvakt', client_secret: SECRET, trust_email_verified: true });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -246,6 +248,37 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     expect(await down.landing.response.text()).toContain('Flaky ID did not answer');
     expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
     expect((await server.api('PATCH', '/connections/flaky-id', { enabled: false })).body).toMatchObject({ enabled: false });
+  });
+
+  it('gives up on a slow upstream after the configured timeout with a page, creating nothing', async () => {
+    upstream.signedInAs = { sub: 'upstream-slow', email: 'slow@example.se', email_verified: true };
+    const [before, beforeCustomers] = [await identities(), await customers()];
+    upstream.slowTokenMs = 15_000;
+    try {
+      let started = 0;
+      const { landing } = await continueWithUpstream(new CookieAgent(), { beforeReturn: async (callback) => ((started = Date.now()), callback) });
+      const waited = Date.now() - started;
+      expect(landing.response.status).toBe(502);
+      expect(await landing.response.text()).toContain('Partner ID did not answer');
+      expect(waited).toBeGreaterThanOrEqual(UPSTREAM_TIMEOUT_MS - 100);
+      expect(waited).toBeLessThan(UPSTREAM_TIMEOUT_MS + 5000);
+    } finally {
+      upstream.slowTokenMs = 0;
+    }
+    expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
+    const audit = await server.portvakt.store.db.selectFrom('audit_log').select('details').where('action', '=', 'sign_in.upstream_failed').orderBy('seq', 'desc').executeTakeFirstOrThrow();
+    expect(JSON.parse(audit.details)).toMatchObject({ reason: 'unavailable' });
+  });
+
+  it('reaches no upstream on an internal address where calls out to internal networks are not allowed', async () => {
+    const guarded = await startPortvakt(dialect, { OUTBOUND_ALLOW_INTERNAL: 'false' });
+    try {
+      const refused = await guarded.api('POST', '/connections', { key: 'partner-id', name: 'Partner ID', issuer: upstream.issuer, client_id: 'portvakt', client_secret: SECRET });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error: 'issuer_unreachable' });
+    } finally {
+      await guarded.stop();
+    }
   });
 
   it('refuses a callback that belongs to no sign-in, and bad connection input', async () => {

@@ -23,6 +23,8 @@ export interface UpstreamAccount {
 export class UpstreamIdp {
   signedInAs: UpstreamAccount | undefined;
   deny = false;
+  /** Holds every token request this long before answering: an upstream that is slow, not down. */
+  slowTokenMs = 0;
   readonly accounts = new Map<string, UpstreamAccount>();
   readonly #server: Server;
   readonly provider: Provider;
@@ -54,6 +56,11 @@ export class UpstreamIdp {
     });
     const handle = provider.callback();
     server.on('request', (request, response) => {
+      if (request.url?.startsWith('/token') && self?.slowTokenMs) {
+        const timer = setTimeout(() => handle(request, response), self.slowTokenMs);
+        response.on('close', () => clearTimeout(timer));
+        return;
+      }
       if (!request.url?.startsWith('/interaction/')) return void handle(request, response);
       void (async () => {
         const details = await provider.interactionDetails(request, response);
