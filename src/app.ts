@@ -37,6 +37,7 @@ import { SecondFactors } from './credentials/second-factors.ts';
 import { CodeDelivery } from './flows/code-delivery.ts';
 import { EmailCodeSignIn } from './flows/email-code-sign-in.ts';
 import { OutboundGuard } from './http/outbound-guard.ts';
+import { DeviceCodeGuesses } from './oidc/device-code-guesses.ts';
 import { InteractionContext, type LoadedInteraction } from './flows/interaction-context.ts';
 import { InteractionFlowStore } from './flows/interaction-flow.store.ts';
 import { PasswordRecovery } from './flows/password-recovery.ts';
@@ -150,6 +151,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const notices = new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer });
   const keys = new SigningKeyStore(store.db, config.secret);
 
+  const deviceCodeGuesses = new DeviceCodeGuesses(throttle, config.deviceCodeFreeGuesses);
   const host = await ProviderHost.start(keys, (jwks) => {
     const provider = createProvider(
       {
@@ -161,6 +163,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
         trustProxy: config.trustProxy,
+        deviceCodeGuesses,
       },
       jwks,
     );
@@ -215,7 +218,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   );
 
   privacy.publicRoutes(app);
-  await app.register(async (scope) => providerRoutes(scope, host));
+  await app.register(async (scope) => providerRoutes(scope, host, deviceCodeGuesses));
 
   const timers = [
     setInterval(() => {

@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { pageContextFor, sendPage } from '../http/page-reply.ts';
+import { messagePage } from '../pages/message.page.ts';
+import type { DeviceCodeGuesses } from './device-code-guesses.ts';
 import type { ProviderHost } from './provider-host.ts';
 
 /**
@@ -25,7 +28,7 @@ const PROVIDER_ROUTES: Array<{ url: string; methods: Array<'GET' | 'POST' | 'OPT
   { url: '/device/:uid', methods: ['GET'] },
 ];
 
-export async function providerRoutes(app: FastifyInstance, host: ProviderHost): Promise<void> {
+export async function providerRoutes(app: FastifyInstance, host: ProviderHost, guesses: DeviceCodeGuesses): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
   for (const { url, methods } of PROVIDER_ROUTES) {
@@ -33,6 +36,15 @@ export async function providerRoutes(app: FastifyInstance, host: ProviderHost): 
       method: methods,
       url,
       handler: async (request, reply) => {
+        if (url === '/device' && request.method === 'POST') {
+          // RFC 8628 §5.1: a network that typed too many wrong codes waits before typing any.
+          const wait = await guesses.waitFor(request.ip);
+          if (wait > 0) {
+            const page = pageContextFor(request);
+            return sendPage(reply.header('retry-after', String(wait)), 429, messagePage(page, page.t('device.title'), page.t('device.error.too_many', { seconds: wait })));
+          }
+          guesses.remember(request.raw, request.ip);
+        }
         reply.hijack();
         await host.callback(request.raw, reply.raw);
       },

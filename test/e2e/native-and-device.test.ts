@@ -115,4 +115,30 @@ describe.each(DIALECTS)('native apps and devices on %s', (dialect) => {
     const reused = await agent.postForm(`${server.url}/device`, { xsrf: xsrfOf(await again.response.text()), user_code: device.user_code });
     expect(reused.status).toBe(400);
   });
+
+  it('slows guessing of device codes (RFC 8628 §5.1): after the free wrong codes a network is locked out, right codes included', { timeout: 60_000 }, async () => {
+    const rp = await RelyingParty.discover(server.url, appId, undefined, 'http://127.0.0.1/callback');
+    const device = await oidc.initiateDeviceAuthorization(rp.config, { scope: 'openid' });
+    const agent = new CookieAgent();
+    const type = async (userCode: string) => {
+      const entry = await agent.follow(device.verification_uri, server.url);
+      return agent.postForm(`${server.url}/device`, { xsrf: xsrfOf(await entry.response.text()), user_code: userCode });
+    };
+    const statuses: number[] = [];
+    for (let guess = 0; guess < 12 && !statuses.includes(429); guess++) statuses.push((await type(`BCDF-${'GHJKLMNP'[guess % 8]!.repeat(4)}`)).status);
+    // The free guesses (10, less the one the previous test typed wrong) are answered; then the lock.
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, -1).every((status) => status === 400)).toBe(true);
+    expect(statuses.length).toBeLessThanOrEqual(11);
+    const locked = await type(device.user_code);
+    expect(locked.status).toBe(429);
+    const wait = Number(locked.headers.get('retry-after'));
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(await locked.text()).toContain('Too many wrong codes');
+    // After the wait the right code is taken.
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000 + 100));
+    const accepted = await type(device.user_code);
+    expect(accepted.status).toBe(200);
+    expect(await accepted.text()).toContain(device.user_code);
+  });
 });

@@ -179,6 +179,7 @@ export const en = {
   'device.title': 'Sign in on your device',
   'device.lead': 'Type the code your TV, kiosk or app shows.',
   'device.code': 'Code',
+  'device.error.too_many': 'Too many wrong codes were typed from here. Wait {seconds} seconds, then try again.',
   'device.error.code': 'That code is not right, or it has expired. Check the code on your device and try again.',
   'device.error.aborted': 'The sign-in on the device was stopped.',
   'device.error.other': 'Something went wrong. Start again on your device.',

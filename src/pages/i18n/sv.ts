@@ -181,6 +181,7 @@ export const sv: Messages = {
   'device.title': 'Logga in på din enhet',
   'device.lead': 'Skriv koden som din tv, kiosk eller app visar.',
   'device.code': 'Kod',
+  'device.error.too_many': 'För många felaktiga koder har skrivits in härifrån. Vänta {seconds} sekunder och försök sedan igen.',
   'device.error.code': 'Koden stämmer inte eller har gått ut. Kontrollera koden på enheten och försök igen.',
   'device.error.aborted': 'Inloggningen på enheten avbröts.',
   'device.error.other': 'Något gick fel. Börja om på enheten.',
