@@ -58,4 +58,40 @@ describe.each(DIALECTS)('"Continue with" an upstream provider in Chromium on %s'
     expect((await shop.callback(second.url())).claims()!.sub).toBe(first.claims()!.sub);
     await again.close();
   });
+
+  it('links to an existing account once the customer proves it with the password, then shows and disconnects it under /account/connections', async () => {
+    await server.api('POST', '/customers', { email: 'anna@example.se', password: 'annas long passphrase' });
+    upstream.signedInAs = { sub: 'chromium-anna', email: 'anna@example.se', email_verified: true, given_name: 'Anna' };
+    const context = await browser.newContext({ locale: 'sv-SE', viewport: { width: 375, height: 740 } });
+    const page = await context.newPage();
+    await page.goto(await shop.authorizationUrl());
+    await page.getByRole('button', { name: 'Fortsätt med Partner ID' }).click();
+    await page.waitForURL(/\/upstream\/link$/);
+    await expect.poll(() => page.locator('.notice').textContent()).toContain('För att logga in med Partner ID');
+    expect(await page.locator('input[name=email]').inputValue()).toBe('anna@example.se');
+    if (dialect === 'sqlite') await page.screenshot({ path: `${SHOTS}upstream-link-mobile-sv-SE.png`, fullPage: true });
+    const linkLayout = await inspectLayout(page);
+    expect(linkLayout.overlaps).toEqual([]);
+    expect(linkLayout.horizontalOverflow).toBe(false);
+    expect(linkLayout.primaryButton).toMatchObject({ visible: true, insideViewport: true });
+    await page.locator('input[name=password]').fill('annas long passphrase');
+    await page.locator('button.primary').click();
+    await page.waitForURL((url) => url.toString().startsWith(callbacks.uri('/shop')));
+    const sub = (await shop.callback(page.url())).claims()!.sub;
+
+    await page.goto(`${server.url}/account/connections`);
+    await expect.poll(() => page.locator('li.connection').count()).toBe(1);
+    expect(await page.locator('li.connection .purpose-title').textContent()).toBe('Partner ID');
+    if (dialect === 'sqlite') await page.screenshot({ path: `${SHOTS}account-connections-mobile-sv-SE.png`, fullPage: true });
+    const listLayout = await inspectLayout(page);
+    expect(listLayout.overlaps).toEqual([]);
+    expect(listLayout.horizontalOverflow).toBe(false);
+    await page.getByRole('button', { name: 'Koppla bort' }).click();
+    await page.waitForURL(/done=removed/);
+    expect(await page.locator('li.connection').count()).toBe(0);
+    expect(await page.locator('.notice').textContent()).toBe('Bortkopplat.');
+    const identities = await server.portvakt.store.db.selectFrom('identities').select('connection').where('customer_id', '=', sub).execute();
+    expect(identities).toEqual([]);
+    await context.close();
+  });
 });

@@ -9,7 +9,7 @@ import { startProcess } from '../support/portvakt-process.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
 describe.each(DIALECTS)('a killed server on %s', (dialect) => {
-  it('loses no event committed before kill -9: the next process delivers it, once', async () => {
+  it('loses no event committed before kill -9: the next process delivers it, once', { timeout: 90_000 }, async () => {
     const [database, receiver] = await Promise.all([createTestDatabase(dialect), WebhookReceiver.start()]);
     const dataDir = mkdtempSync(join(tmpdir(), 'portvakt-crash-'));
     const env = {
@@ -20,7 +20,10 @@ describe.each(DIALECTS)('a killed server on %s', (dialect) => {
       OUTBOX_POLL_MS: '100',
       WEBHOOK_RETRY_BASE_MS: '100',
       WEBHOOK_RETRY_MAX_MS: '200',
+      WEBHOOK_TIMEOUT_MS: '500',
     };
+    // A kill during an attempt leaves its delivery claimed until the lease (timeout + 30 s) ends.
+    const LEASE_MS = 500 + 30_000;
     const port = await freePort();
     const api = (method: string, path: string, body?: unknown) =>
       fetch(`http://127.0.0.1:${port}/api/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((response) => response.json());
@@ -36,7 +39,7 @@ describe.each(DIALECTS)('a killed server on %s', (dialect) => {
 
       receiver.down = false;
       child = await startProcess(env, port);
-      const [hook] = await receiver.waitFor(1);
+      const [hook] = await receiver.waitFor(1, LEASE_MS + 15_000);
       expect(hook).toMatchObject({ type: 'customer.created', signatureValid: true, data: { customer_id: customer.id } });
       await new Promise((resolve) => setTimeout(resolve, 800));
       expect(receiver.received).toHaveLength(1);
