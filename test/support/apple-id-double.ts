@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readBody, sendJson } from './http-double-io.ts';
 import { exportJWK, jwtVerify, SignJWT } from 'jose';
 
 export interface AppleUser {
@@ -55,7 +56,7 @@ export class AppleIdDouble {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', this.issuer);
     if (url.pathname === '/.well-known/openid-configuration') {
-      return json(response, 200, {
+      return sendJson(response, 200, {
         issuer: this.issuer,
         authorization_endpoint: `${this.issuer}/auth/authorize`,
         token_endpoint: `${this.issuer}/auth/token`,
@@ -68,15 +69,15 @@ export class AppleIdDouble {
         token_endpoint_auth_methods_supported: ['client_secret_post'],
       });
     }
-    if (url.pathname === '/auth/keys') return json(response, 200, { keys: [{ ...(await exportJWK(this.#signing.publicKey)), kid: 'apple-double', use: 'sig', alg: 'RS256' }] });
+    if (url.pathname === '/auth/keys') return sendJson(response, 200, { keys: [{ ...(await exportJWK(this.#signing.publicKey)), kid: 'apple-double', use: 'sig', alg: 'RS256' }] });
     if (url.pathname === '/auth/authorize') return this.#authorize(url, response);
-    if (url.pathname === '/auth/token' && request.method === 'POST') return this.#token(new URLSearchParams(await body(request)), response);
-    return json(response, 404, { error: 'not_found' });
+    if (url.pathname === '/auth/token' && request.method === 'POST') return this.#token(new URLSearchParams(await readBody(request)), response);
+    return sendJson(response, 404, { error: 'not_found' });
   }
 
   #authorize(url: URL, response: ServerResponse) {
     const params = url.searchParams;
-    if (params.get('response_mode') !== 'form_post' || !this.signedInAs) return json(response, 400, { error: 'invalid_request' });
+    if (params.get('response_mode') !== 'form_post' || !this.signedInAs) return sendJson(response, 400, { error: 'invalid_request' });
     const user = this.signedInAs;
     const clientId = params.get('client_id') ?? '';
     const code = randomBytes(16).toString('hex');
@@ -97,11 +98,11 @@ export class AppleIdDouble {
       this.secrets.push({ valid: true, header: protectedHeader as Record<string, unknown>, claims: payload as Record<string, unknown> });
     } catch {
       this.secrets.push({ valid: false });
-      return json(response, 400, { error: 'invalid_client' });
+      return sendJson(response, 400, { error: 'invalid_client' });
     }
     const code = this.#codes.get(form.get('code') ?? '');
     this.#codes.delete(form.get('code') ?? '');
-    if (!code || code.clientId !== clientId || createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url') !== code.challenge) return json(response, 400, { error: 'invalid_grant' });
+    if (!code || code.clientId !== clientId || createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url') !== code.challenge) return sendJson(response, 400, { error: 'invalid_grant' });
     const now = Math.floor(Date.now() / 1000);
     const idToken = await new SignJWT({ email: code.user.email, email_verified: 'true', is_private_email: 'false', nonce: code.nonce, auth_time: now, nonce_supported: true })
       .setProtectedHeader({ alg: 'RS256', kid: 'apple-double' })
@@ -111,16 +112,6 @@ export class AppleIdDouble {
       .setIssuedAt(now)
       .setExpirationTime(now + 600)
       .sign(this.#signing.privateKey);
-    return json(response, 200, { access_token: randomBytes(16).toString('hex'), token_type: 'Bearer', expires_in: 3600, id_token: idToken });
+    return sendJson(response, 200, { access_token: randomBytes(16).toString('hex'), token_type: 'Bearer', expires_in: 3600, id_token: idToken });
   }
-}
-
-function json(response: ServerResponse, status: number, value: unknown) {
-  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-}
-
-async function body(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

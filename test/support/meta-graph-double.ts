@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readBody, sendJson } from './http-double-io.ts';
 
 export interface MetaUser {
   id: string;
@@ -60,15 +61,15 @@ export class MetaGraphDouble {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', this.base);
     if (request.method === 'GET' && url.pathname === '/v21.0/dialog/oauth') return this.#dialog(url, response);
-    if (request.method === 'POST' && url.pathname === '/v21.0/oauth/access_token') return this.#token(new URLSearchParams(await body(request)), response);
+    if (request.method === 'POST' && url.pathname === '/v21.0/oauth/access_token') return this.#token(new URLSearchParams(await readBody(request)), response);
     if (request.method === 'GET' && url.pathname === '/v21.0/me') return this.#me(url, request.headers.authorization, response);
-    return json(response, 404, { error: { message: 'Unknown path', type: 'OAuthException', code: 803 } });
+    return sendJson(response, 404, { error: { message: 'Unknown path', type: 'OAuthException', code: 803 } });
   }
 
   #dialog(url: URL, response: ServerResponse) {
     const redirect = new URL(url.searchParams.get('redirect_uri') ?? '');
     redirect.searchParams.set('state', url.searchParams.get('state') ?? '');
-    if (url.searchParams.get('client_id') !== this.#appId || url.searchParams.get('code_challenge_method') !== 'S256') return json(response, 400, { error: { message: 'Invalid dialog request', type: 'OAuthException', code: 191 } });
+    if (url.searchParams.get('client_id') !== this.#appId || url.searchParams.get('code_challenge_method') !== 'S256') return sendJson(response, 400, { error: { message: 'Invalid dialog request', type: 'OAuthException', code: 191 } });
     if (this.deny || !this.signedInAs) {
       redirect.searchParams.set('error', 'access_denied');
       redirect.searchParams.set('error_reason', 'user_denied');
@@ -85,13 +86,13 @@ export class MetaGraphDouble {
     const code = this.#codes.get(form.get('code') ?? '');
     this.#codes.delete(form.get('code') ?? '');
     const verifier = form.get('code_verifier') ?? '';
-    if (form.get('client_id') !== this.#appId || form.get('client_secret') !== this.#appSecret) return json(response, 400, { error: { message: 'Error validating client secret.', type: 'OAuthException', code: 1 } });
+    if (form.get('client_id') !== this.#appId || form.get('client_secret') !== this.#appSecret) return sendJson(response, 400, { error: { message: 'Error validating client secret.', type: 'OAuthException', code: 1 } });
     if (!code || code.redirectUri !== form.get('redirect_uri') || createHash('sha256').update(verifier).digest('base64url') !== code.challenge) {
-      return json(response, 400, { error: { message: 'Invalid verification code format.', type: 'OAuthException', code: 100 } });
+      return sendJson(response, 400, { error: { message: 'Invalid verification code format.', type: 'OAuthException', code: 100 } });
     }
     const token = randomBytes(24).toString('base64url');
     this.#tokens.set(token, code.user);
-    return json(response, 200, { access_token: token, token_type: 'bearer', expires_in: 5183944 });
+    return sendJson(response, 200, { access_token: token, token_type: 'bearer', expires_in: 5183944 });
   }
 
   #me(url: URL, authorization: string | undefined, response: ServerResponse) {
@@ -100,20 +101,10 @@ export class MetaGraphDouble {
     const proof = createHmac('sha256', this.#appSecret).update(token).digest('hex');
     const proofValid = url.searchParams.get('appsecret_proof') === proof;
     this.meCalls.push({ fields: url.searchParams.get('fields'), proofValid });
-    if (!user) return json(response, 401, { error: { message: 'Invalid OAuth access token.', type: 'OAuthException', code: 190 } });
-    if (!proofValid) return json(response, 400, { error: { message: 'Invalid appsecret_proof provided in the API argument', type: 'GraphMethodException', code: 100 } });
+    if (!user) return sendJson(response, 401, { error: { message: 'Invalid OAuth access token.', type: 'OAuthException', code: 190 } });
+    if (!proofValid) return sendJson(response, 400, { error: { message: 'Invalid appsecret_proof provided in the API argument', type: 'GraphMethodException', code: 100 } });
     const fields = (url.searchParams.get('fields') ?? 'id,name').split(',');
     const full: Record<string, unknown> = { ...user, picture: { data: { url: `${this.base}/picture/${user.id}.jpg`, width: 50, height: 50 } } };
-    return json(response, 200, Object.fromEntries(fields.filter((field) => field in full).map((field) => [field, full[field]])));
+    return sendJson(response, 200, Object.fromEntries(fields.filter((field) => field in full).map((field) => [field, full[field]])));
   }
-}
-
-function json(response: ServerResponse, status: number, value: unknown) {
-  response.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' }).end(JSON.stringify(value));
-}
-
-async function body(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
