@@ -33,6 +33,8 @@ async function snapshot(server: RunningPortvakt): Promise<string> {
     db.selectFrom('customer_references').selectAll().orderBy('customer_id').orderBy('system').execute(),
     db.selectFrom('privacy_requests').select(['id', 'state']).orderBy('id').execute(),
     db.selectFrom('privacy_tasks').select(['id']).orderBy('id').execute(),
+    db.selectFrom('connections').select(['key', 'version']).orderBy('key').execute(),
+    db.selectFrom('identities').selectAll().orderBy('connection').orderBy('subject').execute(),
   ]);
   return createHash('sha256').update(JSON.stringify(rows)).digest('hex');
 }
@@ -58,6 +60,8 @@ const VALID = {
   webhook: { url: 'http://127.0.0.1:9/hook', event_types: ['*'] },
   system: { key: 'valid_system', name: 'Support', categories: ['contact'], legal_basis: 'contract', access: 'manual', checklist: ['Delete the tickets'] },
   reference: { reference: 'CRM-1' },
+  // Meta needs no discovery: a valid body is stored without calling out.
+  connection: { key: 'valid_meta', kind: 'meta', client_id: '1234567890', client_secret: 'app-secret', scopes: 'email public_profile', clients: ['shop'], meta: { endpoints: { authorization: 'http://127.0.0.1:9/dialog', token: 'http://127.0.0.1:9/token', me: 'http://127.0.0.1:9/me' } } },
 };
 
 describe.each(DIALECTS)('hostile input on %s', (dialect) => {
@@ -72,7 +76,10 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
     customerId = (await server.api('POST', '/customers', { email: 'existing@example.se' })).body.id;
     await server.api('POST', '/consent-purposes', { key: 'existing_purpose', texts: TEXTS });
     await server.api('POST', '/systems', { ...VALID.system, key: 'existing_system' });
+    expect((await server.api('POST', '/connections', { ...VALID.connection, key: 'existing_meta' })).status).toBe(201);
     routes = [
+      { method: 'POST', path: '/connections', valid: VALID.connection },
+      { method: 'PATCH', path: '/connections/existing_meta', valid: { name: 'Renamed', brands: ['hemma_el'] } },
       { method: 'POST', path: '/systems', valid: VALID.system },
       { method: 'PATCH', path: '/systems/existing_system', valid: { name: 'Renamed' } },
       { method: 'PUT', path: `/customers/${customerId}/references/crm`, valid: VALID.reference },
@@ -112,7 +119,7 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       const knownKeys = Object.keys(route.valid).filter((key) => ['string', 'boolean'].includes(typeof route.valid[key]) || Array.isArray(route.valid[key]));
       await fc.assert(
         fc.asyncProperty(
-          fc.string({ minLength: 1, maxLength: 20 }).filter((key) => !['email', 'password', 'given_name', 'family_name', 'locale', 'email_verified', 'status', 'client_name', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'application_type', 'scope', 'first_party', 'key', 'texts', 'required', 'brand', 'requires_fresh_consent', 'purpose', 'version', 'decision', 'channel', 'agent_id', 'url', 'event_types', 'description', 'phone_number', 'phone_number_verified', 'name', 'categories', 'legal_basis', 'retention', 'access', 'endpoint', 'checklist', 'reference', 'customer_id', 'kind', 'verification', '__proto__'].includes(key)),
+          fc.string({ minLength: 1, maxLength: 20 }).filter((key) => !['email', 'password', 'given_name', 'family_name', 'locale', 'email_verified', 'status', 'client_name', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'application_type', 'scope', 'first_party', 'key', 'texts', 'required', 'brand', 'requires_fresh_consent', 'purpose', 'version', 'decision', 'channel', 'agent_id', 'url', 'event_types', 'description', 'phone_number', 'phone_number_verified', 'name', 'categories', 'legal_basis', 'retention', 'access', 'endpoint', 'checklist', 'reference', 'customer_id', 'kind', 'verification', 'client_id', 'client_secret', 'scopes', 'trust_email_verified', 'enabled', 'clients', 'brands', 'apple', 'microsoft', 'meta', 'issuer', '__proto__'].includes(key)),
           // Prototype-poisoning keys are refused by the JSON parser itself; tested on their own below.
           hostileJson.filter((value) => !/"(__proto__|constructor)":/.test(JSON.stringify(value))),
           fc.constantFrom(...knownKeys),
@@ -220,10 +227,10 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
     const page = await agent.follow(await rp.authorizationUrl(), server.url);
     const csrf = csrfOf(await page.response.text());
     const before = await snapshot(server);
-    const fieldNames = fc.constantFrom('csrf', 'email', 'password', 'given_name', 'family_name', 'decision', 'intent', 'code', 'ticket', 'extra', 'email[]');
+    const fieldNames = fc.constantFrom('csrf', 'email', 'password', 'given_name', 'family_name', 'decision', 'intent', 'code', 'ticket', 'extra', 'email[]', 'connection');
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('password', 'email-code', 'email-code/verify', 'forgot', 'forgot/verify', 'reset', 'mfa', 'mfa/enrol', 'mfa/continue', 'consent'),
+        fc.constantFrom('password', 'email-code', 'email-code/verify', 'forgot', 'forgot/verify', 'reset', 'mfa', 'mfa/enrol', 'mfa/continue', 'consent', 'upstream', 'upstream/confirm'),
         fc.dictionary(fieldNames, fc.oneof(hostileText(), fc.constant('a'.repeat(2000)))),
         fc.boolean(),
         async (step, fields, withCsrf) => {
@@ -234,6 +241,17 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
           expect(response.headers.get('content-type')).toMatch(/text\/html/);
         },
       ),
+      { numRuns: RUNS },
+    );
+    // The upstream callback, as a query or a form_post, with anything in it: a 4xx, or a redirect to a sign-in path only.
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(fc.constantFrom('code', 'state', 'iss', 'error', 'user', 'id_token', 'extra'), fc.oneof(hostileText(), fc.constant(`${page.url.split('/').pop()}.${'A'.repeat(43)}`))), fc.boolean(), async (fields, asForm) => {
+        const response = asForm
+          ? await agent.postForm(`${server.url}/login/upstream/callback`, fields)
+          : await agent.request(`${server.url}/login/upstream/callback?${new URLSearchParams(fields as Record<string, string>).toString()}`);
+        if (response.status === 303) expect(response.headers.get('location')).toMatch(/^\/login\/[A-Za-z0-9_-]+\/upstream\/return\?/);
+        else expect([400, 413]).toContain(response.status);
+      }),
       { numRuns: RUNS },
     );
     for (const forged of ['é'.repeat(43), 'é'.repeat(22), `${csrf.slice(0, 42)}é`, '']) {
@@ -269,6 +287,9 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       '/account/phone',
       '/account/phone/verify',
       '/account/phone/remove',
+      '/account/connections/existing_meta/remove',
+      '/account/connections/%00/remove',
+      '/account/connections/..%2f/remove',
     );
     const fieldNames = fc.constantFrom('csrf', 'code', 'ticket', 'response', 'phone', 'extra', 'code[]');
     await fc.assert(
