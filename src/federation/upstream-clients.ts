@@ -64,7 +64,9 @@ export class UpstreamClients {
       config = await oidc.discovery(url, connection.clientId, undefined, auth, {
         timeout: this.#timeoutSeconds,
         [oidc.customFetch]: (target, options) => this.#fetch(target, options as RequestInit),
-        ...(url.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
+        // ID token signatures are checked against the provider's JWKS, not only trusted for
+        // arriving over TLS from the token endpoint (which OpenID Connect Core would allow).
+        execute: [oidc.enableNonRepudiationChecks, ...(url.protocol === 'http:' ? [oidc.allowInsecureRequests] : [])],
       });
     } catch {
       throw new DomainError('issuer_unreachable', 400, `No OpenID provider answered discovery at ${connection.issuer}`);

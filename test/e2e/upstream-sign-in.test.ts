@@ -250,6 +250,26 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     expect((await server.api('PATCH', '/connections/flaky-id', { enabled: false })).body).toMatchObject({ enabled: false });
   });
 
+  it('refuses an ID token with a signature the upstream does not publish, another issuer, or another sign-in\'s nonce, creating nothing', async () => {
+    upstream.signedInAs = { sub: 'upstream-spoiled', email: 'spoiled@example.se', email_verified: true };
+    const [before, beforeCustomers] = [await identities(), await customers()];
+    for (const how of ['signature', 'issuer', 'nonce'] as const) {
+      upstream.tamper = how;
+      try {
+        const { landing } = await continueWithUpstream(new CookieAgent());
+        expect(landing.response.status, how).toBe(400);
+        expect(await landing.response.text(), how).toContain('The answer from Partner ID could not be trusted');
+      } finally {
+        upstream.tamper = undefined;
+      }
+    }
+    expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
+    const audit = await server.portvakt.store.db.selectFrom('audit_log').select('details').where('action', '=', 'sign_in.upstream_failed').orderBy('seq', 'desc').limit(3).execute();
+    expect(audit.map((entry) => JSON.parse(entry.details).reason)).toEqual(['invalid', 'invalid', 'invalid']);
+    // The genuine answer still works afterwards.
+    expect((await continueWithUpstream(new CookieAgent())).landing.url).toMatch(/\/upstream\/confirm$/);
+  });
+
   it('gives up on a slow upstream after the configured timeout with a page, creating nothing', async () => {
     upstream.signedInAs = { sub: 'upstream-slow', email: 'slow@example.se', email_verified: true };
     const [before, beforeCustomers] = [await identities(), await customers()];

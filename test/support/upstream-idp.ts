@@ -1,6 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { decodeJwt, SignJWT } from 'jose';
 import Provider from 'oidc-provider';
 
 export interface UpstreamAccount {
@@ -25,6 +26,11 @@ export class UpstreamIdp {
   deny = false;
   /** Holds every token request this long before answering: an upstream that is slow, not down. */
   slowTokenMs = 0;
+  /**
+   * Spoils the ID token of every token response: signed with a key the upstream does not publish,
+   * naming another issuer, or carrying another nonce (the last two signed with the real key).
+   */
+  tamper: 'signature' | 'issuer' | 'nonce' | undefined;
   readonly accounts = new Map<string, UpstreamAccount>();
   readonly #server: Server;
   readonly provider: Provider;
@@ -40,6 +46,7 @@ export class UpstreamIdp {
     await once(server, 'listening');
     const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     let self: UpstreamIdp | undefined;
+    const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const provider = new Provider(issuer, {
       clients: [{ client_id: 'portvakt', client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' }],
       claims: { openid: ['sub', 'tid'], email: ['email', 'email_verified'], profile: ['given_name', 'family_name', 'locale'] },
@@ -52,8 +59,9 @@ export class UpstreamIdp {
         return account ? { accountId: sub, claims: async () => ({ ...account }) } : undefined;
       },
       cookies: { keys: ['upstream-test-cookie-key'] },
-      jwks: { keys: [{ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'upstream', use: 'sig', alg: 'RS256' } as never] },
+      jwks: { keys: [{ ...signingKey.export({ format: 'jwk' }), kid: 'upstream', use: 'sig', alg: 'RS256' } as never] },
     });
+    const strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const handle = provider.callback();
     server.on('request', (request, response) => {
       if (request.url?.startsWith('/token') && self?.slowTokenMs) {
@@ -61,6 +69,7 @@ export class UpstreamIdp {
         response.on('close', () => clearTimeout(timer));
         return;
       }
+      if (request.url?.startsWith('/token') && self?.tamper) return void handle(request, spoilIdToken(response, self.tamper, signingKey, strangerKey));
       if (!request.url?.startsWith('/interaction/')) return void handle(request, response);
       void (async () => {
         const details = await provider.interactionDetails(request, response);
@@ -87,4 +96,24 @@ export class UpstreamIdp {
     this.#server.closeAllConnections();
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
+}
+
+/** The response, with the ID token in its JSON body replaced by a spoiled one as it ends. */
+function spoilIdToken(response: ServerResponse, how: 'signature' | 'issuer' | 'nonce', signingKey: KeyObject, strangerKey: KeyObject): ServerResponse {
+  const end = response.end.bind(response);
+  response.end = ((body?: unknown) => {
+    void (async () => {
+      const answer = JSON.parse(String(body)) as { id_token?: string };
+      if (answer.id_token) {
+        const claims = decodeJwt(answer.id_token);
+        const spoiled = { ...claims, ...(how === 'issuer' ? { iss: 'http://127.0.0.1:1/someone-else' } : {}), ...(how === 'nonce' ? { nonce: 'another-sign-ins-nonce' } : {}) };
+        answer.id_token = await new SignJWT(spoiled).setProtectedHeader({ alg: 'RS256', kid: 'upstream' }).sign(how === 'signature' ? strangerKey : signingKey);
+      }
+      const text = JSON.stringify(answer);
+      response.setHeader('content-length', Buffer.byteLength(text));
+      end(text);
+    })();
+    return response;
+  }) as ServerResponse['end'];
+  return response;
 }
