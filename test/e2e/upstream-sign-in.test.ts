@@ -191,6 +191,18 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     expect((await continueWithUpstream(new CookieAgent())).landing.url).toMatch(/\/upstream\/link$/);
   });
 
+  it('Google preset: its defaults (name, scopes, trusted verification) make a working connection', async () => {
+    // The issuer is Google's unless a proxy is named; here the test provider stands in for it.
+    const created = await server.api('POST', '/connections', { key: 'google', kind: 'google', issuer: upstream.issuer, client_id: 'portvakt', client_secret: SECRET });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ kind: 'google', name: 'Google', scopes: 'openid email profile', trust_email_verified: true });
+    upstream.signedInAs = { sub: 'google-hanna', email: 'hanna@gmail.example', email_verified: true, given_name: 'Hanna' };
+    const { landing } = await continueWithUpstream(new CookieAgent(), { connection: 'google' });
+    expect(landing.url).toMatch(/\/upstream\/confirm$/);
+    expect(await landing.response.text()).toContain('value="Hanna"');
+    expect((await server.api('PATCH', '/connections/google', { enabled: false })).status).toBe(200);
+  });
+
   it('Microsoft preset: only the tenants a connection allows sign in (the token\'s tid), and its unverified address is never trusted', async () => {
     const allowed = '72f988bf-86f1-41af-91ab-2d7cd011db47';
     const created = await server.api('POST', '/connections', { key: 'entra', kind: 'microsoft', issuer: upstream.issuer, client_id: 'portvakt', client_secret: SECRET, microsoft: { tenant: 'organizations', allowed_tenants: [allowed] } });
