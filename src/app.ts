@@ -187,7 +187,12 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
 
   const csrf = new CsrfGuard(config.issuer);
   const interactions = new InteractionContext(host);
-  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit, ledger, beforeFinish: (uid, customerId) => federation.links.settle(uid, customerId) });
+  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit, ledger, beforeFinish: async (uid, customerId, methods) => {
+      // An upstream identity waiting for this proof is linked, and the customer told (as for any new way in).
+      const linked = await federation.links.settle(uid, customerId, methods);
+      if (linked) await notices.send(customerId, 'identity_linked', linked);
+    },
+  });
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });

@@ -23,7 +23,7 @@ export function connectionRoutes(app: FastifyInstance, api: ApiRegistry, connect
     ...(connection.settings.apple ? { apple: connection.settings.apple } : {}),
     ...(connection.settings.microsoft ? { microsoft: connection.settings.microsoft } : {}),
     ...(connection.settings.meta ? { meta: connection.settings.meta } : {}),
-    redirect_uri: connections.redirectUri,
+    redirect_uri: connections.redirectUriFor(connection.key),
     version: connection.version,
     created_at: Math.floor(connection.createdAt / 1000),
     updated_at: Math.floor(connection.updatedAt / 1000),

@@ -37,7 +37,11 @@ export interface ConnectionWithSecret {
   stamp: string;
 }
 
-/** Where every upstream provider sends the customer back; registered at the upstream once. */
+/**
+ * Where upstream providers send the customer back: one URL per connection (`…/{key}`), registered
+ * at that provider. An answer arriving at another connection's URL than the one the sign-in went to
+ * is refused, which stops mix-up attacks between providers (RFC 9700 §4.4).
+ */
 export const UPSTREAM_CALLBACK_PATH = '/login/upstream/callback';
 
 /** Checks a new or changed connection against its provider (discovery, keys) before it is stored. */
@@ -68,8 +72,8 @@ export class Connections {
     this.#check = check;
   }
 
-  get redirectUri(): string {
-    return new URL(UPSTREAM_CALLBACK_PATH, this.#issuer).toString();
+  redirectUriFor(key: string): string {
+    return new URL(`${UPSTREAM_CALLBACK_PATH}/${key}`, this.#issuer).toString();
   }
 
   async create(input: ConnectionInput, now = Date.now()): Promise<Connection> {

@@ -26,7 +26,7 @@ export function buildFederation(deps: { config: Config; db: Kysely<Database>; au
   connections.checkWith(async (candidate) => {
     await clients.build(candidate);
   });
-  const links = new IdentityLinks({ db: deps.db, flows: deps.flows, connections, audit: deps.audit });
+  const links = new IdentityLinks({ db: deps.db, flows: deps.flows, connections, customers: deps.customers, audit: deps.audit });
   const upstream = new UpstreamSignIn({ db: deps.db, connections, clients, links, customers: deps.customers, flows: deps.flows, audit: deps.audit, pool: deps.pool });
   return {
     connections,

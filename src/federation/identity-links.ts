@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { FlowState, InteractionFlowStore } from '../flows/interaction-flow.store.ts';
@@ -24,10 +25,12 @@ export class IdentityLinks {
   readonly #db: Kysely<Database>;
   readonly #flows: InteractionFlowStore;
   readonly #connections: Connections;
+  readonly #customers: CustomerService;
   readonly #audit: AuditLog;
 
-  constructor(deps: { db: Kysely<Database>; flows: InteractionFlowStore; connections: Connections; audit: AuditLog }) {
+  constructor(deps: { db: Kysely<Database>; flows: InteractionFlowStore; connections: Connections; customers: CustomerService; audit: AuditLog }) {
     this.#db = deps.db;
+    this.#customers = deps.customers;
     this.#flows = deps.flows;
     this.#connections = deps.connections;
     this.#audit = deps.audit;
@@ -43,30 +46,46 @@ export class IdentityLinks {
   }
 
   /**
-   * A sign-in completes: if an identity waits and the customer who proved themselves holds its
-   * address, it is linked (once; names the account lacks are taken from it). Anyone else signs in
-   * as themselves and the identity is dropped.
+   * A sign-in completes. If an identity waits, it is linked when the customer who proved
+   * themselves holds its address and the proof covers what is in doubt: an
+   * address the upstream vouched for needs the account proven any way (second factor included when
+   * the customer has one); an address nobody vouched for needs a code sent to it (`email` in the
+   * methods), so a stolen password cannot attach a way in. A customer links one identity per
+   * connection. Anyone else signs in as themselves and the identity is dropped. Answers the linked
+   * connection's name, for the security notice.
    */
-  async settle(uid: string, customerId: string, now = Date.now()): Promise<void> {
+  async settle(uid: string, customerId: string, methods: readonly string[], now = Date.now()): Promise<string | undefined> {
     const link = await this.pending(uid);
-    if (!link || !(await this.#flows.advance(pendingKey(uid), 'upstream_link', null))) return;
+    if (!link || !(await this.#flows.advance(pendingKey(uid), 'upstream_link', null))) return undefined;
+    if (!link.vouched && !methods.includes('email')) return undefined;
     const connection = await this.#connections.get(link.connection).catch(() => undefined);
-    if (!connection?.enabled) return;
-    await this.#db.transaction().execute(async (trx) => {
+    if (!connection?.enabled) return undefined;
+    const linked = await this.#db.transaction().execute(async (trx) => {
       const customer = await trx
         .selectFrom('customers as c')
         .innerJoin('customer_emails as e', 'e.customer_id', 'c.id')
-        .select(['e.email', 'c.given_name', 'c.family_name'])
+        .select(['e.email'])
         .where('c.id', '=', customerId)
         .executeTakeFirst();
-      if (customer?.email !== link.email) return;
-      const taken = await trx.selectFrom('identities').select('customer_id').where('connection', '=', link.connection).where('subject', '=', link.subject).executeTakeFirst();
-      if (taken) return;
-      await trx.insertInto('identities').values({ connection: link.connection, subject: link.subject, customer_id: customerId, created_at: now, last_used_at: now }).execute();
-      const names = { ...(!customer.given_name && link.givenName ? { given_name: link.givenName } : {}), ...(!customer.family_name && link.familyName ? { family_name: link.familyName } : {}) };
-      if (Object.keys(names).length > 0) await trx.updateTable('customers').set((eb) => ({ ...names, version: eb('version', '+', 1), updated_at: now })).where('id', '=', customerId).execute();
-      await this.#audit.append(trx, { action: 'identity.linked', actor: customerActor(customerId), subject: { type: 'customer', id: customerId }, details: { connection: link.connection, proven_by_sign_in: true } }, now);
+      if (customer?.email !== link.email) return false;
+      const already = await trx.selectFrom('identities').select('subject').where('customer_id', '=', customerId).where('connection', '=', link.connection).executeTakeFirst();
+      if (already) return false;
+      // Another sign-in may link the same upstream account at this moment: the key decides, quietly.
+      const inserted = await trx
+        .insertInto('identities')
+        .values({ connection: link.connection, subject: link.subject, customer_id: customerId, created_at: now, last_used_at: now })
+        .onConflict((conflict) => conflict.columns(['connection', 'subject']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
+      await this.#audit.append(trx, { action: 'identity.linked', actor: customerActor(customerId), subject: { type: 'customer', id: customerId }, details: { connection: link.connection, proven_by_sign_in: true, proof: link.vouched ? 'account' : 'email_code' } }, now);
+      return true;
     });
+    if (!linked) return undefined;
+    // Names the account lacks are taken from the upstream, as any profile change (event, audit).
+    const current = await this.#customers.get(customerId);
+    const names = { ...(!current.givenName && link.givenName ? { given_name: link.givenName } : {}), ...(!current.familyName && link.familyName ? { family_name: link.familyName } : {}) };
+    if (Object.keys(names).length > 0) await this.#customers.update(customerId, names, customerActor(customerId), now);
+    return connection.name;
   }
 
   async list(customerId: string): Promise<LinkedIdentity[]> {
@@ -87,10 +106,14 @@ export class IdentityLinks {
    */
   async unlink(customerId: string, connection: string, now = Date.now()): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
+      // The customer row is written first: on PostgreSQL that locks it, so two disconnections at
+      // once are taken one after the other and cannot both pass the "last way in" check.
+      await trx.updateTable('customers').set((eb) => ({ version: eb('version', '+', 1), updated_at: now })).where('id', '=', customerId).execute();
       const identities = await trx.selectFrom('identities').select('connection').where('customer_id', '=', customerId).execute();
       if (!identities.some((identity) => identity.connection === connection)) throw new DomainError('not_found', 404, 'No such connected account');
+      const remaining = identities.filter((identity) => identity.connection !== connection).length;
       const credentials = await trx.selectFrom('credentials').select('type').where('customer_id', '=', customerId).where('type', 'in', ['password', 'passkey']).execute();
-      if (credentials.length === 0 && identities.length === 1) throw new DomainError('last_sign_in_method', 409, 'This is the only way to sign in you have set up');
+      if (credentials.length === 0 && remaining === 0) throw new DomainError('last_sign_in_method', 409, 'This is the only way to sign in you have set up');
       await trx.deleteFrom('identities').where('customer_id', '=', customerId).where('connection', '=', connection).execute();
       await this.#audit.append(trx, { action: 'identity.unlinked', actor: customerActor(customerId), subject: { type: 'customer', id: customerId }, details: { connection } }, now);
     });

@@ -95,7 +95,7 @@ export class UpstreamSignIn {
     await this.#flows.set(uid, { state: 'upstream_sent', connection: key, verifier, returnState, nonce });
     return oidc
       .buildAuthorizationUrl(config, {
-        redirect_uri: this.#connections.redirectUri,
+        redirect_uri: this.#connections.redirectUriFor(key),
         scope: connection.scopes,
         code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
@@ -106,14 +106,31 @@ export class UpstreamSignIn {
       .toString();
   }
 
-  /** The upstream's answer at the callback URL. The stored checks are used up first, so a replay finds none. */
-  async finish(uid: string, callbackUrl: URL): Promise<UpstreamOutcome> {
+  /**
+   * A posted answer (form_post) is held in the sign-in's flow row until the browser comes back
+   * with its cookie: the code and the profile never travel in a URL. Only an answer whose state
+   * matches, at the connection the sign-in went to, is held.
+   */
+  async hold(uid: string, key: string, answer: Record<string, string>): Promise<void> {
     const flow = await this.#flows.get(uid);
-    // The state is compared before the checks are used up: a forged callback cannot cancel a sign-in in progress.
-    if (flow?.state !== 'upstream_sent' || !sameText(callbackUrl.searchParams.get('state') ?? '', flow.returnState) || !(await this.#flows.advance(uid, 'upstream_sent', null))) {
+    const matches = flow?.state === 'upstream_sent' && !flow.answer && flow.connection === key && sameText(answer.state ?? '', flow.returnState);
+    if (!matches || !(await this.#flows.advance(uid, 'upstream_sent', { ...flow, answer }))) {
       throw new DomainError('upstream_replayed', 400, 'This answer from the provider was used already, or belongs to no sign-in here');
     }
-    const key = flow.connection;
+  }
+
+  /** The upstream's answer at connection `key`'s callback URL (or held from a post). The stored checks are used up first, so a replay finds none. */
+  async finish(uid: string, key: string, query: URLSearchParams): Promise<UpstreamOutcome> {
+    const flow = await this.#flows.get(uid);
+    const params = flow?.state === 'upstream_sent' && flow.answer ? new URLSearchParams(flow.answer) : query;
+    // The state is compared before the checks are used up: a forged callback cannot cancel a sign-in in progress.
+    if (flow?.state !== 'upstream_sent' || !sameText(params.get('state') ?? '', flow.returnState) || !(await this.#flows.advance(uid, 'upstream_sent', null))) {
+      throw new DomainError('upstream_replayed', 400, 'This answer from the provider was used already, or belongs to no sign-in here');
+    }
+    // An answer at another provider's callback URL than the one this sign-in went to: a mix-up.
+    if (flow.connection !== key) throw new UpstreamError('invalid', flow.connection, `the answer came back for another connection (${key})`);
+    const callbackUrl = new URL(this.#connections.redirectUriFor(key));
+    callbackUrl.search = params.toString();
     const client = await this.#client(key, 'finish');
     const { connection } = client;
     const profile = await this.#profile(client, callbackUrl, flow).catch((error: unknown) => {
@@ -135,7 +152,7 @@ export class UpstreamSignIn {
     // "account exists" answer would tell them who has one. The proof page reads the same either way.
     const vouched = connection.trustEmailVerified && profile.emailVerified;
     if (!vouched || (await this.#customers.findByEmail(email, this.#pool))) {
-      await this.#links.offer(uid, { connection: key, subject: profile.subject, email, givenName, familyName });
+      await this.#links.offer(uid, { connection: key, subject: profile.subject, email, vouched, givenName, familyName });
       return { kind: 'prove', email };
     }
     const locale = localeSchema.safeParse(profile.locale);

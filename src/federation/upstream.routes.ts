@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
@@ -20,6 +20,9 @@ import { UpstreamError, uidFromState, type UpstreamSignIn } from './upstream-sig
 
 /** What an authorization response posted back (form_post) may carry on to the GET. */
 const FORM_POST_FIELDS = ['code', 'state', 'iss', 'error', 'error_description', 'user'] as const;
+
+const keyParams = z.strictObject({ key: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
+const returnParams = keyParams.extend({ uid: z.string() });
 
 const startForm = z.strictObject({ csrf: text().max(200), connection: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
 const confirmForm = z.strictObject({
@@ -65,31 +68,41 @@ export function upstreamRoutes(app: FastifyInstance, deps: { interactions: Inter
     }
   });
 
-  // The one callback URL every provider knows: on to the interaction's own path, where its cookie applies.
-  const onward = (reply: FastifyReply, params: URLSearchParams) => {
-    const uid = uidFromState(params.get('state'));
+  // Each connection's callback URL: on to the interaction's own path, where its cookie applies.
+  const query = (request: FastifyRequest) => new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
+  const uidOf = (params: URLSearchParams | Record<string, string>) => {
+    const uid = uidFromState(params instanceof URLSearchParams ? params.get('state') : params.state);
     if (!uid) throw new DomainError('upstream_state', 400, 'This answer from the provider belongs to no sign-in here');
-    return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${uid}/upstream/return?${params.toString()}`, 303);
+    return uid;
   };
-  app.get(UPSTREAM_CALLBACK_PATH, async (request, reply) => onward(reply, new URL(request.url, deps.connections.redirectUri).searchParams));
+  app.get(`${UPSTREAM_CALLBACK_PATH}/:key`, async (request, reply) => {
+    const { key } = parseInput(keyParams, request.params, 'params');
+    const params = query(request);
+    return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${uidOf(params)}/upstream/return/${key}?${params.toString()}`, 303);
+  });
   // response_mode=form_post (Apple): the answer arrives as a cross-site POST, which carries no
-  // SameSite cookie; the GET it is turned into does. Only the fields of an answer go on.
-  app.post(UPSTREAM_CALLBACK_PATH, async (request, reply) => {
+  // SameSite cookie. It is held with the sign-in (state checked), and the browser goes on by GET,
+  // which does carry the cookie; the code and the name never appear in a URL.
+  app.post(`${UPSTREAM_CALLBACK_PATH}/:key`, async (request, reply) => {
+    const { key } = parseInput(keyParams, request.params, 'params');
     const body = (request.body ?? {}) as Record<string, unknown>;
-    const params = new URLSearchParams();
+    const answer: Record<string, string> = {};
     for (const field of FORM_POST_FIELDS) {
       const value = body[field];
-      if (typeof value === 'string' && value.length <= 4096) params.set(field, value);
+      if (typeof value === 'string' && value.length <= 4096) answer[field] = value;
     }
-    return onward(reply, params);
+    const uid = uidOf(answer);
+    await upstream.hold(uid, key, answer);
+    return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${uid}/upstream/return/${key}`, 303);
   });
 
-  app.get('/login/:uid/upstream/return', async (request, reply) => {
+  app.get('/login/:uid/upstream/return/:key', async (request, reply) => {
     const loaded = await interactions.loadLogin(request, reply);
+    const { key } = parseInput(returnParams, request.params, 'params');
     const { t } = loaded.page;
     try {
-      // openid-client checks the answer as it arrived at the registered callback URL.
-      const outcome = await upstream.finish(loaded.uid, new URL(`${UPSTREAM_CALLBACK_PATH}${new URL(request.url, deps.connections.redirectUri).search}`, deps.connections.redirectUri));
+      // openid-client checks the answer as it arrived at the connection's callback URL.
+      const outcome = await upstream.finish(loaded.uid, key, query(request));
       if (outcome.kind === 'signed_in') {
         deps.metrics.signIn('upstream', 'success');
         return await deps.steps.proceed(request, reply, loaded, outcome.customerId, ['fed']);
@@ -109,7 +122,8 @@ export function upstreamRoutes(app: FastifyInstance, deps: { interactions: Inter
     const link = await deps.links.pending(loaded.uid);
     if (!link) return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}`, 303);
     const name = await deps.connections.get(link.connection).then((connection) => connection.name, () => link.connection);
-    const notice = loaded.page.t('upstream.prove.notice', { connection: name, email: link.email });
+    // An address the upstream vouched for: prove the account. One nobody vouched for: prove the address.
+    const notice = loaded.page.t(link.vouched ? 'upstream.prove.notice' : 'upstream.prove.code_notice', { connection: name, email: link.email });
     return sendPage(reply, 200, signInPage(loaded.page, { uid: loaded.uid, clientName: loaded.clientName, csrf: csrf.token(request, reply), email: link.email, notice }));
   });
 

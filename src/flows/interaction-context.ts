@@ -32,7 +32,8 @@ export class InteractionContext {
   }
 
   async load(request: FastifyRequest, reply: FastifyReply): Promise<LoadedInteraction> {
-    const { uid } = parseInput(uidParams, request.params, 'params');
+    // The interaction is named by :uid; a step's other path parameters are its own to check.
+    const { uid } = parseInput(uidParams, { uid: (request.params as { uid?: unknown }).uid }, 'params');
     const details = await this.#host.current.interactionDetails(request.raw, reply.raw);
     if (details.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
     return this.#loaded(request, uid, details);

@@ -27,15 +27,15 @@ export type FlowState =
   | { state: 'consent_due'; customerId: string; amr: AuthMethod[]; acr: string | null }
   /** The authenticator was set up; the recovery codes were shown once; continuing completes the sign-in. */
   | { state: 'second_factor_enrolled'; customerId: string; amr: AuthMethod[] }
-  /** Sent to an upstream provider: what its answer must match (PKCE verifier, state, nonce). */
-  | { state: 'upstream_sent'; connection: string; verifier: string; returnState: string; nonce: string }
+  /** Sent to an upstream provider: what its answer must match (PKCE verifier, state, nonce); a posted answer (form_post) is held here. */
+  | { state: 'upstream_sent'; connection: string; verifier: string; returnState: string; nonce: string; answer?: Record<string, string> }
   /** The upstream vouched for someone new: their details, prefilled, wait for the customer to confirm. */
   | { state: 'upstream_confirm'; connection: string; subject: string; email: string; emailVerified: boolean; givenName: string | null; familyName: string | null; locale: string | null }
   /**
    * Kept beside the sign-in's own state (under `{uid}:link`): an upstream identity to link once the
    * customer proves the account with this address by another way (password, passkey, e-mail code).
    */
-  | { state: 'upstream_link'; connection: string; subject: string; email: string; givenName: string | null; familyName: string | null };
+  | { state: 'upstream_link'; connection: string; subject: string; email: string; vouched: boolean; givenName: string | null; familyName: string | null };
 
 export type FlowStateName = FlowState['state'];
 

@@ -30,7 +30,7 @@ export interface SecondFactorDeps {
   audit: AuditLog;
   ledger: ConsentLedger;
   /** Runs as a sign-in completes, with who proved themselves (an upstream identity waiting to be linked, say). */
-  beforeFinish: (uid: string, customerId: string) => Promise<void>;
+  beforeFinish: (uid: string, customerId: string, methods: readonly string[]) => Promise<void>;
 }
 
 /**
@@ -59,7 +59,7 @@ export class SecondFactorSteps {
       await this.#deps.flows.set(loaded.uid, { state: 'consent_due', customerId: login.accountId, amr: (login.amr ?? []) as AuthMethod[], acr: login.acr ?? null });
       return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/consents`, 303);
     }
-    await this.#deps.beforeFinish(loaded.uid, login.accountId);
+    await this.#deps.beforeFinish(loaded.uid, login.accountId, login.amr ?? []);
     // Everything due, the client's requested purposes included, was decided: the consent prompt need not ask again.
     const answer = await this.#deps.interactions.finish(request, reply, { ...result, [PURPOSES_ASKED]: true });
     await this.#deps.audit.record({

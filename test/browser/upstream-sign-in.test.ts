@@ -19,7 +19,7 @@ describe.each(DIALECTS)('"Continue with" an upstream provider in Chromium on %s'
 
   beforeAll(async () => {
     [server, browser, callbacks] = await Promise.all([startPortvakt(dialect), launchChromium(), CallbackServer.start()]);
-    upstream = await UpstreamIdp.start(`${server.url}/login/upstream/callback`, SECRET);
+    upstream = await UpstreamIdp.start([`${server.url}/login/upstream/callback/partner-id`], SECRET);
     await server.api('POST', '/connections', { key: 'partner-id', name: 'Partner ID', issuer: upstream.issuer, client_id: 'portvakt', client_secret: SECRET, trust_email_verified: true });
     const created = await server.api('POST', '/clients', { client_name: 'Webbshop', redirect_uris: [callbacks.uri('/shop')], first_party: true });
     shop = await RelyingParty.discover(server.url, created.body.client_id, created.body.client_secret, callbacks.uri('/shop'));

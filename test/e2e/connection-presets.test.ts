@@ -139,10 +139,13 @@ describe.each(DIALECTS)('connection presets on %s', (dialect) => {
         expect(authorize.searchParams.get('response_mode')).toBe('form_post');
         const page = await (await new CookieAgent().request(authorize.toString())).text();
         const action = /action="([^"]+)"/.exec(page)![1]!;
-        expect(action).toBe(`${server.url}/login/upstream/callback`);
+        expect(action).toBe(`${server.url}/login/upstream/callback/apple`);
         const fields = Object.fromEntries([...page.matchAll(/name="(\w+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!.replaceAll('&quot;', '"').replaceAll('&amp;', '&')]));
         const posted = await agent.postForm(action, fields);
         expect(posted.status).toBe(303);
+        // The posted answer is held with the sign-in: the code and the name never travel in a URL.
+        expect(posted.headers.get('location')).toMatch(/^\/login\/[A-Za-z0-9_-]+\/upstream\/return\/apple$/);
+        expect((await agent.postForm(action, fields)).status).toBe(400);
         return { fields, landing: await agent.follow(new URL(posted.headers.get('location')!, server.url).toString(), server.url) };
       };
 

@@ -24,10 +24,10 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
 
   beforeAll(async () => {
     ({ server, rp: shop } = await startWithShop(dialect, { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) }));
-    upstream = await UpstreamIdp.start(`${server.url}/login/upstream/callback`, SECRET);
+    upstream = await UpstreamIdp.start(['partner-id', 'entra', 'google'].map((key) => `${server.url}/login/upstream/callback/${key}`), SECRET);
     const created = await server.api('POST', '/connections', { key: 'partner-id', name: 'Partner ID', issuer: upstream.issuer, client_id: 'portvakt', client_secret: SECRET, trust_email_verified: true });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect(created.body).toMatchObject({ redirect_uri: `${server.url}/login/upstream/callback`, has_client_secret: true });
+    expect(created.body).toMatchObject({ redirect_uri: `${server.url}/login/upstream/callback/partner-id`, has_client_secret: true });
     expect(JSON.stringify(created.body)).not.toContain(SECRET);
   });
   afterAll(async () => {
@@ -48,7 +48,7 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     expect(new URL(upstreamUrl).searchParams.get('code_challenge_method')).toBe('S256');
     // The upstream has its own cookies: another agent, as another site in the same browser.
     const back = await new CookieAgent().follow(upstreamUrl, via.issuer);
-    expect(back.url.startsWith(`${server.url}/login/upstream/callback?`)).toBe(true);
+    expect(back.url.startsWith(`${server.url}/login/upstream/callback/${options.connection ?? 'partner-id'}?`)).toBe(true);
     const callback = options.beforeReturn ? await options.beforeReturn(back.url) : back.url;
     return { callback, landing: await agent.follow(callback, server.url) };
   }
@@ -113,6 +113,8 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     expect(await identities()).toBe(before + 1);
     const audit = await server.portvakt.store.db.selectFrom('audit_log').select(['details', 'subject_id']).where('action', '=', 'identity.linked').execute();
     expect(audit.some((entry) => entry.subject_id === claims.sub && JSON.parse(entry.details).proven_by_sign_in === true)).toBe(true);
+    // Bob is told, as for any new way into his account.
+    expect((await waitForMessage(server.url, 'bob@example.se')).subject).toBe('An account elsewhere was connected to your Portvakt account');
 
     // Now "Continue with Partner ID" signs Bob straight in, and his password still does: one sub.
     const again = await continueWithUpstream(new CookieAgent());
@@ -142,6 +144,39 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     }
     // The same page whether or not the address has an account here.
     expect(pages[0]).toBe(pages[1]);
+  });
+
+  it('links an identity whose address nobody vouched for only after a code sent to the address, never after a password alone', async () => {
+    await server.api('POST', '/customers', { email: 'ivar@example.se', password: 'ivars own passphrase' });
+    upstream.signedInAs = { sub: 'upstream-ivar', email: 'ivar@example.se', email_verified: false };
+    const before = await identities();
+    // Someone holding Ivar's password proves the account, not the address: signed in, nothing linked.
+    const withPassword = new CookieAgent();
+    const first = await continueWithUpstream(withPassword);
+    const page = await first.landing.response.text();
+    expect(page).toContain('first confirm your e-mail address');
+    const flow = first.landing.url.replace(/\/upstream\/link$/, '');
+    expect((await finishAt(withPassword, await withPassword.postForm(`${flow}/password`, { csrf: csrfOf(page), email: 'ivar@example.se', password: 'ivars own passphrase' }))).email).toBe('ivar@example.se');
+    expect(await identities()).toBe(before);
+    // A code to the address links it.
+    const withCode = new CookieAgent();
+    const second = await continueWithUpstream(withCode);
+    const csrf = csrfOf(await second.landing.response.text());
+    const codeFlow = second.landing.url.replace(/\/upstream\/link$/, '');
+    await withCode.postForm(`${codeFlow}/email-code`, { csrf, intent: 'sign_in', email: 'ivar@example.se' });
+    const message = await waitForMessage(server.url, 'ivar@example.se');
+    const claims = await finishAt(withCode, await withCode.postForm(`${codeFlow}/email-code/verify`, { csrf, code: codeIn(message.body) }));
+    expect(await identities()).toBe(before + 1);
+    expect((await shop.callback((await continueWithUpstream(new CookieAgent())).landing.url)).claims()!.sub).toBe(claims.sub);
+  });
+
+  it('refuses an answer that comes back at another connection\'s callback URL than the sign-in went to (mix-up)', async () => {
+    upstream.signedInAs = { sub: 'upstream-mixup', email: 'mixup@example.se', email_verified: true };
+    const [before, beforeCustomers] = [await identities(), await customers()];
+    const { landing } = await continueWithUpstream(new CookieAgent(), { beforeReturn: async (callback) => callback.replace('/callback/partner-id?', '/callback/mixed-up?') });
+    expect(landing.response.status).toBe(400);
+    expect(await landing.response.text()).toContain('The answer from Partner ID could not be trusted');
+    expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
   });
 
   it('creates an account from an address nobody vouched for once its holder enters a code sent to it, with the upstream names, and links the identity', async () => {
@@ -252,7 +287,7 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     });
     expect(genuine.landing.url).toMatch(/\/upstream\/confirm$/);
 
-    const flaky = await UpstreamIdp.start(`${server.url}/login/upstream/callback`, SECRET);
+    const flaky = await UpstreamIdp.start([`${server.url}/login/upstream/callback/flaky-id`], SECRET);
     flaky.signedInAs = { sub: 'flaky-dave', email: 'dave@example.se', email_verified: true };
     expect((await server.api('POST', '/connections', { key: 'flaky-id', name: 'Flaky ID', issuer: flaky.issuer, client_id: 'portvakt', client_secret: SECRET })).status).toBe(201);
     const down = await continueWithUpstream(new CookieAgent(), { via: flaky, connection: 'flaky-id', beforeReturn: async (callback) => (await flaky.close(), callback) });
@@ -315,7 +350,8 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
 
   it('refuses a callback that belongs to no sign-in, and bad connection input', async () => {
     const agent = new CookieAgent();
-    expect((await agent.request(`${server.url}/login/upstream/callback?code=x&state=nothing`)).status).toBe(400);
+    expect((await agent.request(`${server.url}/login/upstream/callback/partner-id?code=x&state=nothing`)).status).toBe(400);
+    expect((await agent.request(`${server.url}/login/upstream/callback/Not%20A%20Key?code=x&state=nothing`)).status).toBe(400);
     // The buttons stay when the sign-in page is shown again after a mistake.
     const landing = await agent.follow(await shop.authorizationUrl(), server.url);
     const retry = await agent.postForm(`${landing.url}/email-code`, { csrf: csrfOf(await landing.response.text()), intent: 'sign_in', email: 'not an address' });

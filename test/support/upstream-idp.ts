@@ -40,7 +40,8 @@ export class UpstreamIdp {
     this.provider = provider;
   }
 
-  static async start(redirectUri: string, clientSecret: string): Promise<UpstreamIdp> {
+  /** `redirectUris`: Portvakt's callback URL of each connection that will use this provider. */
+  static async start(redirectUris: string[], clientSecret: string): Promise<UpstreamIdp> {
     const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -48,7 +49,7 @@ export class UpstreamIdp {
     let self: UpstreamIdp | undefined;
     const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const provider = new Provider(issuer, {
-      clients: [{ client_id: 'portvakt', client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' }],
+      clients: [{ client_id: 'portvakt', client_secret: clientSecret, redirect_uris: redirectUris, grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' }],
       claims: { openid: ['sub', 'tid'], email: ['email', 'email_verified'], profile: ['given_name', 'family_name', 'locale'] },
       conformIdTokenClaims: false,
       pkce: { required: () => true },

@@ -1,7 +1,7 @@
 import type { Locale } from '../../pages/locale.ts';
 
 /** Notices told to the customer by e-mail: security changes (so one they did not make stands out), and a finished data export. */
-export type NoticeKind = 'totp_added' | 'passkey_added' | 'phone_added' | 'recovery_code_used' | 'export_ready';
+export type NoticeKind = 'totp_added' | 'passkey_added' | 'phone_added' | 'identity_linked' | 'recovery_code_used' | 'export_ready';
 
 interface NoticeTexts {
   subject: string;
@@ -17,6 +17,7 @@ export const NOTICE_TEXTS: Record<Locale, Record<NoticeKind, NoticeTexts>> = {
     totp_added: { subject: 'Two-step verification was turned on for your {brand} account', lead: 'An authenticator app was connected to your account.', advice: ADVICE_EN },
     passkey_added: { subject: 'A passkey was added to your {brand} account', lead: 'A passkey ({detail}) can now sign in to your account.', advice: ADVICE_EN },
     phone_added: { subject: 'A mobile number was added to your {brand} account', lead: 'The number {detail} can now sign in to your account with a code by SMS.', advice: ADVICE_EN },
+    identity_linked: { subject: 'An account elsewhere was connected to your {brand} account', lead: 'Your {detail} account can now sign in to your account.', advice: ADVICE_EN },
     recovery_code_used: { subject: 'A recovery code was used for your {brand} account', lead: 'Someone signed in with one of your recovery codes. Codes left: {detail}.', advice: ADVICE_EN },
     export_ready: {
       subject: 'Your data from {brand} is ready',
@@ -28,6 +29,7 @@ export const NOTICE_TEXTS: Record<Locale, Record<NoticeKind, NoticeTexts>> = {
     totp_added: { subject: 'Tvåstegsverifiering slogs på för ditt konto hos {brand}', lead: 'En autentiseringsapp kopplades till ditt konto.', advice: ADVICE_SV },
     passkey_added: { subject: 'En nyckel (passkey) lades till ditt konto hos {brand}', lead: 'En nyckel ({detail}) kan nu logga in på ditt konto.', advice: ADVICE_SV },
     phone_added: { subject: 'Ett mobilnummer lades till ditt konto hos {brand}', lead: 'Numret {detail} kan nu logga in på ditt konto med en kod via sms.', advice: ADVICE_SV },
+    identity_linked: { subject: 'Ett konto hos en annan tjänst kopplades till ditt konto hos {brand}', lead: 'Ditt konto hos {detail} kan nu logga in på ditt konto.', advice: ADVICE_SV },
     recovery_code_used: { subject: 'En reservkod användes för ditt konto hos {brand}', lead: 'Någon loggade in med en av dina reservkoder. Kvar: {detail}.', advice: ADVICE_SV },
     export_ready: {
       subject: 'Dina uppgifter från {brand} är klara',
