@@ -163,7 +163,6 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
         trustProxy: config.trustProxy,
-        deviceCodeGuesses,
       },
       jwks,
     );

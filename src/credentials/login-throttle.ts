@@ -76,13 +76,6 @@ export class LoginThrottle {
     });
   }
 
-  /** Seconds until a locked key may be tried again; 0 when it is not locked. */
-  async lockedFor(key: ThrottleKey, now = Date.now()): Promise<number> {
-    const row = await this.#db.selectFrom('login_throttle').select('locked_until').where('key', '=', key.key).executeTakeFirst();
-    const until = Number(row?.locked_until ?? 0);
-    return until > now ? Math.ceil((until - now) / 1000) : 0;
-  }
-
   /** Counters whose failures were forgotten and whose lock ended are deleted. */
   async deleteStale(now = Date.now()): Promise<number> {
     const result = await this.#db

@@ -1,37 +1,26 @@
-import type { IncomingMessage } from 'node:http';
 import { clientNetwork } from '../credentials/client-address.ts';
-import type { LoginThrottle, ThrottleKey } from '../credentials/login-throttle.ts';
+import type { LoginThrottle, ThrottleDecision, ThrottleKey } from '../credentials/login-throttle.ts';
 
 /**
- * RFC 8628 §5.1: user codes are short, so guessing them must be slowed. Wrong, spent and expired
- * codes typed at /device are counted per client network in the shared throttle; after the free
- * guesses each one locks the network for base·2ⁿ seconds, and while it is locked every code from
- * it is refused, right or wrong, so a lucky guess during the lock gains nothing.
+ * RFC 8628 §5.1: user codes are short, so guessing them must be slowed. Every code typed at
+ * /device counts against the client network in the shared throttle, in one atomic step before
+ * oidc-provider looks at it, so a burst of parallel guesses gets the free ones and no more. After
+ * them each one locks the network for base·2ⁿ seconds, and while it is locked every code from it
+ * is refused, right or wrong. Right codes are not given back: an attacker could refill the count
+ * with codes of their own devices.
  */
 export class DeviceCodeGuesses {
   readonly #throttle: LoginThrottle;
   readonly #freeGuesses: number;
-  /** The client address Fastify worked out (trusted proxies applied), for oidc-provider's hooks. */
-  readonly #addresses = new WeakMap<IncomingMessage, string>();
 
   constructor(throttle: LoginThrottle, freeGuesses: number) {
     this.#throttle = throttle;
     this.#freeGuesses = freeGuesses;
   }
 
-  remember(raw: IncomingMessage, ip: string): void {
-    this.#addresses.set(raw, ip);
-  }
-
-  /** Seconds the network of this request must still wait; 0 when it may type codes. */
-  async waitFor(ip: string, now = Date.now()): Promise<number> {
-    return this.#throttle.lockedFor(this.#key(ip), now);
-  }
-
-  /** A wrong (or spent, or expired) code was typed. */
-  async wrong(raw: IncomingMessage, now = Date.now()): Promise<void> {
-    const ip = this.#addresses.get(raw);
-    if (ip) await this.#throttle.attempt([this.#key(ip)], now);
+  /** One code typed from this address: allowed, or how long its network must wait. */
+  typed(ip: string, now = Date.now()): Promise<ThrottleDecision> {
+    return this.#throttle.attempt([this.#key(ip)], now);
   }
 
   #key(ip: string): ThrottleKey {

@@ -1,6 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { deviceCodePage, deviceConfirmPage } from '../pages/device.page.ts';
-import type { DeviceCodeGuesses } from './device-code-guesses.ts';
 import { logoutPage, messagePage } from '../pages/message.page.ts';
 import { pickLocale, translator } from '../pages/locale.ts';
 import type { PageContext } from '../pages/layout.ts';
@@ -43,18 +42,7 @@ function deviceForm(ctx: KoaContextWithOIDC) {
   return { action: ctx.oidc.urlFor('code_verification'), xsrf: String((ctx.oidc.session?.state as { secret?: string } | undefined)?.secret ?? '') };
 }
 
-/** Codes typed that match no live device authorization: what the guess limit counts. */
-const WRONG_CODE_ERRORS = new Set(['NotFoundError', 'ExpiredError', 'AlreadyUsedError']);
-
-/** The code entry page; a wrong code counts against the network's guesses first. */
-export function userCodeInputSource(guesses: DeviceCodeGuesses) {
-  return async (ctx: KoaContextWithOIDC, form: string, out?: unknown, error?: Error & { userCode?: string }): Promise<void> => {
-    if (error && WRONG_CODE_ERRORS.has(error.name)) await guesses.wrong(ctx.req);
-    return codeEntryPage(ctx, form, out, error);
-  };
-}
-
-async function codeEntryPage(ctx: KoaContextWithOIDC, _form: string, _out?: unknown, error?: Error & { userCode?: string }): Promise<void> {
+export async function userCodeInputSource(ctx: KoaContextWithOIDC, _form: string, _out?: unknown, error?: Error & { userCode?: string }): Promise<void> {
   const page = pageContext(ctx);
   const message = !error ? undefined : error.userCode !== undefined || error.name === 'NoCodeError' ? page.t('device.error.code') : error.name === 'AbortedError' ? page.t('device.error.aborted') : page.t('device.error.other');
   ctx.type = 'html';

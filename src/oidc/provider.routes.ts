@@ -37,13 +37,12 @@ export async function providerRoutes(app: FastifyInstance, host: ProviderHost, g
       url,
       handler: async (request, reply) => {
         if (url === '/device' && request.method === 'POST') {
-          // RFC 8628 §5.1: a network that typed too many wrong codes waits before typing any.
-          const wait = await guesses.waitFor(request.ip);
-          if (wait > 0) {
+          // RFC 8628 §5.1: every code typed counts first; a network past its guesses waits.
+          const decision = await guesses.typed(request.ip);
+          if (!decision.allowed) {
             const page = pageContextFor(request);
-            return sendPage(reply.header('retry-after', String(wait)), 429, messagePage(page, page.t('device.title'), page.t('device.error.too_many', { seconds: wait })));
+            return sendPage(reply.header('retry-after', String(decision.retryAfterSeconds)), 429, messagePage(page, page.t('device.title'), page.t('device.error.too_many', { seconds: decision.retryAfterSeconds })));
           }
-          guesses.remember(request.raw, request.ip);
         }
         reply.hijack();
         await host.callback(request.raw, reply.raw);

@@ -1,4 +1,3 @@
-import type { DeviceCodeGuesses } from './device-code-guesses.ts';
 import type { Kysely } from 'kysely';
 import Provider, { type Configuration } from 'oidc-provider';
 import type { ClientRepository } from '../clients/client.repo.ts';
@@ -37,7 +36,6 @@ export interface ProviderDeps {
   purposeRequests: PurposeRequests;
   cookieKeys: string[];
   trustProxy: boolean | string[];
-  deviceCodeGuesses: DeviceCodeGuesses;
 }
 
 export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider {
@@ -102,7 +100,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       // RFC 8628 for TVs and kiosks: the code is typed at /device on another screen. Base-20
       // consonants (no vowels, so no words), 8 characters shown as XXXX-XXXX.
-      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', userCodeInputSource: userCodeInputSource(deps.deviceCodeGuesses), userCodeConfirmSource, successSource: deviceSuccessSource },
+      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', userCodeInputSource, userCodeConfirmSource, successSource: deviceSuccessSource },
     },
     discovery: { ui_locales_supported: [...LOCALES], claims_locales_supported: [...LOCALES] },
     interactions: { policy: interactionPolicyWithStepUp([deps.purposeRequests.check()]), url: (_ctx, interaction) => `/login/${interaction.uid}` },
