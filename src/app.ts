@@ -37,6 +37,9 @@ import { SecondFactors } from './credentials/second-factors.ts';
 import { CodeDelivery } from './flows/code-delivery.ts';
 import { EmailCodeSignIn } from './flows/email-code-sign-in.ts';
 import { OutboundGuard } from './http/outbound-guard.ts';
+import { ApiKeys } from './operators/api-keys.ts';
+import { apiKeyRoutes } from './operators/api-key.routes.ts';
+import { operatorAuth } from './operators/operator-auth.ts';
 import { DeviceCodeGuesses } from './oidc/device-code-guesses.ts';
 import { InteractionContext, type LoadedInteraction } from './flows/interaction-context.ts';
 import { InteractionFlowStore } from './flows/interaction-flow.store.ts';
@@ -48,7 +51,6 @@ import { SignInCompletion } from './flows/sign-in-completion.ts';
 import { signInPages } from './flows/sign-in-pages.ts';
 import { devOutboxRoutes } from './messaging/dev-outbox.routes.ts';
 import { buildMessaging, type Messaging } from './messaging/messaging.ts';
-import { adminAuth } from './http/admin-auth.ts';
 import { ApiRegistry } from './http/api-route.ts';
 import { CsrfGuard } from './http/csrf.ts';
 import { installErrorHandling } from './http/error-handler.ts';
@@ -203,14 +205,16 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);
 
   const api = new ApiRegistry();
+  const apiKeys = new ApiKeys(store.db, audit);
   await app.register(
     async (scope) => {
       scope.removeContentTypeParser('text/plain');
       scope.get('/openapi.json', async () => api.openapi(`${config.issuer}/api/v1`));
       await scope.register(async (secured) => {
-        secured.addHook('onRequest', adminAuth(config.adminKey));
+        secured.addHook('onRequest', operatorAuth({ adminKey: config.adminKey, keys: apiKeys, host }));
+        apiKeyRoutes(secured, api, apiKeys);
         clientRoutes(secured, api, clients);
-        customerRoutes(secured, api, customers, verification);
+        customerRoutes(secured, api, customers, verification, privacy.references);
         auditRoutes(secured, api, audit);
         webhookRoutes(secured, api, { subscriptions, deliveries, worker: webhookWorker });
         consentRoutes(secured, api, { purposes, ledger, customers });

@@ -2,6 +2,8 @@ import { buildPortvakt } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config/load-config.ts';
 import { ConsentPurposes } from './consent/consent-purposes.ts';
 import { AuditLog } from './events/audit-log.ts';
+import { keyCreate } from './operators/api-key.routes.ts';
+import { ApiKeys } from './operators/api-keys.ts';
 import { seedCustomers, type SeedOptions } from './ops/seed.ts';
 import { seedOptions } from './ops/seed-options.ts';
 import { TTL } from './oidc/provider.ts';
@@ -16,6 +18,12 @@ const USAGE = `usage: portvakt <command>
   keys rotate    make a new signing key pair active; the old one keeps verifying until its tokens expire
   keys list      show the published signing keys
   audit verify   re-compute the audit log's hash chain; exit 0 when whole, 2 naming the first broken entry
+  api-keys create --name N --role R [--systems a,b]
+                 a management API key (role: admin, agent, privacy_officer, integration; integration
+                 keys name their systems); prints it once
+  api-keys list  every key, without secrets
+  api-keys revoke ID
+                 refuse the key from now on
   seed           bulk test customers (not in production):
                    --customers N   how many (required)
                    --start N       first number in their addresses seed{N}@seed.example (default 0)
@@ -60,6 +68,34 @@ function overlapSeconds(config: Config): number {
   return TTL.IdToken + 60 + Math.ceil(config.keyRefreshMs / 1000);
 }
 
+/** `--name N --role R --systems a,b` into the API's create body; validated by the same schema as the API. */
+async function apiKeys(config: Config, args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const flags = new Map<string, string>();
+  for (let index = 0; index < rest.length; index += 2) flags.set(String(rest[index]).replace(/^--/, ''), String(rest[index + 1] ?? ''));
+  return withStore(config, async (store) => {
+    const keys = new ApiKeys(store.db, new AuditLog(store.db));
+    if (action === 'list') {
+      process.stdout.write(`${JSON.stringify(await keys.list())}
+`);
+      return 0;
+    }
+    if (action === 'revoke' && rest.length === 1) {
+      process.stdout.write(`${JSON.stringify(await keys.revoke(rest[0]!))}
+`);
+      return 0;
+    }
+    const input = keyCreate.safeParse({ name: flags.get('name'), role: flags.get('role'), systems: flags.get('systems')?.split(',') ?? null });
+    if (action !== 'create' || !input.success || [...flags.keys()].some((flag) => !['name', 'role', 'systems'].includes(flag))) {
+      process.stderr.write(`portvakt: ${input.success ? 'unknown flag' : input.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}\n${USAGE}`);
+      return 1;
+    }
+    const created = await keys.create(input.data);
+    process.stdout.write(`${JSON.stringify({ id: created.id, role: created.role, systems: created.systems, key: created.key })}\n`);
+    return 0;
+  });
+}
+
 async function seed(config: Config, args: string[]): Promise<number> {
   if (config.production) {
     process.stderr.write('portvakt: seed refuses to run with NODE_ENV=production\n');
@@ -96,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
+  if (command === 'api-keys') return apiKeys(config, argv.slice(1));
   switch (command === 'seed' ? command : `${command}${sub ? ` ${sub}` : ''}`) {
     case 'start':
       await start(config);

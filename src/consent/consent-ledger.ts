@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { clientNetwork } from '../credentials/client-address.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import type { AuditLog } from '../events/audit-log.ts';
+import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
 import type { ConsentRecordsTable, Database } from '../store/schema.ts';
 import type { ConsentPurposes, PurposeVersion } from './consent-purposes.ts';
@@ -138,7 +138,10 @@ export class ConsentLedger {
       await this.#events.publish(trx, { type: `consent.${decision.decision}`, customerId: context.customerId, data }, now);
       await this.#audit.append(
         trx,
-        { action: `consent.${decision.decision}`, actor: { type: context.actor.type === 'agent' ? 'operator' : 'customer', id: context.actor.id }, subject: { type: 'customer', id: context.customerId }, details: { ...data, text_hash: decision.textHash } },
+        // Recorded by an agent: the audit names the operator key that called, and the agent it named.
+        context.actor.type === 'agent'
+          ? { action: `consent.${decision.decision}`, actor: OPERATOR, subject: { type: 'customer', id: context.customerId }, details: { ...data, text_hash: decision.textHash, agent_id: context.actor.id } }
+          : { action: `consent.${decision.decision}`, actor: { type: 'customer', id: context.actor.id }, subject: { type: 'customer', id: context.customerId }, details: { ...data, text_hash: decision.textHash } },
         now,
       );
     }

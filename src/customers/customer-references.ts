@@ -40,6 +40,12 @@ export class CustomerReferences {
     return { system, reference, createdAt: now };
   }
 
+  /** Who has this id in this system (the other way round). */
+  async customerWith(system: string, reference: string): Promise<string | undefined> {
+    const row = await this.#db.selectFrom('customer_references').select('customer_id').where('system', '=', system).where('reference', '=', reference).executeTakeFirst();
+    return row?.customer_id;
+  }
+
   async list(customerId: string): Promise<CustomerReference[]> {
     const rows = await this.#db.selectFrom('customer_references').selectAll().where('customer_id', '=', customerId).orderBy('system').execute();
     return rows.map((row) => ({ system: row.system, reference: row.reference, createdAt: Number(row.created_at) }));

@@ -93,6 +93,11 @@ export class CustomerRepository {
     return (await query.executeTakeFirst()) !== undefined;
   }
 
+  /** The customer with this phone number, proven or not (customer service finding a caller). */
+  findByPhone(pool: string, phone: string): Promise<CustomerRecord | undefined> {
+    return this.#select(this.#db).where('ph.pool', '=', pool).where('ph.phone', '=', phone).executeTakeFirst();
+  }
+
   /** The customer with this phone number, only when they proved it (sign-in by SMS goes nowhere else). */
   findByVerifiedPhone(pool: string, phone: string): Promise<CustomerRecord | undefined> {
     return this.#select(this.#db).where('ph.pool', '=', pool).where('ph.phone', '=', phone).where('ph.verified_at', 'is not', null).executeTakeFirst();

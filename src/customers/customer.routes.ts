@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { DomainError } from '../errors/domain-error.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
+import type { CustomerReferences } from './customer-references.ts';
 import { customerCreateSchema, customerListSchema, customerOutputSchema, customerPatchSchema, customerQuerySchema } from './customer.schemas.ts';
 import type { EmailVerification } from '../flows/email-verification.ts';
 import { OPERATOR } from '../events/audit-log.ts';
@@ -8,11 +10,17 @@ import { presentCustomer, type CustomerService } from './customer.service.ts';
 
 const idParams = z.strictObject({ id: z.uuid() });
 
-export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers: CustomerService, verification: EmailVerification): void {
+export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers: CustomerService, verification: EmailVerification, references: CustomerReferences): void {
+  const byReference = async (ref: string) => {
+    const split = ref.indexOf(':');
+    const id = await references.customerWith(ref.slice(0, split), ref.slice(split + 1));
+    return id ? customers.findById(id) : undefined;
+  };
   api.add(app, {
     method: 'POST',
     url: '/customers',
     tag: 'customers',
+    roles: ['admin'],
     summary: 'Create a customer with an e-mail address, an optional password and profile fields',
     body: customerCreateSchema,
     status: 201,
@@ -23,13 +31,20 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     method: 'GET',
     url: '/customers',
     tag: 'customers',
-    summary: 'List customers by id (limit, after), or find one by e-mail address (exact, case-insensitive)',
+    roles: ['admin', 'agent', 'privacy_officer'],
+    summary: 'Find a customer by e-mail address (exact, case-insensitive), phone number or reference in another system (ref=crm:4711); admin only: list all by id (limit, after)',
     query: customerQuerySchema,
     status: 200,
     response: customerListSchema,
-    handler: async ({ query }) => {
-      if (query.email === undefined) return { customers: (await customers.list(query.limit, query.after)).map(presentCustomer) };
-      const found = await customers.findByEmail(query.email);
+    handler: async ({ query, operator }) => {
+      const lookups = [query.email, query.phone, query.ref].filter((value) => value !== undefined);
+      if (lookups.length > 1) throw new DomainError('validation_failed', 400, 'Find by one of email, phone or ref');
+      if (lookups.length === 0) {
+        // Agents and privacy officers find the person they deal with; exporting the list is an admin's job.
+        if (!operator.roles.includes('admin')) throw new DomainError('forbidden', 403, 'Find a customer by email, phone or ref');
+        return { customers: (await customers.list(query.limit, query.after)).map(presentCustomer) };
+      }
+      const found = query.email !== undefined ? await customers.findByEmail(query.email) : query.phone !== undefined ? await customers.findByPhone(query.phone) : await byReference(query.ref!);
       return { customers: found ? [presentCustomer(found)] : [] };
     },
   });
@@ -37,6 +52,7 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     method: 'GET',
     url: '/customers/:id',
     tag: 'customers',
+    roles: ['admin', 'agent', 'privacy_officer'],
     summary: 'Read a customer',
     params: idParams,
     status: 200,
@@ -47,6 +63,7 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     method: 'PATCH',
     url: '/customers/:id',
     tag: 'customers',
+    roles: ['admin'],
     summary:
       'Change a customer; null clears a profile field. A new e-mail address is unverified (unless email_verified is given) and gets a verification code and link; a new password ends every session and token',
     params: idParams,
@@ -59,6 +76,7 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     method: 'POST',
     url: '/customers/:id/email-verification',
     tag: 'customers',
+    roles: ['admin', 'agent'],
     summary: 'Send the customer a code and a link that verify their current e-mail address (409 when already verified)',
     params: idParams,
     status: 202,
@@ -73,6 +91,7 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     method: 'DELETE',
     url: '/customers/:id',
     tag: 'customers',
+    roles: ['admin'],
     summary: 'Delete a customer and their credentials',
     params: idParams,
     status: 204,

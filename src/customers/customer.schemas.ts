@@ -58,6 +58,11 @@ export type CustomerOutput = z.infer<typeof customerOutputSchema>;
 export const customerListSchema = z.object({ customers: z.array(customerOutputSchema) });
 export const customerQuerySchema = z.strictObject({
   email: emailSchema.optional(),
+  phone: phoneSchema.optional().describe('E.164, proven or not'),
+  ref: text()
+    .regex(/^[a-z][a-z0-9_-]{1,63}:[^\s].{0,199}$/s, 'system:reference, such as crm:4711')
+    .optional()
+    .describe("The customer's id in another system, as system:reference"),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   after: z.uuid().optional(),
 });

@@ -116,6 +116,10 @@ export class CustomerService {
     return this.#repo.findByEmail(pool, email);
   }
 
+  findByPhone(phone: string, pool = DEFAULT_POOL): Promise<CustomerRecord | undefined> {
+    return this.#repo.findByPhone(pool, phone);
+  }
+
   findByVerifiedPhone(phone: string, pool = DEFAULT_POOL): Promise<CustomerRecord | undefined> {
     return this.#repo.findByVerifiedPhone(pool, phone);
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { GENESIS } from '../store/migrations/0003-audit-log.ts';
+import { currentOperator } from '../operators/operator-context.ts';
 import type { AuditLogTable, Database } from '../store/schema.ts';
 
 export interface Actor {
@@ -19,7 +20,12 @@ export interface AuditEntry {
 export type VerifyReport = { ok: true; entries: number } | { ok: false; entries: number; broken_at: number; reason: string };
 
 export const SYSTEM: Actor = { type: 'system' };
+/** "The operator of this management call": the audit log writes who that is (`key:pvk_…`, `client:…`, `admin-key`). */
 export const OPERATOR: Actor = { type: 'operator', id: 'admin-key' };
+const operatorActor = (): Actor => {
+  const operator = currentOperator();
+  return operator ? { type: 'operator', id: operator.id } : OPERATOR;
+};
 export const customerActor = (id: string): Actor => ({ type: 'customer', id });
 
 /**
@@ -37,13 +43,14 @@ export class AuditLog {
 
   /** Appends inside the caller's transaction; call it last, the head stays locked until commit. */
   async append(trx: Transaction<Database>, entry: AuditEntry, now = Date.now()): Promise<number> {
+    const actor = entry.actor === OPERATOR ? operatorActor() : entry.actor;
     const head = await trx.updateTable('audit_head').set((eb) => ({ seq: eb('seq', '+', 1) })).where('id', '=', 1).returning(['seq', 'hash']).executeTakeFirstOrThrow();
     const row: Omit<AuditLogTable, 'hash'> = {
       seq: Number(head.seq),
       at: now,
       action: entry.action,
-      actor_type: entry.actor.type,
-      actor_id: entry.actor.id ?? null,
+      actor_type: actor.type,
+      actor_id: actor.id ?? null,
       subject_type: entry.subject?.type ?? null,
       subject_id: entry.subject?.id ?? null,
       details: canonicalJson(entry.details ?? {}),

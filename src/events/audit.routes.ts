@@ -15,6 +15,7 @@ export function auditRoutes(app: FastifyInstance, api: ApiRegistry, audit: Audit
     method: 'GET',
     url: '/audit/verify',
     tag: 'audit',
+    roles: ['admin', 'privacy_officer'],
     summary: 'Re-compute the hash chain of the audit log; names the first entry that was altered, removed or reordered',
     status: 200,
     response: verifyReport,

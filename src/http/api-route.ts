@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '../errors/domain-error.ts';
+import { operatorOf } from '../operators/operator-auth.ts';
+import { actingAs } from '../operators/operator-context.ts';
+import { admits, type Operator, type Role } from '../operators/operator-roles.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -10,13 +13,15 @@ export interface ApiRoute<P, Q, B, R> {
   url: string;
   summary: string;
   tag: string;
+  /** Who may call it; admin always may. */
+  roles: readonly Role[];
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
   status: number;
   /** Output schema; unknown fields are dropped, so internal columns never leak. */
   response?: z.ZodType<R>;
-  handler: (input: { params: P; query: Q; body: B; request: FastifyRequest }) => Promise<R | void>;
+  handler: (input: { params: P; query: Q; body: B; request: FastifyRequest; operator: Operator }) => Promise<R | void>;
 }
 
 /** Turns zod issues into a stable 400: `unknown_field` for extra keys, else `validation_failed`. */
@@ -49,10 +54,12 @@ export class ApiRegistry {
       method: route.method,
       url: route.url,
       handler: async (request, reply) => {
+        const operator = operatorOf(request);
+        if (!admits(operator, route.roles)) throw new DomainError('forbidden', 403, `This needs the role ${route.roles.join(' or ')}`);
         const params = route.params ? parseInput(route.params, request.params, 'params') : (undefined as P);
         const query = route.query ? parseInput(route.query, request.query ?? {}, 'query') : (undefined as Q);
         const body = route.body ? parseInput(route.body, request.body, 'body') : (undefined as B);
-        const result = await route.handler({ params, query, body, request });
+        const result = await actingAs(operator, () => route.handler({ params, query, body, request, operator }));
         reply.code(route.status);
         if (route.response === undefined) return reply.send();
         return reply.send(route.response.parse(result));
@@ -71,6 +78,8 @@ export class ApiRegistry {
       paths[path] ??= {};
       paths[path][route.method.toLowerCase()] = {
         summary: route.summary,
+        description: `Roles: ${[...new Set(['admin', ...route.roles])].join(', ')}`,
+        'x-roles': [...new Set(['admin', ...route.roles])],
         tags: [route.tag],
         ...(parameters.length ? { parameters } : {}),
         ...(route.body
@@ -89,7 +98,7 @@ export class ApiRegistry {
       info: { title: 'Portvakt management API', version: '1' },
       servers: [{ url: serverUrl }],
       security: [{ bearer: [] }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'PORTVAKT_ADMIN_KEY' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'PORTVAKT_ADMIN_KEY, an API key (pvk_…) with a role, or a client_credentials access token with portvakt:{role} scopes' } } },
       paths,
     };
   }

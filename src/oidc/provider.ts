@@ -1,3 +1,4 @@
+import { ROLE_SCOPES } from '../operators/operator-roles.ts';
 import type { Kysely } from 'kysely';
 import Provider, { type Configuration } from 'oidc-provider';
 import type { ClientRepository } from '../clients/client.repo.ts';
@@ -50,7 +51,8 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
     // The ID token carries the claims of the granted scopes (email, email_verified, name …), as
     // Auth0 and Keycloak do and relying parties expect, not only `sub` with the rest at userinfo.
     conformIdTokenClaims: false,
-    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', 'consents'],
+    // portvakt:{role}: machine clients acting on the management API (client_credentials only).
+    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', 'consents', ...ROLE_SCOPES],
     jwks: { keys: jwks },
     cookies: { keys: deps.cookieKeys, long: { httpOnly: true, sameSite: 'lax' }, short: { httpOnly: true, sameSite: 'lax' } },
     // Code flow only (RFC 9700 §2.1.2: no implicit), PKCE S256 for every client, public or not.

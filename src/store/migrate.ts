@@ -8,6 +8,7 @@ import * as privacy from './migrations/0006-privacy.ts';
 import * as consentAudienceIndex from './migrations/0007-consent-audience-index.ts';
 import * as connections from './migrations/0008-connections.ts';
 import * as connectionPresets from './migrations/0009-connection-presets.ts';
+import * as apiKeys from './migrations/0010-api-keys.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0007-consent-audience-index': consentAudienceIndex,
   '0008-connections': connections,
   '0009-connection-presets': connectionPresets,
+  '0010-api-keys': apiKeys,
 };
 
 export class MigrationError extends Error {

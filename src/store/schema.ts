@@ -4,6 +4,7 @@
  * query works unchanged on SQLite and PostgreSQL.
  */
 import type { ConnectionKind } from '../federation/connection-presets.ts';
+import type { Role } from '../operators/operator-roles.ts';
 
 export interface CustomersTable {
   id: string;
@@ -386,6 +387,20 @@ export interface IdentitiesTable {
   last_used_at: number;
 }
 
+export interface ApiKeysTable {
+  /** Public part of the key, `pvk_…`: how a presented key is found. */
+  id: string;
+  name: string;
+  role: Role;
+  /** JSON array of system keys (integration keys), or null. */
+  systems: string | null;
+  /** SHA-256 (hex) of the secret part; the secret itself is shown once, at creation. */
+  secret_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_emails: CustomerEmailsTable;
@@ -418,4 +433,5 @@ export interface Database {
   privacy_exports: PrivacyExportsTable;
   connections: ConnectionsTable;
   identities: IdentitiesTable;
+  api_keys: ApiKeysTable;
 }
