@@ -38,6 +38,9 @@ import { CodeDelivery } from './flows/code-delivery.ts';
 import { EmailCodeSignIn } from './flows/email-code-sign-in.ts';
 import { OutboundGuard } from './http/outbound-guard.ts';
 import { ApiKeys } from './operators/api-keys.ts';
+import { CallerVerifications } from './customer-service/caller-verifications.ts';
+import { customerServiceRoutes } from './customer-service/customer-service.routes.ts';
+import { CustomerTimeline } from './customer-service/customer-timeline.ts';
 import { apiKeyRoutes } from './operators/api-key.routes.ts';
 import { operatorAuth } from './operators/operator-auth.ts';
 import { DeviceCodeGuesses } from './oidc/device-code-guesses.ts';
@@ -186,6 +189,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(passkeyScript),
   );
 
+  const callerVerifications = new CallerVerifications({ db: store.db, customers, delivery, audit });
   const csrf = new CsrfGuard(config.issuer);
   const interactions = new InteractionContext(host);
   const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit, ledger, beforeFinish: async (uid, customerId, methods) => {
@@ -200,7 +204,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     const upstreams = (loaded: LoadedInteraction) => federation.offeredTo(String(loaded.details.params.client_id), loaded.brand);
     signInPages(pages, { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength, purposes, ledger, host, passwordSignIn, emailCode, recovery, smsCode, passkeys, audit, upstreams });
     federation.pageRoutes(pages, { interactions, steps, csrf, metrics });
-    accountPages(pages, { host, issuer: config.issuer, links: federation.links, customers, sessions, factors, passkeys, notices, csrf, verification, phones, purposes, ledger, systems: privacy.systems, requests: privacy.requests, exports: privacy.exports });
+    accountPages(pages, { host, issuer: config.issuer, links: federation.links, verifications: callerVerifications, customers, sessions, factors, passkeys, notices, csrf, verification, phones, purposes, ledger, systems: privacy.systems, requests: privacy.requests, exports: privacy.exports });
   });
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);
 
@@ -213,6 +217,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
       await scope.register(async (secured) => {
         secured.addHook('onRequest', operatorAuth({ adminKey: config.adminKey, keys: apiKeys, host }));
         apiKeyRoutes(secured, api, apiKeys);
+        customerServiceRoutes(secured, api, { verifications: callerVerifications, timeline: new CustomerTimeline(store.db) });
         clientRoutes(secured, api, clients);
         customerRoutes(secured, api, customers, verification, privacy.references);
         auditRoutes(secured, api, audit);

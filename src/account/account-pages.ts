@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { accountRoutes } from './account.routes.ts';
 import { connectionPageRoutes } from './connections.routes.ts';
+import { verificationPageRoutes } from './verifications.routes.ts';
 import { consentPageRoutes } from './consents.routes.ts';
 import { emailVerificationRoutes } from './email-verification.routes.ts';
 import { phoneRoutes } from './phone.routes.ts';
@@ -13,6 +14,7 @@ export type AccountPageDeps = Deps<typeof accountRoutes> &
   Deps<typeof phoneRoutes> &
   Deps<typeof consentPageRoutes> &
   Deps<typeof connectionPageRoutes> &
+  Deps<typeof verificationPageRoutes> &
   Deps<typeof privacyPageRoutes>;
 
 /** The customer's own pages (`/account/…`): security, sessions, phone, e-mail, connected accounts, choices, and their data. */
@@ -22,5 +24,6 @@ export function accountPages(pages: FastifyInstance, deps: AccountPageDeps): voi
   phoneRoutes(pages, deps);
   consentPageRoutes(pages, deps);
   connectionPageRoutes(pages, deps);
+  verificationPageRoutes(pages, deps);
   privacyPageRoutes(pages, deps);
 }

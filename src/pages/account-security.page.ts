@@ -51,6 +51,7 @@ ${postButton(`/account/security/passkeys/${passkey.id}/remove`, view.csrf, t('ac
     html`<h1>${t('account.title')}</h1>
 <p class="lead">${t('account.signed_in_as', { email: view.email })} <a href="/session/end">${t('account.sign_out')}</a></p>
 <p><a href="/account/connections">${t('account.connections.link')}</a></p>
+<p><a href="/account/verifications">${t('account.verifications.link')}</a></p>
 <p><a href="/account/consents">${t('account.consents.link')}</a></p>
 <p><a href="/account/privacy">${t('privacy.link')}</a></p>
 ${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}

@@ -9,6 +9,7 @@ import * as consentAudienceIndex from './migrations/0007-consent-audience-index.
 import * as connections from './migrations/0008-connections.ts';
 import * as connectionPresets from './migrations/0009-connection-presets.ts';
 import * as apiKeys from './migrations/0010-api-keys.ts';
+import * as callerVerifications from './migrations/0011-caller-verifications.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008-connections': connections,
   '0009-connection-presets': connectionPresets,
   '0010-api-keys': apiKeys,
+  '0011-caller-verifications': callerVerifications,
 };
 
 export class MigrationError extends Error {

@@ -401,6 +401,21 @@ export interface ApiKeysTable {
   revoked_at: number | null;
 }
 
+export interface CallerVerificationsTable {
+  id: string;
+  customer_id: string;
+  /** email, sms: a code the customer reads out; portal: approved in their signed-in account. */
+  channel: 'email' | 'sms' | 'portal';
+  status: 'pending' | 'verified' | 'failed' | 'denied' | 'expired';
+  /** The operator (API key or machine client) that started it. */
+  operator_id: string;
+  /** The person at customer service, as the calling system names them. */
+  agent_id: string | null;
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_emails: CustomerEmailsTable;
@@ -434,4 +449,5 @@ export interface Database {
   connections: ConnectionsTable;
   identities: IdentitiesTable;
   api_keys: ApiKeysTable;
+  caller_verifications: CallerVerificationsTable;
 }

@@ -1,7 +1,7 @@
 import type { Locale } from '../../pages/locale.ts';
 
 /** What a message is for; each kind has a subject and body per locale. */
-export type MessageKind = 'sign_up_code' | 'sign_in_code' | 'verify_email' | 'password_reset' | 'phone_code';
+export type MessageKind = 'sign_up_code' | 'sign_in_code' | 'verify_email' | 'password_reset' | 'phone_code' | 'caller_code';
 
 interface Texts {
   subject: string;
@@ -57,6 +57,13 @@ export const MESSAGE_TEXTS: Record<Locale, Record<MessageKind, Texts>> = {
       expiry: 'Valid for {minutes} minutes.',
       ignore: '',
     },
+    caller_code: {
+      subject: '{brand} customer service: your code is {code}',
+      lead: 'You are talking to {brand} customer service, who ask you to confirm it is you. Read this code to them: {code}',
+      codeLabel: 'Code',
+      expiry: 'Valid for {minutes} minutes.',
+      ignore: 'Only give it on a call you are having with us now; we never call to ask for it out of the blue.',
+    },
   },
   sv: {
     sign_up_code: {
@@ -97,6 +104,13 @@ export const MESSAGE_TEXTS: Record<Locale, Record<MessageKind, Texts>> = {
       codeLabel: 'Kod',
       expiry: 'Giltig i {minutes} minuter.',
       ignore: '',
+    },
+    caller_code: {
+      subject: '{brand} kundtjänst: din kod är {code}',
+      lead: 'Du pratar med kundtjänst hos {brand}, som ber dig bekräfta att det är du. Läs upp den här koden för dem: {code}',
+      codeLabel: 'Kod',
+      expiry: 'Giltig i {minutes} minuter.',
+      ignore: 'Lämna den bara i ett samtal du har med oss just nu; vi ringer aldrig oväntat och ber om den.',
     },
   },
 };
