@@ -141,6 +141,12 @@ describe('hosted page layout in Chromium', () => {
         await page.goto(`${server.url}/account/privacy`);
         await page.waitForSelector('ul.systems');
         await check(page, `account-privacy-${tag}`);
+        // Customer service asks "is this you?": the prompt with its two answers.
+        const signedUp = (await server.api('GET', `/customers?email=${encodeURIComponent(email)}`)).body.customers[0];
+        expect((await server.api('POST', `/customers/${signedUp.id}/verifications`, { channel: 'portal', agent_id: 'layout' })).status).toBe(201);
+        await page.goto(`${server.url}/account/verifications`);
+        await page.waitForSelector('li.verification');
+        await check(page, `account-verifications-${tag}`);
         await page.goto(`${server.url}/account/security`);
         await page.locator('a.button.primary').click();
         await page.waitForSelector('.qr svg');
