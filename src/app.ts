@@ -165,6 +165,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         clients: clientRepo,
         findCustomer: (id) => customerRepo.findById(id),
         purposeRequests: new PurposeRequests(purposes, ledger),
+        referencesOf: (id) => privacy.references.list(id),
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
         trustProxy: config.trustProxy,

@@ -21,6 +21,10 @@ const clientFields = {
     .max(1000),
   first_party: z.boolean(),
   brand: brandKey.nullable().describe('The brand (chain) the client belongs to: its consent purposes are asked there; null: the group'),
+  reference_systems: z
+    .array(text().regex(/^[a-z][a-z0-9_-]{1,63}$/, 'a system key such as crm'))
+    .max(50)
+    .describe("Systems whose customer references this client may receive in the `references` claim (scope `references`)"),
 };
 
 export const clientInputSchema = z.strictObject({
@@ -34,6 +38,7 @@ export const clientInputSchema = z.strictObject({
   scope: clientFields.scope.optional(),
   first_party: clientFields.first_party.default(false),
   brand: clientFields.brand.default(null),
+  reference_systems: clientFields.reference_systems.default([]),
 });
 export type ClientInput = z.infer<typeof clientInputSchema>;
 
@@ -58,6 +63,7 @@ export const clientOutputSchema = z.object({
   scope: z.string().optional(),
   first_party: z.boolean(),
   brand: z.string().nullable(),
+  reference_systems: z.array(z.string()),
   updated_at: z.number().int(),
 });
 export type ClientOutput = z.infer<typeof clientOutputSchema>;

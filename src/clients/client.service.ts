@@ -111,6 +111,7 @@ function present(record: ClientRecord): ClientOutput {
     client_id_issued_at: Math.floor(record.createdAt / 1000),
     ...record.metadata,
     brand: record.metadata.brand ?? null,
+    reference_systems: record.metadata.reference_systems ?? [],
     updated_at: Math.floor(record.updatedAt / 1000),
   };
 }

@@ -7,6 +7,7 @@ export const SCOPE_CLAIMS = {
   email: ['email', 'email_verified'],
   phone: ['phone_number', 'phone_number_verified'],
   consents: ['consents'],
+  references: ['references'],
   profile: ['name', 'given_name', 'family_name', 'locale'],
 } as const;
 
@@ -31,16 +32,28 @@ export type GrantedConsents = (customerId: string) => Promise<Array<{ purpose: s
  * A disabled or deleted customer has no account: tokens for them stop working at userinfo and
  * refresh. The `consents` claim is read from the ledger only when the `consents` scope asks.
  */
-export function accountFinder(findCustomer: (id: string) => Promise<CustomerRecord | undefined>, grantedConsents: GrantedConsents): FindAccount {
-  return async (_ctx, sub) => {
+export function accountFinder(
+  findCustomer: (id: string) => Promise<CustomerRecord | undefined>,
+  grantedConsents: GrantedConsents,
+  referencesOf: (customerId: string) => Promise<Array<{ system: string; reference: string }>>,
+): FindAccount {
+  return async (ctx, sub) => {
     const customer = await findCustomer(sub);
     if (!customer || customer.status !== 'active') return undefined;
+    // The `references` claim carries only the systems the asking client is allowed (client metadata `reference_systems`).
+    const allowed = (ctx.oidc?.client as { reference_systems?: unknown } | undefined)?.reference_systems;
+    const systems = Array.isArray(allowed) ? new Set(allowed as string[]) : new Set<string>();
     return {
       accountId: customer.id,
-      claims: async (_use, scope) => ({
-        ...claimsOf(customer),
-        ...(String(scope ?? '').split(' ').includes('consents') ? { consents: await grantedConsents(customer.id) } : {}),
-      }),
+      claims: async (_use, scope) => {
+        const scopes = String(scope ?? '').split(' ');
+        const references = scopes.includes('references') && systems.size > 0 ? (await referencesOf(customer.id)).filter((entry) => systems.has(entry.system)) : [];
+        return {
+          ...claimsOf(customer),
+          ...(scopes.includes('consents') ? { consents: await grantedConsents(customer.id) } : {}),
+          ...(references.length > 0 ? { references: Object.fromEntries(references.map((entry) => [entry.system, entry.reference])) } : {}),
+        };
+      },
     };
   };
 }

@@ -34,6 +34,8 @@ export interface ProviderDeps {
   clients: ClientRepository;
   findCustomer: (id: string) => Promise<CustomerRecord | undefined>;
   grantedConsents: GrantedConsents;
+  /** The customer's ids in other systems, for the `references` claim. */
+  referencesOf: (customerId: string) => Promise<Array<{ system: string; reference: string }>>;
   purposeRequests: PurposeRequests;
   cookieKeys: string[];
   trustProxy: boolean | string[];
@@ -43,7 +45,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
   const clientAdapter = new ClientAdapter(deps.clients, deps.issuer);
   const configuration: Configuration = {
     adapter: (name: string) => (name === 'Client' ? clientAdapter : new ArtifactAdapter(deps.db, name)),
-    findAccount: accountFinder(deps.findCustomer, deps.grantedConsents),
+    findAccount: accountFinder(deps.findCustomer, deps.grantedConsents, deps.referencesOf),
     // acr and amr go into every ID token (listed under openid); acr_values_supported is published.
     claims: { ...SCOPE_CLAIMS, openid: ['sub', 'acr', 'amr'], acr: null, amr: null, auth_time: null, sid: null, iss: null },
     acrValues: ACR_VALUES,
@@ -52,7 +54,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
     // Auth0 and Keycloak do and relying parties expect, not only `sub` with the rest at userinfo.
     conformIdTokenClaims: false,
     // portvakt:{role}: machine clients acting on the management API (client_credentials only).
-    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', 'consents', ...ROLE_SCOPES],
+    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', 'consents', 'references', ...ROLE_SCOPES],
     jwks: { keys: jwks },
     cookies: { keys: deps.cookieKeys, long: { httpOnly: true, sameSite: 'lax' }, short: { httpOnly: true, sameSite: 'lax' } },
     // Code flow only (RFC 9700 §2.1.2: no implicit), PKCE S256 for every client, public or not.
@@ -75,10 +77,13 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       token_endpoint_auth_method: 'client_secret_basic',
     },
     extraClientMetadata: {
-      properties: ['first_party', 'brand'],
+      properties: ['first_party', 'brand', 'reference_systems'],
       validator(_ctx, key, value) {
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new TypeError('first_party must be a boolean');
+        }
+        if (key === 'reference_systems' && value !== undefined && (!Array.isArray(value) || !value.every((system) => typeof system === 'string'))) {
+          throw new TypeError('reference_systems must be a list of system keys');
         }
         if (key === 'brand' && value !== undefined && (typeof value !== 'string' || !BRAND_KEY_PATTERN.test(value))) {
           throw new TypeError('brand must be a brand key');

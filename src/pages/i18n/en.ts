@@ -154,6 +154,7 @@ export const en = {
   'account.done.phone_verified': 'Your mobile number is confirmed.',
   'account.done.phone_removed': 'Your mobile number was removed.',
   'error.phone_taken': 'This number cannot be used for your account.',
+  'scope.references': 'See your customer numbers in our other systems (such as the loyalty programme)',
   'scope.consents': 'See which uses of your data you have agreed to',
   'consent.purposes.legend': 'How we may use your data',
   'consent.purposes.lead': 'Choose freely: you can change each choice at any time under your account.',

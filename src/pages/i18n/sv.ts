@@ -156,6 +156,7 @@ export const sv: Messages = {
   'account.done.phone_verified': 'Ditt mobilnummer är bekräftat.',
   'account.done.phone_removed': 'Ditt mobilnummer togs bort.',
   'error.phone_taken': 'Numret kan inte användas för ditt konto.',
+  'scope.references': 'Se dina kundnummer i våra andra system (till exempel kundklubben)',
   'scope.consents': 'Se vilka användningar av dina uppgifter du har godkänt',
   'consent.purposes.legend': 'Hur vi får använda dina uppgifter',
   'consent.purposes.lead': 'Välj fritt: du kan ändra varje val när som helst under ditt konto.',
