@@ -20,6 +20,7 @@ import { ConsentPurposes } from './consent/consent-purposes.ts';
 import { PurposeRequests } from './oidc/purpose-requests.ts';
 import { buildPrivacy } from './privacy/privacy-module.ts';
 import { buildFederation } from './federation/federation-module.ts';
+import { buildProfile } from './profile/profile-module.ts';
 import { consentRoutes } from './consent/consent.routes.ts';
 import { EventPublisher } from './events/event-publisher.ts';
 import { WebhookDeliveries } from './events/webhook-deliveries.ts';
@@ -124,6 +125,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   webhookWorker.start();
   const purposes = new ConsentPurposes(store.db, audit);
   const ledger = new ConsentLedger({ db: store.db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym') });
+  const profile = buildProfile({ db: store.db, audit, events: publisher });
   const clientRepo = new ClientRepository(store.db);
   const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
   const passwordSignIn = new PasswordSignIn(customers, throttle, audit);
@@ -166,6 +168,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         findCustomer: (id) => customerRepo.findById(id),
         purposeRequests: new PurposeRequests(purposes, ledger),
         referencesOf: (id) => privacy.references.list(id),
+        attributesOf: (id) => profile.attributes.of(id),
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
         trustProxy: config.trustProxy,
@@ -198,6 +201,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
       const linked = await federation.links.settle(uid, customerId, methods);
       if (linked) await notices.send(customerId, 'identity_linked', linked);
     },
+    profileDue: (customerId, loaded) => profile.dueKeys(customerId, loaded),
   });
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
@@ -205,6 +209,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     const upstreams = (loaded: LoadedInteraction) => federation.offeredTo(String(loaded.details.params.client_id), loaded.brand);
     signInPages(pages, { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength, purposes, ledger, host, passwordSignIn, emailCode, recovery, smsCode, passkeys, audit, upstreams });
     federation.pageRoutes(pages, { interactions, steps, csrf, metrics });
+    profile.pageRoutes(pages, { interactions, flows, steps, csrf });
     accountPages(pages, { host, issuer: config.issuer, links: federation.links, verifications: callerVerifications, customers, sessions, factors, passkeys, notices, csrf, verification, phones, purposes, ledger, systems: privacy.systems, requests: privacy.requests, exports: privacy.exports });
   });
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);
@@ -226,6 +231,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         consentRoutes(secured, api, { purposes, ledger, customers });
         privacy.apiRoutes(secured, api);
         federation.apiRoutes(secured, api);
+        profile.apiRoutes(secured, api);
       });
     },
     { prefix: '/api/v1' },

@@ -60,6 +60,6 @@ ${purposeChoices(loaded.page, purposes)}
     }
     if (!(await flows.advance(loaded.uid, 'consent_due', null))) throw new DomainError('wrong_step', 400, 'This step was already completed');
     const login = { accountId: flow.customerId, amr: flow.amr, ...(flow.acr ? { acr: flow.acr } : {}), remember: true };
-    return deps.steps.complete(request, reply, loaded, { login }, true);
+    return deps.steps.complete(request, reply, loaded, { login }, { consents: true });
   });
 }

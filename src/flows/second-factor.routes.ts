@@ -31,6 +31,8 @@ export interface SecondFactorDeps {
   ledger: ConsentLedger;
   /** Runs as a sign-in completes, with who proved themselves (an upstream identity waiting to be linked, say). */
   beforeFinish: (uid: string, customerId: string, methods: readonly string[]) => Promise<void>;
+  /** Attributes to ask before the sign-in completes (progressive profiling): their keys. */
+  profileDue: (customerId: string, loaded: LoadedInteraction) => Promise<string[]>;
 }
 
 /**
@@ -52,12 +54,19 @@ export class SecondFactorSteps {
   }
 
   /** The one way a sign-in completes: handed to oidc-provider, then audited. */
-  async complete(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, result: InteractionResults, consentsAsked = false) {
+  async complete(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, result: InteractionResults, asked: { consents?: boolean; profile?: boolean } = {}) {
     const login = result.login!;
+    const held = { customerId: login.accountId, amr: (login.amr ?? []) as AuthMethod[], acr: login.acr ?? null };
     // Purposes never asked, or with a new version that needs fresh consent: asked now, once.
-    if (!consentsAsked && (await this.#deps.ledger.due(login.accountId, purposeScope(loaded))).length > 0) {
-      await this.#deps.flows.set(loaded.uid, { state: 'consent_due', customerId: login.accountId, amr: (login.amr ?? []) as AuthMethod[], acr: login.acr ?? null });
+    if (!asked.consents && (await this.#deps.ledger.due(login.accountId, purposeScope(loaded))).length > 0) {
+      await this.#deps.flows.set(loaded.uid, { state: 'consent_due', ...held });
       return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/consents`, 303);
+    }
+    // Attributes this client asks for that the customer never gave: just those, on one screen.
+    const keys = asked.profile ? [] : await this.#deps.profileDue(login.accountId, loaded);
+    if (keys.length > 0) {
+      await this.#deps.flows.set(loaded.uid, { state: 'profile_due', ...held, keys });
+      return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/profile`, 303);
     }
     await this.#deps.beforeFinish(loaded.uid, login.accountId, login.amr ?? []);
     // Everything due, the client's requested purposes included, was decided: the consent prompt need not ask again.

@@ -8,7 +8,9 @@ export const SCOPE_CLAIMS = {
   phone: ['phone_number', 'phone_number_verified'],
   consents: ['consents'],
   references: ['references'],
-  profile: ['name', 'given_name', 'family_name', 'locale'],
+  address: ['address'],
+  attributes: ['attributes'],
+  profile: ['name', 'given_name', 'family_name', 'locale', 'birthdate'],
 } as const;
 
 export function claimsOf(customer: CustomerRecord): AccountClaims {
@@ -36,6 +38,7 @@ export function accountFinder(
   findCustomer: (id: string) => Promise<CustomerRecord | undefined>,
   grantedConsents: GrantedConsents,
   referencesOf: (customerId: string) => Promise<Array<{ system: string; reference: string }>>,
+  attributesOf: (customerId: string) => Promise<Record<string, unknown>>,
 ): FindAccount {
   return async (ctx, sub) => {
     const customer = await findCustomer(sub);
@@ -48,12 +51,26 @@ export function accountFinder(
       claims: async (_use, scope) => {
         const scopes = String(scope ?? '').split(' ');
         const references = scopes.includes('references') && systems.size > 0 ? (await referencesOf(customer.id)).filter((entry) => systems.has(entry.system)) : [];
+        // One read of the attributes covers address, birthdate and the custom ones; oidc-provider keeps only what was asked.
+        const attributes = await attributesOf(customer.id);
         return {
           ...claimsOf(customer),
+          ...attributeClaims(attributes),
           ...(scopes.includes('consents') ? { consents: await grantedConsents(customer.id) } : {}),
           ...(references.length > 0 ? { references: Object.fromEntries(references.map((entry) => [entry.system, entry.reference])) } : {}),
         };
       },
     };
+  };
+}
+
+/** Attribute values as claims: `address` (OpenID Connect Core §5.1.1, with `formatted`), `birthdate`, and the custom ones under `attributes`. */
+export function attributeClaims(values: Record<string, unknown>): Omit<AccountClaims, 'sub'> {
+  const { address, birthdate, ...custom } = values;
+  const parts = address as { street_address: string; postal_code: string; locality: string; country: string } | undefined;
+  return {
+    ...(parts ? { address: { ...parts, formatted: `${parts.street_address}\n${parts.postal_code} ${parts.locality}\n${parts.country}` } } : {}),
+    ...(typeof birthdate === 'string' ? { birthdate } : {}),
+    ...(Object.keys(custom).length > 0 ? { attributes: custom } : {}),
   };
 }

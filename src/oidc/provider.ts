@@ -36,6 +36,8 @@ export interface ProviderDeps {
   grantedConsents: GrantedConsents;
   /** The customer's ids in other systems, for the `references` claim. */
   referencesOf: (customerId: string) => Promise<Array<{ system: string; reference: string }>>;
+  /** The customer's profile attributes, for `address`, `birthdate` and `attributes`. */
+  attributesOf: (customerId: string) => Promise<Record<string, unknown>>;
   purposeRequests: PurposeRequests;
   cookieKeys: string[];
   trustProxy: boolean | string[];
@@ -45,7 +47,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
   const clientAdapter = new ClientAdapter(deps.clients, deps.issuer);
   const configuration: Configuration = {
     adapter: (name: string) => (name === 'Client' ? clientAdapter : new ArtifactAdapter(deps.db, name)),
-    findAccount: accountFinder(deps.findCustomer, deps.grantedConsents, deps.referencesOf),
+    findAccount: accountFinder(deps.findCustomer, deps.grantedConsents, deps.referencesOf, deps.attributesOf),
     // acr and amr go into every ID token (listed under openid); acr_values_supported is published.
     claims: { ...SCOPE_CLAIMS, openid: ['sub', 'acr', 'amr'], acr: null, amr: null, auth_time: null, sid: null, iss: null },
     acrValues: ACR_VALUES,
@@ -54,7 +56,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
     // Auth0 and Keycloak do and relying parties expect, not only `sub` with the rest at userinfo.
     conformIdTokenClaims: false,
     // portvakt:{role}: machine clients acting on the management API (client_credentials only).
-    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', 'consents', 'references', ...ROLE_SCOPES],
+    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', 'address', 'consents', 'references', 'attributes', ...ROLE_SCOPES],
     jwks: { keys: jwks },
     cookies: { keys: deps.cookieKeys, long: { httpOnly: true, sameSite: 'lax' }, short: { httpOnly: true, sameSite: 'lax' } },
     // Code flow only (RFC 9700 §2.1.2: no implicit), PKCE S256 for every client, public or not.
@@ -93,6 +95,8 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // A client may ask for single claims (address at checkout), which progressive profiling then asks for.
+      claimsParameter: { enabled: true },
       introspection: {
         enabled: true,
         // A client may introspect the tokens issued to it and nothing else. Resource servers that

@@ -13,7 +13,7 @@ export interface ConsentPage {
   purposes: ShownPurpose[];
 }
 
-const KNOWN_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'consents', 'offline_access', 'references']);
+const KNOWN_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'consents', 'offline_access', 'references', 'address', 'attributes']);
 
 export function consentPage(page: PageContext, view: ConsentPage): string {
   const { t } = page;

@@ -5,6 +5,7 @@
  */
 import type { ConnectionKind } from '../federation/connection-presets.ts';
 import type { Role } from '../operators/operator-roles.ts';
+import type { AttributeAsk, AttributeType } from '../profile/attribute-types.ts';
 
 export interface CustomersTable {
   id: string;
@@ -416,6 +417,26 @@ export interface CallerVerificationsTable {
   decided_at: number | null;
 }
 
+export interface ProfileAttributesTable {
+  key: string;
+  type: AttributeType;
+  /** JSON {sv, en}: the field's label on the hosted pages. */
+  labels: string;
+  /** JSON array of allowed values (enum), or null. */
+  options: string | null;
+  ask: AttributeAsk;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CustomerAttributesTable {
+  customer_id: string;
+  key: string;
+  /** JSON of the typed value. */
+  value: string;
+  updated_at: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_emails: CustomerEmailsTable;
@@ -450,4 +471,6 @@ export interface Database {
   identities: IdentitiesTable;
   api_keys: ApiKeysTable;
   caller_verifications: CallerVerificationsTable;
+  profile_attributes: ProfileAttributesTable;
+  customer_attributes: CustomerAttributesTable;
 }

@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { AuditLog } from '../events/audit-log.ts';
+import type { EventPublisher } from '../events/event-publisher.ts';
+import type { CsrfGuard } from '../http/csrf.ts';
+import type { ApiRegistry } from '../http/api-route.ts';
+import type { InteractionContext, LoadedInteraction } from '../flows/interaction-context.ts';
+import type { InteractionFlowStore } from '../flows/interaction-flow.store.ts';
+import { profileDueRoutes } from '../flows/profile-due.routes.ts';
+import type { SecondFactorSteps } from '../flows/second-factor.routes.ts';
+import type { Database } from '../store/schema.ts';
+import { CustomerAttributes } from './customer-attributes.ts';
+import { ProfileSchema } from './profile-schema.ts';
+import { profileRoutes } from './profile.routes.ts';
+import { ProgressiveProfiling, requestedClaims } from './progressive-profiling.ts';
+
+/** The profile beyond the core fields: its schema, each customer's values, and asking for them when a client needs them. */
+export function buildProfile(deps: { db: Kysely<Database>; audit: AuditLog; events: EventPublisher }) {
+  const schema = new ProfileSchema(deps.db, deps.audit);
+  const attributes = new CustomerAttributes({ db: deps.db, schema, audit: deps.audit, events: deps.events });
+  const profiling = new ProgressiveProfiling(schema, attributes);
+  return {
+    schema,
+    attributes,
+    /** The attributes to ask before this sign-in completes. */
+    dueKeys: async (customerId: string, loaded: LoadedInteraction) => (await profiling.due(customerId, requestedClaims(loaded.details.params))).map((attribute) => attribute.key),
+    apiRoutes: (secured: FastifyInstance, api: ApiRegistry) => profileRoutes(secured, api, { schema, attributes }),
+    pageRoutes: (pages: FastifyInstance, page: { interactions: InteractionContext; flows: InteractionFlowStore; steps: SecondFactorSteps; csrf: CsrfGuard }) => profileDueRoutes(pages, { ...page, schema, attributes }),
+  };
+}
