@@ -21,6 +21,8 @@ import { PurposeRequests } from './oidc/purpose-requests.ts';
 import { buildPrivacy } from './privacy/privacy-module.ts';
 import { buildFederation } from './federation/federation-module.ts';
 import { buildProfile } from './profile/profile-module.ts';
+import { Guests } from './guests/guests.ts';
+import { guestRoutes } from './guests/guest.routes.ts';
 import { consentRoutes } from './consent/consent.routes.ts';
 import { EventPublisher } from './events/event-publisher.ts';
 import { WebhookDeliveries } from './events/webhook-deliveries.ts';
@@ -126,6 +128,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const purposes = new ConsentPurposes(store.db, audit);
   const ledger = new ConsentLedger({ db: store.db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym') });
   const profile = buildProfile({ db: store.db, audit, events: publisher });
+  const guests = new Guests({ db: store.db, ledger, purposes, audit, pool: DEFAULT_POOL });
   const clientRepo = new ClientRepository(store.db);
   const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
   const passwordSignIn = new PasswordSignIn(customers, throttle, audit);
@@ -196,10 +199,12 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const callerVerifications = new CallerVerifications({ db: store.db, customers, delivery, audit });
   const csrf = new CsrfGuard(config.issuer);
   const interactions = new InteractionContext(host);
-  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit, ledger, beforeFinish: async (uid, customerId, methods) => {
+  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit, ledger, beforeFinish: async (loaded, customerId, methods) => {
       // An upstream identity waiting for this proof is linked, and the customer told (as for any new way in).
-      const linked = await federation.links.settle(uid, customerId, methods);
+      const linked = await federation.links.settle(loaded.uid, customerId, methods);
       if (linked) await notices.send(customerId, 'identity_linked', linked);
+      // A guest this authorization request claims joins the account that proved its address.
+      await guests.claim(loaded.details.params.guest, customerId);
     },
     profileDue: (customerId, loaded) => profile.dueKeys(customerId, loaded),
   });
@@ -207,7 +212,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
     const upstreams = (loaded: LoadedInteraction) => federation.offeredTo(String(loaded.details.params.client_id), loaded.brand);
-    signInPages(pages, { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength, purposes, ledger, host, passwordSignIn, emailCode, recovery, smsCode, passkeys, audit, upstreams });
+    signInPages(pages, { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength, purposes, ledger, host, passwordSignIn, emailCode, recovery, smsCode, passkeys, audit, upstreams, guestFor: (token) => guests.byToken(token) });
     federation.pageRoutes(pages, { interactions, steps, csrf, metrics });
     profile.pageRoutes(pages, { interactions, flows, steps, csrf });
     accountPages(pages, { host, issuer: config.issuer, links: federation.links, verifications: callerVerifications, customers, sessions, factors, passkeys, notices, csrf, verification, phones, purposes, ledger, systems: privacy.systems, requests: privacy.requests, exports: privacy.exports });
@@ -232,6 +237,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         privacy.apiRoutes(secured, api);
         federation.apiRoutes(secured, api);
         profile.apiRoutes(secured, api);
+        guestRoutes(secured, api, guests);
       });
     },
     { prefix: '/api/v1' },
@@ -256,6 +262,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         messaging.outbox.deleteFinished(Date.now() - OUTBOX_RETENTION_MS),
         sessions.deleteStale(Date.now() - TTL.Session * 1000),
         privacy.exports.clearExpired(),
+        guests.deleteExpired(),
       ]).catch((error: unknown) =>
         app.log.error({ err: error }, 'cleanup of expired rows failed'),
       );

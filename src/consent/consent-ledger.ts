@@ -13,6 +13,11 @@ export interface Decision {
   decision: ConsentRecordsTable['decision'];
 }
 
+/** Decisions the ledger checked, with the text each one agreed to. */
+export interface PreparedDecisions {
+  decisions: Array<Decision & { textHash: string }>;
+}
+
 export interface DecisionContext {
   customerId: string;
   locale: string;
@@ -71,6 +76,36 @@ export class ConsentLedger {
 
   /** Records decisions in one transaction; each must name a purpose and its current version. */
   async record(decisions: Decision[], context: DecisionContext, now = Date.now()): Promise<void> {
+    const versions = await this.#checked(decisions);
+    await this.#db.transaction().execute(async (trx) => {
+      const customer = await trx.selectFrom('customers').select('id').where('id', '=', context.customerId).executeTakeFirst();
+      if (!customer) throw new DomainError('not_found', 404, 'customer not found');
+      await this.#append(trx, decisions.map((decision) => ({ ...decision, textHash: versions.get(decision.purpose)!.textHash })), context, this.#ipHash(context), now);
+    });
+  }
+
+  /**
+   * Decisions checked now, to be recorded later inside a transaction of the caller's
+   * (`recordWithin`): the check reads the purposes, which must not happen inside that transaction
+   * (SQLite has one connection, held by it).
+   */
+  async prepare(decisions: Decision[]): Promise<PreparedDecisions> {
+    const versions = await this.#checked(decisions);
+    return { decisions: decisions.map((decision) => ({ ...decision, textHash: versions.get(decision.purpose)!.textHash })) };
+  }
+
+  /** Records prepared decisions inside the caller's transaction (a claimed guest's choices, with the account they join). */
+  async recordWithin(trx: Transaction<Database>, prepared: PreparedDecisions, context: DecisionContext, now = Date.now()): Promise<void> {
+    await this.#append(trx, prepared.decisions, context, this.#ipHash(context), now);
+  }
+
+  /** Throws the ledger's 400s for decisions it would refuse (before they are kept to be recorded later). */
+  async validate(decisions: Decision[]): Promise<void> {
+    await this.#checked(decisions);
+  }
+
+  /** Each decision names a purpose at its current version; a required one can only be granted; none twice. */
+  async #checked(decisions: Decision[]): Promise<Map<string, PurposeVersion>> {
     const versions = new Map<string, PurposeVersion>();
     for (const decision of decisions) {
       const current = await this.#purposes.current(decision.purpose).catch(() => undefined);
@@ -80,12 +115,11 @@ export class ConsentLedger {
       versions.set(decision.purpose, current);
     }
     if (new Set(decisions.map((decision) => decision.purpose)).size !== decisions.length) throw new DomainError('duplicate_purpose', 400, 'A purpose appears twice');
-    const ipHash = context.ip ? createHmac('sha256', this.#ipKey).update(clientNetwork(context.ip)).digest('base64url') : null;
-    await this.#db.transaction().execute(async (trx) => {
-      const customer = await trx.selectFrom('customers').select('id').where('id', '=', context.customerId).executeTakeFirst();
-      if (!customer) throw new DomainError('not_found', 404, 'customer not found');
-      await this.#append(trx, decisions.map((decision) => ({ ...decision, textHash: versions.get(decision.purpose)!.textHash })), context, ipHash, now);
-    });
+    return versions;
+  }
+
+  #ipHash(context: DecisionContext): string | null {
+    return context.ip ? createHmac('sha256', this.#ipKey).update(clientNetwork(context.ip)).digest('base64url') : null;
   }
 
   /**

@@ -225,6 +225,7 @@ export class CustomerService {
       const customer = await this.#repo.findById(id, trx);
       if (!customer) return undefined;
       await alongside(trx, customer);
+      await forgetGuests(trx, customer);
       await this.#repo.delete(id, trx);
       await this.#revokeAccount(id, trx);
       await this.#events?.publish(trx, { type: 'customer.erased', customerId: id, data: { request_id: requestId } }, now);
@@ -236,6 +237,8 @@ export class CustomerService {
   /** Deletes the customer, their e-mail and credentials, and every session and token they hold. */
   async remove(id: string, actor: Actor): Promise<void> {
     await this.#repo.transaction(async (trx) => {
+      const customer = await this.#repo.findById(id, trx);
+      if (customer) await forgetGuests(trx, customer);
       if (!(await this.#repo.delete(id, trx))) throw notFound('customer');
       await this.#revokeAccount(id, trx);
       await this.#events?.publish(trx, { type: 'customer.deleted', customerId: id, data: {} });
@@ -278,4 +281,12 @@ export function presentCustomer(record: CustomerRecord): CustomerOutput {
     created_at: Math.floor(record.createdAt / 1000),
     updated_at: Math.floor(record.updatedAt / 1000),
   };
+}
+
+/** Guest checkouts the customer claimed, or left unclaimed under their address, go with them. */
+async function forgetGuests(trx: Transaction<Database>, customer: CustomerRecord): Promise<void> {
+  await trx
+    .deleteFrom('guests')
+    .where((eb) => eb.or([eb('claimed_by', '=', customer.id), eb.and([eb('pool', '=', customer.pool), eb('email', '=', customer.email)])]))
+    .execute();
 }

@@ -46,10 +46,10 @@ export class InteractionContext {
     return { uid, details, page, clientName, brand: clientBrand(client) };
   }
 
-  /** Loads and insists the provider is at the login prompt (sign-in steps make no sense elsewhere). */
+  /** Loads and insists the provider is at the login prompt, or `create` (registration asked for): sign-in steps make no sense elsewhere. */
   async loadLogin(request: FastifyRequest, reply: FastifyReply): Promise<LoadedInteraction> {
     const loaded = await this.load(request, reply);
-    requirePrompt(loaded.details, 'login');
+    if (loaded.details.prompt.name !== 'create') requirePrompt(loaded.details, 'login');
     return loaded;
   }
 

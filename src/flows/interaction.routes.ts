@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import type { ConsentPurposes, PurposeVersion } from '../consent/consent-purposes.ts';
 import { showPurposes, signUpDecisions, signUpPurposes } from '../consent/sign-up-purposes.ts';
@@ -35,6 +35,8 @@ export interface InteractionDeps {
   ledger: ConsentLedger;
   /** Upstream providers offered as "Continue with …". */
   upstreams: (loaded: LoadedInteraction) => Promise<Array<{ key: string; name: string }>>;
+  /** The guest a `guest` claim token names (its details prefill the sign-up). */
+  guestFor: (token: unknown) => Promise<{ email: string; givenName: string | null; familyName: string | null; consents: Array<{ purpose: string; decision: string }> } | undefined>;
 }
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set<AuthMethod>(['pwd', 'email', 'sms', 'otp', 'hwk', 'fed']);
@@ -66,15 +68,22 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
       return deps.steps.proceed(request, reply, loaded, accountId, amr);
     }
     const loginHint = typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;
+    // prompt=create opens on sign-up, prefilled from login_hint or the guest being claimed.
+    if (details.prompt.name === 'create') return signUp(request, reply, loaded, loginHint);
     return sendPage(reply, 200, signInPage(page, { uid, clientName, csrf: csrf.token(request, reply), email: loginHint, connections: await deps.upstreams(loaded) }));
   });
 
-  app.get('/login/:uid/signup', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
+  async function signUp(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, loginHint?: string) {
     const { uid, page, clientName } = loaded;
-    const view = { uid, clientName, csrf: csrf.token(request, reply), passwordMinLength: deps.passwordMinLength, purposes: await signUpPurposes(deps.purposes, page.locale, loaded.brand) };
+    const guest = await deps.guestFor(loaded.details.params.guest);
+    const values = { email: guest?.email ?? loginHint, given_name: guest?.givenName ?? undefined, family_name: guest?.familyName ?? undefined };
+    // What the guest agreed to at checkout shows ticked; unticking it is a decision too.
+    const preselected = new Set((guest?.consents ?? []).filter((choice) => choice.decision === 'granted').map((choice) => choice.purpose));
+    const view = { uid, clientName, csrf: csrf.token(request, reply), passwordMinLength: deps.passwordMinLength, values, preselected, purposes: await signUpPurposes(deps.purposes, page.locale, loaded.brand) };
     return sendPage(reply, 200, signUpPage(page, view));
-  });
+  }
+
+  app.get('/login/:uid/signup', async (request, reply) => signUp(request, reply, await interactions.loadLogin(request, reply)));
 
   app.post('/login/:uid/password', async (request, reply) => {
     const loaded = await interactions.loadLogin(request, reply);

@@ -29,8 +29,8 @@ export interface SecondFactorDeps {
   notices: SecurityNotices;
   audit: AuditLog;
   ledger: ConsentLedger;
-  /** Runs as a sign-in completes, with who proved themselves (an upstream identity waiting to be linked, say). */
-  beforeFinish: (uid: string, customerId: string, methods: readonly string[]) => Promise<void>;
+  /** Runs as a sign-in completes (before the steps still due), with who proved themselves and how: links a waiting upstream identity, claims a guest. */
+  beforeFinish: (loaded: LoadedInteraction, customerId: string, methods: readonly string[]) => Promise<void>;
   /** Attributes to ask before the sign-in completes (progressive profiling): their keys. */
   profileDue: (customerId: string, loaded: LoadedInteraction) => Promise<string[]>;
 }
@@ -56,6 +56,9 @@ export class SecondFactorSteps {
   /** The one way a sign-in completes: handed to oidc-provider, then audited. */
   async complete(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, result: InteractionResults, asked: { consents?: boolean; profile?: boolean } = {}) {
     const login = result.login!;
+    // First what waited for this proof (an upstream identity to link, a guest to claim): what it
+    // brings (a guest's consent choices) counts for the steps below. Each happens once.
+    await this.#deps.beforeFinish(loaded, login.accountId, login.amr ?? []);
     const held = { customerId: login.accountId, amr: (login.amr ?? []) as AuthMethod[], acr: login.acr ?? null };
     // Purposes never asked, or with a new version that needs fresh consent: asked now, once.
     if (!asked.consents && (await this.#deps.ledger.due(login.accountId, purposeScope(loaded))).length > 0) {
@@ -68,9 +71,10 @@ export class SecondFactorSteps {
       await this.#deps.flows.set(loaded.uid, { state: 'profile_due', ...held, keys });
       return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/profile`, 303);
     }
-    await this.#deps.beforeFinish(loaded.uid, login.accountId, login.amr ?? []);
     // Everything due, the client's requested purposes included, was decided: the consent prompt need not ask again.
-    const answer = await this.#deps.interactions.finish(request, reply, { ...result, [PURPOSES_ASKED]: true });
+    // prompt=create (registration asked for) is answered by this sign-in or sign-up too.
+    const created = String(loaded.details.params.prompt ?? '').split(' ').includes('create') ? { create: true } : {};
+    const answer = await this.#deps.interactions.finish(request, reply, { ...result, ...created, [PURPOSES_ASKED]: true });
     await this.#deps.audit.record({
       action: 'sign_in.succeeded',
       actor: customerActor(login.accountId),

@@ -30,6 +30,9 @@ export function isMultiFactorAcr(acr: unknown): boolean {
  */
 export function interactionPolicyWithStepUp(consentChecks: Array<InstanceType<typeof interactionPolicy.Check>> = []) {
   const policy = interactionPolicy.base();
+  // prompt=create (OpenID Connect Initiating User Registration): the hosted pages open on sign-up;
+  // the sign-in or sign-up that follows answers it.
+  policy.add(new interactionPolicy.Prompt({ name: 'create', requestable: true }), 0);
   for (const check of consentChecks) policy.get('consent')!.checks.add(check);
   policy.get('login')!.checks.add(
     new interactionPolicy.Check(

@@ -1,6 +1,6 @@
 import { ROLE_SCOPES } from '../operators/operator-roles.ts';
 import type { Kysely } from 'kysely';
-import Provider, { type Configuration } from 'oidc-provider';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientRepository } from '../clients/client.repo.ts';
 import { secretMatches } from '../crypto/secret-hash.ts';
 import type { CustomerRecord } from '../customers/customer.repo.ts';
@@ -51,7 +51,13 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
     // acr and amr go into every ID token (listed under openid); acr_values_supported is published.
     claims: { ...SCOPE_CLAIMS, openid: ['sub', 'acr', 'amr'], acr: null, amr: null, auth_time: null, sid: null, iss: null },
     acrValues: ACR_VALUES,
-    extraParams: { purposes: deps.purposeRequests.validate },
+    extraParams: {
+      purposes: deps.purposeRequests.validate,
+      // guest={claim token}: claims a checkout's guest (guests/guests.ts); only its shape is checked here.
+      guest: async (_ctx: KoaContextWithOIDC, value: string | undefined) => {
+        if (value !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(value)) throw new errors.InvalidRequest('guest must be a claim token');
+      },
+    },
     // The ID token carries the claims of the granted scopes (email, email_verified, name …), as
     // Auth0 and Keycloak do and relying parties expect, not only `sub` with the rest at userinfo.
     conformIdTokenClaims: false,

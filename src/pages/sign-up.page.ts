@@ -9,6 +9,8 @@ export interface SignUpPage {
   values?: { email?: string; given_name?: string; family_name?: string };
   /** Consent purposes to ask, in the page's language: optional ones are unticked choices. */
   purposes?: ShownPurpose[];
+  /** Purposes the person already agreed to (at a guest checkout): ticked. */
+  preselected?: ReadonlySet<string>;
   error?: string;
 }
 
@@ -21,8 +23,11 @@ export interface ShownPurpose {
   legalText: string;
 }
 
-/** The purposes as separate, unticked choices, with "accept all" and "reject all" side by side and alike. */
-export function purposeChoices(page: PageContext, purposes: ShownPurpose[]): SafeHtml {
+/**
+ * The purposes as separate, unticked choices, with "accept all" and "reject all" side by side and
+ * alike. `preselected`: choices the person already made elsewhere (a guest checkout), shown ticked.
+ */
+export function purposeChoices(page: PageContext, purposes: ShownPurpose[], preselected: ReadonlySet<string> = new Set()): SafeHtml {
   const { t } = page;
   if (purposes.length === 0) return html``;
   return html`<fieldset class="purposes">
@@ -34,7 +39,7 @@ ${purposes.map(
 ${
   purpose.required
     ? html`<p class="purpose-title">${purpose.title} <span class="tag">${t('consent.purposes.required')}</span></p>`
-    : html`<label class="check"><input type="checkbox" name="consent" value="${purpose.key}"> <span class="purpose-title">${purpose.title}</span></label>`
+    : html`<label class="check"><input type="checkbox" name="consent" value="${purpose.key}"${preselected.has(purpose.key) ? html` checked` : ''}> <span class="purpose-title">${purpose.title}</span></label>`
 }
 <p class="hint">${purpose.description}</p>
 <details><summary>${t('consent.purposes.legal')}</summary><p class="hint">${purpose.legalText}</p></details>
@@ -74,7 +79,7 @@ ${field({
 <div>${field({ name: 'given_name', label: t('field.given_name'), type: 'text', autocomplete: 'given-name', value: values.given_name, required: false, maxLength: 100 })}</div>
 <div>${field({ name: 'family_name', label: t('field.family_name'), type: 'text', autocomplete: 'family-name', value: values.family_name, required: false, maxLength: 100 })}</div>
 </div>
-${purposeChoices(page, view.purposes ?? [])}
+${purposeChoices(page, view.purposes ?? [], view.preselected)}
 <button type="submit" class="primary">${t('signup.continue')}</button>
 </form>
 <p class="switch">${t('signup.have_account')} <a href="/login/${view.uid}">${t('signup.sign_in')}</a></p>`,

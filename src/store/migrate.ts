@@ -11,6 +11,7 @@ import * as connectionPresets from './migrations/0009-connection-presets.ts';
 import * as apiKeys from './migrations/0010-api-keys.ts';
 import * as callerVerifications from './migrations/0011-caller-verifications.ts';
 import * as profileAttributes from './migrations/0012-profile-attributes.ts';
+import * as guests from './migrations/0013-guests.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '0010-api-keys': apiKeys,
   '0011-caller-verifications': callerVerifications,
   '0012-profile-attributes': profileAttributes,
+  '0013-guests': guests,
 };
 
 export class MigrationError extends Error {

@@ -437,6 +437,34 @@ export interface CustomerAttributesTable {
   updated_at: number;
 }
 
+export interface GuestsTable {
+  id: string;
+  pool: string;
+  email: string;
+  given_name: string | null;
+  family_name: string | null;
+  /** JSON array of the shop's order references. */
+  order_references: string;
+  /** JSON array of {purpose, version, decision} made at checkout, recorded when the guest is claimed. */
+  consents: string;
+  locale: string;
+  /** The client (shop) that created the guest. */
+  client_id: string | null;
+  /** SHA-256 (hex) of the claim token. */
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  claimed_by: string | null;
+  claimed_at: number | null;
+}
+
+export interface CustomerOrdersTable {
+  customer_id: string;
+  reference: string;
+  guest_id: string | null;
+  created_at: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_emails: CustomerEmailsTable;
@@ -473,4 +501,6 @@ export interface Database {
   caller_verifications: CallerVerificationsTable;
   profile_attributes: ProfileAttributesTable;
   customer_attributes: CustomerAttributesTable;
+  guests: GuestsTable;
+  customer_orders: CustomerOrdersTable;
 }

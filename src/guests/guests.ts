@@ -1,0 +1,168 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { ConsentLedger, Decision } from '../consent/consent-ledger.ts';
+import type { ConsentPurposes } from '../consent/consent-purposes.ts';
+import { notFound } from '../errors/domain-error.ts';
+import { OPERATOR, customerActor, type AuditLog } from '../events/audit-log.ts';
+import type { Database, GuestsTable } from '../store/schema.ts';
+
+/** How long a guest can be claimed: the link in the order e-mail works this long. */
+const CLAIM_DAYS = 30;
+
+export interface Guest {
+  id: string;
+  email: string;
+  givenName: string | null;
+  familyName: string | null;
+  orderReferences: string[];
+  consents: Decision[];
+  locale: string;
+  clientId: string | null;
+  createdAt: number;
+  expiresAt: number;
+  claimedBy: string | null;
+  claimedAt: number | null;
+}
+
+export interface GuestInput {
+  email: string;
+  given_name?: string | undefined;
+  family_name?: string | undefined;
+  order_references: string[];
+  consents: Decision[];
+  /** The language the checkout's consent texts were shown in. */
+  locale: 'sv' | 'en';
+  client_id?: string | undefined;
+}
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/**
+ * Guest checkout: a shop records a guest (e-mail, names, order references, the consent choices
+ * made at checkout) without a credential. The person claims it in an authorization request with
+ * `prompt=create&guest={token}`: proving the address with a code makes it an account, with the
+ * guest's data and choices; when the address already has an account, proving that account merges
+ * the guest into it. Either way one customer, and the guest is claimed once.
+ */
+export class Guests {
+  readonly #db: Kysely<Database>;
+  readonly #ledger: ConsentLedger;
+  readonly #purposes: ConsentPurposes;
+  readonly #audit: AuditLog;
+  readonly #pool: string;
+
+  constructor(deps: { db: Kysely<Database>; ledger: ConsentLedger; purposes: ConsentPurposes; audit: AuditLog; pool: string }) {
+    this.#db = deps.db;
+    this.#ledger = deps.ledger;
+    this.#purposes = deps.purposes;
+    this.#audit = deps.audit;
+    this.#pool = deps.pool;
+  }
+
+  /** A new guest and its claim token (shown once). Consent choices are checked now, as the ledger would. */
+  async create(input: GuestInput, now = Date.now()): Promise<{ guest: Guest; token: string }> {
+    await this.#ledger.validate(input.consents);
+    const token = randomBytes(32).toString('base64url');
+    const row: GuestsTable = {
+      id: randomUUID(),
+      pool: this.#pool,
+      email: input.email,
+      given_name: input.given_name ?? null,
+      family_name: input.family_name ?? null,
+      order_references: JSON.stringify(input.order_references),
+      consents: JSON.stringify(input.consents),
+      locale: input.locale,
+      client_id: input.client_id ?? null,
+      token_hash: hash(token),
+      created_at: now,
+      expires_at: now + CLAIM_DAYS * 86_400_000,
+      claimed_by: null,
+      claimed_at: null,
+    };
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.insertInto('guests').values(row).execute();
+      await this.#audit.append(trx, { action: 'guest.created', actor: OPERATOR, subject: { type: 'guest', id: row.id }, details: { orders: input.order_references.length, consents: input.consents.length } }, now);
+    });
+    return { guest: present(row), token };
+  }
+
+  async get(id: string): Promise<Guest> {
+    const row = await this.#db.selectFrom('guests').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('guest');
+    return present(row);
+  }
+
+  /** The live, unclaimed guest a claim token names, if any. */
+  async byToken(token: unknown, now = Date.now()): Promise<Guest | undefined> {
+    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+    const row = await this.#db.selectFrom('guests').selectAll().where('token_hash', '=', hash(token)).executeTakeFirst();
+    if (!row || row.claimed_by !== null || Number(row.expires_at) <= now) return undefined;
+    return present(row);
+  }
+
+  /**
+   * A sign-in completes in an authorization request that carries the claim token. The customer who
+   * proved themselves gets the guest when they hold its address: a new account (made by a code to
+   * the address) or an existing one (proven by its own means). Names the account lacks, the order
+   * references and the checkout's consent choices (those still at their current version) are kept,
+   * in one transaction; the guest is claimed once.
+   */
+  async claim(token: unknown, customerId: string, now = Date.now()): Promise<boolean> {
+    const guest = await this.byToken(token, now);
+    if (!guest) return false;
+    // Checked before the transaction: choices whose purpose has a newer version since are asked again at sign-in instead.
+    const current = await Promise.all(guest.consents.map(async (decision) => ((await this.#purposes.current(decision.purpose).catch(() => undefined))?.version === decision.version ? decision : undefined)));
+    const prepared = await this.#ledger.prepare(current.filter((decision): decision is Decision => decision !== undefined));
+    return this.#db.transaction().execute(async (trx) => {
+      const customer = await trx
+        .selectFrom('customers as c')
+        .innerJoin('customer_emails as e', 'e.customer_id', 'c.id')
+        .select(['e.email', 'c.given_name', 'c.family_name'])
+        .where('c.id', '=', customerId)
+        .executeTakeFirst();
+      if (customer?.email !== guest.email) return false;
+      const taken = await trx.updateTable('guests').set({ claimed_by: customerId, claimed_at: now }).where('id', '=', guest.id).where('claimed_by', 'is', null).executeTakeFirst();
+      if (Number(taken.numUpdatedRows) !== 1) return false;
+      const names = { ...(!customer.given_name && guest.givenName ? { given_name: guest.givenName } : {}), ...(!customer.family_name && guest.familyName ? { family_name: guest.familyName } : {}) };
+      if (Object.keys(names).length > 0) await trx.updateTable('customers').set((eb) => ({ ...names, version: eb('version', '+', 1), updated_at: now })).where('id', '=', customerId).execute();
+      for (const reference of guest.orderReferences) {
+        await trx.insertInto('customer_orders').values({ customer_id: customerId, reference, guest_id: guest.id, created_at: now }).onConflict((conflict) => conflict.columns(['customer_id', 'reference']).doNothing()).execute();
+      }
+      // Only decisions the customer has not made since stand; the ledger keeps the later one otherwise.
+      const decided = new Set((await trx.selectFrom('consent_records').select('purpose_key').where('customer_id', '=', customerId).execute()).map((row) => row.purpose_key));
+      const fresh = prepared.decisions.filter((decision) => !decided.has(decision.purpose));
+      if (fresh.length > 0) await this.#ledger.recordWithin(trx, { decisions: fresh }, { customerId, locale: guest.locale, channel: 'web', clientId: guest.clientId, actor: { type: 'customer', id: customerId } }, now);
+      await this.#audit.append(trx, { action: 'guest.claimed', actor: customerActor(customerId), subject: { type: 'customer', id: customerId }, details: { guest: guest.id, orders: guest.orderReferences.length, consents: fresh.length, names: Object.keys(names).sort() } }, now);
+      return true;
+    });
+  }
+
+  async ordersOf(customerId: string): Promise<Array<{ reference: string; guestId: string | null; createdAt: number }>> {
+    const rows = await this.#db.selectFrom('customer_orders').selectAll().where('customer_id', '=', customerId).orderBy('created_at').orderBy('reference').execute();
+    return rows.map((row) => ({ reference: row.reference, guestId: row.guest_id, createdAt: Number(row.created_at) }));
+  }
+
+  /** Guests nobody claimed in time go: their data was kept for the claim only. */
+  async deleteExpired(now = Date.now()): Promise<number> {
+    const result = await this.#db.deleteFrom('guests').where('claimed_by', 'is', null).where('expires_at', '<', now).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+function present(row: GuestsTable): Guest {
+  return {
+    id: row.id,
+    email: row.email,
+    givenName: row.given_name,
+    familyName: row.family_name,
+    orderReferences: JSON.parse(row.order_references) as string[],
+    consents: JSON.parse(row.consents) as Decision[],
+    locale: row.locale,
+    clientId: row.client_id,
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    claimedBy: row.claimed_by,
+    claimedAt: row.claimed_at === null ? null : Number(row.claimed_at),
+  };
+}
+
