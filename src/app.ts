@@ -128,7 +128,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const purposes = new ConsentPurposes(store.db, audit);
   const ledger = new ConsentLedger({ db: store.db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym') });
   const profile = buildProfile({ db: store.db, audit, events: publisher });
-  const guests = new Guests({ db: store.db, ledger, purposes, audit, pool: DEFAULT_POOL });
+  const guests = new Guests({ db: store.db, ledger, audit, pool: DEFAULT_POOL });
   const clientRepo = new ClientRepository(store.db);
   const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
   const passwordSignIn = new PasswordSignIn(customers, throttle, audit);
@@ -204,7 +204,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
       const linked = await federation.links.settle(loaded.uid, customerId, methods);
       if (linked) await notices.send(customerId, 'identity_linked', linked);
       // A guest this authorization request claims joins the account that proved its address.
-      await guests.claim(loaded.details.params.guest, customerId);
+      await guests.claim(loaded.details.params.guest, customerId, methods);
     },
     profileDue: (customerId, loaded) => profile.dueKeys(customerId, loaded),
   });

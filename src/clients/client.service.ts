@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { generateSecret, hashSecret } from '../crypto/secret-hash.ts';
-import { concurrentUpdate, notFound } from '../errors/domain-error.ts';
+import { concurrentUpdate, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import type { ClientRecord, ClientRepository } from './client.repo.ts';
 import type { ClientInput, ClientMetadata, ClientOutput, ClientPatch } from './client.schemas.ts';
@@ -32,6 +32,7 @@ export class ClientService {
       createdAt: now,
       updatedAt: now,
     };
+    assertRoleScopes(metadata);
     await this.#validate(clientId, metadata, record.secretHash);
     await this.#repo.transaction(async (trx) => {
       await this.#repo.insert(record, trx);
@@ -67,6 +68,7 @@ export class ClientService {
       secretHash = hashSecret(secret);
     }
     const record: ClientRecord = { ...current, metadata, secretHash, updatedAt: now };
+    assertRoleScopes(metadata);
     await this.#validate(clientId, metadata, secretHash);
     const updated = await this.#repo.transaction(async (trx) => {
       if (!(await this.#repo.update(record, trx))) return false;
@@ -114,4 +116,16 @@ function present(record: ClientRecord): ClientOutput {
     reference_systems: record.metadata.reference_systems ?? [],
     updated_at: Math.floor(record.updatedAt / 1000),
   };
+}
+
+/**
+ * `portvakt:{role}` scopes make a machine client an operator of the management API: only a
+ * confidential client that does nothing but client_credentials may carry them, so no sign-in
+ * (and no public app) can ever hold a management role.
+ */
+function assertRoleScopes(metadata: ClientMetadata): void {
+  const roleScopes = (metadata.scope ?? '').split(' ').filter((scope) => scope.startsWith('portvakt:'));
+  if (roleScopes.length === 0) return;
+  const machineOnly = metadata.grant_types.length === 1 && metadata.grant_types[0] === 'client_credentials' && metadata.token_endpoint_auth_method !== 'none';
+  if (!machineOnly) throw new DomainError('invalid_client_metadata', 400, 'portvakt:{role} scopes are for confidential clients that only use client_credentials');
 }

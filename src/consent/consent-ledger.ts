@@ -13,11 +13,6 @@ export interface Decision {
   decision: ConsentRecordsTable['decision'];
 }
 
-/** Decisions the ledger checked, with the text each one agreed to. */
-export interface PreparedDecisions {
-  decisions: Array<Decision & { textHash: string }>;
-}
-
 export interface DecisionContext {
   customerId: string;
   locale: string;
@@ -82,21 +77,6 @@ export class ConsentLedger {
       if (!customer) throw new DomainError('not_found', 404, 'customer not found');
       await this.#append(trx, decisions.map((decision) => ({ ...decision, textHash: versions.get(decision.purpose)!.textHash })), context, this.#ipHash(context), now);
     });
-  }
-
-  /**
-   * Decisions checked now, to be recorded later inside a transaction of the caller's
-   * (`recordWithin`): the check reads the purposes, which must not happen inside that transaction
-   * (SQLite has one connection, held by it).
-   */
-  async prepare(decisions: Decision[]): Promise<PreparedDecisions> {
-    const versions = await this.#checked(decisions);
-    return { decisions: decisions.map((decision) => ({ ...decision, textHash: versions.get(decision.purpose)!.textHash })) };
-  }
-
-  /** Records prepared decisions inside the caller's transaction (a claimed guest's choices, with the account they join). */
-  async recordWithin(trx: Transaction<Database>, prepared: PreparedDecisions, context: DecisionContext, now = Date.now()): Promise<void> {
-    await this.#append(trx, prepared.decisions, context, this.#ipHash(context), now);
   }
 
   /** Throws the ledger's 400s for decisions it would refuse (before they are kept to be recorded later). */

@@ -1,7 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { ConsentLedger, Decision } from '../consent/consent-ledger.ts';
-import type { ConsentPurposes } from '../consent/consent-purposes.ts';
 import { notFound } from '../errors/domain-error.ts';
 import { OPERATOR, customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { Database, GuestsTable } from '../store/schema.ts';
@@ -40,21 +39,19 @@ const hash = (token: string) => createHash('sha256').update(token).digest('hex')
 /**
  * Guest checkout: a shop records a guest (e-mail, names, order references, the consent choices
  * made at checkout) without a credential. The person claims it in an authorization request with
- * `prompt=create&guest={token}`: proving the address with a code makes it an account, with the
- * guest's data and choices; when the address already has an account, proving that account merges
- * the guest into it. Either way one customer, and the guest is claimed once.
+ * `prompt=create&guest={token}`: a code to the address makes it an account with the guest's data
+ * (the sign-up form shows the checkout's choices ticked); when the address already has an account,
+ * the code signs into it and the guest is merged into it. Either way one customer, claimed once.
  */
 export class Guests {
   readonly #db: Kysely<Database>;
   readonly #ledger: ConsentLedger;
-  readonly #purposes: ConsentPurposes;
   readonly #audit: AuditLog;
   readonly #pool: string;
 
-  constructor(deps: { db: Kysely<Database>; ledger: ConsentLedger; purposes: ConsentPurposes; audit: AuditLog; pool: string }) {
+  constructor(deps: { db: Kysely<Database>; ledger: ConsentLedger; audit: AuditLog; pool: string }) {
     this.#db = deps.db;
     this.#ledger = deps.ledger;
-    this.#purposes = deps.purposes;
     this.#audit = deps.audit;
     this.#pool = deps.pool;
   }
@@ -101,18 +98,18 @@ export class Guests {
   }
 
   /**
-   * A sign-in completes in an authorization request that carries the claim token. The customer who
-   * proved themselves gets the guest when they hold its address: a new account (made by a code to
-   * the address) or an existing one (proven by its own means). Names the account lacks, the order
-   * references and the checkout's consent choices (those still at their current version) are kept,
-   * in one transaction; the guest is claimed once.
+   * A sign-in completes in an authorization request that carries the claim token. The customer gets
+   * the guest when they hold its address and proved it in this very sign-in with a code sent there
+   * (`email` in the methods): a password alone proves the account, not that the checkout was theirs.
+   * Names the account lacks and the order references are kept, in one transaction; the guest is
+   * claimed once. The checkout's consent choices are not recorded here (they may be someone else's
+   * who mistyped the address): the sign-up form shows them ticked, and an existing account is asked
+   * at this sign-in like any purpose never decided.
    */
-  async claim(token: unknown, customerId: string, now = Date.now()): Promise<boolean> {
+  async claim(token: unknown, customerId: string, methods: readonly string[], now = Date.now()): Promise<boolean> {
+    if (!methods.includes('email')) return false;
     const guest = await this.byToken(token, now);
     if (!guest) return false;
-    // Checked before the transaction: choices whose purpose has a newer version since are asked again at sign-in instead.
-    const current = await Promise.all(guest.consents.map(async (decision) => ((await this.#purposes.current(decision.purpose).catch(() => undefined))?.version === decision.version ? decision : undefined)));
-    const prepared = await this.#ledger.prepare(current.filter((decision): decision is Decision => decision !== undefined));
     return this.#db.transaction().execute(async (trx) => {
       const customer = await trx
         .selectFrom('customers as c')
@@ -128,11 +125,7 @@ export class Guests {
       for (const reference of guest.orderReferences) {
         await trx.insertInto('customer_orders').values({ customer_id: customerId, reference, guest_id: guest.id, created_at: now }).onConflict((conflict) => conflict.columns(['customer_id', 'reference']).doNothing()).execute();
       }
-      // Only decisions the customer has not made since stand; the ledger keeps the later one otherwise.
-      const decided = new Set((await trx.selectFrom('consent_records').select('purpose_key').where('customer_id', '=', customerId).execute()).map((row) => row.purpose_key));
-      const fresh = prepared.decisions.filter((decision) => !decided.has(decision.purpose));
-      if (fresh.length > 0) await this.#ledger.recordWithin(trx, { decisions: fresh }, { customerId, locale: guest.locale, channel: 'web', clientId: guest.clientId, actor: { type: 'customer', id: customerId } }, now);
-      await this.#audit.append(trx, { action: 'guest.claimed', actor: customerActor(customerId), subject: { type: 'customer', id: customerId }, details: { guest: guest.id, orders: guest.orderReferences.length, consents: fresh.length, names: Object.keys(names).sort() } }, now);
+      await this.#audit.append(trx, { action: 'guest.claimed', actor: customerActor(customerId), subject: { type: 'customer', id: customerId }, details: { guest: guest.id, orders: guest.orderReferences.length, names: Object.keys(names).sort() } }, now);
       return true;
     });
   }

@@ -102,7 +102,24 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       // A client may ask for single claims (address at checkout), which progressive profiling then asks for.
-      claimsParameter: { enabled: true },
+      claimsParameter: {
+        enabled: true,
+        // The claims parameter picks among the claims of the scopes asked for; it never widens them
+        // (a client limited to `openid email` cannot ask for the address this way).
+        assertClaimsParameter: async (ctx: KoaContextWithOIDC, parameter: object) => {
+          const claims = parameter as Record<string, unknown>;
+          const scopes = String(ctx.oidc.params?.scope ?? '').split(' ');
+          const allowed = new Set<string>(['sub', 'auth_time', 'acr', 'amr', 'sid', 'iss', ...scopes.flatMap((scope) => [...((SCOPE_CLAIMS as Record<string, readonly string[]>)[scope] ?? [])])]);
+          for (const container of ['userinfo', 'id_token'] as const) {
+            const members = claims[container];
+            if (!members || typeof members !== 'object') continue;
+            for (const [name, value] of Object.entries(members)) {
+              if (value !== null && (typeof value !== 'object' || Array.isArray(value))) throw new errors.InvalidRequest(`claims.${container} members must be null or objects`);
+              if (!allowed.has(name)) throw new errors.InvalidRequest(`claims.${container}.${name.slice(0, 64)} is not a claim of the scopes requested`);
+            }
+          }
+        },
+      },
       introspection: {
         enabled: true,
         // A client may introspect the tokens issued to it and nothing else. Resource servers that

@@ -37,10 +37,15 @@ async function identify(presented: string, deps: { adminKey: string | undefined;
   if (presented.length > 200) return undefined;
   const token = await deps.host.current.ClientCredentials.find(presented).catch(() => undefined);
   if (!token || token.isExpired) return undefined;
+  // A token bound to a key (DPoP) or a certificate is only good with that proof, which this API does not check.
+  if (token.jkt || token['x5t#S256']) return undefined;
   const client = token.clientId ? await deps.host.current.Client.find(token.clientId).catch(() => undefined) : undefined;
   if (!client) return undefined;
+  // Roles count only while the client is still registered with them (its `scope` names them);
+  // a client without a scope list is given none, whatever its token says.
+  const registered = new Set(String(client.scope ?? '').split(' '));
   const scopes = new Set((token.scope ?? '').split(' '));
-  const roles = ROLES.filter((role) => scopes.has(roleScope(role))) as Role[];
+  const roles = ROLES.filter((role) => scopes.has(roleScope(role)) && registered.has(roleScope(role))) as Role[];
   if (roles.length === 0) return undefined;
   // A machine client speaks for no system's references: that takes an integration key naming them.
   return { id: `client:${token.clientId}`, roles, systems: [] };

@@ -48,6 +48,18 @@ describe.each(DIALECTS)('guests on %s', (dialect) => {
     expect(await landing.response.text()).not.toContain('gustav@example.se');
   });
 
+  it('does not merge a guest into an account proven only by its password: the code to the address is the proof', async () => {
+    const existing = (await server.api('POST', '/customers', { email: 'pelle@example.se', password: 'pelles passphrase' })).body;
+    const guest = (await server.api('POST', '/guests', { email: 'pelle@example.se', order_references: ['W-9'] })).body;
+    const agent = new CookieAgent();
+    const landing = await agent.follow(await shop.authorizationUrl({ guest: guest.claim_token }), server.url);
+    const signedIn = await agent.postForm(`${landing.url}/password`, { csrf: csrfOf(await landing.response.text()), email: 'pelle@example.se', password: 'pelles passphrase' });
+    const landed = await agent.follow(new URL(signedIn.headers.get('location')!, server.url).toString(), server.url);
+    expect((await shop.callback(landed.url)).claims()!.sub).toBe(existing.id);
+    expect((await server.api('GET', `/customers/${existing.id}/orders`)).body.orders).toEqual([]);
+    expect((await server.api('GET', `/guests/${guest.id}`)).body.status).toBe('unclaimed');
+  });
+
   it('answers bad guests and bad claim parameters with a clear 4xx', async () => {
     for (const body of [
       { email: 'not an address' },

@@ -127,6 +127,22 @@ describe.each(DIALECTS)('operator roles on %s', (dialect) => {
     expect((await as(bearer, 'POST', '/clients', { client_name: 'x', redirect_uris: ['https://x.example/cb'] })).status).toBe(403);
     // A scope the client was not given is not issued.
     expect((await token('portvakt:admin')).status).toBe(400);
+    // A client with no scope list could be issued any scope: its tokens carry no role here.
+    const unlimited = (await server.api('POST', '/clients', { client_name: 'Gammal integration', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] })).body;
+    const minted = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(unlimited.client_id)}:${encodeURIComponent(unlimited.client_secret)}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'portvakt:admin' }).toString(),
+    }).then((response) => response.json() as Promise<{ access_token?: string }>);
+    expect(minted.access_token, 'oidc-provider issues any known scope to a client without a scope list').toBeTruthy();
+    expect((await as(minted.access_token!, 'GET', '/api-keys')).status).toBe(401);
+    // Role scopes only for confidential machine clients.
+    for (const body of [
+      { client_name: 'App', grant_types: ['authorization_code', 'client_credentials'], redirect_uris: ['https://app.example/cb'], scope: 'openid portvakt:admin' },
+      { client_name: 'Public', grant_types: ['client_credentials'], token_endpoint_auth_method: 'none', redirect_uris: [], response_types: [], scope: 'portvakt:agent' },
+    ]) {
+      expect((await server.api('POST', '/clients', body)).status, JSON.stringify(body)).toBe(400);
+    }
     const entry = await server.portvakt.store.db.selectFrom('audit_log').select('actor_id').where('actor_type', '=', 'operator').orderBy('seq', 'desc').executeTakeFirstOrThrow();
     expect(typeof entry.actor_id).toBe('string');
   });

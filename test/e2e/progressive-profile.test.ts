@@ -94,7 +94,10 @@ describe.each(DIALECTS)('profile schema and progressive profiling on %s', (diale
     await server.api('PUT', '/profile-schema/birthdate', { type: 'date', labels: { sv: 'Födelsedatum', en: 'Date of birth' }, ask: 'when_requested' });
     await server.api('PATCH', `/customers/${customerId}/attributes`, { birthdate: null });
     const agent = new CookieAgent();
-    const first = await signIn(agent, { scope: 'openid', claims: JSON.stringify({ userinfo: { birthdate: { essential: true } } }) });
+    // The claims parameter picks among the scopes asked for, never beyond them.
+    const widened = await new CookieAgent().follow(await shop.authorizationUrl({ scope: 'openid', claims: JSON.stringify({ userinfo: { birthdate: null } }) }), server.url);
+    expect(widened.url).toMatch(/error=invalid_request/);
+    const first = await signIn(agent, { scope: 'openid profile', claims: JSON.stringify({ userinfo: { birthdate: { essential: true } } }) });
     expect(first.next.url).toBe(`${first.flow}/profile`);
     const page = await first.next.response.text();
     expect(page).toContain('name="attr.birthdate"');
@@ -102,7 +105,7 @@ describe.each(DIALECTS)('profile schema and progressive profiling on %s', (diale
     const landed = await agent.follow(new URL(skipped.headers.get('location')!, server.url).toString(), server.url);
     const tokens = await shop.callback(landed.url);
     expect((await shop.userinfo(tokens.access_token, tokens.claims()!.sub)).birthdate).toBeUndefined();
-    // A client that does not ask is not made to wait.
-    expect((await signIn(new CookieAgent(), { scope: 'openid email' })).next.url).toMatch(/\/callback\?code=/);
+    // A client that does not ask is not made to wait: scope profile alone does not ask for the birthdate.
+    expect((await signIn(new CookieAgent(), { scope: 'openid email profile' })).next.url).toMatch(/\/callback\?code=/);
   });
 });
