@@ -52,6 +52,8 @@ export class CallerVerifications {
     if (!target) throw conflict('no_verified_channel', `The customer has no verified ${input.channel === 'email' ? 'e-mail address' : 'phone number'}`);
     const row: CallerVerificationsTable = { id: randomUUID(), customer_id: customer.id, channel: input.channel, status: 'pending', operator_id: input.operatorId, agent_id: input.agentId, created_at: now, expires_at: now + VERIFICATION_TTL_MS, decided_at: null };
     const locale: Locale = customer.locale?.startsWith('sv') ? 'sv' : 'en';
+    // A misused agent key cannot flood a customer's phone or inbox: the per-address send limit applies.
+    if (input.channel !== 'portal') await this.#delivery.allowSend(input.channel, target);
     await this.#db.transaction().execute(async (trx) => {
       await trx.insertInto('caller_verifications').values(row).execute();
       if (input.channel !== 'portal') {

@@ -17,6 +17,10 @@ function speaksFor(operator: Operator, system: string): void {
   }
 }
 
+function readable(operator: Operator, system: string): boolean {
+  return operator.roles.some((role) => role !== 'integration') || (operator.systems ?? []).includes(system);
+}
+
 /** `/customers/{id}/references/{system}`: the customer's id in another system. */
 export function customerReferenceRoutes(app: FastifyInstance, api: ApiRegistry, references: CustomerReferences): void {
   api.add(app, {
@@ -43,7 +47,8 @@ export function customerReferenceRoutes(app: FastifyInstance, api: ApiRegistry, 
     params: z.strictObject({ id: z.uuid() }),
     status: 200,
     response: z.object({ references: z.array(referenceOutput) }),
-    handler: async ({ params }) => ({ references: (await references.list(params.id)).map(present) }),
+    // An integration reads only the references of the systems it speaks for.
+    handler: async ({ params, operator }) => ({ references: (await references.list(params.id)).filter((reference) => readable(operator, reference.system)).map(present) }),
   });
   api.add(app, {
     method: 'DELETE',

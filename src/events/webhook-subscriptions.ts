@@ -9,6 +9,7 @@ export interface Subscription {
   url: string;
   eventTypes: string[];
   description: string | null;
+  owner: string | null;
   createdAt: number;
 }
 
@@ -22,23 +23,27 @@ export class WebhookSubscriptions {
     this.#key = key;
   }
 
-  async create(input: { url: string; event_types: string[]; description?: string | undefined }, now = Date.now()): Promise<Subscription & { secret: string }> {
+  /** `owner`: the operator making it, or null for an admin. */
+  async create(input: { url: string; event_types: string[]; description?: string | undefined }, owner: string | null, now = Date.now()): Promise<Subscription & { secret: string }> {
     const id = `whk_${crypto.randomUUID()}`;
     const secret = generateWebhookSecret();
     await this.#db
       .insertInto('webhook_subscriptions')
-      .values({ id, url: input.url, event_types: JSON.stringify(input.event_types), secret: seal(this.#key, secret, `webhook:${id}`), description: input.description ?? null, created_at: now })
+      .values({ id, url: input.url, event_types: JSON.stringify(input.event_types), secret: seal(this.#key, secret, `webhook:${id}`), description: input.description ?? null, owner, created_at: now })
       .execute();
-    return { id, url: input.url, eventTypes: input.event_types, description: input.description ?? null, createdAt: now, secret };
+    return { id, url: input.url, eventTypes: input.event_types, description: input.description ?? null, owner, createdAt: now, secret };
   }
 
-  async list(): Promise<Subscription[]> {
-    return (await this.#db.selectFrom('webhook_subscriptions').selectAll().orderBy('created_at').execute()).map(present);
+  /** `owner` undefined: every subscription (an admin); otherwise only that operator's. */
+  async list(owner?: string): Promise<Subscription[]> {
+    let query = this.#db.selectFrom('webhook_subscriptions').selectAll().orderBy('created_at');
+    if (owner !== undefined) query = query.where('owner', '=', owner);
+    return (await query.execute()).map(present);
   }
 
-  async get(id: string): Promise<Subscription> {
+  async get(id: string, owner?: string): Promise<Subscription> {
     const row = await this.#db.selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('webhook subscription');
+    if (!row || (owner !== undefined && row.owner !== owner)) throw notFound('webhook subscription');
     return present(row);
   }
 
@@ -48,12 +53,14 @@ export class WebhookSubscriptions {
     return row && { url: row.url, secret: open(this.#key, row.secret, `webhook:${id}`) };
   }
 
-  async remove(id: string): Promise<void> {
-    const result = await this.#db.deleteFrom('webhook_subscriptions').where('id', '=', id).executeTakeFirst();
+  async remove(id: string, owner?: string): Promise<void> {
+    let query = this.#db.deleteFrom('webhook_subscriptions').where('id', '=', id);
+    if (owner !== undefined) query = query.where('owner', '=', owner);
+    const result = await query.executeTakeFirst();
     if (Number(result.numDeletedRows) !== 1) throw notFound('webhook subscription');
   }
 }
 
 function present(row: WebhookSubscriptionsTable): Subscription {
-  return { id: row.id, url: row.url, eventTypes: JSON.parse(row.event_types) as string[], description: row.description, createdAt: row.created_at };
+  return { id: row.id, url: row.url, eventTypes: JSON.parse(row.event_types) as string[], description: row.description, owner: row.owner, createdAt: row.created_at };
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound } from '../errors/domain-error.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
+import type { Operator } from '../operators/operator-roles.ts';
 import { text } from '../validation/text.ts';
 import type { WebhookDeliveries } from './webhook-deliveries.ts';
 import type { WebhookSubscriptions } from './webhook-subscriptions.ts';
@@ -47,6 +48,10 @@ const present = (s: { id: string; url: string; eventTypes: string[]; description
   ...(s.secret ? { secret: s.secret } : {}),
 });
 
+const isAdmin = (operator: Operator) => operator.roles.includes('admin');
+/** An admin sees every subscription; an integration only those it made. */
+const ownedBy = (operator: Operator) => (isAdmin(operator) ? undefined : operator.id);
+
 /** `/api/v1/webhooks`: subscriptions, their deliveries (dead letters included) and redelivery. */
 export function webhookRoutes(app: FastifyInstance, api: ApiRegistry, deps: { subscriptions: WebhookSubscriptions; deliveries: WebhookDeliveries; worker: WebhookWorker }): void {
   api.add(app, {
@@ -58,7 +63,7 @@ export function webhookRoutes(app: FastifyInstance, api: ApiRegistry, deps: { su
     body: subscriptionInput,
     status: 201,
     response: subscriptionOutput,
-    handler: async ({ body }) => present(await deps.subscriptions.create(body)),
+    handler: async ({ body, operator }) => present(await deps.subscriptions.create(body, isAdmin(operator) ? null : operator.id)),
   });
   api.add(app, {
     method: 'GET',
@@ -68,7 +73,7 @@ export function webhookRoutes(app: FastifyInstance, api: ApiRegistry, deps: { su
     summary: 'List webhook subscriptions',
     status: 200,
     response: z.object({ webhooks: z.array(subscriptionOutput) }),
-    handler: async () => ({ webhooks: (await deps.subscriptions.list()).map(present) }),
+    handler: async ({ operator }) => ({ webhooks: (await deps.subscriptions.list(ownedBy(operator))).map(present) }),
   });
   api.add(app, {
     method: 'DELETE',
@@ -78,7 +83,7 @@ export function webhookRoutes(app: FastifyInstance, api: ApiRegistry, deps: { su
     summary: 'Delete a subscription and its pending deliveries',
     params: idParams,
     status: 204,
-    handler: ({ params }) => deps.subscriptions.remove(params.id),
+    handler: ({ params, operator }) => deps.subscriptions.remove(params.id, ownedBy(operator)),
   });
   api.add(app, {
     method: 'GET',
@@ -90,8 +95,8 @@ export function webhookRoutes(app: FastifyInstance, api: ApiRegistry, deps: { su
     query: deliveriesQuery,
     status: 200,
     response: z.object({ deliveries: z.array(deliveryOutput) }),
-    handler: async ({ params, query }) => {
-      await deps.subscriptions.get(params.id);
+    handler: async ({ params, query, operator }) => {
+      await deps.subscriptions.get(params.id, ownedBy(operator));
       const rows = await deps.deliveries.list(params.id, query.status, query.limit);
       return { deliveries: rows.map((row) => ({ ...row, created_at: Math.floor(row.created_at / 1000), delivered_at: row.delivered_at === null ? null : Math.floor(row.delivered_at / 1000), next_attempt_at: Math.floor(row.next_attempt_at / 1000) })) };
     },
@@ -105,7 +110,8 @@ export function webhookRoutes(app: FastifyInstance, api: ApiRegistry, deps: { su
     params: deliveryParams,
     status: 202,
     response: z.object({ status: z.literal('pending') }),
-    handler: async ({ params }) => {
+    handler: async ({ params, operator }) => {
+      await deps.subscriptions.get(params.id, ownedBy(operator));
       if (!(await deps.deliveries.redeliver(params.id, params.delivery))) throw notFound('finished delivery');
       deps.worker.kick();
       return { status: 'pending' as const };

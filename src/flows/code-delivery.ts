@@ -70,6 +70,12 @@ export class CodeDelivery {
     await this.#db.transaction().execute((trx) => this.sendWithin(trx, request));
   }
 
+  /** The per-address send limit alone (codes a trusted caller asks for, such as customer service), shared with the hosted flows. */
+  async allowSend(channel: 'email' | 'sms', target: string): Promise<void> {
+    const decision = await this.#throttle.attempt([this.#throttle.keyFor(`send-${channel}`, target, this.#sendsPerTarget)]);
+    if (!decision.allowed) throw tooManyAttempts(decision.retryAfterSeconds);
+  }
+
   /** For trusted callers (the management API): no throttle, its own transaction. */
   sendTrusted(request: Omit<CodeRequest, 'ip'>): Promise<void> {
     return this.#db.transaction().execute((trx) => this.sendWithin(trx, request));

@@ -12,6 +12,7 @@ import * as apiKeys from './migrations/0010-api-keys.ts';
 import * as callerVerifications from './migrations/0011-caller-verifications.ts';
 import * as profileAttributes from './migrations/0012-profile-attributes.ts';
 import * as guests from './migrations/0013-guests.ts';
+import * as webhookOwners from './migrations/0014-webhook-owners.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0011-caller-verifications': callerVerifications,
   '0012-profile-attributes': profileAttributes,
   '0013-guests': guests,
+  '0014-webhook-owners': webhookOwners,
 };
 
 export class MigrationError extends Error {

@@ -140,6 +140,8 @@ export interface WebhookSubscriptionsTable {
   secret: string;
   description: string | null;
   created_at: number;
+  /** The operator that made it (`key:…`, `client:…`); null: an admin. */
+  owner: string | null;
 }
 
 /** A change others care about, written in the change's transaction. */

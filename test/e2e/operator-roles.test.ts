@@ -90,7 +90,18 @@ describe.each(DIALECTS)('operator roles on %s', (dialect) => {
     expect((await as(integration, 'PUT', `/customers/${customerId}/references/crm`, { reference: 'CRM-4712' })).status).toBe(200);
     expect((await as(integration, 'PUT', `/customers/${customerId}/references/loyalty`, { reference: 'L-1' })).status).toBe(403);
     expect((await as(integration, 'DELETE', `/customers/${customerId}/references/loyalty`)).status).toBe(403);
-    expect((await as(integration, 'POST', '/webhooks', { url: 'http://127.0.0.1:9/hook', event_types: ['customer.updated'] })).status).toBe(201);
+    const own = await as(integration, 'POST', '/webhooks', { url: 'http://127.0.0.1:9/hook', event_types: ['customer.updated'] });
+    expect(own.status).toBe(201);
+    // Another operator's subscriptions are invisible and untouchable to an integration; an admin sees all.
+    const admins = (await server.api('POST', '/webhooks', { url: 'http://127.0.0.1:9/admin-hook', event_types: ['*'] })).body;
+    expect((await as(integration, 'GET', '/webhooks')).body.webhooks.map((hook: { id: string }) => hook.id)).toEqual([own.body.id]);
+    expect((await as(integration, 'DELETE', `/webhooks/${admins.id}`)).status).toBe(404);
+    expect((await as(integration, 'GET', `/webhooks/${admins.id}/deliveries`)).status).toBe(404);
+    expect((await server.api('GET', '/webhooks')).body.webhooks.map((hook: { id: string }) => hook.id)).toEqual(expect.arrayContaining([own.body.id, admins.id]));
+    // It reads only its own systems' references.
+    await server.api('PUT', `/customers/${customerId}/references/loyalty`, { reference: 'L-5' });
+    expect((await as(integration, 'GET', `/customers/${customerId}/references`)).body.references.map((reference: { system: string }) => reference.system)).toEqual(['crm']);
+    expect((await as(keys.agent!, 'GET', `/customers/${customerId}/references`)).body.references.map((reference: { system: string }) => reference.system)).toEqual(['crm', 'loyalty']);
     expect((await as(integration, 'GET', '/customers?email=caller@example.se')).status).toBe(403);
     expect((await as(integration, 'POST', '/privacy-requests', { customer_id: customerId, kind: 'erasure', verification: 'x' })).status).toBe(403);
   });
