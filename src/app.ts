@@ -22,6 +22,9 @@ import { buildPrivacy } from './privacy/privacy-module.ts';
 import { buildFederation } from './federation/federation-module.ts';
 import { buildProfile } from './profile/profile-module.ts';
 import { Guests } from './guests/guests.ts';
+import { Brands } from './brands/brands.ts';
+import { brandAssetRoutes, brandRoutes } from './brands/brand.routes.ts';
+import { brandNoticeRoutes } from './flows/brand-notice.routes.ts';
 import { guestRoutes } from './guests/guest.routes.ts';
 import { consentRoutes } from './consent/consent.routes.ts';
 import { EventPublisher } from './events/event-publisher.ts';
@@ -129,6 +132,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const ledger = new ConsentLedger({ db: store.db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym') });
   const profile = buildProfile({ db: store.db, audit, events: publisher });
   const guests = new Guests({ db: store.db, ledger, audit, pool: DEFAULT_POOL });
+  const brands = new Brands(store.db, audit);
   const clientRepo = new ClientRepository(store.db);
   const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
   const passwordSignIn = new PasswordSignIn(customers, throttle, audit);
@@ -172,6 +176,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         purposeRequests: new PurposeRequests(purposes, ledger),
         referencesOf: (id) => privacy.references.list(id),
         attributesOf: (id) => profile.attributes.of(id),
+        brandNoticeDue: async (id, brand) => (await brands.noticeDue(id, brand)) !== undefined,
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
         trustProxy: config.trustProxy,
@@ -198,7 +203,10 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
 
   const callerVerifications = new CallerVerifications({ db: store.db, customers, delivery, audit });
   const csrf = new CsrfGuard(config.issuer);
-  const interactions = new InteractionContext(host);
+  const interactions = new InteractionContext(host, async (key) => {
+    const brand = await brands.find(key);
+    return brand && { key: brand.key, name: brand.name, version: brand.version, hasLogo: brand.hasLogo };
+  });
   const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit, ledger, beforeFinish: async (loaded, customerId, methods) => {
       // An upstream identity waiting for this proof is linked, and the customer told (as for any new way in).
       const linked = await federation.links.settle(loaded.uid, customerId, methods);
@@ -207,14 +215,16 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
       await guests.claim(loaded.details.params.guest, customerId, methods);
     },
     profileDue: (customerId, loaded) => profile.dueKeys(customerId, loaded),
+    brands,
   });
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
     const upstreams = (loaded: LoadedInteraction) => federation.offeredTo(String(loaded.details.params.client_id), loaded.brand);
-    signInPages(pages, { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength, purposes, ledger, host, passwordSignIn, emailCode, recovery, smsCode, passkeys, audit, upstreams, guestFor: (token) => guests.byToken(token) });
+    signInPages(pages, { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength, purposes, ledger, host, passwordSignIn, emailCode, recovery, smsCode, passkeys, audit, upstreams, brands, guestFor: (token) => guests.byToken(token) });
     federation.pageRoutes(pages, { interactions, steps, csrf, metrics });
     profile.pageRoutes(pages, { interactions, flows, steps, csrf });
+    brandNoticeRoutes(pages, { interactions, flows, steps, csrf });
     accountPages(pages, { host, issuer: config.issuer, links: federation.links, verifications: callerVerifications, customers, sessions, factors, passkeys, notices, csrf, verification, phones, purposes, ledger, systems: privacy.systems, requests: privacy.requests, exports: privacy.exports });
   });
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);
@@ -238,12 +248,14 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         federation.apiRoutes(secured, api);
         profile.apiRoutes(secured, api);
         guestRoutes(secured, api, guests);
+        brandRoutes(secured, api, brands);
       });
     },
     { prefix: '/api/v1' },
   );
 
   privacy.publicRoutes(app);
+  brandAssetRoutes(app, brands);
   await app.register(async (scope) => providerRoutes(scope, host, deviceCodeGuesses));
 
   const timers = [

@@ -26,9 +26,12 @@ export interface LoadedInteraction {
  */
 export class InteractionContext {
   readonly #host: ProviderHost;
+  readonly #brandOf: (key: string | null) => Promise<PageContext['brand']>;
 
-  constructor(host: ProviderHost) {
+  /** `brandOf`: the look of a brand's pages (name, colours, logo), or undefined for the group. */
+  constructor(host: ProviderHost, brandOf: (key: string | null) => Promise<PageContext['brand']> = async () => undefined) {
     this.#host = host;
+    this.#brandOf = brandOf;
   }
 
   async load(request: FastifyRequest, reply: FastifyReply): Promise<LoadedInteraction> {
@@ -43,7 +46,8 @@ export class InteractionContext {
     const page = pageContextFor(request, details.params.ui_locales);
     const client = await this.#host.current.Client.find(String(details.params.client_id));
     const clientName = client?.clientName ?? String(details.params.client_id);
-    return { uid, details, page, clientName, brand: clientBrand(client) };
+    const brand = clientBrand(client);
+    return { uid, details, page: { ...page, brand: await this.#brandOf(brand) }, clientName, brand };
   }
 
   /** Loads and insists the provider is at the login prompt, or `create` (registration asked for): sign-in steps make no sense elsewhere. */

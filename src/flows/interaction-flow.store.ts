@@ -27,6 +27,8 @@ export type FlowState =
   | { state: 'consent_due'; customerId: string; amr: AuthMethod[]; acr: string | null }
   /** Signed in; attributes the client asks for (or asked at sign-up) that the customer never gave come first. */
   | { state: 'profile_due'; customerId: string; amr: AuthMethod[]; acr: string | null; keys: string[] }
+  /** Signed in at a brand for the first time, having used the group account elsewhere: told once. */
+  | { state: 'brand_notice'; customerId: string; amr: AuthMethod[]; acr: string | null }
   /** The authenticator was set up; the recovery codes were shown once; continuing completes the sign-in. */
   | { state: 'second_factor_enrolled'; customerId: string; amr: AuthMethod[] }
   /** Sent to an upstream provider: what its answer must match (PKCE verifier, state, nonce); a posted answer (form_post) is held here. */

@@ -11,7 +11,9 @@ import { MFA_REQUIRED } from '../oidc/authentication-context.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';
 import { PURPOSES_ASKED, PURPOSES_REQUESTED } from '../oidc/purpose-requests.ts';
 import type { Metrics } from '../ops/metrics.ts';
+import { brandNoticePage } from '../pages/brand-notice.page.ts';
 import { consentPage } from '../pages/consent.page.ts';
+import { BRAND_FIRST_VISIT } from '../oidc/brand-first-visit.ts';
 import type { MessageKey } from '../pages/i18n/en.ts';
 import { messagePage } from '../pages/message.page.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
@@ -36,6 +38,8 @@ export interface InteractionDeps {
   /** Upstream providers offered as "Continue with …". */
   upstreams: (loaded: LoadedInteraction) => Promise<Array<{ key: string; name: string }>>;
   /** The guest a `guest` claim token names (its details prefill the sign-up). */
+  /** The one-time notice at a brand (single sign-on path). */
+  brands: { noticeDue(customerId: string, brand: string | null): Promise<string | undefined>; visited(customerId: string, brand: string | null): Promise<void> };
   guestFor: (token: unknown) => Promise<{ email: string; givenName: string | null; familyName: string | null; consents: Array<{ purpose: string; decision: string }> } | undefined>;
 }
 
@@ -53,6 +57,10 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
     const loaded = await interactions.load(request, reply);
     const { uid, details, page, clientName } = loaded;
     if (details.prompt.name === 'consent') {
+      // First time at this brand, signed in to the group: the one-time notice, in the brand's look.
+      if (details.prompt.reasons.includes(BRAND_FIRST_VISIT) && (await deps.brands.noticeDue(String(details.session?.accountId), loaded.brand))) {
+        return sendPage(reply, 200, brandNoticePage(page, { action: `/login/${uid}/brand-seen`, csrf: csrf.token(request, reply), clientName }));
+      }
       const customer = await deps.customers.get(String(details.session?.accountId));
       const asksAccess = details.prompt.reasons.some((reason) => reason !== PURPOSES_REQUESTED);
       const scopes = asksAccess ? [...new Set(String(details.params.scope ?? '').split(' ').filter(Boolean))] : [];
@@ -104,6 +112,16 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
       const seconds = retryAfter(reply, error);
       return again(error.status, page.t(`error.${error.code}` as MessageKey, { seconds }), form.data.email);
     }
+  });
+
+  app.post('/login/:uid/brand-seen', async (request, reply) => {
+    const { details, page, brand } = await interactions.load(request, reply);
+    requirePrompt(details, 'consent');
+    if (!csrf.verify(request, formValue(request.body, 'csrf'))) return sendPage(reply, 403, messagePage(page, page.t('error.page.title'), page.t('error.csrf')));
+    await deps.brands.visited(String(details.session?.accountId), brand);
+    // Anything else the consent screen had to ask is asked now; otherwise the notice was all.
+    if (details.prompt.reasons.some((reason) => reason !== BRAND_FIRST_VISIT)) return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${details.uid}`, 303);
+    return interactions.finish(request, reply, { consent: { grantId: await grantFor(host, details) }, [PURPOSES_ASKED]: true });
   });
 
   app.post('/login/:uid/consent', async (request, reply) => {

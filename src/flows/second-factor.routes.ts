@@ -31,6 +31,8 @@ export interface SecondFactorDeps {
   ledger: ConsentLedger;
   /** Runs as a sign-in completes (before the steps still due), with who proved themselves and how: links a waiting upstream identity, claims a guest. */
   beforeFinish: (loaded: LoadedInteraction, customerId: string, methods: readonly string[]) => Promise<void>;
+  /** The one-time "your group account works here too" notice at a brand, and the record of each brand used. */
+  brands: { noticeDue(customerId: string, brand: string | null): Promise<string | undefined>; visited(customerId: string, brand: string | null): Promise<void> };
   /** Attributes to ask before the sign-in completes (progressive profiling): their keys. */
   profileDue: (customerId: string, loaded: LoadedInteraction) => Promise<string[]>;
 }
@@ -54,7 +56,7 @@ export class SecondFactorSteps {
   }
 
   /** The one way a sign-in completes: handed to oidc-provider, then audited. */
-  async complete(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, result: InteractionResults, asked: { consents?: boolean; profile?: boolean } = {}) {
+  async complete(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, result: InteractionResults, asked: { consents?: boolean; profile?: boolean; brand?: boolean } = {}) {
     const login = result.login!;
     // First what waited for this proof (an upstream identity to link, a guest to claim): what it
     // brings (a guest's consent choices) counts for the steps below. Each happens once.
@@ -71,6 +73,12 @@ export class SecondFactorSteps {
       await this.#deps.flows.set(loaded.uid, { state: 'profile_due', ...held, keys });
       return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/profile`, 303);
     }
+    // The first sign-in at this brand of someone who used the group account elsewhere: told once.
+    if (!asked.brand && (await this.#deps.brands.noticeDue(login.accountId, loaded.brand))) {
+      await this.#deps.flows.set(loaded.uid, { state: 'brand_notice', ...held });
+      return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/brand`, 303);
+    }
+    await this.#deps.brands.visited(login.accountId, loaded.brand);
     // Everything due, the client's requested purposes included, was decided: the consent prompt need not ask again.
     // prompt=create (registration asked for) is answered by this sign-in or sign-up too.
     const created = String(loaded.details.params.prompt ?? '').split(' ').includes('create') ? { create: true } : {};

@@ -12,6 +12,7 @@ import { ArtifactAdapter } from './artifact-adapter.ts';
 import { ACR_VALUES, interactionPolicyWithStepUp } from './authentication-context.ts';
 import { ClientAdapter } from './client-adapter.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
+import { brandFirstVisit } from './brand-first-visit.ts';
 import type { PurposeRequests } from './purpose-requests.ts';
 import { deviceSuccessSource, logoutSource, postLogoutSuccessSource, renderError, userCodeConfirmSource, userCodeInputSource } from './provider-pages.ts';
 import type { PrivateJwk } from './signing-keys.ts';
@@ -36,6 +37,8 @@ export interface ProviderDeps {
   grantedConsents: GrantedConsents;
   /** The customer's ids in other systems, for the `references` claim. */
   referencesOf: (customerId: string) => Promise<Array<{ system: string; reference: string }>>;
+  /** Whether a signed-in customer is at a brand for the first time, having used the group account elsewhere. */
+  brandNoticeDue: (accountId: string, brand: string | null) => Promise<boolean>;
   /** The customer's profile attributes, for `address`, `birthdate` and `attributes`. */
   attributesOf: (customerId: string) => Promise<Record<string, unknown>>;
   purposeRequests: PurposeRequests;
@@ -137,7 +140,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', userCodeInputSource, userCodeConfirmSource, successSource: deviceSuccessSource },
     },
     discovery: { ui_locales_supported: [...LOCALES], claims_locales_supported: [...LOCALES] },
-    interactions: { policy: interactionPolicyWithStepUp([deps.purposeRequests.check()]), url: (_ctx, interaction) => `/login/${interaction.uid}` },
+    interactions: { policy: interactionPolicyWithStepUp([deps.purposeRequests.check(), brandFirstVisit(deps.brandNoticeDue)]), url: (_ctx, interaction) => `/login/${interaction.uid}` },
     loadExistingGrant,
     // A refresh token whenever the client may use the refresh_token grant; it rotates on every
     // use, and a rotated-out token presented again revokes the whole grant (reuse detection).

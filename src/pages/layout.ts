@@ -4,6 +4,8 @@ import type { Locale, Translate } from './locale.ts';
 export interface PageContext {
   locale: Locale;
   t: Translate;
+  /** The brand of the client the page is for: its name, colours and logo instead of the group's. */
+  brand?: { key: string; name: string; version: number; hasLogo: boolean } | undefined;
 }
 
 /**
@@ -18,13 +20,18 @@ export function layout(page: PageContext, title: string, body: SafeHtml, options
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
-<title>${title} · ${page.t('brand.name')}</title>
+<title>${title} · ${page.brand?.name ?? page.t('brand.name')}</title>
 <link rel="stylesheet" href="/assets/portvakt.css">
+${page.brand ? html`<link rel="stylesheet" href="/assets/brands/${page.brand.key}.css?v=${page.brand.version}">` : ''}
 <script src="/assets/passkeys.js" defer></script>
 </head>
 <body>
 <main class="${options.wide ? 'card wide' : 'card'}">
-<p class="brand">${page.t('brand.name')}</p>
+${
+  page.brand?.hasLogo
+    ? html`<p class="brand"><img class="logo" src="/assets/brands/${page.brand.key}/logo?v=${page.brand.version}" alt="${page.brand.name}"></p>`
+    : html`<p class="brand">${page.brand?.name ?? page.t('brand.name')}</p>`
+}
 ${body}
 </main>
 </body>

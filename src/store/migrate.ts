@@ -13,6 +13,7 @@ import * as callerVerifications from './migrations/0011-caller-verifications.ts'
 import * as profileAttributes from './migrations/0012-profile-attributes.ts';
 import * as guests from './migrations/0013-guests.ts';
 import * as webhookOwners from './migrations/0014-webhook-owners.ts';
+import * as brands from './migrations/0015-brands.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0012-profile-attributes': profileAttributes,
   '0013-guests': guests,
   '0014-webhook-owners': webhookOwners,
+  '0015-brands': brands,
 };
 
 export class MigrationError extends Error {

@@ -467,6 +467,28 @@ export interface CustomerOrdersTable {
   created_at: number;
 }
 
+export interface BrandsTable {
+  key: string;
+  name: string;
+  /** #rrggbb: buttons, links, focus rings on the brand's hosted pages. */
+  accent_color: string;
+  /** image/png or image/svg+xml, with `logo` as base64; served from Portvakt's own origin. */
+  logo_type: string | null;
+  logo: string | null;
+  /** From address of the brand's e-mails, or null for MAIL_FROM. */
+  sender: string | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CustomerBrandsTable {
+  customer_id: string;
+  /** '' is the group (clients of no brand). */
+  brand: string;
+  first_at: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_emails: CustomerEmailsTable;
@@ -505,4 +527,6 @@ export interface Database {
   customer_attributes: CustomerAttributesTable;
   guests: GuestsTable;
   customer_orders: CustomerOrdersTable;
+  brands: BrandsTable;
+  customer_brands: CustomerBrandsTable;
 }

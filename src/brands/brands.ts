@@ -1,0 +1,125 @@
+import type { Kysely } from 'kysely';
+import { notFound } from '../errors/domain-error.ts';
+import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
+import type { BrandsTable, Database } from '../store/schema.ts';
+
+export interface Brand {
+  key: string;
+  name: string;
+  accentColor: string;
+  hasLogo: boolean;
+  sender: string | null;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface BrandInput {
+  name: string;
+  accent_color: string;
+  logo?: { type: 'image/png' | 'image/svg+xml'; base64: string } | null | undefined;
+  sender?: string | null | undefined;
+}
+
+/** How long a node keeps a brand before reading it again (pages read it on every view). */
+const CACHE_MS = 30_000;
+
+/**
+ * The group's brands (retail chains): each has a name, an accent colour, a logo (served from
+ * Portvakt itself, so the CSP stays `img-src 'self'`) and a sender. Customers are shared across the
+ * group; a client's `brand` decides which theme and notice its sign-in shows.
+ */
+export class Brands {
+  readonly #db: Kysely<Database>;
+  readonly #audit: AuditLog;
+  readonly #cache = new Map<string, { brand: Brand | undefined; at: number }>();
+
+  constructor(db: Kysely<Database>, audit: AuditLog) {
+    this.#db = db;
+    this.#audit = audit;
+  }
+
+  async put(key: string, input: BrandInput, now = Date.now()): Promise<Brand> {
+    await this.#db.transaction().execute(async (trx) => {
+      const current = await trx.selectFrom('brands').select(['version', 'logo_type', 'logo']).where('key', '=', key).executeTakeFirst();
+      const logo = input.logo === undefined ? { logo_type: current?.logo_type ?? null, logo: current?.logo ?? null } : { logo_type: input.logo?.type ?? null, logo: input.logo?.base64 ?? null };
+      const values = { name: input.name, accent_color: input.accent_color.toLowerCase(), ...logo, sender: input.sender ?? null, version: (current?.version ?? 0) + 1, updated_at: now };
+      if (current) await trx.updateTable('brands').set(values).where('key', '=', key).where('version', '=', current.version).execute();
+      else await trx.insertInto('brands').values({ key, ...values, created_at: now }).execute();
+      await this.#audit.append(trx, { action: current ? 'brand.updated' : 'brand.created', actor: OPERATOR, subject: { type: 'brand', id: key } }, now);
+    });
+    this.#cache.delete(key);
+    return this.get(key);
+  }
+
+  async list(): Promise<Brand[]> {
+    return (await this.#db.selectFrom('brands').selectAll().orderBy('key').execute()).map(present);
+  }
+
+  async get(key: string): Promise<Brand> {
+    const row = await this.#db.selectFrom('brands').selectAll().where('key', '=', key).executeTakeFirst();
+    if (!row) throw notFound('brand');
+    return present(row);
+  }
+
+  /** The brand of a page, cached briefly; undefined for the group or an unknown key. */
+  async find(key: string | null, now = Date.now()): Promise<Brand | undefined> {
+    if (!key) return undefined;
+    const cached = this.#cache.get(key);
+    if (cached && now - cached.at < CACHE_MS) return cached.brand;
+    const row = await this.#db.selectFrom('brands').selectAll().where('key', '=', key).executeTakeFirst();
+    const brand = row ? present(row) : undefined;
+    this.#cache.set(key, { brand, at: now });
+    return brand;
+  }
+
+  async logo(key: string): Promise<{ type: string; bytes: Buffer } | undefined> {
+    const row = await this.#db.selectFrom('brands').select(['logo_type', 'logo']).where('key', '=', key).executeTakeFirst();
+    return row?.logo && row.logo_type ? { type: row.logo_type, bytes: Buffer.from(row.logo, 'base64') } : undefined;
+  }
+
+  async remove(key: string, now = Date.now()): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('brands').where('key', '=', key).executeTakeFirst();
+      if (Number(result.numDeletedRows) !== 1) throw notFound('brand');
+      await this.#audit.append(trx, { action: 'brand.removed', actor: OPERATOR, subject: { type: 'brand', id: key } }, now);
+    });
+    this.#cache.delete(key);
+  }
+
+  /**
+   * The first sign-in at a brand: a customer who used the group account elsewhere before is told
+   * once that the same account works here. Answers the brand's name when the notice is due.
+   */
+  async noticeDue(customerId: string, key: string | null): Promise<string | undefined> {
+    const brand = await this.find(key);
+    if (!brand) return undefined;
+    const visits = await this.#db.selectFrom('customer_brands').select('brand').where('customer_id', '=', customerId).execute();
+    if (visits.length === 0 || visits.some((visit) => visit.brand === brand.key)) return undefined;
+    return brand.name;
+  }
+
+  /** Records that the customer signed in at this brand (or the group), once. */
+  async visited(customerId: string, key: string | null, now = Date.now()): Promise<void> {
+    await this.#db
+      .insertInto('customer_brands')
+      .values({ customer_id: customerId, brand: key ?? '', first_at: now })
+      .onConflict((conflict) => conflict.columns(['customer_id', 'brand']).doNothing())
+      .execute();
+  }
+}
+
+/** The brand's colours as CSS custom properties over the base stylesheet. */
+export function brandStylesheet(brand: Brand): string {
+  return `:root { --accent: ${brand.accentColor}; --accent-dark: ${darker(brand.accentColor)}; }\n`;
+}
+
+function darker(hex: string): string {
+  const value = Number.parseInt(hex.slice(1), 16);
+  const channel = (shift: number) => Math.round(((value >> shift) & 0xff) * 0.78);
+  return `#${[16, 8, 0].map((shift) => channel(shift).toString(16).padStart(2, '0')).join('')}`;
+}
+
+function present(row: BrandsTable): Brand {
+  return { key: row.key, name: row.name, accentColor: row.accent_color, hasLogo: row.logo !== null, sender: row.sender, version: row.version, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
+}
