@@ -205,7 +205,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const csrf = new CsrfGuard(config.issuer);
   const interactions = new InteractionContext(host, async (key) => {
     const brand = await brands.find(key);
-    return brand && { key: brand.key, name: brand.name, version: brand.version, hasLogo: brand.hasLogo };
+    return brand && { key: brand.key, name: brand.name, version: brand.version, hasLogo: brand.hasLogo, sender: brand.sender };
   });
   const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit, ledger, beforeFinish: async (loaded, customerId, methods) => {
       // An upstream identity waiting for this proof is linked, and the customer told (as for any new way in).

@@ -36,6 +36,8 @@ export interface CodeRequest {
   /** The link in the message, given the link token. */
   link?: (token: string) => string;
   payload?: unknown;
+  /** The brand of the client the code is for (name, sender); the group's when absent. */
+  brand?: { name: string; sender: string | null } | undefined;
 }
 
 /**
@@ -97,7 +99,7 @@ export class CodeDelivery {
     await this.#messenger.sendCode(trx, request.channel, {
       kind: request.kind,
       locale: request.locale,
-      brand: this.#brand,
+      brand: request.brand ? { ...this.#brand, name: request.brand.name, sender: request.brand.sender } : this.#brand,
       to: request.target,
       code: issued.code,
       ...(request.link ? { link: request.link(issued.linkToken) } : {}),

@@ -7,7 +7,7 @@ import type { Actor } from '../events/audit-log.ts';
 
 /** A sign-up is done by the person signing up; their id does not exist until the row does. */
 const SIGN_UP: Actor = { type: 'customer', id: null };
-import type { CodeFlowDeps } from './code-delivery.ts';
+import type { CodeFlowDeps, CodeRequest } from './code-delivery.ts';
 
 /** What a sign-up form gave, held with the code until the address is proven. */
 export interface PendingSignUp {
@@ -39,13 +39,14 @@ export class EmailCodeSignIn {
     this.#deps = deps;
   }
 
-  async start(input: { uid: string; email: string; signUp?: PendingSignUp; ip: string; locale: Locale }): Promise<void> {
+  async start(input: { uid: string; email: string; signUp?: PendingSignUp; ip: string; locale: Locale; brand?: CodeRequest['brand'] }): Promise<void> {
     const customer = await this.#deps.customers.findByEmail(input.email, this.#deps.pool);
     const active = customer?.status === 'active';
     // "Send a new code" during a sign-up keeps what the sign-up form gave.
     const previous = input.signUp ? undefined : await this.#deps.delivery.live(input.uid, 'email_sign_in');
     const carried = previous?.target === input.email && previous.payload ? (JSON.parse(previous.payload) as PendingSignUp) : undefined;
     await this.#deps.delivery.send({
+      brand: input.brand,
       purpose: 'email_sign_in',
       flowId: input.uid,
       channel: 'email',

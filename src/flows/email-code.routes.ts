@@ -114,7 +114,7 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
       const pending = signUp
         ? { locale: page.locale, consents, ...(given_name ? { given_name } : {}), ...(family_name ? { family_name } : {}), ...(passwordHash ? { passwordHash } : {}) }
         : undefined;
-      await deps.emailCode.start({ uid, email, ip: request.ip, locale: page.locale, ...(pending ? { signUp: pending } : {}) });
+      await deps.emailCode.start({ uid, email, ip: request.ip, locale: page.locale, brand: page.brand, ...(pending ? { signUp: pending } : {}) });
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;
       return again(error.status, `error.${error.code}` as MessageKey, { seconds: retryAfter(reply, error) });

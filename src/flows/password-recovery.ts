@@ -2,7 +2,7 @@ import type { CustomerRecord } from '../customers/customer.repo.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { Locale } from '../pages/locale.ts';
 import type { OneTimeCodesTable } from '../store/schema.ts';
-import type { CodeFlowDeps } from './code-delivery.ts';
+import type { CodeFlowDeps, CodeRequest } from './code-delivery.ts';
 
 /**
  * "Forgot password": a code (and link) goes to the address if it has an active account; the page
@@ -17,10 +17,11 @@ export class PasswordRecovery {
     this.#deps = deps;
   }
 
-  async start(input: { uid: string; email: string; ip: string; locale: Locale }): Promise<void> {
+  async start(input: { uid: string; email: string; ip: string; locale: Locale; brand?: CodeRequest['brand'] }): Promise<void> {
     const customer = await this.#deps.customers.findByEmail(input.email, this.#deps.pool);
     const active = customer?.status === 'active';
     await this.#deps.delivery.send({
+      brand: input.brand,
       purpose: 'password_reset',
       flowId: input.uid,
       channel: 'email',

@@ -62,7 +62,7 @@ export function recoveryRoutes(app: FastifyInstance, deps: RecoveryDeps): void {
     const form = forgotForm.safeParse(request.body);
     if (!form.success) return again(400, 'error.invalid_email');
     try {
-      await deps.recovery.start({ uid: loaded.uid, email: form.data.email, ip: request.ip, locale: loaded.page.locale });
+      await deps.recovery.start({ uid: loaded.uid, email: form.data.email, ip: request.ip, locale: loaded.page.locale, brand: loaded.page.brand });
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;
       return again(error.status, `error.${error.code}` as MessageKey, retryAfter(reply, error));

@@ -1,6 +1,6 @@
 import { DomainError } from '../errors/domain-error.ts';
 import type { Locale } from '../pages/locale.ts';
-import type { CodeFlowDeps } from './code-delivery.ts';
+import type { CodeFlowDeps, CodeRequest } from './code-delivery.ts';
 
 /**
  * Sign-in with a code texted to a phone number the customer proved before. The page after
@@ -14,10 +14,11 @@ export class SmsCodeSignIn {
     this.#deps = deps;
   }
 
-  async start(input: { uid: string; phone: string; ip: string; locale: Locale }): Promise<void> {
+  async start(input: { uid: string; phone: string; ip: string; locale: Locale; brand?: CodeRequest['brand'] }): Promise<void> {
     const customer = await this.#deps.customers.findByVerifiedPhone(input.phone, this.#deps.pool);
     const active = customer?.status === 'active';
     await this.#deps.delivery.send({
+      brand: input.brand,
       purpose: 'phone_sign_in',
       flowId: input.uid,
       channel: 'sms',

@@ -56,7 +56,7 @@ export function smsCodeRoutes(app: FastifyInstance, deps: SmsCodeDeps): void {
     const form = phoneForm.safeParse(request.body);
     if (!form.success) return again(400, 'error.invalid_phone');
     try {
-      await deps.smsCode.start({ uid: loaded.uid, phone: form.data.phone, ip: request.ip, locale: loaded.page.locale });
+      await deps.smsCode.start({ uid: loaded.uid, phone: form.data.phone, ip: request.ip, locale: loaded.page.locale, brand: loaded.page.brand });
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;
       return again(error.status, `error.${error.code}` as MessageKey, retryAfter(reply, error));

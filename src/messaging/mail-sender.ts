@@ -2,6 +2,8 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { DeliveryError } from './delivery-error.ts';
 
 export interface MailMessage {
+  /** The brand's sender; the configured MAIL_FROM when absent. */
+  from?: string;
   to: string;
   subject: string;
   text: string;

@@ -5,7 +5,7 @@ export interface PageContext {
   locale: Locale;
   t: Translate;
   /** The brand of the client the page is for: its name, colours and logo instead of the group's. */
-  brand?: { key: string; name: string; version: number; hasLogo: boolean } | undefined;
+  brand?: { key: string; name: string; version: number; hasLogo: boolean; sender: string | null } | undefined;
 }
 
 /**

@@ -10,6 +10,8 @@ export interface MessageBrand {
   /** The host the WebOTP line of an SMS binds the code to (`@id.example.com #123456`). */
   host: string;
   overrides?: Partial<Record<Locale, Partial<Record<MessageKind, Partial<Record<string, string>>>>>>;
+  /** From address of the brand's e-mails (a retail chain's own); MAIL_FROM when unset. */
+  sender?: string | null;
 }
 
 export interface CodeMessage {
@@ -50,7 +52,7 @@ ${message.link ? html`<p><a href="${message.link}">${t.linkLabel}</a></p>` : ''}
 <p style="color:#555">${t.ignore}</p>
 <p>— ${message.brand.name}</p>
 </body></html>`;
-  return { to: message.to, subject: t.subject, text, html: body.value };
+  return { to: message.to, subject: t.subject, text, html: body.value, ...(message.brand.sender ? { from: message.brand.sender } : {}) };
 }
 
 /** An SMS code, with the WebOTP line browsers use to offer the code for autofill. */
