@@ -17,7 +17,14 @@ const brandInput = z.strictObject({
     .nullable()
     .optional()
     .describe('Served by Portvakt at /assets/brands/{key}/logo; null removes it'),
-  sender: text().trim().min(3).max(200).nullable().optional().describe('From address of its e-mails, such as "Hemma El <kund@hemmael.se>"'),
+  sender: text()
+    .trim()
+    .max(200)
+    // A display name and an address, or an address; no line breaks (it becomes a mail header).
+    .regex(/^(?:[^<>\r\n\u0000-\u001f"]{1,100} )?<?[^\s<>@"]+@[^\s<>@"]+\.[^\s<>@"]+>?$/, 'an address, or "Name <address>"')
+    .nullable()
+    .optional()
+    .describe('From address of its e-mails, such as "Hemma El <kund@hemmael.se>"'),
 });
 const brandOutput = z.object({ key: z.string(), name: z.string(), accent_color: z.string(), has_logo: z.boolean(), sender: z.string().nullable(), version: z.number().int(), updated_at: z.number().int() });
 const present = (brand: Brand) => ({ key: brand.key, name: brand.name, accent_color: brand.accentColor, has_logo: brand.hasLogo, sender: brand.sender, version: brand.version, updated_at: Math.floor(brand.updatedAt / 1000) });

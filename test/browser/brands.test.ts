@@ -99,6 +99,8 @@ describe.each(DIALECTS)('brands in Chromium on %s', (dialect) => {
       ['hemma_el', { name: 'x', accent_color: '#000000', logo: { type: 'image/gif', base64: LOGO } }],
       ['hemma_el', { name: 'x', accent_color: '#000000', logo: { type: 'image/png', base64: 'not base64!' } }],
       ['hemma_el', { name: '', accent_color: '#000000' }],
+      ['hemma_el', { name: 'x', accent_color: '#000000', sender: 'Evil\r\nBcc: everyone@example.se <a@b.se>' }],
+      ['hemma_el', { name: 'x', accent_color: '#000000', sender: 'not an address' }],
     ] as const) {
       const answer = await server.api('PUT', `/brands/${encodeURIComponent(key)}`, body);
       expect(answer.status, JSON.stringify(body)).toBe(400);
