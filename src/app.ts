@@ -176,7 +176,12 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         purposeRequests: new PurposeRequests(purposes, ledger),
         referencesOf: (id) => privacy.references.list(id),
         attributesOf: (id) => profile.attributes.of(id),
-        brandNoticeDue: async (id, brand) => (await brands.noticeDue(id, brand)) !== undefined,
+        // Under single sign-on the visit is recorded here when no notice is due (the notice records its own).
+        brandNoticeDue: async (id, brand) => {
+          if (await brands.noticeDue(id, brand)) return true;
+          await brands.visited(id, brand);
+          return false;
+        },
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
         trustProxy: config.trustProxy,

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { notFound } from '../errors/domain-error.ts';
+import { conflict, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import type { BrandsTable, Database } from '../store/schema.ts';
 
@@ -44,8 +44,11 @@ export class Brands {
       const current = await trx.selectFrom('brands').select(['version', 'logo_type', 'logo']).where('key', '=', key).executeTakeFirst();
       const logo = input.logo === undefined ? { logo_type: current?.logo_type ?? null, logo: current?.logo ?? null } : { logo_type: input.logo?.type ?? null, logo: input.logo?.base64 ?? null };
       const values = { name: input.name, accent_color: input.accent_color.toLowerCase(), ...logo, sender: input.sender ?? null, version: (current?.version ?? 0) + 1, updated_at: now };
-      if (current) await trx.updateTable('brands').set(values).where('key', '=', key).where('version', '=', current.version).execute();
-      else await trx.insertInto('brands').values({ key, ...values, created_at: now }).execute();
+      // Two changes at once: one wins, the other is told (409) instead of being lost or failing.
+      const written = current
+        ? await trx.updateTable('brands').set(values).where('key', '=', key).where('version', '=', current.version).executeTakeFirst().then((result) => Number(result.numUpdatedRows))
+        : await trx.insertInto('brands').values({ key, ...values, created_at: now }).onConflict((conflict) => conflict.column('key').doNothing()).executeTakeFirst().then((result) => Number(result.numInsertedOrUpdatedRows ?? 0));
+      if (written !== 1) throw conflict('concurrent_update', 'The brand changed meanwhile; read it again');
       await this.#audit.append(trx, { action: current ? 'brand.updated' : 'brand.created', actor: OPERATOR, subject: { type: 'brand', id: key } }, now);
     });
     this.#cache.delete(key);

@@ -61,8 +61,13 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
       if (details.prompt.reasons.includes(BRAND_FIRST_VISIT) && (await deps.brands.noticeDue(String(details.session?.accountId), loaded.brand))) {
         return sendPage(reply, 200, brandNoticePage(page, { action: `/login/${uid}/brand-seen`, csrf: csrf.token(request, reply), clientName }));
       }
+      // The notice was the only reason and is no longer due (seen in another tab meanwhile): nothing to ask.
+      if (details.prompt.reasons.every((reason) => reason === BRAND_FIRST_VISIT)) {
+        await deps.brands.visited(String(details.session?.accountId), loaded.brand);
+        return interactions.finish(request, reply, { consent: { grantId: await grantFor(host, details) }, [PURPOSES_ASKED]: true });
+      }
       const customer = await deps.customers.get(String(details.session?.accountId));
-      const asksAccess = details.prompt.reasons.some((reason) => reason !== PURPOSES_REQUESTED);
+      const asksAccess = details.prompt.reasons.some((reason) => reason !== PURPOSES_REQUESTED && reason !== BRAND_FIRST_VISIT);
       const scopes = asksAccess ? [...new Set(String(details.params.scope ?? '').split(' ').filter(Boolean))] : [];
       const purposes = showPurposes(await missingPurposes(deps.purposes, details), page.locale);
       return sendPage(reply, 200, consentPage(page, { uid, clientName, csrf: csrf.token(request, reply), email: customer.email, scopes, purposes }));

@@ -82,6 +82,10 @@ describe.each(DIALECTS)('brands in Chromium on %s', (dialect) => {
     await page.getByLabel('Password').fill('a new shared account');
     await page.locator('button.primary').click();
     await page.waitForURL((url) => url.toString().startsWith(callbacks.uri('/el')));
+    // A silent request (prompt=none) at the second brand is never stopped for the notice.
+    await page.goto(await kokshop.authorizationUrl({ prompt: 'none' }));
+    await page.waitForURL((url) => url.toString().startsWith(callbacks.uri('/kok')));
+    expect(page.url()).toContain('code=');
     // Another browser, no session: the sign-in at the second brand shows the notice before going on.
     const other = await (await browser.newContext({ locale: 'en-GB' })).newPage();
     await other.goto(await kokshop.authorizationUrl());
@@ -101,6 +105,7 @@ describe.each(DIALECTS)('brands in Chromium on %s', (dialect) => {
       ['hemma_el', { name: '', accent_color: '#000000' }],
       ['hemma_el', { name: 'x', accent_color: '#000000', sender: 'Evil\r\nBcc: everyone@example.se <a@b.se>' }],
       ['hemma_el', { name: 'x', accent_color: '#000000', sender: 'not an address' }],
+      ['hemma_el', { name: 'x', accent_color: '#000000', sender: 'a@evil.example, Kund <kund@hemmael.se>' }],
     ] as const) {
       const answer = await server.api('PUT', `/brands/${encodeURIComponent(key)}`, body);
       expect(answer.status, JSON.stringify(body)).toBe(400);
