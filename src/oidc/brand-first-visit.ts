@@ -12,7 +12,8 @@ export const BRAND_FIRST_VISIT = 'brand_first_visit';
 export function brandFirstVisit(due: (accountId: string, brand: string | null) => Promise<boolean>) {
   return new interactionPolicy.Check(BRAND_FIRST_VISIT, 'first sign-in at this brand', 'consent_required', async (ctx: KoaContextWithOIDC) => {
     const accountId = ctx.oidc.session?.accountId;
-    if (!accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    // A silent request (prompt=none) is never stopped for it: the notice waits for a sign-in with pages.
+    if (!accountId || ctx.oidc.prompts.has('none')) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
     return (await due(accountId, clientBrand(ctx.oidc.client))) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
   });
 }
