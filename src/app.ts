@@ -43,6 +43,7 @@ import { SecondFactors } from './credentials/second-factors.ts';
 import { CodeDelivery } from './flows/code-delivery.ts';
 import { EmailCodeSignIn } from './flows/email-code-sign-in.ts';
 import { OutboundGuard } from './http/outbound-guard.ts';
+import { Admission } from './http/admission.ts';
 import { ApiKeys } from './operators/api-keys.ts';
 import { CallerVerifications } from './customer-service/caller-verifications.ts';
 import { customerServiceRoutes } from './customer-service/customer-service.routes.ts';
@@ -196,6 +197,9 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   await app.register(fastifyCookie);
   installSecurityHeaders(app, config.issuer.startsWith('https://'));
   metrics.install(app);
+  // Campaign bursts: password work beyond the limit is turned away politely (429), the rest is served.
+  const admission = new Admission(config.admission);
+  admission.install(app);
   installErrorHandling(app);
 
   healthRoutes(app, store, metrics, config.metricsToken);
@@ -298,6 +302,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     async close() {
       for (const timer of timers) clearInterval(timer);
       await app.close();
+      admission.stop();
       await Promise.all([messaging.close(), webhookWorker.stop(), privacy.close()]);
       await store.close();
     },

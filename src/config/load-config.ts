@@ -39,6 +39,7 @@ export interface Config {
   webhooks: { retryBaseMs: number; retryMaxMs: number; maxAttempts: number; timeoutMs: number };
   privacy: { retryBaseMs: number; retryMaxMs: number; maxAttempts: number; timeoutMs: number; callbackWaitMs: number };
   upstreamTimeoutMs: number;
+  admission: { maxInFlight: number; maxEventLoopDelayMs: number };
   deviceCodeFreeGuesses: number;
   /** Internal addresses calls out may reach: every one (true), none (false), or these networks. */
   outboundAllowInternal: boolean | string[];
@@ -117,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhooks: { retryBaseMs: values.WEBHOOK_RETRY_BASE_MS, retryMaxMs: values.WEBHOOK_RETRY_MAX_MS, maxAttempts: values.WEBHOOK_MAX_ATTEMPTS, timeoutMs: values.WEBHOOK_TIMEOUT_MS },
     privacy: { retryBaseMs: values.PRIVACY_RETRY_BASE_MS, retryMaxMs: values.PRIVACY_RETRY_MAX_MS, maxAttempts: values.PRIVACY_MAX_ATTEMPTS, timeoutMs: values.PRIVACY_TIMEOUT_MS, callbackWaitMs: values.PRIVACY_CALLBACK_WAIT_MS },
     upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,
+    admission: { maxInFlight: values.ADMISSION_MAX_SIGN_INS, maxEventLoopDelayMs: values.ADMISSION_MAX_LOOP_DELAY_MS },
     deviceCodeFreeGuesses: values.DEVICE_CODE_FREE_GUESSES,
     outboundAllowInternal: values.OUTBOUND_ALLOW_INTERNAL ?? !production,
   };
