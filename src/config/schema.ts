@@ -95,7 +95,7 @@ export const envSchema = z.object({
   PRIVACY_CALLBACK_WAIT_MS: intFromEnv(100, 30 * 86_400_000).default(86_400_000).describe('How long a callback system may take to post its receipt before the request is sent again'),
   DEVICE_CODE_FREE_GUESSES: intFromEnv(1, 1000).default(20).describe('Device codes (RFC 8628) typed per client network within the failure window before each further one locks the network, doubling'),
   ADMISSION_MAX_SIGN_INS: intFromEnv(1, 10_000).default(32).describe('Password sign-ins and sign-ups in progress at once per process before new ones get 429 with Retry-After'),
-  ADMISSION_MAX_LOOP_DELAY_MS: intFromEnv(10, 10_000).default(250).describe('Event-loop delay (p99 over a second) above which new password sign-ins get 429'),
+  ADMISSION_MAX_LOOP_DELAY_MS: intFromEnv(0, 10_000).default(0).describe('Event-loop delay (p99 over a second) above which new password sign-ins get 429; 0: off'),
   UPSTREAM_TIMEOUT_MS: intFromEnv(100, 120_000).default(10_000).describe('How long an upstream identity provider may take to answer (discovery, token, profile)'),
   CODE_MAX_ATTEMPTS: intFromEnv(1, 100).default(10).describe('Wrong entries after which a one-time code is dead'),
   CODE_SENDS_PER_TARGET: intFromEnv(1, 1000).default(5).describe('Codes sent to one address or phone before sending is delayed'),

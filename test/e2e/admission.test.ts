@@ -43,4 +43,25 @@ describe('admission control in a burst of password sign-ins', () => {
     const fresh = await again.agent.follow(await shop.authorizationUrl(), server.url);
     expect((await again.agent.postForm(`${fresh.url}/password`, { csrf: csrfOf(await fresh.response.text()), email: again.email, password: 'a wrong passphrase' })).status).toBe(401);
   });
+
+  it('also turns sign-ins away while the event loop lags, when a limit is set', async () => {
+    const lagging = await startWithShop('sqlite', { ADMISSION_MAX_LOOP_DELAY_MS: '20' });
+    try {
+      const agent = new CookieAgent();
+      const landing = await agent.follow(await lagging.rp.authorizationUrl(), lagging.server.url);
+      const csrf = csrfOf(await landing.response.text());
+      // Block the loop for 300 ms, twice a second, for two seconds: p99 well over 20 ms.
+      const blocker = setInterval(() => {
+        const until = Date.now() + 300;
+        while (Date.now() < until);
+      }, 500);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      clearInterval(blocker);
+      const answer = await agent.postForm(`${landing.url}/password`, { csrf, email: 'lag@example.se', password: 'a wrong passphrase' });
+      expect(answer.status).toBe(429);
+      expect(answer.headers.get('retry-after')).toBe('3');
+    } finally {
+      await lagging.server.stop();
+    }
+  });
 });
