@@ -178,11 +178,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         referencesOf: (id) => privacy.references.list(id),
         attributesOf: (id) => profile.attributes.of(id),
         // Under single sign-on the visit is recorded here when no notice is due (the notice records its own).
-        brandNoticeDue: async (id, brand) => {
-          if (await brands.noticeDue(id, brand)) return true;
-          await brands.visited(id, brand);
-          return false;
-        },
+        brandNoticeDue: async (id, brand) => (await brands.arrive(id, brand)) !== undefined,
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
         trustProxy: config.trustProxy,

@@ -97,9 +97,24 @@ export class Brands {
   async noticeDue(customerId: string, key: string | null): Promise<string | undefined> {
     const brand = await this.find(key);
     if (!brand) return undefined;
-    const visits = await this.#db.selectFrom('customer_brands').select('brand').where('customer_id', '=', customerId).execute();
-    if (visits.length === 0 || visits.some((visit) => visit.brand === brand.key)) return undefined;
-    return brand.name;
+    const visits = await this.#visits(customerId);
+    return noticeFor(brand, visits);
+  }
+
+  /**
+   * A sign-in arrives at a client of this brand (or the group): the brand's name when the notice is
+   * due (the visit is recorded once the customer has seen it); otherwise the visit is recorded, with
+   * one read and no write when it already was (the usual case, on the sign-in path).
+   */
+  async arrive(customerId: string, key: string | null, now = Date.now()): Promise<string | undefined> {
+    const [brand, visits] = await Promise.all([this.find(key), this.#visits(customerId)]);
+    const notice = brand ? noticeFor(brand, visits) : undefined;
+    if (notice === undefined && !visits.includes(key ?? '')) await this.visited(customerId, key, now);
+    return notice;
+  }
+
+  async #visits(customerId: string): Promise<string[]> {
+    return (await this.#db.selectFrom('customer_brands').select('brand').where('customer_id', '=', customerId).execute()).map((visit) => visit.brand);
   }
 
   /** Records that the customer signed in at this brand (or the group), once. */
@@ -110,6 +125,11 @@ export class Brands {
       .onConflict((conflict) => conflict.columns(['customer_id', 'brand']).doNothing())
       .execute();
   }
+}
+
+/** Due when the customer used the group account somewhere, but never at this brand. */
+function noticeFor(brand: Brand, visits: string[]): string | undefined {
+  return visits.length > 0 && !visits.includes(brand.key) ? brand.name : undefined;
 }
 
 /** The brand's colours as CSS custom properties over the base stylesheet. */

@@ -32,7 +32,7 @@ export interface SecondFactorDeps {
   /** Runs as a sign-in completes (before the steps still due), with who proved themselves and how: links a waiting upstream identity, claims a guest. */
   beforeFinish: (loaded: LoadedInteraction, customerId: string, methods: readonly string[]) => Promise<void>;
   /** The one-time "your group account works here too" notice at a brand, and the record of each brand used. */
-  brands: { noticeDue(customerId: string, brand: string | null): Promise<string | undefined>; visited(customerId: string, brand: string | null): Promise<void> };
+  brands: { arrive(customerId: string, brand: string | null): Promise<string | undefined>; visited(customerId: string, brand: string | null): Promise<void> };
   /** Attributes to ask before the sign-in completes (progressive profiling): their keys. */
   profileDue: (customerId: string, loaded: LoadedInteraction) => Promise<string[]>;
 }
@@ -74,11 +74,11 @@ export class SecondFactorSteps {
       return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/profile`, 303);
     }
     // The first sign-in at this brand of someone who used the group account elsewhere: told once.
-    if (!asked.brand && (await this.#deps.brands.noticeDue(login.accountId, loaded.brand))) {
+    if (asked.brand) await this.#deps.brands.visited(login.accountId, loaded.brand);
+    else if (await this.#deps.brands.arrive(login.accountId, loaded.brand)) {
       await this.#deps.flows.set(loaded.uid, { state: 'brand_notice', ...held });
       return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/brand`, 303);
     }
-    await this.#deps.brands.visited(login.accountId, loaded.brand);
     // Everything due, the client's requested purposes included, was decided: the consent prompt need not ask again.
     // prompt=create (registration asked for) is answered by this sign-in or sign-up too.
     const created = String(loaded.details.params.prompt ?? '').split(' ').includes('create') ? { create: true } : {};
