@@ -65,7 +65,10 @@ import { ApiRegistry } from './http/api-route.ts';
 import { CsrfGuard } from './http/csrf.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { installSecurityHeaders } from './http/security-headers.ts';
-import { deleteExpiredArtifacts, revokeAccountArtifacts } from './oidc/artifact-adapter.ts';
+import { deleteExpiredArtifacts } from './oidc/artifact-adapter.ts';
+import { ArtifactStorage } from './oidc/artifact-storage.ts';
+import { RedisArtifacts } from './oidc/redis-artifact-adapter.ts';
+import { openRedis } from './store/redis.ts';
 import { clientMetadata } from './oidc/client-adapter.ts';
 import { createProvider, TTL } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
@@ -116,11 +119,13 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
 
   const store = openStore(config.database, (error) => app.log.warn({ err: error }, 'idle database connection failed'));
   await migrateToLatest(store.db);
+  const redis = config.redisUrl ? openRedis(config.redisUrl, config.redisPrefix, (error) => app.log.warn({ err: error }, 'redis connection failed')) : undefined;
+  const artifacts = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis));
 
   const metrics = new Metrics();
   const customerRepo = new CustomerRepository(store.db);
   const audit = new AuditLog(store.db);
-  const customers = new CustomerService(customerRepo, config.passwordMinLength, (id, trx) => revokeAccountArtifacts(trx, id), audit);
+  const customers = new CustomerService(customerRepo, config.passwordMinLength, (id, trx) => artifacts.revokeAccount(trx, id), audit);
   const publisher = new EventPublisher();
   customers.publishTo(publisher);
   const subscriptions = new WebhookSubscriptions(store.db, deriveKey(config.secret, 'webhook-secret'));
@@ -161,7 +166,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   });
   const completion = new SignInCompletion(flows, factors, customers);
   const passkeys = new Passkeys({ db: store.db, codes, throttle, audit, issuer: config.issuer, rpName: config.brandName });
-  const sessions = new CustomerSessions(store.db, audit);
+  const sessions = new CustomerSessions(store.db, audit, artifacts);
   const phones = new PhoneVerification({ delivery, customers });
   const notices = new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer });
   const keys = new SigningKeyStore(store.db, config.secret);
@@ -171,7 +176,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     const provider = createProvider(
       {
         issuer: config.issuer,
-        db: store.db,
+        artifacts,
         clients: clientRepo,
         findCustomer: (id) => customerRepo.findById(id),
         purposeRequests: new PurposeRequests(purposes, ledger),
@@ -301,6 +306,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
       admission.stop();
       await Promise.all([messaging.close(), webhookWorker.stop(), privacy.close()]);
       await store.close();
+      await redis?.quit();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { customerActor, type AuditLog } from '../events/audit-log.ts';
+import type { ArtifactStorage } from '../oidc/artifact-storage.ts';
 import type { Database } from '../store/schema.ts';
 
 export interface CustomerSession {
@@ -26,10 +27,13 @@ interface SessionPayload {
 export class CustomerSessions {
   readonly #db: Kysely<Database>;
   readonly #audit: AuditLog;
+  readonly #artifacts: ArtifactStorage;
 
-  constructor(db: Kysely<Database>, audit: AuditLog) {
+  /** Sessions are read from the database (`artifacts` keeps them there); their grants may reach Redis. */
+  constructor(db: Kysely<Database>, audit: AuditLog, artifacts: ArtifactStorage) {
     this.#db = db;
     this.#audit = audit;
+    this.#artifacts = artifacts;
   }
 
   /** Records that a session was used (an authorization succeeded in it). */
@@ -75,12 +79,7 @@ export class CustomerSessions {
       const grantIds = Object.values(payload.authorizations ?? {})
         .map((authorization) => authorization.grantId)
         .filter((grantId): grantId is string => typeof grantId === 'string');
-      if (grantIds.length > 0) {
-        await trx
-          .deleteFrom('oidc_artifacts')
-          .where((eb) => eb.or([eb('grant_id', 'in', grantIds), eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)])]))
-          .execute();
-      }
+      await this.#artifacts.revokeGrants(trx, grantIds);
       await trx.deleteFrom('oidc_artifacts').where('model', '=', 'Session').where('id', '=', row.id).execute();
       await trx.deleteFrom('session_devices').where('session_uid', '=', sessionUid).execute();
       await this.#audit.append(trx, { action: 'session.ended', actor: customerActor(accountId), subject: { type: 'customer', id: accountId }, details: { session_uid: sessionUid, grants_revoked: grantIds.length } });

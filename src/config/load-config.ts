@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { smsSettingsFrom, type SmsSettings } from '../messaging/sms/sms-settings.ts';
 import { envSchema, type Env } from './schema.ts';
 
-export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; /** Connections per process. */ poolMax?: number };
 
 export interface Config {
   port: number;
@@ -13,6 +13,10 @@ export interface Config {
   production: boolean;
   database: DatabaseConfig;
   dataDir: string;
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  rateLimits: { ipPerMinute: number; clientPerMinute: number };
+  shutdownGraceMs: number;
   secret: string;
   adminKey: string | undefined;
   metricsToken: string | undefined;
@@ -92,8 +96,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: values.HOST,
     issuer,
     production,
-    database: databaseFrom(values.DATABASE_URL, dataDir),
+    database: databaseFrom(values.DATABASE_URL, dataDir, values.DATABASE_POOL_MAX),
     dataDir,
+    redisUrl: values.REDIS_URL,
+    redisPrefix: values.REDIS_PREFIX,
+    rateLimits: { ipPerMinute: values.RATE_LIMIT_IP_PER_MINUTE, clientPerMinute: values.RATE_LIMIT_CLIENT_PER_MINUTE },
+    shutdownGraceMs: values.SHUTDOWN_GRACE_SECONDS * 1000,
     secret,
     adminKey: values.PORTVAKT_ADMIN_KEY,
     metricsToken: values.METRICS_TOKEN,
@@ -124,14 +132,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
-function databaseFrom(url: string | undefined, dataDir: string): DatabaseConfig {
+function databaseFrom(url: string | undefined, dataDir: string, poolMax: number): DatabaseConfig {
   if (url === undefined) return { kind: 'sqlite', file: join(dataDir, 'portvakt.db') };
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file === '') throw new ConfigError('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/portvakt.db');
     return { kind: 'sqlite', file: file === ':memory:' || isAbsolute(file) ? file : resolve(file) };
   }
-  return { kind: 'postgres', url };
+  return { kind: 'postgres', url, poolMax };
 }
 
 /** Outside production a missing secret is generated once and kept beside the embedded database. */

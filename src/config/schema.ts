@@ -38,6 +38,15 @@ export const envSchema = z.object({
     .regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must start with postgres:// or sqlite:')
     .optional()
     .describe('postgres://… for PostgreSQL, sqlite:<path> for SQLite; absent → SQLite at $PORTVAKT_DATA_DIR/portvakt.db'),
+  DATABASE_POOL_MAX: intFromEnv(1, 1000)
+    .default(10)
+    .describe('PostgreSQL connections per process (each worker of --workers has its own pool); keep workers × nodes × this below max_connections'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0')
+    .optional()
+    .describe('Redis for several nodes: short-lived OpenID Connect artifacts (interactions, codes, access tokens), rate-limit counters and change notices; absent → all of it in the database'),
+  REDIS_PREFIX: z.string().min(1).max(100).default('portvakt:').describe('Start of every Redis key Portvakt writes, so several deployments can share one Redis'),
   PORTVAKT_DATA_DIR: z.string().min(1).default('./data').describe('Where the embedded database and the dev secret live'),
   PORTVAKT_SECRET: z
     .string()
@@ -96,6 +105,9 @@ export const envSchema = z.object({
   DEVICE_CODE_FREE_GUESSES: intFromEnv(1, 1000).default(20).describe('Device codes (RFC 8628) typed per client network within the failure window before each further one locks the network, doubling'),
   ADMISSION_MAX_SIGN_INS: intFromEnv(1, 10_000).default(32).describe('Password sign-ins and sign-ups in progress at once per process before new ones get 429 with Retry-After'),
   ADMISSION_MAX_LOOP_DELAY_MS: intFromEnv(0, 10_000).default(0).describe('Event-loop delay (p99 over a second) above which new password sign-ins get 429; 0: off'),
+  RATE_LIMIT_IP_PER_MINUTE: intFromEnv(0, 10_000_000).default(600).describe('Requests per minute from one client address to sign-in pages, the management API and the token endpoint before 429; 0: off'),
+  RATE_LIMIT_CLIENT_PER_MINUTE: intFromEnv(0, 10_000_000).default(6000).describe('Token-endpoint requests per minute per client_id before 429; 0: off'),
+  SHUTDOWN_GRACE_SECONDS: intFromEnv(0, 600).default(5).describe('On SIGTERM: how long /readyz answers 503 while requests are still served, so a load balancer stops sending new ones before the port closes'),
   UPSTREAM_TIMEOUT_MS: intFromEnv(100, 120_000).default(10_000).describe('How long an upstream identity provider may take to answer (discovery, token, profile)'),
   CODE_MAX_ATTEMPTS: intFromEnv(1, 100).default(10).describe('Wrong entries after which a one-time code is dead'),
   CODE_SENDS_PER_TARGET: intFromEnv(1, 1000).default(5).describe('Codes sent to one address or phone before sending is delayed'),

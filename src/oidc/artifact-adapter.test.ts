@@ -1,32 +1,67 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS } from '../../test/support/databases.ts';
+import { openTestRedis } from '../../test/support/test-redis.ts';
 import { openTestStore } from '../../test/support/test-store.ts';
 import type { Store } from '../store/database.ts';
-import { ArtifactAdapter, deleteExpiredArtifacts, revokeAccountArtifacts } from './artifact-adapter.ts';
+import { deleteExpiredArtifacts } from './artifact-adapter.ts';
+import { ArtifactStorage, MODELS_IN_REDIS } from './artifact-storage.ts';
+import { RedisArtifacts } from './redis-artifact-adapter.ts';
 
-describe.each(DIALECTS)('ArtifactAdapter contract on %s', (dialect) => {
+/**
+ * One contract for oidc-provider's storage, whichever holds a model: the database alone (SQLite,
+ * PostgreSQL), or PostgreSQL with the short-lived models in Redis, where a grant or an account
+ * spans both and is revoked in both.
+ */
+const BACKENDS = [
+  { name: 'sqlite', dialect: 'sqlite', redis: false },
+  { name: 'postgres', dialect: 'postgres', redis: false },
+  { name: 'postgres + redis', dialect: 'postgres', redis: true },
+] as const;
+
+describe.each(BACKENDS)('oidc-provider artifact storage contract on $name', ({ dialect, redis: withRedis }) => {
   let store: Store;
+  let storage: ArtifactStorage;
   let close: () => Promise<void>;
+  const adapter = (model: string) => storage.adapter(model);
 
   beforeAll(async () => {
-    ({ store, close } = await openTestStore(dialect));
+    const opened = await openTestStore(dialect);
+    const redis = withRedis ? await openTestRedis() : undefined;
+    store = opened.store;
+    storage = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis.redis));
+    close = async () => {
+      await redis?.close();
+      await opened.close();
+    };
   });
   afterAll(() => close());
 
+  it.runIf(withRedis)('keeps the short-lived models in Redis, with their lifetime, and the durable ones in the database', async () => {
+    expect([...MODELS_IN_REDIS]).toEqual(expect.arrayContaining(['Interaction', 'AuthorizationCode', 'AccessToken']));
+    const code = adapter('AuthorizationCode');
+    await code.upsert('short', { grantId: 'g-short' }, 1);
+    const refresh = adapter('RefreshToken');
+    await refresh.upsert('durable', { grantId: 'g-short' }, 60);
+    const rows = await store.db.selectFrom('oidc_artifacts').select('model').where('grant_id', '=', 'g-short').execute();
+    expect(rows.map((row) => row.model)).toEqual(['RefreshToken']);
+    expect(await code.find('short')).toEqual({ grantId: 'g-short' });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await code.find('short')).toBeUndefined();
+  });
+
   it('stores, overwrites and finds a payload by id, uid and user code', async () => {
-    const sessions = new ArtifactAdapter(store.db, 'Session');
+    const sessions = adapter('Session');
     await sessions.upsert('s1', { uid: 'u1', accountId: 'a1' }, 60);
     await sessions.upsert('s1', { uid: 'u1', accountId: 'a2' }, 60);
     expect(await sessions.find('s1')).toEqual({ uid: 'u1', accountId: 'a2' });
     expect(await sessions.findByUid('u1')).toEqual({ uid: 'u1', accountId: 'a2' });
-    const devices = new ArtifactAdapter(store.db, 'DeviceCode');
+    const devices = adapter('DeviceCode');
     await devices.upsert('d1', { userCode: 'ABCD-EFGH' }, 60);
     expect(await devices.findByUserCode('ABCD-EFGH')).toEqual({ userCode: 'ABCD-EFGH' });
-    expect(await new ArtifactAdapter(store.db, 'AccessToken').find('s1')).toBeUndefined();
+    expect(await adapter('AccessToken').find('s1')).toBeUndefined();
   });
 
   it('hides expired artifacts and deletes them on cleanup', async () => {
-    const codes = new ArtifactAdapter(store.db, 'AuthorizationCode');
+    const codes = adapter(withRedis ? 'Session' : 'AuthorizationCode');
     await codes.upsert('old', { grantId: 'g0' }, 1);
     await codes.upsert('forever', { grantId: 'g0' }, 0);
     const later = Date.now() + 5000;
@@ -36,16 +71,16 @@ describe.each(DIALECTS)('ArtifactAdapter contract on %s', (dialect) => {
   });
 
   it('consumes once and marks the artifact consumed', async () => {
-    const codes = new ArtifactAdapter(store.db, 'AuthorizationCode');
+    const codes = adapter('AuthorizationCode');
     await codes.upsert('c0', { grantId: 'g0b' }, 60);
     await codes.consume('c0');
     expect(typeof (await codes.find('c0'))?.consumed).toBe('number');
   });
 
   it('treats a concurrent second consumption as reuse: invalid_grant and the whole grant revoked', async () => {
-    const codes = new ArtifactAdapter(store.db, 'AuthorizationCode');
-    const tokens = new ArtifactAdapter(store.db, 'AccessToken');
-    const grants = new ArtifactAdapter(store.db, 'Grant');
+    const codes = adapter('AuthorizationCode');
+    const tokens = adapter('AccessToken');
+    const grants = adapter('Grant');
     await codes.upsert('c1', { grantId: 'g1' }, 60);
     await tokens.upsert('t1', { grantId: 'g1' }, 60);
     await grants.upsert('g1', { accountId: 'a1' }, 60);
@@ -61,21 +96,24 @@ describe.each(DIALECTS)('ArtifactAdapter contract on %s', (dialect) => {
   });
 
   it('refuses a pushed authorization request used twice with invalid_request_uri', async () => {
-    const requests = new ArtifactAdapter(store.db, 'PushedAuthorizationRequest');
+    const requests = adapter('PushedAuthorizationRequest');
     await requests.upsert('p1', {}, 60);
     await requests.consume('p1');
     await expect(requests.consume('p1')).rejects.toMatchObject({ error: 'invalid_request_uri' });
   });
 
   it('records the account of sessions, tokens and interactions, and revokes them all at once', async () => {
-    const sessions = new ArtifactAdapter(store.db, 'Session');
-    const interactions = new ArtifactAdapter(store.db, 'Interaction');
-    const refresh = new ArtifactAdapter(store.db, 'RefreshToken');
+    const sessions = adapter('Session');
+    const interactions = adapter('Interaction');
+    const refresh = adapter('RefreshToken');
     await sessions.upsert('s9', { accountId: 'acct-9' }, 60);
     await interactions.upsert('i9', { session: { accountId: 'acct-9' } }, 60);
     await refresh.upsert('r9', { accountId: 'acct-9', grantId: 'g9' }, 60);
     await refresh.upsert('r10', { accountId: 'acct-10', grantId: 'g10' }, 60);
-    await revokeAccountArtifacts(store.db, 'acct-9');
+    const tokens = adapter('AccessToken');
+    await tokens.upsert('t9', { accountId: 'acct-9', grantId: 'g9' }, 60);
+    await storage.revokeAccount(store.db, 'acct-9');
+    expect(await tokens.find('t9')).toBeUndefined();
     expect(await sessions.find('s9')).toBeUndefined();
     expect(await interactions.find('i9')).toBeUndefined();
     expect(await refresh.find('r9')).toBeUndefined();
@@ -83,17 +121,17 @@ describe.each(DIALECTS)('ArtifactAdapter contract on %s', (dialect) => {
   });
 
   it('does not find identifiers PostgreSQL could not store (NUL, overlong)', async () => {
-    const tokens = new ArtifactAdapter(store.db, 'AccessToken');
+    const tokens = adapter('AccessToken');
     expect(await tokens.find('a\0b')).toBeUndefined();
     expect(await tokens.find('x'.repeat(10_000))).toBeUndefined();
   });
 
   it('revokes every artifact of a grant for its model, and destroys one', async () => {
-    const tokens = new ArtifactAdapter(store.db, 'RefreshToken');
+    const tokens = adapter('RefreshToken');
     await tokens.upsert('r1', { grantId: 'g2' }, 60);
     await tokens.upsert('r2', { grantId: 'g2' }, 60);
     await tokens.upsert('r3', { grantId: 'other' }, 60);
-    const access = new ArtifactAdapter(store.db, 'AccessToken');
+    const access = adapter('AccessToken');
     await access.upsert('a1', { grantId: 'g2' }, 60);
     await tokens.revokeByGrantId('g2');
     expect(await tokens.find('r1')).toBeUndefined();

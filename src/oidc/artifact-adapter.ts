@@ -10,10 +10,13 @@ import type { Database } from '../store/schema.ts';
 export class ArtifactAdapter implements Adapter {
   readonly #db: Kysely<Database>;
   readonly #model: string;
+  readonly #revokeGrant: (grantId: string) => Promise<void>;
 
-  constructor(db: Kysely<Database>, model: string) {
+  /** `revokeGrant` ends a reused artifact's grant; by default in this database only. */
+  constructor(db: Kysely<Database>, model: string, revokeGrant: (grantId: string) => Promise<void> = (grantId) => revokeGrants(db, [grantId])) {
     this.#db = db;
     this.#model = model;
+    this.#revokeGrant = revokeGrant;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -65,7 +68,7 @@ export class ArtifactAdapter implements Adapter {
       .where('model', '=', this.#model)
       .where('id', '=', id)
       .executeTakeFirst();
-    if (row?.grant_id) await revokeGrant(this.#db, row.grant_id);
+    if (row?.grant_id) await this.#revokeGrant(row.grant_id);
     throw new errors.InvalidGrant(`${this.#model} was already used`);
   }
 
@@ -100,16 +103,17 @@ export function storableKey(value: string): boolean {
   return value.length <= 512 && !value.includes('\0');
 }
 
-/** The grant and every artifact issued under it. */
-async function revokeGrant(db: Kysely<Database>, grantId: string): Promise<void> {
+/** The grants and every artifact issued under them. */
+export async function revokeGrants(db: Kysely<Database>, grantIds: string[]): Promise<void> {
+  if (grantIds.length === 0) return;
   await db
     .deleteFrom('oidc_artifacts')
-    .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
+    .where((eb) => eb.or([eb('grant_id', 'in', grantIds), eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)])]))
     .execute();
 }
 
 /** Sessions, grants and tokens carry `accountId`; an interaction carries it in its session. */
-function accountOf(payload: AdapterPayload): string | null {
+export function accountOf(payload: AdapterPayload): string | null {
   const session = (payload as { session?: { accountId?: unknown } }).session;
   const accountId = payload.accountId ?? session?.accountId;
   return typeof accountId === 'string' ? accountId : null;

@@ -1,14 +1,12 @@
 import { ROLE_SCOPES } from '../operators/operator-roles.ts';
-import type { Kysely } from 'kysely';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientRepository } from '../clients/client.repo.ts';
 import { secretMatches } from '../crypto/secret-hash.ts';
 import type { CustomerRecord } from '../customers/customer.repo.ts';
 import { LOCALES } from '../pages/locale.ts';
-import type { Database } from '../store/schema.ts';
 import { BRAND_KEY_PATTERN } from '../validation/brand-key.ts';
 import { accountFinder, SCOPE_CLAIMS, type GrantedConsents } from './account-claims.ts';
-import { ArtifactAdapter } from './artifact-adapter.ts';
+import type { ArtifactStorage } from './artifact-storage.ts';
 import { ACR_VALUES, interactionPolicyWithStepUp } from './authentication-context.ts';
 import { ClientAdapter } from './client-adapter.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
@@ -31,7 +29,7 @@ export const TTL = {
 
 export interface ProviderDeps {
   issuer: string;
-  db: Kysely<Database>;
+  artifacts: ArtifactStorage;
   clients: ClientRepository;
   findCustomer: (id: string) => Promise<CustomerRecord | undefined>;
   grantedConsents: GrantedConsents;
@@ -49,7 +47,7 @@ export interface ProviderDeps {
 export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider {
   const clientAdapter = new ClientAdapter(deps.clients, deps.issuer);
   const configuration: Configuration = {
-    adapter: (name: string) => (name === 'Client' ? clientAdapter : new ArtifactAdapter(deps.db, name)),
+    adapter: (name: string) => (name === 'Client' ? clientAdapter : deps.artifacts.adapter(name)),
     findAccount: accountFinder(deps.findCustomer, deps.grantedConsents, deps.referencesOf, deps.attributesOf),
     // acr and amr go into every ID token (listed under openid); acr_values_supported is published.
     claims: { ...SCOPE_CLAIMS, openid: ['sub', 'acr', 'amr'], acr: null, amr: null, auth_time: null, sid: null, iss: null },

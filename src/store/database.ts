@@ -24,7 +24,7 @@ const INT8_OID = 20;
  * error would end the process.
  */
 export function openStore(config: DatabaseConfig, onIdleError: (error: Error) => void = () => {}): Store {
-  const { db, dialect } = config.kind === 'sqlite' ? openSqlite(config.file) : openPostgres(config.url, onIdleError);
+  const { db, dialect } = config.kind === 'sqlite' ? openSqlite(config.file) : openPostgres(config.url, config.poolMax ?? 10, onIdleError);
   return {
     db,
     dialect,
@@ -46,10 +46,10 @@ function openSqlite(file: string): { db: Kysely<Database>; dialect: Dialect } {
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' };
 }
 
-function openPostgres(url: string, onIdleError: (error: Error) => void): { db: Kysely<Database>; dialect: Dialect } {
+function openPostgres(url: string, poolMax: number, onIdleError: (error: Error) => void): { db: Kysely<Database>; dialect: Dialect } {
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: poolMax,
     // Every query here is a short indexed lookup. PostgreSQL's JIT compiles any plan whose cost
     // estimate passes a threshold, which a cursor page over a large table does: measured, 170 ms
     // of compiling for a 5 ms query (the consent audience export), on every page.

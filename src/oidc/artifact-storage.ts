@@ -1,0 +1,56 @@
+import type { Kysely } from 'kysely';
+import type { Adapter } from 'oidc-provider';
+import type { Database } from '../store/schema.ts';
+import { ArtifactAdapter, revokeAccountArtifacts, revokeGrants } from './artifact-adapter.ts';
+import type { RedisArtifacts } from './redis-artifact-adapter.ts';
+
+/**
+ * The short-lived models that go to Redis when REDIS_URL is set: each lives minutes to an hour,
+ * is written or read on every protocol request, and losing them all (Redis restarted) costs a
+ * customer one more sign-in step or a client one more token request, never data.
+ * Session stays in the database although it is short-lived too: customers list and end their
+ * sessions per account (/account/security), a query the database answers from an index.
+ * Durable models (Grant, RefreshToken) and everything Portvakt owns stay in the database.
+ */
+export const MODELS_IN_REDIS: ReadonlySet<string> = new Set([
+  'Interaction',
+  'AuthorizationCode',
+  'PushedAuthorizationRequest',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'ReplayDetection',
+  'AccessToken',
+  'ClientCredentials',
+]);
+
+/** Where oidc-provider's artifacts live, and revocation across both places. */
+export class ArtifactStorage {
+  readonly #db: Kysely<Database>;
+  readonly #redis: RedisArtifacts | undefined;
+
+  constructor(db: Kysely<Database>, redis?: RedisArtifacts) {
+    this.#db = db;
+    this.#redis = redis;
+  }
+
+  adapter(model: string): Adapter {
+    const revokeGrant = (grantId: string) => this.revokeGrants(this.#db, [grantId]);
+    if (this.#redis && MODELS_IN_REDIS.has(model)) return this.#redis.adapter(model, revokeGrant);
+    return new ArtifactAdapter(this.#db, model, revokeGrant);
+  }
+
+  /** The grants and everything issued under them; `db` may be the caller's transaction. */
+  async revokeGrants(db: Kysely<Database>, grantIds: string[]): Promise<void> {
+    await revokeGrants(db, grantIds);
+    for (const grantId of grantIds) await this.#redis?.revokeGrant(grantId);
+  }
+
+  /**
+   * Everything an account holds. Redis keys go at once, before the caller's transaction commits:
+   * should it roll back, the customer signs in again, which is the safe way to be wrong.
+   */
+  async revokeAccount(db: Kysely<Database>, accountId: string): Promise<void> {
+    await revokeAccountArtifacts(db, accountId);
+    await this.#redis?.revokeAccount(accountId);
+  }
+}

@@ -1,0 +1,137 @@
+import type { Redis } from 'ioredis';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { accountOf, storableKey } from './artifact-adapter.ts';
+
+/** An artifact without a lifetime (oidc-provider gives every one of these models one) still ends. */
+const FALLBACK_TTL_SECONDS = 24 * 3600;
+
+/**
+ * Marks an artifact consumed, once: `SET … NX` of its consumed marker with the artifact's own
+ * remaining lifetime. 1 for the first caller, 0 for every later or concurrent one.
+ */
+const CONSUME_SCRIPT = `
+local ttl = redis.call('pttl', KEYS[1])
+if ttl < 1 then ttl = 1000 end
+if redis.call('set', KEYS[2], ARGV[1], 'NX', 'PX', ttl) then return 1 end
+return 0`;
+
+const artifactKey = (model: string, id: string) => `oidc:${model}:${id}`;
+const consumedKey = (key: string) => `${key}:consumed`;
+const grantKey = (grantId: string) => `oidc-grant:${grantId}`;
+const accountKey = (accountId: string) => `oidc-account:${accountId}`;
+
+/**
+ * Short-lived oidc-provider models in Redis (REDIS_URL), each key expiring with its artifact.
+ * Two sets index them for revocation: the artifacts of a grant (refresh-token reuse, a session
+ * ended) and of an account (blocked, erased). A set lives as long as its longest member; a member
+ * that expired first is simply gone when the set is read.
+ */
+export class RedisArtifacts {
+  readonly #redis: Redis;
+
+  constructor(redis: Redis) {
+    this.#redis = redis;
+  }
+
+  /** `revokeGrant` ends a grant everywhere (database and Redis) when a single-use artifact is reused. */
+  adapter(model: string, revokeGrant: (grantId: string) => Promise<void>): Adapter {
+    return new RedisArtifactAdapter(this.#redis, model, this, revokeGrant);
+  }
+
+  /** Every artifact of the grant, or only those of one model. */
+  async revokeGrant(grantId: string, model?: string): Promise<void> {
+    await this.#deleteIndexed(grantKey(grantId), model);
+  }
+
+  async revokeAccount(accountId: string): Promise<void> {
+    await this.#deleteIndexed(accountKey(accountId));
+  }
+
+  async #deleteIndexed(index: string, model?: string): Promise<void> {
+    const members = await this.#redis.smembers(index);
+    const chosen = model ? members.filter((key) => key.startsWith(`oidc:${model}:`)) : members;
+    if (chosen.length > 0) await this.#redis.del(...chosen.flatMap((key) => [key, consumedKey(key)]));
+    if (model) {
+      if (chosen.length > 0) await this.#redis.srem(index, ...chosen);
+    } else {
+      await this.#redis.del(index);
+    }
+  }
+}
+
+class RedisArtifactAdapter implements Adapter {
+  readonly #redis: Redis;
+  readonly #model: string;
+  readonly #owner: RedisArtifacts;
+  readonly #revokeGrant: (grantId: string) => Promise<void>;
+
+  constructor(redis: Redis, model: string, owner: RedisArtifacts, revokeGrant: (grantId: string) => Promise<void>) {
+    this.#redis = redis;
+    this.#model = model;
+    this.#owner = owner;
+    this.#revokeGrant = revokeGrant;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    const ttl = expiresIn > 0 ? Math.ceil(expiresIn) : FALLBACK_TTL_SECONDS;
+    const key = artifactKey(this.#model, id);
+    const write = this.#redis.multi().set(key, JSON.stringify(payload), 'EX', ttl);
+    const indexes = [payload.grantId && grantKey(payload.grantId), accountOf(payload) && accountKey(accountOf(payload)!)].filter((index): index is string => Boolean(index));
+    for (const index of indexes) {
+      // A new set gets this lifetime (NX); an older one is extended to it when that is longer (GT).
+      write.sadd(index, key).expire(index, ttl, 'NX').expire(index, ttl, 'GT');
+    }
+    if (payload.uid) write.set(this.#lookupKey('uid', payload.uid), id, 'EX', ttl);
+    if (payload.userCode) write.set(this.#lookupKey('user-code', payload.userCode), id, 'EX', ttl);
+    await write.exec();
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    if (!storableKey(id)) return undefined;
+    const key = artifactKey(this.#model, id);
+    const [json, consumed] = await this.#redis.mget(key, consumedKey(key));
+    if (!json) return undefined;
+    const payload = JSON.parse(json) as AdapterPayload;
+    if (consumed) payload.consumed = Math.floor(Number(consumed) / 1000);
+    return payload;
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.#findBy('uid', uid);
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.#findBy('user-code', userCode);
+  }
+
+  /** As in the database adapter: the first consumption wins, any other is reuse and revokes the grant. */
+  async consume(id: string): Promise<void> {
+    const key = artifactKey(this.#model, id);
+    const first = await this.#redis.eval(CONSUME_SCRIPT, 2, key, consumedKey(key), String(Date.now()));
+    if (first === 1) return;
+    if (this.#model === 'PushedAuthorizationRequest') throw new errors.InvalidRequestUri('request_uri was already used');
+    const json = await this.#redis.get(key);
+    const grantId = json ? (JSON.parse(json) as AdapterPayload).grantId : undefined;
+    if (grantId) await this.#revokeGrant(grantId);
+    throw new errors.InvalidGrant(`${this.#model} was already used`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    const key = artifactKey(this.#model, id);
+    await this.#redis.del(key, consumedKey(key));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#owner.revokeGrant(grantId, this.#model);
+  }
+
+  #lookupKey(kind: 'uid' | 'user-code', value: string): string {
+    return `oidc-${kind}:${this.#model}:${value}`;
+  }
+
+  async #findBy(kind: 'uid' | 'user-code', value: string): Promise<AdapterPayload | undefined> {
+    if (!storableKey(value)) return undefined;
+    const id = await this.#redis.get(this.#lookupKey(kind, value));
+    return id ? this.find(id) : undefined;
+  }
+}
