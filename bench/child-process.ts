@@ -11,7 +11,7 @@ export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0';
  * `onLine` receives its standard output line by line (otherwise it is dropped).
  */
 export function startChild(args: string[], env: Record<string, string>, readyUrl: string, onLine?: (line: string) => void): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', onLine ? 'pipe' : 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, SHUTDOWN_GRACE_SECONDS: '0', ...env }, stdio: ['ignore', onLine ? 'pipe' : 'ignore', 'inherit'] });
   if (onLine) createInterface({ input: child.stdout! }).on('line', onLine);
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 30_000;

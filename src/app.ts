@@ -87,6 +87,8 @@ export interface Portvakt {
   clients: ClientService;
   keys: SigningKeyStore;
   messaging: Messaging;
+  /** Shutting down soon: /readyz answers 503 and every answer closes its connection. */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -115,6 +117,14 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     },
     trustProxy: config.trustProxy,
     bodyLimit: API_BODY_LIMIT,
+    // A request that reaches a draining node on a kept-alive connection is served, not refused:
+    // the drain (cli.ts) already told the balancer to stop sending.
+    return503OnClosing: false,
+  });
+  let draining = false;
+  app.addHook('onRequest', async (_request, reply) => {
+    // On the raw response: oidc-provider's routes write it directly, past Fastify's reply headers.
+    if (draining) reply.raw.setHeader('connection', 'close');
   });
 
   const store = openStore(config.database, (error) => app.log.warn({ err: error }, 'idle database connection failed'));
@@ -203,7 +213,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   admission.install(app);
   installErrorHandling(app);
 
-  healthRoutes(app, store, metrics, config.metricsToken);
+  healthRoutes(app, { store, metrics, metricsToken: config.metricsToken, draining: () => draining });
   app.get('/assets/portvakt.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
   );
@@ -300,6 +310,9 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     clients,
     keys,
     messaging,
+    drain() {
+      draining = true;
+    },
     async close() {
       for (const timer of timers) clearInterval(timer);
       await app.close();

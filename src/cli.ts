@@ -1,9 +1,12 @@
+import { availableParallelism } from 'node:os';
+import pino from 'pino';
 import { buildPortvakt } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config/load-config.ts';
 import { ConsentPurposes } from './consent/consent-purposes.ts';
 import { AuditLog } from './events/audit-log.ts';
 import { keyCreate } from './operators/api-key.routes.ts';
 import { ApiKeys } from './operators/api-keys.ts';
+import { isClusterWorker, runCluster } from './ops/node-cluster.ts';
 import { seedCustomers, type SeedOptions } from './ops/seed.ts';
 import { seedOptions } from './ops/seed-options.ts';
 import { TTL } from './oidc/provider.ts';
@@ -13,7 +16,9 @@ import { migrateToLatest } from './store/migrate.ts';
 
 const USAGE = `usage: portvakt <command>
 
-  start          run the server (migrates the database first)
+  start [--workers N]
+                 run the server (migrates the database first); N processes share the port
+                 (default: one per core on PostgreSQL, 1 on SQLite)
   migrate        apply database migrations and exit
   keys rotate    make a new signing key pair active; the old one keeps verifying until its tokens expire
   keys list      show the published signing keys
@@ -32,21 +37,57 @@ const USAGE = `usage: portvakt <command>
                    --batch N       customers per transaction (default 5000)
 `;
 
-async function start(config: Config): Promise<void> {
+/**
+ * `start [--workers N]`: N > 1 runs a node:cluster (ops/node-cluster.ts) whose workers each come
+ * back here as a single server. The default is one worker per core on PostgreSQL; the embedded
+ * SQLite default stays one process (one writer; several processes would only queue on its lock).
+ */
+async function start(config: Config, args: string[]): Promise<number> {
+  const workers = workersFrom(args, config);
+  if (typeof workers === 'string') {
+    process.stderr.write(`portvakt: ${workers}\n${USAGE}`);
+    return 1;
+  }
+  if (workers > 1 && !isClusterWorker()) {
+    // Migrations run once, here, before any worker starts.
+    await withStore(config, async () => undefined);
+    return runCluster(workers, pino({ level: config.logLevel }));
+  }
+  await serve(config);
+  return -1;
+}
+
+function workersFrom(args: string[], config: Config): number | string {
+  if (args.length === 0) return config.database.kind === 'sqlite' ? 1 : availableParallelism();
+  const value = Number(args[1]);
+  if (args[0] !== '--workers' || args.length !== 2 || !Number.isInteger(value) || value < 1 || value > 256) return 'start takes only --workers N (1 to 256)';
+  if (value > 1 && config.database.kind === 'sqlite') return '--workers above 1 needs PostgreSQL (DATABASE_URL=postgres://…): the embedded SQLite database is for one process';
+  return value;
+}
+
+/**
+ * One server. On SIGTERM it drains first: for SHUTDOWN_GRACE_SECONDS /readyz answers 503 and every
+ * answer closes its connection, while requests are still served, so a load balancer stops sending
+ * new ones; then the port closes, requests in progress finish, and the process exits.
+ */
+async function serve(config: Config): Promise<void> {
   const portvakt = await buildPortvakt(config);
   const { app } = portvakt;
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down');
-    portvakt.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        app.log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    app.log.info({ signal, grace_ms: config.shutdownGraceMs }, 'draining, then shutting down');
+    portvakt.drain();
+    setTimeout(() => {
+      portvakt.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    }, config.shutdownGraceMs);
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
@@ -133,10 +174,9 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
   if (command === 'api-keys') return apiKeys(config, argv.slice(1));
-  switch (command === 'seed' ? command : `${command}${sub ? ` ${sub}` : ''}`) {
+  switch (command === 'seed' || command === 'start' ? command : `${command}${sub ? ` ${sub}` : ''}`) {
     case 'start':
-      await start(config);
-      return -1;
+      return start(config, argv.slice(1));
     case 'migrate': {
       const applied = await withStore(config, async (_store, names) => names);
       process.stdout.write(`migrations up to date on ${config.database.kind}${applied.length ? `: ${applied.join(', ')}` : ''}\n`);

@@ -14,9 +14,18 @@ function metricsAllowed(request: FastifyRequest, token: string | undefined): boo
   return token ? bearerMatches(request, token) : fromLoopback(request);
 }
 
-export function healthRoutes(app: FastifyInstance, store: Store, metrics: Metrics, metricsToken: string | undefined): void {
+export interface HealthDeps {
+  store: Store;
+  metrics: Metrics;
+  metricsToken: string | undefined;
+  /** True once the process is shutting down: the balancer should send nothing new. */
+  draining: () => boolean;
+}
+
+export function healthRoutes(app: FastifyInstance, { store, metrics, metricsToken, draining }: HealthDeps): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (request, reply) => {
+    if (draining()) return reply.code(503).send({ error: 'shutting_down', message: 'This node is shutting down; send new requests to another' });
     try {
       await store.ping();
       return { status: 'ready', database: store.dialect };

@@ -39,7 +39,7 @@ describe('npm start on a fresh data directory', () => {
     const started = Date.now();
     const child = spawn('npm', ['start', '--prefix', ROOT], {
       cwd,
-      env: { ...process.env, PORT: String(port), PORTVAKT_DATA_DIR: join(cwd, 'data'), LOG_LEVEL: 'silent' },
+      env: { ...process.env, PORT: String(port), PORTVAKT_DATA_DIR: join(cwd, 'data'), LOG_LEVEL: 'silent', SHUTDOWN_GRACE_SECONDS: '0' },
       stdio: 'ignore',
       detached: true,
     });
@@ -57,18 +57,77 @@ describe('npm start on a fresh data directory', () => {
   });
 });
 
+const children = (pid: number) => spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+
 describe('portvakt start', () => {
-  it('drains and exits 0 on SIGTERM', async () => {
+  it('on SIGTERM drains first (not ready, connections closed, requests still served), then closes the port and exits 0', async () => {
     const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
     const child = spawn(CLI, ['start'], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(port), PORTVAKT_DATA_DIR: tempDir(), LOG_LEVEL: 'silent' },
+      env: { ...process.env, PORT: String(port), PORTVAKT_DATA_DIR: tempDir(), LOG_LEVEL: 'silent', SHUTDOWN_GRACE_SECONDS: '2' },
       stdio: 'ignore',
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await waitFor(`http://127.0.0.1:${port}/healthz`, Date.now() + 30_000);
+    await waitFor(`${base}/healthz`, Date.now() + 30_000);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const signalled = Date.now();
     child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { error: string }).error).toBe('shutting_down');
+    const discovery = await fetch(`${base}/.well-known/openid-configuration`);
+    expect(discovery.status).toBe(200);
+    expect(discovery.headers.get('connection')).toBe('close');
     expect(await exited).toBe(0);
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(2000);
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+
+  it('refuses --workers above 1 on the embedded SQLite database, and a malformed flag', () => {
+    const env = { PORT: '0', PORTVAKT_DATA_DIR: tempDir() };
+    const many = cli(['start', '--workers', '2'], env);
+    expect(many.code).toBe(1);
+    expect(many.stderr).toContain('--workers above 1 needs PostgreSQL');
+    expect(cli(['start', '--workers', 'lots'], env).stderr).toContain('start takes only --workers N');
+  });
+
+  it('runs --workers 2 on PostgreSQL: two workers serve one port, a dead worker is replaced, SIGTERM stops them all', async () => {
+    const database = await createTestDatabase('postgres');
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const primary = spawn(CLI, ['start', '--workers', '2'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, PORTVAKT_SECRET: 'cluster-test-secret-0123456789abcdefghij', LOG_LEVEL: 'silent', SHUTDOWN_GRACE_SECONDS: '0' },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => primary.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor(`${base}/readyz`, Date.now() + 60_000);
+      const waitForWorkers = async (count: number, unlike: number[] = []) => {
+        for (const deadline = Date.now() + 30_000; ; await new Promise((resolve) => setTimeout(resolve, 200))) {
+          const pids = children(primary.pid!);
+          if (pids.length === count && pids.every((pid) => !unlike.includes(pid))) return pids;
+          expect(Date.now()).toBeLessThan(deadline);
+        }
+      };
+      const workers = await waitForWorkers(2);
+      process.kill(workers[0]!, 'SIGKILL');
+      // A kept-alive connection to the killed worker died with it; new ones reach the other worker,
+      // which keeps serving on the shared port while the first is replaced.
+      await fetch(`${base}/healthz`).catch(() => undefined);
+      for (let i = 0; i < 20; i++) expect((await fetch(`${base}/.well-known/openid-configuration`)).status).toBe(200);
+      const replaced = await waitForWorkers(2, [workers[0]!]);
+      expect(replaced).toContain(workers[1]);
+      await waitFor(`${base}/readyz`, Date.now() + 30_000);
+      primary.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(replaced.filter((pid) => spawnSync('kill', ['-0', String(pid)]).status === 0)).toEqual([]);
+    } finally {
+      primary.kill('SIGKILL');
+      await database.drop();
+    }
   });
 });
 

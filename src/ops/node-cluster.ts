@@ -1,0 +1,50 @@
+import cluster, { type Worker } from 'node:cluster';
+
+export interface ClusterLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** A worker that dies within this long of its start is not restarted at once (a crash loop). */
+const CRASH_LOOP_MS = 5000;
+
+/**
+ * `portvakt start --workers N`: the primary process forks N workers that each run the whole
+ * server on the same port (node:cluster hands connections out round-robin), so one host uses
+ * every core without an external balancer. The primary serves nothing itself. A worker that dies
+ * is replaced; SIGTERM or SIGINT is passed on to every worker, each drains as a single process
+ * would, and the primary exits when they all have.
+ */
+export function runCluster(workers: number, log: ClusterLog): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const startedAt = new Map<number, number>();
+    const fork = () => {
+      const worker = cluster.fork({ PORTVAKT_CLUSTER_WORKER: '1' });
+      startedAt.set(worker.id, Date.now());
+    };
+    cluster.on('exit', (worker: Worker, code, signal) => {
+      const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
+      startedAt.delete(worker.id);
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(0);
+        return;
+      }
+      log.error({ worker: worker.process.pid, code, signal, lived_ms: lived }, 'worker exited; starting another');
+      setTimeout(fork, lived < CRASH_LOOP_MS ? CRASH_LOOP_MS : 0);
+    });
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'stopping workers');
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+      if (Object.keys(cluster.workers ?? {}).length === 0) resolve(0);
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    for (let i = 0; i < workers; i++) fork();
+    log.info({ workers }, 'cluster started');
+  });
+}
+
+export const isClusterWorker = (): boolean => cluster.isWorker;
