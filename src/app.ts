@@ -44,6 +44,7 @@ import { CodeDelivery } from './flows/code-delivery.ts';
 import { EmailCodeSignIn } from './flows/email-code-sign-in.ts';
 import { OutboundGuard } from './http/outbound-guard.ts';
 import { Admission } from './http/admission.ts';
+import { installAddressLimit, MemoryHitCounter, RateLimit, RedisHitCounter } from './http/rate-limit.ts';
 import { ApiKeys } from './operators/api-keys.ts';
 import { CallerVerifications } from './customer-service/caller-verifications.ts';
 import { customerServiceRoutes } from './customer-service/customer-service.routes.ts';
@@ -211,6 +212,11 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   // Campaign bursts: password work beyond the limit is turned away politely (429), the rest is served.
   const admission = new Admission(config.admission);
   admission.install(app);
+  // Per address (pages) and per client (token endpoints); shared by every node through Redis when set.
+  const hits = redis ? new RedisHitCounter(redis) : new MemoryHitCounter();
+  const onCounterError = (error: unknown) => app.log.warn({ err: error }, 'rate-limit counter unavailable; request let through');
+  installAddressLimit(app, new RateLimit(hits, 'address', config.rateLimits.ipPerMinute, onCounterError));
+  const perClient = new RateLimit(hits, 'client', config.rateLimits.clientPerMinute, onCounterError);
   installErrorHandling(app);
 
   healthRoutes(app, { store, metrics, metricsToken: config.metricsToken, draining: () => draining });
@@ -276,7 +282,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
 
   privacy.publicRoutes(app);
   brandAssetRoutes(app, brands);
-  await app.register(async (scope) => providerRoutes(scope, host, deviceCodeGuesses));
+  await app.register(async (scope) => providerRoutes(scope, host, deviceCodeGuesses, perClient));
 
   const timers = [
     setInterval(() => {

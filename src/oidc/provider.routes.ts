@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
+import { sendRateHeaders, type RateLimit } from '../http/rate-limit.ts';
 import { messagePage } from '../pages/message.page.ts';
 import type { DeviceCodeGuesses } from './device-code-guesses.ts';
 import type { ProviderHost } from './provider-host.ts';
@@ -28,8 +30,40 @@ const PROVIDER_ROUTES: Array<{ url: string; methods: Array<'GET' | 'POST' | 'OPT
   { url: '/device/:uid', methods: ['GET'] },
 ];
 
-export async function providerRoutes(app: FastifyInstance, host: ProviderHost, guesses: DeviceCodeGuesses): Promise<void> {
+/** Back-channel endpoints a client calls with its credentials: limited per client_id. */
+const PER_CLIENT = new Set(['/token', '/token/introspection', '/token/revocation', '/request', '/device/auth']);
+/** oidc-provider's own limit for a form body. */
+const FORM_LIMIT = 56 * 1024;
+
+/**
+ * The client a back-channel request names: from HTTP Basic (client_secret_basic), else the form's
+ * client_id (public clients, client_secret_post), else the caller's address. Only a key for
+ * counting: oidc-provider authenticates the client as always.
+ */
+function clientKey(request: FastifyRequest): string {
+  const basic = /^Basic ([A-Za-z0-9+/=]{1,4096})$/i.exec(request.headers.authorization ?? '');
+  if (basic) {
+    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    try {
+      return `id:${decodeURIComponent(decoded.slice(0, Math.max(0, decoded.indexOf(':'))))}`;
+    } catch {
+      return `addr:${request.ip}`;
+    }
+  }
+  const body = (request.raw as { body?: Buffer }).body;
+  const clientId = body && new URLSearchParams(body.toString('utf8')).get('client_id');
+  return clientId ? `id:${clientId.slice(0, 256)}` : `addr:${request.ip}`;
+}
+
+export async function providerRoutes(app: FastifyInstance, host: ProviderHost, guesses: DeviceCodeGuesses, perClient: RateLimit): Promise<void> {
   app.removeAllContentTypeParsers();
+  // Form bodies are read here (so the per-client limit can see client_id) and handed to
+  // oidc-provider as the raw request's body, which it accepts in place of reading the stream
+  // (it says so once per process: "already parsed request body detected", expected here).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: FORM_LIMIT }, (request, body, done) => {
+    (request.raw as { body?: Buffer }).body = body as Buffer;
+    done(null, body);
+  });
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
   for (const { url, methods } of PROVIDER_ROUTES) {
     app.route({
@@ -42,6 +76,13 @@ export async function providerRoutes(app: FastifyInstance, host: ProviderHost, g
           if (!decision.allowed) {
             const page = pageContextFor(request);
             return sendPage(reply.header('retry-after', String(decision.retryAfterSeconds)), 429, messagePage(page, page.t('device.title'), page.t('device.error.too_many', { seconds: decision.retryAfterSeconds })));
+          }
+        }
+        if (request.method === 'POST' && PER_CLIENT.has(url)) {
+          const decision = await perClient.take(clientKey(request));
+          if (decision) sendRateHeaders(reply, decision);
+          if (decision && !decision.allowed) {
+            return reply.code(429).send({ error: 'rate_limited', error_description: `Too many requests for this client; try again in ${decision.resetSeconds} seconds` });
           }
         }
         reply.hijack();

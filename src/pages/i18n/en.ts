@@ -199,6 +199,8 @@ export const en = {
   'device.error.too_many': 'Too many wrong codes were typed from here. Wait {seconds} seconds, then try again.',
   'busy.title': 'Many people are signing in right now',
   'busy.lead': 'We will try again for you in {seconds} seconds. Nothing you typed was used or kept.',
+  'rate.title': 'Too many requests from your network',
+  'rate.lead': 'Please wait {seconds} seconds and try again.',
   'device.error.code': 'That code is not right, or it has expired. Check the code on your device and try again.',
   'device.error.aborted': 'The sign-in on the device was stopped.',
   'device.error.other': 'Something went wrong. Start again on your device.',

@@ -201,6 +201,8 @@ export const sv: Messages = {
   'device.error.too_many': 'För många felaktiga koder har skrivits in härifrån. Vänta {seconds} sekunder och försök sedan igen.',
   'busy.title': 'Många loggar in just nu',
   'busy.lead': 'Vi försöker igen åt dig om {seconds} sekunder. Inget du skrev har använts eller sparats.',
+  'rate.title': 'För många förfrågningar från ditt nätverk',
+  'rate.lead': 'Vänta {seconds} sekunder och försök igen.',
   'device.error.code': 'Koden stämmer inte eller har gått ut. Kontrollera koden på enheten och försök igen.',
   'device.error.aborted': 'Inloggningen på enheten avbröts.',
   'device.error.other': 'Något gick fel. Börja om på enheten.',
