@@ -56,6 +56,18 @@ describe.each(DIALECTS)('LoginThrottle on %s', (dialect) => {
     expect(await throttle.deleteStale(t0 + 10_000_000)).toBeGreaterThan(0);
   });
 
+  it('takes sign-ins of the same accounts from one network at once without a deadlock (attempts and successes interleaved)', async () => {
+    const network = throttle.ipKey('10.9.9.9');
+    const accounts = [0, 1, 2].map((i) => throttle.accountKey('default', `together${i}@example.se`));
+    const rounds = Array.from({ length: 30 }, (_, i) => accounts[i % 3]!);
+    await Promise.all(
+      rounds.map(async (account, i) => {
+        await throttle.attempt([network, account], 9_000_000 + i);
+        await throttle.succeeded(account, network);
+      }),
+    );
+  });
+
   it('keeps networks as keyed hashes and counts an IPv6 /64 as one client', () => {
     const key = throttle.ipKey('10.0.0.1').key;
     expect(key).not.toContain('10.0.0.1');
