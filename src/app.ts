@@ -69,12 +69,13 @@ import { installSecurityHeaders } from './http/security-headers.ts';
 import { deleteExpiredArtifacts } from './oidc/artifact-adapter.ts';
 import { ArtifactStorage } from './oidc/artifact-storage.ts';
 import { RedisArtifacts } from './oidc/redis-artifact-adapter.ts';
-import { openRedis } from './store/redis.ts';
+import { openRedis, subscriberOf } from './store/redis.ts';
+import { LocalChangeNotices, ReadCache, RedisChangeNotices } from './store/change-notices.ts';
 import { clientMetadata } from './oidc/client-adapter.ts';
 import { createProvider, TTL } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
 import { providerRoutes } from './oidc/provider.routes.ts';
-import { SigningKeyStore } from './oidc/signing-keys.ts';
+import { SIGNING_KEYS_TOPIC, SigningKeyStore } from './oidc/signing-keys.ts';
 import { healthRoutes } from './ops/health.routes.ts';
 import { Metrics } from './ops/metrics.ts';
 import { openStore, type Store } from './store/database.ts';
@@ -96,6 +97,11 @@ export interface Portvakt {
 const API_BODY_LIMIT = 64 * 1024;
 const FORM_BODY_LIMIT = 16 * 1024;
 const CODE_TTL_MS = 15 * 60_000;
+/**
+ * How long a node may serve a client from its cache. A change reaches every node at once through
+ * Redis; without Redis, other processes on the same database see it within this time.
+ */
+const CLIENT_CACHE_MS = 10_000;
 /** Delivered and dead outbox rows are kept this long for inspection, then deleted. */
 const OUTBOX_RETENTION_MS = 7 * 24 * 3600_000;
 const stylesheet = readFileSync(new URL('./pages/assets/portvakt.css', import.meta.url));
@@ -132,6 +138,10 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   await migrateToLatest(store.db);
   const redis = config.redisUrl ? openRedis(config.redisUrl, config.redisPrefix, (error) => app.log.warn({ err: error }, 'redis connection failed')) : undefined;
   const artifacts = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis));
+  // Cached lookups (clients, brands) are forgotten on every node when the record changes.
+  const changes = redis
+    ? new RedisChangeNotices(redis, subscriberOf(redis, (error) => app.log.warn({ err: error }, 'redis subscriber failed')), config.redisPrefix, (error) => app.log.warn({ err: error }, 'change notice failed'))
+    : new LocalChangeNotices();
 
   const metrics = new Metrics();
   const customerRepo = new CustomerRepository(store.db);
@@ -149,8 +159,8 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const ledger = new ConsentLedger({ db: store.db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym') });
   const profile = buildProfile({ db: store.db, audit, events: publisher });
   const guests = new Guests({ db: store.db, ledger, audit, pool: DEFAULT_POOL });
-  const brands = new Brands(store.db, audit);
-  const clientRepo = new ClientRepository(store.db);
+  const brands = new Brands(store.db, audit, changes);
+  const clientRepo = new ClientRepository(store.db, new ReadCache('client', changes, CLIENT_CACHE_MS));
   const throttle = new LoginThrottle(store.db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
   const passwordSignIn = new PasswordSignIn(customers, throttle, audit);
   const messaging = buildMessaging(config, store.db, app.log);
@@ -284,13 +294,15 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   brandAssetRoutes(app, brands);
   await app.register(async (scope) => providerRoutes(scope, host, deviceCodeGuesses, perClient));
 
+  const refreshKeys = () =>
+    host.refreshKeys().then(
+      (swapped) => swapped && app.log.info('signing keys changed; provider reloaded'),
+      (error: unknown) => app.log.error({ err: error }, 'signing key refresh failed'),
+    );
+  // `portvakt keys rotate` announces a rotation through Redis; the timer bounds the wait without it.
+  changes.subscribe(SIGNING_KEYS_TOPIC, () => void refreshKeys());
   const timers = [
-    setInterval(() => {
-      host.refreshKeys().then(
-        (swapped) => swapped && app.log.info('signing keys changed; provider reloaded'),
-        (error: unknown) => app.log.error({ err: error }, 'signing key refresh failed'),
-      );
-    }, config.keyRefreshMs),
+    setInterval(() => void refreshKeys(), config.keyRefreshMs),
     setInterval(() => {
       Promise.all([
         deleteExpiredArtifacts(store.db),
@@ -324,6 +336,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
       await app.close();
       admission.stop();
       await Promise.all([messaging.close(), webhookWorker.stop(), privacy.close()]);
+      await changes.close();
       await store.close();
       await redis?.quit();
     },

@@ -10,7 +10,9 @@ import { isClusterWorker, runCluster } from './ops/node-cluster.ts';
 import { seedCustomers, type SeedOptions } from './ops/seed.ts';
 import { seedOptions } from './ops/seed-options.ts';
 import { TTL } from './oidc/provider.ts';
-import { SigningKeyStore } from './oidc/signing-keys.ts';
+import { SIGNING_KEYS_TOPIC, SigningKeyStore } from './oidc/signing-keys.ts';
+import { announceChange } from './store/change-notices.ts';
+import { openRedis } from './store/redis.ts';
 import { openStore } from './store/database.ts';
 import { migrateToLatest } from './store/migrate.ts';
 
@@ -187,6 +189,15 @@ export async function main(argv: string[]): Promise<number> {
         const keys = new SigningKeyStore(store.db, config.secret);
         return keys.ensureActive().then(() => keys.rotate(overlapSeconds(config)));
       });
+      if (config.redisUrl) {
+        // Running nodes reload at once; without Redis they find the new keys within KEY_REFRESH_SECONDS.
+        const redis = openRedis(config.redisUrl, config.redisPrefix, () => undefined);
+        try {
+          await announceChange(redis, config.redisPrefix, SIGNING_KEYS_TOPIC, result.added.join(','));
+        } finally {
+          redis.disconnect();
+        }
+      }
       process.stdout.write(`${JSON.stringify({ ...result, retired_published_for_seconds: overlapSeconds(config) })}\n`);
       return 0;
     }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
+import { ReadCache, type ChangeNotices } from '../store/change-notices.ts';
 import type { BrandsTable, Database } from '../store/schema.ts';
 
 export interface Brand {
@@ -32,11 +33,12 @@ const CACHE_MS = 30_000;
 export class Brands {
   readonly #db: Kysely<Database>;
   readonly #audit: AuditLog;
-  readonly #cache = new Map<string, { brand: Brand | undefined; at: number }>();
+  readonly #cache: ReadCache<Brand>;
 
-  constructor(db: Kysely<Database>, audit: AuditLog) {
+  constructor(db: Kysely<Database>, audit: AuditLog, notices: ChangeNotices) {
     this.#db = db;
     this.#audit = audit;
+    this.#cache = new ReadCache('brand', notices, CACHE_MS);
   }
 
   async put(key: string, input: BrandInput, now = Date.now()): Promise<Brand> {
@@ -51,7 +53,7 @@ export class Brands {
       if (written !== 1) throw conflict('concurrent_update', 'The brand changed meanwhile; read it again');
       await this.#audit.append(trx, { action: current ? 'brand.updated' : 'brand.created', actor: OPERATOR, subject: { type: 'brand', id: key } }, now);
     });
-    this.#cache.delete(key);
+    this.#cache.changed(key);
     return this.get(key);
   }
 
@@ -66,14 +68,12 @@ export class Brands {
   }
 
   /** The brand of a page, cached briefly; undefined for the group or an unknown key. */
-  async find(key: string | null, now = Date.now()): Promise<Brand | undefined> {
+  async find(key: string | null): Promise<Brand | undefined> {
     if (!key) return undefined;
-    const cached = this.#cache.get(key);
-    if (cached && now - cached.at < CACHE_MS) return cached.brand;
-    const row = await this.#db.selectFrom('brands').selectAll().where('key', '=', key).executeTakeFirst();
-    const brand = row ? present(row) : undefined;
-    this.#cache.set(key, { brand, at: now });
-    return brand;
+    return this.#cache.get(key, async () => {
+      const row = await this.#db.selectFrom('brands').selectAll().where('key', '=', key).executeTakeFirst();
+      return row ? present(row) : undefined;
+    });
   }
 
   async logo(key: string): Promise<{ type: string; bytes: Buffer } | undefined> {
@@ -87,7 +87,7 @@ export class Brands {
       if (Number(result.numDeletedRows) !== 1) throw notFound('brand');
       await this.#audit.append(trx, { action: 'brand.removed', actor: OPERATOR, subject: { type: 'brand', id: key } }, now);
     });
-    this.#cache.delete(key);
+    this.#cache.changed(key);
   }
 
   /**

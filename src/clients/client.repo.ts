@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { ReadCache } from '../store/change-notices.ts';
 import type { ClientsTable, Database } from '../store/schema.ts';
 import type { ClientMetadata } from './client.schemas.ts';
 
@@ -38,11 +39,25 @@ type Executor = Kysely<Database> | Transaction<Database>;
 
 export class ClientRepository {
   readonly #db: Kysely<Database>;
+  readonly #cache: ReadCache<ClientRecord> | undefined;
 
-  constructor(db: Kysely<Database>) {
+  /** `cache` serves the lookup oidc-provider makes on every protocol request. */
+  constructor(db: Kysely<Database>, cache?: ReadCache<ClientRecord>) {
     this.#db = db;
+    this.#cache = cache;
   }
 
+  /** The lookup of every protocol request: cached, forgotten on every node when the client changes. */
+  async findCached(clientId: string): Promise<ClientRecord | undefined> {
+    return this.#cache ? this.#cache.get(clientId, (id) => this.find(id)) : this.find(clientId);
+  }
+
+  /** After a change to the client committed: every node reads it afresh. */
+  changed(clientId: string): void {
+    this.#cache?.changed(clientId);
+  }
+
+  /** Read from the database (the management API changes what it read, by version). */
   async find(clientId: string): Promise<ClientRecord | undefined> {
     const row = await this.#db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
     return row && toRecord(row);

@@ -38,6 +38,7 @@ export class ClientService {
       await this.#repo.insert(record, trx);
       await this.#audit.append(trx, { action: 'client.created', actor: OPERATOR, subject: { type: 'client', id: clientId }, details: { first_party: metadata.first_party === true } }, now);
     });
+    this.#repo.changed(clientId);
     return { ...present(record), ...(secret ? { client_secret: secret } : {}) };
   }
 
@@ -80,6 +81,7 @@ export class ClientService {
       await this.#require(clientId);
       throw concurrentUpdate('client');
     }
+    this.#repo.changed(clientId);
     return { ...present(record), ...(secret ? { client_secret: secret } : {}) };
   }
 
@@ -88,6 +90,7 @@ export class ClientService {
       if (!(await this.#repo.delete(clientId, trx))) throw notFound('client');
       await this.#audit.append(trx, { action: 'client.deleted', actor: OPERATOR, subject: { type: 'client', id: clientId } });
     });
+    this.#repo.changed(clientId);
   }
 
   async #require(clientId: string): Promise<ClientRecord> {

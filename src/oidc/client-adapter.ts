@@ -31,7 +31,7 @@ export class ClientAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(this.#issuer);
     if (!storableKey(id)) return undefined;
-    const record = await this.#repo.find(id);
+    const record = await this.#repo.findCached(id);
     return record && clientMetadata(record);
   }
 

@@ -4,6 +4,9 @@ import { deriveKey } from '../crypto/derived-keys.ts';
 import { open, seal } from '../crypto/sealed-box.ts';
 import type { Database } from '../store/schema.ts';
 
+/** The change notice `keys rotate` sends so running nodes reload their keys at once. */
+export const SIGNING_KEYS_TOPIC = 'signing-keys';
+
 /** RS256 because OpenID Connect requires it for ID tokens; ES256 offered beside it. */
 export const SIGNING_ALGORITHMS = ['RS256', 'ES256'] as const;
 type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];

@@ -10,7 +10,7 @@ describe('rolling restart behind HAProxy', () => {
   let cluster: Cluster;
 
   beforeAll(async () => {
-    cluster = await startCluster(2, { RATE_LIMIT_CLIENT_PER_MINUTE: '0' });
+    cluster = await startCluster(2);
   }, 120_000);
   afterAll(() => cluster?.stop());
 
