@@ -7,11 +7,18 @@ export const BENCH_ADMIN_KEY = 'bench-admin-key-0123456789abcdefghij';
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0';
 
 /**
+ * What every benchmarked Portvakt runs with unless a bench says otherwise: no drain on stop, and
+ * no per-address or per-client rate limits, since every request of a benchmark comes from one
+ * address and one or two clients (the limits are tested in test/e2e/rate-limits.test.ts).
+ */
+const BENCH_DEFAULTS = { SHUTDOWN_GRACE_SECONDS: '0', RATE_LIMIT_IP_PER_MINUTE: '0', RATE_LIMIT_CLIENT_PER_MINUTE: '0' };
+
+/**
  * Starts a Node process from the project root and resolves once `readyUrl` answers (30 s at most).
  * `onLine` receives its standard output line by line (otherwise it is dropped).
  */
 export function startChild(args: string[], env: Record<string, string>, readyUrl: string, onLine?: (line: string) => void): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, SHUTDOWN_GRACE_SECONDS: '0', ...env }, stdio: ['ignore', onLine ? 'pipe' : 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...BENCH_DEFAULTS, ...env }, stdio: ['ignore', onLine ? 'pipe' : 'ignore', 'inherit'] });
   if (onLine) createInterface({ input: child.stdout! }).on('line', onLine);
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 30_000;

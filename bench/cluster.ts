@@ -137,7 +137,7 @@ export async function rollingRestart(cluster: Cluster, nodes: number, connection
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const size = Number(process.env.BENCH_CLUSTER_NODES ?? 3);
-  const cluster = await startCluster(size, { RATE_LIMIT_CLIENT_PER_MINUTE: '0' });
+  const cluster = await startCluster(size);
   try {
     process.stdout.write(`${JSON.stringify({ rolling_restart: await rollingRestart(cluster, size) }, null, 2)}\n`);
   } finally {

@@ -5,6 +5,7 @@ import { verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { hashPassword } from '../src/credentials/password-hasher.ts';
 import { freePort } from '../test/support/free-port.ts';
+import { postSignIns, prepareSignIns, statusCounts } from './sign-in-load.ts';
 import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild, stop } from './child-process.ts';
 
 /**
@@ -35,47 +36,13 @@ async function clientCredentialsRate(base: string, clientId: string, secret: str
 /** Each request needs its own interaction: prepared beforehand, then posted under load. */
 const BENCH_CUSTOMERS = 50;
 
-async function prepareSignIns(base: string, clientId: string, count: number) {
-  const prepareOne = async (i: number) => {
-    const auth = new URL(`${base}/auth`);
-    const params = { client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: 'http://127.0.0.1:9/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: String(i) };
-    for (const [key, value] of Object.entries(params)) auth.searchParams.set(key, value);
-    const started = await fetch(auth, { redirect: 'manual' });
-    const location = started.headers.get('location')!;
-    const cookies = started.headers.getSetCookie().map((c) => c.split(';')[0]);
-    const page = await fetch(new URL(location, base), { headers: { cookie: cookies.join('; ') } });
-    cookies.push(...page.headers.getSetCookie().map((c) => c.split(';')[0]));
-    const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
-    const email = `bench${i % BENCH_CUSTOMERS}@example.se`;
-    return { path: `${location}/password`, cookie: cookies.join('; '), body: new URLSearchParams({ csrf, email, password: PASSWORD }).toString() };
-  };
-  const prepared: Array<{ path: string; cookie: string; body: string }> = [];
-  for (let i = 0; i < count; i += 20) {
-    prepared.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, j) => prepareOne(i + j)))));
-  }
-  return prepared;
-}
-
 async function signInRate(base: string, clientId: string) {
-  const prepared = await prepareSignIns(base, clientId, Math.max(500, SECONDS * 300));
-  let next = 0;
-  const result = await autocannon({
-    url: base,
-    connections: CONNECTIONS,
-    duration: SECONDS,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => {
-          const item = prepared[next++ % prepared.length]!;
-          return { ...request, path: item.path, body: item.body, headers: { ...request.headers, cookie: item.cookie, 'content-type': 'application/x-www-form-urlencoded' } };
-        },
-      },
-    ],
-  });
+  const prepared = await prepareSignIns(base, clientId, Math.max(500, SECONDS * 300), (i) => `bench${i % BENCH_CUSTOMERS}@example.se`, PASSWORD);
+  const load = postSignIns(base, prepared, { connections: CONNECTIONS, duration: SECONDS });
+  const result = await load;
   const ok = Number(result.statusCodeStats?.['303']?.count ?? 0);
-  if (next > prepared.length) console.error(`bench: reused interactions (${next} > ${prepared.length}); raise the prepared count`);
-  const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count]));
+  if (load.used() > prepared.length) console.error(`bench: reused interactions (${load.used()} > ${prepared.length}); raise the prepared count`);
+  const statuses = statusCounts(result);
   return { sign_ins_per_s: round(ok / SECONDS), other_status: result.requests.total - ok, statuses, p50_ms: result.latency.p50, p99_ms: result.latency.p99 };
 }
 

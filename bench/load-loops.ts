@@ -1,0 +1,77 @@
+import { Agent, request } from 'undici';
+
+export interface Timed {
+  status: number;
+  ms: number;
+  retryAfter: string | undefined;
+  /** Milliseconds from the loop's start to when the request was sent. */
+  at: number;
+}
+
+export interface LoadRequest {
+  path: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** One agent for all loops: enough sockets that an open loop never waits for a free one. */
+const agent = new Agent({ connections: 512, pipelining: 1, keepAliveTimeout: 30_000 });
+
+async function send(base: string, item: LoadRequest, began: number): Promise<Timed> {
+  const at = performance.now() - began;
+  const sent = performance.now();
+  try {
+    const answer = await request(`${base}${item.path}`, { method: item.method ?? 'GET', headers: item.headers, body: item.body, dispatcher: agent });
+    await answer.body.dump();
+    const retryAfter = answer.headers['retry-after'];
+    return { status: answer.statusCode, ms: performance.now() - sent, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined, at };
+  } catch {
+    return { status: 0, ms: performance.now() - sent, retryAfter: undefined, at };
+  }
+}
+
+/**
+ * An open loop: `rate` requests per second are sent on schedule whether or not earlier ones were
+ * answered, as a campaign's customers do; a slow server does not slow the offered load.
+ */
+export async function openLoop(base: string, rate: number, seconds: number, next: (i: number) => LoadRequest): Promise<Timed[]> {
+  const began = performance.now();
+  const pending: Array<Promise<Timed>> = [];
+  const total = Math.round(rate * seconds);
+  for (let i = 0; i < total; i++) {
+    const due = began + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(send(base, next(i), began));
+  }
+  return Promise.all(pending);
+}
+
+/** A closed loop: `concurrency` callers, each sending its next request when the last was answered. */
+export async function closedLoop(base: string, concurrency: number, seconds: number, next: (i: number) => LoadRequest): Promise<Timed[]> {
+  const began = performance.now();
+  const until = began + seconds * 1000;
+  const results: Timed[] = [];
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) results.push(await send(base, next(i++), began));
+    }),
+  );
+  return results;
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
+}
+
+export const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export function byStatus(results: Timed[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const result of results) counts[result.status] = (counts[result.status] ?? 0) + 1;
+  return counts;
+}
