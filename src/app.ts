@@ -128,6 +128,13 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     // the drain (cli.ts) already told the balancer to stop sending.
     return503OnClosing: false,
   });
+  // A Host that is no URL authority (a port above 65535, a broken IPv6 literal) is refused here:
+  // oidc-provider builds absolute URLs from it and would fail with a 500.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!URL.canParse(`http://${request.headers.host ?? ''}/`) || !request.headers.host) {
+      return reply.code(400).send({ error: 'invalid_host', message: 'The Host header is not a valid host[:port]' });
+    }
+  });
   let draining = false;
   app.addHook('onRequest', async (_request, reply) => {
     // On the raw response: oidc-provider's routes write it directly, past Fastify's reply headers.

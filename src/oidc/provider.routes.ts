@@ -32,6 +32,12 @@ const PROVIDER_ROUTES: Array<{ url: string; methods: Array<'GET' | 'POST' | 'OPT
 
 /** Back-channel endpoints a client calls with its credentials: limited per client_id. */
 const PER_CLIENT = new Set(['/token', '/token/introspection', '/token/revocation', '/request', '/device/auth']);
+/** oidc-provider's browser session cookie (its default name). */
+const SESSION_COOKIE = /(^|;\s*)_session=/;
+
+/** Device-flow steps that continue what GET /device began in the same browser session. */
+const needsDeviceSession = (url: string, method: string) => (url === '/device' && method === 'POST') || url === '/device/:uid';
+
 /** oidc-provider's own limit for a form body. */
 const FORM_LIMIT = 56 * 1024;
 
@@ -70,6 +76,12 @@ export async function providerRoutes(app: FastifyInstance, host: ProviderHost, g
       method: methods,
       url,
       handler: async (request, reply) => {
+        if (needsDeviceSession(url, request.method) && !SESSION_COOKIE.test(request.headers.cookie ?? '')) {
+          // Without the browser session the device step cannot go on; oidc-provider would fail
+          // saving a session it never stored (a 500), so the customer is told to start again.
+          const page = pageContextFor(request);
+          return sendPage(reply, 400, messagePage(page, page.t('device.title'), page.t('device.error.other')));
+        }
         if (url === '/device' && request.method === 'POST') {
           // RFC 8628 §5.1: every code typed counts first; a network past its guesses waits.
           const decision = await guesses.typed(request.ip);

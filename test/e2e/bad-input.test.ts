@@ -308,4 +308,26 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
     }
     expect(await snapshot(server)).toBe(before);
   });
+
+  it('answers a Host that is no authority, and device steps without their browser session, with a 400 (found by the flood benchmark as 500s)', async () => {
+    const { request } = await import('node:http');
+    const port = new URL(server.url).port;
+    const withHost = (path: string, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const sent = request({ host: '127.0.0.1', port, path, headers: { host } }, (answer) => {
+          answer.resume();
+          resolve(answer.statusCode!);
+        });
+        sent.on('error', reject);
+        sent.end();
+      });
+    for (const path of ['/.well-known/openid-configuration', '/session/end', '/device', '/auth?client_id=x']) {
+      for (const host of ['evil.example:99999', '[::1', 'x:abc']) expect(await withHost(path, host)).toBe(400);
+    }
+    for (const path of ['/device/abc', '/device/%00']) expect((await fetch(`${server.url}${path}`)).status).toBe(400);
+    const posted = await fetch(`${server.url}/device`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user_code=ABCD-EFGH' });
+    expect(posted.status).toBe(400);
+    expect(posted.headers.get('content-type')).toContain('text/html');
+    expect((await fetch(`${server.url}/device`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user_code":[1]}' })).status).toBe(400);
+  });
 });

@@ -1,0 +1,251 @@
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { seedEmail } from '../src/ops/seed.ts';
+import { CookieAgent } from '../test/support/cookie-agent.ts';
+import { createTestDatabase, type TestDialect } from '../test/support/databases.ts';
+import { freePort } from '../test/support/free-port.ts';
+import { RelyingParty } from '../test/support/relying-party.ts';
+import { openTestRedis } from '../test/support/test-redis.ts';
+import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild, stop } from './child-process.ts';
+import { byStatus, closedLoop, openLoop, percentile, round, type Timed } from './load-loops.ts';
+import { badInputFlood } from './flood.ts';
+import { prepareSignIns } from './sign-in-load.ts';
+
+/**
+ * `npm run bench` (third part, `npm run bench:scale`): campaign bursts, measured in one run and
+ * reported as JSON (bench/scale-report.json).
+ * - burst: password sign-ins offered at a steady rate, then at ten times that rate, with token
+ *   refreshes running all along; one process on PostgreSQL + Redis.
+ * - cluster: client_credentials tokens/s with `--workers 2` against `--workers 1`.
+ * - size: sign-in and lookup-by-e-mail p50 with 1,000 and with 1,000,000 customers, SQLite and
+ *   PostgreSQL.
+ * - bad_input_flood: malformed requests to every endpoint beside valid ones (bench/flood.ts).
+ */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const STEADY_PER_S = Number(process.env.BENCH_BURST_STEADY ?? 15);
+const LARGE = Number(process.env.BENCH_SIZE_LARGE ?? 1_000_000);
+const SMALL = 1000;
+const SEEDED_PASSWORD = 'seeded passphrase 2026';
+const REDIRECT = 'http://127.0.0.1:9/cb';
+
+interface Backend {
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+async function backend(dialect: TestDialect, withRedis: boolean): Promise<Backend> {
+  const database = await createTestDatabase(dialect);
+  const redis = withRedis ? await openTestRedis() : undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'portvakt-scale-'));
+  return {
+    env: { DATABASE_URL: database.url, PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET, PORTVAKT_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', ...(redis ? { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix } : {}) },
+    async close() {
+      await redis?.close();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function seed(env: Record<string, string>, customers: number, start: number): void {
+  const result = spawnSync(process.execPath, ['src/cli.ts', 'seed', '--customers', String(customers), '--start', String(start)], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`seed failed: ${result.stderr}`);
+}
+
+async function serve(env: Record<string, string>, workers: number): Promise<{ base: string; child: ChildProcess }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = await startChild(['src/cli.ts', 'start', '--workers', String(workers)], { ...env, PORT: String(port), HOST: '127.0.0.1', ISSUER: base }, `${base}/readyz`);
+  // All workers up: readiness answered by several requests in a row.
+  for (let i = 0; i < 10 * workers; i++) await fetch(`${base}/readyz`);
+  return { base, child };
+}
+
+async function createClient(base: string, body: Record<string, unknown>): Promise<{ client_id: string; client_secret?: string }> {
+  const response = await fetch(`${base}/api/v1/clients`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return (await response.json()) as { client_id: string; client_secret?: string };
+}
+
+const ms = (results: Timed[]) => results.map((result) => result.ms);
+
+/**
+ * Token refreshes in parallel rotations, one per entry of `tokens`: each uses the refresh token
+ * the last one gave, and leaves the newest in `tokens` for the next phase.
+ */
+async function refreshWhile(base: string, clientId: string, tokens: string[], running: () => boolean): Promise<Timed[]> {
+  const results: Timed[] = [];
+  const began = performance.now();
+  await Promise.all(
+    tokens.map(async (_, chain) => {
+      while (running()) {
+        const token = tokens[chain]!;
+        const sent = performance.now();
+        const response = await fetch(`${base}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: clientId }).toString() });
+        const body = (await response.json()) as { refresh_token?: string };
+        results.push({ status: response.status, ms: performance.now() - sent, retryAfter: undefined, at: sent - began });
+        if (body.refresh_token) tokens[chain] = body.refresh_token;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }),
+  );
+  return results;
+}
+
+async function burst() {
+  const store = await backend('postgres', true);
+  seed(store.env, 2000, 0);
+  const { base, child } = await serve(store.env, 1);
+  try {
+    const web = await createClient(base, { client_name: 'burst web', redirect_uris: [REDIRECT], first_party: true, token_endpoint_auth_method: 'none' });
+    // Refresh tokens for four customers who signed in before the campaign.
+    const rp = await RelyingParty.discover(base, web.client_id, undefined, REDIRECT);
+    const refreshTokens: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const landed = await new CookieAgent().authorize(await rp.authorizationUrl(), base, { email: seedEmail(1990 + i), password: SEEDED_PASSWORD });
+      refreshTokens.push((await rp.callback(landed)).refresh_token!);
+    }
+    const phase = async (rate: number) => {
+      const prepared = await prepareSignIns(base, web.client_id, Math.ceil(rate * SECONDS), (i) => seedEmail(i % 1900), SEEDED_PASSWORD);
+      let running = true;
+      const refreshes = refreshWhile(base, web.client_id, refreshTokens, () => running);
+      const signIns = await openLoop(base, rate, SECONDS, (i) => ({ method: 'POST', path: prepared[i]!.path, body: prepared[i]!.body, headers: { cookie: prepared[i]!.cookie, 'content-type': 'application/x-www-form-urlencoded' } }));
+      running = false;
+      const refreshed = await refreshes;
+      const admitted = signIns.filter((result) => result.status === 303);
+      const shed = signIns.filter((result) => result.status === 429 || result.status === 503);
+      return {
+        offered_per_s: rate,
+        statuses: byStatus(signIns),
+        admitted: admitted.length,
+        shed: shed.length,
+        shed_without_retry_after: shed.filter((result) => !result.retryAfter).length,
+        other_5xx: signIns.filter((result) => result.status >= 500 && !(result.status === 503 && result.retryAfter)).length,
+        connection_errors: signIns.filter((result) => result.status === 0).length,
+        admitted_p50_ms: percentile(ms(admitted), 50),
+        admitted_p99_ms: percentile(ms(admitted), 99),
+        refreshes: refreshed.length,
+        refresh_non_200: refreshed.filter((result) => result.status !== 200).length,
+        refresh_p99_ms: percentile(ms(refreshed), 99),
+      };
+    };
+    const steady = await phase(STEADY_PER_S);
+    const tenfold = await phase(STEADY_PER_S * 10);
+    return {
+      database: 'postgres + redis, one process',
+      steady,
+      burst: tenfold,
+      ratio_admitted_p99_burst_to_steady: round(tenfold.admitted_p99_ms / steady.admitted_p99_ms, 2),
+    };
+  } finally {
+    await stop(child);
+    await store.close();
+  }
+}
+
+async function tokensPerSecond(base: string, client: { client_id: string; client_secret?: string }) {
+  const options = {
+    url: `${base}/token`,
+    method: 'POST' as const,
+    connections: 16,
+    headers: { authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  };
+  await autocannon({ ...options, duration: 2 });
+  const result = await autocannon({ ...options, duration: SECONDS });
+  const ok = Number(result.statusCodeStats?.['200']?.count ?? 0);
+  return { tokens_per_s: round(ok / SECONDS), non_200: result.requests.total - ok, errors: result.errors, p50_ms: result.latency.p50, p99_ms: result.latency.p99 };
+}
+
+async function cluster() {
+  const store = await backend('postgres', true);
+  try {
+    const measured: Record<string, Awaited<ReturnType<typeof tokensPerSecond>>> = {};
+    for (const workers of [1, 2]) {
+      const { base, child } = await serve(store.env, workers);
+      try {
+        const client = await createClient(base, { client_name: `cc ${workers}`, grant_types: ['client_credentials'] });
+        measured[`workers_${workers}`] = await tokensPerSecond(base, client);
+      } finally {
+        await stop(child);
+      }
+    }
+    return { database: 'postgres + redis', ...measured, ratio_2_to_1: round(measured.workers_2!.tokens_per_s / measured.workers_1!.tokens_per_s, 2) };
+  } finally {
+    await store.close();
+  }
+}
+
+async function measureSize(base: string, customers: number) {
+  const web = await createClient(base, { client_name: 'size web', redirect_uris: [REDIRECT], first_party: true, token_endpoint_auth_method: 'none' });
+  const pick = () => Math.floor(Math.random() * customers);
+  const lookups = await closedLoop(base, 4, SECONDS, () => ({ path: `/api/v1/customers?email=${encodeURIComponent(seedEmail(pick()))}`, headers: { authorization: `Bearer ${ADMIN_KEY}` } }));
+  const prepared = await prepareSignIns(base, web.client_id, 200 * SECONDS, () => seedEmail(pick()), SEEDED_PASSWORD);
+  const signIns = await closedLoop(base, 4, SECONDS, (i) => {
+    const item = prepared[i % prepared.length]!;
+    return { method: 'POST', path: item.path, body: item.body, headers: { cookie: item.cookie, 'content-type': 'application/x-www-form-urlencoded' } };
+  });
+  return {
+    customers,
+    lookup: { requests: lookups.length, statuses: byStatus(lookups), p50_ms: percentile(ms(lookups), 50), p99_ms: percentile(ms(lookups), 99) },
+    sign_in: { requests: signIns.length, reused_interactions: Math.max(0, signIns.length - prepared.length), statuses: byStatus(signIns), p50_ms: percentile(ms(signIns.filter((r) => r.status === 303)), 50), p99_ms: percentile(ms(signIns.filter((r) => r.status === 303)), 99) },
+  };
+}
+
+async function size(dialect: TestDialect) {
+  const store = await backend(dialect, false);
+  try {
+    const measure = async (customers: number) => {
+      const { base, child } = await serve(store.env, 1);
+      try {
+        return await measureSize(base, customers);
+      } finally {
+        await stop(child);
+      }
+    };
+    seed(store.env, SMALL, 0);
+    const small = await measure(SMALL);
+    const seedingBegan = performance.now();
+    seed(store.env, LARGE - SMALL, SMALL);
+    const seedSeconds = round((performance.now() - seedingBegan) / 1000);
+    const large = await measure(LARGE);
+    return {
+      small,
+      large,
+      seed_seconds: seedSeconds,
+      ratio_lookup_p50: round(large.lookup.p50_ms / small.lookup.p50_ms, 2),
+      ratio_sign_in_p50: round(large.sign_in.p50_ms / small.sign_in.p50_ms, 2),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+/** Malformed requests to every endpoint for SECONDS on a fresh SQLite server (bench/flood.ts). */
+async function flood() {
+  const store = await backend('sqlite', false);
+  const { base, child } = await serve(store.env, 1);
+  try {
+    const report = await badInputFlood(base, child.pid!, SECONDS, ADMIN_KEY);
+    const { malformed, valid_during_flood: valid, after, rss_mib: rss, five_xx_requests: fiveXx } = report;
+    return { seconds: report.seconds, warmup_seconds: report.warmup_seconds, malformed: { distinct_requests: malformed.distinct_requests, sent: malformed.sent, status_classes: malformed.status_classes, status_5xx: malformed.status_5xx, errors: malformed.errors, timeouts: malformed.timeouts }, valid_during_flood: valid, after, rss_mib: rss, five_xx_requests: fiveXx };
+  } finally {
+    await stop(child);
+    await store.close();
+  }
+}
+
+const report = {
+  measured_at: new Date().toISOString(),
+  machine: { cores: availableParallelism(), node: process.version },
+  seconds_per_measurement: SECONDS,
+  burst: await burst(),
+  cluster: await cluster(),
+  size: { sqlite: await size('sqlite'), postgres: await size('postgres') },
+  bad_input_flood: await flood(),
+};
+const text = JSON.stringify(report, null, 2);
+writeFileSync(join(ROOT, 'bench/scale-report.json'), `${text}\n`);
+process.stdout.write(`${text}\n`);
