@@ -30,9 +30,10 @@ frontend portvakt
 backend portvakt_nodes
     balance roundrobin
     option httpchk
-    http-check send meth GET uri /readyz
+    http-check send meth GET uri /readyz ver HTTP/1.1 hdr host portvakt-check
     http-check expect status 200
-    # Checked every 500 ms: out after one failure, back after two successes.
+    # Checked every 500 ms (an answer may take 2 s): out after one failure, back after two successes.
+    timeout check 2s
     default-server inter 500ms fall 1 rise 2
 ${servers.map((address, index) => `    server node${index + 1} ${address} check`).join('\n')}
 `;

@@ -129,9 +129,11 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     return503OnClosing: false,
   });
   // A Host that is no URL authority (a port above 65535, a broken IPv6 literal) is refused here:
-  // oidc-provider builds absolute URLs from it and would fail with a 500.
+  // oidc-provider builds absolute URLs from it and would fail with a 500. No Host at all is an
+  // HTTP/1.0 request (a load balancer's health check); Node refuses HTTP/1.1 without one.
   app.addHook('onRequest', async (request, reply) => {
-    if (!URL.canParse(`http://${request.headers.host ?? ''}/`) || !request.headers.host) {
+    const host = request.headers.host;
+    if (host !== undefined && !URL.canParse(`http://${host}/`)) {
       return reply.code(400).send({ error: 'invalid_host', message: 'The Host header is not a valid host[:port]' });
     }
   });

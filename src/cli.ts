@@ -194,6 +194,9 @@ export async function main(argv: string[]): Promise<number> {
         const redis = openRedis(config.redisUrl, config.redisPrefix, () => undefined);
         try {
           await announceChange(redis, config.redisPrefix, SIGNING_KEYS_TOPIC, result.added.join(','));
+        } catch (error) {
+          // The rotation itself is committed; nodes find it on their next refresh.
+          process.stderr.write(`portvakt: rotated, but could not announce it through Redis (${error instanceof Error ? error.message : String(error)}); nodes pick it up within KEY_REFRESH_SECONDS\n`);
         } finally {
           redis.disconnect();
         }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { clientNetwork } from '../credentials/client-address.ts';
 import { messagePage } from '../pages/message.page.ts';
 import { pageContextFor, sendPage } from './page-reply.ts';
 
@@ -104,20 +105,22 @@ export function sendRateHeaders(reply: FastifyReply, decision: RateDecision): vo
   if (!decision.allowed) reply.raw.setHeader('retry-after', String(decision.resetSeconds));
 }
 
-/** Where people are: pages and front-channel protocol steps, counted per client address. */
-const PER_ADDRESS = /^\/(auth|login|account|device|session)(\/|$|\?)/;
+/** Where people are: pages and front-channel protocol steps (route patterns), counted per client network. */
+const PER_ADDRESS = /^\/(auth|login|account|device|session)(\/|$)/;
 
 /**
- * The per-address limit, before anything else runs. Machine endpoints (token, userinfo,
- * introspection, the management API) are left to the per-client limit and operator auth, since one
- * backend address legitimately carries many customers' calls; discovery, JWKS, health and assets
- * are cheap and never limited.
+ * The per-address limit, before anything else runs. It looks at the route that matched (not the
+ * raw URL, which may be percent-encoded) and counts per client network (an IPv6 /64 is one, as in
+ * the sign-in throttle). Machine endpoints (token, userinfo, introspection, the management API)
+ * are left to the per-client limit and operator auth, since one backend address legitimately
+ * carries many customers' calls; discovery, JWKS, health and assets are never limited.
  */
 export function installAddressLimit(app: FastifyInstance, limit: RateLimit): void {
   if (!limit.enabled) return;
   app.addHook('onRequest', async (request, reply) => {
-    if (!PER_ADDRESS.test(request.url)) return;
-    const decision = await limit.take(request.ip);
+    const route = request.routeOptions.url;
+    if (!route || !PER_ADDRESS.test(route)) return;
+    const decision = await limit.take(clientNetwork(request.ip));
     if (!decision) return;
     sendRateHeaders(reply, decision);
     if (decision.allowed) return;

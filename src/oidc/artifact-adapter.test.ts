@@ -95,6 +95,24 @@ describe.each(BACKENDS)('oidc-provider artifact storage contract on $name', ({ d
     expect(await tokens.find('t2')).toBeDefined();
   });
 
+  it('refuses to consume a code whose grant was revoked after oidc-provider read it', async () => {
+    const codes = adapter('AuthorizationCode');
+    await codes.upsert('late', { grantId: 'g-late' }, 60);
+    expect(await codes.find('late')).toBeDefined();
+    await storage.revokeGrants(store.db, ['g-late']);
+    await expect(codes.consume('late')).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(await codes.find('late')).toBeUndefined();
+  });
+
+  it('keeps revoking what a grant holds after many writes (expired index members dropped, live ones kept)', async () => {
+    const tokens = adapter('AccessToken');
+    for (let i = 0; i < 20; i++) await tokens.upsert(`many-${i}`, { grantId: 'g-many', accountId: 'acct-many' }, i < 10 ? 1 : 60);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await tokens.upsert('many-last', { grantId: 'g-many', accountId: 'acct-many' }, 60);
+    await tokens.revokeByGrantId('g-many');
+    for (const id of ['many-0', 'many-15', 'many-last']) expect(await tokens.find(id)).toBeUndefined();
+  });
+
   it('refuses a pushed authorization request used twice with invalid_request_uri', async () => {
     const requests = adapter('PushedAuthorizationRequest');
     await requests.upsert('p1', {}, 60);

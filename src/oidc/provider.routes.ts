@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { FastifyRequest } from 'fastify';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
+import { clientNetwork } from '../credentials/client-address.ts';
 import { sendRateHeaders, type RateLimit } from '../http/rate-limit.ts';
 import { messagePage } from '../pages/message.page.ts';
 import type { DeviceCodeGuesses } from './device-code-guesses.ts';
@@ -42,23 +43,27 @@ const needsDeviceSession = (url: string, method: string) => (url === '/device' &
 const FORM_LIMIT = 56 * 1024;
 
 /**
- * The client a back-channel request names: from HTTP Basic (client_secret_basic), else the form's
- * client_id (public clients, client_secret_post), else the caller's address. Only a key for
- * counting: oidc-provider authenticates the client as always.
+ * The counter of a back-channel request: the client it names (HTTP Basic for client_secret_basic,
+ * else the form's client_id) together with the caller's network. The name is not yet
+ * authenticated here (oidc-provider does that), so counting per name alone would let anyone use
+ * up a real client's budget with bogus requests; per name and network, they use up only their own.
  */
 function clientKey(request: FastifyRequest): string {
+  const network = clientNetwork(request.ip);
   const basic = /^Basic ([A-Za-z0-9+/=]{1,4096})$/i.exec(request.headers.authorization ?? '');
+  let clientId: string | null = null;
   if (basic) {
     const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
     try {
-      return `id:${decodeURIComponent(decoded.slice(0, Math.max(0, decoded.indexOf(':'))))}`;
+      clientId = decodeURIComponent(decoded.slice(0, Math.max(0, decoded.indexOf(':'))));
     } catch {
-      return `addr:${request.ip}`;
+      clientId = null;
     }
+  } else {
+    const body = (request.raw as { body?: Buffer }).body;
+    clientId = body ? new URLSearchParams(body.toString('utf8')).get('client_id') : null;
   }
-  const body = (request.raw as { body?: Buffer }).body;
-  const clientId = body && new URLSearchParams(body.toString('utf8')).get('client_id');
-  return clientId ? `id:${clientId.slice(0, 256)}` : `addr:${request.ip}`;
+  return `${clientId ? clientId.slice(0, 256) : '-'}|${network}`;
 }
 
 export async function providerRoutes(app: FastifyInstance, host: ProviderHost, guesses: DeviceCodeGuesses, perClient: RateLimit): Promise<void> {

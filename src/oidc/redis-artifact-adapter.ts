@@ -7,13 +7,33 @@ const FALLBACK_TTL_SECONDS = 24 * 3600;
 
 /**
  * Marks an artifact consumed, once: `SET … NX` of its consumed marker with the artifact's own
- * remaining lifetime. 1 for the first caller, 0 for every later or concurrent one.
+ * remaining lifetime. 1 for the first caller, 0 for every later or concurrent one, -1 when the
+ * artifact is gone meanwhile (revoked or expired after oidc-provider read it): not redeemable.
  */
 const CONSUME_SCRIPT = `
 local ttl = redis.call('pttl', KEYS[1])
-if ttl < 1 then ttl = 1000 end
+if ttl < 0 then return -1 end
 if redis.call('set', KEYS[2], ARGV[1], 'NX', 'PX', ttl) then return 1 end
 return 0`;
+
+/**
+ * Deletes the artifacts an index (KEYS[1]) lists, with their consumed markers, in one step so an
+ * artifact written meanwhile cannot lose its index entry. ARGV[1]: the key prefix (members are
+ * stored without it); ARGV[2]: only members of this model ('' for all, and the index goes too).
+ * The artifact keys are derived inside the script: fine on one Redis, not on Redis Cluster.
+ */
+const REVOKE_SCRIPT = `
+local members = redis.call('zrange', KEYS[1], 0, -1)
+local removed = 0
+for _, key in ipairs(members) do
+  if ARGV[2] == '' or string.sub(key, 1, #ARGV[2]) == ARGV[2] then
+    redis.call('del', ARGV[1] .. key, ARGV[1] .. key .. ':consumed')
+    if ARGV[2] ~= '' then redis.call('zrem', KEYS[1], key) end
+    removed = removed + 1
+  end
+end
+if ARGV[2] == '' then redis.call('del', KEYS[1]) end
+return removed`;
 
 const artifactKey = (model: string, id: string) => `oidc:${model}:${id}`;
 const consumedKey = (key: string) => `${key}:consumed`;
@@ -22,9 +42,10 @@ const accountKey = (accountId: string) => `oidc-account:${accountId}`;
 
 /**
  * Short-lived oidc-provider models in Redis (REDIS_URL), each key expiring with its artifact.
- * Two sets index them for revocation: the artifacts of a grant (refresh-token reuse, a session
- * ended) and of an account (blocked, erased). A set lives as long as its longest member; a member
- * that expired first is simply gone when the set is read.
+ * Two sorted sets index them for revocation: the artifacts of a grant (refresh-token reuse, a
+ * session ended) and of an account (blocked, erased), scored by expiry. Each write drops the
+ * members that expired, and a set lives as long as its longest member. Needs Redis 7.0 or later
+ * (EXPIRE … NX / GT).
  */
 export class RedisArtifacts {
   readonly #redis: Redis;
@@ -48,14 +69,7 @@ export class RedisArtifacts {
   }
 
   async #deleteIndexed(index: string, model?: string): Promise<void> {
-    const members = await this.#redis.smembers(index);
-    const chosen = model ? members.filter((key) => key.startsWith(`oidc:${model}:`)) : members;
-    if (chosen.length > 0) await this.#redis.del(...chosen.flatMap((key) => [key, consumedKey(key)]));
-    if (model) {
-      if (chosen.length > 0) await this.#redis.srem(index, ...chosen);
-    } else {
-      await this.#redis.del(index);
-    }
+    await this.#redis.eval(REVOKE_SCRIPT, 1, index, this.#redis.options.keyPrefix ?? '', model ? `oidc:${model}:` : '');
   }
 }
 
@@ -77,9 +91,10 @@ class RedisArtifactAdapter implements Adapter {
     const key = artifactKey(this.#model, id);
     const write = this.#redis.multi().set(key, JSON.stringify(payload), 'EX', ttl);
     const indexes = [payload.grantId && grantKey(payload.grantId), accountOf(payload) && accountKey(accountOf(payload)!)].filter((index): index is string => Boolean(index));
+    const now = Date.now();
     for (const index of indexes) {
-      // A new set gets this lifetime (NX); an older one is extended to it when that is longer (GT).
-      write.sadd(index, key).expire(index, ttl, 'NX').expire(index, ttl, 'GT');
+      // Expired members go; a new set gets this lifetime (NX), an older one is extended to it when longer (GT).
+      write.zadd(index, now + ttl * 1000, key).zremrangebyscore(index, '-inf', now).expire(index, ttl, 'NX').expire(index, ttl, 'GT');
     }
     if (payload.uid) write.set(this.#lookupKey('uid', payload.uid), id, 'EX', ttl);
     if (payload.userCode) write.set(this.#lookupKey('user-code', payload.userCode), id, 'EX', ttl);
@@ -110,6 +125,7 @@ class RedisArtifactAdapter implements Adapter {
     const first = await this.#redis.eval(CONSUME_SCRIPT, 2, key, consumedKey(key), String(Date.now()));
     if (first === 1) return;
     if (this.#model === 'PushedAuthorizationRequest') throw new errors.InvalidRequestUri('request_uri was already used');
+    if (first === -1) throw new errors.InvalidGrant(`${this.#model} is no longer valid`);
     const json = await this.#redis.get(key);
     const grantId = json ? (JSON.parse(json) as AdapterPayload).grantId : undefined;
     if (grantId) await this.#revokeGrant(grantId);

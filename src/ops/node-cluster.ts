@@ -18,27 +18,34 @@ const CRASH_LOOP_MS = 5000;
 export function runCluster(workers: number, log: ClusterLog): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
-    const startedAt = new Map<number, number>();
+    // Counted here: cluster.workers may still list a worker whose exit arrived before its disconnect.
+    const live = new Map<number, { worker: Worker; startedAt: number }>();
+    const pendingForks = new Set<NodeJS.Timeout>();
     const fork = () => {
       const worker = cluster.fork({ PORTVAKT_CLUSTER_WORKER: '1' });
-      startedAt.set(worker.id, Date.now());
+      live.set(worker.id, { worker, startedAt: Date.now() });
     };
-    cluster.on('exit', (worker: Worker, code, signal) => {
-      const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
-      startedAt.delete(worker.id);
+    cluster.on('exit', (worker: Worker, code, exitSignal) => {
+      const lived = Date.now() - (live.get(worker.id)?.startedAt ?? 0);
+      live.delete(worker.id);
       if (stopping) {
-        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(0);
+        if (live.size === 0) resolve(0);
         return;
       }
-      log.error({ worker: worker.process.pid, code, signal, lived_ms: lived }, 'worker exited; starting another');
-      setTimeout(fork, lived < CRASH_LOOP_MS ? CRASH_LOOP_MS : 0);
+      log.error({ worker: worker.process.pid, code, signal: exitSignal, lived_ms: lived }, 'worker exited; starting another');
+      const timer = setTimeout(() => {
+        pendingForks.delete(timer);
+        if (!stopping) fork();
+      }, lived < CRASH_LOOP_MS ? CRASH_LOOP_MS : 0);
+      pendingForks.add(timer);
     });
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
-      log.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'stopping workers');
-      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
-      if (Object.keys(cluster.workers ?? {}).length === 0) resolve(0);
+      for (const timer of pendingForks) clearTimeout(timer);
+      log.info({ signal, workers: live.size }, 'stopping workers');
+      for (const { worker } of live.values()) worker.process.kill(signal);
+      if (live.size === 0) resolve(0);
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

@@ -118,7 +118,13 @@ describe('two Portvakt nodes on one PostgreSQL and Redis', () => {
     expect((await authorize(ports[1]!, 'http://127.0.0.1:9/old')).status).toBe(303); // node B now has the client cached
     proxy.route = () => 0;
     expect((await api('PATCH', `/clients/${client.client_id}`, { redirect_uris: [REDIRECT] })).status).toBe(200);
-    const refused = await authorize(ports[1]!, 'http://127.0.0.1:9/old');
+    // The notice travels through Redis: node B forgets the client within moments, not the cache's 10 s.
+    const changed = Date.now();
+    let refused = await authorize(ports[1]!, 'http://127.0.0.1:9/old');
+    while (refused.status !== 400 && Date.now() - changed < 2000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      refused = await authorize(ports[1]!, 'http://127.0.0.1:9/old');
+    }
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain('redirect_uri');
     expect((await authorize(ports[1]!, REDIRECT)).status).toBe(303);

@@ -13,13 +13,14 @@ describe('rate limits per address and per client, with RateLimit headers', () =>
   let server: RunningPortvakt;
 
   beforeAll(async () => {
-    server = await startPortvakt('sqlite', { RATE_LIMIT_IP_PER_MINUTE: '5', RATE_LIMIT_CLIENT_PER_MINUTE: '3' });
+    server = await startPortvakt('sqlite', { RATE_LIMIT_IP_PER_MINUTE: '5', RATE_LIMIT_CLIENT_PER_MINUTE: '3', TRUST_PROXY: 'true' });
   });
   afterAll(() => server?.stop());
 
   it('counts sign-in pages per client address, answers the excess with a 429 page and Retry-After, and never limits discovery, JWKS or health', async () => {
     const answers: Response[] = [];
-    for (let i = 0; i < 6; i++) answers.push(await fetch(`${server.url}/auth?client_id=nobody&i=${i}`, { headers: { 'accept-language': 'sv' } }));
+    // The route counts, however its path is spelled (%61 is "a").
+    for (let i = 0; i < 6; i++) answers.push(await fetch(`${server.url}/${i % 2 ? '%61uth' : 'auth'}?client_id=nobody&i=${i}`, { headers: { 'accept-language': 'sv' } }));
     expect(answers.slice(0, 5).map((answer) => answer.status).every((status) => status !== 429)).toBe(true);
     expect(answers.slice(0, 5).map((answer) => rateHeaders(answer).remaining)).toEqual(['4', '3', '2', '1', '0']);
     const refused = answers[5]!;
@@ -32,15 +33,20 @@ describe('rate limits per address and per client, with RateLimit headers', () =>
     for (const path of ['/.well-known/openid-configuration', '/jwks', '/healthz', '/readyz', '/assets/portvakt.css']) {
       for (let i = 0; i < 6; i++) expect((await fetch(`${server.url}${path}`)).status).toBe(200);
     }
+    // Another network has its own count; an IPv6 /64 is one network.
+    const elsewhere = (address: string) => fetch(`${server.url}/auth?client_id=nobody`, { headers: { 'x-forwarded-for': address } });
+    expect((await elsewhere('198.51.100.7')).status).not.toBe(429);
+    for (let i = 0; i < 5; i++) await elsewhere(`2001:db8:1:2::${i + 1}`);
+    expect((await elsewhere('2001:db8:1:2::ffff')).status).toBe(429);
   });
 
-  it('counts token requests per client_id (Basic or form), so one busy client does not slow another', async () => {
+  it('counts token requests per client_id (Basic or form) and network, so one busy client does not slow another', async () => {
     const service = (await server.api('POST', '/clients', { client_name: 'busy', grant_types: ['client_credentials'] })).body;
     const other = (await server.api('POST', '/clients', { client_name: 'calm', grant_types: ['client_credentials'] })).body;
-    const token = (client: { client_id: string; client_secret: string }, viaForm = false) =>
+    const token = (client: { client_id: string; client_secret: string }, viaForm = false, from = '203.0.113.1') =>
       fetch(`${server.url}/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(viaForm ? {} : { authorization: basic(client.client_id, client.client_secret) }) },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': from, ...(viaForm ? {} : { authorization: basic(client.client_id, client.client_secret) }) },
         body: new URLSearchParams({ grant_type: 'client_credentials', ...(viaForm ? { client_id: client.client_id, client_secret: client.client_secret } : {}) }).toString(),
       });
     const first = await token(service);
@@ -56,6 +62,9 @@ describe('rate limits per address and per client, with RateLimit headers', () =>
     const calm = await token(other);
     expect(calm.status).toBe(200);
     expect(rateHeaders(calm).remaining).toBe('2');
+    // The name is not authenticated when counted: bogus requests naming the busy client from one
+    // network use up that network's budget, not the client's everywhere.
+    expect((await token(service, false, '192.0.2.50')).status).toBe(200);
   });
 });
 
