@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DIALECTS, createTestDatabase } from '../support/databases.ts';
 import { freePort } from '../support/free-port.ts';
@@ -114,10 +115,15 @@ describe('portvakt start', () => {
       };
       const workers = await waitForWorkers(2);
       process.kill(workers[0]!, 'SIGKILL');
-      // A kept-alive connection to the killed worker died with it; new ones reach the other worker,
-      // which keeps serving on the shared port while the first is replaced.
-      await fetch(`${base}/healthz`).catch(() => undefined);
-      for (let i = 0; i < 20; i++) expect((await fetch(`${base}/.well-known/openid-configuration`)).status).toBe(200);
+      // Kept-alive connections to the killed worker died with it; new connections reach the other
+      // worker, which keeps serving on the shared port while the first is replaced.
+      const fresh = new Agent({ pipelining: 0 });
+      for (let i = 0; i < 20; i++) {
+        const answer = await undiciFetch(`${base}/.well-known/openid-configuration`, { dispatcher: fresh });
+        await answer.arrayBuffer();
+        expect(answer.status).toBe(200);
+      }
+      await fresh.close();
       const replaced = await waitForWorkers(2, [workers[0]!]);
       expect(replaced).toContain(workers[1]);
       await waitFor(`${base}/readyz`, Date.now() + 30_000);
@@ -128,7 +134,7 @@ describe('portvakt start', () => {
       primary.kill('SIGKILL');
       await database.drop();
     }
-  });
+  }, 120_000);
 });
 
 describe('portvakt CLI', () => {
