@@ -115,9 +115,14 @@ describe('portvakt start', () => {
       };
       const workers = await waitForWorkers(2);
       process.kill(workers[0]!, 'SIGKILL');
-      // Kept-alive connections to the killed worker died with it; new connections reach the other
-      // worker, which keeps serving on the shared port while the first is replaced.
-      const fresh = new Agent({ pipelining: 0 });
+      // Once the primary has reaped the killed worker (it hands it no more connections; before
+      // that, on a loaded machine, a new connection could still go to it and hang), new
+      // connections reach the other worker, which keeps serving while the first is replaced.
+      // Kept-alive connections to the killed worker died with it, so a fresh agent is used.
+      for (const deadline = Date.now() + 30_000; children(primary.pid!).includes(workers[0]!); await new Promise((resolve) => setTimeout(resolve, 100))) {
+        expect(Date.now()).toBeLessThan(deadline);
+      }
+      const fresh = new Agent({ pipelining: 0, headersTimeout: 10_000 });
       for (let i = 0; i < 20; i++) {
         const answer = await undiciFetch(`${base}/.well-known/openid-configuration`, { dispatcher: fresh });
         await answer.arrayBuffer();
