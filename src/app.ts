@@ -166,7 +166,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   webhookWorker.start();
   const purposes = new ConsentPurposes(store.db, audit);
   const ledger = new ConsentLedger({ db: store.db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym') });
-  const profile = buildProfile({ db: store.db, audit, events: publisher });
+  const profile = buildProfile({ db: store.db, audit, events: publisher, changes });
   const guests = new Guests({ db: store.db, ledger, audit, pool: DEFAULT_POOL });
   const brands = new Brands(store.db, audit, changes);
   const clientRepo = new ClientRepository(store.db, new ReadCache('client', changes, CLIENT_CACHE_MS));

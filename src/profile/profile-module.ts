@@ -8,6 +8,7 @@ import type { InteractionContext, LoadedInteraction } from '../flows/interaction
 import type { InteractionFlowStore } from '../flows/interaction-flow.store.ts';
 import { profileDueRoutes } from '../flows/profile-due.routes.ts';
 import type { SecondFactorSteps } from '../flows/second-factor.routes.ts';
+import type { ChangeNotices } from '../store/change-notices.ts';
 import type { Database } from '../store/schema.ts';
 import { CustomerAttributes } from './customer-attributes.ts';
 import { ProfileSchema } from './profile-schema.ts';
@@ -15,8 +16,8 @@ import { profileRoutes } from './profile.routes.ts';
 import { ProgressiveProfiling, requestedClaims } from './progressive-profiling.ts';
 
 /** The profile beyond the core fields: its schema, each customer's values, and asking for them when a client needs them. */
-export function buildProfile(deps: { db: Kysely<Database>; audit: AuditLog; events: EventPublisher }) {
-  const schema = new ProfileSchema(deps.db, deps.audit);
+export function buildProfile(deps: { db: Kysely<Database>; audit: AuditLog; events: EventPublisher; changes: ChangeNotices }) {
+  const schema = new ProfileSchema(deps.db, deps.audit, deps.changes);
   const attributes = new CustomerAttributes({ db: deps.db, schema, audit: deps.audit, events: deps.events });
   const profiling = new ProgressiveProfiling(schema, attributes);
   return {

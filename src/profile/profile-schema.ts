@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
+import { ReadCache, type ChangeNotices } from '../store/change-notices.ts';
 import type { Database, ProfileAttributesTable } from '../store/schema.ts';
 import type { AttributeAsk, AttributeType } from './attribute-types.ts';
 
@@ -22,6 +23,11 @@ const BUILT_IN: readonly AttributeDefinition[] = [
   { key: 'birthdate', type: 'date', labels: { sv: 'Födelsedatum', en: 'Date of birth' }, options: null, ask: 'never', builtIn: true },
 ];
 /** Core fields of every customer, never attributes. */
+/** The schema is cached as one entry under this id. */
+const SCHEMA = 'schema';
+/** Without Redis, another process sees a schema change within this time. */
+const SCHEMA_CACHE_MS = 30_000;
+
 const RESERVED = new Set(['email', 'email_verified', 'phone_number', 'phone_number_verified', 'given_name', 'family_name', 'name', 'locale', 'sub', 'password', 'status', 'consents', 'references', 'attributes']);
 
 /**
@@ -32,13 +38,20 @@ const RESERVED = new Set(['email', 'email_verified', 'phone_number', 'phone_numb
 export class ProfileSchema {
   readonly #db: Kysely<Database>;
   readonly #audit: AuditLog;
+  /** Read on every sign-in (progressive profiling): cached, forgotten on every node when it changes. */
+  readonly #cache: ReadCache<AttributeDefinition[]>;
 
-  constructor(db: Kysely<Database>, audit: AuditLog) {
+  constructor(db: Kysely<Database>, audit: AuditLog, changes: ChangeNotices) {
     this.#db = db;
     this.#audit = audit;
+    this.#cache = new ReadCache('profile-schema', changes, SCHEMA_CACHE_MS);
   }
 
   async list(): Promise<AttributeDefinition[]> {
+    return (await this.#cache.get(SCHEMA, () => this.#read())) ?? [];
+  }
+
+  async #read(): Promise<AttributeDefinition[]> {
     const rows = await this.#db.selectFrom('profile_attributes').selectAll().orderBy('key').execute();
     const stored = new Map(rows.map((row) => [row.key, present(row)]));
     const builtIns = BUILT_IN.map((attribute) => {
@@ -70,6 +83,7 @@ export class ProfileSchema {
       await trx.insertInto('profile_attributes').values({ key, ...values, created_at: now }).onConflict((conflict) => conflict.column('key').doUpdateSet(values)).execute();
       await this.#audit.append(trx, { action: 'profile_schema.attribute_set', actor: OPERATOR, subject: { type: 'profile_attribute', id: key }, details: { type: input.type, ask: input.ask } }, now);
     });
+    this.#cache.changed(SCHEMA);
     return this.get(key);
   }
 
@@ -82,6 +96,7 @@ export class ProfileSchema {
       await trx.deleteFrom('customer_attributes').where('key', '=', key).execute();
       await this.#audit.append(trx, { action: 'profile_schema.attribute_removed', actor: OPERATOR, subject: { type: 'profile_attribute', id: key } }, now);
     });
+    this.#cache.changed(SCHEMA);
   }
 }
 
