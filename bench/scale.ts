@@ -237,14 +237,16 @@ async function flood() {
   }
 }
 
+/** BENCH_ONLY=burst,cluster,size,flood runs some of them (all by default). */
+const only = new Set((process.env.BENCH_ONLY ?? 'burst,cluster,size,flood').split(','));
 const report = {
   measured_at: new Date().toISOString(),
   machine: { cores: availableParallelism(), node: process.version },
   seconds_per_measurement: SECONDS,
-  burst: await burst(),
-  cluster: await cluster(),
-  size: { sqlite: await size('sqlite'), postgres: await size('postgres') },
-  bad_input_flood: await flood(),
+  burst: only.has('burst') ? await burst() : null,
+  cluster: only.has('cluster') ? await cluster() : null,
+  size: only.has('size') ? { sqlite: await size('sqlite'), postgres: await size('postgres') } : null,
+  bad_input_flood: only.has('flood') ? await flood() : null,
 };
 const text = JSON.stringify(report, null, 2);
 writeFileSync(join(ROOT, 'bench/scale-report.json'), `${text}\n`);

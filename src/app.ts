@@ -44,6 +44,7 @@ import { CodeDelivery } from './flows/code-delivery.ts';
 import { EmailCodeSignIn } from './flows/email-code-sign-in.ts';
 import { OutboundGuard } from './http/outbound-guard.ts';
 import { Admission } from './http/admission.ts';
+import { hashingSlots } from './credentials/hashing-slots.ts';
 import { installAddressLimit, MemoryHitCounter, RateLimit, RedisHitCounter } from './http/rate-limit.ts';
 import { ApiKeys } from './operators/api-keys.ts';
 import { CallerVerifications } from './customer-service/caller-verifications.ts';
@@ -229,6 +230,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   installSecurityHeaders(app, config.issuer.startsWith('https://'));
   metrics.install(app);
   // Campaign bursts: password work beyond the limit is turned away politely (429), the rest is served.
+  hashingSlots.limit = config.hashConcurrency;
   const admission = new Admission(config.admission);
   admission.install(app);
   // Per address (pages) and per client (token endpoints); shared by every node through Redis when set.

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { smsSettingsFrom, type SmsSettings } from '../messaging/sms/sms-settings.ts';
+import { defaultHashConcurrency } from '../credentials/hashing-slots.ts';
 import { envSchema, type Env } from './schema.ts';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; /** Connections per process. */ poolMax?: number };
@@ -44,6 +45,8 @@ export interface Config {
   privacy: { retryBaseMs: number; retryMaxMs: number; maxAttempts: number; timeoutMs: number; callbackWaitMs: number };
   upstreamTimeoutMs: number;
   admission: { maxInFlight: number; maxEventLoopDelayMs: number };
+  /** argon2id computations at once in this process. */
+  hashConcurrency: number;
   deviceCodeFreeGuesses: number;
   /** Internal addresses calls out may reach: every one (true), none (false), or these networks. */
   outboundAllowInternal: boolean | string[];
@@ -128,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,
     admission: { maxInFlight: values.ADMISSION_MAX_SIGN_INS, maxEventLoopDelayMs: values.ADMISSION_MAX_LOOP_DELAY_MS },
     deviceCodeFreeGuesses: values.DEVICE_CODE_FREE_GUESSES,
+    hashConcurrency: values.PASSWORD_HASH_CONCURRENCY ?? defaultHashConcurrency(),
     outboundAllowInternal: values.OUTBOUND_ALLOW_INTERNAL ?? !production,
   };
 }

@@ -1,4 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
+import { hashingSlots } from './hashing-slots.ts';
 
 /** OWASP's argon2id parameters: 19 MiB memory, 2 iterations, 1 lane. */
 export const ARGON2_OPTIONS = { algorithm: 2 /* Algorithm.Argon2id, a const enum type stripping cannot inline */, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
@@ -9,12 +10,12 @@ export function normalizePassword(password: string): string {
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return hash(normalizePassword(password), ARGON2_OPTIONS);
+  return hashingSlots.run(() => hash(normalizePassword(password), ARGON2_OPTIONS));
 }
 
 export async function verifyPassword(storedHash: string, password: string): Promise<boolean> {
   try {
-    return await verify(storedHash, normalizePassword(password));
+    return await hashingSlots.run(() => verify(storedHash, normalizePassword(password)));
   } catch {
     return false;
   }
