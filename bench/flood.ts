@@ -91,7 +91,7 @@ export interface FloodReport {
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 /** Before the RSS baseline: JIT and caches warm, and the heap grown to its working size (it grows for ~10 s of flood; measured). */
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 12);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 20);
 const SETTLE_MS = 3000;
 
 export interface HeapSample {

@@ -62,10 +62,11 @@ export async function closedLoop(base: string, concurrency: number, seconds: num
   return results;
 }
 
+/** The p-th percentile in milliseconds, to the hundredth (sub-millisecond lookups are compared by ratio). */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
-  return round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
+  return round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!, 2);
 }
 
 export const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;

@@ -153,7 +153,7 @@ async function seed(config: Config, args: string[]): Promise<number> {
   }
   const report = await withStore(config, (store) => {
     const audit = new AuditLog(store.db);
-    return seedCustomers({ db: store.db, audit, purposes: new ConsentPurposes(store.db, audit) }, options, (line) => process.stderr.write(`${line}\n`));
+    return seedCustomers({ db: store.db, dialect: store.dialect, audit, purposes: new ConsentPurposes(store.db, audit) }, options, (line) => process.stderr.write(`${line}\n`));
   });
   process.stdout.write(`${JSON.stringify(report)}\n`);
   return 0;

@@ -43,6 +43,11 @@ function openSqlite(file: string): { db: Kysely<Database>; dialect: Dialect } {
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  // Reads of a large database (a million customers) through memory-mapped pages and a 32 MiB page
+  // cache instead of a read() per page: lookups stay as fast as with a thousand. Writes still go
+  // through the WAL with a full fsync; mapping is used for reading only.
+  database.pragma('cache_size = -32768');
+  database.pragma('mmap_size = 268435456');
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' };
 }
 
