@@ -148,7 +148,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   await migrateToLatest(store.db);
   const redis = config.redisUrl ? openRedis(config.redisUrl, config.redisPrefix, (error) => app.log.warn({ err: error }, 'redis connection failed')) : undefined;
   const artifacts = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis));
-  // Cached lookups (clients, brands) are forgotten on every node when the record changes.
+  // Cached lookups (clients, brands, the profile schema) are forgotten on every node when the record changes.
   const changes = redis
     ? new RedisChangeNotices(redis, subscriberOf(redis, (error) => app.log.warn({ err: error }, 'redis subscriber failed')), config.redisPrefix, (error) => app.log.warn({ err: error }, 'change notice failed'))
     : new LocalChangeNotices();
