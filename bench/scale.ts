@@ -11,6 +11,7 @@ import { RelyingParty } from '../test/support/relying-party.ts';
 import { openTestRedis } from '../test/support/test-redis.ts';
 import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild, stop } from './child-process.ts';
 import { byStatus, closedLoop, openLoop, percentile, round, type Timed } from './load-loops.ts';
+import { measureCpu } from './cpu-share.ts';
 import { badInputFlood } from './flood.ts';
 import { prepareSignIns } from './sign-in-load.ts';
 
@@ -145,7 +146,7 @@ async function burst() {
   }
 }
 
-async function tokensPerSecond(base: string, client: { client_id: string; client_secret?: string }) {
+async function tokensPerSecond(base: string, pid: number, client: { client_id: string; client_secret?: string }) {
   const options = {
     url: `${base}/token`,
     method: 'POST' as const,
@@ -154,9 +155,9 @@ async function tokensPerSecond(base: string, client: { client_id: string; client
     body: 'grant_type=client_credentials',
   };
   await autocannon({ ...options, duration: 2 });
-  const result = await autocannon({ ...options, duration: SECONDS });
+  const { result, cpu } = await measureCpu(pid, () => autocannon({ ...options, duration: SECONDS }));
   const ok = Number(result.statusCodeStats?.['200']?.count ?? 0);
-  return { tokens_per_s: round(ok / SECONDS), non_200: result.requests.total - ok, errors: result.errors, p50_ms: result.latency.p50, p99_ms: result.latency.p99 };
+  return { tokens_per_s: round(ok / SECONDS), non_200: result.requests.total - ok, errors: result.errors, p50_ms: result.latency.p50, p99_ms: result.latency.p99, cpu };
 }
 
 async function cluster() {
@@ -167,7 +168,7 @@ async function cluster() {
       const { base, child } = await serve(store.env, workers);
       try {
         const client = await createClient(base, { client_name: `cc ${workers}`, grant_types: ['client_credentials'] });
-        measured[`workers_${workers}`] = await tokensPerSecond(base, client);
+        measured[`workers_${workers}`] = await tokensPerSecond(base, child.pid!, client);
       } finally {
         await stop(child);
       }
