@@ -13,7 +13,7 @@ export class HashingSlots {
   readonly #waiting: Array<() => void> = [];
 
   constructor(limit: number) {
-    this.#limit = limit;
+    this.#limit = Math.max(1, limit);
   }
 
   set limit(value: number) {
@@ -47,6 +47,10 @@ export class HashingSlots {
 /** The process's slots (CPU is the process's): PASSWORD_HASH_CONCURRENCY sets the limit at start. */
 export const hashingSlots = new HashingSlots(defaultHashConcurrency());
 
-export function defaultHashConcurrency(): number {
-  return Math.max(1, availableParallelism() - 1);
+/**
+ * Cores − 1 for the host, shared among the workers of `start --workers N` (which tells each
+ * worker N): at least one per process, so N workers on few cores still hash N at once.
+ */
+export function defaultHashConcurrency(workers = Number(process.env.PORTVAKT_CLUSTER_WORKERS ?? 1)): number {
+  return Math.max(1, Math.floor((availableParallelism() - 1) / Math.max(1, workers)));
 }

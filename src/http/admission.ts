@@ -5,6 +5,8 @@ import { pageContextFor, sendPage } from './page-reply.ts';
 
 /** Hosted steps that hash or verify a password (argon2id, 19 MiB each): what a burst must not pile up. */
 const EXPENSIVE = /^\/login\/[A-Za-z0-9_-]{1,64}\/(password|email-code|reset)$/;
+/** A sign-in whose customer left and whose handler never answered gives its place back after this. */
+const ABANDONED_MS = 30_000;
 /** How long a shed customer is asked to wait before the page tries again. */
 const RETRY_AFTER_SECONDS = 3;
 
@@ -30,6 +32,7 @@ export class Admission {
   readonly #delay: ReturnType<typeof monitorEventLoopDelay>;
   readonly #timer: NodeJS.Timeout;
   #inFlight = 0;
+  readonly #releases = new WeakMap<FastifyRequest, () => void>();
   #lagging = false;
   #shed = 0;
 
@@ -66,8 +69,15 @@ export class Admission {
         released = true;
         this.#inFlight -= 1;
       };
+      this.#releases.set(request, release);
       reply.raw.once('finish', release);
-      reply.raw.once('close', release);
+      // A customer who gives up (the connection closes) does not end the work: the password is
+      // still hashed, so the place is kept until the answer is made (onSend) and freed on close
+      // only as a fallback, after ABANDONED_MS, should the handler never answer.
+      reply.raw.once('close', () => setTimeout(release, ABANDONED_MS).unref());
+    });
+    app.addHook('onSend', async (request) => {
+      this.#releases.get(request)?.();
     });
   }
 

@@ -22,7 +22,7 @@ export function runCluster(workers: number, log: ClusterLog): Promise<number> {
     const live = new Map<number, { worker: Worker; startedAt: number }>();
     const pendingForks = new Set<NodeJS.Timeout>();
     const fork = () => {
-      const worker = cluster.fork({ PORTVAKT_CLUSTER_WORKER: '1' });
+      const worker = cluster.fork({ PORTVAKT_CLUSTER_WORKERS: String(workers) });
       live.set(worker.id, { worker, startedAt: Date.now() });
     };
     cluster.on('exit', (worker: Worker, code, exitSignal) => {
