@@ -47,6 +47,7 @@ export function runCluster(workers: number, log: ClusterLog): Promise<number> {
       for (const { worker } of live.values()) worker.process.kill(signal);
       if (live.size === 0) resolve(0);
     };
+    cluster.on('listening', (worker: Worker) => log.info({ worker: worker.process.pid }, 'worker listening'));
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     for (let i = 0; i < workers; i++) fork();

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DIALECTS, createTestDatabase } from '../support/databases.ts';
@@ -100,12 +101,22 @@ describe('portvakt start', () => {
     const base = `http://127.0.0.1:${port}`;
     const primary = spawn(CLI, ['start', '--workers', '2'], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, PORTVAKT_SECRET: 'cluster-test-secret-0123456789abcdefghij', LOG_LEVEL: 'silent', SHUTDOWN_GRACE_SECONDS: '0' },
-      stdio: 'ignore',
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, PORTVAKT_SECRET: 'cluster-test-secret-0123456789abcdefghij', LOG_LEVEL: 'info', SHUTDOWN_GRACE_SECONDS: '0' },
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
     const exited = new Promise<number | null>((resolve) => primary.once('exit', (code) => resolve(code)));
+    // The primary says when each worker listens (the port refuses connections while none does).
+    const listening: number[] = [];
+    createInterface({ input: primary.stdout! }).on('line', (line) => {
+      if (line.includes('"worker listening"')) listening.push((JSON.parse(line) as { worker: number }).worker);
+    });
+    const waitForListening = async (count: number) => {
+      for (const deadline = Date.now() + 60_000; listening.length < count; await new Promise((resolve) => setTimeout(resolve, 100))) {
+        expect(Date.now()).toBeLessThan(deadline);
+      }
+    };
     try {
-      await waitFor(`${base}/readyz`, Date.now() + 60_000);
+      await waitForListening(2);
       const waitForWorkers = async (count: number, unlike: number[] = []) => {
         for (const deadline = Date.now() + 30_000; ; await new Promise((resolve) => setTimeout(resolve, 200))) {
           const pids = children(primary.pid!);
@@ -131,7 +142,8 @@ describe('portvakt start', () => {
       await fresh.close();
       const replaced = await waitForWorkers(2, [workers[0]!]);
       expect(replaced).toContain(workers[1]);
-      await waitFor(`${base}/readyz`, Date.now() + 30_000);
+      await waitForListening(3);
+      expect(listening[2]).not.toBe(workers[0]);
       primary.kill('SIGTERM');
       const timedOut = new Promise<string>((resolve) => setTimeout(() => resolve('no exit within 30 s'), 30_000).unref());
       expect(await Promise.race([exited, timedOut])).toBe(0);
