@@ -32,7 +32,7 @@ export class CustomerAttributes {
 
   /** Checks every value against its attribute first: an unknown key or a wrong value changes nothing. */
   async set(customerId: string, changes: Record<string, unknown>, actor: Actor, now = Date.now()): Promise<Record<string, unknown>> {
-    const schema = new Map((await this.#schema.list()).map((attribute) => [attribute.key, attribute]));
+    const schema = new Map((await this.#schema.listFresh()).map((attribute) => [attribute.key, attribute]));
     const checked = checkValues(schema, changes);
     await this.#db.transaction().execute(async (trx) => {
       const customer = await trx.selectFrom('customers').select('id').where('id', '=', customerId).executeTakeFirst();

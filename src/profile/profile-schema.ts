@@ -22,12 +22,12 @@ const BUILT_IN: readonly AttributeDefinition[] = [
   { key: 'address', type: 'address', labels: { sv: 'Adress', en: 'Address' }, options: null, ask: 'when_requested', builtIn: true },
   { key: 'birthdate', type: 'date', labels: { sv: 'Födelsedatum', en: 'Date of birth' }, options: null, ask: 'never', builtIn: true },
 ];
-/** Core fields of every customer, never attributes. */
 /** The schema is cached as one entry under this id. */
 const SCHEMA = 'schema';
 /** Without Redis, another process sees a schema change within this time. */
 const SCHEMA_CACHE_MS = 30_000;
 
+/** Core fields of every customer, never attributes. */
 const RESERVED = new Set(['email', 'email_verified', 'phone_number', 'phone_number_verified', 'given_name', 'family_name', 'name', 'locale', 'sub', 'password', 'status', 'consents', 'references', 'attributes']);
 
 /**
@@ -49,6 +49,11 @@ export class ProfileSchema {
 
   async list(): Promise<AttributeDefinition[]> {
     return (await this.#cache.get(SCHEMA, () => this.#read())) ?? [];
+  }
+
+  /** Read from the database: for writes of values, which must not be checked against a schema another node just changed. */
+  async listFresh(): Promise<AttributeDefinition[]> {
+    return this.#read();
   }
 
   async #read(): Promise<AttributeDefinition[]> {
