@@ -297,7 +297,8 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       fc.asyncProperty(paths, fc.dictionary(fieldNames, fc.oneof(hostileText(), fc.constant('{"id":1}'), fc.constant('a'.repeat(20_000)))), fc.boolean(), async (path, fields, withCsrf) => {
         const response = await agent.postForm(`${server.url}${path}`, withCsrf ? { ...fields, csrf } : fields);
         // Asking for passkey options with exactly a valid CSRF token is a proper request.
-        const proper = path.endsWith('/options') && withCsrf && Object.keys(fields).length === 0;
+        // (A generated csrf field is replaced by the valid token, so it makes no difference.)
+        const proper = path.endsWith('/options') && withCsrf && Object.keys(fields).every((name) => name === 'csrf');
         expect(proper ? [200] : [303, 400, 403, 404, 409, 413, 429]).toContain(response.status);
         if (response.status !== 303) expect(response.headers.get('content-type')).toMatch(/text\/html|application\/json/);
       }),
