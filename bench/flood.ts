@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { freePort } from '../test/support/free-port.ts';
 import { BENCH_ADMIN_KEY, startChild, stop } from './child-process.ts';
+import { percentile, ratio } from './load-loops.ts';
 import { apiRequests, FORM_TYPE, KIB, type Malformed, type OpenApiOperation } from './flood/api-requests.ts';
 import { basic, pageRequests, prepareFixtures, protocolRequests, type Fixtures } from './flood/protocol-and-page-requests.ts';
 
@@ -224,11 +225,6 @@ function alive(pid: number): boolean {
   }
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 10) / 10;
-}
-
 /** Valid requests, one at a time with a short pause, until `signal` aborts: what a customer would see. */
 async function validTrickle(base: string, f: Fixtures, signal: AbortSignal, pauseMs = 50) {
   const requests: Array<() => Promise<Response>> = [
@@ -322,7 +318,6 @@ const describeBody = (body: string | Buffer | undefined) => {
   return text.length > 300 ? `${text.slice(0, 300)}… (${Buffer.byteLength(body)} bytes)` : text;
 };
 const describeHeaders = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([key, value]) => [key, value.length > 200 ? `${value.slice(0, 200)}… (${value.length} chars)` : value]));
-const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 const add = (into: Record<string, number>, key: string, count = 1) => {
   into[key] = (into[key] ?? 0) + count;
 };

@@ -70,6 +70,7 @@ export function percentile(values: number[], p: number): number {
 }
 
 export const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+export const ratio = (part: number, whole: number) => round(part / whole, 2);
 
 export function byStatus(results: Timed[]): Record<string, number> {
   const counts: Record<string, number> = {};

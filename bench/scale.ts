@@ -10,7 +10,7 @@ import { freePort } from '../test/support/free-port.ts';
 import { RelyingParty } from '../test/support/relying-party.ts';
 import { openTestRedis } from '../test/support/test-redis.ts';
 import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild, stop } from './child-process.ts';
-import { byStatus, closedLoop, openLoop, percentile, round, type Timed } from './load-loops.ts';
+import { byStatus, closedLoop, openLoop, percentile, ratio, round, type Timed } from './load-loops.ts';
 import { measureCpu } from './cpu-share.ts';
 import { badInputFlood } from './flood.ts';
 import { prepareSignIns } from './sign-in-load.ts';
@@ -138,7 +138,7 @@ async function burst() {
       database: 'postgres + redis, one process',
       steady,
       burst: tenfold,
-      ratio_admitted_p99_burst_to_steady: round(tenfold.admitted_p99_ms / steady.admitted_p99_ms, 2),
+      ratio_admitted_p99_burst_to_steady: ratio(tenfold.admitted_p99_ms, steady.admitted_p99_ms),
     };
   } finally {
     await stop(child);
@@ -173,7 +173,7 @@ async function cluster() {
         await stop(child);
       }
     }
-    return { database: 'postgres + redis', ...measured, ratio_2_to_1: round(measured.workers_2!.tokens_per_s / measured.workers_1!.tokens_per_s, 2) };
+    return { database: 'postgres + redis', ...measured, ratio_2_to_1: ratio(measured.workers_2!.tokens_per_s, measured.workers_1!.tokens_per_s) };
   } finally {
     await store.close();
   }
@@ -216,8 +216,8 @@ async function size(dialect: TestDialect) {
       small,
       large,
       seed_seconds: seedSeconds,
-      ratio_lookup_p50: round(large.lookup.p50_ms / small.lookup.p50_ms, 2),
-      ratio_sign_in_p50: round(large.sign_in.p50_ms / small.sign_in.p50_ms, 2),
+      ratio_lookup_p50: ratio(large.lookup.p50_ms, small.lookup.p50_ms),
+      ratio_sign_in_p50: ratio(large.sign_in.p50_ms, small.sign_in.p50_ms),
     };
   } finally {
     await store.close();
