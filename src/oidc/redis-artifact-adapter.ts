@@ -89,16 +89,20 @@ class RedisArtifactAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     const ttl = expiresIn > 0 ? Math.ceil(expiresIn) : FALLBACK_TTL_SECONDS;
     const key = artifactKey(this.#model, id);
-    const write = this.#redis.multi().set(key, JSON.stringify(payload), 'EX', ttl);
+    const json = JSON.stringify(payload);
+    const commands: Array<Array<string | number>> = [['set', key, json, 'EX', ttl]];
     const indexes = [payload.grantId && grantKey(payload.grantId), accountOf(payload) && accountKey(accountOf(payload)!)].filter((index): index is string => Boolean(index));
     const now = Date.now();
     for (const index of indexes) {
       // Expired members go; a new set gets this lifetime (NX), an older one is extended to it when longer (GT).
-      write.zadd(index, now + ttl * 1000, key).zremrangebyscore(index, '-inf', now).expire(index, ttl, 'NX').expire(index, ttl, 'GT');
+      commands.push(['zadd', index, now + ttl * 1000, key], ['zremrangebyscore', index, '-inf', now], ['expire', index, ttl, 'NX'], ['expire', index, ttl, 'GT']);
     }
-    if (payload.uid) write.set(this.#lookupKey('uid', payload.uid), id, 'EX', ttl);
-    if (payload.userCode) write.set(this.#lookupKey('user-code', payload.userCode), id, 'EX', ttl);
-    await write.exec();
+    if (payload.uid) commands.push(['set', this.#lookupKey('uid', payload.uid), id, 'EX', ttl]);
+    if (payload.userCode) commands.push(['set', this.#lookupKey('user-code', payload.userCode), id, 'EX', ttl]);
+    // An artifact with nothing to index (a client_credentials token) is one SET, without a
+    // MULTI … EXEC around it (less work for Redis and for this process on every such token).
+    if (commands.length === 1) await this.#redis.set(key, json, 'EX', ttl);
+    else await this.#redis.multi(commands).exec();
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
