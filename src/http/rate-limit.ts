@@ -32,20 +32,35 @@ export class MemoryHitCounter implements HitCounter {
   }
 }
 
-/** Counters every node shares (REDIS_URL): INCR, and the window's expiry set by its first hit. */
+/**
+ * One hit, atomically: the count after it, and the window's remaining milliseconds (its expiry is
+ * set by the first hit, NX, so later hits never extend it).
+ */
+const HIT_SCRIPT = `
+local count = redis.call('incr', KEYS[1])
+redis.call('pexpire', KEYS[1], ARGV[1], 'NX')
+return {count, redis.call('pttl', KEYS[1])}`;
+
+type HitCommand = (key: string, windowMs: number) => Promise<[number, number]>;
+
+/**
+ * Counters every node shares (REDIS_URL): one script call per hit (EVALSHA, auto-pipelined with
+ * the other commands of the moment). It was MULTI/INCR/PEXPIRE/PTTL/EXEC: with the per-client
+ * limit on, one process gave 4,229 client_credentials tokens/s with that and 6,039 with the
+ * script (6,565 with the limit off), medians of one side-by-side run.
+ */
 export class RedisHitCounter implements HitCounter {
-  readonly #redis: Redis;
+  readonly #hit: HitCommand;
 
   constructor(redis: Redis) {
-    this.#redis = redis;
+    if (!('portvaktRateHit' in redis)) redis.defineCommand('portvaktRateHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    const command = (redis as unknown as { portvaktRateHit: HitCommand }).portvaktRateHit;
+    this.#hit = command.bind(redis);
   }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetAt: number }> {
-    const redisKey = `rate:${key}`;
-    const results = await this.#redis.multi().incr(redisKey).pexpire(redisKey, windowMs, 'NX').pttl(redisKey).exec();
-    const count = Number(results?.[0]?.[1] ?? 1);
-    const ttl = Number(results?.[2]?.[1] ?? windowMs);
-    return { count, resetAt: Date.now() + (ttl > 0 ? ttl : windowMs) };
+    const [count, ttl] = await this.#hit(`rate:${key}`, windowMs);
+    return { count: Number(count), resetAt: Date.now() + (Number(ttl) > 0 ? Number(ttl) : windowMs) };
   }
 }
 
