@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { ConsentLedger, Decision } from '../consent/consent-ledger.ts';
 import { notFound } from '../errors/domain-error.ts';
 import { OPERATOR, customerActor, type AuditLog } from '../events/audit-log.ts';
+import type { EventPublisher } from '../events/event-publisher.ts';
 import type { Database, GuestsTable } from '../store/schema.ts';
 
 /** How long a guest can be claimed: the link in the order e-mail works this long. */
@@ -47,12 +48,14 @@ export class Guests {
   readonly #db: Kysely<Database>;
   readonly #ledger: ConsentLedger;
   readonly #audit: AuditLog;
+  readonly #events: EventPublisher;
   readonly #pool: string;
 
-  constructor(deps: { db: Kysely<Database>; ledger: ConsentLedger; audit: AuditLog; pool: string }) {
+  constructor(deps: { db: Kysely<Database>; ledger: ConsentLedger; audit: AuditLog; events: EventPublisher; pool: string }) {
     this.#db = deps.db;
     this.#ledger = deps.ledger;
     this.#audit = deps.audit;
+    this.#events = deps.events;
     this.#pool = deps.pool;
   }
 
@@ -102,7 +105,8 @@ export class Guests {
    * the guest when they hold its address and proved it in this very sign-in with a code sent there
    * (`email` in the methods): a password alone proves the account, not that the checkout was theirs.
    * Names the account lacks and the order references are kept, in one transaction; the guest is
-   * claimed once. The checkout's consent choices are not recorded here (they may be someone else's
+   * claimed once. Names filled in are a `customer.updated` event, as any other profile change, so
+   * systems that keep a copy of the profile (a CRM) hear of them. The checkout's consent choices are not recorded here (they may be someone else's
    * who mistyped the address): the sign-up form shows them ticked, and an existing account is asked
    * at this sign-in like any purpose never decided.
    */
@@ -114,18 +118,22 @@ export class Guests {
       const customer = await trx
         .selectFrom('customers as c')
         .innerJoin('customer_emails as e', 'e.customer_id', 'c.id')
-        .select(['e.email', 'c.given_name', 'c.family_name'])
+        .select(['e.email', 'c.given_name', 'c.family_name', 'c.status'])
         .where('c.id', '=', customerId)
         .executeTakeFirst();
       if (customer?.email !== guest.email) return false;
       const taken = await trx.updateTable('guests').set({ claimed_by: customerId, claimed_at: now }).where('id', '=', guest.id).where('claimed_by', 'is', null).executeTakeFirst();
       if (Number(taken.numUpdatedRows) !== 1) return false;
       const names = { ...(!customer.given_name && guest.givenName ? { given_name: guest.givenName } : {}), ...(!customer.family_name && guest.familyName ? { family_name: guest.familyName } : {}) };
-      if (Object.keys(names).length > 0) await trx.updateTable('customers').set((eb) => ({ ...names, version: eb('version', '+', 1), updated_at: now })).where('id', '=', customerId).execute();
+      const filled = Object.keys(names).sort();
+      if (filled.length > 0) {
+        await trx.updateTable('customers').set((eb) => ({ ...names, version: eb('version', '+', 1), updated_at: now })).where('id', '=', customerId).execute();
+        await this.#events.publish(trx, { type: 'customer.updated', customerId, data: { fields: filled, status: customer.status } }, now);
+      }
       for (const reference of guest.orderReferences) {
         await trx.insertInto('customer_orders').values({ customer_id: customerId, reference, guest_id: guest.id, created_at: now }).onConflict((conflict) => conflict.columns(['customer_id', 'reference']).doNothing()).execute();
       }
-      await this.#audit.append(trx, { action: 'guest.claimed', actor: customerActor(customerId), subject: { type: 'customer', id: customerId }, details: { guest: guest.id, orders: guest.orderReferences.length, names: Object.keys(names).sort() } }, now);
+      await this.#audit.append(trx, { action: 'guest.claimed', actor: customerActor(customerId), subject: { type: 'customer', id: customerId }, details: { guest: guest.id, orders: guest.orderReferences.length, names: filled } }, now);
       return true;
     });
   }
