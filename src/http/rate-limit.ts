@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { clientNetwork } from '../credentials/client-address.ts';
 import { messagePage } from '../pages/message.page.ts';
+import { redisScript } from '../store/redis.ts';
 import { pageContextFor, sendPage } from './page-reply.ts';
 
 /** Counts hits per key within fixed windows; the count after this hit and when the window ends. */
@@ -41,8 +42,6 @@ local count = redis.call('incr', KEYS[1])
 redis.call('pexpire', KEYS[1], ARGV[1], 'NX')
 return {count, redis.call('pttl', KEYS[1])}`;
 
-type HitCommand = (key: string, windowMs: number) => Promise<[number, number]>;
-
 /**
  * Counters every node shares (REDIS_URL): one script call per hit (EVALSHA, auto-pipelined with
  * the other commands of the moment). It was MULTI/INCR/PEXPIRE/PTTL/EXEC: with the per-client
@@ -50,12 +49,10 @@ type HitCommand = (key: string, windowMs: number) => Promise<[number, number]>;
  * script (6,565 with the limit off), medians of one side-by-side run.
  */
 export class RedisHitCounter implements HitCounter {
-  readonly #hit: HitCommand;
+  readonly #hit: (key: string, windowMs: number) => Promise<[number, number]>;
 
   constructor(redis: Redis) {
-    if (!('portvaktRateHit' in redis)) redis.defineCommand('portvaktRateHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
-    const command = (redis as unknown as { portvaktRateHit: HitCommand }).portvaktRateHit;
-    this.#hit = command.bind(redis);
+    this.#hit = redisScript(redis, 'portvaktRateHit', HIT_SCRIPT, 1);
   }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetAt: number }> {

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestRedis } from '../../test/support/test-redis.ts';
 import { openTestStore } from '../../test/support/test-store.ts';
@@ -21,6 +22,7 @@ describe.each(BACKENDS)('oidc-provider artifact storage contract on $name', ({ d
   let store: Store;
   let storage: ArtifactStorage;
   let close: () => Promise<void>;
+  let redisClient: Redis | undefined;
   const adapter = (model: string) => storage.adapter(model);
 
   beforeAll(async () => {
@@ -28,6 +30,7 @@ describe.each(BACKENDS)('oidc-provider artifact storage contract on $name', ({ d
     const redis = withRedis ? await openTestRedis() : undefined;
     store = opened.store;
     storage = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis.redis));
+    redisClient = redis?.redis;
     close = async () => {
       await redis?.close();
       await opened.close();
@@ -142,6 +145,31 @@ describe.each(BACKENDS)('oidc-provider artifact storage contract on $name', ({ d
     const tokens = adapter('AccessToken');
     expect(await tokens.find('a\0b')).toBeUndefined();
     expect(await tokens.find('x'.repeat(10_000))).toBeUndefined();
+  });
+
+  it.runIf(withRedis)('writes an index that lives as long as its longest member and loses expired ones, and lookups that expire with the artifact', async () => {
+    const redis = redisClient!;
+    const tokens = adapter('AccessToken');
+    await tokens.upsert('idx-short', { grantId: 'g-idx', accountId: 'acct-idx' }, 1);
+    const first = await redis.pttl('oidc-grant:g-idx');
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(1000);
+    await tokens.upsert('idx-long', { grantId: 'g-idx', accountId: 'acct-idx' }, 120);
+    // Extended to the longer member (GT) on both indexes …
+    for (const index of ['oidc-grant:g-idx', 'oidc-account:acct-idx']) expect(await redis.pttl(index)).toBeGreaterThan(100_000);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await tokens.upsert('idx-brief', { grantId: 'g-idx', accountId: 'acct-idx' }, 30);
+    // … never shortened by a shorter one, and the expired member is gone.
+    expect(await redis.pttl('oidc-grant:g-idx')).toBeGreaterThan(100_000);
+    expect(await redis.zrange('oidc-grant:g-idx', 0, -1)).toEqual(['oidc:AccessToken:idx-brief', 'oidc:AccessToken:idx-long']);
+    const interactions = adapter('Interaction');
+    await interactions.upsert('idx-interaction', { uid: 'uid-idx', accountId: 'acct-idx' }, 45);
+    const lookups = await redis.keys(`${redis.options.keyPrefix}*uid-idx*`);
+    expect(lookups).toHaveLength(1);
+    const lookupTtl = await redis.pttl(lookups[0]!.slice(redis.options.keyPrefix!.length));
+    expect(lookupTtl).toBeGreaterThan(40_000);
+    expect(lookupTtl).toBeLessThanOrEqual(45_000);
+    expect(await interactions.findByUid!('uid-idx')).toMatchObject({ uid: 'uid-idx' });
   });
 
   it('revokes every artifact of a grant for its model, and destroys one', async () => {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { redisScript } from '../store/redis.ts';
 import { accountOf, storableKey } from './artifact-adapter.ts';
 
 /** An artifact without a lifetime (oidc-provider gives every one of these models one) still ends. */
@@ -35,6 +36,29 @@ end
 if ARGV[2] == '' then redis.call('del', KEYS[1]) end
 return removed`;
 
+/**
+ * Writes an artifact with its indexes and lookups in one step. KEYS[1]: the artifact; then
+ * ARGV[5] index keys (by grant, by account), scored by the artifact's expiry (ARGV[3]), losing
+ * members expired by now (ARGV[4]); a new index gets the artifact's lifetime (NX), an older one is
+ * extended to it when longer (GT); members are the artifact key without the prefix (ARGV[6]). The
+ * remaining keys are lookups (uid, user code) holding the artifact id (ARGV[7]).
+ */
+const UPSERT_SCRIPT = `
+local ttl = tonumber(ARGV[2])
+redis.call('set', KEYS[1], ARGV[1], 'EX', ttl)
+local lastIndex = 1 + tonumber(ARGV[5])
+for i = 2, #KEYS do
+  if i <= lastIndex then
+    redis.call('zadd', KEYS[i], ARGV[3], ARGV[6])
+    redis.call('zremrangebyscore', KEYS[i], '-inf', ARGV[4])
+    redis.call('expire', KEYS[i], ttl, 'NX')
+    redis.call('expire', KEYS[i], ttl, 'GT')
+  else
+    redis.call('set', KEYS[i], ARGV[7], 'EX', ttl)
+  end
+end
+return 1`;
+
 const artifactKey = (model: string, id: string) => `oidc:${model}:${id}`;
 const consumedKey = (key: string) => `${key}:consumed`;
 const grantKey = (grantId: string) => `oidc-grant:${grantId}`;
@@ -50,8 +74,17 @@ const accountKey = (accountId: string) => `oidc-account:${accountId}`;
 export class RedisArtifacts {
   readonly #redis: Redis;
 
+  /** UPSERT_SCRIPT: the number of keys, the keys, then its arguments. */
+  readonly upsertScript: (...args: Array<string | number>) => Promise<number>;
+  /** CONSUME_SCRIPT: the artifact key, its consumed marker, now. */
+  readonly consumeScript: (...args: Array<string | number>) => Promise<number>;
+  readonly #revokeScript: (...args: Array<string | number>) => Promise<number>;
+
   constructor(redis: Redis) {
     this.#redis = redis;
+    this.upsertScript = redisScript(redis, 'portvaktArtifactUpsert', UPSERT_SCRIPT);
+    this.consumeScript = redisScript(redis, 'portvaktArtifactConsume', CONSUME_SCRIPT, 2);
+    this.#revokeScript = redisScript(redis, 'portvaktArtifactRevoke', REVOKE_SCRIPT, 1);
   }
 
   /** `revokeGrant` ends a grant everywhere (database and Redis) when a single-use artifact is reused. */
@@ -69,7 +102,7 @@ export class RedisArtifacts {
   }
 
   async #deleteIndexed(index: string, model?: string): Promise<void> {
-    await this.#redis.eval(REVOKE_SCRIPT, 1, index, this.#redis.options.keyPrefix ?? '', model ? `oidc:${model}:` : '');
+    await this.#revokeScript(index, this.#redis.options.keyPrefix ?? '', model ? `oidc:${model}:` : '');
   }
 }
 
@@ -90,19 +123,13 @@ class RedisArtifactAdapter implements Adapter {
     const ttl = expiresIn > 0 ? Math.ceil(expiresIn) : FALLBACK_TTL_SECONDS;
     const key = artifactKey(this.#model, id);
     const json = JSON.stringify(payload);
-    const commands: Array<Array<string | number>> = [['set', key, json, 'EX', ttl]];
     const indexes = [payload.grantId && grantKey(payload.grantId), accountOf(payload) && accountKey(accountOf(payload)!)].filter((index): index is string => Boolean(index));
+    const lookups = [payload.uid && this.#lookupKey('uid', payload.uid), payload.userCode && this.#lookupKey('user-code', payload.userCode)].filter((lookup): lookup is string => Boolean(lookup));
+    // An artifact with nothing to index or look up (a client_credentials token) is one SET.
+    if (indexes.length === 0 && lookups.length === 0) return void (await this.#redis.set(key, json, 'EX', ttl));
     const now = Date.now();
-    for (const index of indexes) {
-      // Expired members go; a new set gets this lifetime (NX), an older one is extended to it when longer (GT).
-      commands.push(['zadd', index, now + ttl * 1000, key], ['zremrangebyscore', index, '-inf', now], ['expire', index, ttl, 'NX'], ['expire', index, ttl, 'GT']);
-    }
-    if (payload.uid) commands.push(['set', this.#lookupKey('uid', payload.uid), id, 'EX', ttl]);
-    if (payload.userCode) commands.push(['set', this.#lookupKey('user-code', payload.userCode), id, 'EX', ttl]);
-    // An artifact with nothing to index (a client_credentials token) is one SET, without a
-    // MULTI … EXEC around it (less work for Redis and for this process on every such token).
-    if (commands.length === 1) await this.#redis.set(key, json, 'EX', ttl);
-    else await this.#redis.multi(commands).exec();
+    const keys = [key, ...indexes, ...lookups];
+    await this.#owner.upsertScript(keys.length, ...keys, json, ttl, now + ttl * 1000, now, indexes.length, key, id);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -126,7 +153,7 @@ class RedisArtifactAdapter implements Adapter {
   /** As in the database adapter: the first consumption wins, any other is reuse and revokes the grant. */
   async consume(id: string): Promise<void> {
     const key = artifactKey(this.#model, id);
-    const first = await this.#redis.eval(CONSUME_SCRIPT, 2, key, consumedKey(key), String(Date.now()));
+    const first = await this.#owner.consumeScript(key, consumedKey(key), Date.now());
     if (first === 1) return;
     if (this.#model === 'PushedAuthorizationRequest') throw new errors.InvalidRequestUri('request_uri was already used');
     if (first === -1) throw new errors.InvalidGrant(`${this.#model} is no longer valid`);

@@ -25,3 +25,15 @@ export function subscriberOf(redis: Redis, onError: (error: Error) => void): Red
   subscriber.on('error', onError);
   return subscriber;
 }
+
+/**
+ * A Lua script as a command of its own: sent as EVALSHA (loaded on first use, again after a
+ * restart of Redis), auto-pipelined like any other command, keys prefixed like any other. One
+ * script call costs this process a fraction of a MULTI … EXEC of the same commands through ioredis.
+ * With `numberOfKeys` undefined the first argument is the number of keys.
+ */
+export function redisScript<Result>(redis: Redis, name: string, lua: string, numberOfKeys?: number): (...args: Array<string | number>) => Promise<Result> {
+  if (!(name in redis)) redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
+  const command = (redis as unknown as Record<string, (...args: Array<string | number>) => Promise<Result>>)[name]!;
+  return command.bind(redis);
+}
