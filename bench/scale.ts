@@ -287,15 +287,22 @@ async function flood() {
   }
 }
 
-/** BENCH_ONLY=burst,cluster,size,flood runs some of them (all by default). */
+/** BENCH_ONLY=burst,cluster,size,flood runs some of them (all by default); BENCH_SIZE_DIALECTS=postgres one size. */
 const only = new Set((process.env.BENCH_ONLY ?? 'burst,cluster,size,flood').split(','));
+const sizeDialects = (process.env.BENCH_SIZE_DIALECTS ?? 'sqlite,postgres').split(',') as TestDialect[];
+
+async function sequentially<T, R>(items: T[], run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (const item of items) results.push(await run(item));
+  return results;
+}
 const report = {
   measured_at: new Date().toISOString(),
   machine: { cores: availableParallelism(), node: process.version },
   seconds_per_measurement: SECONDS,
   burst: only.has('burst') ? await burst() : null,
   cluster: only.has('cluster') ? await cluster() : null,
-  size: only.has('size') ? { sqlite: await size('sqlite'), postgres: await size('postgres') } : null,
+  size: only.has('size') ? Object.fromEntries(await sequentially(sizeDialects, async (dialect) => [dialect, await size(dialect)] as const)) : null,
   bad_input_flood: only.has('flood') ? await flood() : null,
 };
 const text = JSON.stringify(report, null, 2);
