@@ -113,7 +113,7 @@ export async function seedCustomers(deps: { db: Kysely<Database>; dialect: Diale
   // which would otherwise do it over the new rows while the first load test runs (measured: the
   // sign-in p50 at a million customers 22 % slower while it did).
   await (deps.dialect === 'postgres' ? sql`vacuum (analyze) customers, customer_emails, credentials, consent_records` : sql`analyze`).execute(deps.db);
-  if (deps.dialect === 'postgres') await checkpointIfAllowed(deps.db);
+  if (deps.dialect === 'postgres') await checkpointIfAllowed(deps.db, log);
   const seconds = (performance.now() - began) / 1000;
   return { customers: options.customers, consent_records: purpose ? options.customers : 0, seconds: Math.round(seconds * 10) / 10, customers_per_s: Math.round(options.customers / seconds) };
 }
@@ -122,12 +122,14 @@ export async function seedCustomers(deps: { db: Kysely<Database>; dialect: Diale
  * Writes the load's dirty pages out now, when this role may (a superuser or pg_checkpoint member),
  * instead of leaving it to checkpoints triggered by the load's WAL while the first load test runs
  * (measured straight after seeding, lookup by e-mail at a million customers against a thousand:
- * p50 1.23 and 1.27x without it, 1.09 and 1.07x with it).
+ * p50 1.23 and 1.27x without it, 1.09 and 1.07x with it). Best effort: the customers are committed
+ * by now, so a refusal (42501), a statement timeout or a lost connection is said and not fatal.
  */
-async function checkpointIfAllowed(db: Kysely<Database>): Promise<void> {
+async function checkpointIfAllowed(db: Kysely<Database>, log: (line: string) => void): Promise<void> {
   try {
     await sql`checkpoint`.execute(db);
   } catch (error) {
-    if ((error as { code?: string }).code !== '42501') throw error;
+    const { code, message } = error as { code?: string; message?: string };
+    log(`checkpoint skipped (${code ?? 'error'}: ${message ?? String(error)}); the next checkpoint writes the new rows`);
   }
 }

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieAgent } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
@@ -16,13 +18,14 @@ describe.each(DIALECTS)('portvakt seed and the audience export on %s', (dialect)
   let server: RunningPortvakt;
   let rp: RelyingParty;
 
-  const seed = (...args: string[]) =>
+  const seedAs = (databaseUrl: string, ...args: string[]) =>
     spawnSync(join(ROOT, 'bin/portvakt'), ['seed', ...args], {
       cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: server.database.url, PORTVAKT_SECRET: 'test-secret-that-is-long-enough-0123456789', LOG_LEVEL: 'silent' },
+      env: { ...process.env, DATABASE_URL: databaseUrl, PORTVAKT_SECRET: 'test-secret-that-is-long-enough-0123456789', LOG_LEVEL: 'silent' },
       encoding: 'utf8',
       timeout: 120_000,
     });
+  const seed = (...args: string[]) => seedAs(server.database.url, ...args);
 
   beforeAll(async () => {
     ({ server, rp } = await startWithShop(dialect));
@@ -35,6 +38,7 @@ describe.each(DIALECTS)('portvakt seed and the audience export on %s', (dialect)
   it('seeds customers who sign in and stream out of the audience export completely, once each', async () => {
     const run = seed('--customers', String(SEEDED), '--consent', 'newsletter', '--batch', '1000');
     expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('checkpoint skipped');
     expect(JSON.parse(run.stdout)).toMatchObject({ customers: SEEDED, consent_records: SEEDED });
     // A second run continues the numbering; declined customers are not in the granted audience.
     expect(seed('--customers', '10', '--start', String(SEEDED), '--consent', 'newsletter=declined').status).toBe(0);
@@ -58,6 +62,29 @@ describe.each(DIALECTS)('portvakt seed and the audience export on %s', (dialect)
     expect(seen.has(tokens.claims()!.sub)).toBe(true);
     expect(tokens.claims()).toMatchObject({ email: who.email, consents: [{ purpose: 'newsletter', version: 1 }] });
     expect((await server.api('GET', '/audit/verify')).body.ok).toBe(true);
+  });
+
+  it.runIf(dialect === 'postgres')('seeds as a role that may not run CHECKPOINT, and says the checkpoint was skipped', async () => {
+    const role = `portvakt_seeder_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: server.database.url });
+    await admin.connect();
+    try {
+      await admin.query(`create role ${role} login`);
+      await admin.query(`grant usage on schema public to ${role}`);
+      await admin.query(`grant select, insert, update on all tables in schema public to ${role}`);
+      const url = new URL(server.database.url);
+      url.username = role;
+      const run = seedAs(url.toString(), '--customers', '20', '--start', '900000');
+      expect(run.status, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ customers: 20 });
+      expect(run.stderr).toContain('checkpoint skipped (42501');
+      expect((await server.api('GET', '/customers?email=seed900019@seed.example')).body.customers).toHaveLength(1);
+    } finally {
+      await admin.query(`reassign owned by ${role} to current_user`).catch(() => undefined);
+      await admin.query(`drop owned by ${role}`).catch(() => undefined);
+      await admin.query(`drop role if exists ${role}`).catch(() => undefined);
+      await admin.end();
+    }
   });
 
   it('refuses bad arguments and unknown purposes, writing nothing', async () => {
