@@ -118,18 +118,21 @@ export class Guests {
       const customer = await trx
         .selectFrom('customers as c')
         .innerJoin('customer_emails as e', 'e.customer_id', 'c.id')
-        .select(['e.email', 'c.given_name', 'c.family_name', 'c.status'])
+        .select(['e.email', 'c.given_name', 'c.family_name', 'c.status', 'c.version'])
         .where('c.id', '=', customerId)
         .executeTakeFirst();
       if (customer?.email !== guest.email) return false;
       const taken = await trx.updateTable('guests').set({ claimed_by: customerId, claimed_at: now }).where('id', '=', guest.id).where('claimed_by', 'is', null).executeTakeFirst();
       if (Number(taken.numUpdatedRows) !== 1) return false;
       const names = { ...(!customer.given_name && guest.givenName ? { given_name: guest.givenName } : {}), ...(!customer.family_name && guest.familyName ? { family_name: guest.familyName } : {}) };
-      const filled = Object.keys(names).sort();
-      if (filled.length > 0) {
-        await trx.updateTable('customers').set((eb) => ({ ...names, version: eb('version', '+', 1), updated_at: now })).where('id', '=', customerId).execute();
-        await this.#events.publish(trx, { type: 'customer.updated', customerId, data: { fields: filled, status: customer.status } }, now);
+      let filled: string[] = [];
+      if (Object.keys(names).length > 0) {
+        // Only over the version read: a profile edit made meanwhile keeps its names, and the claim
+        // goes on without filling any.
+        const written = await trx.updateTable('customers').set((eb) => ({ ...names, version: eb('version', '+', 1), updated_at: now })).where('id', '=', customerId).where('version', '=', customer.version).executeTakeFirst();
+        if (Number(written.numUpdatedRows) === 1) filled = Object.keys(names).sort();
       }
+      if (filled.length > 0) await this.#events.publish(trx, { type: 'customer.updated', customerId, data: { fields: filled, status: customer.status } }, now);
       for (const reference of guest.orderReferences) {
         await trx.insertInto('customer_orders').values({ customer_id: customerId, reference, guest_id: guest.id, created_at: now }).onConflict((conflict) => conflict.columns(['customer_id', 'reference']).doNothing()).execute();
       }
