@@ -32,7 +32,9 @@ export function startChild(args: string[], env: Record<string, string>, readyUrl
   });
 }
 
+/** SIGTERM, and resolves once the process has exited (at once when it already has). */
 export function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');

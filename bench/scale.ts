@@ -68,6 +68,7 @@ async function serve(env: Record<string, string>, workers: number): Promise<{ ba
 
 async function createClient(base: string, body: Record<string, unknown>): Promise<{ client_id: string; client_secret?: string }> {
   const response = await fetch(`${base}/api/v1/clients`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (response.status !== 201) throw new Error(`creating a client answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as { client_id: string; client_secret?: string };
 }
 
@@ -148,8 +149,8 @@ async function burst() {
 }
 
 /** Warm-up per configuration: JIT and heap settle later with two workers, each getting half the requests. */
-const CLUSTER_WARMUP_SECONDS = Number(process.env.BENCH_CLUSTER_WARMUP ?? 20);
-const CLUSTER_ROUNDS = Number(process.env.BENCH_CLUSTER_ROUNDS ?? 5);
+const CLUSTER_WARMUP_SECONDS = Math.max(4, Number(process.env.BENCH_CLUSTER_WARMUP ?? 20));
+const CLUSTER_ROUNDS = Math.max(1, Number(process.env.BENCH_CLUSTER_ROUNDS ?? 5));
 const CLUSTER_ROUND_SECONDS = Number(process.env.BENCH_CLUSTER_ROUND_SECONDS ?? 6);
 
 interface TokenServer {
@@ -160,7 +161,10 @@ interface TokenServer {
 
 async function tokenServer(env: Record<string, string>, workers: number): Promise<TokenServer & { child: ChildProcess }> {
   const { base, child } = await serve(env, workers);
-  const client = await createClient(base, { client_name: `cc ${workers}`, grant_types: ['client_credentials'] });
+  const client = await createClient(base, { client_name: `cc ${workers}`, grant_types: ['client_credentials'] }).catch(async (error: unknown) => {
+    await stop(child);
+    throw error;
+  });
   const options = {
     url: `${base}/token`,
     method: 'POST' as const,
@@ -195,7 +199,8 @@ async function cluster() {
       warmup.set(server.workers, windows);
     }
     const rounds = new Map<number, Array<Awaited<ReturnType<typeof tokenWindow>>>>(servers.map((server) => [server.workers, []]));
-    for (let i = 0; i < CLUSTER_ROUNDS; i++) for (const server of servers) rounds.get(server.workers)!.push(await tokenWindow(server, CLUSTER_ROUND_SECONDS));
+    // A B, B A, A B …: neither configuration always goes first.
+    for (let i = 0; i < CLUSTER_ROUNDS; i++) for (const server of i % 2 === 0 ? servers : [...servers].reverse()) rounds.get(server.workers)!.push(await tokenWindow(server, CLUSTER_ROUND_SECONDS));
     const summary = (workers: number) => {
       const samples = rounds.get(workers)!;
       const median = [...samples].sort((a, b) => a.tokens_per_s - b.tokens_per_s)[Math.floor(samples.length / 2)]!;
@@ -223,7 +228,7 @@ async function cluster() {
       ratio_2_to_1_cold: ratio(two.warmup_tokens_per_s![0]!, one.warmup_tokens_per_s![0]!),
     };
   } finally {
-    for (const server of servers) await stop(server.child);
+    await Promise.allSettled(servers.map((server) => stop(server.child)));
     await store.close();
   }
 }
