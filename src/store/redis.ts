@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
  * The optional Redis of a multi-node deployment (REDIS_URL). Every key Portvakt writes starts with
  * `prefix`, so deployments (or test runs) can share one Redis without seeing each other's keys.
  * Commands fail fast while Redis is away (two retries, 2 s per command) so a request gets an error
- * instead of hanging; ioredis reconnects by itself. Needs Redis 7.0 or later.
+ * instead of hanging; ioredis reconnects by itself. Needs Redis 7.0 or later, and one primary, not
+ * Redis Cluster: the artifact scripts touch keys of several hash slots in one call.
  */
 export function openRedis(url: string, prefix: string, onError: (error: Error) => void): Redis {
   const redis = new Redis(url, {
