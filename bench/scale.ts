@@ -151,7 +151,7 @@ async function burst() {
 /** Warm-up per configuration: JIT and heap settle later with two workers, each getting half the requests. */
 const CLUSTER_WARMUP_SECONDS = Math.max(4, Number(process.env.BENCH_CLUSTER_WARMUP ?? 20));
 const CLUSTER_ROUNDS = Math.max(1, Number(process.env.BENCH_CLUSTER_ROUNDS ?? 5));
-const CLUSTER_ROUND_SECONDS = Number(process.env.BENCH_CLUSTER_ROUND_SECONDS ?? 6);
+const CLUSTER_ROUND_SECONDS = Math.max(1, Number(process.env.BENCH_CLUSTER_ROUND_SECONDS ?? 6));
 
 interface TokenServer {
   workers: number;
@@ -301,6 +301,7 @@ async function sequentially<T, R>(items: T[], run: (item: T) => Promise<R>): Pro
   for (const item of items) results.push(await run(item));
   return results;
 }
+
 const report = {
   measured_at: new Date().toISOString(),
   machine: { cores: availableParallelism(), node: process.version },
