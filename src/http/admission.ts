@@ -74,7 +74,9 @@ export class Admission {
       // A customer who gives up (the connection closes) does not end the work: the password is
       // still hashed, so the place is kept until the answer is made (onSend) and freed on close
       // only as a fallback, after ABANDONED_MS, should the handler never answer.
-      reply.raw.once('close', () => setTimeout(release, ABANDONED_MS).unref());
+      reply.raw.once('close', () => {
+        if (!released) setTimeout(release, ABANDONED_MS).unref();
+      });
     });
     app.addHook('onSend', async (request) => {
       this.#releases.get(request)?.();
