@@ -21,7 +21,7 @@ import { prepareSignIns } from './sign-in-load.ts';
  * - burst: password sign-ins offered at a steady rate, then at ten times that rate, with token
  *   refreshes running all along; one process on PostgreSQL + Redis.
  * - cluster: client_credentials tokens/s with `--workers 2` against `--workers 1`, both warmed up,
- *   then measured in alternating rounds (medians compared).
+ *   then measured in alternating rounds at 16, 32 and 64 connections (medians compared).
  * - size: sign-in and lookup-by-e-mail p50 with 1,000 and with 1,000,000 customers, SQLite and
  *   PostgreSQL.
  * - bad_input_flood: malformed requests to every endpoint beside valid ones (bench/flood.ts).
@@ -151,7 +151,14 @@ async function burst() {
 /** Warm-up per configuration: JIT and heap settle later with two workers, each getting half the requests. */
 const CLUSTER_WARMUP_SECONDS = Math.max(4, Number(process.env.BENCH_CLUSTER_WARMUP ?? 20));
 const CLUSTER_ROUNDS = Math.max(1, Number(process.env.BENCH_CLUSTER_ROUNDS ?? 5));
-const CLUSTER_ROUND_SECONDS = Math.max(1, Number(process.env.BENCH_CLUSTER_ROUND_SECONDS ?? 6));
+const CLUSTER_ROUND_SECONDS = Math.max(1, Number(process.env.BENCH_CLUSTER_ROUND_SECONDS ?? 4));
+/**
+ * Closed-loop connections the comparison runs at. A closed loop of c connections gives at most
+ * c / latency; on two cores shared with the load generator and Redis a request also waits for a
+ * core, so 16 connections can leave two workers under-driven. Each configuration's capacity is its
+ * best median over these.
+ */
+const CLUSTER_CONNECTIONS = (process.env.BENCH_CLUSTER_CONNECTIONS ?? '16,32,64').split(',').map(Number).filter((value) => Number.isInteger(value) && value > 0);
 
 interface TokenServer {
   workers: number;
@@ -168,64 +175,94 @@ async function tokenServer(env: Record<string, string>, workers: number): Promis
   const options = {
     url: `${base}/token`,
     method: 'POST' as const,
-    connections: 16,
     headers: { authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: 'grant_type=client_credentials',
   };
   return { workers, pid: child.pid!, options, child };
 }
 
-/** client_credentials tokens for `seconds`, 16 connections, with where the CPU went meanwhile. */
-async function tokenWindow(server: TokenServer, seconds: number) {
-  const { result, cpu } = await measureCpu(server.pid, () => autocannon({ ...server.options, duration: seconds }));
+/** client_credentials tokens for `seconds` on `connections`, with where the CPU went meanwhile. */
+async function tokenWindow(server: TokenServer, seconds: number, connections: number) {
+  const { result, cpu } = await measureCpu(server.pid, () => autocannon({ ...server.options, connections, duration: seconds }));
   const ok = Number(result.statusCodeStats?.['200']?.count ?? 0);
   return { tokens_per_s: round(ok / seconds), non_200: result.requests.total - ok, errors: result.errors, p50_ms: result.latency.p50, p99_ms: result.latency.p99, cpu };
 }
 
+type TokenWindow = Awaited<ReturnType<typeof tokenWindow>>;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const medianWindow = (samples: TokenWindow[]) => [...samples].sort((a, b) => a.tokens_per_s - b.tokens_per_s)[Math.floor(samples.length / 2)]!;
+
 /**
  * `--workers 1` and `--workers 2` side by side on one PostgreSQL + Redis. Each is first warmed up
  * alone (the report keeps its tokens/s per window, the climb included); then they are measured in
- * alternating rounds, so a drift of the machine touches both, and the medians are compared.
+ * alternating rounds at each connection count, so a drift of the machine touches both, and the
+ * medians are compared. The headline ratio is of capacities: each configuration's best median.
  */
 async function cluster() {
   const store = await backend('postgres', true);
   const servers: Array<Awaited<ReturnType<typeof tokenServer>>> = [];
+  const most = Math.max(...CLUSTER_CONNECTIONS);
   try {
     for (const workers of [1, 2]) servers.push(await tokenServer(store.env, workers));
     const warmup = new Map<number, number[]>();
     for (const server of servers) {
       const windows: number[] = [];
-      for (let elapsed = 0; elapsed < CLUSTER_WARMUP_SECONDS; elapsed += 4) windows.push((await tokenWindow(server, 4)).tokens_per_s);
+      for (let elapsed = 0; elapsed < CLUSTER_WARMUP_SECONDS; elapsed += 4) windows.push((await tokenWindow(server, 4, most)).tokens_per_s);
       warmup.set(server.workers, windows);
     }
-    const rounds = new Map<number, Array<Awaited<ReturnType<typeof tokenWindow>>>>(servers.map((server) => [server.workers, []]));
+    const rounds = new Map<string, TokenWindow[]>();
+    const key = (workers: number, connections: number) => `${workers}@${connections}`;
     // A B, B A, A B …: neither configuration always goes first.
-    for (let i = 0; i < CLUSTER_ROUNDS; i++) for (const server of i % 2 === 0 ? servers : [...servers].reverse()) rounds.get(server.workers)!.push(await tokenWindow(server, CLUSTER_ROUND_SECONDS));
+    for (let i = 0; i < CLUSTER_ROUNDS; i++) {
+      for (const connections of CLUSTER_CONNECTIONS) {
+        for (const server of i % 2 === 0 ? servers : [...servers].reverse()) {
+          const window = await tokenWindow(server, CLUSTER_ROUND_SECONDS, connections);
+          rounds.set(key(server.workers, connections), [...(rounds.get(key(server.workers, connections)) ?? []), window]);
+        }
+      }
+    }
     const summary = (workers: number) => {
-      const samples = rounds.get(workers)!;
-      const median = [...samples].sort((a, b) => a.tokens_per_s - b.tokens_per_s)[Math.floor(samples.length / 2)]!;
-      return {
-        tokens_per_s: median.tokens_per_s,
-        rounds_tokens_per_s: samples.map((sample) => sample.tokens_per_s),
-        non_200: samples.reduce((sum, sample) => sum + sample.non_200, 0),
-        errors: samples.reduce((sum, sample) => sum + sample.errors, 0),
-        p50_ms: median.p50_ms,
-        p99_ms: median.p99_ms,
-        cpu: median.cpu,
-        warmup_tokens_per_s: warmup.get(workers),
-      };
+      const byConnections = Object.fromEntries(
+        CLUSTER_CONNECTIONS.map((connections) => {
+          const samples = rounds.get(key(workers, connections))!;
+          const middle = medianWindow(samples);
+          return [
+            connections,
+            {
+              tokens_per_s: middle.tokens_per_s,
+              rounds_tokens_per_s: samples.map((sample) => sample.tokens_per_s),
+              non_200: samples.reduce((sum, sample) => sum + sample.non_200, 0),
+              errors: samples.reduce((sum, sample) => sum + sample.errors, 0),
+              p50_ms: middle.p50_ms,
+              p99_ms: middle.p99_ms,
+              cpu: middle.cpu,
+            },
+          ];
+        }),
+      );
+      const best = CLUSTER_CONNECTIONS.reduce((a, b) => (byConnections[b]!.tokens_per_s > byConnections[a]!.tokens_per_s ? b : a));
+      return { tokens_per_s: byConnections[best]!.tokens_per_s, at_connections: best, by_connections: byConnections, warmup_tokens_per_s: warmup.get(workers)! };
     };
     const one = summary(1);
     const two = summary(2);
     return {
       database: 'postgres + redis',
       warmup_seconds: CLUSTER_WARMUP_SECONDS,
+      warmup_connections: most,
       round_seconds: CLUSTER_ROUND_SECONDS,
       workers_1: one,
       workers_2: two,
+      /** Capacities: each configuration's best median tokens/s over the connection counts. */
       ratio_2_to_1: ratio(two.tokens_per_s, one.tokens_per_s),
+      /** At each connection count: ratio of the medians, and the median of the round-by-round ratios. */
+      ratio_2_to_1_by_connections: Object.fromEntries(
+        CLUSTER_CONNECTIONS.map((connections) => {
+          const pairs = rounds.get(key(2, connections))!.map((sample, i) => sample.tokens_per_s / rounds.get(key(1, connections))![i]!.tokens_per_s);
+          return [connections, { of_medians: ratio(two.by_connections[connections]!.tokens_per_s, one.by_connections[connections]!.tokens_per_s), median_of_rounds: round(median(pairs), 2) }];
+        }),
+      ),
       /** The first warm-up window of each: what a freshly started server gives. */
-      ratio_2_to_1_cold: ratio(two.warmup_tokens_per_s![0]!, one.warmup_tokens_per_s![0]!),
+      ratio_2_to_1_cold: ratio(two.warmup_tokens_per_s[0]!, one.warmup_tokens_per_s[0]!),
     };
   } finally {
     await Promise.allSettled(servers.map((server) => stop(server.child)));
