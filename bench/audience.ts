@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createTestDatabase, DIALECTS, type TestDialect } from '../test/support/databases.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild, stop } from './child-process.ts';
+import { LiveHeap } from './live-heap.ts';
 
 /**
  * `npm run bench:audience` (also part of `npm run bench`): the audience export of a consent purpose
@@ -24,23 +25,6 @@ const PURPOSE = 'newsletter';
  * capped, an export that kept its audience in memory would die, and one that does not finishes.
  */
 const HEAP_CAP_MIB = 96;
-
-/**
- * The live heap: V8's size after each full (mark-compact) collection, read from `--trace-gc`.
- * Unlike RSS it does not include garbage waiting to be collected, so it is what the server keeps.
- */
-class LiveHeap {
-  max = 0;
-  observe = (line: string) => {
-    const match = /Mark-Compact[^\d]*[\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/.exec(line);
-    if (match) this.max = Math.max(this.max, Number(match[1]));
-  };
-  take(): number {
-    const value = Math.round(this.max * 10) / 10;
-    this.max = 0;
-    return value;
-  }
-}
 
 const texts = { title: 'Newsletter', description: 'Offers by e-mail', legal_text: 'We send offers by e-mail until you withdraw.' };
 

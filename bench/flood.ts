@@ -10,6 +10,7 @@ import { BENCH_ADMIN_KEY, startChild, stop } from './child-process.ts';
 import { percentile, ratio } from './load-loops.ts';
 import { apiRequests, FORM_TYPE, KIB, type Malformed, type OpenApiOperation } from './flood/api-requests.ts';
 import { basic, pageRequests, prepareFixtures, protocolRequests, type Fixtures } from './flood/protocol-and-page-requests.ts';
+import { LiveHeap } from './live-heap.ts';
 
 /**
  * Bad input under load: a flood of malformed requests to every endpoint family (management API
@@ -21,18 +22,20 @@ import { basic, pageRequests, prepareFixtures, protocolRequests, type Fixtures }
  *    interaction, so malformed input also reaches the checks behind a known client or uid.
  * 2. Probe: every distinct malformed request once, on its own connection (exact status per
  *    request, and whether the server hangs up after answering).
- * 3. Warm-up: the flood and the valid trickle for a short while (JIT, caches, heap sizing).
+ * 3. Warm-up: the flood and the valid trickle until RSS levels off (JIT, caches, heap sizing).
  * 4. RSS before, flood for `seconds` (autocannon on keep-alive connections, plus a lane of its own
  *    for the requests the server hangs up after), RSS right after and after a settle.
  *
  * `node bench/flood.ts` starts its own Portvakt on SQLite and prints the report (BENCH_SECONDS,
- * BENCH_CONNECTIONS, BENCH_WARMUP_SECONDS). A 5xx found is reported with the exact request in
+ * BENCH_CONNECTIONS, BENCH_WARMUP_SECONDS, BENCH_WARMUP_MAX_SECONDS). A 5xx found is reported with the exact request in
  * `five_xx_requests`.
  */
 export interface FloodReport {
   seconds: number;
   connections: number;
   warmup_seconds: number;
+  /** RSS at the start and after each 4 s warm-up window; levelled: the last two windows grew it by less than 2 % each. */
+  warmup: { seconds: number; rss_mib: number[]; levelled: boolean };
   malformed: {
     distinct_requests: number;
     by_family: Record<string, number>;
@@ -85,14 +88,31 @@ export interface FloodReport {
    * RSS growing with the JS heap in use is the heap; growing alone, native memory or allocator.
    */
   heap_mib: { before: HeapSample; after: HeapSample; settled: HeapSample } | null;
+  /**
+   * The largest heap V8 kept after a full collection (from `--trace-gc`), per 4 s warm-up window
+   * and during the flood: what the server holds, without the garbage RSS includes. 0: no full
+   * collection in that window. `before`: the last full collection of the warm-up.
+   */
+  live_heap_mib: { warmup_windows: number[]; before: number; during_flood: number; ratio_flood_to_before: number | null } | null;
   /** Every distinct request answered 5xx (or left unanswered) in the probe or the flood. */
   five_xx_requests: Array<{ family: string; name: string; method: string; path: string; headers: Record<string, string>; body: string; probe_status: number | string; flood_5xx: number }>;
 }
 
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-/** Before the RSS baseline: JIT and caches warm, and the heap grown to its working size (it grows for ~10 s of flood; measured). */
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 20);
+/**
+ * Before the RSS baseline: JIT and caches warm, and the heap grown to its working size. V8 grows
+ * the heap with the work done, not with time, so a slower machine needs longer: the warm-up goes
+ * on in 4 s windows until two in a row grow RSS by less than WARMUP_LEVEL (at least BENCH_WARMUP_SECONDS, at
+ * most BENCH_WARMUP_MAX_SECONDS). A leak never levels off: the warm-up then ends at its maximum,
+ * says so (`levelled: false`), and the flood after it still shows the growth. The minimum spans
+ * a full collection cycle: under this flood V8 collects the old generation every 10–20 s, and RSS
+ * can sit still for two windows in between and then climb again (seen at 16 s: 398 MiB, then 528).
+ */
+const WARMUP_MIN_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 28);
+const WARMUP_MAX_SECONDS = Math.max(WARMUP_MIN_SECONDS, Number(process.env.BENCH_WARMUP_MAX_SECONDS ?? 60));
+const WARMUP_WINDOW_SECONDS = 4;
+const WARMUP_LEVEL = 0.02;
 const SETTLE_MS = 3000;
 
 export interface HeapSample {
@@ -329,7 +349,13 @@ export async function malformedRequests(base: string, adminKey: string): Promise
   return { requests: [...apiRequests(openapi, adminKey), ...protocolRequests(fixtures), ...pageRequests(fixtures)], fixtures };
 }
 
-export async function badInputFlood(base: string, pid: number, seconds: number, adminKey: string): Promise<FloodReport> {
+function liveHeapReport(warmupWindows: number[], duringFlood: number) {
+  const before = warmupWindows.findLast((value) => value > 0) ?? 0;
+  return { warmup_windows: warmupWindows, before, during_flood: duringFlood, ratio_flood_to_before: before > 0 && duringFlood > 0 ? ratio(duringFlood, before) : null };
+}
+
+/** `live`: fed the server's `--trace-gc` lines, it adds the live heap to the report. */
+export async function badInputFlood(base: string, pid: number, seconds: number, adminKey: string, live?: LiveHeap): Promise<FloodReport> {
   const { requests, fixtures } = await malformedRequests(base, adminKey);
   const byFamily: Record<string, number> = {};
   for (const request of requests) add(byFamily, request.family);
@@ -341,10 +367,20 @@ export async function badInputFlood(base: string, pid: number, seconds: number, 
   for (const { status } of probe) add(probeStatuses, typeof status === 'number' ? String(status) : 'no_response');
   const closing = new Set(probe.flatMap((result, index) => (result.closes ? [index] : [])));
 
-  // Warm-up: the same mix, briefly, with valid requests alongside.
+  // Warm-up: the same mix, with valid requests alongside, until RSS levels off.
   const warmStop = new AbortController();
   const warmTrickle = validTrickle(base, fixtures, warmStop.signal);
-  await flood(base, requests, closing, WARMUP_SECONDS);
+  const warmup = { seconds: 0, rss_mib: [rssMib(pid)], levelled: false };
+  const liveWarmup: number[] = [];
+  live?.take();
+  while (warmup.seconds < WARMUP_MAX_SECONDS && !warmup.levelled) {
+    await flood(base, requests, closing, WARMUP_WINDOW_SECONDS);
+    warmup.seconds += WARMUP_WINDOW_SECONDS;
+    warmup.rss_mib.push(rssMib(pid));
+    if (live) liveWarmup.push(live.take());
+    const grewLittle = (back: number) => warmup.rss_mib.at(-back)! < warmup.rss_mib.at(-back - 1)! * (1 + WARMUP_LEVEL);
+    warmup.levelled = warmup.seconds >= WARMUP_MIN_SECONDS && grewLittle(1) && grewLittle(2);
+  }
   warmStop.abort();
   await warmTrickle;
   await sleep(1000);
@@ -363,7 +399,9 @@ export async function badInputFlood(base: string, pid: number, seconds: number, 
   const counts: FloodCounts = { sent: 0, statuses: {}, noResponse: 0, bad: new Array<number>(requests.length).fill(0) };
   const stopTrickle = new AbortController();
   const trickle = validTrickle(base, fixtures, stopTrickle.signal);
+  live?.take();
   const result = await flood(base, requests, closing, seconds, counts);
+  const liveFlood = live?.take();
   stopTrickle.abort();
   const valid = await trickle;
   clearInterval(sampler);
@@ -402,7 +440,8 @@ export async function badInputFlood(base: string, pid: number, seconds: number, 
   return {
     seconds,
     connections: CONNECTIONS,
-    warmup_seconds: WARMUP_SECONDS,
+    warmup_seconds: warmup.seconds,
+    warmup,
     malformed: {
       distinct_requests: requests.length,
       by_family: byFamily,
@@ -431,6 +470,7 @@ export async function badInputFlood(base: string, pid: number, seconds: number, 
     after: { ready, valid_ok: validAfter.every(Boolean), process_alive: processAlive && alive(pid) },
     rss_mib: { before, after, settled, peak_during: peak, each_second: timeline, ratio_after_to_before: ratio(after, before), ratio_settled_to_before: ratio(settled, before) },
     heap_mib: heapBefore && heapAfter && heapSettled ? { before: heapBefore, after: heapAfter, settled: heapSettled } : null,
+    live_heap_mib: live ? liveHeapReport(liveWarmup, liveFlood ?? 0) : null,
     five_xx_requests: fiveXx,
   };
 }
@@ -439,10 +479,12 @@ async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'portvakt-flood-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const live = new LiveHeap();
   const child = await startChild(
-    ['src/cli.ts', 'start'],
+    ['--trace-gc', 'src/cli.ts', 'start'],
     { PORT: String(port), HOST: '127.0.0.1', PORTVAKT_DATA_DIR: dataDir, PORTVAKT_ADMIN_KEY: BENCH_ADMIN_KEY, LOG_LEVEL: 'warn', RATE_LIMIT_IP_PER_MINUTE: '0', RATE_LIMIT_CLIENT_PER_MINUTE: '0' },
     `${base}/readyz`,
+    live.observe,
   );
   // Should this process die on an uncaught error, the server and its data go with it.
   const cleanUp = () => {
@@ -452,7 +494,7 @@ async function main() {
   process.once('exit', cleanUp);
   try {
     if (child.pid === undefined) throw new Error('Portvakt has no pid');
-    const report = await badInputFlood(base, child.pid, Number(process.env.BENCH_SECONDS ?? 10), BENCH_ADMIN_KEY);
+    const report = await badInputFlood(base, child.pid, Number(process.env.BENCH_SECONDS ?? 10), BENCH_ADMIN_KEY, live);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
     if (child.exitCode === null && child.signalCode === null) await stop(child);

@@ -13,6 +13,7 @@ import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild,
 import { byStatus, closedLoop, openLoop, percentile, ratio, round, type Timed } from './load-loops.ts';
 import { measureCpu } from './cpu-share.ts';
 import { badInputFlood } from './flood.ts';
+import { LiveHeap } from './live-heap.ts';
 import { prepareSignIns } from './sign-in-load.ts';
 
 /**
@@ -57,10 +58,10 @@ function seed(env: Record<string, string>, customers: number, start: number): vo
   if (result.status !== 0) throw new Error(`seed failed: ${result.stderr}`);
 }
 
-async function serve(env: Record<string, string>, workers: number): Promise<{ base: string; child: ChildProcess }> {
+async function serve(env: Record<string, string>, workers: number, nodeArgs: string[] = [], onLine?: (line: string) => void): Promise<{ base: string; child: ChildProcess }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = await startChild(['src/cli.ts', 'start', '--workers', String(workers)], { ...env, PORT: String(port), HOST: '127.0.0.1', ISSUER: base }, `${base}/readyz`);
+  const child = await startChild([...nodeArgs, 'src/cli.ts', 'start', '--workers', String(workers)], { ...env, PORT: String(port), HOST: '127.0.0.1', ISSUER: base }, `${base}/readyz`, onLine);
   // All workers up: readiness answered by several requests in a row.
   for (let i = 0; i < 10 * workers; i++) await fetch(`${base}/readyz`);
   return { base, child };
@@ -318,11 +319,12 @@ async function size(dialect: TestDialect) {
 /** Malformed requests to every endpoint for SECONDS on a fresh SQLite server (bench/flood.ts). */
 async function flood() {
   const store = await backend('sqlite', false);
-  const { base, child } = await serve(store.env, 1);
+  const live = new LiveHeap();
+  const { base, child } = await serve(store.env, 1, ['--trace-gc'], live.observe);
   try {
-    const report = await badInputFlood(base, child.pid!, SECONDS, ADMIN_KEY);
-    const { malformed, valid_during_flood: valid, after, rss_mib: rss, five_xx_requests: fiveXx } = report;
-    return { seconds: report.seconds, warmup_seconds: report.warmup_seconds, malformed: { distinct_requests: malformed.distinct_requests, sent: malformed.sent, status_classes: malformed.status_classes, status_5xx: malformed.status_5xx, errors: malformed.errors, timeouts: malformed.timeouts }, valid_during_flood: valid, after, rss_mib: rss, five_xx_requests: fiveXx };
+    const report = await badInputFlood(base, child.pid!, SECONDS, ADMIN_KEY, live);
+    const { malformed, valid_during_flood: valid, after, rss_mib: rss, live_heap_mib: liveHeap, five_xx_requests: fiveXx } = report;
+    return { seconds: report.seconds, warmup_seconds: report.warmup_seconds, warmup: report.warmup, malformed: { distinct_requests: malformed.distinct_requests, sent: malformed.sent, status_classes: malformed.status_classes, status_5xx: malformed.status_5xx, errors: malformed.errors, timeouts: malformed.timeouts }, valid_during_flood: valid, after, rss_mib: rss, live_heap_mib: liveHeap, five_xx_requests: fiveXx };
   } finally {
     await stop(child);
     await store.close();
