@@ -11,6 +11,7 @@ import { percentile, ratio } from './load-loops.ts';
 import { apiRequests, FORM_TYPE, KIB, type Malformed, type OpenApiOperation } from './flood/api-requests.ts';
 import { basic, pageRequests, prepareFixtures, protocolRequests, type Fixtures } from './flood/protocol-and-page-requests.ts';
 import { LiveHeap } from './live-heap.ts';
+import { wholeSetting } from './settings.ts';
 
 /**
  * Bad input under load: a flood of malformed requests to every endpoint family (management API
@@ -26,15 +27,16 @@ import { LiveHeap } from './live-heap.ts';
  * 4. RSS before, flood for `seconds` (autocannon on keep-alive connections, plus a lane of its own
  *    for the requests the server hangs up after), RSS right after and after a settle.
  *
- * `node bench/flood.ts` starts its own Portvakt on SQLite and prints the report (BENCH_SECONDS,
- * BENCH_CONNECTIONS, BENCH_WARMUP_SECONDS, BENCH_WARMUP_MAX_SECONDS). A 5xx found is reported with the exact request in
+ * `node bench/flood.ts` starts its own Portvakt on SQLite (with `--trace-gc`, for the live heap)
+ * and prints the report (BENCH_SECONDS, BENCH_CONNECTIONS; BENCH_WARMUP_SECONDS and
+ * BENCH_WARMUP_MAX_SECONDS bound the warm-up). A 5xx found is reported with the exact request in
  * `five_xx_requests`.
  */
 export interface FloodReport {
   seconds: number;
   connections: number;
   warmup_seconds: number;
-  /** RSS at the start and after each 4 s warm-up window; levelled: the last two windows grew it by less than 2 % each. */
+  /** RSS at the start and after each 4 s warm-up window; levelled: the last two windows together grew it by less than 2 %. */
   warmup: { seconds: number; rss_mib: number[]; levelled: boolean };
   malformed: {
     distinct_requests: number;
@@ -91,7 +93,8 @@ export interface FloodReport {
   /**
    * The largest heap V8 kept after a full collection (from `--trace-gc`), per 4 s warm-up window
    * and during the flood: what the server holds, without the garbage RSS includes. 0: no full
-   * collection in that window. `before`: the last full collection of the warm-up.
+   * collection in that window. `before`: the last warm-up window that had one. Its ratio
+   * compares the largest of a 10 s flood with the largest of one 4 s window, so it errs high.
    */
   live_heap_mib: { warmup_windows: number[]; before: number; during_flood: number; ratio_flood_to_before: number | null } | null;
   /** Every distinct request answered 5xx (or left unanswered) in the probe or the flood. */
@@ -103,14 +106,14 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 /**
  * Before the RSS baseline: JIT and caches warm, and the heap grown to its working size. V8 grows
  * the heap with the work done, not with time, so a slower machine needs longer: the warm-up goes
- * on in 4 s windows until two in a row grow RSS by less than WARMUP_LEVEL (at least BENCH_WARMUP_SECONDS, at
- * most BENCH_WARMUP_MAX_SECONDS). A leak never levels off: the warm-up then ends at its maximum,
+ * on in 4 s windows until the last two together grew RSS by less than WARMUP_LEVEL (at least
+ * BENCH_WARMUP_SECONDS, at most BENCH_WARMUP_MAX_SECONDS, both rounded up to whole windows). A leak never levels off: the warm-up then ends at its maximum,
  * says so (`levelled: false`), and the flood after it still shows the growth. The minimum spans
  * a full collection cycle: under this flood V8 collects the old generation every 10–20 s, and RSS
  * can sit still for two windows in between and then climb again (seen at 16 s: 398 MiB, then 528).
  */
-const WARMUP_MIN_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 28);
-const WARMUP_MAX_SECONDS = Math.max(WARMUP_MIN_SECONDS, Number(process.env.BENCH_WARMUP_MAX_SECONDS ?? 60));
+const WARMUP_MIN_SECONDS = wholeSetting('BENCH_WARMUP_SECONDS', 28, 0);
+const WARMUP_MAX_SECONDS = Math.max(WARMUP_MIN_SECONDS, wholeSetting('BENCH_WARMUP_MAX_SECONDS', 60, 0));
 const WARMUP_WINDOW_SECONDS = 4;
 const WARMUP_LEVEL = 0.02;
 const SETTLE_MS = 3000;
@@ -349,6 +352,12 @@ export async function malformedRequests(base: string, adminKey: string): Promise
   return { requests: [...apiRequests(openapi, adminKey), ...protocolRequests(fixtures), ...pageRequests(fixtures)], fixtures };
 }
 
+/** The trace-gc lines come through a pipe: what the server printed just now is read first. */
+async function takeLiveHeap(live: LiveHeap): Promise<number> {
+  await sleep(100);
+  return live.take();
+}
+
 function liveHeapReport(warmupWindows: number[], duringFlood: number) {
   const before = warmupWindows.findLast((value) => value > 0) ?? 0;
   return { warmup_windows: warmupWindows, before, during_flood: duringFlood, ratio_flood_to_before: before > 0 && duringFlood > 0 ? ratio(duringFlood, before) : null };
@@ -377,9 +386,8 @@ export async function badInputFlood(base: string, pid: number, seconds: number, 
     await flood(base, requests, closing, WARMUP_WINDOW_SECONDS);
     warmup.seconds += WARMUP_WINDOW_SECONDS;
     warmup.rss_mib.push(rssMib(pid));
-    if (live) liveWarmup.push(live.take());
-    const grewLittle = (back: number) => warmup.rss_mib.at(-back)! < warmup.rss_mib.at(-back - 1)! * (1 + WARMUP_LEVEL);
-    warmup.levelled = warmup.seconds >= WARMUP_MIN_SECONDS && grewLittle(1) && grewLittle(2);
+    if (live) liveWarmup.push(await takeLiveHeap(live));
+    warmup.levelled = warmup.seconds >= WARMUP_MIN_SECONDS && warmup.rss_mib.length >= 3 && warmup.rss_mib.at(-1)! < warmup.rss_mib.at(-3)! * (1 + WARMUP_LEVEL);
   }
   warmStop.abort();
   await warmTrickle;
@@ -401,7 +409,7 @@ export async function badInputFlood(base: string, pid: number, seconds: number, 
   const trickle = validTrickle(base, fixtures, stopTrickle.signal);
   live?.take();
   const result = await flood(base, requests, closing, seconds, counts);
-  const liveFlood = live?.take();
+  const liveFlood = live ? await takeLiveHeap(live) : undefined;
   stopTrickle.abort();
   const valid = await trickle;
   clearInterval(sampler);

@@ -13,6 +13,7 @@ import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild,
 import { byStatus, closedLoop, openLoop, percentile, ratio, round, type Timed } from './load-loops.ts';
 import { measureCpu } from './cpu-share.ts';
 import { badInputFlood } from './flood.ts';
+import { wholeListSetting, wholeSetting } from './settings.ts';
 import { LiveHeap } from './live-heap.ts';
 import { prepareSignIns } from './sign-in-load.ts';
 
@@ -22,7 +23,8 @@ import { prepareSignIns } from './sign-in-load.ts';
  * - burst: password sign-ins offered at a steady rate, then at ten times that rate, with token
  *   refreshes running all along; one process on PostgreSQL + Redis.
  * - cluster: client_credentials tokens/s with `--workers 2` against `--workers 1`, both warmed up,
- *   then measured in alternating rounds at 16, 32 and 64 connections (medians compared).
+ *   then measured in alternating rounds at 16 to 128 connections; the headline ratio is of
+ *   capacities (each configuration's best median over the connection counts).
  * - size: sign-in and lookup-by-e-mail p50 with 1,000 and with 1,000,000 customers, SQLite and
  *   PostgreSQL.
  * - bad_input_flood: malformed requests to every endpoint beside valid ones (bench/flood.ts).
@@ -150,16 +152,17 @@ async function burst() {
 }
 
 /** Warm-up per configuration: JIT and heap settle later with two workers, each getting half the requests. */
-const CLUSTER_WARMUP_SECONDS = Math.max(4, Number(process.env.BENCH_CLUSTER_WARMUP ?? 20));
-const CLUSTER_ROUNDS = Math.max(1, Number(process.env.BENCH_CLUSTER_ROUNDS ?? 5));
-const CLUSTER_ROUND_SECONDS = Math.max(1, Number(process.env.BENCH_CLUSTER_ROUND_SECONDS ?? 4));
+const CLUSTER_WARMUP_SECONDS = wholeSetting('BENCH_CLUSTER_WARMUP', 20, 4);
+/** Odd, so that a median is a measured round. */
+const CLUSTER_ROUNDS = wholeSetting('BENCH_CLUSTER_ROUNDS', 5);
+const CLUSTER_ROUND_SECONDS = wholeSetting('BENCH_CLUSTER_ROUND_SECONDS', 4);
 /**
  * Closed-loop connections the comparison runs at. A closed loop of c connections gives at most
  * c / latency; on two cores shared with the load generator and Redis a request also waits for a
  * core, so 16 connections can leave two workers under-driven. Each configuration's capacity is its
  * best median over these.
  */
-const CLUSTER_CONNECTIONS = (process.env.BENCH_CLUSTER_CONNECTIONS ?? '16,32,64').split(',').map(Number).filter((value) => Number.isInteger(value) && value > 0);
+const CLUSTER_CONNECTIONS = wholeListSetting('BENCH_CLUSTER_CONNECTIONS', [16, 32, 64, 128]);
 
 interface TokenServer {
   workers: number;
@@ -186,11 +189,19 @@ async function tokenServer(env: Record<string, string>, workers: number): Promis
 async function tokenWindow(server: TokenServer, seconds: number, connections: number) {
   const { result, cpu } = await measureCpu(server.pid, () => autocannon({ ...server.options, connections, duration: seconds }));
   const ok = Number(result.statusCodeStats?.['200']?.count ?? 0);
+  // A server that served nothing has failed; its ratio would only be Infinity or NaN.
+  if (ok === 0) throw new Error(`--workers ${server.workers} served no token in ${seconds} s on ${connections} connections (${result.errors} errors, ${result.non2xx} other answers)`);
   return { tokens_per_s: round(ok / seconds), non_200: result.requests.total - ok, errors: result.errors, p50_ms: result.latency.p50, p99_ms: result.latency.p99, cpu };
 }
 
 type TokenWindow = Awaited<ReturnType<typeof tokenWindow>>;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+/** The middle value; of an even count, the mean of the two middle ones. */
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+/** The round whose tokens/s is the median (the upper middle one of an even count): its latency and CPU go with it. */
 const medianWindow = (samples: TokenWindow[]) => [...samples].sort((a, b) => a.tokens_per_s - b.tokens_per_s)[Math.floor(samples.length / 2)]!;
 
 /**
@@ -213,10 +224,11 @@ async function cluster() {
     }
     const rounds = new Map<string, TokenWindow[]>();
     const key = (workers: number, connections: number) => `${workers}@${connections}`;
-    // A B, B A, A B …: neither configuration always goes first.
+    // A B, B A, A B …: neither configuration always goes first (the order also turns with the
+    // connection count, so an odd number of rounds favours neither).
     for (let i = 0; i < CLUSTER_ROUNDS; i++) {
-      for (const connections of CLUSTER_CONNECTIONS) {
-        for (const server of i % 2 === 0 ? servers : [...servers].reverse()) {
+      for (const [c, connections] of CLUSTER_CONNECTIONS.entries()) {
+        for (const server of (i + c) % 2 === 0 ? servers : [...servers].reverse()) {
           const window = await tokenWindow(server, CLUSTER_ROUND_SECONDS, connections);
           rounds.set(key(server.workers, connections), [...(rounds.get(key(server.workers, connections)) ?? []), window]);
         }
@@ -253,8 +265,8 @@ async function cluster() {
       round_seconds: CLUSTER_ROUND_SECONDS,
       workers_1: one,
       workers_2: two,
-      /** Capacities: each configuration's best median tokens/s over the connection counts. */
-      ratio_2_to_1: ratio(two.tokens_per_s, one.tokens_per_s),
+      /** Of capacities: each configuration's best median tokens/s over the connection counts. */
+      ratio_2_to_1_capacity: ratio(two.tokens_per_s, one.tokens_per_s),
       /** At each connection count: ratio of the medians, and the median of the round-by-round ratios. */
       ratio_2_to_1_by_connections: Object.fromEntries(
         CLUSTER_CONNECTIONS.map((connections) => {
