@@ -27,9 +27,9 @@ import { wholeSetting } from './settings.ts';
  * 4. RSS before, flood for `seconds` (autocannon on keep-alive connections, plus a lane of its own
  *    for the requests the server hangs up after), RSS right after and after a settle.
  *
- * `node bench/flood.ts` starts its own Portvakt on SQLite (with `--trace-gc`, for the live heap)
- * and prints the report (BENCH_SECONDS, BENCH_CONNECTIONS; BENCH_WARMUP_SECONDS and
- * BENCH_WARMUP_MAX_SECONDS bound the warm-up). A 5xx found is reported with the exact request in
+ * `node bench/flood.ts` starts its own Portvakt on SQLite (with FLOOD_SERVER_FLAGS) and prints the
+ * report (BENCH_SECONDS, BENCH_CONNECTIONS; BENCH_WARMUP_SECONDS and BENCH_WARMUP_MAX_SECONDS bound
+ * the warm-up). A 5xx found is reported with the exact request in
  * `five_xx_requests`.
  */
 export interface FloodReport {
@@ -91,12 +91,11 @@ export interface FloodReport {
    */
   heap_mib: { before: HeapSample; after: HeapSample; settled: HeapSample } | null;
   /**
-   * The largest heap V8 kept after a full collection (from `--trace-gc`), per 4 s warm-up window
-   * and during the flood: what the server holds, without the garbage RSS includes. 0: no full
-   * collection in that window. `before`: the last warm-up window that had one. Its ratio
-   * compares the largest of a 10 s flood with the largest of one 4 s window, so it errs high.
+   * The heap V8 kept after each full collection (from `--trace-gc`, bench/live-heap.ts) during the
+   * warm-up and during the flood: what the server holds without the garbage RSS includes, plus
+   * what was allocated while the collector marked. A leak shows as values that keep rising.
    */
-  live_heap_mib: { warmup_windows: number[]; before: number; during_flood: number; ratio_flood_to_before: number | null } | null;
+  live_heap_mib: { warmup: number[]; flood: number[] } | null;
   /** Every distinct request answered 5xx (or left unanswered) in the probe or the flood. */
   five_xx_requests: Array<{ family: string; name: string; method: string; path: string; headers: Record<string, string>; body: string; probe_status: number | string; flood_5xx: number }>;
 }
@@ -115,6 +114,16 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const WARMUP_MIN_SECONDS = wholeSetting('BENCH_WARMUP_SECONDS', 28, 0);
 const WARMUP_MAX_SECONDS = Math.max(WARMUP_MIN_SECONDS, wholeSetting('BENCH_WARMUP_MAX_SECONDS', 60, 0));
 const WARMUP_WINDOW_SECONDS = 4;
+
+/**
+ * Node flags of the flooded server. `--trace-gc` gives the live heap. The V8 heap is capped at
+ * 192 MiB (the live heap under this flood is 50–80 MiB) so that V8 collects its old generation
+ * when that is full, instead of letting it grow toward its default limit (about 4 GiB on a 24 GiB
+ * machine) in steps that RSS follows for minutes whatever the server keeps: uncapped, RSS rose
+ * 499 → 609 MiB in one measured 10 s while the live heap stayed 59–88 MiB. Capped, a server that
+ * kept memory would die of it, and the report would show it not alive.
+ */
+export const FLOOD_SERVER_FLAGS = ['--trace-gc', '--max-old-space-size=192'];
 const WARMUP_LEVEL = 0.02;
 const SETTLE_MS = 3000;
 
@@ -353,14 +362,9 @@ export async function malformedRequests(base: string, adminKey: string): Promise
 }
 
 /** The trace-gc lines come through a pipe: what the server printed just now is read first. */
-async function takeLiveHeap(live: LiveHeap): Promise<number> {
+async function takeLiveHeap(live: LiveHeap): Promise<number[]> {
   await sleep(100);
-  return live.take();
-}
-
-function liveHeapReport(warmupWindows: number[], duringFlood: number) {
-  const before = warmupWindows.findLast((value) => value > 0) ?? 0;
-  return { warmup_windows: warmupWindows, before, during_flood: duringFlood, ratio_flood_to_before: before > 0 && duringFlood > 0 ? ratio(duringFlood, before) : null };
+  return live.takeAll();
 }
 
 /** `live`: fed the server's `--trace-gc` lines, it adds the live heap to the report. */
@@ -380,13 +384,11 @@ export async function badInputFlood(base: string, pid: number, seconds: number, 
   const warmStop = new AbortController();
   const warmTrickle = validTrickle(base, fixtures, warmStop.signal);
   const warmup = { seconds: 0, rss_mib: [rssMib(pid)], levelled: false };
-  const liveWarmup: number[] = [];
-  live?.take();
+  live?.takeAll();
   while (warmup.seconds < WARMUP_MAX_SECONDS && !warmup.levelled) {
     await flood(base, requests, closing, WARMUP_WINDOW_SECONDS);
     warmup.seconds += WARMUP_WINDOW_SECONDS;
     warmup.rss_mib.push(rssMib(pid));
-    if (live) liveWarmup.push(await takeLiveHeap(live));
     warmup.levelled = warmup.seconds >= WARMUP_MIN_SECONDS && warmup.rss_mib.length >= 3 && warmup.rss_mib.at(-1)! < warmup.rss_mib.at(-3)! * (1 + WARMUP_LEVEL);
   }
   warmStop.abort();
@@ -407,9 +409,9 @@ export async function badInputFlood(base: string, pid: number, seconds: number, 
   const counts: FloodCounts = { sent: 0, statuses: {}, noResponse: 0, bad: new Array<number>(requests.length).fill(0) };
   const stopTrickle = new AbortController();
   const trickle = validTrickle(base, fixtures, stopTrickle.signal);
-  live?.take();
+  const liveWarmup = live ? await takeLiveHeap(live) : [];
   const result = await flood(base, requests, closing, seconds, counts);
-  const liveFlood = live ? await takeLiveHeap(live) : undefined;
+  const liveFlood = live ? await takeLiveHeap(live) : [];
   stopTrickle.abort();
   const valid = await trickle;
   clearInterval(sampler);
@@ -478,7 +480,7 @@ export async function badInputFlood(base: string, pid: number, seconds: number, 
     after: { ready, valid_ok: validAfter.every(Boolean), process_alive: processAlive && alive(pid) },
     rss_mib: { before, after, settled, peak_during: peak, each_second: timeline, ratio_after_to_before: ratio(after, before), ratio_settled_to_before: ratio(settled, before) },
     heap_mib: heapBefore && heapAfter && heapSettled ? { before: heapBefore, after: heapAfter, settled: heapSettled } : null,
-    live_heap_mib: live ? liveHeapReport(liveWarmup, liveFlood ?? 0) : null,
+    live_heap_mib: live ? { warmup: liveWarmup, flood: liveFlood } : null,
     five_xx_requests: fiveXx,
   };
 }
@@ -489,7 +491,7 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   const live = new LiveHeap();
   const child = await startChild(
-    ['--trace-gc', 'src/cli.ts', 'start'],
+    [...FLOOD_SERVER_FLAGS, 'src/cli.ts', 'start'],
     { PORT: String(port), HOST: '127.0.0.1', PORTVAKT_DATA_DIR: dataDir, PORTVAKT_ADMIN_KEY: BENCH_ADMIN_KEY, LOG_LEVEL: 'warn', RATE_LIMIT_IP_PER_MINUTE: '0', RATE_LIMIT_CLIENT_PER_MINUTE: '0' },
     `${base}/readyz`,
     live.observe,

@@ -1,18 +1,24 @@
 /**
  * The live heap: V8's size after each full (mark-compact) collection, read from `--trace-gc`
  * (start the server with that flag and pass `observe` as its line handler). Unlike RSS it does not
- * include garbage waiting to be collected, so it is what the server keeps.
+ * include garbage waiting to be collected, so it is what the server keeps, plus what was allocated
+ * while the collector marked (V8 counts that as live until the next collection): under load, single
+ * values vary with that, and a leak shows as values that keep rising.
  */
 export class LiveHeap {
-  max = 0;
+  #values: number[] = [];
   observe = (line: string) => {
     const match = /Mark-Compact[^\d]*[\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/.exec(line);
-    if (match) this.max = Math.max(this.max, Number(match[1]));
+    if (match) this.#values.push(Math.round(Number(match[1]) * 10) / 10);
   };
+  /** Every live heap (MiB) since the last take, in order. */
+  takeAll(): number[] {
+    const values = this.#values;
+    this.#values = [];
+    return values;
+  }
   /** The largest live heap (MiB) since the last take; 0 when no full collection ran meanwhile. */
   take(): number {
-    const value = Math.round(this.max * 10) / 10;
-    this.max = 0;
-    return value;
+    return Math.max(0, ...this.takeAll());
   }
 }

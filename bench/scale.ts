@@ -12,7 +12,7 @@ import { openTestRedis } from '../test/support/test-redis.ts';
 import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild, stop } from './child-process.ts';
 import { byStatus, closedLoop, openLoop, percentile, ratio, round, type Timed } from './load-loops.ts';
 import { measureCpu } from './cpu-share.ts';
-import { badInputFlood } from './flood.ts';
+import { badInputFlood, FLOOD_SERVER_FLAGS } from './flood.ts';
 import { wholeListSetting, wholeSetting } from './settings.ts';
 import { LiveHeap } from './live-heap.ts';
 import { prepareSignIns } from './sign-in-load.ts';
@@ -332,7 +332,7 @@ async function size(dialect: TestDialect) {
 async function flood() {
   const store = await backend('sqlite', false);
   const live = new LiveHeap();
-  const { base, child } = await serve(store.env, 1, ['--trace-gc'], live.observe);
+  const { base, child } = await serve(store.env, 1, FLOOD_SERVER_FLAGS, live.observe);
   try {
     const report = await badInputFlood(base, child.pid!, SECONDS, ADMIN_KEY, live);
     const { malformed, valid_during_flood: valid, after, rss_mib: rss, live_heap_mib: liveHeap, five_xx_requests: fiveXx } = report;
