@@ -15,7 +15,7 @@ import { measureCpu } from './cpu-share.ts';
 import { badInputFlood, FLOOD_SERVER_FLAGS } from './flood.ts';
 import { wholeListSetting, wholeSetting } from './settings.ts';
 import { LiveHeap } from './live-heap.ts';
-import { prepareSignIns } from './sign-in-load.ts';
+import { prepareSignIns, type PreparedSignIn } from './sign-in-load.ts';
 
 /**
  * `npm run bench` (third part, `npm run bench:scale`): campaign bursts, measured in one run and
@@ -26,7 +26,7 @@ import { prepareSignIns } from './sign-in-load.ts';
  *   then measured in alternating rounds at 16 to 128 connections; the headline ratio is of
  *   capacities (each configuration's best median over the connection counts).
  * - size: sign-in and lookup-by-e-mail p50 with 1,000 and with 1,000,000 customers, SQLite and
- *   PostgreSQL.
+ *   PostgreSQL, two servers side by side measured in alternating rounds.
  * - bad_input_flood: malformed requests to every endpoint beside valid ones (bench/flood.ts).
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -283,40 +283,72 @@ async function cluster() {
   }
 }
 
-async function measureSize(base: string, customers: number) {
-  const web = await createClient(base, { client_name: 'size web', redirect_uris: [REDIRECT], first_party: true, token_endpoint_auth_method: 'none' });
-  const pick = () => Math.floor(Math.random() * customers);
-  const lookups = await closedLoop(base, 4, SECONDS, () => ({ path: `/api/v1/customers?email=${encodeURIComponent(seedEmail(pick()))}`, headers: { authorization: `Bearer ${ADMIN_KEY}` } }));
-  const prepared = await prepareSignIns(base, web.client_id, 200 * SECONDS, () => seedEmail(pick()), SEEDED_PASSWORD);
-  const signIns = await closedLoop(base, 4, SECONDS, (i) => {
-    const item = prepared[i % prepared.length]!;
-    return { method: 'POST', path: item.path, body: item.body, headers: { cookie: item.cookie, 'content-type': 'application/x-www-form-urlencoded' } };
-  });
-  return {
-    customers,
-    lookup: { requests: lookups.length, statuses: byStatus(lookups), p50_ms: percentile(ms(lookups), 50), p99_ms: percentile(ms(lookups), 99) },
-    sign_in: { requests: signIns.length, reused_interactions: Math.max(0, signIns.length - prepared.length), statuses: byStatus(signIns), p50_ms: percentile(ms(signIns.filter((r) => r.status === 303)), 50), p99_ms: percentile(ms(signIns.filter((r) => r.status === 303)), 99) },
-  };
+/** Size rounds: the 1,000 and the 1,000,000 server alternate, so a drift of the machine touches both. */
+const SIZE_ROUNDS = wholeSetting('BENCH_SIZE_ROUNDS', 3);
+const SIZE_ROUND_SECONDS = wholeSetting('BENCH_SIZE_ROUND_SECONDS', 5);
+
+interface SizeServer {
+  customers: number;
+  base: string;
+  child: ChildProcess;
+  signIns: PreparedSignIn[];
+  rounds: Array<{ lookups: Timed[]; signIns: Timed[] }>;
 }
 
-async function size(dialect: TestDialect) {
-  const store = await backend(dialect, false);
+/** A server on a database of `customers`, with one interaction prepared per sign-in it may get. */
+async function sizeServer(env: Record<string, string>, customers: number): Promise<SizeServer> {
+  const { base, child } = await serve(env, 1);
   try {
-    const measure = async (customers: number) => {
-      const { base, child } = await serve(store.env, 1);
-      try {
-        return await measureSize(base, customers);
-      } finally {
-        await stop(child);
-      }
-    };
-    seed(store.env, SMALL, 0);
-    const small = await measure(SMALL);
+    const web = await createClient(base, { client_name: 'size web', redirect_uris: [REDIRECT], first_party: true, token_endpoint_auth_method: 'none' });
+    const signIns = await prepareSignIns(base, web.client_id, 200 * SIZE_ROUND_SECONDS * SIZE_ROUNDS, () => seedEmail(Math.floor(Math.random() * customers)), SEEDED_PASSWORD);
+    return { customers, base, child, signIns, rounds: [] };
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
+}
+
+/** One round: lookups by e-mail, then password sign-ins, four callers each. */
+async function sizeRound(server: SizeServer): Promise<void> {
+  const pick = () => Math.floor(Math.random() * server.customers);
+  const lookups = await closedLoop(server.base, 4, SIZE_ROUND_SECONDS, () => ({ path: `/api/v1/customers?email=${encodeURIComponent(seedEmail(pick()))}`, headers: { authorization: `Bearer ${ADMIN_KEY}` } }));
+  const used = server.rounds.reduce((sum, each) => sum + each.signIns.length, 0);
+  const signIns = await closedLoop(server.base, 4, SIZE_ROUND_SECONDS, (i) => {
+    const item = server.signIns[(used + i) % server.signIns.length]!;
+    return { method: 'POST', path: item.path, body: item.body, headers: { cookie: item.cookie, 'content-type': 'application/x-www-form-urlencoded' } };
+  });
+  server.rounds.push({ lookups, signIns });
+}
+
+/** Per kind of request: every round's p50, their median, and the p99 of all rounds together. */
+function sizeSummary(server: SizeServer) {
+  const summarize = (pick: (each: SizeServer['rounds'][number]) => Timed[], ok: number) => {
+    const all = server.rounds.flatMap(pick);
+    const p50s = server.rounds.map((each) => percentile(ms(pick(each).filter((result) => result.status === ok)), 50));
+    return { requests: all.length, statuses: byStatus(all), p50_ms: round(median(p50s), 2), rounds_p50_ms: p50s, p99_ms: percentile(ms(all.filter((result) => result.status === ok)), 99) };
+  };
+  const signIns = summarize((each) => each.signIns, 303);
+  return { customers: server.customers, lookup: summarize((each) => each.lookups, 200), sign_in: { ...signIns, reused_interactions: Math.max(0, signIns.requests - server.signIns.length) } };
+}
+
+/**
+ * 1,000 and 1,000,000 customers in two databases of one engine, each behind its own server, side
+ * by side: measured in alternating rounds (A B, B A, …), p50 per round, medians compared.
+ */
+async function size(dialect: TestDialect) {
+  const stores = [await backend(dialect, false), await backend(dialect, false)];
+  const servers: SizeServer[] = [];
+  try {
+    seed(stores[0]!.env, SMALL, 0);
     const seedingBegan = performance.now();
-    seed(store.env, LARGE - SMALL, SMALL);
+    seed(stores[1]!.env, LARGE, 0);
     const seedSeconds = round((performance.now() - seedingBegan) / 1000);
-    const large = await measure(LARGE);
+    servers.push(await sizeServer(stores[0]!.env, SMALL), await sizeServer(stores[1]!.env, LARGE));
+    for (let i = 0; i < SIZE_ROUNDS; i++) for (const server of i % 2 === 0 ? servers : [...servers].reverse()) await sizeRound(server);
+    const [small, large] = servers.map(sizeSummary) as [ReturnType<typeof sizeSummary>, ReturnType<typeof sizeSummary>];
     return {
+      rounds: SIZE_ROUNDS,
+      round_seconds: SIZE_ROUND_SECONDS,
       small,
       large,
       seed_seconds: seedSeconds,
@@ -324,7 +356,8 @@ async function size(dialect: TestDialect) {
       ratio_sign_in_p50: ratio(large.sign_in.p50_ms, small.sign_in.p50_ms),
     };
   } finally {
-    await store.close();
+    await Promise.allSettled(servers.map((server) => stop(server.child)));
+    for (const store of stores) await store.close();
   }
 }
 
