@@ -336,14 +336,17 @@ function sizeSummary(server: SizeServer) {
  * by side: measured in alternating rounds (A B, B A, …), p50 per round, medians compared.
  */
 async function size(dialect: TestDialect) {
-  const stores = [await backend(dialect, false), await backend(dialect, false)];
+  const stores: Backend[] = [];
   const servers: SizeServer[] = [];
   try {
+    for (let i = 0; i < 2; i++) stores.push(await backend(dialect, false));
     seed(stores[0]!.env, SMALL, 0);
     const seedingBegan = performance.now();
     seed(stores[1]!.env, LARGE, 0);
     const seedSeconds = round((performance.now() - seedingBegan) / 1000);
-    servers.push(await sizeServer(stores[0]!.env, SMALL), await sizeServer(stores[1]!.env, LARGE));
+    // One at a time, so that a server is stopped below even when the next one fails to start.
+    servers.push(await sizeServer(stores[0]!.env, SMALL));
+    servers.push(await sizeServer(stores[1]!.env, LARGE));
     for (let i = 0; i < SIZE_ROUNDS; i++) for (const server of i % 2 === 0 ? servers : [...servers].reverse()) await sizeRound(server);
     const [small, large] = servers.map(sizeSummary) as [ReturnType<typeof sizeSummary>, ReturnType<typeof sizeSummary>];
     return {
