@@ -106,14 +106,15 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
  * Before the RSS baseline: JIT and caches warm, and the heap grown to its working size. V8 grows
  * the heap with the work done, not with time, so a slower machine needs longer: the warm-up goes
  * on in 4 s windows until the last two together grew RSS by less than WARMUP_LEVEL (at least
- * BENCH_WARMUP_SECONDS, at most BENCH_WARMUP_MAX_SECONDS, both rounded up to whole windows). A leak never levels off: the warm-up then ends at its maximum,
- * says so (`levelled: false`), and the flood after it still shows the growth. The minimum spans
+ * BENCH_WARMUP_SECONDS, at most BENCH_WARMUP_MAX_SECONDS, both rounded up to whole windows). A
+ * leak never levels off: the warm-up then ends at its maximum, says so (`levelled: false`), and the flood after it still shows the growth. The minimum spans
  * a full collection cycle: under this flood V8 collects the old generation every 10–20 s, and RSS
  * can sit still for two windows in between and then climb again (seen at 16 s: 398 MiB, then 528).
  */
 const WARMUP_MIN_SECONDS = wholeSetting('BENCH_WARMUP_SECONDS', 28, 0);
 const WARMUP_MAX_SECONDS = Math.max(WARMUP_MIN_SECONDS, wholeSetting('BENCH_WARMUP_MAX_SECONDS', 60, 0));
 const WARMUP_WINDOW_SECONDS = 4;
+const WARMUP_LEVEL = 0.02;
 
 /**
  * Node flags of the flooded server. `--trace-gc` gives the live heap. The V8 heap is capped at
@@ -124,7 +125,6 @@ const WARMUP_WINDOW_SECONDS = 4;
  * kept memory would die of it, and the report would show it not alive.
  */
 export const FLOOD_SERVER_FLAGS = ['--trace-gc', '--max-old-space-size=192'];
-const WARMUP_LEVEL = 0.02;
 const SETTLE_MS = 3000;
 
 export interface HeapSample {

@@ -55,8 +55,8 @@ async function backend(dialect: TestDialect, withRedis: boolean): Promise<Backen
   };
 }
 
-function seed(env: Record<string, string>, customers: number, start: number): void {
-  const result = spawnSync(process.execPath, ['src/cli.ts', 'seed', '--customers', String(customers), '--start', String(start)], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+function seed(env: Record<string, string>, customers: number): void {
+  const result = spawnSync(process.execPath, ['src/cli.ts', 'seed', '--customers', String(customers)], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`seed failed: ${result.stderr}`);
 }
 
@@ -102,7 +102,7 @@ async function refreshWhile(base: string, clientId: string, tokens: string[], ru
 
 async function burst() {
   const store = await backend('postgres', true);
-  seed(store.env, 2000, 0);
+  seed(store.env, 2000);
   const { base, child } = await serve(store.env, 1);
   try {
     const web = await createClient(base, { client_name: 'burst web', redirect_uris: [REDIRECT], first_party: true, token_endpoint_auth_method: 'none' });
@@ -222,15 +222,14 @@ async function cluster() {
       for (let elapsed = 0; elapsed < CLUSTER_WARMUP_SECONDS; elapsed += 4) windows.push((await tokenWindow(server, 4, most)).tokens_per_s);
       warmup.set(server.workers, windows);
     }
-    const rounds = new Map<string, TokenWindow[]>();
     const key = (workers: number, connections: number) => `${workers}@${connections}`;
+    const rounds = new Map<string, TokenWindow[]>(servers.flatMap((server) => CLUSTER_CONNECTIONS.map((connections) => [key(server.workers, connections), []] as [string, TokenWindow[]])));
     // A B, B A, A B …: neither configuration always goes first (the order also turns with the
     // connection count, so an odd number of rounds favours neither).
     for (let i = 0; i < CLUSTER_ROUNDS; i++) {
       for (const [c, connections] of CLUSTER_CONNECTIONS.entries()) {
         for (const server of (i + c) % 2 === 0 ? servers : [...servers].reverse()) {
-          const window = await tokenWindow(server, CLUSTER_ROUND_SECONDS, connections);
-          rounds.set(key(server.workers, connections), [...(rounds.get(key(server.workers, connections)) ?? []), window]);
+          rounds.get(key(server.workers, connections))!.push(await tokenWindow(server, CLUSTER_ROUND_SECONDS, connections));
         }
       }
     }
@@ -340,9 +339,9 @@ async function size(dialect: TestDialect) {
   const servers: SizeServer[] = [];
   try {
     for (let i = 0; i < 2; i++) stores.push(await backend(dialect, false));
-    seed(stores[0]!.env, SMALL, 0);
+    seed(stores[0]!.env, SMALL);
     const seedingBegan = performance.now();
-    seed(stores[1]!.env, LARGE, 0);
+    seed(stores[1]!.env, LARGE);
     const seedSeconds = round((performance.now() - seedingBegan) / 1000);
     // One at a time, so that a server is stopped below even when the next one fails to start.
     servers.push(await sizeServer(stores[0]!.env, SMALL));
