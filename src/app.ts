@@ -40,9 +40,9 @@ import { EmailVerification } from './flows/email-verification.ts';
 import { OneTimeCodes } from './credentials/one-time-codes.ts';
 import { Passkeys } from './credentials/passkeys.ts';
 import { SecondFactors } from './credentials/second-factors.ts';
-import { CodeDelivery } from './flows/code-delivery.ts';
+import { CodeDelivery } from './credentials/code-delivery.ts';
 import { EmailCodeSignIn } from './flows/email-code-sign-in.ts';
-import { OutboundGuard } from './http/outbound-guard.ts';
+import { OutboundGuard } from './outbound/outbound-guard.ts';
 import { Admission } from './http/admission.ts';
 import { hashingSlots } from './credentials/hashing-slots.ts';
 import { installAddressLimit, MemoryHitCounter, RateLimit, RedisHitCounter } from './http/rate-limit.ts';
@@ -51,10 +51,10 @@ import { CallerVerifications } from './customer-service/caller-verifications.ts'
 import { customerServiceRoutes } from './customer-service/customer-service.routes.ts';
 import { CustomerTimeline } from './customer-service/customer-timeline.ts';
 import { apiKeyRoutes } from './operators/api-key.routes.ts';
-import { operatorAuth } from './operators/operator-auth.ts';
+import { operatorAuth } from './http/operator-auth.ts';
 import { DeviceCodeGuesses } from './oidc/device-code-guesses.ts';
-import { InteractionContext, type LoadedInteraction } from './flows/interaction-context.ts';
-import { InteractionFlowStore } from './flows/interaction-flow.store.ts';
+import { InteractionContext, type LoadedInteraction } from './http/interaction-context.ts';
+import { InteractionFlowStore } from './oidc/interaction-flows.ts';
 import { PasswordRecovery } from './flows/password-recovery.ts';
 import { PasswordSignIn } from './flows/password-sign-in.ts';
 import { SmsCodeSignIn } from './flows/sms-code-sign-in.ts';
@@ -74,6 +74,7 @@ import { openRedis, subscriberOf } from './store/redis.ts';
 import { LocalChangeNotices, ReadCache, RedisChangeNotices } from './store/change-notices.ts';
 import { clientMetadata } from './oidc/client-adapter.ts';
 import { createProvider, TTL } from './oidc/provider.ts';
+import { providerPages } from './pages/oidc-provider.page.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
 import { providerRoutes } from './oidc/provider.routes.ts';
 import { SIGNING_KEYS_TOPIC, SigningKeyStore } from './oidc/signing-keys.ts';
@@ -218,6 +219,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
         trustProxy: config.trustProxy,
+        pages: providerPages,
       },
       jwks,
     );

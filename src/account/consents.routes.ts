@@ -5,7 +5,7 @@ import type { ConsentPurposes } from '../consent/consent-purposes.ts';
 import { showPurposes } from '../consent/sign-up-purposes.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import { parseInput } from '../http/api-route.ts';
+import { parseInput } from '../validation/parse-input.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';

@@ -7,11 +7,11 @@ import { pageContextFor, sendPage } from '../http/page-reply.ts';
 import { activeSession } from './active-session.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';
 import { codeEntryPage } from '../pages/code-entry.page.ts';
-import type { MessageKey } from '../pages/i18n/en.ts';
+import type { MessageKey } from '../i18n/en.ts';
 import { messagePage } from '../pages/message.page.ts';
 import type { EmailVerification } from '../flows/email-verification.ts';
 import { codeForm } from '../flows/interaction.forms.ts';
-import { formValue, retryAfter } from '../flows/interaction-context.ts';
+import { formValue, retryAfter } from '../http/interaction-context.ts';
 
 export interface EmailVerificationDeps {
   host: ProviderHost;

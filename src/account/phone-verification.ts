@@ -1,8 +1,8 @@
 import type { CustomerRecord } from '../customers/customer.repo.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import type { CodeDelivery } from '../flows/code-delivery.ts';
-import type { Locale } from '../pages/locale.ts';
+import type { CodeDelivery } from '../credentials/code-delivery.ts';
+import type { Locale } from '../i18n/locale.ts';
 
 /**
  * A customer adds or changes their mobile number on the account page: a code is texted to the new

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { customerActor } from '../events/audit-log.ts';
-import { parseInput } from '../http/api-route.ts';
+import { parseInput } from '../validation/parse-input.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
 import type { BrowserSession } from '../oidc/browser-session.ts';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { CallerVerifications } from '../customer-service/caller-verifications.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import { parseInput } from '../http/api-route.ts';
+import { parseInput } from '../validation/parse-input.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';

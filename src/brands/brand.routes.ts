@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound } from '../errors/domain-error.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
-import { parseInput } from '../http/api-route.ts';
+import { parseInput } from '../validation/parse-input.ts';
 import { brandKey } from '../validation/brand-key.ts';
 import { text } from '../validation/text.ts';
 import { brandStylesheet, type Brand, type Brands } from './brands.ts';

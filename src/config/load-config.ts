@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { smsSettingsFrom, type SmsSettings } from '../messaging/sms/sms-settings.ts';
-import { defaultHashConcurrency } from '../credentials/hashing-slots.ts';
+import { smsSettingsFrom, type SmsSettings } from './sms-settings.ts';
+import { defaultHashConcurrency } from './hash-concurrency.ts';
 import { envSchema, type Env } from './schema.ts';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; /** Connections per process. */ poolMax?: number };

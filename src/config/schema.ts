@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { smsEnvSchema } from '../messaging/sms/sms-settings.ts';
+import { smsEnvSchema } from './sms-settings.ts';
 
 /**
  * Every setting Portvakt reads from the environment. Each key is described, has a documented

@@ -1,7 +1,16 @@
-import type { Locale } from '../pages/locale.ts';
-import type { ShownPurpose } from '../pages/sign-up.page.ts';
+import type { Locale } from '../i18n/locale.ts';
 import { appliesTo } from './consent-ledger.ts';
 import type { ConsentPurposes, PurposeVersion } from './consent-purposes.ts';
+
+/** A purpose as a page shows it, in the page's language. */
+export interface ShownPurpose {
+  key: string;
+  version: number;
+  required: boolean;
+  title: string;
+  description: string;
+  legalText: string;
+}
 
 /** Purposes as a page shows them, in its language. */
 export function showPurposes(purposes: PurposeVersion[], locale: Locale): ShownPurpose[] {

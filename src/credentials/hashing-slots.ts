@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { defaultHashConcurrency } from '../config/hash-concurrency.ts';
 
 /**
  * At most `limit` argon2id computations at once in this process; the rest wait in order. argon2id
@@ -46,11 +46,3 @@ export class HashingSlots {
 
 /** The process's slots (CPU is the process's): PASSWORD_HASH_CONCURRENCY sets the limit at start. */
 export const hashingSlots = new HashingSlots(defaultHashConcurrency());
-
-/**
- * Cores − 1 for the host, shared among the workers of `start --workers N` (which tells each
- * worker N): at least one per process, so N workers on few cores still hash N at once.
- */
-export function defaultHashConcurrency(workers = Number(process.env.PORTVAKT_CLUSTER_WORKERS ?? 1)): number {
-  return Math.max(1, Math.floor((availableParallelism() - 1) / Math.max(1, workers)));
-}

@@ -3,8 +3,8 @@ import type { Kysely } from 'kysely';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, customerActor, type AuditLog } from '../events/audit-log.ts';
-import type { CodeDelivery } from '../flows/code-delivery.ts';
-import type { Locale } from '../pages/locale.ts';
+import type { CodeDelivery } from '../credentials/code-delivery.ts';
+import type { Locale } from '../i18n/locale.ts';
 import type { CallerVerificationsTable, Database } from '../store/schema.ts';
 
 /** How long the customer has to read out the code or approve in their account. */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { OutboundFetch } from '../http/outbound-guard.ts';
+import type { OutboundFetch } from '../outbound/outbound-guard.ts';
 import { PollingLoop } from '../jobs/polling-loop.ts';
 import type { WorkerLog } from '../messaging/outbox-worker.ts';
 import type { Database } from '../store/schema.ts';

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { customerActor, type AuditLog } from '../events/audit-log.ts';
-import type { FlowState, InteractionFlowStore } from '../flows/interaction-flow.store.ts';
+import type { FlowState, InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { Database } from '../store/schema.ts';
 import type { Connections } from './connections.ts';
 

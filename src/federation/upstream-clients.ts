@@ -1,7 +1,7 @@
 import { importPKCS8, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { DomainError } from '../errors/domain-error.ts';
-import type { OutboundFetch } from '../http/outbound-guard.ts';
+import type { OutboundFetch } from '../outbound/outbound-guard.ts';
 import { metaEndpoints, PRESETS } from './connection-presets.ts';
 import type { ConnectionWithSecret, Connections, Connection } from './connections.ts';
 

@@ -5,7 +5,7 @@ import { emailSchema, localeSchema } from '../customers/customer.schemas.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError, notFound } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
-import type { FlowState, InteractionFlowStore } from '../flows/interaction-flow.store.ts';
+import type { FlowState, InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { Database } from '../store/schema.ts';
 import { metaEndpoints, microsoftTenantAllowed, PRESETS } from './connection-presets.ts';
 import { offers, type Connection, type Connections } from './connections.ts';

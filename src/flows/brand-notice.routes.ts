@@ -3,8 +3,8 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
 import { brandNoticePage } from '../pages/brand-notice.page.ts';
-import { formValue, type InteractionContext } from './interaction-context.ts';
-import type { InteractionFlowStore } from './interaction-flow.store.ts';
+import { formValue, type InteractionContext } from '../http/interaction-context.ts';
+import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { SecondFactorSteps } from './second-factor.routes.ts';
 
 /**

@@ -5,12 +5,13 @@ import { showPurposes, signUpDecisions } from '../consent/sign-up-purposes.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
-import { html } from '../pages/html.ts';
+import { html } from '../markup/html.ts';
 import { csrfInput, implicitSubmit, layout } from '../pages/layout.ts';
-import { purposeChoices, type ShownPurpose } from '../pages/sign-up.page.ts';
+import { purposeChoices } from '../pages/sign-up.page.ts';
+import type { ShownPurpose } from '../consent/sign-up-purposes.ts';
 import { emailCodeForm } from './interaction.forms.ts';
-import { formValue, purposeScope, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
-import type { InteractionFlowStore } from './interaction-flow.store.ts';
+import { formValue, purposeScope, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
+import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { SecondFactorSteps } from './second-factor.routes.ts';
 
 const choicesForm = emailCodeForm.pick({ csrf: true, consent: true, shown: true, consent_all: true });

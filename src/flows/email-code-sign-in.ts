@@ -1,13 +1,13 @@
 import type { CustomerRecord } from '../customers/customer.repo.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import type { Locale } from '../pages/locale.ts';
+import type { Locale } from '../i18n/locale.ts';
 import type { OneTimeCodesTable } from '../store/schema.ts';
 import type { Actor } from '../events/audit-log.ts';
 
 /** A sign-up is done by the person signing up; their id does not exist until the row does. */
 const SIGN_UP: Actor = { type: 'customer', id: null };
-import type { CodeFlowDeps, CodeRequest } from './code-delivery.ts';
+import type { CodeFlowDeps, CodeRequest } from '../credentials/code-delivery.ts';
 
 /** What a sign-up form gave, held with the code until the address is proven. */
 export interface PendingSignUp {

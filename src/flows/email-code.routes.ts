@@ -3,7 +3,7 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
 import { codeEntryPage } from '../pages/code-entry.page.ts';
-import type { MessageKey } from '../pages/i18n/en.ts';
+import type { MessageKey } from '../i18n/en.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
 import { signUpPage } from '../pages/sign-up.page.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
@@ -13,8 +13,8 @@ import type { ConsentPurposes } from '../consent/consent-purposes.ts';
 import { signUpDecisions, signUpPurposes } from '../consent/sign-up-purposes.ts';
 import type { EmailCodeSignIn, ProvenAddress } from './email-code-sign-in.ts';
 import { codeForm, emailCodeForm, linkQuery } from './interaction.forms.ts';
-import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
-import type { InteractionFlowStore } from './interaction-flow.store.ts';
+import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
+import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { SecondFactorSteps } from './second-factor.routes.ts';
 
 export interface EmailCodeDeps {

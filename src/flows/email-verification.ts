@@ -2,9 +2,9 @@ import type { Transaction } from 'kysely';
 import type { CustomerRecord } from '../customers/customer.repo.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import { LOCALES, type Locale } from '../pages/locale.ts';
+import { LOCALES, type Locale } from '../i18n/locale.ts';
 import type { Database, OneTimeCodesTable } from '../store/schema.ts';
-import type { CodeDelivery } from './code-delivery.ts';
+import type { CodeDelivery } from '../credentials/code-delivery.ts';
 
 /**
  * Verifying an address a customer already has (created through the API, or changed): a code and

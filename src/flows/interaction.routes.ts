@@ -4,7 +4,7 @@ import type { ConsentPurposes, PurposeVersion } from '../consent/consent-purpose
 import { showPurposes, signUpDecisions, signUpPurposes } from '../consent/sign-up-purposes.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DEFAULT_POOL } from '../customers/customer.service.ts';
-import { parseInput } from '../http/api-route.ts';
+import { parseInput } from '../validation/parse-input.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
 import { MFA_REQUIRED } from '../oidc/authentication-context.ts';
@@ -14,14 +14,15 @@ import type { Metrics } from '../ops/metrics.ts';
 import { brandNoticePage } from '../pages/brand-notice.page.ts';
 import { consentPage } from '../pages/consent.page.ts';
 import { BRAND_FIRST_VISIT } from '../oidc/brand-first-visit.ts';
-import type { MessageKey } from '../pages/i18n/en.ts';
+import type { MessageKey } from '../i18n/en.ts';
 import { messagePage } from '../pages/message.page.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
 import { signUpPage } from '../pages/sign-up.page.ts';
 import { consentForm, passwordForm } from './interaction.forms.ts';
-import { formValue, requirePrompt, retryAfter, type InteractionContext, type InteractionDetails, type LoadedInteraction } from './interaction-context.ts';
-import type { AuthMethod } from './interaction-flow.store.ts';
-import { SignInError, type PasswordSignIn } from './password-sign-in.ts';
+import { formValue, requirePrompt, retryAfter, type InteractionContext, type InteractionDetails, type LoadedInteraction } from '../http/interaction-context.ts';
+import type { AuthMethod } from '../oidc/interaction-flows.ts';
+import { SignInError } from '../credentials/sign-in-error.ts';
+import type { PasswordSignIn } from './password-sign-in.ts';
 import type { SecondFactorSteps } from './second-factor.routes.ts';
 
 export interface InteractionDeps {

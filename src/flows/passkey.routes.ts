@@ -1,3 +1,4 @@
+import { parseJson } from '../validation/parse-input.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeDevice } from '../account/customer-sessions.ts';
 import type { Passkeys } from '../credentials/passkeys.ts';
@@ -10,8 +11,8 @@ import { signInPage } from '../pages/sign-in.page.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { passkeyOfferPage } from '../pages/passkey-offer.page.ts';
 import { continueForm, passkeyForm } from './interaction.forms.ts';
-import { formValue, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
-import type { InteractionFlowStore } from './interaction-flow.store.ts';
+import { formValue, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
+import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { SecondFactorSteps } from './second-factor.routes.ts';
 
 export interface PasskeySignInDeps {
@@ -109,14 +110,4 @@ export function passkeyOfferRoutes(app: FastifyInstance, deps: PasskeySignInDeps
     if (!continueForm.safeParse(request.body).success) throw new DomainError('invalid_form', 400, 'Unexpected fields');
     return goOn(request, reply, loaded, flow.customerId, flow.amr);
   });
-}
-
-export function parseJson(text: string): unknown {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null) throw new Error('not an object');
-    return value;
-  } catch {
-    throw new DomainError('passkey_refused', 400, 'Malformed passkey answer');
-  }
 }

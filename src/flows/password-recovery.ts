@@ -1,8 +1,8 @@
 import type { CustomerRecord } from '../customers/customer.repo.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import type { Locale } from '../pages/locale.ts';
+import type { Locale } from '../i18n/locale.ts';
 import type { OneTimeCodesTable } from '../store/schema.ts';
-import type { CodeFlowDeps, CodeRequest } from './code-delivery.ts';
+import type { CodeFlowDeps, CodeRequest } from '../credentials/code-delivery.ts';
 
 /**
  * "Forgot password": a code (and link) goes to the address if it has an active account; the page

@@ -2,25 +2,11 @@ import type { LoginThrottle } from '../credentials/login-throttle.ts';
 import { verifyAgainstDecoy, verifyPassword } from '../credentials/password-hasher.ts';
 import type { CustomerRecord } from '../customers/customer.repo.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
-import { DomainError } from '../errors/domain-error.ts';
+import { SignInError, throttled } from '../credentials/sign-in-error.ts';
 import type { Actor, AuditLog } from '../events/audit-log.ts';
 
 /** Whoever is trying to sign in: not known until they succeed. */
 const ANONYMOUS: Actor = { type: 'customer', id: null };
-
-export type SignInResult = 'success' | 'invalid_credentials' | 'throttled' | 'disabled';
-
-export class SignInError extends DomainError {
-  readonly result: Exclude<SignInResult, 'success'>;
-  constructor(result: Exclude<SignInResult, 'success'>, status: number, message: string, details?: unknown) {
-    super(result === 'throttled' ? 'too_many_attempts' : result === 'disabled' ? 'account_disabled' : 'invalid_credentials', status, message, details);
-    this.result = result;
-  }
-}
-
-export function throttled(retryAfterSeconds: number): SignInError {
-  return new SignInError('throttled', 429, 'Too many attempts; try again later', { retry_after: retryAfterSeconds });
-}
 
 /**
  * E-mail + password sign-in. An unknown e-mail and a wrong password get the same answer after the

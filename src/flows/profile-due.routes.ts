@@ -2,12 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors/domain-error.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
-import type { MessageKey } from '../pages/i18n/en.ts';
+import type { MessageKey } from '../i18n/en.ts';
 import { profileDuePage } from '../pages/profile-due.page.ts';
 import { checkValues, type CustomerAttributes } from '../profile/customer-attributes.ts';
 import type { AttributeDefinition, ProfileSchema } from '../profile/profile-schema.ts';
-import { formValue, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
-import type { InteractionFlowStore } from './interaction-flow.store.ts';
+import { formValue, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
+import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { SecondFactorSteps } from './second-factor.routes.ts';
 
 const FIELD = /^attr\.([a-z][a-z0-9_]{1,63})(?:\.(street_address|postal_code|locality|country))?$/;

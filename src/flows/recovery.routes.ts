@@ -4,11 +4,11 @@ import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { codeEntryPage } from '../pages/code-entry.page.ts';
-import type { MessageKey } from '../pages/i18n/en.ts';
+import type { MessageKey } from '../i18n/en.ts';
 import { forgotPasswordPage, newPasswordPage } from '../pages/password-reset.page.ts';
 import { codeForm, forgotForm, linkQuery, newPasswordForm } from './interaction.forms.ts';
-import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
-import type { InteractionFlowStore } from './interaction-flow.store.ts';
+import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
+import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { PasswordRecovery } from './password-recovery.ts';
 import type { SecondFactorSteps } from './second-factor.routes.ts';
 

@@ -3,7 +3,7 @@ import type { SecondFactors } from '../credentials/second-factors.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR, requestedMultiFactorAcr } from '../oidc/authentication-context.ts';
-import type { AuthMethod, InteractionFlowStore } from './interaction-flow.store.ts';
+import type { AuthMethod, InteractionFlowStore } from '../oidc/interaction-flows.ts';
 
 export type Completion =
   | { next: 'login'; result: InteractionResults }

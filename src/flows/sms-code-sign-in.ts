@@ -1,6 +1,6 @@
 import { DomainError } from '../errors/domain-error.ts';
-import type { Locale } from '../pages/locale.ts';
-import type { CodeFlowDeps, CodeRequest } from './code-delivery.ts';
+import type { Locale } from '../i18n/locale.ts';
+import type { CodeFlowDeps, CodeRequest } from '../credentials/code-delivery.ts';
 
 /**
  * Sign-in with a code texted to a phone number the customer proved before. The page after

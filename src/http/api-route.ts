@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '../errors/domain-error.ts';
-import { operatorOf } from '../operators/operator-auth.ts';
+import { parseInput } from '../validation/parse-input.ts';
+import { operatorOf } from './operator-auth.ts';
 import { actingAs } from '../operators/operator-context.ts';
 import { admits, type Operator, type Role } from '../operators/operator-roles.ts';
 
@@ -22,24 +23,6 @@ export interface ApiRoute<P, Q, B, R> {
   /** Output schema; unknown fields are dropped, so internal columns never leak. */
   response?: z.ZodType<R>;
   handler: (input: { params: P; query: Q; body: B; request: FastifyRequest; operator: Operator }) => Promise<R | void>;
-}
-
-/** Turns zod issues into a stable 400: `unknown_field` for extra keys, else `validation_failed`. */
-export function parseInput<T>(schema: z.ZodType<T>, value: unknown, where: 'body' | 'query' | 'params'): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    path: [where, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-    ...(issue.code === 'unrecognized_keys' ? { keys: issue.keys } : {}),
-  }));
-  const unknownField = result.error.issues.some((issue) => issue.code === 'unrecognized_keys');
-  throw new DomainError(
-    unknownField ? 'unknown_field' : 'validation_failed',
-    400,
-    unknownField ? 'The request has fields this endpoint does not know' : 'The request does not match the schema',
-    issues,
-  );
 }
 
 const errorSchema = z.object({ error: z.string(), message: z.string(), details: z.unknown().optional() });

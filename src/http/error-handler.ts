@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors/domain-error.ts';
-import type { MessageKey } from '../pages/i18n/en.ts';
+import type { MessageKey } from '../i18n/en.ts';
 import { messagePage } from '../pages/message.page.ts';
 import { pageContextFor, sendPage } from './page-reply.ts';
 

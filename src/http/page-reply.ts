@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PageContext } from '../pages/layout.ts';
-import { pickLocale, translator } from '../pages/locale.ts';
+import { pickLocale, translator } from '../i18n/locale.ts';
 
 export function pageContextFor(request: FastifyRequest, uiLocales?: unknown): PageContext {
   const locale = pickLocale(typeof uiLocales === 'string' ? uiLocales : undefined, request.headers['accept-language']);

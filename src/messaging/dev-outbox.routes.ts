@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '../errors/domain-error.ts';
-import { parseInput } from '../http/api-route.ts';
+import { parseInput } from '../validation/parse-input.ts';
 import { fromLoopback } from '../http/loopback.ts';
 import type { DevOutbox } from './dev-outbox.ts';
 

@@ -8,7 +8,7 @@ import { SmtpMailSender, type MailMessage, type MailSender } from './mail-sender
 import { MAIL_TOPIC, Messenger, SMS_TOPIC } from './messenger.ts';
 import { Outbox } from './outbox.ts';
 import { OutboxWorker, type WorkerLog } from './outbox-worker.ts';
-import { createSmsSender } from './sms/sms-settings.ts';
+import { createSmsSender } from './sms/create-sms-sender.ts';
 import type { SmsMessage, SmsSender } from './sms/sms-sender.ts';
 
 export interface Messaging {

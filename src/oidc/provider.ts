@@ -3,7 +3,7 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import type { ClientRepository } from '../clients/client.repo.ts';
 import { secretMatches } from '../crypto/secret-hash.ts';
 import type { CustomerRecord } from '../customers/customer.repo.ts';
-import { LOCALES } from '../pages/locale.ts';
+import { LOCALES } from '../i18n/locale.ts';
 import { BRAND_KEY_PATTERN } from '../validation/brand-key.ts';
 import { accountFinder, SCOPE_CLAIMS, type GrantedConsents } from './account-claims.ts';
 import type { ArtifactStorage } from './artifact-storage.ts';
@@ -12,7 +12,6 @@ import { ClientAdapter } from './client-adapter.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { brandFirstVisit } from './brand-first-visit.ts';
 import type { PurposeRequests } from './purpose-requests.ts';
-import { deviceSuccessSource, logoutSource, postLogoutSuccessSource, renderError, userCodeConfirmSource, userCodeInputSource } from './provider-pages.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 
 /** Token lifetimes in seconds. ID tokens bound how long a retired signing key stays published. */
@@ -42,6 +41,22 @@ export interface ProviderDeps {
   purposeRequests: PurposeRequests;
   cookieKeys: string[];
   trustProxy: boolean | string[];
+  /** The pages oidc-provider draws itself (errors, logout, the device flow): the edge's templates. */
+  pages: ProviderPages;
+}
+
+type Features = NonNullable<Configuration['features']>;
+type DeviceFlow = NonNullable<Features['deviceFlow']>;
+type Logout = NonNullable<Features['rpInitiatedLogout']>;
+
+/** oidc-provider's own page hooks, drawn by `pages/oidc-provider.page.ts` in our layout and language. */
+export interface ProviderPages {
+  renderError: NonNullable<Configuration['renderError']>;
+  logoutSource: NonNullable<Logout['logoutSource']>;
+  postLogoutSuccessSource: NonNullable<Logout['postLogoutSuccessSource']>;
+  userCodeInputSource: NonNullable<DeviceFlow['userCodeInputSource']>;
+  userCodeConfirmSource: NonNullable<DeviceFlow['userCodeConfirmSource']>;
+  deviceSuccessSource: NonNullable<DeviceFlow['successSource']>;
 }
 
 export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider {
@@ -132,10 +147,10 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
       userinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      rpInitiatedLogout: { enabled: true, logoutSource: deps.pages.logoutSource, postLogoutSuccessSource: deps.pages.postLogoutSuccessSource },
       // RFC 8628 for TVs and kiosks: the code is typed at /device on another screen. Base-20
       // consonants (no vowels, so no words), 8 characters shown as XXXX-XXXX.
-      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', userCodeInputSource, userCodeConfirmSource, successSource: deviceSuccessSource },
+      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', userCodeInputSource: deps.pages.userCodeInputSource, userCodeConfirmSource: deps.pages.userCodeConfirmSource, successSource: deps.pages.deviceSuccessSource },
     },
     discovery: { ui_locales_supported: [...LOCALES], claims_locales_supported: [...LOCALES] },
     interactions: { policy: interactionPolicyWithStepUp([deps.purposeRequests.check(), brandFirstVisit(deps.brandNoticeDue)]), url: (_ctx, interaction) => `/login/${interaction.uid}` },
@@ -145,7 +160,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     ttl: { ...TTL },
-    renderError,
+    renderError: deps.pages.renderError,
     clientBasedCORS: (_ctx, origin, client) =>
       origin !== 'null' && (client.redirectUris?.some((uri) => safeOrigin(uri) === origin) ?? false),
   };

@@ -4,7 +4,7 @@ import { DomainError, notFound } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import { OPERATOR } from '../events/audit-log.ts';
 import type { ApiKeysTable, Database } from '../store/schema.ts';
-import type { Operator, Role } from './operator-roles.ts';
+import { storedRole, type Operator, type Role } from './operator-roles.ts';
 
 export interface ApiKey {
   id: string;
@@ -83,7 +83,7 @@ export class ApiKeys {
       this.#lastWritten.set(id, now);
       await this.#db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute();
     }
-    return { id: `key:${id}`, roles: [row.role], systems: row.systems ? (JSON.parse(row.systems) as string[]) : null };
+    return { id: `key:${id}`, roles: [storedRole(row.role)], systems: row.systems ? (JSON.parse(row.systems) as string[]) : null };
   }
 }
 
@@ -91,7 +91,7 @@ function present(row: ApiKeysTable): ApiKey {
   return {
     id: row.id,
     name: row.name,
-    role: row.role,
+    role: storedRole(row.role),
     systems: row.systems ? (JSON.parse(row.systems) as string[]) : null,
     createdAt: Number(row.created_at),
     lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),

@@ -26,3 +26,9 @@ export interface Operator {
 export function admits(operator: Operator, allowed: readonly Role[]): boolean {
   return operator.roles.includes('admin') || operator.roles.some((role) => allowed.includes(role));
 }
+
+/** A role read back from storage; a value this code does not know is a corrupt row, not a guess. */
+export function storedRole(value: string): Role {
+  if (!(ROLES as readonly string[]).includes(value)) throw new Error(`unknown role in storage: ${value}`);
+  return value as Role;
+}

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import client from 'prom-client';
 import type { UpstreamFailure } from '../federation/upstream-sign-in.ts';
-import type { SignInResult } from '../flows/password-sign-in.ts';
+import type { SignInResult } from '../credentials/sign-in-error.ts';
 
 /** Prometheus metrics of one process: HTTP by route, sign-ins by result, tokens by grant. */
 export class Metrics {

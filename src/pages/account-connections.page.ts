@@ -1,5 +1,5 @@
 import type { LinkedIdentity } from '../federation/identity-links.ts';
-import { html } from './html.ts';
+import { html } from '../markup/html.ts';
 import { alert, csrfInput, layout, type PageContext } from './layout.ts';
 
 export interface ConnectionsView {

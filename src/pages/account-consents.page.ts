@@ -1,7 +1,7 @@
 import type { ConsentState } from '../consent/consent-ledger.ts';
-import type { ShownPurpose } from './sign-up.page.ts';
-import type { MessageKey } from './i18n/en.ts';
-import { html } from './html.ts';
+import type { ShownPurpose } from '../consent/sign-up-purposes.ts';
+import type { MessageKey } from '../i18n/en.ts';
+import { html } from '../markup/html.ts';
 import { csrfInput, layout, type PageContext } from './layout.ts';
 
 export interface ConsentsView {

@@ -1,5 +1,5 @@
-import type { MessageKey } from './i18n/en.ts';
-import { html } from './html.ts';
+import type { MessageKey } from '../i18n/en.ts';
+import { html } from '../markup/html.ts';
 import { csrfInput, layout, type PageContext } from './layout.ts';
 
 export interface PrivacyView {

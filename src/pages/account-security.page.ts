@@ -1,7 +1,7 @@
 import { describeDevice, type CustomerSession } from '../account/customer-sessions.ts';
 import type { Passkey } from '../credentials/passkeys.ts';
 import type { SecondFactorStatus } from '../credentials/second-factors.ts';
-import { html, type SafeHtml } from './html.ts';
+import { html, type SafeHtml } from '../markup/html.ts';
 import { csrfInput, layout, passkeyButton, type PageContext } from './layout.ts';
 
 export interface AccountSecurityView {

@@ -1,5 +1,5 @@
 import type { CallerVerification } from '../customer-service/caller-verifications.ts';
-import { html } from './html.ts';
+import { html } from '../markup/html.ts';
 import { csrfInput, layout, type PageContext } from './layout.ts';
 
 export interface VerificationsView {

@@ -1,4 +1,4 @@
-import { html } from './html.ts';
+import { html } from '../markup/html.ts';
 import { csrfInput, layout, type PageContext } from './layout.ts';
 
 /** "You are using your {group} account at {brand}": shown once per brand, in the brand's look. */

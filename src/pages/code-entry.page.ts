@@ -1,4 +1,4 @@
-import { html } from './html.ts';
+import { html } from '../markup/html.ts';
 import { alert, csrfInput, field, layout, type PageContext } from './layout.ts';
 
 export interface CodeEntryPage {

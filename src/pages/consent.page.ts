@@ -1,7 +1,8 @@
-import type { MessageKey } from './i18n/en.ts';
-import { html } from './html.ts';
+import type { MessageKey } from '../i18n/en.ts';
+import { html } from '../markup/html.ts';
 import { csrfInput, implicitSubmit, layout, type PageContext } from './layout.ts';
-import { purposeChoices, type ShownPurpose } from './sign-up.page.ts';
+import { purposeChoices } from './sign-up.page.ts';
+import type { ShownPurpose } from '../consent/sign-up-purposes.ts';
 
 export interface ConsentPage {
   uid: string;

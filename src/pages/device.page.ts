@@ -1,5 +1,5 @@
 import { alert, field, layout, type PageContext } from './layout.ts';
-import { html } from './html.ts';
+import { html } from '../markup/html.ts';
 
 export interface DeviceForm {
   action: string;

@@ -1,5 +1,5 @@
-import { html, type SafeHtml } from './html.ts';
-import type { Locale, Translate } from './locale.ts';
+import { html, type SafeHtml } from '../markup/html.ts';
+import type { Locale, Translate } from '../i18n/locale.ts';
 
 export interface PageContext {
   locale: Locale;

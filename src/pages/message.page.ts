@@ -1,4 +1,4 @@
-import { html, trusted } from './html.ts';
+import { html, trusted } from '../markup/html.ts';
 import { layout, type PageContext } from './layout.ts';
 
 /** A page that only tells something: errors, "signed out". */

@@ -1,4 +1,4 @@
-import { html } from './html.ts';
+import { html } from '../markup/html.ts';
 import { csrfInput, layout, passkeyButton, type PageContext } from './layout.ts';
 
 /**

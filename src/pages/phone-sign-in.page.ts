@@ -1,4 +1,4 @@
-import { html } from './html.ts';
+import { html } from '../markup/html.ts';
 import { alert, csrfInput, layout, type PageContext } from './layout.ts';
 
 /** Step one of an SMS sign-in: the phone number (a tel field, so phones show the dial pad). */

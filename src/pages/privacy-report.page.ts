@@ -1,5 +1,5 @@
 import type { PrivacyReport } from '../privacy/privacy-report.ts';
-import { html } from './html.ts';
+import { html } from '../markup/html.ts';
 import { layout, type PageContext } from './layout.ts';
 
 /**

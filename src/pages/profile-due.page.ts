@@ -1,6 +1,6 @@
 import type { AttributeDefinition } from '../profile/profile-schema.ts';
-import { html, type SafeHtml } from './html.ts';
-import type { MessageKey } from './i18n/en.ts';
+import { html, type SafeHtml } from '../markup/html.ts';
+import type { MessageKey } from '../i18n/en.ts';
 import { alert, csrfInput, implicitSubmit, layout, type PageContext } from './layout.ts';
 
 export interface ProfileDueView {

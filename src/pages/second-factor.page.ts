@@ -1,4 +1,4 @@
-import { html, trusted } from './html.ts';
+import { html, trusted } from '../markup/html.ts';
 import { alert, csrfInput, field, layout, type PageContext } from './layout.ts';
 
 /** Second step of a sign-in: a TOTP code or a recovery code. */

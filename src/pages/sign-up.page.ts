@@ -1,5 +1,6 @@
-import { html, type SafeHtml } from './html.ts';
+import { html, type SafeHtml } from '../markup/html.ts';
 import { alert, csrfInput, field, implicitSubmit, layout, type PageContext } from './layout.ts';
+import type { ShownPurpose } from '../consent/sign-up-purposes.ts';
 
 export interface SignUpPage {
   uid: string;
@@ -14,14 +15,6 @@ export interface SignUpPage {
   error?: string;
 }
 
-export interface ShownPurpose {
-  key: string;
-  version: number;
-  required: boolean;
-  title: string;
-  description: string;
-  legalText: string;
-}
 
 /**
  * The purposes as separate, unticked choices, with "accept all" and "reject all" side by side and

@@ -1,4 +1,4 @@
-import { html } from './html.ts';
+import { html } from '../markup/html.ts';
 import { csrfInput, field, layout, type PageContext } from './layout.ts';
 
 export interface UpstreamConfirmView {

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import { presentCustomer, type CustomerService } from '../customers/customer.service.ts';
 import type { Database, PrivacyTasksTable } from '../store/schema.ts';
-import type { PrivacyRequest } from './privacy-requests.ts';
+import type { PrivacyRequest } from './privacy-request.ts';
 import type { Suppressions } from './suppressions.ts';
 import type { Receipt } from './system-contract.ts';
 

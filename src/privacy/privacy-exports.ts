@@ -5,7 +5,7 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { Messenger } from '../messaging/messenger.ts';
 import type { MessageBrand } from '../messaging/templates/render-message.ts';
 import type { Database, PrivacyTasksTable } from '../store/schema.ts';
-import type { PrivacyRequest } from './privacy-requests.ts';
+import type { PrivacyRequest } from './privacy-request.ts';
 
 /** How long the download link of an export works. */
 export const EXPORT_LINK_TTL_MS = 7 * 24 * 3600_000;

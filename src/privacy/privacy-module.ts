@@ -1,4 +1,4 @@
-import type { OutboundFetch } from '../http/outbound-guard.ts';
+import type { OutboundFetch } from '../outbound/outbound-guard.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/load-config.ts';

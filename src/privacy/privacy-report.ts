@@ -1,5 +1,5 @@
 import type { PrivacyTasksTable } from '../store/schema.ts';
-import type { PrivacyRequest } from './privacy-requests.ts';
+import type { PrivacyRequest } from './privacy-request.ts';
 import type { Receipt } from './system-contract.ts';
 
 /** The evidence of a finished privacy request: what every system did and when, what is kept and why, and the audit head. */

@@ -12,9 +12,7 @@ import { buildReport, type PrivacyReport } from './privacy-report.ts';
 import { OPEN_TASK_STATES, type PrivacyTasks } from './privacy-tasks.ts';
 import { addMonths, retentionEnds } from './retention.ts';
 import type { Receipt } from './system-contract.ts';
-
-export type PrivacyRequest = PrivacyRequestsTable;
-export const OPEN_REQUEST_STATES: Array<PrivacyRequest['state']> = ['received', 'verified', 'in_progress'];
+import { OPEN_REQUEST_STATES, type PrivacyRequest } from './privacy-request.ts';
 
 
 /**

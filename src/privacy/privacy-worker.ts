@@ -1,11 +1,12 @@
-import type { OutboundFetch } from '../http/outbound-guard.ts';
+import type { OutboundFetch } from '../outbound/outbound-guard.ts';
 import { SYSTEM } from '../events/audit-log.ts';
 import { PollingLoop } from '../jobs/polling-loop.ts';
 import type { WorkerLog } from '../messaging/outbox-worker.ts';
 import type { PrivacyTasksTable } from '../store/schema.ts';
 import type { DataSystems } from './data-systems.ts';
 import type { PortvaktPart } from './portvakt-part.ts';
-import type { PrivacyRequest, PrivacyRequests } from './privacy-requests.ts';
+import type { PrivacyRequest } from './privacy-request.ts';
+import type { PrivacyRequests } from './privacy-requests.ts';
 import type { PrivacyTasks } from './privacy-tasks.ts';
 import { retentionEnds } from './retention.ts';
 import { readReceipt, signedHeaders, type ContractRequest } from './system-contract.ts';

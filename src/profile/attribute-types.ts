@@ -50,3 +50,9 @@ export function valueSchema(type: AttributeType, options: readonly string[] | nu
       return z.boolean();
   }
 }
+
+/** A type or an ask setting read back from storage; a value this code does not know is a corrupt row. */
+export function storedValue<T extends string>(allowed: readonly T[], value: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`unknown value in storage: ${value}`);
+  return value as T;
+}

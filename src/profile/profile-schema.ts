@@ -3,7 +3,7 @@ import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { ReadCache, type ChangeNotices } from '../store/change-notices.ts';
 import type { Database, ProfileAttributesTable } from '../store/schema.ts';
-import type { AttributeAsk, AttributeType } from './attribute-types.ts';
+import { ATTRIBUTE_ASK, ATTRIBUTE_TYPES, storedValue, type AttributeAsk, type AttributeType } from './attribute-types.ts';
 
 export interface AttributeDefinition {
   key: string;
@@ -110,5 +110,5 @@ export function isBuiltIn(key: string): boolean {
 }
 
 function present(row: ProfileAttributesTable): AttributeDefinition {
-  return { key: row.key, type: row.type, labels: JSON.parse(row.labels) as { sv: string; en: string }, options: row.options ? (JSON.parse(row.options) as string[]) : null, ask: row.ask, builtIn: isBuiltIn(row.key) };
+  return { key: row.key, type: storedValue(ATTRIBUTE_TYPES, row.type), labels: JSON.parse(row.labels) as { sv: string; en: string }, options: row.options ? (JSON.parse(row.options) as string[]) : null, ask: storedValue(ATTRIBUTE_ASK, row.ask), builtIn: isBuiltIn(row.key) };
 }

@@ -1,11 +1,10 @@
+import type { ConnectionKind } from '../federation/connection-presets.ts';
+
 /**
  * Table types shared by both dialects. Times are epoch milliseconds (bigint in PostgreSQL,
  * integer in SQLite), booleans are 0/1 integers and structured values are JSON text, so one
  * query works unchanged on SQLite and PostgreSQL.
  */
-import type { ConnectionKind } from '../federation/connection-presets.ts';
-import type { Role } from '../operators/operator-roles.ts';
-import type { AttributeAsk, AttributeType } from '../profile/attribute-types.ts';
 
 export interface CustomersTable {
   id: string;
@@ -394,7 +393,7 @@ export interface ApiKeysTable {
   /** Public part of the key, `pvk_…`: how a presented key is found. */
   id: string;
   name: string;
-  role: Role;
+  role: string;
   /** JSON array of system keys (integration keys), or null. */
   systems: string | null;
   /** SHA-256 (hex) of the secret part; the secret itself is shown once, at creation. */
@@ -421,12 +420,12 @@ export interface CallerVerificationsTable {
 
 export interface ProfileAttributesTable {
   key: string;
-  type: AttributeType;
+  type: string;
   /** JSON {sv, en}: the field's label on the hosted pages. */
   labels: string;
   /** JSON array of allowed values (enum), or null. */
   options: string | null;
-  ask: AttributeAsk;
+  ask: string;
   created_at: number;
   updated_at: number;
 }

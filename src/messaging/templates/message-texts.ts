@@ -1,4 +1,4 @@
-import type { Locale } from '../../pages/locale.ts';
+import type { Locale } from '../../i18n/locale.ts';
 
 /** What a message is for; each kind has a subject and body per locale. */
 export type MessageKind = 'sign_up_code' | 'sign_in_code' | 'verify_email' | 'password_reset' | 'phone_code' | 'caller_code';

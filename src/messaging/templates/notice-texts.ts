@@ -1,4 +1,4 @@
-import type { Locale } from '../../pages/locale.ts';
+import type { Locale } from '../../i18n/locale.ts';
 
 /** Notices told to the customer by e-mail: security changes (so one they did not make stands out), and a finished data export. */
 export type NoticeKind = 'totp_added' | 'passkey_added' | 'phone_added' | 'identity_linked' | 'recovery_code_used' | 'export_ready';

@@ -1,5 +1,5 @@
-import { html } from '../../pages/html.ts';
-import type { Locale } from '../../pages/locale.ts';
+import { html } from '../../markup/html.ts';
+import type { Locale } from '../../i18n/locale.ts';
 import type { MailMessage } from '../mail-sender.ts';
 import { MESSAGE_TEXTS, type MessageKind } from './message-texts.ts';
 import { NOTICE_TEXTS, type NoticeKind } from './notice-texts.ts';

@@ -1,15 +1,15 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CodePurpose, OneTimeCodes } from '../credentials/one-time-codes.ts';
-import type { LoginThrottle, ThrottleKey } from '../credentials/login-throttle.ts';
+import type { CodePurpose, OneTimeCodes } from './one-time-codes.ts';
+import type { LoginThrottle, ThrottleKey } from './login-throttle.ts';
 import type { Messenger } from '../messaging/messenger.ts';
 import type { MessageKind } from '../messaging/templates/message-texts.ts';
 import type { MessageBrand } from '../messaging/templates/render-message.ts';
-import type { Locale } from '../pages/locale.ts';
+import type { Locale } from '../i18n/locale.ts';
 import type { Database, OneTimeCodesTable } from '../store/schema.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import { DomainError, tooManyAttempts } from '../errors/domain-error.ts';
-import type { InteractionFlowStore } from './interaction-flow.store.ts';
+import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 
 /** Wrong codes for one address or phone, across codes and networks, before entries are delayed. */
 const CODE_ENTRY_FREE_FAILURES = 20;

@@ -1,8 +1,4 @@
 import { z } from 'zod';
-import { ElksSmsSender } from './elks-sender.ts';
-import type { SmsSender } from './sms-sender.ts';
-import { TwilioSmsSender } from './twilio-sender.ts';
-import { WebhookSmsSender } from './webhook-sender.ts';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -94,19 +90,5 @@ export function smsSettingsFrom(env: Record<string, unknown>): SmsSettings {
       };
     case 'webhook':
       return { provider: 'webhook', url: required('SMS_WEBHOOK_URL'), secret: required('SMS_WEBHOOK_SECRET'), timeoutMs };
-  }
-}
-
-/** The sender the settings ask for; undefined when SMS is turned off. */
-export function createSmsSender(settings: SmsSettings): SmsSender | undefined {
-  switch (settings.provider) {
-    case 'none':
-      return undefined;
-    case '46elks':
-      return new ElksSmsSender(settings);
-    case 'twilio':
-      return new TwilioSmsSender(settings);
-    case 'webhook':
-      return new WebhookSmsSender(settings);
   }
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ElksSmsSender } from './elks-sender.ts';
-import { createSmsSender, smsEnvSchema, smsSettingsFrom } from './sms-settings.ts';
-import { TwilioSmsSender } from './twilio-sender.ts';
-import { WebhookSmsSender } from './webhook-sender.ts';
+import { ElksSmsSender } from '../messaging/sms/elks-sender.ts';
+import { createSmsSender } from '../messaging/sms/create-sms-sender.ts';
+import { smsEnvSchema, smsSettingsFrom } from './sms-settings.ts';
+import { TwilioSmsSender } from '../messaging/sms/twilio-sender.ts';
+import { WebhookSmsSender } from '../messaging/sms/webhook-sender.ts';
 
 const accountSid = `AC${'0123456789abcdef'.repeat(2)}`;
 const webhookSecret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;

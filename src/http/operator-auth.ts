@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors/domain-error.ts';
-import { sameSecret } from '../http/admin-auth.ts';
+import { sameSecret } from '../crypto/same-secret.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';
-import type { ApiKeys } from './api-keys.ts';
-import { ROLES, roleScope, type Operator, type Role } from './operator-roles.ts';
+import type { ApiKeys } from '../operators/api-keys.ts';
+import { ROLES, roleScope, type Operator, type Role } from '../operators/operator-roles.ts';
 
 const operators = new WeakMap<FastifyRequest, Operator>();
 

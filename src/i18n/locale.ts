@@ -1,5 +1,5 @@
-import { en, type MessageKey, type Messages } from './i18n/en.ts';
-import { sv } from './i18n/sv.ts';
+import { en, type MessageKey, type Messages } from './en.ts';
+import { sv } from './sv.ts';
 
 export const LOCALES = ['sv', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];

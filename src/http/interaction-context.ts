@@ -1,13 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type InteractionResults } from 'oidc-provider';
 import { DomainError } from '../errors/domain-error.ts';
-import { parseInput } from '../http/api-route.ts';
-import { pageContextFor } from '../http/page-reply.ts';
+import { parseInput } from '../validation/parse-input.ts';
+import { pageContextFor } from './page-reply.ts';
 import type { PurposeScope } from '../consent/consent-ledger.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';
 import { clientBrand, requestedPurposes } from '../oidc/purpose-requests.ts';
 import type { PageContext } from '../pages/layout.ts';
-import { uidParams } from './interaction.forms.ts';
+import { uidParams } from '../flows/interaction.forms.ts';
 
 export type InteractionDetails = Awaited<ReturnType<ProviderHost['current']['interactionDetails']>>;
 

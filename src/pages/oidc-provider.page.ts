@@ -1,8 +1,9 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { deviceCodePage, deviceConfirmPage } from '../pages/device.page.ts';
-import { logoutPage, messagePage } from '../pages/message.page.ts';
-import { pickLocale, translator } from '../pages/locale.ts';
-import type { PageContext } from '../pages/layout.ts';
+import { deviceCodePage, deviceConfirmPage } from './device.page.ts';
+import { logoutPage, messagePage } from './message.page.ts';
+import { pickLocale, translator } from '../i18n/locale.ts';
+import type { PageContext } from './layout.ts';
+import type { ProviderPages } from '../oidc/provider.ts';
 
 /** Pages oidc-provider renders itself (errors, logout, the device flow), drawn with our layout and language. */
 function pageContext(ctx: KoaContextWithOIDC): PageContext {
@@ -62,3 +63,6 @@ export async function deviceSuccessSource(ctx: KoaContextWithOIDC): Promise<void
   ctx.type = 'html';
   ctx.body = messagePage(page, page.t('device.done.title'), page.t('device.done.lead', { client: client?.clientName ?? client?.clientId ?? '' }));
 }
+
+/** Every page oidc-provider draws, handed to `createProvider`. */
+export const providerPages: ProviderPages = { renderError, logoutSource, postLogoutSuccessSource, userCodeInputSource, userCodeConfirmSource, deviceSuccessSource };

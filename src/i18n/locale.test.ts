@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { en } from './i18n/en.ts';
-import { sv } from './i18n/sv.ts';
-import { escapeHtml, html } from './html.ts';
+import { en } from './en.ts';
+import { sv } from './sv.ts';
+import { escapeHtml, html } from '../markup/html.ts';
 import { pickLocale, translator } from './locale.ts';
 
 describe('page language', () => {
