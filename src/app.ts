@@ -58,8 +58,9 @@ import { InteractionFlowStore } from './oidc/interaction-flows.ts';
 import { PasswordRecovery } from './flows/password-recovery.ts';
 import { PasswordSignIn } from './flows/password-sign-in.ts';
 import { SmsCodeSignIn } from './flows/sms-code-sign-in.ts';
-import { SecondFactorSteps } from './flows/second-factor.routes.ts';
-import { SignInCompletion } from './flows/sign-in-completion.ts';
+import { afterSignIn } from './flows/after-sign-in/steps.ts';
+import { PageSteps } from './http/page-step.ts';
+import { SignInContinuation } from './http/sign-in-continuation.ts';
 import { signInPages } from './flows/sign-in-pages.ts';
 import { devOutboxRoutes } from './messaging/dev-outbox.routes.ts';
 import { buildMessaging, type Messaging } from './messaging/messaging.ts';
@@ -196,7 +197,6 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     freeAttempts: config.throttle.accountFreeAttempts,
     audit,
   });
-  const completion = new SignInCompletion(flows, factors, customers);
   const passkeys = new Passkeys({ db: store.db, codes, throttle, audit, issuer: config.issuer, rpName: config.brandName });
   const sessions = new CustomerSessions(store.db, audit, artifacts);
   const phones = new PhoneVerification({ delivery, customers });
@@ -256,24 +256,19 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     const brand = await brands.find(key);
     return brand && { key: brand.key, name: brand.name, version: brand.version, hasLogo: brand.hasLogo, sender: brand.sender };
   });
-  const steps = new SecondFactorSteps({ interactions, completion, factors, customers, flows, csrf, metrics, notices, audit, ledger, beforeFinish: async (loaded, customerId, methods) => {
-      // An upstream identity waiting for this proof is linked, and the customer told (as for any new way in).
-      const linked = await federation.links.settle(loaded.uid, customerId, methods);
-      if (linked) await notices.send(customerId, 'identity_linked', linked);
-      // A guest this authorization request claims joins the account that proved its address.
-      await guests.claim(loaded.details.params.guest, customerId, methods);
-    },
-    profileDue: (customerId, loaded) => profile.dueKeys(customerId, loaded),
-    brands,
-  });
+  const continuation = new SignInContinuation(
+    interactions,
+    afterSignIn({ flows, audit, customers, factors, links: federation.links, notices, guests, ledger, brands, profileDueKeys: profile.dueKeys }),
+  );
+  const steps = new PageSteps({ interactions, flows, csrf });
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
     const upstreams = (loaded: LoadedInteraction) => federation.offeredTo(String(loaded.details.params.client_id), loaded.brand);
-    signInPages(pages, { interactions, customers, flows, steps, csrf, metrics, passwordMinLength: config.passwordMinLength, purposes, ledger, host, passwordSignIn, emailCode, recovery, smsCode, passkeys, audit, upstreams, brands, guestFor: (token) => guests.byToken(token) });
-    federation.pageRoutes(pages, { interactions, steps, csrf, metrics });
-    profile.pageRoutes(pages, { interactions, flows, steps, csrf });
-    brandNoticeRoutes(pages, { interactions, flows, steps, csrf });
+    signInPages(pages, { interactions, customers, flows, steps, continuation, factors, notices, csrf, metrics, passwordMinLength: config.passwordMinLength, purposes, ledger, host, passwordSignIn, emailCode, recovery, smsCode, passkeys, audit, upstreams, brands, guestFor: (token) => guests.byToken(token) });
+    federation.pageRoutes(pages, { interactions, continuation, csrf, metrics });
+    profile.pageRoutes(pages, { steps, flows, continuation });
+    brandNoticeRoutes(pages, { steps, flows, continuation, brands });
     accountPages(pages, { host, issuer: config.issuer, links: federation.links, verifications: callerVerifications, customers, sessions, factors, passkeys, notices, csrf, verification, phones, purposes, ledger, systems: privacy.systems, requests: privacy.requests, exports: privacy.exports });
   });
   if (messaging.devOutbox) devOutboxRoutes(app, messaging.devOutbox);

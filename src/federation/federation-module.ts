@@ -6,7 +6,7 @@ import type { CustomerService } from '../customers/customer.service.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { InteractionContext } from '../http/interaction-context.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
-import type { SecondFactorSteps } from '../flows/second-factor.routes.ts';
+import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import type { OutboundFetch } from '../outbound/outbound-guard.ts';
@@ -34,7 +34,7 @@ export function buildFederation(deps: { config: Config; db: Kysely<Database>; au
     /** The "Continue with …" buttons of a client's sign-in page. */
     offeredTo: (clientId: string, brand: string | null) => connections.offeredTo(clientId, brand).then((list) => list.map(({ key, name }) => ({ key, name }))),
     apiRoutes: (secured: FastifyInstance, api: ApiRegistry) => connectionRoutes(secured, api, connections),
-    pageRoutes: (pages: FastifyInstance, page: { interactions: InteractionContext; steps: SecondFactorSteps; csrf: CsrfGuard; metrics: Metrics }) =>
+    pageRoutes: (pages: FastifyInstance, page: { interactions: InteractionContext; continuation: SignInContinuation; csrf: CsrfGuard; metrics: Metrics }) =>
       upstreamRoutes(pages, { ...page, upstream, connections, links, audit: deps.audit }),
   };
 }

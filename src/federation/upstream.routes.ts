@@ -6,7 +6,7 @@ import { parseInput } from '../validation/parse-input.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
 import { formValue, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
-import type { SecondFactorSteps } from '../flows/second-factor.routes.ts';
+import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { html } from '../markup/html.ts';
 import { layout } from '../pages/layout.ts';
@@ -36,7 +36,7 @@ const confirmForm = z.strictObject({
  * callback, then signed in, asked to confirm the prefilled details of a new account, or told the
  * address has an account already. Every failure is a page with a way back and an audit entry.
  */
-export function upstreamRoutes(app: FastifyInstance, deps: { interactions: InteractionContext; upstream: UpstreamSignIn; connections: Connections; links: IdentityLinks; steps: SecondFactorSteps; csrf: CsrfGuard; audit: AuditLog; metrics: Metrics }): void {
+export function upstreamRoutes(app: FastifyInstance, deps: { interactions: InteractionContext; upstream: UpstreamSignIn; connections: Connections; links: IdentityLinks; continuation: SignInContinuation; csrf: CsrfGuard; audit: AuditLog; metrics: Metrics }): void {
   const { interactions, upstream, csrf } = deps;
 
   const stopped = async (reply: FastifyReply, loaded: LoadedInteraction, title: string, lead: string, status: number) => {
@@ -105,7 +105,7 @@ export function upstreamRoutes(app: FastifyInstance, deps: { interactions: Inter
       const outcome = await upstream.finish(loaded.uid, key, query(request));
       if (outcome.kind === 'signed_in') {
         deps.metrics.signIn('upstream', 'success');
-        return await deps.steps.proceed(request, reply, loaded, outcome.customerId, ['fed']);
+        return await deps.continuation.continue(request, reply, loaded, { customerId: outcome.customerId, amr: ['fed'] });
       }
       if (outcome.kind === 'confirm') return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/upstream/confirm`, 303);
       return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/upstream/link`, 303);
@@ -142,7 +142,7 @@ export function upstreamRoutes(app: FastifyInstance, deps: { interactions: Inter
     try {
       const customerId = await upstream.confirm(loaded.uid, { given_name: form.given_name || undefined, family_name: form.family_name || undefined });
       deps.metrics.signIn('upstream', 'registered');
-      return await deps.steps.proceed(request, reply, loaded, customerId, ['fed']);
+      return await deps.continuation.continue(request, reply, loaded, { customerId, amr: ['fed'] });
     } catch (error) {
       if (error instanceof UpstreamError) return failed(reply, loaded, error);
       throw error;

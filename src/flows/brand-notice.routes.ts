@@ -1,33 +1,35 @@
 import type { FastifyInstance } from 'fastify';
+import type { Brands } from '../brands/brands.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
-import { brandNoticePage } from '../pages/brand-notice.page.ts';
-import { formValue, type InteractionContext } from '../http/interaction-context.ts';
+import type { PageSteps } from '../http/page-step.ts';
+import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
-import type { SecondFactorSteps } from './second-factor.routes.ts';
+import { brandNoticePage } from '../pages/brand-notice.page.ts';
 
 /**
- * `/login/:uid/brand`: the first sign-in at a brand of the group, for someone who used their group
- * account elsewhere: "you are using your {group} account at {brand}", once, then on to the client.
+ * `/login/:uid/brand` (step `brand_notice`): the first sign-in at a brand of the group, for someone
+ * who used their group account elsewhere: "you are using your {group} account at {brand}", once,
+ * then on to the client.
  */
-export function brandNoticeRoutes(app: FastifyInstance, deps: { interactions: InteractionContext; flows: InteractionFlowStore; steps: SecondFactorSteps; csrf: CsrfGuard }): void {
-  const { interactions, flows, csrf } = deps;
+export function brandNoticeRoutes(app: FastifyInstance, deps: { steps: PageSteps; flows: InteractionFlowStore; continuation: SignInContinuation; brands: Pick<Brands, 'visited'> }): void {
+  const { steps, flows } = deps;
 
-  app.get('/login/:uid/brand', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const flow = await flows.get(loaded.uid);
-    if (flow?.state !== 'brand_notice') throw new DomainError('wrong_step', 400, 'Nothing to show at this sign-in');
-    return sendPage(reply, 200, brandNoticePage(loaded.page, { action: `/login/${loaded.uid}/brand`, csrf: csrf.token(request, reply), clientName: loaded.clientName }));
+  steps.mount(app, {
+    method: 'GET',
+    path: '/brand',
+    accepts: { states: ['brand_notice'], otherwise: 'Nothing to show at this sign-in' },
+    handle: async ({ reply, loaded, csrfToken }) => sendPage(reply, 200, brandNoticePage(loaded.page, { action: `/login/${loaded.uid}/brand`, csrf: csrfToken(), clientName: loaded.clientName })),
   });
 
-  app.post('/login/:uid/brand', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const flow = await flows.get(loaded.uid);
-    if (flow?.state !== 'brand_notice') throw new DomainError('wrong_step', 400, 'Nothing to confirm at this sign-in');
-    if (!csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
-    if (!(await flows.advance(loaded.uid, 'brand_notice', null))) throw new DomainError('wrong_step', 400, 'This step was already completed');
-    const login = { accountId: flow.customerId, amr: flow.amr, ...(flow.acr ? { acr: flow.acr } : {}), remember: true };
-    return deps.steps.complete(request, reply, loaded, { login }, { consents: true, profile: true, brand: true });
+  steps.mount(app, {
+    method: 'POST',
+    path: '/brand',
+    accepts: { states: ['brand_notice'], otherwise: 'Nothing to confirm at this sign-in' },
+    handle: async ({ request, reply, loaded, flow }) => {
+      if (!(await flows.advance(loaded.uid, 'brand_notice', null))) throw new DomainError('wrong_step', 400, 'This step was already completed');
+      await deps.brands.visited(flow.customerId, loaded.brand);
+      return deps.continuation.continue(request, reply, loaded, { customerId: flow.customerId, amr: flow.amr }, 'brand_notice');
+    },
   });
 }

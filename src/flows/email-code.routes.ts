@@ -15,14 +15,14 @@ import type { EmailCodeSignIn, ProvenAddress } from './email-code-sign-in.ts';
 import { codeForm, emailCodeForm, linkQuery } from './interaction.forms.ts';
 import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
-import type { SecondFactorSteps } from './second-factor.routes.ts';
+import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 
 export interface EmailCodeDeps {
   interactions: InteractionContext;
   emailCode: EmailCodeSignIn;
   customers: CustomerService;
   flows: InteractionFlowStore;
-  steps: SecondFactorSteps;
+  continuation: SignInContinuation;
   csrf: CsrfGuard;
   metrics: Metrics;
   passwordMinLength: number;
@@ -58,13 +58,10 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
     );
   }
 
-  /** A brand-new account is offered a passkey for next time; everyone else goes straight on. */
+  /** A brand-new account records its sign-up choices; then the steps after sign-in (a passkey offer first, for it). */
   async function continueAfterCode(reply: FastifyReply, request: FastifyRequest, loaded: LoadedInteraction, proven: ProvenAddress) {
-    const customerId = proven.customer.id;
-    if (!proven.created) return deps.steps.proceed(request, reply, loaded, customerId, ['email']);
-    await recordSignUpConsents(request, loaded, proven);
-    await deps.flows.set(loaded.uid, { state: 'offer_passkey', customerId, amr: ['email'] });
-    return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/passkey/offer`, 303);
+    if (proven.created) await recordSignUpConsents(request, loaded, proven);
+    return deps.continuation.continue(request, reply, loaded, { customerId: proven.customer.id, amr: ['email'], created: proven.created });
   }
 
   /**

@@ -23,14 +23,14 @@ import { formValue, requirePrompt, retryAfter, type InteractionContext, type Int
 import type { AuthMethod } from '../oidc/interaction-flows.ts';
 import { SignInError } from '../credentials/sign-in-error.ts';
 import type { PasswordSignIn } from './password-sign-in.ts';
-import type { SecondFactorSteps } from './second-factor.routes.ts';
+import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 
 export interface InteractionDeps {
   host: ProviderHost;
   interactions: InteractionContext;
   customers: CustomerService;
   passwordSignIn: PasswordSignIn;
-  steps: SecondFactorSteps;
+  continuation: SignInContinuation;
   csrf: CsrfGuard;
   metrics: Metrics;
   passwordMinLength: number;
@@ -79,7 +79,7 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
     const stepUpOnly = details.prompt.reasons.length > 0 && details.prompt.reasons.every((reason) => reason === MFA_REQUIRED);
     if (stepUpOnly && accountId) {
       const amr = ((details.session as { amr?: string[] } | undefined)?.amr ?? []).filter((method): method is AuthMethod => KNOWN_METHODS.has(method));
-      return deps.steps.proceed(request, reply, loaded, accountId, amr);
+      return deps.continuation.continue(request, reply, loaded, { customerId: accountId, amr });
     }
     const loginHint = typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;
     // prompt=create opens on sign-up, prefilled from login_hint or the guest being claimed.
@@ -110,8 +110,9 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
     if (!form.success) return again(400, page.t('error.invalid_credentials'), formValue(request.body, 'email'));
     try {
       const customer = await deps.passwordSignIn.signIn({ ...form.data, ip: request.ip, pool: DEFAULT_POOL });
+      const answer = await deps.continuation.continue(request, reply, loaded, { customerId: customer.id, amr: ['pwd'] });
       deps.metrics.signIn('password', 'success');
-      return await deps.steps.proceed(request, reply, loaded, customer.id, ['pwd']);
+      return answer;
     } catch (error) {
       if (!(error instanceof SignInError)) throw error;
       deps.metrics.signIn('password', error.result);

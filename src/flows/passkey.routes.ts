@@ -13,7 +13,8 @@ import { passkeyOfferPage } from '../pages/passkey-offer.page.ts';
 import { continueForm, passkeyForm } from './interaction.forms.ts';
 import { formValue, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
-import type { SecondFactorSteps } from './second-factor.routes.ts';
+import type { PageSteps, StepInput } from '../http/page-step.ts';
+import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 
 export interface PasskeySignInDeps {
   interactions: InteractionContext;
@@ -21,7 +22,7 @@ export interface PasskeySignInDeps {
   audit: AuditLog;
   customers: CustomerService;
   flows: InteractionFlowStore;
-  steps: SecondFactorSteps;
+  continuation: SignInContinuation;
   csrf: CsrfGuard;
   metrics: Metrics;
   /** Upstream providers offered as "Continue with …" when the sign-in page is shown again. */
@@ -59,55 +60,59 @@ export function passkeySignInRoutes(app: FastifyInstance, deps: PasskeySignInDep
       return again(400, page.t('error.passkey_refused'));
     }
     deps.metrics.signIn('passkey', 'success');
-    return deps.steps.proceed(request, reply, loaded, customerId, ['hwk']);
+    return deps.continuation.continue(request, reply, loaded, { customerId, amr: ['hwk'] });
   });
 }
 
-/** The passkey offer after sign-up (`/login/:uid/passkey/offer`): save one, or go on without. */
-export function passkeyOfferRoutes(app: FastifyInstance, deps: PasskeySignInDeps): void {
-  const { interactions, csrf, flows } = deps;
+/** The passkey offer after sign-up (`/login/:uid/passkey/offer`, step `passkey_offer`): save one, or go on without. */
+export function passkeyOfferRoutes(app: FastifyInstance, deps: PasskeySignInDeps & { steps: PageSteps }): void {
+  const { steps, flows } = deps;
+  const accepts = { states: ['offer_passkey'] as const, otherwise: 'No passkey offer is open in this sign-in' };
+  const unexpected = async () => {
+    throw new DomainError('invalid_form', 400, 'Unexpected fields');
+  };
 
-  async function offered(request: FastifyRequest, loaded: LoadedInteraction) {
-    const flow = await flows.get(loaded.uid);
-    if (flow?.state !== 'offer_passkey') throw new DomainError('wrong_step', 400, 'No passkey offer is open in this sign-in');
-    if (request.method === 'POST' && !csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
-    return flow;
-  }
-
-  async function goOn(request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, customerId: string, amr: Parameters<SecondFactorSteps['proceed']>[4]) {
+  async function goOn({ request, reply, loaded, flow }: StepInput<'offer_passkey', unknown>) {
     if (!(await flows.advance(loaded.uid, 'offer_passkey', null))) throw new DomainError('wrong_step', 400, 'This step was already completed');
-    return deps.steps.proceed(request, reply, loaded, customerId, amr);
+    return deps.continuation.continue(request, reply, loaded, { customerId: flow.customerId, amr: flow.amr }, 'passkey_offer');
   }
 
-  app.get('/login/:uid/passkey/offer', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    await offered(request, loaded);
-    return sendPage(reply, 200, passkeyOfferPage(loaded.page, { uid: loaded.uid, csrf: csrf.token(request, reply) }));
+  steps.mount(app, {
+    method: 'GET',
+    path: '/passkey/offer',
+    accepts,
+    handle: async ({ reply, loaded, csrfToken }) => sendPage(reply, 200, passkeyOfferPage(loaded.page, { uid: loaded.uid, csrf: csrfToken() })),
   });
 
-  app.post('/login/:uid/passkey/register/options', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const flow = await offered(request, loaded);
-    if (!continueForm.safeParse(request.body).success) throw new DomainError('invalid_form', 400, 'Unexpected fields');
-    const customer = await deps.customers.get(flow.customerId);
-    const options = await deps.passkeys.registrationOptions(`login-reg:${loaded.uid}`, { id: customer.id, email: customer.email }, request.ip);
-    return reply.header('cache-control', 'no-store').type('application/json').send(options);
+  steps.mount(app, {
+    method: 'POST',
+    path: '/passkey/register/options',
+    accepts,
+    form: continueForm,
+    refuse: { form: unexpected },
+    handle: async ({ request, reply, flow, loaded }) => {
+      const customer = await deps.customers.get(flow.customerId);
+      const options = await deps.passkeys.registrationOptions(`login-reg:${loaded.uid}`, { id: customer.id, email: customer.email }, request.ip);
+      return reply.header('cache-control', 'no-store').type('application/json').send(options);
+    },
   });
 
-  app.post('/login/:uid/passkey/register', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const flow = await offered(request, loaded);
-    const form = passkeyForm.safeParse(request.body);
-    if (!form.success) throw new DomainError('passkey_refused', 400, 'Malformed passkey answer');
-    const { browser, system } = describeDevice(request.headers['user-agent'] ?? '');
-    await deps.passkeys.register(`login-reg:${loaded.uid}`, flow.customerId, parseJson(form.data.response), [browser, system].filter(Boolean).join(' · ') || 'Passkey');
-    return goOn(request, reply, loaded, flow.customerId, flow.amr);
+  steps.mount(app, {
+    method: 'POST',
+    path: '/passkey/register',
+    accepts,
+    form: passkeyForm,
+    refuse: {
+      form: async () => {
+        throw new DomainError('passkey_refused', 400, 'Malformed passkey answer');
+      },
+    },
+    handle: async (input) => {
+      const { browser, system } = describeDevice(input.request.headers['user-agent'] ?? '');
+      await deps.passkeys.register(`login-reg:${input.loaded.uid}`, input.flow.customerId, parseJson(input.form.response), [browser, system].filter(Boolean).join(' · ') || 'Passkey');
+      return goOn(input);
+    },
   });
 
-  app.post('/login/:uid/passkey/skip', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const flow = await offered(request, loaded);
-    if (!continueForm.safeParse(request.body).success) throw new DomainError('invalid_form', 400, 'Unexpected fields');
-    return goOn(request, reply, loaded, flow.customerId, flow.amr);
-  });
+  steps.mount(app, { method: 'POST', path: '/passkey/skip', accepts, form: continueForm, refuse: { form: unexpected }, handle: goOn });
 }

@@ -42,10 +42,7 @@ export class PasswordSignIn {
       throw new SignInError('invalid_credentials', 401, 'Wrong e-mail address or password');
     }
     await this.#throttle.succeeded(account, network);
-    if (customer.status !== 'active') {
-      await this.#audit.record({ action: 'sign_in.failed', actor: ANONYMOUS, subject: { type: 'customer', id: customer.id }, details: { method: 'pwd', reason: 'disabled' } });
-      throw new SignInError('disabled', 403, 'This account is disabled');
-    }
+    // A disabled account is stopped after this, with every other way in (after-sign-in/active-account.ts).
     return customer;
   }
 }

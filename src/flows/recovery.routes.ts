@@ -10,13 +10,13 @@ import { codeForm, forgotForm, linkQuery, newPasswordForm } from './interaction.
 import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { PasswordRecovery } from './password-recovery.ts';
-import type { SecondFactorSteps } from './second-factor.routes.ts';
+import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 
 export interface RecoveryDeps {
   interactions: InteractionContext;
   recovery: PasswordRecovery;
   flows: InteractionFlowStore;
-  steps: SecondFactorSteps;
+  continuation: SignInContinuation;
   csrf: CsrfGuard;
   metrics: Metrics;
   passwordMinLength: number;
@@ -115,6 +115,6 @@ export function recoveryRoutes(app: FastifyInstance, deps: RecoveryDeps): void {
       return passwordPage(request, reply, loaded, error.status, loaded.page.t(`error.${error.code}` as MessageKey, { min: deps.passwordMinLength }));
     }
     deps.metrics.signIn('password_reset', 'success');
-    return deps.steps.proceed(request, reply, loaded, flow.customerId, ['email']);
+    return deps.continuation.continue(request, reply, loaded, { customerId: flow.customerId, amr: ['email'] });
   });
 }

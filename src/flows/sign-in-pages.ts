@@ -4,7 +4,7 @@ import { emailCodeRoutes } from './email-code.routes.ts';
 import { interactionRoutes } from './interaction.routes.ts';
 import { passkeyOfferRoutes, passkeySignInRoutes } from './passkey.routes.ts';
 import { recoveryRoutes } from './recovery.routes.ts';
-import type { SecondFactorSteps } from './second-factor.routes.ts';
+import { secondFactorRoutes } from './second-factor.routes.ts';
 import { smsCodeRoutes } from './sms-code.routes.ts';
 
 type Deps<T extends (app: FastifyInstance, deps: never) => unknown> = Parameters<T>[1];
@@ -15,7 +15,8 @@ export type SignInPageDeps = Deps<typeof interactionRoutes> &
   Deps<typeof smsCodeRoutes> &
   Deps<typeof passkeySignInRoutes> &
   Deps<typeof passkeyOfferRoutes> &
-  Deps<typeof consentDueRoutes> & { steps: SecondFactorSteps };
+  Deps<typeof consentDueRoutes> &
+  Deps<typeof secondFactorRoutes>;
 
 /** The hosted pages of an OIDC interaction (`/login/:uid/…`): every way to sign in or sign up, second factors, choices due. */
 export function signInPages(pages: FastifyInstance, deps: SignInPageDeps): void {
@@ -25,6 +26,6 @@ export function signInPages(pages: FastifyInstance, deps: SignInPageDeps): void 
   smsCodeRoutes(pages, deps);
   passkeySignInRoutes(pages, deps);
   passkeyOfferRoutes(pages, deps);
-  deps.steps.routes(pages);
+  secondFactorRoutes(pages, deps);
   consentDueRoutes(pages, deps);
 }

@@ -9,14 +9,14 @@ import { phoneSignInPage } from '../pages/phone-sign-in.page.ts';
 import { codeForm, phoneForm } from './interaction.forms.ts';
 import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
-import type { SecondFactorSteps } from './second-factor.routes.ts';
+import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 import type { SmsCodeSignIn } from './sms-code-sign-in.ts';
 
 export interface SmsCodeDeps {
   interactions: InteractionContext;
   smsCode: SmsCodeSignIn;
   flows: InteractionFlowStore;
-  steps: SecondFactorSteps;
+  continuation: SignInContinuation;
   csrf: CsrfGuard;
   metrics: Metrics;
 }
@@ -74,7 +74,7 @@ export function smsCodeRoutes(app: FastifyInstance, deps: SmsCodeDeps): void {
     try {
       const customerId = await deps.smsCode.verify(loaded.uid, form.data.code, request.ip);
       deps.metrics.signIn('sms_code', 'success');
-      return await deps.steps.proceed(request, reply, loaded, customerId, ['sms']);
+      return await deps.continuation.continue(request, reply, loaded, { customerId, amr: ['sms'] });
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;
       deps.metrics.signIn('sms_code', error.status === 429 ? 'throttled' : 'invalid_credentials');

@@ -10,3 +10,8 @@ export function pageContextFor(request: FastifyRequest, uiLocales?: unknown): Pa
 export function sendPage(reply: FastifyReply, status: number, page: string) {
   return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
 }
+
+/** A 303 to the next page of a flow, never cached. */
+export function seeOther(reply: FastifyReply, location: string) {
+  return reply.code(303).header('cache-control', 'no-store').redirect(location, 303);
+}

@@ -2,12 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
-import type { CsrfGuard } from '../http/csrf.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
-import type { InteractionContext, LoadedInteraction } from '../http/interaction-context.ts';
+import type { PageSteps } from '../http/page-step.ts';
+import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import { profileDueRoutes } from '../flows/profile-due.routes.ts';
-import type { SecondFactorSteps } from '../flows/second-factor.routes.ts';
 import type { ChangeNotices } from '../store/change-notices.ts';
 import type { Database } from '../store/schema.ts';
 import { CustomerAttributes } from './customer-attributes.ts';
@@ -24,8 +23,8 @@ export function buildProfile(deps: { db: Kysely<Database>; audit: AuditLog; even
     schema,
     attributes,
     /** The attributes to ask before this sign-in completes. */
-    dueKeys: async (customerId: string, loaded: LoadedInteraction) => (await profiling.due(customerId, requestedClaims(loaded.details.params))).map((attribute) => attribute.key),
+    dueKeys: async (customerId: string, params: Record<string, unknown>) => (await profiling.due(customerId, requestedClaims(params))).map((attribute) => attribute.key),
     apiRoutes: (secured: FastifyInstance, api: ApiRegistry) => profileRoutes(secured, api, { schema, attributes }),
-    pageRoutes: (pages: FastifyInstance, page: { interactions: InteractionContext; flows: InteractionFlowStore; steps: SecondFactorSteps; csrf: CsrfGuard }) => profileDueRoutes(pages, { ...page, schema, attributes }),
+    pageRoutes: (pages: FastifyInstance, page: { steps: PageSteps; flows: InteractionFlowStore; continuation: SignInContinuation }) => profileDueRoutes(pages, { ...page, schema, attributes }),
   };
 }
