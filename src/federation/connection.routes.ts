@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiRegistry } from '../http/api-route.ts';
-import { connectionCreate, connectionOutput, connectionPatch } from './connection.schemas.ts';
+import { connectionCreate, connectionOutput, connectionPatch, PRESET_LIST } from './connection.schemas.ts';
 import type { Connection, Connections } from './connections.ts';
 
 const keyParams = z.strictObject({ key: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
@@ -20,9 +20,8 @@ export function connectionRoutes(app: FastifyInstance, api: ApiRegistry, connect
     enabled: connection.enabled,
     clients: connection.clients,
     brands: connection.brands,
-    ...(connection.settings.apple ? { apple: connection.settings.apple } : {}),
-    ...(connection.settings.microsoft ? { microsoft: connection.settings.microsoft } : {}),
-    ...(connection.settings.meta ? { meta: connection.settings.meta } : {}),
+    // The kind's own settings, under its key.
+    ...Object.fromEntries(Object.entries(connection.settings).filter(([, settings]) => settings)),
     redirect_uri: connections.redirectUriFor(connection.key),
     version: connection.version,
     created_at: Math.floor(connection.createdAt / 1000),
@@ -33,7 +32,7 @@ export function connectionRoutes(app: FastifyInstance, api: ApiRegistry, connect
     url: '/connections',
     tag: 'connections',
     roles: ['admin'],
-    summary: 'Add an upstream identity provider: any OpenID provider (checked by discovery) or a preset (google, apple, microsoft, meta); register `redirect_uri` there',
+    summary: `Add an upstream identity provider: any OpenID provider (checked by discovery) or a preset (${PRESET_LIST}); register \`redirect_uri\` there`,
     body: connectionCreate,
     status: 201,
     response: connectionOutput,

@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
-import { importPKCS8 } from 'jose';
 import { open, seal } from '../crypto/sealed-box.ts';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/constraint-errors.ts';
 import type { ConnectionsTable, Database } from '../store/schema.ts';
-import { PRESETS, type ConnectionKind, type ConnectionSettings } from './connection-presets.ts';
 import { patchIssues, type ConnectionInput, type ConnectionPatch } from './connection.schemas.ts';
+import type { Connector } from './connectors/connector.ts';
+import { connectorFor, ownSettingsIn, type ConnectionKind, type ConnectionSettings } from './connectors/registry.ts';
 
 export interface Connection {
   key: string;
@@ -77,18 +77,20 @@ export class Connections {
   }
 
   async create(input: ConnectionInput, now = Date.now()): Promise<Connection> {
-    const preset = PRESETS[input.kind];
-    const settings = settingsOf(input);
-    const secret = input.kind === 'apple' ? input.apple!.private_key : input.client_secret;
+    const connector = connectorFor(input.kind);
+    const own = ownSettingsIn(input, input.kind);
+    const kept = storedSettings(connector, own);
+    const settings: ConnectionSettings = kept === undefined ? {} : { [input.kind]: kept };
+    const secret = secretOf(connector, input.client_secret, own) ?? null;
     const row: ConnectionsTable = {
       key: input.key,
-      name: input.name ?? preset.name,
+      name: input.name ?? connector.preset.name,
       kind: input.kind,
-      issuer: input.issuer ?? preset.issuer!(settings),
+      issuer: input.issuer ?? defaultIssuer(connector, kept),
       client_id: input.client_id,
       client_secret: secret ? this.#seal(input.key, secret) : null,
-      scopes: input.scopes ?? preset.scopes,
-      trust_email_verified: (input.trust_email_verified ?? preset.trustEmailVerified) ? 1 : 0,
+      scopes: input.scopes ?? connector.preset.scopes,
+      trust_email_verified: (input.trust_email_verified ?? connector.preset.trustEmailVerified) ? 1 : 0,
       enabled: input.enabled ? 1 : 0,
       settings: JSON.stringify(settings),
       clients: input.clients ? JSON.stringify(input.clients) : null,
@@ -114,8 +116,14 @@ export class Connections {
     const current = await this.#row(key);
     const issues = patchIssues(current.kind, patch);
     if (issues.length > 0) throw new DomainError('invalid_body', 400, issues.join('; '));
-    const settings = { ...(JSON.parse(current.settings) as ConnectionSettings), ...settingsOf(patch) };
-    const secret = patch.apple ? patch.apple.private_key : patch.client_secret;
+    const connector = connectorFor(current.kind);
+    const own = ownSettingsIn(patch, current.kind);
+    const kept = storedSettings(connector, own);
+    const before = JSON.parse(current.settings) as ConnectionSettings;
+    const settings: ConnectionSettings = { ...before, ...(kept === undefined ? {} : { [current.kind]: kept }) };
+    const secret = secretOf(connector, patch.client_secret, own);
+    // Where the provider's issuer depends on the settings (Microsoft's tenant), the issuer follows them (unless the connection names its own).
+    const issuer = kept === undefined ? current.issuer : followedIssuer(connector, current.issuer, ownSettingsIn(before, current.kind), kept);
     const changes: Partial<ConnectionsTable> = {
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.client_id !== undefined ? { client_id: patch.client_id } : {}),
@@ -125,9 +133,8 @@ export class Connections {
       ...(patch.enabled !== undefined ? { enabled: patch.enabled ? 1 : 0 } : {}),
       ...(patch.clients !== undefined ? { clients: patch.clients ? JSON.stringify(patch.clients) : null } : {}),
       ...(patch.brands !== undefined ? { brands: patch.brands ? JSON.stringify(patch.brands) : null } : {}),
-      ...(patch.microsoft || patch.apple || patch.meta ? { settings: JSON.stringify(settings) } : {}),
-      // A Microsoft tenant is part of the issuer (unless the connection names its own issuer).
-      ...(patch.microsoft && current.issuer === PRESETS.microsoft.issuer!(JSON.parse(current.settings) as ConnectionSettings) ? { issuer: PRESETS.microsoft.issuer!(settings) } : {}),
+      ...(kept !== undefined ? { settings: JSON.stringify(settings) } : {}),
+      ...(issuer !== current.issuer ? { issuer } : {}),
     };
     const next = { ...current, ...changes, version: current.version + 1, updated_at: now };
     // What the upstream client is built from changed: it must still work before it is stored.
@@ -185,12 +192,7 @@ export class Connections {
   }
 
   async #verify(row: ConnectionsTable, secret: string | null): Promise<void> {
-    if (row.kind === 'apple') {
-      // The key must be an EC P-256 private key in PKCS#8 PEM (Apple's .p8 file).
-      await importPKCS8(secret ?? '', 'ES256').catch(() => {
-        throw new DomainError('invalid_body', 400, 'apple.private_key: not the PEM of an EC P-256 key (the .p8 file Apple gave)');
-      });
-    }
+    await connectorFor(row.kind).verifySecret?.(secret);
     await this.#check({ connection: present(row), secret, stamp: stampOf(row) });
   }
 
@@ -216,12 +218,27 @@ export function offers(connection: Pick<Connection, 'clients' | 'brands'>, clien
   return true;
 }
 
-function settingsOf(input: Pick<ConnectionPatch, 'apple' | 'microsoft' | 'meta'>): ConnectionSettings {
-  return {
-    ...(input.apple ? { apple: { team_id: input.apple.team_id, key_id: input.apple.key_id } } : {}),
-    ...(input.microsoft ? { microsoft: input.microsoft } : {}),
-    ...(input.meta ? { meta: input.meta } : {}),
-  };
+/** What is kept of a kind's settings block, if the input has one. */
+function storedSettings(connector: Connector, own: unknown): unknown {
+  return own !== undefined && connector.settings ? connector.settings.stored(own) : undefined;
+}
+
+/** What is sealed as the secret: the client secret, or what the kind takes instead (Apple: its private key). */
+function secretOf(connector: Connector, clientSecret: string | null | undefined, own: unknown): string | null | undefined {
+  return connector.secretFrom ? connector.secretFrom(clientSecret, own) : clientSecret;
+}
+
+/** A preset's own issuer; a kind without one (oidc) is refused by its rules before this. */
+function defaultIssuer(connector: Connector, settings: unknown): string {
+  const issuer = connector.preset.issuer(settings);
+  if (issuer === null) throw new DomainError('invalid_body', 400, `issuer: a ${connector.kind} connection needs its issuer`);
+  return issuer;
+}
+
+/** The issuer after a settings change: the preset's for the new settings, if it was the preset's for the old ones. */
+function followedIssuer(connector: Connector, current: string, before: unknown, after: unknown): string {
+  const was = connector.preset.issuer(before);
+  return was !== null && current === was ? (connector.preset.issuer(after) ?? current) : current;
 }
 
 /**

@@ -1,14 +1,10 @@
-import { importPKCS8, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { DomainError } from '../errors/domain-error.ts';
 import type { OutboundFetch } from '../outbound/outbound-guard.ts';
-import { metaEndpoints, PRESETS } from './connection-presets.ts';
 import type { ConnectionWithSecret, Connections, Connection } from './connections.ts';
+import { connectorFor, connectorView } from './connectors/registry.ts';
 
 const CACHE_MS = 10 * 60_000;
-/** Apple accepts client secrets valid up to six months; ours live an hour and are minted with each configuration. */
-const APPLE_SECRET_SECONDS = 3600;
-
 
 export interface UpstreamClient {
   connection: Connection;
@@ -19,8 +15,8 @@ export interface UpstreamClient {
 
 /**
  * openid-client configurations of the connections, cached per connection for ten minutes and
- * rebuilt whenever the connection changes. OpenID kinds come from discovery; Meta's is built
- * from Facebook Login's fixed endpoints. Every request has the configured timeout and goes
+ * rebuilt whenever the connection changes. OpenID kinds come from discovery; a kind without it
+ * (Meta) builds its own from fixed endpoints, checked here like discovered ones. Every request has the configured timeout and goes
  * through the outbound fetch.
  */
 export class UpstreamClients {
@@ -50,8 +46,10 @@ export class UpstreamClients {
 
   /** Builds (and so checks) the client of a connection as stored or about to be. */
   async build({ connection, secret }: ConnectionWithSecret): Promise<oidc.Configuration> {
-    const auth = await this.#clientAuth(connection, secret);
-    const config = PRESETS[connection.kind].protocol === 'graph' ? this.#graphConfig(connection, secret, auth) : await this.#discover(connection, auth);
+    const connector = connectorFor(connection.kind);
+    const view = connectorView(connection);
+    const auth = await connector.clientAuthentication(view, secret);
+    const config = connector.configuration ? connector.configuration(view, secret, auth, (endpoint) => this.#allowed(endpoint, 'endpoint')) : await this.#discover(connection, auth);
     config.timeout = this.#timeoutSeconds;
     config[oidc.customFetch] = (url, options) => this.#fetch(url, options as RequestInit);
     return config;
@@ -79,20 +77,6 @@ export class UpstreamClients {
     return config;
   }
 
-  #graphConfig(connection: Connection, secret: string | null, auth: oidc.ClientAuth): oidc.Configuration {
-    if (!secret) throw new DomainError('invalid_body', 400, 'client_secret: Meta needs the app secret');
-    const endpoints = metaEndpoints(connection.settings);
-    const urls = [endpoints.authorization, endpoints.token, endpoints.me].map((endpoint) => this.#allowed(endpoint, 'endpoint'));
-    const config = new oidc.Configuration({ issuer: connection.issuer, authorization_endpoint: endpoints.authorization, token_endpoint: endpoints.token }, connection.clientId, undefined, auth);
-    if (urls.some((url) => url.protocol === 'http:')) oidc.allowInsecureRequests(config);
-    return config;
-  }
-
-  async #clientAuth(connection: Connection, secret: string | null): Promise<oidc.ClientAuth> {
-    if (connection.kind === 'apple') return oidc.ClientSecretPost(await appleClientSecret(connection, secret ?? ''));
-    return secret ? oidc.ClientSecretPost(secret) : oidc.None();
-  }
-
   #allowed(value: string, what: 'issuer' | 'endpoint'): URL {
     const url = new URL(value);
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.#allowHttp)) {
@@ -100,23 +84,4 @@ export class UpstreamClients {
     }
     return url;
   }
-}
-
-/**
- * Sign in with Apple's client secret: a JWT (ES256) with the key id in its header, the team as
- * issuer, the service id as subject and Apple as audience, signed with the team's private key.
- */
-export async function appleClientSecret(connection: Connection, privateKeyPem: string, now = Date.now()): Promise<string> {
-  const apple = connection.settings.apple;
-  if (!apple) throw new DomainError('invalid_body', 400, 'apple: team_id and key_id are missing');
-  const key = await importPKCS8(privateKeyPem, 'ES256');
-  const iat = Math.floor(now / 1000);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'ES256', kid: apple.key_id })
-    .setIssuer(apple.team_id)
-    .setSubject(connection.clientId)
-    .setAudience('https://appleid.apple.com')
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + APPLE_SECRET_SECONDS)
-    .sign(key);
 }

@@ -1,30 +1,20 @@
 import type { Kysely } from 'kysely';
 import * as oidc from 'openid-client';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { emailSchema, localeSchema } from '../customers/customer.schemas.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import { DomainError, notFound } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { FlowState, InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { Database } from '../store/schema.ts';
-import { metaEndpoints, microsoftTenantAllowed, PRESETS } from './connection-presets.ts';
-import { offers, type Connection, type Connections } from './connections.ts';
+import { offers, type Connections } from './connections.ts';
+import type { UpstreamProfile } from './connectors/connector.ts';
+import { connectorFor, connectorView } from './connectors/registry.ts';
 import type { IdentityLinks } from './identity-links.ts';
 import type { UpstreamClient, UpstreamClients } from './upstream-clients.ts';
+import { UpstreamError } from './upstream-error.ts';
 
-export type UpstreamFailure = 'denied' | 'unavailable' | 'invalid' | 'no_email' | 'tenant';
-
-/** Why an upstream sign-in stopped; the page says it in words, the audit log keeps the code. */
-export class UpstreamError extends Error {
-  override name = 'UpstreamError';
-  readonly reason: UpstreamFailure;
-  readonly connection: string;
-  constructor(reason: UpstreamFailure, connection: string, detail: string) {
-    super(detail);
-    this.reason = reason;
-    this.connection = connection;
-  }
-}
+export { UpstreamError, type UpstreamFailure } from './upstream-error.ts';
 
 export type UpstreamOutcome =
   | { kind: 'signed_in'; customerId: string }
@@ -33,21 +23,7 @@ export type UpstreamOutcome =
   /** The identity waits until the customer proves the address (or the account that has it) another way. */
   | { kind: 'prove'; email: string };
 
-/** What the upstream says about the person, whatever its protocol. */
-interface UpstreamProfile {
-  subject: string;
-  email: unknown;
-  /** The upstream itself says it verified the address. */
-  emailVerified: boolean;
-  givenName: unknown;
-  familyName: unknown;
-  locale: unknown;
-}
-
 type Confirming = Extract<FlowState, { state: 'upstream_confirm' }>;
-
-/** Graph API fields read at Meta's `/me`. */
-const META_FIELDS = 'id,name,email,first_name,last_name,picture';
 
 /**
  * Sign-in through an upstream provider, with openid-client: authorization code with PKCE, state
@@ -86,7 +62,7 @@ export class UpstreamSignIn {
     // A connection that is not offered at this client is as unknown as one that does not exist.
     if (!offers(await this.#connections.get(key), at.clientId, at.brand)) throw notFound('connection');
     const { connection, config } = await this.#client(key, 'start');
-    const preset = PRESETS[connection.kind];
+    const preset = connectorFor(connection.kind).preset;
     const verifier = oidc.randomPKCECodeVerifier();
     // The state carries the interaction's uid: the fixed callback URL sends the browser on to
     // /login/{uid}/…, where the interaction cookie applies. The random part is what is checked.
@@ -209,54 +185,10 @@ export class UpstreamSignIn {
     });
   }
 
-  /** The code exchanged and checked, and who the upstream says signed in. */
+  /** The code exchanged and checked, and who the upstream says signed in: as its connector reads it. */
   async #profile({ connection, config, secret }: UpstreamClient, callbackUrl: URL, flow: Extract<FlowState, { state: 'upstream_sent' }>): Promise<UpstreamProfile> {
-    if (PRESETS[connection.kind].protocol === 'graph') {
-      const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.returnState, idTokenExpected: false });
-      return metaProfile(config, connection, secret, tokens.access_token);
-    }
-    const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.returnState, expectedNonce: flow.nonce, idTokenExpected: true });
-    const claims = tokens.claims()!;
-    if (connection.kind === 'microsoft' && !microsoftTenantAllowed(connection.settings, claims.tid)) {
-      throw new UpstreamError('tenant', connection.key, 'the organisation (tenant) is not allowed here');
-    }
-    // Apple sends the name once, at the first sign-in, in the `user` form field rather than the ID token.
-    const appleUser = connection.kind === 'apple' ? appleUserField(callbackUrl.searchParams.get('user')) : undefined;
-    return {
-      subject: String(claims.sub),
-      email: claims.email,
-      // Apple writes the boolean as a string.
-      emailVerified: claims.email_verified === true || (connection.kind === 'apple' && claims.email_verified === 'true'),
-      givenName: claims.given_name ?? appleUser?.firstName,
-      familyName: claims.family_name ?? appleUser?.lastName,
-      locale: claims.locale,
-    };
-  }
-}
-
-/**
- * Meta's Graph API `/me`, with `appsecret_proof` (HMAC-SHA256 of the access token under the app
- * secret), so a stolen token is of no use without the secret. Meta returns only an address its
- * user confirmed; whether that counts as verified here is the connection's trust setting.
- */
-async function metaProfile(config: oidc.Configuration, connection: Connection, secret: string | null, accessToken: string): Promise<UpstreamProfile> {
-  const me = new URL(metaEndpoints(connection.settings).me);
-  me.searchParams.set('fields', META_FIELDS);
-  if (secret) me.searchParams.set('appsecret_proof', createHmac('sha256', secret).update(accessToken).digest('hex'));
-  const response = await oidc.fetchProtectedResource(config, accessToken, me, 'GET');
-  if (!response.ok) throw new UpstreamError('invalid', connection.key, `the Graph API answered ${response.status}`);
-  const body = (await response.json().catch(() => null)) as Record<string, unknown> | null;
-  if (!body || typeof body.id !== 'string' || !/^\d{1,40}$/.test(body.id)) throw new UpstreamError('invalid', connection.key, 'the Graph API answered no user id');
-  return { subject: body.id, email: body.email, emailVerified: true, givenName: body.first_name, familyName: body.last_name, locale: undefined };
-}
-
-function appleUserField(value: string | null): { firstName?: unknown; lastName?: unknown } | undefined {
-  if (!value || value.length > 2000) return undefined;
-  try {
-    const parsed = JSON.parse(value) as { name?: { firstName?: unknown; lastName?: unknown } };
-    return typeof parsed.name === 'object' && parsed.name !== null ? parsed.name : undefined;
-  } catch {
-    return undefined;
+    const checks = { verifier: flow.verifier, returnState: flow.returnState, nonce: flow.nonce };
+    return connectorFor(connection.kind).readProfile({ connection: connectorView(connection), config, secret, callbackUrl, checks });
   }
 }
 

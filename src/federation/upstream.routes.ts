@@ -15,11 +15,12 @@ import { upstreamConfirmPage } from '../pages/upstream.page.ts';
 import { text } from '../validation/text.ts';
 import type { Connections } from './connections.ts';
 import { UPSTREAM_CALLBACK_PATH } from './connections.ts';
+import { CONNECTION_KINDS, connectorFor } from './connectors/registry.ts';
 import type { IdentityLinks } from './identity-links.ts';
 import { UpstreamError, uidFromState, type UpstreamSignIn } from './upstream-sign-in.ts';
 
-/** What an authorization response posted back (form_post) may carry on to the GET. */
-const FORM_POST_FIELDS = ['code', 'state', 'iss', 'error', 'error_description', 'user'] as const;
+/** What an authorization response posted back (form_post) may carry on to the GET: OAuth's fields, and those a kind adds (Apple's `user`). */
+const FORM_POST_FIELDS = ['code', 'state', 'iss', 'error', 'error_description', ...CONNECTION_KINDS.flatMap((kind) => connectorFor(kind).postedFields ?? [])];
 
 const keyParams = z.strictObject({ key: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
 const returnParams = keyParams.extend({ uid: z.string() });

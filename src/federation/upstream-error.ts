@@ -1,0 +1,13 @@
+export type UpstreamFailure = 'denied' | 'unavailable' | 'invalid' | 'no_email' | 'tenant';
+
+/** Why an upstream sign-in stopped; the page says it in words, the audit log keeps the code. */
+export class UpstreamError extends Error {
+  override name = 'UpstreamError';
+  readonly reason: UpstreamFailure;
+  readonly connection: string;
+  constructor(reason: UpstreamFailure, connection: string, detail: string) {
+    super(detail);
+    this.reason = reason;
+    this.connection = connection;
+  }
+}
