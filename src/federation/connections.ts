@@ -6,7 +6,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../store/constraint-er
 import type { ConnectionsTable, Database } from '../store/schema.ts';
 import { patchIssues, type ConnectionInput, type ConnectionPatch } from './connection.schemas.ts';
 import type { Connector } from './connectors/connector.ts';
-import { connectorFor, ownSettingsIn, type ConnectionKind, type ConnectionSettings } from './connectors/registry.ts';
+import { connectorFor, ownSettingsIn, storedKind, type ConnectionKind, type ConnectionSettings } from './connectors/registry.ts';
 
 export interface Connection {
   key: string;
@@ -82,7 +82,7 @@ export class Connections {
     const kept = storedSettings(connector, own);
     const settings: ConnectionSettings = kept === undefined ? {} : { [input.kind]: kept };
     const secret = secretOf(connector, input.client_secret, own) ?? null;
-    const row: ConnectionsTable = {
+    const row: ConnectionRow = {
       key: input.key,
       name: input.name ?? connector.preset.name,
       kind: input.kind,
@@ -124,7 +124,7 @@ export class Connections {
     const secret = secretOf(connector, patch.client_secret, own);
     // Where the provider's issuer depends on the settings (Microsoft's tenant), the issuer follows them (unless the connection names its own).
     const issuer = kept === undefined ? current.issuer : followedIssuer(connector, current.issuer, ownSettingsIn(before, current.kind), kept);
-    const changes: Partial<ConnectionsTable> = {
+    const changes: Partial<Omit<ConnectionsTable, 'kind'>> = {
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.client_id !== undefined ? { client_id: patch.client_id } : {}),
       ...(secret !== undefined ? { client_secret: secret ? this.#seal(key, secret) : null } : {}),
@@ -172,7 +172,7 @@ export class Connections {
   }
 
   async list(): Promise<Connection[]> {
-    return (await this.#db.selectFrom('connections').selectAll().orderBy('key').execute()).map(present);
+    return (await this.#db.selectFrom('connections').selectAll().orderBy('key').execute()).map((row) => present(withKind(row)));
   }
 
   /** The enabled connections a client offers: every one not narrowed to other clients or brands. */
@@ -191,7 +191,7 @@ export class Connections {
     return { connection: present(row), secret: this.#opened(row), stamp: stampOf(row) };
   }
 
-  async #verify(row: ConnectionsTable, secret: string | null): Promise<void> {
+  async #verify(row: ConnectionRow, secret: string | null): Promise<void> {
     await connectorFor(row.kind).verifySecret?.(secret);
     await this.#check({ connection: present(row), secret, stamp: stampOf(row) });
   }
@@ -200,14 +200,14 @@ export class Connections {
     return seal(this.#key, secret, `connection:${key}`);
   }
 
-  #opened(row: ConnectionsTable): string | null {
+  #opened(row: ConnectionRow): string | null {
     return row.client_secret ? open(this.#key, row.client_secret, `connection:${row.key}`) : null;
   }
 
-  async #row(key: string): Promise<ConnectionsTable> {
+  async #row(key: string): Promise<ConnectionRow> {
     const row = await this.#db.selectFrom('connections').selectAll().where('key', '=', key).executeTakeFirst();
     if (!row) throw notFound('connection');
-    return row;
+    return withKind(row);
   }
 }
 
@@ -245,11 +245,18 @@ function followedIssuer(connector: Connector, current: string, before: unknown, 
  * The version and creation time identify one stored state of a connection: a connection removed
  * and added again under the same key (version 1 again) is never mistaken for the old one.
  */
-function stampOf(row: ConnectionsTable): string {
+function stampOf(row: ConnectionRow): string {
   return `${row.version}:${row.created_at}:${row.issuer}`;
 }
 
-function present(row: ConnectionsTable): Connection {
+/** A stored row, its kind checked against the registry. */
+type ConnectionRow = Omit<ConnectionsTable, 'kind'> & { kind: ConnectionKind };
+
+function withKind(row: ConnectionsTable): ConnectionRow {
+  return { ...row, kind: storedKind(row.kind) };
+}
+
+function present(row: ConnectionRow): Connection {
   return {
     key: row.key,
     kind: row.kind,

@@ -1,5 +1,3 @@
-import type { ConnectionKind } from '../federation/connection-presets.ts';
-
 /**
  * Table types shared by both dialects. Times are epoch milliseconds (bigint in PostgreSQL,
  * integer in SQLite), booleans are 0/1 integers and structured values are JSON text, so one
@@ -360,7 +358,7 @@ export interface SuppressionsTable {
 export interface ConnectionsTable {
   key: string;
   name: string;
-  kind: ConnectionKind;
+  kind: string;
   issuer: string;
   client_id: string;
   /** Sealed under a key derived from PORTVAKT_SECRET. */

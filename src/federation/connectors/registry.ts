@@ -26,6 +26,12 @@ CONNECTORS satisfies { [K in ConnectionKind]: Connector & { kind: K } };
 
 export const CONNECTION_KINDS = Object.keys(CONNECTORS) as [ConnectionKind, ...ConnectionKind[]];
 
+/** A kind read back from storage; one no connector is registered for is a corrupt row (or a connector removed), not a guess. */
+export function storedKind(kind: string): ConnectionKind {
+  if (!Object.hasOwn(CONNECTORS, kind)) throw new Error(`no connector for the stored kind ${kind}`);
+  return kind as ConnectionKind;
+}
+
 export function connectorFor(kind: ConnectionKind): Connector {
   return CONNECTORS[kind];
 }
