@@ -22,7 +22,7 @@ export interface Messaging {
 
 /**
  * Mail over SMTP (or the dev outbox), SMS through the configured provider (or the dev outbox),
- * both delivered from the outbox by one worker per process.
+ * both delivered from the outbox by one worker per process (started by the app).
  */
 export function buildMessaging(config: Config, db: Kysely<Database>, log: WorkerLog): Messaging {
   const outbox = new Outbox(db, deriveKey(config.secret, 'outbox-payload'), {
@@ -46,7 +46,6 @@ export function buildMessaging(config: Config, db: Kysely<Database>, log: Worker
     log,
     config.outbox.pollMs,
   );
-  worker.start();
   return {
     outbox,
     messenger: new Messenger(outbox),

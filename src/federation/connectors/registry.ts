@@ -1,4 +1,3 @@
-import type { Connection } from '../connections.ts';
 import { apple } from './apple.ts';
 import type { Connector, ConnectorConnection } from './connector.ts';
 import { google } from './google.ts';
@@ -63,6 +62,6 @@ export function ownSettingsIn(body: object, kind: ConnectionKind): unknown {
 }
 
 /** A connection as its connector sees it: its own settings block only. */
-export function connectorView(connection: Pick<Connection, 'key' | 'clientId' | 'issuer' | 'kind' | 'settings'>): ConnectorConnection<unknown> {
+export function connectorView(connection: { key: string; clientId: string; issuer: string; kind: ConnectionKind; settings: ConnectionSettings }): ConnectorConnection<unknown> {
   return { key: connection.key, clientId: connection.clientId, issuer: connection.issuer, settings: ownSettingsIn(connection.settings, connection.kind) };
 }

@@ -1,25 +1,19 @@
-import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/load-config.ts';
 import { deriveKey } from '../crypto/derived-keys.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import type { AuditLog } from '../events/audit-log.ts';
-import type { InteractionContext } from '../http/interaction-context.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
-import type { SignInContinuation } from '../http/sign-in-continuation.ts';
-import type { ApiRegistry } from '../http/api-route.ts';
-import type { CsrfGuard } from '../http/csrf.ts';
 import type { OutboundFetch } from '../outbound/outbound-guard.ts';
-import type { Metrics } from '../ops/metrics.ts';
 import type { Database } from '../store/schema.ts';
-import { connectionRoutes } from './connection.routes.ts';
 import { Connections } from './connections.ts';
 import { IdentityLinks } from './identity-links.ts';
 import { UpstreamClients } from './upstream-clients.ts';
 import { UpstreamSignIn } from './upstream-sign-in.ts';
-import { upstreamRoutes } from './upstream.routes.ts';
 
-/** Sign-in with existing identities: connections to upstream providers, the hosted flow through them, and linking. */
+export type Federation = ReturnType<typeof buildFederation>;
+
+/** Sign-in with existing identities: connections to upstream providers, the sign-in through them, and linking. */
 export function buildFederation(deps: { config: Config; db: Kysely<Database>; audit: AuditLog; customers: CustomerService; flows: InteractionFlowStore; pool: string; fetch: OutboundFetch }) {
   const connections = new Connections({ db: deps.db, key: deriveKey(deps.config.secret, 'connection-secret'), audit: deps.audit, issuer: deps.config.issuer });
   const clients = new UpstreamClients({ connections, allowHttp: !deps.config.production, timeoutMs: deps.config.upstreamTimeoutMs, fetch: deps.fetch });
@@ -31,10 +25,8 @@ export function buildFederation(deps: { config: Config; db: Kysely<Database>; au
   return {
     connections,
     links,
+    upstream,
     /** The "Continue with …" buttons of a client's sign-in page. */
     offeredTo: (clientId: string, brand: string | null) => connections.offeredTo(clientId, brand).then((list) => list.map(({ key, name }) => ({ key, name }))),
-    apiRoutes: (secured: FastifyInstance, api: ApiRegistry) => connectionRoutes(secured, api, connections),
-    pageRoutes: (pages: FastifyInstance, page: { interactions: InteractionContext; continuation: SignInContinuation; csrf: CsrfGuard; metrics: Metrics }) =>
-      upstreamRoutes(pages, { ...page, upstream, connections, links, audit: deps.audit }),
   };
 }

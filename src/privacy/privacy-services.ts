@@ -1,35 +1,31 @@
 import type { OutboundFetch } from '../outbound/outbound-guard.ts';
-import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/load-config.ts';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import { deriveKey } from '../crypto/derived-keys.ts';
 import { CustomerReferences } from '../customers/customer-references.ts';
-import { customerReferenceRoutes } from '../customers/customer-reference.routes.ts';
 import type { CustomerService } from '../customers/customer.service.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
-import type { ApiRegistry } from '../http/api-route.ts';
 import type { Messenger } from '../messaging/messenger.ts';
 import type { WorkerLog } from '../messaging/outbox-worker.ts';
 import type { MessageBrand } from '../messaging/templates/render-message.ts';
 import type { Database } from '../store/schema.ts';
 import type { Dialect } from '../store/database.ts';
-import { dataMapRoutes } from './data-map.routes.ts';
 import { DataSystems } from './data-systems.ts';
 import { PortvaktPart } from './portvakt-part.ts';
-import { privacyCallbackRoutes } from './privacy-callback.routes.ts';
-import { privacyRequestRoutes } from './privacy-request.routes.ts';
 import { PrivacyExports } from './privacy-exports.ts';
 import { PrivacyRequests } from './privacy-requests.ts';
 import { PrivacyTasks } from './privacy-tasks.ts';
 import { PrivacyWorker } from './privacy-worker.ts';
 import { Suppressions } from './suppressions.ts';
 
+export type Privacy = ReturnType<typeof buildPrivacy>;
+
 /**
  * The data map and GDPR requests, assembled: systems, customer references, requests and their
- * tasks, the worker that carries them out, Portvakt's own part, and the suppression list that
- * guards every customer creation.
+ * tasks, the worker that carries them out (started by the app), Portvakt's own part, and the
+ * suppression list that guards every customer creation.
  */
 export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; events: EventPublisher; customers: CustomerService; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog; fetch: OutboundFetch }) {
   const { config, db, audit } = deps;
@@ -42,23 +38,5 @@ export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; diale
   deps.customers.guardCreation((trx, pool, email, actor) => suppressions.guardCreation(trx, pool, email, actor));
   const portvakt = new PortvaktPart({ db, customers: deps.customers, ledger: deps.ledger, suppressions });
   const worker = new PrivacyWorker({ requests, tasks, systems, portvakt, issuer: config.issuer, log: deps.log, pollMs: config.outbox.pollMs, timeoutMs: config.privacy.timeoutMs, fetch: deps.fetch });
-  worker.start();
-  return {
-    systems,
-    references,
-    requests,
-    exports,
-    worker,
-    /** Management API routes (behind the admin key). */
-    apiRoutes(secured: FastifyInstance, api: ApiRegistry): void {
-      dataMapRoutes(secured, api, { systems, references, customers: deps.customers });
-      customerReferenceRoutes(secured, api, references);
-      privacyRequestRoutes(secured, api, requests);
-    },
-    /** Routes systems call (signed callbacks) and the published contract. */
-    publicRoutes(app: FastifyInstance): void {
-      privacyCallbackRoutes(app, { requests, tasks, systems });
-    },
-    close: () => worker.stop(),
-  };
+  return { systems, references, requests, exports, tasks, worker };
 }

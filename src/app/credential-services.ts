@@ -1,0 +1,50 @@
+import { deriveKey } from '../crypto/derived-keys.ts';
+import { LoginThrottle } from '../credentials/login-throttle.ts';
+import { OneTimeCodes } from '../credentials/one-time-codes.ts';
+import { Passkeys } from '../credentials/passkeys.ts';
+import { SecondFactors } from '../credentials/second-factors.ts';
+import { PasswordSignIn } from '../flows/password-sign-in.ts';
+import { DeviceCodeGuesses } from '../oidc/device-code-guesses.ts';
+import { SigningKeyStore } from '../oidc/signing-keys.ts';
+import { ApiKeys } from '../operators/api-keys.ts';
+import type { CustomerDomain } from './customer-domain.ts';
+import type { Infrastructure } from './infrastructure.ts';
+
+const CODE_TTL_MS = 15 * 60_000;
+
+/** What proves who someone is: passwords (throttled), one-time codes, second factors, passkeys, operator keys, signing keys. */
+export interface CredentialServices {
+  throttle: LoginThrottle;
+  codes: OneTimeCodes;
+  passwordSignIn: PasswordSignIn;
+  factors: SecondFactors;
+  passkeys: Passkeys;
+  keys: SigningKeyStore;
+  apiKeys: ApiKeys;
+  deviceCodeGuesses: DeviceCodeGuesses;
+}
+
+export function buildCredentialServices({ config, store }: Infrastructure, { customers, audit }: CustomerDomain): CredentialServices {
+  const { db } = store;
+  const throttle = new LoginThrottle(db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
+  const codes = new OneTimeCodes(db, deriveKey(config.secret, 'one-time-code'), { maxAttempts: config.codes.maxAttempts, ttlMs: CODE_TTL_MS });
+  const factors = new SecondFactors({
+    db,
+    secretKey: deriveKey(config.secret, 'totp-secret'),
+    codeKey: deriveKey(config.secret, 'recovery-code'),
+    throttle,
+    issuerName: config.brandName,
+    freeAttempts: config.throttle.accountFreeAttempts,
+    audit,
+  });
+  return {
+    throttle,
+    codes,
+    passwordSignIn: new PasswordSignIn(customers, throttle, audit),
+    factors,
+    passkeys: new Passkeys({ db, codes, throttle, audit, issuer: config.issuer, rpName: config.brandName }),
+    keys: new SigningKeyStore(db, config.secret),
+    apiKeys: new ApiKeys(db, audit),
+    deviceCodeGuesses: new DeviceCodeGuesses(throttle, config.deviceCodeFreeGuesses),
+  };
+}

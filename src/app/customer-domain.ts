@@ -1,0 +1,69 @@
+import { ClientRepository } from '../clients/client.repo.ts';
+import { ConsentLedger } from '../consent/consent-ledger.ts';
+import { ConsentPurposes } from '../consent/consent-purposes.ts';
+import { deriveKey } from '../crypto/derived-keys.ts';
+import { CustomerRepository } from '../customers/customer.repo.ts';
+import { CustomerService, DEFAULT_POOL } from '../customers/customer.service.ts';
+import { Brands } from '../brands/brands.ts';
+import { AuditLog } from '../events/audit-log.ts';
+import { EventPublisher } from '../events/event-publisher.ts';
+import { WebhookDeliveries } from '../events/webhook-deliveries.ts';
+import { WebhookSubscriptions } from '../events/webhook-subscriptions.ts';
+import { WebhookWorker } from '../events/webhook-worker.ts';
+import { Guests } from '../guests/guests.ts';
+import { buildProfile, type Profile } from '../profile/profile-services.ts';
+import { ReadCache } from '../store/change-notices.ts';
+import type { Infrastructure } from './infrastructure.ts';
+
+/**
+ * How long a node may serve a client from its cache. A change reaches every node at once through
+ * Redis; without Redis, other processes on the same database see it within this time.
+ */
+const CLIENT_CACHE_MS = 10_000;
+
+/** The customer and what is recorded about them: profile, consent, brands, guests, events out, clients. */
+export interface CustomerDomain {
+  audit: AuditLog;
+  publisher: EventPublisher;
+  customerRepo: CustomerRepository;
+  customers: CustomerService;
+  subscriptions: WebhookSubscriptions;
+  deliveries: WebhookDeliveries;
+  webhookWorker: WebhookWorker;
+  purposes: ConsentPurposes;
+  ledger: ConsentLedger;
+  profile: Profile;
+  guests: Guests;
+  brands: Brands;
+  clientRepo: ClientRepository;
+}
+
+export function buildCustomerDomain({ config, log, store, artifacts, changes, outbound }: Infrastructure): CustomerDomain {
+  const { db } = store;
+  const customerRepo = new CustomerRepository(db);
+  const audit = new AuditLog(db);
+  const customers = new CustomerService(customerRepo, config.passwordMinLength, (id, trx) => artifacts.revokeAccount(trx, id), audit);
+  const publisher = new EventPublisher();
+  customers.publishTo(publisher);
+  const subscriptions = new WebhookSubscriptions(db, deriveKey(config.secret, 'webhook-secret'));
+  const webhooks = config.webhooks;
+  const deliveries = new WebhookDeliveries(db, store.dialect, { baseDelayMs: webhooks.retryBaseMs, maxDelayMs: webhooks.retryMaxMs, maxAttempts: webhooks.maxAttempts, leaseMs: webhooks.timeoutMs + 30_000 });
+  const webhookWorker = new WebhookWorker({ db, deliveries, subscriptions, publisher, log, pollMs: config.outbox.pollMs, timeoutMs: webhooks.timeoutMs, fetch: outbound.fetch });
+  const purposes = new ConsentPurposes(db, audit);
+  const ledger = new ConsentLedger({ db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym') });
+  return {
+    audit,
+    publisher,
+    customerRepo,
+    customers,
+    subscriptions,
+    deliveries,
+    webhookWorker,
+    purposes,
+    ledger,
+    profile: buildProfile({ db, audit, events: publisher, changes }),
+    guests: new Guests({ db, ledger, audit, events: publisher, pool: DEFAULT_POOL }),
+    brands: new Brands(db, audit, changes),
+    clientRepo: new ClientRepository(db, new ReadCache('client', changes, CLIENT_CACHE_MS)),
+  };
+}

@@ -1,0 +1,36 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/load-config.ts';
+import { ArtifactStorage } from '../oidc/artifact-storage.ts';
+import { RedisArtifacts } from '../oidc/redis-artifact-adapter.ts';
+import { Metrics } from '../ops/metrics.ts';
+import { OutboundGuard } from '../outbound/outbound-guard.ts';
+import { LocalChangeNotices, RedisChangeNotices, type ChangeNotices } from '../store/change-notices.ts';
+import { openStore, type Store } from '../store/database.ts';
+import { migrateToLatest } from '../store/migrate.ts';
+import { openRedis, subscriberOf } from '../store/redis.ts';
+
+/** What everything else stands on: the database (migrated), Redis when configured, and the shared plumbing. */
+export interface Infrastructure {
+  config: Config;
+  log: FastifyBaseLogger;
+  store: Store;
+  redis: Redis | undefined;
+  artifacts: ArtifactStorage;
+  /** Cached lookups (clients, brands, the profile schema) are forgotten on every node when the record changes. */
+  changes: ChangeNotices;
+  metrics: Metrics;
+  /** Calls out to addresses named through the API are checked against internal networks. */
+  outbound: OutboundGuard;
+}
+
+export async function openInfrastructure(config: Config, log: FastifyBaseLogger): Promise<Infrastructure> {
+  const store = openStore(config.database, (error) => log.warn({ err: error }, 'idle database connection failed'));
+  await migrateToLatest(store.db);
+  const redis = config.redisUrl ? openRedis(config.redisUrl, config.redisPrefix, (error) => log.warn({ err: error }, 'redis connection failed')) : undefined;
+  const artifacts = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis));
+  const changes = redis
+    ? new RedisChangeNotices(redis, subscriberOf(redis, (error) => log.warn({ err: error }, 'redis subscriber failed')), config.redisPrefix, (error) => log.warn({ err: error }, 'change notice failed'))
+    : new LocalChangeNotices();
+  return { config, log, store, redis, artifacts, changes, metrics: new Metrics(), outbound: new OutboundGuard(config.outboundAllowInternal) };
+}

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { brandRoutes } from '../brands/brand.routes.ts';
+import { clientRoutes } from '../clients/client.routes.ts';
+import { consentRoutes } from '../consent/consent.routes.ts';
+import { customerServiceRoutes } from '../customer-service/customer-service.routes.ts';
+import { customerReferenceRoutes } from '../customers/customer-reference.routes.ts';
+import { customerRoutes } from '../customers/customer.routes.ts';
+import { auditRoutes } from '../events/audit.routes.ts';
+import { webhookRoutes } from '../events/webhook.routes.ts';
+import { connectionRoutes } from '../federation/connection.routes.ts';
+import { guestRoutes } from '../guests/guest.routes.ts';
+import { ApiRegistry } from '../http/api-route.ts';
+import { operatorAuth } from '../http/operator-auth.ts';
+import { apiKeyRoutes } from '../operators/api-key.routes.ts';
+import { dataMapRoutes } from '../privacy/data-map.routes.ts';
+import { privacyCallbackRoutes } from '../privacy/privacy-callback.routes.ts';
+import { privacyRequestRoutes } from '../privacy/privacy-request.routes.ts';
+import { profileRoutes } from '../profile/profile.routes.ts';
+import type { Services } from './services.ts';
+
+/** `/api/v1`: the management API (JSON, OpenAPI 3.1 at `/api/v1/openapi.json`), every route behind an operator's bearer key and role. */
+export async function mountManagementApi(app: FastifyInstance, services: Services): Promise<void> {
+  const api = new ApiRegistry();
+  await app.register(
+    async (scope) => {
+      scope.removeContentTypeParser('text/plain');
+      scope.get('/openapi.json', async () => api.openapi(`${services.config.issuer}/api/v1`));
+      await scope.register(async (secured) => {
+        secured.addHook('onRequest', operatorAuth({ adminKey: services.config.adminKey, keys: services.apiKeys, host: services.host }));
+        mountOperatorRoutes(secured, api, services);
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+}
+
+function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, services: Services): void {
+  const { privacy, profile, customers } = services;
+  apiKeyRoutes(secured, api, services.apiKeys);
+  customerServiceRoutes(secured, api, { verifications: services.callerVerifications, timeline: services.timeline });
+  clientRoutes(secured, api, services.clients);
+  customerRoutes(secured, api, customers, services.verification, privacy.references);
+  auditRoutes(secured, api, services.audit);
+  webhookRoutes(secured, api, { subscriptions: services.subscriptions, deliveries: services.deliveries, worker: services.webhookWorker });
+  consentRoutes(secured, api, services);
+  dataMapRoutes(secured, api, { systems: privacy.systems, references: privacy.references, customers });
+  customerReferenceRoutes(secured, api, privacy.references);
+  privacyRequestRoutes(secured, api, privacy.requests);
+  connectionRoutes(secured, api, services.federation.connections);
+  profileRoutes(secured, api, profile);
+  guestRoutes(secured, api, services.guests);
+  brandRoutes(secured, api, services.brands);
+}
+
+/** What connected systems call: signed receipts of privacy tasks, and the published system contract. */
+export function mountSystemCallbacks(app: FastifyInstance, { privacy }: Services): void {
+  privacyCallbackRoutes(app, { requests: privacy.requests, tasks: privacy.tasks, systems: privacy.systems });
+}

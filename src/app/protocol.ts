@@ -1,0 +1,80 @@
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { CustomerSessions } from '../account/customer-sessions.ts';
+import { ClientService, type ClientMetadataValidator } from '../clients/client.service.ts';
+import { deriveKey } from '../crypto/derived-keys.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { RateLimit } from '../http/rate-limit.ts';
+import { clientMetadata } from '../oidc/client-adapter.ts';
+import { createProvider } from '../oidc/provider.ts';
+import { ProviderHost } from '../oidc/provider-host.ts';
+import { providerRoutes } from '../oidc/provider.routes.ts';
+import { PurposeRequests } from '../oidc/purpose-requests.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import { providerPages } from '../pages/oidc-provider.page.ts';
+import type { CredentialServices } from './credential-services.ts';
+import type { CustomerDomain } from './customer-domain.ts';
+import type { Infrastructure } from './infrastructure.ts';
+import type { SelfService } from './self-service.ts';
+
+export interface Protocol {
+  host: ProviderHost;
+  clients: ClientService;
+}
+
+/** oidc-provider, built from the services (and rebuilt by the host when the signing keys change). */
+export async function startProtocol(infra: Infrastructure, domain: CustomerDomain, credentials: CredentialServices, self: SelfService): Promise<Protocol> {
+  const { config } = infra;
+  const { ledger, brands, profile } = domain;
+  const host = await ProviderHost.start(credentials.keys, (jwks) => {
+    const provider = createProvider(
+      {
+        issuer: config.issuer,
+        artifacts: infra.artifacts,
+        clients: domain.clientRepo,
+        findCustomer: (id) => domain.customerRepo.findById(id),
+        purposeRequests: new PurposeRequests(domain.purposes, ledger),
+        referencesOf: (id) => self.privacy.references.list(id),
+        attributesOf: (id) => profile.attributes.of(id),
+        // Under single sign-on the visit is recorded here when no notice is due (the notice records its own).
+        brandNoticeDue: async (id, brand) => (await brands.arrive(id, brand)) !== undefined,
+        grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
+        cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
+        trustProxy: config.trustProxy,
+        pages: providerPages,
+      },
+      jwks,
+    );
+    observeProvider(provider, infra.metrics, infra.log, self.sessions);
+    return provider;
+  });
+  return { host, clients: new ClientService(domain.clientRepo, validatorFor(host), domain.audit) };
+}
+
+/** The protocol's own endpoints (`/auth`, `/token`, `/.well-known/…`), the per-client limit in front of the token endpoints. */
+export async function mountProtocol(app: FastifyInstance, host: ProviderHost, credentials: CredentialServices, perClient: RateLimit): Promise<void> {
+  await app.register(async (scope) => providerRoutes(scope, host, credentials.deviceCodeGuesses, perClient));
+}
+
+/** Client metadata is checked by oidc-provider's own schema before it is stored. */
+function validatorFor(host: ProviderHost): ClientMetadataValidator {
+  return async (clientId, metadata, secretHash) => {
+    try {
+      await host.current.Client.validate(clientMetadata({ clientId, secretHash, metadata }) as never);
+    } catch (error) {
+      const oauth = error as { error?: string; error_description?: string; message?: string };
+      throw new DomainError(oauth.error ?? 'invalid_client_metadata', 400, oauth.error_description ?? oauth.message ?? 'invalid client metadata');
+    }
+  };
+}
+
+function observeProvider(provider: Provider, metrics: Metrics, log: FastifyBaseLogger, sessions: CustomerSessions): void {
+  // Last use of each browser session, for the customer's list of devices.
+  provider.on('authorization.success', (ctx) => {
+    const session = ctx.oidc.session;
+    if (!session?.accountId) return;
+    sessions.touch(session.uid, session.accountId, String(ctx.get('user-agent') ?? '')).catch((error: unknown) => log.warn({ err: error }, 'could not record session use'));
+  });
+  provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
+  provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'oidc-provider server error'));
+}

@@ -1,0 +1,66 @@
+import { CustomerSessions } from '../account/customer-sessions.ts';
+import { PhoneVerification } from '../account/phone-verification.ts';
+import { SecurityNotices } from '../account/security-notices.ts';
+import { CodeDelivery } from '../credentials/code-delivery.ts';
+import { DEFAULT_POOL } from '../customers/customer.service.ts';
+import { CallerVerifications } from '../customer-service/caller-verifications.ts';
+import { CustomerTimeline } from '../customer-service/customer-timeline.ts';
+import { buildFederation, type Federation } from '../federation/federation-services.ts';
+import { EmailCodeSignIn } from '../flows/email-code-sign-in.ts';
+import { EmailVerification } from '../flows/email-verification.ts';
+import { PasswordRecovery } from '../flows/password-recovery.ts';
+import { SmsCodeSignIn } from '../flows/sms-code-sign-in.ts';
+import { buildMessaging, type Messaging } from '../messaging/messaging.ts';
+import { InteractionFlowStore } from '../oidc/interaction-flows.ts';
+import { TTL } from '../oidc/provider.ts';
+import { buildPrivacy, type Privacy } from '../privacy/privacy-services.ts';
+import type { CredentialServices } from './credential-services.ts';
+import type { CustomerDomain } from './customer-domain.ts';
+import type { Infrastructure } from './infrastructure.ts';
+
+/** What a customer (or customer service for them) does: sign in by code, recover, verify, link identities, ask for their data. */
+export interface SelfService {
+  messaging: Messaging;
+  flows: InteractionFlowStore;
+  delivery: CodeDelivery;
+  emailCode: EmailCodeSignIn;
+  recovery: PasswordRecovery;
+  smsCode: SmsCodeSignIn;
+  verification: EmailVerification;
+  phones: PhoneVerification;
+  notices: SecurityNotices;
+  sessions: CustomerSessions;
+  federation: Federation;
+  privacy: Privacy;
+  callerVerifications: CallerVerifications;
+  timeline: CustomerTimeline;
+}
+
+export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, credentials: CredentialServices): SelfService {
+  const { config, store, log } = infra;
+  const { customers, audit } = domain;
+  const messaging = buildMessaging(config, store.db, log);
+  const flows = new InteractionFlowStore(store.db, TTL.Interaction * 1000);
+  const brand = { name: config.brandName, host: new URL(config.issuer).host };
+  const delivery = new CodeDelivery({ db: store.db, codes: credentials.codes, messenger: messaging.messenger, throttle: credentials.throttle, brand, sendsPerTarget: config.codes.sendsPerTarget, audit });
+  const flowDeps = { delivery, customers, flows, issuer: config.issuer, pool: DEFAULT_POOL };
+  const verification = new EmailVerification({ delivery, customers, issuer: config.issuer });
+  customers.onEmailToVerify((trx, customer) => verification.sendWithin(trx, customer));
+  const fetch = infra.outbound.fetch;
+  return {
+    messaging,
+    flows,
+    delivery,
+    emailCode: new EmailCodeSignIn(flowDeps),
+    recovery: new PasswordRecovery(flowDeps),
+    smsCode: new SmsCodeSignIn(flowDeps),
+    verification,
+    phones: new PhoneVerification({ delivery, customers }),
+    notices: new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer }),
+    sessions: new CustomerSessions(store.db, audit, infra.artifacts),
+    federation: buildFederation({ config, db: store.db, audit, customers, flows, pool: DEFAULT_POOL, fetch }),
+    privacy: buildPrivacy({ config, fetch, db: store.db, dialect: store.dialect, audit, events: domain.publisher, customers, ledger: domain.ledger, messenger: messaging.messenger, brand, log }),
+    callerVerifications: new CallerVerifications({ db: store.db, customers, delivery, audit }),
+    timeline: new CustomerTimeline(store.db),
+  };
+}

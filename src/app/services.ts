@@ -1,0 +1,48 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config/load-config.ts';
+import { afterSignIn } from '../flows/after-sign-in/steps.ts';
+import { CsrfGuard } from '../http/csrf.ts';
+import { InteractionContext } from '../http/interaction-context.ts';
+import { PageSteps } from '../http/page-step.ts';
+import { SignInContinuation } from '../http/sign-in-continuation.ts';
+import { buildCredentialServices, type CredentialServices } from './credential-services.ts';
+import { buildCustomerDomain, type CustomerDomain } from './customer-domain.ts';
+import { openInfrastructure, type Infrastructure } from './infrastructure.ts';
+import { startProtocol, type Protocol } from './protocol.ts';
+import { buildSelfService, type SelfService } from './self-service.ts';
+
+/** What the hosted pages share: CSRF, the interaction behind each page, the steps after sign-in. */
+export interface PageServices {
+  csrf: CsrfGuard;
+  interactions: InteractionContext;
+  continuation: SignInContinuation;
+  steps: PageSteps;
+}
+
+/**
+ * Every service, built once, in one typed container: infrastructure, then the customer domain,
+ * credentials, self-service, the protocol (which needs them all), and what the pages share.
+ * The mount functions (`hosted-pages.ts`, `management-api.ts`, `protocol.ts`) take what they need from it.
+ */
+export type Services = Infrastructure & CustomerDomain & CredentialServices & SelfService & Protocol & PageServices;
+
+export async function buildServices(config: Config, log: FastifyBaseLogger): Promise<Services> {
+  const infra = await openInfrastructure(config, log);
+  const domain = buildCustomerDomain(infra);
+  const credentials = buildCredentialServices(infra, domain);
+  const self = buildSelfService(infra, domain, credentials);
+  const protocol = await startProtocol(infra, domain, credentials, self);
+  const pages = buildPageServices({ ...infra, ...domain, ...credentials, ...self, ...protocol });
+  return { ...infra, ...domain, ...credentials, ...self, ...protocol, ...pages };
+}
+
+function buildPageServices(services: Omit<Services, keyof PageServices>): PageServices {
+  const { config, brands, flows, federation, profile } = services;
+  const csrf = new CsrfGuard(config.issuer);
+  const interactions = new InteractionContext(services.host, async (key) => {
+    const brand = await brands.find(key);
+    return brand && { key: brand.key, name: brand.name, version: brand.version, hasLogo: brand.hasLogo, sender: brand.sender };
+  });
+  const steps = afterSignIn({ ...services, links: federation.links, profileDueKeys: profile.dueKeys });
+  return { csrf, interactions, continuation: new SignInContinuation(interactions, steps), steps: new PageSteps({ interactions, flows, csrf }) };
+}
