@@ -159,6 +159,28 @@ async function seed(config: Config, args: string[]): Promise<number> {
   return 0;
 }
 
+/** `keys rotate`: a new active pair, announced through Redis when there is one. */
+async function rotateKeys(config: Config): Promise<number> {
+  const result = await withStore(config, (store) => {
+    const keys = new SigningKeyStore(store.db, config.secret);
+    return keys.ensureActive().then(() => keys.rotate(overlapSeconds(config)));
+  });
+  if (config.redisUrl) {
+    // Running nodes reload at once; without Redis they find the new keys within KEY_REFRESH_SECONDS.
+    const redis = openRedis(config.redisUrl, config.redisPrefix, () => undefined);
+    try {
+      await announceChange(redis, config.redisPrefix, SIGNING_KEYS_TOPIC, result.added.join(','));
+    } catch (error) {
+      // The rotation itself is committed; nodes find it on their next refresh.
+      process.stderr.write(`portvakt: rotated, but could not announce it through Redis (${error instanceof Error ? error.message : String(error)}); nodes pick it up within KEY_REFRESH_SECONDS\n`);
+    } finally {
+      redis.disconnect();
+    }
+  }
+  process.stdout.write(`${JSON.stringify({ ...result, retired_published_for_seconds: overlapSeconds(config) })}\n`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, sub] = argv;
   if (!command || command === 'help' || command === '--help') {
@@ -184,26 +206,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`migrations up to date on ${config.database.kind}${applied.length ? `: ${applied.join(', ')}` : ''}\n`);
       return 0;
     }
-    case 'keys rotate': {
-      const result = await withStore(config, (store) => {
-        const keys = new SigningKeyStore(store.db, config.secret);
-        return keys.ensureActive().then(() => keys.rotate(overlapSeconds(config)));
-      });
-      if (config.redisUrl) {
-        // Running nodes reload at once; without Redis they find the new keys within KEY_REFRESH_SECONDS.
-        const redis = openRedis(config.redisUrl, config.redisPrefix, () => undefined);
-        try {
-          await announceChange(redis, config.redisPrefix, SIGNING_KEYS_TOPIC, result.added.join(','));
-        } catch (error) {
-          // The rotation itself is committed; nodes find it on their next refresh.
-          process.stderr.write(`portvakt: rotated, but could not announce it through Redis (${error instanceof Error ? error.message : String(error)}); nodes pick it up within KEY_REFRESH_SECONDS\n`);
-        } finally {
-          redis.disconnect();
-        }
-      }
-      process.stdout.write(`${JSON.stringify({ ...result, retired_published_for_seconds: overlapSeconds(config) })}\n`);
-      return 0;
-    }
+    case 'keys rotate':
+      return rotateKeys(config);
     case 'audit verify': {
       const report = await withStore(config, (store) => new AuditLog(store.db).verify());
       process.stdout.write(`${JSON.stringify(report)}\n`);

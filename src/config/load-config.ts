@@ -58,17 +58,33 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const values = parseEnv(env);
+  const production = values.NODE_ENV === 'production';
+  const dataDir = resolve(values.PORTVAKT_DATA_DIR);
+  const secret = values.PORTVAKT_SECRET ?? devSecret(dataDir, production);
+  const issuer = values.ISSUER ?? `http://localhost:${values.PORT}`;
+  checkRules(values, issuer, production);
+  let sms: SmsSettings;
+  try {
+    sms = smsSettingsFrom(values);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  return configFrom(values, { issuer, production, dataDir, secret, sms });
+}
+
+function parseEnv(env: Record<string, string | undefined>): Env {
   const defined = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = envSchema.safeParse(defined);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`${issue.path.join('.')} ${issue.message}`);
   }
-  const values = parsed.data;
-  const production = values.NODE_ENV === 'production';
-  const dataDir = resolve(values.PORTVAKT_DATA_DIR);
-  const secret = values.PORTVAKT_SECRET ?? devSecret(dataDir, production);
-  const issuer = values.ISSUER ?? `http://localhost:${values.PORT}`;
+  return parsed.data;
+}
+
+/** Rules between variables, and what production insists on. */
+function checkRules(values: Env, issuer: string, production: boolean): void {
   if (production && !issuer.startsWith('https://')) {
     throw new ConfigError('ISSUER must be an https URL when NODE_ENV=production');
   }
@@ -88,12 +104,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && values.SMTP_URL === undefined) {
     throw new ConfigError('SMTP_URL is required when NODE_ENV=production (codes and links are sent by e-mail)');
   }
-  let sms: SmsSettings;
-  try {
-    sms = smsSettingsFrom(values);
-  } catch (error) {
-    throw new ConfigError((error as Error).message);
-  }
+}
+
+/** The variables as the code reads them: a table, one setting a line. */
+function configFrom(values: Env, derived: { issuer: string; production: boolean; dataDir: string; secret: string; sms: SmsSettings }): Config {
+  const { issuer, production, dataDir, secret, sms } = derived;
   return {
     port: values.PORT,
     host: values.HOST,

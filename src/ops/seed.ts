@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { ConsentPurposes } from '../consent/consent-purposes.ts';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { ConsentPurposes, PurposeVersion } from '../consent/consent-purposes.ts';
 import { hashPassword } from '../credentials/password-hasher.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
@@ -48,52 +48,10 @@ export async function seedCustomers(deps: { db: Kysely<Database>; dialect: Diale
   let done = 0;
   while (done < options.customers) {
     const count = Math.min(options.batch, options.customers - done);
-    const now = Date.now();
-    const ids = Array.from({ length: count }, () => crypto.randomUUID());
-    const numberOf = (i: number) => options.start + done + i;
+    const batch = { ids: Array.from({ length: count }, () => crypto.randomUUID()), firstNumber: options.start + done, now: Date.now() };
     await deps.db.transaction().execute(async (trx) => {
-      for (let offset = 0; offset < count; offset += ROWS_PER_INSERT) {
-        const slice = ids.slice(offset, offset + ROWS_PER_INSERT);
-        await trx
-          .insertInto('customers')
-          .values(slice.map((id) => ({ id, pool: options.pool, status: 'active' as const, given_name: 'Seed', family_name: 'Customer', locale: 'sv', version: 1, created_at: now, updated_at: now })))
-          .execute();
-        await trx
-          .insertInto('customer_emails')
-          .values(slice.map((id, i) => ({ customer_id: id, pool: options.pool, email: seedEmail(numberOf(offset + i)), verified_at: now, created_at: now })))
-          .execute();
-        await trx
-          .insertInto('credentials')
-          .values(slice.map((id) => ({ id: crypto.randomUUID(), customer_id: id, type: 'password' as const, secret: passwordHash, label: null, lookup_key: null, counter: null, last_used_at: null, created_at: now, updated_at: now })))
-          .execute();
-      }
-      if (purpose && options.consent) {
-        const { seq } = await trx.updateTable('consent_sequence').set((eb) => ({ seq: eb('seq', '+', count) })).where('id', '=', 1).returning('seq').executeTakeFirstOrThrow();
-        const first = Number(seq) - count + 1;
-        for (let offset = 0; offset < count; offset += ROWS_PER_INSERT) {
-          await trx
-            .insertInto('consent_records')
-            .values(
-              ids.slice(offset, offset + ROWS_PER_INSERT).map((id, i) => ({
-                id: `cns_${crypto.randomUUID()}`,
-                seq: first + offset + i,
-                customer_id: id,
-                purpose_key: purpose.key,
-                version: purpose.version,
-                decision: options.consent!.decision,
-                text_hash: purpose.textHash,
-                locale: 'sv',
-                channel: 'web' as const,
-                client_id: null,
-                actor_type: 'customer' as const,
-                actor_id: id,
-                ip_hash: null,
-                recorded_at: now,
-              })),
-            )
-            .execute();
-        }
-      }
+      await insertCustomers(trx, batch, options.pool, passwordHash);
+      if (purpose && options.consent) await insertDecisions(trx, batch, purpose, options.consent.decision);
     });
     done += count;
     if (done % (options.batch * 20) === 0 || done === options.customers) log(`seeded ${done}/${options.customers}`);
@@ -116,6 +74,62 @@ export async function seedCustomers(deps: { db: Kysely<Database>; dialect: Diale
   if (deps.dialect === 'postgres') await checkpointIfAllowed(deps.db, log);
   const seconds = (performance.now() - began) / 1000;
   return { customers: options.customers, consent_records: purpose ? options.customers : 0, seconds: Math.round(seconds * 10) / 10, customers_per_s: Math.round(options.customers / seconds) };
+}
+
+interface Batch {
+  ids: string[];
+  /** The number of the first customer's address (`seed{n}@seed.example`). */
+  firstNumber: number;
+  now: number;
+}
+
+/** A batch of active customers with verified addresses and the one shared password hash, in multi-row INSERTs. */
+async function insertCustomers(trx: Transaction<Database>, { ids, firstNumber, now }: Batch, pool: string, passwordHash: string): Promise<void> {
+  for (let offset = 0; offset < ids.length; offset += ROWS_PER_INSERT) {
+    const slice = ids.slice(offset, offset + ROWS_PER_INSERT);
+    await trx
+      .insertInto('customers')
+      .values(slice.map((id) => ({ id, pool, status: 'active' as const, given_name: 'Seed', family_name: 'Customer', locale: 'sv', version: 1, created_at: now, updated_at: now })))
+      .execute();
+    await trx
+      .insertInto('customer_emails')
+      .values(slice.map((id, i) => ({ customer_id: id, pool, email: seedEmail(firstNumber + offset + i), verified_at: now, created_at: now })))
+      .execute();
+    await trx
+      .insertInto('credentials')
+      .values(slice.map((id) => ({ id: crypto.randomUUID(), customer_id: id, type: 'password' as const, secret: passwordHash, label: null, lookup_key: null, counter: null, last_used_at: null, created_at: now, updated_at: now })))
+      .execute();
+  }
+}
+
+/** One consent decision per customer of the batch, numbered in the ledger's sequence like every other decision. */
+async function insertDecisions(trx: Transaction<Database>, { ids, now }: Batch, purpose: PurposeVersion, decision: ConsentRecordsTable['decision']): Promise<void> {
+  const count = ids.length;
+  const { seq } = await trx.updateTable('consent_sequence').set((eb) => ({ seq: eb('seq', '+', count) })).where('id', '=', 1).returning('seq').executeTakeFirstOrThrow();
+  const first = Number(seq) - count + 1;
+  for (let offset = 0; offset < count; offset += ROWS_PER_INSERT) {
+    await trx
+      .insertInto('consent_records')
+      .values(
+        ids.slice(offset, offset + ROWS_PER_INSERT).map((id, i) => ({
+          id: `cns_${crypto.randomUUID()}`,
+          seq: first + offset + i,
+          customer_id: id,
+          purpose_key: purpose.key,
+          version: purpose.version,
+          decision,
+          text_hash: purpose.textHash,
+          locale: 'sv',
+          channel: 'web' as const,
+          client_id: null,
+          actor_type: 'customer' as const,
+          actor_id: id,
+          ip_hash: null,
+          recorded_at: now,
+        })),
+      )
+      .execute();
+  }
 }
 
 /**
