@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { ClientService } from './clients/client.service.ts';
+import type { Clients } from './clients/clients.ts';
 import type { Config } from './config/load-config.ts';
-import type { CustomerService } from './customers/customer.service.ts';
+import type { Customers } from './customers/customers.ts';
 import type { Messaging } from './messaging/messaging.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 import type { SigningKeyStore } from './oidc/signing-keys.ts';
@@ -19,8 +19,8 @@ export interface Portvakt {
   app: FastifyInstance;
   store: Store;
   host: ProviderHost;
-  customers: CustomerService;
-  clients: ClientService;
+  customers: Customers;
+  clients: Clients;
   keys: SigningKeyStore;
   messaging: Messaging;
   /** Shutting down soon: /readyz answers 503 and every answer closes its connection. */

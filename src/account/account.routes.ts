@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import type { Passkeys } from '../credentials/passkeys.ts';
 import type { SecondFactors } from '../credentials/second-factors.ts';
 import { DomainError } from '../errors/domain-error.ts';
@@ -24,7 +24,7 @@ import type { SecurityNotices } from './security-notices.ts';
 export interface AccountDeps {
   host: ProviderHost;
   issuer: string;
-  customers: CustomerService;
+  customers: Customers;
   sessions: CustomerSessions;
   factors: SecondFactors;
   passkeys: Passkeys;

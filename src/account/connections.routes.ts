@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { IdentityLinks } from '../federation/identity-links.ts';
 import { parseInput } from '../validation/parse-input.ts';
@@ -18,7 +18,7 @@ const RETURN = '/account/connections';
  * `/account/connections`: the upstream identities a customer signs in with. Disconnecting one
  * needs a recent sign-in and is refused when it is the last way in they set up.
  */
-export function connectionPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: CustomerService; links: IdentityLinks; csrf: CsrfGuard }): void {
+export function connectionPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: Customers; links: IdentityLinks; csrf: CsrfGuard }): void {
   const show = async (request: FastifyRequest, reply: FastifyReply, accountId: string, status = 200, error?: string) => {
     const page = pageContextFor(request);
     const removed = (request.query as Record<string, unknown> | undefined)?.done === 'removed';

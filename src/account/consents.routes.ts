@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import type { ConsentPurposes } from '../consent/consent-purposes.ts';
 import { showPurposes } from '../consent/sign-up-purposes.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { parseInput } from '../validation/parse-input.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
@@ -17,7 +17,7 @@ const decisionForm = z.strictObject({ csrf: text().max(200), version: z.coerce.n
 const keyParams = z.strictObject({ key: z.string().regex(/^[a-z][a-z0-9_]{1,63}$/) });
 
 /** `/account/consents`: review every purpose and its history; grant or withdraw with one click. */
-export function consentPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: CustomerService; purposes: ConsentPurposes; ledger: ConsentLedger; csrf: CsrfGuard }): void {
+export function consentPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: Customers; purposes: ConsentPurposes; ledger: ConsentLedger; csrf: CsrfGuard }): void {
   app.get('/account/consents', async (request, reply) => {
     const session = await activeSession(deps.host, deps.customers, request, reply);
     if (!session) return reply.code(303).redirect('/account/login?return=/account/consents', 303);

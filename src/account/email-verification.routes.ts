@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
@@ -15,7 +15,7 @@ import { formValue, retryAfter } from '../http/interaction-context.ts';
 
 export interface EmailVerificationDeps {
   host: ProviderHost;
-  customers: CustomerService;
+  customers: Customers;
   verification: EmailVerification;
   csrf: CsrfGuard;
 }

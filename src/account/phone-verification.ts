@@ -1,5 +1,5 @@
-import type { CustomerRecord } from '../customers/customer.repo.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { CustomerRecord } from '../customers/customer-store.ts';
+import type { Customers } from '../customers/customers.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { CodeDelivery } from '../credentials/code-delivery.ts';
 import type { Locale } from '../i18n/locale.ts';
@@ -11,9 +11,9 @@ import type { Locale } from '../i18n/locale.ts';
  */
 export class PhoneVerification {
   readonly #delivery: CodeDelivery;
-  readonly #customers: CustomerService;
+  readonly #customers: Customers;
 
-  constructor(deps: { delivery: CodeDelivery; customers: CustomerService }) {
+  constructor(deps: { delivery: CodeDelivery; customers: Customers }) {
     this.#delivery = deps.delivery;
     this.#customers = deps.customers;
   }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import type { SecondFactors } from '../credentials/second-factors.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
@@ -17,7 +17,7 @@ import type { SecurityNotices } from './security-notices.ts';
 
 export interface PhoneDeps {
   host: ProviderHost;
-  customers: CustomerService;
+  customers: Customers;
   factors: SecondFactors;
   phones: PhoneVerification;
   notices: SecurityNotices;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { customerActor } from '../events/audit-log.ts';
 import { parseInput } from '../validation/parse-input.ts';
@@ -28,7 +28,7 @@ const RETURN = '/account/privacy';
  * minutes, which is also how the request is verified; the download link from the e-mail works
  * once, in the customer's own signed-in browser.
  */
-export function privacyPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: CustomerService; systems: DataSystems; requests: PrivacyRequests; exports: PrivacyExports; csrf: CsrfGuard }): void {
+export function privacyPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: Customers; systems: DataSystems; requests: PrivacyRequests; exports: PrivacyExports; csrf: CsrfGuard }): void {
   const toLogin = (reply: FastifyReply, fresh: boolean) => reply.code(303).redirect(`/account/login?return=${RETURN}${fresh ? '&fresh=1' : ''}`, 303);
   const verification = (session: BrowserSession) => `signed in again at ${new Date(session.loginTs * 1000).toISOString()} with ${session.amr.join('+') || 'a session'}`;
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import type { Messenger } from '../messaging/messenger.ts';
 import type { NoticeKind } from '../messaging/templates/notice-texts.ts';
 import type { MessageBrand } from '../messaging/templates/render-message.ts';
@@ -11,12 +11,12 @@ import type { Database } from '../store/schema.ts';
  */
 export class SecurityNotices {
   readonly #db: Kysely<Database>;
-  readonly #customers: CustomerService;
+  readonly #customers: Customers;
   readonly #messenger: Messenger;
   readonly #brand: MessageBrand;
   readonly #accountUrl: string;
 
-  constructor(deps: { db: Kysely<Database>; customers: CustomerService; messenger: Messenger; brand: MessageBrand; issuer: string }) {
+  constructor(deps: { db: Kysely<Database>; customers: Customers; messenger: Messenger; brand: MessageBrand; issuer: string }) {
     this.#db = deps.db;
     this.#customers = deps.customers;
     this.#messenger = deps.messenger;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { CallerVerifications } from '../customer-service/caller-verifications.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { parseInput } from '../validation/parse-input.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
@@ -16,7 +16,7 @@ const answerForm = z.strictObject({ csrf: text().max(200), decision: z.enum(['ap
 const idParams = z.strictObject({ id: z.uuid() });
 
 /** `/account/verifications`: the customer confirms (or denies) that they are the one talking to customer service. */
-export function verificationPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: CustomerService; verifications: CallerVerifications; csrf: CsrfGuard }): void {
+export function verificationPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: Customers; verifications: CallerVerifications; csrf: CsrfGuard }): void {
   app.get(RETURN, async (request, reply) => {
     const session = await activeSession(deps.host, deps.customers, request, reply);
     if (!session) return reply.code(303).redirect(`/account/login?return=${RETURN}`, 303);

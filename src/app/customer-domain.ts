@@ -1,9 +1,9 @@
-import { ClientRepository } from '../clients/client.repo.ts';
+import { ClientStore } from '../clients/client-store.ts';
 import { ConsentLedger } from '../consent/consent-ledger.ts';
 import { ConsentPurposes } from '../consent/consent-purposes.ts';
 import { deriveKey } from '../crypto/derived-keys.ts';
-import { CustomerRepository } from '../customers/customer.repo.ts';
-import { CustomerService, DEFAULT_POOL } from '../customers/customer.service.ts';
+import { CustomerStore } from '../customers/customer-store.ts';
+import { Customers, DEFAULT_POOL } from '../customers/customers.ts';
 import { Brands } from '../brands/brands.ts';
 import { AuditLog } from '../events/audit-log.ts';
 import { EventPublisher } from '../events/event-publisher.ts';
@@ -25,8 +25,8 @@ const CLIENT_CACHE_MS = 10_000;
 export interface CustomerDomain {
   audit: AuditLog;
   publisher: EventPublisher;
-  customerRepo: CustomerRepository;
-  customers: CustomerService;
+  customerStore: CustomerStore;
+  customers: Customers;
   subscriptions: WebhookSubscriptions;
   deliveries: WebhookDeliveries;
   webhookWorker: WebhookWorker;
@@ -35,14 +35,14 @@ export interface CustomerDomain {
   profile: Profile;
   guests: Guests;
   brands: Brands;
-  clientRepo: ClientRepository;
+  clientStore: ClientStore;
 }
 
 export function buildCustomerDomain({ config, log, store, artifacts, changes, outbound }: Infrastructure): CustomerDomain {
   const { db } = store;
-  const customerRepo = new CustomerRepository(db);
+  const customerStore = new CustomerStore(db);
   const audit = new AuditLog(db);
-  const customers = new CustomerService(customerRepo, config.passwordMinLength, (id, trx) => artifacts.revokeAccount(trx, id), audit);
+  const customers = new Customers(customerStore, config.passwordMinLength, (id, trx) => artifacts.revokeAccount(trx, id), audit);
   const publisher = new EventPublisher();
   customers.publishTo(publisher);
   const subscriptions = new WebhookSubscriptions(db, deriveKey(config.secret, 'webhook-secret'));
@@ -54,7 +54,7 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
   return {
     audit,
     publisher,
-    customerRepo,
+    customerStore,
     customers,
     subscriptions,
     deliveries,
@@ -64,6 +64,6 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
     profile: buildProfile({ db, audit, events: publisher, changes }),
     guests: new Guests({ db, ledger, audit, events: publisher, pool: DEFAULT_POOL }),
     brands: new Brands(db, audit, changes),
-    clientRepo: new ClientRepository(db, new ReadCache('client', changes, CLIENT_CACHE_MS)),
+    clientStore: new ClientStore(db, new ReadCache('client', changes, CLIENT_CACHE_MS)),
   };
 }

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { CustomerSessions } from '../account/customer-sessions.ts';
-import { ClientService, type ClientMetadataValidator } from '../clients/client.service.ts';
+import { Clients, type ClientMetadataValidator } from '../clients/clients.ts';
 import { deriveKey } from '../crypto/derived-keys.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { RateLimit } from '../http/rate-limit.ts';
@@ -19,7 +19,7 @@ import type { SelfService } from './self-service.ts';
 
 export interface Protocol {
   host: ProviderHost;
-  clients: ClientService;
+  clients: Clients;
 }
 
 /** oidc-provider, built from the services (and rebuilt by the host when the signing keys change). */
@@ -31,8 +31,8 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
       {
         issuer: config.issuer,
         artifacts: infra.artifacts,
-        clients: domain.clientRepo,
-        findCustomer: (id) => domain.customerRepo.findById(id),
+        clients: domain.clientStore,
+        findCustomer: (id) => domain.customerStore.findById(id),
         purposeRequests: new PurposeRequests(domain.purposes, ledger),
         referencesOf: (id) => self.privacy.references.list(id),
         attributesOf: (id) => profile.attributes.of(id),
@@ -48,7 +48,7 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
     observeProvider(provider, infra.metrics, infra.log, self.sessions);
     return provider;
   });
-  return { host, clients: new ClientService(domain.clientRepo, validatorFor(host), domain.audit) };
+  return { host, clients: new Clients(domain.clientStore, validatorFor(host), domain.audit) };
 }
 
 /** The protocol's own endpoints (`/auth`, `/token`, `/.well-known/…`), the per-client limit in front of the token endpoints. */

@@ -2,7 +2,7 @@ import { CustomerSessions } from '../account/customer-sessions.ts';
 import { PhoneVerification } from '../account/phone-verification.ts';
 import { SecurityNotices } from '../account/security-notices.ts';
 import { CodeDelivery } from '../credentials/code-delivery.ts';
-import { DEFAULT_POOL } from '../customers/customer.service.ts';
+import { DEFAULT_POOL } from '../customers/customers.ts';
 import { CallerVerifications } from '../customer-service/caller-verifications.ts';
 import { CustomerTimeline } from '../customer-service/customer-timeline.ts';
 import { buildFederation, type Federation } from '../federation/federation-services.ts';

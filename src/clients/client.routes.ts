@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { text } from '../validation/text.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
 import { clientInputSchema, clientListSchema, clientOutputSchema, clientPatchSchema } from './client.schemas.ts';
-import type { ClientService } from './client.service.ts';
+import type { Clients } from './clients.ts';
 
 const idParams = z.strictObject({ id: text().min(1).max(200) });
 const listQuery = z.strictObject({
@@ -11,7 +11,7 @@ const listQuery = z.strictObject({
   after: text().max(200).optional(),
 });
 
-export function clientRoutes(app: FastifyInstance, api: ApiRegistry, clients: ClientService): void {
+export function clientRoutes(app: FastifyInstance, api: ApiRegistry, clients: Clients): void {
   api.add(app, {
     method: 'POST',
     url: '/clients',

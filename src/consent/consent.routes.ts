@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiRegistry } from '../http/api-route.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import { consentRecordOutput, consentStateOutput, decisionInput, purposeCreate, purposeKey, purposeOutput, purposeVersionCreate } from './consent.schemas.ts';
 import type { ConsentLedger } from './consent-ledger.ts';
 import type { ConsentPurposes, PurposeVersion } from './consent-purposes.ts';
@@ -26,7 +26,7 @@ const presentPurpose = (purpose: PurposeVersion) => ({
 });
 
 /** `/api/v1/consent-purposes` and a customer's consents (state, history, decisions taken by customer service). */
-export function consentRoutes(app: FastifyInstance, api: ApiRegistry, deps: { purposes: ConsentPurposes; ledger: ConsentLedger; customers: CustomerService }): void {
+export function consentRoutes(app: FastifyInstance, api: ApiRegistry, deps: { purposes: ConsentPurposes; ledger: ConsentLedger; customers: Customers }): void {
   api.add(app, {
     method: 'POST',
     url: '/consent-purposes',

@@ -6,7 +6,7 @@ import type { MessageKind } from '../messaging/templates/message-texts.ts';
 import type { MessageBrand } from '../messaging/templates/render-message.ts';
 import type { Locale } from '../i18n/locale.ts';
 import type { Database, OneTimeCodesTable } from '../store/schema.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import { DomainError, tooManyAttempts } from '../errors/domain-error.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
@@ -17,7 +17,7 @@ const CODE_ENTRY_FREE_FAILURES = 20;
 /** What every code-based hosted flow (e-mail sign-in, recovery, SMS) works with. */
 export interface CodeFlowDeps {
   delivery: CodeDelivery;
-  customers: CustomerService;
+  customers: Customers;
   flows: InteractionFlowStore;
   issuer: string;
   pool: string;

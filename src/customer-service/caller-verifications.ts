@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { CodeDelivery } from '../credentials/code-delivery.ts';
@@ -32,11 +32,11 @@ export interface CallerVerification {
  */
 export class CallerVerifications {
   readonly #db: Kysely<Database>;
-  readonly #customers: CustomerService;
+  readonly #customers: Customers;
   readonly #delivery: CodeDelivery;
   readonly #audit: AuditLog;
 
-  constructor(deps: { db: Kysely<Database>; customers: CustomerService; delivery: CodeDelivery; audit: AuditLog }) {
+  constructor(deps: { db: Kysely<Database>; customers: Customers; delivery: CodeDelivery; audit: AuditLog }) {
     this.#db = deps.db;
     this.#customers = deps.customers;
     this.#delivery = deps.delivery;

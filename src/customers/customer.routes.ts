@@ -6,11 +6,11 @@ import type { CustomerReferences } from './customer-references.ts';
 import { customerCreateSchema, customerListSchema, customerOutputSchema, customerPatchSchema, customerQuerySchema } from './customer.schemas.ts';
 import type { EmailVerification } from '../flows/email-verification.ts';
 import { OPERATOR } from '../events/audit-log.ts';
-import { presentCustomer, type CustomerService } from './customer.service.ts';
+import { presentCustomer, type Customers } from './customers.ts';
 
 const idParams = z.strictObject({ id: z.uuid() });
 
-export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers: CustomerService, verification: EmailVerification, references: CustomerReferences): void {
+export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers: Customers, verification: EmailVerification, references: CustomerReferences): void {
   const byReference = async (ref: string) => {
     const split = ref.indexOf(':');
     const id = await references.customerWith(ref.slice(0, split), ref.slice(split + 1));

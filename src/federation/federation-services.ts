@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/load-config.ts';
 import { deriveKey } from '../crypto/derived-keys.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { OutboundFetch } from '../outbound/outbound-guard.ts';
@@ -14,7 +14,7 @@ import { UpstreamSignIn } from './upstream-sign-in.ts';
 export type Federation = ReturnType<typeof buildFederation>;
 
 /** Sign-in with existing identities: connections to upstream providers, the sign-in through them, and linking. */
-export function buildFederation(deps: { config: Config; db: Kysely<Database>; audit: AuditLog; customers: CustomerService; flows: InteractionFlowStore; pool: string; fetch: OutboundFetch }) {
+export function buildFederation(deps: { config: Config; db: Kysely<Database>; audit: AuditLog; customers: Customers; flows: InteractionFlowStore; pool: string; fetch: OutboundFetch }) {
   const connections = new Connections({ db: deps.db, key: deriveKey(deps.config.secret, 'connection-secret'), audit: deps.audit, issuer: deps.config.issuer });
   const clients = new UpstreamClients({ connections, allowHttp: !deps.config.production, timeoutMs: deps.config.upstreamTimeoutMs, fetch: deps.fetch });
   connections.checkWith(async (candidate) => {

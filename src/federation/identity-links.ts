@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { FlowState, InteractionFlowStore } from '../oidc/interaction-flows.ts';
@@ -25,10 +25,10 @@ export class IdentityLinks {
   readonly #db: Kysely<Database>;
   readonly #flows: InteractionFlowStore;
   readonly #connections: Connections;
-  readonly #customers: CustomerService;
+  readonly #customers: Customers;
   readonly #audit: AuditLog;
 
-  constructor(deps: { db: Kysely<Database>; flows: InteractionFlowStore; connections: Connections; customers: CustomerService; audit: AuditLog }) {
+  constructor(deps: { db: Kysely<Database>; flows: InteractionFlowStore; connections: Connections; customers: Customers; audit: AuditLog }) {
     this.#db = deps.db;
     this.#customers = deps.customers;
     this.#flows = deps.flows;

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import * as oidc from 'openid-client';
 import { timingSafeEqual } from 'node:crypto';
 import { emailSchema, localeSchema } from '../customers/customer.schemas.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import { DomainError, notFound } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { FlowState, InteractionFlowStore } from '../oidc/interaction-flows.ts';
@@ -41,12 +41,12 @@ export class UpstreamSignIn {
   readonly #connections: Connections;
   readonly #clients: UpstreamClients;
   readonly #links: IdentityLinks;
-  readonly #customers: CustomerService;
+  readonly #customers: Customers;
   readonly #flows: InteractionFlowStore;
   readonly #audit: AuditLog;
   readonly #pool: string;
 
-  constructor(deps: { db: Kysely<Database>; connections: Connections; clients: UpstreamClients; links: IdentityLinks; customers: CustomerService; flows: InteractionFlowStore; audit: AuditLog; pool: string }) {
+  constructor(deps: { db: Kysely<Database>; connections: Connections; clients: UpstreamClients; links: IdentityLinks; customers: Customers; flows: InteractionFlowStore; audit: AuditLog; pool: string }) {
     this.#db = deps.db;
     this.#connections = deps.connections;
     this.#clients = deps.clients;

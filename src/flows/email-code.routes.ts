@@ -6,7 +6,7 @@ import { codeEntryPage } from '../pages/code-entry.page.ts';
 import type { MessageKey } from '../i18n/en.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
 import { signUpPage } from '../pages/sign-up.page.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import type { ConsentPurposes } from '../consent/consent-purposes.ts';
@@ -20,7 +20,7 @@ import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 export interface EmailCodeDeps {
   interactions: InteractionContext;
   emailCode: EmailCodeSignIn;
-  customers: CustomerService;
+  customers: Customers;
   flows: InteractionFlowStore;
   continuation: SignInContinuation;
   csrf: CsrfGuard;

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
-import type { CustomerRecord } from '../customers/customer.repo.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { CustomerRecord } from '../customers/customer-store.ts';
+import type { Customers } from '../customers/customers.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { LOCALES, type Locale } from '../i18n/locale.ts';
 import type { Database, OneTimeCodesTable } from '../store/schema.ts';
@@ -13,10 +13,10 @@ import type { CodeDelivery } from '../credentials/code-delivery.ts';
  */
 export class EmailVerification {
   readonly #delivery: CodeDelivery;
-  readonly #customers: CustomerService;
+  readonly #customers: Customers;
   readonly #issuer: string;
 
-  constructor(deps: { delivery: CodeDelivery; customers: CustomerService; issuer: string }) {
+  constructor(deps: { delivery: CodeDelivery; customers: Customers; issuer: string }) {
     this.#delivery = deps.delivery;
     this.#customers = deps.customers;
     this.#issuer = deps.issuer;

@@ -8,7 +8,7 @@ import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import { passkeyOfferPage } from '../pages/passkey-offer.page.ts';
 import { continueForm, passkeyForm } from './interaction.forms.ts';
 import { formValue, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
@@ -20,7 +20,7 @@ export interface PasskeySignInDeps {
   interactions: InteractionContext;
   passkeys: Passkeys;
   audit: AuditLog;
-  customers: CustomerService;
+  customers: Customers;
   flows: InteractionFlowStore;
   continuation: SignInContinuation;
   csrf: CsrfGuard;

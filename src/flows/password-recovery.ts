@@ -1,4 +1,4 @@
-import type { CustomerRecord } from '../customers/customer.repo.ts';
+import type { CustomerRecord } from '../customers/customer-store.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { Locale } from '../i18n/locale.ts';
 import type { OneTimeCodesTable } from '../store/schema.ts';

@@ -1,7 +1,7 @@
 import type { LoginThrottle } from '../credentials/login-throttle.ts';
 import { verifyAgainstDecoy, verifyPassword } from '../credentials/password-hasher.ts';
-import type { CustomerRecord } from '../customers/customer.repo.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { CustomerRecord } from '../customers/customer-store.ts';
+import type { Customers } from '../customers/customers.ts';
 import { SignInError, throttled } from '../credentials/sign-in-error.ts';
 import type { Actor, AuditLog } from '../events/audit-log.ts';
 
@@ -13,12 +13,12 @@ const ANONYMOUS: Actor = { type: 'customer', id: null };
  * same argon2id work; the attempt is counted (or refused) before any password is verified.
  */
 export class PasswordSignIn {
-  readonly #customers: CustomerService;
+  readonly #customers: Customers;
   readonly #throttle: LoginThrottle;
 
   readonly #audit: AuditLog;
 
-  constructor(customers: CustomerService, throttle: LoginThrottle, audit: AuditLog) {
+  constructor(customers: Customers, throttle: LoginThrottle, audit: AuditLog) {
     this.#customers = customers;
     this.#throttle = throttle;
     this.#audit = audit;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { SecurityNotices } from '../account/security-notices.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import type { SecondFactors } from '../credentials/second-factors.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { sendPage } from '../http/page-reply.ts';
@@ -17,7 +17,7 @@ export interface SecondFactorRouteDeps {
   steps: PageSteps;
   continuation: SignInContinuation;
   factors: SecondFactors;
-  customers: CustomerService;
+  customers: Customers;
   flows: InteractionFlowStore;
   metrics: Metrics;
   notices: SecurityNotices;

@@ -4,8 +4,8 @@ import { DIALECTS } from '../../test/support/databases.ts';
 import { openTestStore } from '../../test/support/test-store.ts';
 import { ConsentLedger } from '../consent/consent-ledger.ts';
 import { ConsentPurposes } from '../consent/consent-purposes.ts';
-import { CustomerRepository } from '../customers/customer.repo.ts';
-import { CustomerService } from '../customers/customer.service.ts';
+import { CustomerStore } from '../customers/customer-store.ts';
+import { Customers } from '../customers/customers.ts';
 import { AuditLog, OPERATOR } from '../events/audit-log.ts';
 import { EventPublisher } from '../events/event-publisher.ts';
 import { revokeAccountArtifacts } from '../oidc/artifact-adapter.ts';
@@ -15,14 +15,14 @@ import { Guests } from './guests.ts';
 describe.each(DIALECTS)('claiming a guest on %s', (dialect) => {
   let store: Store;
   let close: () => Promise<void>;
-  let customers: CustomerService;
+  let customers: Customers;
   let guests: Guests;
 
   beforeAll(async () => {
     ({ store, close } = await openTestStore(dialect));
     const audit = new AuditLog(store.db);
     const events = new EventPublisher();
-    customers = new CustomerService(new CustomerRepository(store.db), 8, (id, trx) => revokeAccountArtifacts(trx, id), audit);
+    customers = new Customers(new CustomerStore(store.db), 8, (id, trx) => revokeAccountArtifacts(trx, id), audit);
     const ledger = new ConsentLedger({ db: store.db, purposes: new ConsentPurposes(store.db, audit), audit, events, ipKey: randomBytes(32) });
     guests = new Guests({ db: store.db, ledger, audit, events, pool: 'default' });
   });

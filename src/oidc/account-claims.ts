@@ -1,5 +1,5 @@
 import type { AccountClaims, FindAccount } from 'oidc-provider';
-import type { CustomerRecord } from '../customers/customer.repo.ts';
+import type { CustomerRecord } from '../customers/customer-store.ts';
 
 /** Scope → claims released, per OpenID Connect Core §5.4. */
 export const SCOPE_CLAIMS = {

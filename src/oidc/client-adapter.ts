@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { ClientRecord, ClientRepository } from '../clients/client.repo.ts';
+import type { ClientRecord, ClientStore } from '../clients/client-store.ts';
 import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-client.ts';
 import { storableKey } from './artifact-adapter.ts';
 
@@ -20,10 +20,10 @@ export function clientMetadata(record: Pick<ClientRecord, 'clientId' | 'secretHa
 }
 
 export class ClientAdapter implements Adapter {
-  readonly #repo: ClientRepository;
+  readonly #repo: ClientStore;
   readonly #issuer: string;
 
-  constructor(repo: ClientRepository, issuer: string) {
+  constructor(repo: ClientStore, issuer: string) {
     this.#repo = repo;
     this.#issuer = issuer;
   }

@@ -1,8 +1,8 @@
 import { ROLE_SCOPES } from '../operators/operator-roles.ts';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import type { ClientRepository } from '../clients/client.repo.ts';
+import type { ClientStore } from '../clients/client-store.ts';
 import { secretMatches } from '../crypto/secret-hash.ts';
-import type { CustomerRecord } from '../customers/customer.repo.ts';
+import type { CustomerRecord } from '../customers/customer-store.ts';
 import { LOCALES } from '../i18n/locale.ts';
 import { BRAND_KEY_PATTERN } from '../validation/brand-key.ts';
 import { accountFinder, SCOPE_CLAIMS, type GrantedConsents } from './account-claims.ts';
@@ -29,7 +29,7 @@ export const TTL = {
 export interface ProviderDeps {
   issuer: string;
   artifacts: ArtifactStorage;
-  clients: ClientRepository;
+  clients: ClientStore;
   findCustomer: (id: string) => Promise<CustomerRecord | undefined>;
   grantedConsents: GrantedConsents;
   /** The customer's ids in other systems, for the `references` claim. */

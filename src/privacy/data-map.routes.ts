@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { CustomerReferences } from '../customers/customer-references.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
 import { systemCreate, systemKey, systemOutput, systemPatch } from './data-system.schemas.ts';
 import type { DataSystem, DataSystems } from './data-systems.ts';
@@ -35,7 +35,7 @@ const mapEntry = z.object({
 });
 
 /** `/systems` (the data map's entries) and `/data-map` (which systems hold which categories, for one customer or all). */
-export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { systems: DataSystems; references: CustomerReferences; customers: CustomerService }): void {
+export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { systems: DataSystems; references: CustomerReferences; customers: Customers }): void {
   api.add(app, {
     method: 'POST',
     url: '/systems',

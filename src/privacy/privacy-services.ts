@@ -4,7 +4,7 @@ import type { Config } from '../config/load-config.ts';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import { deriveKey } from '../crypto/derived-keys.ts';
 import { CustomerReferences } from '../customers/customer-references.ts';
-import type { CustomerService } from '../customers/customer.service.ts';
+import type { Customers } from '../customers/customers.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
 import type { Messenger } from '../messaging/messenger.ts';
@@ -13,7 +13,7 @@ import type { MessageBrand } from '../messaging/templates/render-message.ts';
 import type { Database } from '../store/schema.ts';
 import type { Dialect } from '../store/database.ts';
 import { DataSystems } from './data-systems.ts';
-import { PortvaktPart } from './portvakt-part.ts';
+import { BuiltinSystem } from './builtin-system.ts';
 import { PrivacyExports } from './privacy-exports.ts';
 import { PrivacyRequests } from './privacy-requests.ts';
 import { PrivacyTasks } from './privacy-tasks.ts';
@@ -27,7 +27,7 @@ export type Privacy = ReturnType<typeof buildPrivacy>;
  * tasks, the worker that carries them out (started by the app), Portvakt's own part, and the
  * suppression list that guards every customer creation.
  */
-export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; events: EventPublisher; customers: CustomerService; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog; fetch: OutboundFetch }) {
+export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; events: EventPublisher; customers: Customers; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog; fetch: OutboundFetch }) {
   const { config, db, audit } = deps;
   const systems = new DataSystems({ db, key: deriveKey(config.secret, 'data-system-secret'), audit });
   const references = new CustomerReferences(db, audit);
@@ -36,7 +36,7 @@ export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; diale
   const requests = new PrivacyRequests({ db, dialect: deps.dialect, systems, tasks, audit, exports, events: deps.events });
   const suppressions = new Suppressions(deriveKey(config.secret, 'email-suppression'), audit);
   deps.customers.guardCreation((trx, pool, email, actor) => suppressions.guardCreation(trx, pool, email, actor));
-  const portvakt = new PortvaktPart({ db, customers: deps.customers, ledger: deps.ledger, suppressions });
+  const portvakt = new BuiltinSystem({ db, customers: deps.customers, ledger: deps.ledger, suppressions });
   const worker = new PrivacyWorker({ requests, tasks, systems, portvakt, issuer: config.issuer, log: deps.log, pollMs: config.outbox.pollMs, timeoutMs: config.privacy.timeoutMs, fetch: deps.fetch });
   return { systems, references, requests, exports, tasks, worker };
 }

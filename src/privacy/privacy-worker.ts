@@ -4,7 +4,7 @@ import { PollingLoop } from '../jobs/polling-loop.ts';
 import type { WorkerLog } from '../messaging/outbox-worker.ts';
 import type { PrivacyTasksTable } from '../store/schema.ts';
 import type { DataSystems } from './data-systems.ts';
-import type { PortvaktPart } from './portvakt-part.ts';
+import type { BuiltinSystem } from './builtin-system.ts';
 import type { PrivacyRequest } from './privacy-request.ts';
 import type { PrivacyRequests } from './privacy-requests.ts';
 import type { PrivacyTasks } from './privacy-tasks.ts';
@@ -22,10 +22,10 @@ export const callbackPath = (taskId: string) => `/privacy/callbacks/${taskId}`;
  * going down between the two steps.
  */
 export class PrivacyWorker {
-  readonly #deps: { requests: PrivacyRequests; tasks: PrivacyTasks; systems: DataSystems; portvakt: PortvaktPart; issuer: string; log: WorkerLog; timeoutMs: number; fetch: OutboundFetch };
+  readonly #deps: { requests: PrivacyRequests; tasks: PrivacyTasks; systems: DataSystems; portvakt: BuiltinSystem; issuer: string; log: WorkerLog; timeoutMs: number; fetch: OutboundFetch };
   readonly #loop: PollingLoop;
 
-  constructor(deps: { requests: PrivacyRequests; tasks: PrivacyTasks; systems: DataSystems; portvakt: PortvaktPart; issuer: string; log: WorkerLog; pollMs: number; timeoutMs: number; fetch: OutboundFetch }) {
+  constructor(deps: { requests: PrivacyRequests; tasks: PrivacyTasks; systems: DataSystems; portvakt: BuiltinSystem; issuer: string; log: WorkerLog; pollMs: number; timeoutMs: number; fetch: OutboundFetch }) {
     this.#deps = deps;
     this.#loop = new PollingLoop(() => this.#pass(), deps.pollMs, (error) => deps.log.error({ err: error }, 'privacy pass failed'));
     deps.requests.onWork(() => this.#loop.kick());

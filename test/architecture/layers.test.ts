@@ -55,7 +55,7 @@ describe('imports run one way (test/architecture/layers.ts)', () => {
   it('would see an upward import and a cycle (the checks check something)', () => {
     const planted = new Map<string, string>();
     planted.set('customers/planted.ts', "import { sendPage } from '../http/page-reply.ts';\nimport type { Store } from '../store/database.ts';\n");
-    planted.set('store/planted.ts', "import type { CustomerService } from '../customers/customer.service.ts';\n");
+    planted.set('store/planted.ts', "import type { Customers } from '../customers/customer.service.ts';\n");
     planted.set('errors/loop-a.ts', "import { b } from './loop-b.ts';\n");
     planted.set('errors/loop-b.ts', "export { a } from './loop-a.ts';\n");
     expect(upwardImports(planted)).toEqual([

@@ -1,5 +1,5 @@
 import { SignInError } from '../../credentials/sign-in-error.ts';
-import type { CustomerService } from '../../customers/customer.service.ts';
+import type { Customers } from '../../customers/customers.ts';
 import type { AuditLog } from '../../events/audit-log.ts';
 import type { ActionStep } from './after-sign-in.ts';
 
@@ -7,7 +7,7 @@ import type { ActionStep } from './after-sign-in.ts';
  * Every way in passes here, so this is the one place a disabled account is stopped, whatever the
  * method (password, code, passkey, upstream identity, step-up).
  */
-export function activeAccount(deps: { customers: CustomerService; audit: AuditLog }): ActionStep {
+export function activeAccount(deps: { customers: Customers; audit: AuditLog }): ActionStep {
   return {
     name: 'active_account',
     async run({ customerId, amr }) {

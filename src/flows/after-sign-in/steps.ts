@@ -2,7 +2,7 @@ import type { SecurityNotices } from '../../account/security-notices.ts';
 import type { Brands } from '../../brands/brands.ts';
 import type { ConsentLedger } from '../../consent/consent-ledger.ts';
 import type { SecondFactors } from '../../credentials/second-factors.ts';
-import type { CustomerService } from '../../customers/customer.service.ts';
+import type { Customers } from '../../customers/customers.ts';
 import type { AuditLog } from '../../events/audit-log.ts';
 import type { IdentityLinks } from '../../federation/identity-links.ts';
 import type { Guests } from '../../guests/guests.ts';
@@ -20,7 +20,7 @@ import { secondFactor, secondFactorEnrolment } from './second-factor.ts';
 export interface AfterSignInDeps {
   flows: InteractionFlowStore;
   audit: AuditLog;
-  customers: CustomerService;
+  customers: Customers;
   factors: SecondFactors;
   links: IdentityLinks;
   notices: SecurityNotices;

@@ -6,7 +6,7 @@ import type { Database } from '../store/schema.ts';
 import { customerActor, SYSTEM, type Actor, type AuditLog } from '../events/audit-log.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
-import type { CustomerRecord, CustomerRepository } from './customer.repo.ts';
+import type { CustomerRecord, CustomerStore } from './customer-store.ts';
 import type { CustomerCreate, CustomerOutput, CustomerPatch } from './customer.schemas.ts';
 
 export const DEFAULT_POOL = 'default';
@@ -22,8 +22,8 @@ export type VerificationSender = (trx: Transaction<Database>, customer: Customer
 const emailTaken = () => conflict('email_taken', 'An account with this e-mail address already exists');
 const phoneTaken = () => conflict('phone_taken', 'Another account has this phone number');
 
-export class CustomerService {
-  readonly #repo: CustomerRepository;
+export class Customers {
+  readonly #repo: CustomerStore;
   readonly #passwordMinLength: number;
   readonly #revokeAccount: AccountRevoker;
   #creationGuard: CreationGuard | undefined;
@@ -31,7 +31,7 @@ export class CustomerService {
   #sendVerification: VerificationSender | undefined;
   #events: EventPublisher | undefined;
 
-  constructor(repo: CustomerRepository, passwordMinLength: number, revokeAccount: AccountRevoker, audit: AuditLog) {
+  constructor(repo: CustomerStore, passwordMinLength: number, revokeAccount: AccountRevoker, audit: AuditLog) {
     this.#repo = repo;
     this.#passwordMinLength = passwordMinLength;
     this.#revokeAccount = revokeAccount;

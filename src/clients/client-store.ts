@@ -37,7 +37,7 @@ function toRow(record: ClientRecord): ClientsTable {
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export class ClientRepository {
+export class ClientStore {
   readonly #db: Kysely<Database>;
   readonly #cache: ReadCache<ClientRecord> | undefined;
 

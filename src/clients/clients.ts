@@ -2,18 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { generateSecret, hashSecret } from '../crypto/secret-hash.ts';
 import { concurrentUpdate, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
-import type { ClientRecord, ClientRepository } from './client.repo.ts';
+import type { ClientRecord, ClientStore } from './client-store.ts';
 import type { ClientInput, ClientMetadata, ClientOutput, ClientPatch } from './client.schemas.ts';
 
 /** Checks metadata the way the OpenID provider will read it; throws a DomainError when it would refuse it. */
 export type ClientMetadataValidator = (clientId: string, metadata: ClientMetadata, secretHash: string | null) => Promise<void>;
 
-export class ClientService {
-  readonly #repo: ClientRepository;
+export class Clients {
+  readonly #repo: ClientStore;
   readonly #validate: ClientMetadataValidator;
   readonly #audit: AuditLog;
 
-  constructor(repo: ClientRepository, validate: ClientMetadataValidator, audit: AuditLog) {
+  constructor(repo: ClientStore, validate: ClientMetadataValidator, audit: AuditLog) {
     this.#repo = repo;
     this.#validate = validate;
     this.#audit = audit;

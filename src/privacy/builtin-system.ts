@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
-import { presentCustomer, type CustomerService } from '../customers/customer.service.ts';
+import { presentCustomer, type Customers } from '../customers/customers.ts';
 import type { Database, PrivacyTasksTable } from '../store/schema.ts';
 import type { PrivacyRequest } from './privacy-request.ts';
 import type { Suppressions } from './suppressions.ts';
@@ -14,13 +14,13 @@ import type { Receipt } from './system-contract.ts';
  * with the decisions, not the hashed network (proof of consent, Art. 7(1)); audit entries only
  * ever held ids; the address is kept as a keyed hash on the suppression list.
  */
-export class PortvaktPart {
+export class BuiltinSystem {
   readonly #db: Kysely<Database>;
-  readonly #customers: CustomerService;
+  readonly #customers: Customers;
   readonly #ledger: ConsentLedger;
   readonly #suppressions: Suppressions;
 
-  constructor(deps: { db: Kysely<Database>; customers: CustomerService; ledger: ConsentLedger; suppressions: Suppressions }) {
+  constructor(deps: { db: Kysely<Database>; customers: Customers; ledger: ConsentLedger; suppressions: Suppressions }) {
     this.#db = deps.db;
     this.#customers = deps.customers;
     this.#ledger = deps.ledger;

@@ -4,19 +4,19 @@ import { openTestStore } from '../../test/support/test-store.ts';
 import { AuditLog, OPERATOR } from '../events/audit-log.ts';
 import { revokeAccountArtifacts } from '../oidc/artifact-adapter.ts';
 import type { Store } from '../store/database.ts';
-import { CustomerRepository } from './customer.repo.ts';
-import { CustomerService } from './customer.service.ts';
+import { CustomerStore } from './customer-store.ts';
+import { Customers } from './customers.ts';
 
-describe.each(DIALECTS)('CustomerService on %s', (dialect) => {
+describe.each(DIALECTS)('Customers on %s', (dialect) => {
   let store: Store;
   let close: () => Promise<void>;
-  let repo: CustomerRepository;
-  let customers: CustomerService;
+  let repo: CustomerStore;
+  let customers: Customers;
 
   beforeAll(async () => {
     ({ store, close } = await openTestStore(dialect));
-    repo = new CustomerRepository(store.db);
-    customers = new CustomerService(repo, 8, (id, trx) => revokeAccountArtifacts(trx, id), new AuditLog(store.db));
+    repo = new CustomerStore(store.db);
+    customers = new Customers(repo, 8, (id, trx) => revokeAccountArtifacts(trx, id), new AuditLog(store.db));
   });
   afterAll(() => close());
 

@@ -22,7 +22,7 @@ export interface CustomerRecord {
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export class CustomerRepository {
+export class CustomerStore {
   readonly #db: Kysely<Database>;
 
   constructor(db: Kysely<Database>) {
