@@ -20,7 +20,7 @@ export const LAYERS: readonly Layer[] = [
   {
     name: 'app',
     holds: 'the composition root and process entry: builds the services once, mounts each audience',
-    matches: (path) => named('app.ts', 'cli.ts', 'main.ts')(path) || under('app')(path),
+    matches: (path) => named('app.ts', 'cli.ts')(path) || under('app')(path),
   },
   {
     name: 'edge',
