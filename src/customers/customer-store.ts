@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { CredentialStore } from '../credentials/credential-store.ts';
 import type { Database } from '../store/schema.ts';
 
 /** The customer as the rest of Portvakt sees it: one row joined with its e-mail and password. */
@@ -24,9 +25,12 @@ type Executor = Kysely<Database> | Transaction<Database>;
 
 export class CustomerStore {
   readonly #db: Kysely<Database>;
+  readonly #credentials: CredentialStore;
 
-  constructor(db: Kysely<Database>) {
+  /** The password is a row of `credentials`, written by its owner. */
+  constructor(db: Kysely<Database>, credentials = new CredentialStore(db)) {
     this.#db = db;
+    this.#credentials = credentials;
   }
 
   /** Runs `work` in one transaction: every multi-row change goes through here. */
@@ -141,12 +145,8 @@ export class CustomerStore {
     return true;
   }
 
-  async setPassword(customerId: string, passwordHash: string, now: number, trx: Transaction<Database>): Promise<void> {
-    await trx.deleteFrom('credentials').where('customer_id', '=', customerId).where('type', '=', 'password').execute();
-    await trx
-      .insertInto('credentials')
-      .values({ id: crypto.randomUUID(), customer_id: customerId, type: 'password', secret: passwordHash, created_at: now, updated_at: now })
-      .execute();
+  setPassword(customerId: string, passwordHash: string, now: number, trx: Transaction<Database>): Promise<void> {
+    return this.#credentials.setPassword(customerId, passwordHash, now, trx);
   }
 
   /** True when the address was unverified and now is verified. */

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ConsentPurposes, PurposeVersion } from '../consent/consent-purposes.ts';
+import { CredentialStore } from '../credentials/credential-store.ts';
 import { hashPassword } from '../credentials/password-hasher.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
@@ -95,10 +96,7 @@ async function insertCustomers(trx: Transaction<Database>, { ids, firstNumber, n
       .insertInto('customer_emails')
       .values(slice.map((id, i) => ({ customer_id: id, pool, email: seedEmail(firstNumber + offset + i), verified_at: now, created_at: now })))
       .execute();
-    await trx
-      .insertInto('credentials')
-      .values(slice.map((id) => ({ id: crypto.randomUUID(), customer_id: id, type: 'password' as const, secret: passwordHash, label: null, lookup_key: null, counter: null, last_used_at: null, created_at: now, updated_at: now })))
-      .execute();
+    await CredentialStore.insertPasswords(trx, slice.map((customerId) => ({ customerId, passwordHash, now })));
   }
 }
 
