@@ -66,7 +66,7 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
     purposes,
     ledger,
     profile: buildProfile({ db, audit, events: publisher, changes }),
-    guests: new Guests({ db, ledger, audit, events: publisher, pool: DEFAULT_POOL }),
+    guests: new Guests({ db, customerStore, ledger, audit, events: publisher, pool: DEFAULT_POOL }),
     brands: new Brands(db, audit, changes),
     clientStore: new ClientStore(db, new ReadCache('client', changes, CLIENT_CACHE_MS)),
   };
