@@ -9,9 +9,6 @@ import { schemaTables, tablesWritten, writersByTable } from './table-writes.ts';
  */
 
 
-/** Tables that still have more than one writer: erasure (customers.ts, privacy/builtin-system.ts) still names them. */
-const NOT_YET_ONE_OWNER: readonly string[] = ['guests', 'one_time_codes', 'privacy_exports', 'privacy_tasks', 'session_devices'];
-
 function sharedTables(files: Map<string, string>): Record<string, string[]> {
   const tables = schemaTables();
   return Object.fromEntries([...writersByTable(files, tables)].filter(([, writers]) => writers.length > 1));
@@ -29,14 +26,7 @@ describe('one owner per table', () => {
   });
 
   it('has every table written by one module only', () => {
-    const shared = sharedTables(files);
-    for (const table of NOT_YET_ONE_OWNER) delete shared[table];
-    expect(shared).toEqual({});
-  });
-
-  it('lists as not yet moved only tables that still have several writers', () => {
-    const shared = sharedTables(files);
-    expect(NOT_YET_ONE_OWNER.filter((table) => !(table in shared))).toEqual([]);
+    expect(sharedTables(files)).toEqual({});
   });
 
   it('would see a second writer, through Kysely or raw sql (the check checks something)', () => {
