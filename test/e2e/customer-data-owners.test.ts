@@ -149,6 +149,32 @@ describe.each(DIALECTS)('each owner of customer data forgets one customer and no
     expect(await kept(forgotten), `${owner.constructor.name} blanks, keeping the rows`).toEqual(before.keptRows);
   });
 
+  /** Every table's fill for a new customer, and what each table then holds of them. */
+  const filled = async (name: string) => {
+    const now = Date.now();
+    const record = await running.portvakt.customers.create({ email: `${name}@example.se`, email_verified: true, password: 'correct horse battery', phone_number: name === 'erased' ? '+46701234567' : '+46707654321' }, OPERATOR);
+    const customer = { id: record.id, pool: record.pool, email: record.email };
+    for (const spec of Object.values(SPECS)) await spec.seed(db, customer, name, now);
+    return customer;
+  };
+  const holdings = async (customer: ForgottenCustomer) => Object.fromEntries(await Promise.all(Object.entries(SPECS).map(async ([table, spec]) => [table, await spec.held(db, customer)] as const)));
+
+  it('erasure forgets everything every owner holds; an operator\'s deletion leaves what only erasure forgets, as it always has', async () => {
+    const erased = await filled('erased');
+    const deleted = await filled('deleted');
+    for (const [table, rows] of Object.entries(await holdings(erased))) expect(rows, table).toBeGreaterThan(0);
+    await running.portvakt.customers.erase(erased.id, 'pr-test', async () => {});
+    await running.portvakt.customers.remove(deleted.id, OPERATOR);
+    expect(Object.entries(await holdings(erased)).filter(([, rows]) => rows > 0)).toEqual([]);
+    // Kept on deletion: the device list, the code sent to the address before an account existed, export copies.
+    expect(Object.entries(await holdings(deleted)).filter(([, rows]) => rows > 0)).toEqual([
+      ['session_devices', 1],
+      ['one_time_codes', 1],
+      ['privacy_tasks', 1],
+      ['privacy_exports', 1],
+    ]);
+  });
+
   it('asks 14 owners, the customer store last', () => {
     expect(owners).toHaveLength(14);
     expect(owners.at(-1)!.tables).toEqual(['customers', 'customer_emails', 'customer_phones']);
