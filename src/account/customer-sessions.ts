@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
 import { customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { ArtifactStorage } from '../oidc/artifact-storage.ts';
 import type { Database } from '../store/schema.ts';
@@ -24,7 +25,10 @@ interface SessionPayload {
  * rows (one per browser), with the device and last use recorded beside them. Ending one removes
  * the session and revokes every grant given in it, so its refresh tokens die too.
  */
-export class CustomerSessions {
+export class CustomerSessions implements CustomerDataOwner {
+  readonly tables = ['session_devices'] as const;
+  /** Only erasure forgets the device list; an operator's deletion leaves it, as it always has. */
+  readonly erasureOnly = true;
   readonly #db: Kysely<Database>;
   readonly #audit: AuditLog;
   readonly #artifacts: ArtifactStorage;
@@ -80,7 +84,7 @@ export class CustomerSessions {
         .map((authorization) => authorization.grantId)
         .filter((grantId): grantId is string => typeof grantId === 'string');
       await this.#artifacts.revokeGrants(trx, grantIds);
-      await trx.deleteFrom('oidc_artifacts').where('model', '=', 'Session').where('id', '=', row.id).execute();
+      await this.#artifacts.endSession(trx, row.id);
       await trx.deleteFrom('session_devices').where('session_uid', '=', sessionUid).execute();
       await this.#audit.append(trx, { action: 'session.ended', actor: customerActor(accountId), subject: { type: 'customer', id: accountId }, details: { session_uid: sessionUid, grants_revoked: grantIds.length } });
       return true;
@@ -98,6 +102,11 @@ export class CustomerSessions {
 
   async deleteStale(olderThan: number): Promise<void> {
     await this.#db.deleteFrom('session_devices').where('last_used_at', '<', olderThan).execute();
+  }
+
+  /** The device list (user agents) of the customer's sessions. */
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await trx.deleteFrom('session_devices').where('account_id', '=', customer.id).execute();
   }
 }
 

@@ -24,12 +24,13 @@ export interface CredentialServices {
   deviceCodeGuesses: DeviceCodeGuesses;
 }
 
-export function buildCredentialServices({ config, store }: Infrastructure, { customers, audit }: CustomerDomain): CredentialServices {
+export function buildCredentialServices({ config, store }: Infrastructure, { customers, audit, credentialStore }: CustomerDomain): CredentialServices {
   const { db } = store;
   const throttle = new LoginThrottle(db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
   const codes = new OneTimeCodes(db, deriveKey(config.secret, 'one-time-code'), { maxAttempts: config.codes.maxAttempts, ttlMs: CODE_TTL_MS });
   const factors = new SecondFactors({
     db,
+    credentials: credentialStore,
     secretKey: deriveKey(config.secret, 'totp-secret'),
     codeKey: deriveKey(config.secret, 'recovery-code'),
     throttle,
@@ -42,7 +43,7 @@ export function buildCredentialServices({ config, store }: Infrastructure, { cus
     codes,
     passwordSignIn: new PasswordSignIn(customers, throttle, audit),
     factors,
-    passkeys: new Passkeys({ db, codes, throttle, audit, issuer: config.issuer, rpName: config.brandName }),
+    passkeys: new Passkeys({ db, credentials: credentialStore, codes, throttle, audit, issuer: config.issuer, rpName: config.brandName }),
     keys: new SigningKeyStore(db, config.secret),
     apiKeys: new ApiKeys(db, audit),
     deviceCodeGuesses: new DeviceCodeGuesses(throttle, config.deviceCodeFreeGuesses),

@@ -1,6 +1,7 @@
 import { ClientStore } from '../clients/client-store.ts';
 import { ConsentLedger } from '../consent/consent-ledger.ts';
 import { ConsentPurposes } from '../consent/consent-purposes.ts';
+import { CredentialStore } from '../credentials/credential-store.ts';
 import { deriveKey } from '../crypto/derived-keys.ts';
 import { CustomerStore } from '../customers/customer-store.ts';
 import { Customers, DEFAULT_POOL } from '../customers/customers.ts';
@@ -25,6 +26,7 @@ const CLIENT_CACHE_MS = 10_000;
 export interface CustomerDomain {
   audit: AuditLog;
   publisher: EventPublisher;
+  credentialStore: CredentialStore;
   customerStore: CustomerStore;
   customers: Customers;
   subscriptions: WebhookSubscriptions;
@@ -40,7 +42,8 @@ export interface CustomerDomain {
 
 export function buildCustomerDomain({ config, log, store, artifacts, changes, outbound }: Infrastructure): CustomerDomain {
   const { db } = store;
-  const customerStore = new CustomerStore(db);
+  const credentialStore = new CredentialStore(db);
+  const customerStore = new CustomerStore(db, credentialStore);
   const audit = new AuditLog(db);
   const customers = new Customers(customerStore, config.passwordMinLength, (id, trx) => artifacts.revokeAccount(trx, id), audit);
   const publisher = new EventPublisher();
@@ -54,6 +57,7 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
   return {
     audit,
     publisher,
+    credentialStore,
     customerStore,
     customers,
     subscriptions,
@@ -62,7 +66,7 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
     purposes,
     ledger,
     profile: buildProfile({ db, audit, events: publisher, changes }),
-    guests: new Guests({ db, ledger, audit, events: publisher, pool: DEFAULT_POOL }),
+    guests: new Guests({ db, customerStore, ledger, audit, events: publisher, pool: DEFAULT_POOL }),
     brands: new Brands(db, audit, changes),
     clientStore: new ClientStore(db, new ReadCache('client', changes, CLIENT_CACHE_MS)),
   };

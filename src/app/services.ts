@@ -6,6 +6,7 @@ import { InteractionContext } from '../http/interaction-context.ts';
 import { PageSteps } from '../http/page-step.ts';
 import { SignInContinuation } from '../http/sign-in-continuation.ts';
 import { buildCredentialServices, type CredentialServices } from './credential-services.ts';
+import { registerCustomerDataOwners } from './customer-data-owners.ts';
 import { buildCustomerDomain, type CustomerDomain } from './customer-domain.ts';
 import { openInfrastructure, type Infrastructure } from './infrastructure.ts';
 import { startProtocol, type Protocol } from './protocol.ts';
@@ -31,6 +32,7 @@ export async function buildServices(config: Config, log: FastifyBaseLogger): Pro
   const domain = buildCustomerDomain(infra);
   const credentials = buildCredentialServices(infra, domain);
   const self = buildSelfService(infra, domain, credentials);
+  registerCustomerDataOwners({ ...infra, ...domain, ...credentials, ...self });
   const protocol = await startProtocol(infra, domain, credentials, self);
   const pages = buildPageServices({ ...infra, ...domain, ...credentials, ...self, ...protocol });
   return { ...infra, ...domain, ...credentials, ...self, ...protocol, ...pages };

@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { ReadCache, type ChangeNotices } from '../store/change-notices.ts';
@@ -30,7 +31,8 @@ const CACHE_MS = 30_000;
  * Portvakt itself, so the CSP stays `img-src 'self'`) and a sender. Customers are shared across the
  * group; a client's `brand` decides which theme and notice its sign-in shows.
  */
-export class Brands {
+export class Brands implements CustomerDataOwner {
+  readonly tables = ['customer_brands'] as const;
   readonly #db: Kysely<Database>;
   readonly #audit: AuditLog;
   readonly #cache: ReadCache<Brand>;
@@ -124,6 +126,11 @@ export class Brands {
       .values({ customer_id: customerId, brand: key ?? '', first_at: now })
       .onConflict((conflict) => conflict.columns(['customer_id', 'brand']).doNothing())
       .execute();
+  }
+
+  /** The brands the customer has signed in at. */
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await trx.deleteFrom('customer_brands').where('customer_id', '=', customer.id).execute();
   }
 }
 

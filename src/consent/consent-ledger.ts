@@ -107,6 +107,40 @@ export class ConsentLedger {
    * asked to be forgotten), so audiences and downstream lists drop them; the records themselves
    * stay as pseudonymous proof, without the hashed network.
    */
+  /**
+   * A bulk load (`portvakt seed`): one decision per customer, as that customer on the web, numbered
+   * in the ledger's sequence like every other decision, in multi-row INSERTs of `rowsPerInsert`.
+   * No events and no audit entry per decision (the caller records the run).
+   */
+  static async appendSeeded(trx: Transaction<Database>, ids: readonly string[], purpose: PurposeVersion, decision: ConsentRecordsTable['decision'], now: number, rowsPerInsert: number): Promise<void> {
+    const count = ids.length;
+    const { seq } = await trx.updateTable('consent_sequence').set((eb) => ({ seq: eb('seq', '+', count) })).where('id', '=', 1).returning('seq').executeTakeFirstOrThrow();
+    const first = Number(seq) - count + 1;
+    for (let offset = 0; offset < count; offset += rowsPerInsert) {
+      await trx
+        .insertInto('consent_records')
+        .values(
+          ids.slice(offset, offset + rowsPerInsert).map((id, i) => ({
+            id: `cns_${crypto.randomUUID()}`,
+            seq: first + offset + i,
+            customer_id: id,
+            purpose_key: purpose.key,
+            version: purpose.version,
+            decision,
+            text_hash: purpose.textHash,
+            locale: 'sv',
+            channel: 'web' as const,
+            client_id: null,
+            actor_type: 'customer' as const,
+            actor_id: id,
+            ip_hash: null,
+            recorded_at: now,
+          })),
+        )
+        .execute();
+    }
+  }
+
   async withdrawAllWithin(trx: Transaction<Database>, customerId: string, requestId: string, now = Date.now()): Promise<void> {
     const records = await trx.selectFrom('consent_records').selectAll().where('customer_id', '=', customerId).orderBy('seq', 'desc').execute();
     const latest = new Map<string, ConsentRecordsTable>();

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely, Transaction, UpdateQueryBuilder, UpdateResult } from 'kysely';
+import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
 import type { Database, OneTimeCodesTable } from '../store/schema.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -33,7 +34,10 @@ export const CODE_PATTERN = /^\d{6}$/;
  * hash of six digits would), single use, expiring, and bound to the flow they were sent for.
  * Every entry is counted atomically before the comparison; after `maxAttempts` the code is dead.
  */
-export class OneTimeCodes {
+export class OneTimeCodes implements CustomerDataOwner {
+  readonly tables = ['one_time_codes'] as const;
+  /** An operator's deletion leaves codes sent to the address before an account existed; the customer row's foreign key takes the customer's own. */
+  readonly erasureOnly = true;
   readonly #db: Kysely<Database>;
   readonly #key: Buffer;
   readonly #maxAttempts: number;
@@ -178,6 +182,11 @@ export class OneTimeCodes {
 
   #codeHash(id: string, code: string): string {
     return createHmac('sha256', this.#key).update(`${id}:${code}`).digest('base64url');
+  }
+
+  /** Codes of the customer, and any still on its way to their address (a code may go out before an account exists). */
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await trx.deleteFrom('one_time_codes').where((eb) => eb.or([eb('target', '=', customer.email), eb('customer_id', '=', customer.id)])).execute();
   }
 }
 

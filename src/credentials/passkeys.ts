@@ -16,6 +16,7 @@ import { clientNetwork } from './client-address.ts';
 import { customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { Database } from '../store/schema.ts';
+import type { CredentialStore } from './credential-store.ts';
 import type { OneTimeCodes } from './one-time-codes.ts';
 
 export interface Passkey {
@@ -65,6 +66,7 @@ function shaped<T>(schema: z.ZodType<T>, value: unknown): T {
  */
 export class Passkeys {
   readonly #db: Kysely<Database>;
+  readonly #credentials: CredentialStore;
   readonly #codes: OneTimeCodes;
   readonly #rpId: string;
   readonly #origin: string;
@@ -72,8 +74,9 @@ export class Passkeys {
   readonly #throttle: LoginThrottle;
   readonly #audit: AuditLog;
 
-  constructor(deps: { db: Kysely<Database>; codes: OneTimeCodes; throttle: LoginThrottle; audit: AuditLog; issuer: string; rpName: string }) {
+  constructor(deps: { db: Kysely<Database>; credentials: CredentialStore; codes: OneTimeCodes; throttle: LoginThrottle; audit: AuditLog; issuer: string; rpName: string }) {
     this.#db = deps.db;
+    this.#credentials = deps.credentials;
     this.#audit = deps.audit;
     this.#codes = deps.codes;
     this.#throttle = deps.throttle;
@@ -125,10 +128,7 @@ export class Passkeys {
     try {
       await this.#db.transaction().execute(async (trx) => {
         const id = crypto.randomUUID();
-        await trx
-          .insertInto('credentials')
-          .values({ id, customer_id: customerId, type: 'passkey', secret: JSON.stringify(stored), label: label.slice(0, 100), lookup_key: credential.id, counter: credential.counter, created_at: now, updated_at: now })
-          .execute();
+        await this.#credentials.addPasskey(trx, { id, customerId, secret: JSON.stringify(stored), label: label.slice(0, 100), lookupKey: credential.id, counter: credential.counter, now });
         await this.#audit.append(trx, { action: 'credential.passkey_added', actor: customerActor(customerId), subject: { type: 'customer', id: customerId }, details: { passkey_id: id } }, now);
       });
     } catch (error) {
@@ -172,14 +172,13 @@ export class Passkeys {
       requireUserVerification: true,
     }).catch(() => ({ verified: false, authenticationInfo: undefined }));
     if (!result.verified || !result.authenticationInfo) throw refused();
-    await this.#db.updateTable('credentials').set({ counter: result.authenticationInfo.newCounter, last_used_at: now, updated_at: now }).where('id', '=', row.id).execute();
+    await this.#credentials.passkeyUsed(row.id, result.authenticationInfo.newCounter, now);
     return row.customer_id;
   }
 
   async remove(customerId: string, passkeyId: string): Promise<boolean> {
     return this.#db.transaction().execute(async (trx) => {
-      const result = await trx.deleteFrom('credentials').where('id', '=', passkeyId).where('customer_id', '=', customerId).where('type', '=', 'passkey').executeTakeFirst();
-      if (Number(result.numDeletedRows) !== 1) return false;
+      if (!(await this.#credentials.removePasskey(trx, customerId, passkeyId))) return false;
       await this.#audit.append(trx, { action: 'credential.passkey_removed', actor: customerActor(customerId), subject: { type: 'customer', id: customerId }, details: { passkey_id: passkeyId } });
       return true;
     });

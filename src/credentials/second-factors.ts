@@ -3,6 +3,7 @@ import { open, seal } from '../crypto/sealed-box.ts';
 import { DomainError, tooManyAttempts } from '../errors/domain-error.ts';
 import type { Database } from '../store/schema.ts';
 import { customerActor, type AuditLog } from '../events/audit-log.ts';
+import type { CredentialStore } from './credential-store.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { generateRecoveryCodes, hashRecoveryCode } from './recovery-codes.ts';
 import { generateTotpSecret, totpUri, verifyTotp } from './totp.ts';
@@ -30,6 +31,7 @@ const ENROLMENT_TTL_MS = 15 * 60_000;
  */
 export class SecondFactors {
   readonly #db: Kysely<Database>;
+  readonly #credentials: CredentialStore;
   readonly #secretKey: Buffer;
   readonly #codeKey: Buffer;
   readonly #throttle: LoginThrottle;
@@ -38,8 +40,9 @@ export class SecondFactors {
 
   readonly #audit: AuditLog;
 
-  constructor(deps: { db: Kysely<Database>; secretKey: Buffer; codeKey: Buffer; throttle: LoginThrottle; issuerName: string; freeAttempts: number; audit: AuditLog }) {
+  constructor(deps: { db: Kysely<Database>; credentials: CredentialStore; secretKey: Buffer; codeKey: Buffer; throttle: LoginThrottle; issuerName: string; freeAttempts: number; audit: AuditLog }) {
     this.#db = deps.db;
+    this.#credentials = deps.credentials;
     this.#audit = deps.audit;
     this.#secretKey = deps.secretKey;
     this.#codeKey = deps.codeKey;
@@ -75,16 +78,9 @@ export class SecondFactors {
         const existing = await trx.selectFrom('credentials').select('id').where('customer_id', '=', customerId).where('type', '=', 'totp').executeTakeFirst();
         if (existing) throw new DomainError('already_enrolled', 409, 'An authenticator is already set up');
       }
-      await trx.deleteFrom('credentials').where('customer_id', '=', customerId).where('type', 'in', ['totp', 'recovery_code']).execute();
       const id = crypto.randomUUID();
-      await trx
-        .insertInto('credentials')
-        .values({ id, customer_id: customerId, type: 'totp', secret: seal(this.#secretKey, secret, `totp:${id}`), label: 'authenticator', counter: result.step, created_at: now, updated_at: now })
-        .execute();
-      await trx
-        .insertInto('credentials')
-        .values(recoveryCodes.map((recovery) => ({ id: crypto.randomUUID(), customer_id: customerId, type: 'recovery_code' as const, secret: '', lookup_key: hashRecoveryCode(this.#codeKey, recovery), created_at: now, updated_at: now })))
-        .execute();
+      const totp = { id, secret: seal(this.#secretKey, secret, `totp:${id}`), step: result.step };
+      await this.#credentials.replaceSecondFactors(trx, customerId, totp, recoveryCodes.map((recovery) => hashRecoveryCode(this.#codeKey, recovery)), now);
       await this.#audit.append(trx, { action: 'credential.totp_enabled', actor: customerActor(customerId), subject: subjectOf(customerId), details: { replaced: options.replace } }, now);
     });
     return recoveryCodes;
@@ -94,11 +90,7 @@ export class SecondFactors {
   async renewRecoveryCodes(customerId: string, now = Date.now()): Promise<string[]> {
     const codes = generateRecoveryCodes(10);
     await this.#db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('credentials').where('customer_id', '=', customerId).where('type', '=', 'recovery_code').execute();
-      await trx
-        .insertInto('credentials')
-        .values(codes.map((recovery) => ({ id: crypto.randomUUID(), customer_id: customerId, type: 'recovery_code' as const, secret: '', lookup_key: hashRecoveryCode(this.#codeKey, recovery), created_at: now, updated_at: now })))
-        .execute();
+      await this.#credentials.replaceRecoveryCodes(trx, customerId, codes.map((recovery) => hashRecoveryCode(this.#codeKey, recovery)), now);
       await this.#audit.append(trx, { action: 'credential.recovery_codes_renewed', actor: customerActor(customerId), subject: subjectOf(customerId) }, now);
     });
     return codes;
@@ -106,7 +98,7 @@ export class SecondFactors {
 
   async disable(customerId: string): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('credentials').where('customer_id', '=', customerId).where('type', 'in', ['totp', 'recovery_code']).execute();
+      await this.#credentials.removeSecondFactors(trx, customerId);
       await this.#audit.append(trx, { action: 'credential.totp_disabled', actor: customerActor(customerId), subject: subjectOf(customerId) });
     });
   }
@@ -138,25 +130,12 @@ export class SecondFactors {
     const result = verifyTotp(secret, code, { now, ...(row.counter === null ? {} : { lastUsedStep: row.counter }) });
     if (!result.ok) return undefined;
     // Replay protection that holds under concurrency: only one request moves the step forward.
-    const moved = await this.#db
-      .updateTable('credentials')
-      .set({ counter: result.step, last_used_at: now, updated_at: now })
-      .where('id', '=', row.id)
-      .where((eb) => eb.or([eb('counter', 'is', null), eb('counter', '<', result.step)]))
-      .executeTakeFirst();
-    return Number(moved.numUpdatedRows) === 1 ? 'otp' : undefined;
+    return (await this.#credentials.advanceTotp(row.id, result.step, now)) ? 'otp' : undefined;
   }
 
   async #useRecoveryCode(customerId: string, code: string, _now: number): Promise<'recovery_code' | undefined> {
     if (code.length === 0 || code.length > 40) return undefined;
-    const used = await this.#db
-      .deleteFrom('credentials')
-      .where('customer_id', '=', customerId)
-      .where('type', '=', 'recovery_code')
-      .where('lookup_key', '=', hashRecoveryCode(this.#codeKey, code))
-      .returning('id')
-      .executeTakeFirst();
-    return used ? 'recovery_code' : undefined;
+    return (await this.#credentials.useRecoveryCode(customerId, hashRecoveryCode(this.#codeKey, code))) ? 'recovery_code' : undefined;
   }
 
   #openTicket(customerId: string, ticket: string, now: number): string {

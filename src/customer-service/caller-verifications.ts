@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
 import type { Customers } from '../customers/customers.ts';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, customerActor, type AuditLog } from '../events/audit-log.ts';
@@ -30,7 +31,8 @@ export interface CallerVerification {
  * step is in the audit log under the operator's key and the agent's name, so it shows in the
  * customer's timeline.
  */
-export class CallerVerifications {
+export class CallerVerifications implements CustomerDataOwner {
+  readonly tables = ['caller_verifications'] as const;
   readonly #db: Kysely<Database>;
   readonly #customers: Customers;
   readonly #delivery: CodeDelivery;
@@ -106,6 +108,10 @@ export class CallerVerifications {
       await this.#audit.append(trx, { action: `caller_verification.${status}`, actor, subject: { type: 'customer', id: verification.customerId }, details: { verification: verification.id, channel: verification.channel, agent_id: verification.agentId } }, now);
       return { ...verification, status, decidedAt: now };
     });
+  }
+
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await trx.deleteFrom('caller_verifications').where('customer_id', '=', customer.id).execute();
   }
 }
 

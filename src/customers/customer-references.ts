@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { CustomerDataOwner, ForgottenCustomer } from './customer-data.ts';
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
@@ -15,7 +16,8 @@ export interface CustomerReference {
  * system, and one customer per (system, id). The data map sends it with every privacy request, so
  * each system can find the person without Portvakt sending an e-mail address.
  */
-export class CustomerReferences {
+export class CustomerReferences implements CustomerDataOwner {
+  readonly tables = ['customer_references'] as const;
   readonly #db: Kysely<Database>;
   readonly #audit: AuditLog;
 
@@ -63,5 +65,9 @@ export class CustomerReferences {
   async countsBySystem(): Promise<Map<string, number>> {
     const rows = await this.#db.selectFrom('customer_references').select(['system', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('system').execute();
     return new Map(rows.map((row) => [row.system, Number(row.n)]));
+  }
+
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await trx.deleteFrom('customer_references').where('customer_id', '=', customer.id).execute();
   }
 }

@@ -1,4 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
+import { CredentialStore } from '../credentials/credential-store.ts';
+import type { CustomerDataOwner, ForgottenCustomer } from './customer-data.ts';
 import type { Database } from '../store/schema.ts';
 
 /** The customer as the rest of Portvakt sees it: one row joined with its e-mail and password. */
@@ -22,11 +24,18 @@ export interface CustomerRecord {
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export class CustomerStore {
-  readonly #db: Kysely<Database>;
+/** Names filled in on a customer who lacks them (a claimed guest's). */
+export type NameFill = { given_name?: string; family_name?: string };
 
-  constructor(db: Kysely<Database>) {
+export class CustomerStore implements CustomerDataOwner {
+  readonly tables = ['customers', 'customer_emails', 'customer_phones'] as const;
+  readonly #db: Kysely<Database>;
+  readonly #credentials: CredentialStore;
+
+  /** The password is a row of `credentials`, written by its owner. */
+  constructor(db: Kysely<Database>, credentials = new CredentialStore(db)) {
     this.#db = db;
+    this.#credentials = credentials;
   }
 
   /** Runs `work` in one transaction: every multi-row change goes through here. */
@@ -87,6 +96,18 @@ export class CustomerStore {
     await this.#writePhone(record, trx);
   }
 
+  /** A batch of active customers with verified addresses (`portvakt seed`), in two multi-row INSERTs; callers keep each within the bound parameters. */
+  static async insertSeeded(trx: Transaction<Database>, rows: ReadonlyArray<{ id: string; email: string }>, pool: string, now: number): Promise<void> {
+    await trx
+      .insertInto('customers')
+      .values(rows.map(({ id }) => ({ id, pool, status: 'active' as const, given_name: 'Seed', family_name: 'Customer', locale: 'sv', version: 1, created_at: now, updated_at: now })))
+      .execute();
+    await trx
+      .insertInto('customer_emails')
+      .values(rows.map(({ id, email }) => ({ customer_id: id, pool, email, verified_at: now, created_at: now })))
+      .execute();
+  }
+
   async phoneTaken(pool: string, phone: string, exceptCustomer: string | null, db: Executor = this.#db): Promise<boolean> {
     let query = db.selectFrom('customer_phones').select('customer_id').where('pool', '=', pool).where('phone', '=', phone);
     if (exceptCustomer) query = query.where('customer_id', '!=', exceptCustomer);
@@ -141,12 +162,22 @@ export class CustomerStore {
     return true;
   }
 
-  async setPassword(customerId: string, passwordHash: string, now: number, trx: Transaction<Database>): Promise<void> {
-    await trx.deleteFrom('credentials').where('customer_id', '=', customerId).where('type', '=', 'password').execute();
-    await trx
-      .insertInto('credentials')
-      .values({ id: crypto.randomUUID(), customer_id: customerId, type: 'password', secret: passwordHash, created_at: now, updated_at: now })
-      .execute();
+  /**
+   * Moves the version on without changing the profile: on PostgreSQL the row is locked until the
+   * caller's transaction ends, so checks made after it in that transaction are taken one at a time.
+   */
+  async bumpVersion(customerId: string, now: number, trx: Transaction<Database>): Promise<void> {
+    await trx.updateTable('customers').set((eb) => ({ version: eb('version', '+', 1), updated_at: now })).where('id', '=', customerId).execute();
+  }
+
+  /** Fills names, only over the version read: false when the customer changed meanwhile (nothing is written then). */
+  async fillNames(customerId: string, names: NameFill, readVersion: number, now: number, trx: Transaction<Database>): Promise<boolean> {
+    const written = await trx.updateTable('customers').set((eb) => ({ ...names, version: eb('version', '+', 1), updated_at: now })).where('id', '=', customerId).where('version', '=', readVersion).executeTakeFirst();
+    return Number(written.numUpdatedRows) === 1;
+  }
+
+  setPassword(customerId: string, passwordHash: string, now: number, trx: Transaction<Database>): Promise<void> {
+    return this.#credentials.setPassword(customerId, passwordHash, now, trx);
   }
 
   /** True when the address was unverified and now is verified. */
@@ -159,6 +190,11 @@ export class CustomerStore {
       .where('verified_at', 'is', null)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** The customer row, and with it (foreign keys) the address and phone rows. */
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await this.delete(customer.id, trx);
   }
 
   async delete(id: string, trx: Transaction<Database>): Promise<boolean> {

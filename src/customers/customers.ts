@@ -6,6 +6,7 @@ import type { Database } from '../store/schema.ts';
 import { customerActor, SYSTEM, type Actor, type AuditLog } from '../events/audit-log.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
+import type { CustomerDataOwner } from './customer-data.ts';
 import type { CustomerRecord, CustomerStore } from './customer-store.ts';
 import type { CustomerCreate, CustomerOutput, CustomerPatch } from './customer.schemas.ts';
 
@@ -13,7 +14,10 @@ export const DEFAULT_POOL = 'default';
 
 export type CreationGuard = (trx: Transaction<Database>, pool: string, email: string, actor: Actor) => Promise<void>;
 
-/** Ends every session, grant and token of a customer, inside the caller's transaction. */
+/**
+ * Ends every session, grant and token of a customer, inside the caller's transaction (a disabled
+ * account, a new password). Erasure and deletion end them through the artifacts' owner, registered with `forgetWith`.
+ */
 export type AccountRevoker = (customerId: string, trx: Transaction<Database>) => Promise<void>;
 
 /** Sends a verification code and link to a changed, unverified address, inside the change's transaction. */
@@ -30,6 +34,7 @@ export class Customers {
   readonly #audit: AuditLog;
   #sendVerification: VerificationSender | undefined;
   #events: EventPublisher | undefined;
+  readonly #owners: CustomerDataOwner[] = [];
 
   constructor(repo: CustomerStore, passwordMinLength: number, revokeAccount: AccountRevoker, audit: AuditLog) {
     this.#repo = repo;
@@ -46,6 +51,20 @@ export class Customers {
   /** Wired after construction: erased customers' addresses (privacy/suppressions.ts) are checked at every creation and change of address. */
   guardCreation(guard: CreationGuard): void {
     this.#creationGuard = guard;
+  }
+
+  /**
+   * Wired after construction (most owners are built after this service): the owners of tables
+   * holding a customer's data, asked in this order to forget a customer that is erased or deleted,
+   * before the customer row (this service's own store) goes last.
+   */
+  forgetWith(...owners: CustomerDataOwner[]): void {
+    this.#owners.push(...owners);
+  }
+
+  /** Every owner erasure asks, the customer store last. */
+  dataOwners(): readonly CustomerDataOwner[] {
+    return [...this.#owners, this.#repo];
   }
 
   /** Wired after construction: e-mail verification itself needs this service. */
@@ -217,7 +236,8 @@ export class Customers {
 
   /**
    * GDPR erasure (a privacy request's part in Portvakt): like `remove`, with `alongside` done in the
-   * same transaction on the record as it was (suppression, pseudonymizing what must stay). An
+   * same transaction on the record as it was (suppression, pseudonymizing what must stay), and every
+   * owner of the customer's data asked to forget them, those only erasure asks included. An
    * already erased customer is not an error: a retried task finds nothing left and says so.
    */
   async erase(id: string, requestId: string, alongside: (trx: Transaction<Database>, customer: CustomerRecord) => Promise<void>, now = Date.now()): Promise<CustomerRecord | undefined> {
@@ -225,22 +245,22 @@ export class Customers {
       const customer = await this.#repo.findById(id, trx);
       if (!customer) return undefined;
       await alongside(trx, customer);
-      await forgetGuests(trx, customer);
-      await this.#repo.delete(id, trx);
-      await this.#revokeAccount(id, trx);
+      for (const owner of this.dataOwners()) await owner.forget(customer, trx);
       await this.#events?.publish(trx, { type: 'customer.erased', customerId: id, data: { request_id: requestId } }, now);
       await this.#audit.append(trx, { action: 'customer.erased', actor: SYSTEM, subject: subjectOf(id), details: { request_id: requestId } }, now);
       return customer;
     });
   }
 
-  /** Deletes the customer, their e-mail and credentials, and every session and token they hold. */
+  /**
+   * Deletes the customer, their e-mail and credentials, and every session and token they hold:
+   * every owner of the customer's data forgets them but those only erasure asks.
+   */
   async remove(id: string, actor: Actor): Promise<void> {
     await this.#repo.transaction(async (trx) => {
       const customer = await this.#repo.findById(id, trx);
-      if (customer) await forgetGuests(trx, customer);
+      if (customer) for (const owner of this.#owners) if (!owner.erasureOnly) await owner.forget(customer, trx);
       if (!(await this.#repo.delete(id, trx))) throw notFound('customer');
-      await this.#revokeAccount(id, trx);
       await this.#events?.publish(trx, { type: 'customer.deleted', customerId: id, data: {} });
       await this.#audit.append(trx, { action: 'customer.deleted', actor, subject: subjectOf(id) });
     });
@@ -281,12 +301,4 @@ export function presentCustomer(record: CustomerRecord): CustomerOutput {
     created_at: Math.floor(record.createdAt / 1000),
     updated_at: Math.floor(record.updatedAt / 1000),
   };
-}
-
-/** Guest checkouts the customer claimed, or left unclaimed under their address, go with them. */
-async function forgetGuests(trx: Transaction<Database>, customer: CustomerRecord): Promise<void> {
-  await trx
-    .deleteFrom('guests')
-    .where((eb) => eb.or([eb('claimed_by', '=', customer.id), eb.and([eb('pool', '=', customer.pool), eb('email', '=', customer.email)])]))
-    .execute();
 }

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import { WebhookDeliveries } from './webhook-deliveries.ts';
 
 export interface DomainEvent {
   /** `customer.created`, `customer.updated`, `consent.granted` … */
@@ -29,32 +30,7 @@ export class EventPublisher {
       const types = JSON.parse(subscription.event_types) as string[];
       return types.includes('*') || types.includes(event.type);
     });
-    if (subscriptions.length > 0) {
-      const { seq } = await trx
-        .updateTable('webhook_sequence')
-        .set((eb) => ({ seq: eb('seq', '+', subscriptions.length) }))
-        .where('id', '=', 1)
-        .returning('seq')
-        .executeTakeFirstOrThrow();
-      const first = Number(seq) - subscriptions.length + 1;
-      await trx
-        .insertInto('webhook_deliveries')
-        .values(
-          subscriptions.map((subscription, index) => ({
-            id: `dlv_${crypto.randomUUID()}`,
-            seq: first + index,
-            subscription_id: subscription.id,
-            event_id: id,
-            ordering_key: event.customerId ?? '-',
-            status: 'pending' as const,
-            attempts: 0,
-            next_attempt_at: now,
-            claimed_until: 0,
-            created_at: now,
-          })),
-        )
-        .execute();
-    }
+    if (subscriptions.length > 0) await WebhookDeliveries.enqueue(trx, { eventId: id, orderingKey: event.customerId ?? '-', subscriptionIds: subscriptions.map((subscription) => subscription.id) }, now);
     // Heard after the caller's commit in the usual case; early, it costs one empty look.
     setImmediate(() => this.#listeners.forEach((listener) => listener()));
     return id;

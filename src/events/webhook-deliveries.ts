@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { retryDelay } from '../jobs/backoff.ts';
 import type { Dialect } from '../store/database.ts';
 import type { Database, WebhookDeliveriesTable } from '../store/schema.ts';
@@ -32,6 +32,38 @@ export class WebhookDeliveries {
     this.#db = db;
     this.#dialect = dialect;
     this.#policy = policy;
+  }
+
+  /**
+   * A pending delivery of an event to each subscription, numbered in order, in the publishing
+   * change's transaction. Static: the publisher is built before the queue (which needs its policy).
+   */
+  static async enqueue(trx: Transaction<Database>, delivery: { eventId: string; orderingKey: string; subscriptionIds: readonly string[] }, now: number): Promise<void> {
+    const count = delivery.subscriptionIds.length;
+    const { seq } = await trx
+      .updateTable('webhook_sequence')
+      .set((eb) => ({ seq: eb('seq', '+', count) }))
+      .where('id', '=', 1)
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+    const first = Number(seq) - count + 1;
+    await trx
+      .insertInto('webhook_deliveries')
+      .values(
+        delivery.subscriptionIds.map((subscriptionId, index) => ({
+          id: `dlv_${crypto.randomUUID()}`,
+          seq: first + index,
+          subscription_id: subscriptionId,
+          event_id: delivery.eventId,
+          ordering_key: delivery.orderingKey,
+          status: 'pending' as const,
+          attempts: 0,
+          next_attempt_at: now,
+          claimed_until: 0,
+          created_at: now,
+        })),
+      )
+      .execute();
   }
 
   async claimDue(limit: number, now = Date.now()): Promise<ClaimedDelivery[]> {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/load-config.ts';
 import { deriveKey } from '../crypto/derived-keys.ts';
+import type { CustomerStore } from '../customers/customer-store.ts';
 import type { Customers } from '../customers/customers.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
@@ -14,13 +15,13 @@ import { UpstreamSignIn } from './upstream-sign-in.ts';
 export type Federation = ReturnType<typeof buildFederation>;
 
 /** Sign-in with existing identities: connections to upstream providers, the sign-in through them, and linking. */
-export function buildFederation(deps: { config: Config; db: Kysely<Database>; audit: AuditLog; customers: Customers; flows: InteractionFlowStore; pool: string; fetch: OutboundFetch }) {
+export function buildFederation(deps: { config: Config; db: Kysely<Database>; audit: AuditLog; customers: Customers; customerStore: CustomerStore; flows: InteractionFlowStore; pool: string; fetch: OutboundFetch }) {
   const connections = new Connections({ db: deps.db, key: deriveKey(deps.config.secret, 'connection-secret'), audit: deps.audit, issuer: deps.config.issuer });
   const clients = new UpstreamClients({ connections, allowHttp: !deps.config.production, timeoutMs: deps.config.upstreamTimeoutMs, fetch: deps.fetch });
   connections.checkWith(async (candidate) => {
     await clients.build(candidate);
   });
-  const links = new IdentityLinks({ db: deps.db, flows: deps.flows, connections, customers: deps.customers, audit: deps.audit });
+  const links = new IdentityLinks({ db: deps.db, flows: deps.flows, connections, customers: deps.customers, customerStore: deps.customerStore, audit: deps.audit });
   const upstream = new UpstreamSignIn({ db: deps.db, connections, clients, links, customers: deps.customers, flows: deps.flows, audit: deps.audit, pool: deps.pool });
   return {
     connections,

@@ -1,4 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import type { CustomerStore } from '../customers/customer-store.ts';
 import type { Customers } from '../customers/customers.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { customerActor, type AuditLog } from '../events/audit-log.ts';
@@ -21,15 +23,18 @@ export interface LinkedIdentity {
  * sign-in (password, passkey or e-mail code). Until then the identity waits beside the sign-in,
  * under `{uid}:link`, and dies with it.
  */
-export class IdentityLinks {
+export class IdentityLinks implements CustomerDataOwner {
+  readonly tables = ['identities'] as const;
   readonly #db: Kysely<Database>;
+  readonly #customerStore: CustomerStore;
   readonly #flows: InteractionFlowStore;
   readonly #connections: Connections;
   readonly #customers: Customers;
   readonly #audit: AuditLog;
 
-  constructor(deps: { db: Kysely<Database>; flows: InteractionFlowStore; connections: Connections; customers: Customers; audit: AuditLog }) {
+  constructor(deps: { db: Kysely<Database>; flows: InteractionFlowStore; connections: Connections; customers: Customers; customerStore: CustomerStore; audit: AuditLog }) {
     this.#db = deps.db;
+    this.#customerStore = deps.customerStore;
     this.#customers = deps.customers;
     this.#flows = deps.flows;
     this.#connections = deps.connections;
@@ -88,6 +93,20 @@ export class IdentityLinks {
     return connection.name;
   }
 
+  /** An upstream sign-in with a linked identity: its last use. */
+  async used(connection: string, subject: string, now = Date.now()): Promise<void> {
+    await this.#db.updateTable('identities').set({ last_used_at: now }).where('connection', '=', connection).where('subject', '=', subject).execute();
+  }
+
+  /** Links an identity to a customer created in the same transaction (sign-up through an upstream). */
+  async linkNew(trx: Transaction<Database>, identity: { connection: string; subject: string; customerId: string }, now: number): Promise<void> {
+    await trx.insertInto('identities').values({ connection: identity.connection, subject: identity.subject, customer_id: identity.customerId, created_at: now, last_used_at: now }).execute();
+  }
+
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await trx.deleteFrom('identities').where('customer_id', '=', customer.id).execute();
+  }
+
   async list(customerId: string): Promise<LinkedIdentity[]> {
     const rows = await this.#db
       .selectFrom('identities')
@@ -108,7 +127,7 @@ export class IdentityLinks {
     await this.#db.transaction().execute(async (trx) => {
       // The customer row is written first: on PostgreSQL that locks it, so two disconnections at
       // once are taken one after the other and cannot both pass the "last way in" check.
-      await trx.updateTable('customers').set((eb) => ({ version: eb('version', '+', 1), updated_at: now })).where('id', '=', customerId).execute();
+      await this.#customerStore.bumpVersion(customerId, now, trx);
       const identities = await trx.selectFrom('identities').select('connection').where('customer_id', '=', customerId).execute();
       if (!identities.some((identity) => identity.connection === connection)) throw new DomainError('not_found', 404, 'No such connected account');
       const remaining = identities.filter((identity) => identity.connection !== connection).length;

@@ -114,7 +114,7 @@ export class UpstreamSignIn {
     });
     const identity = await this.#db.selectFrom('identities').select('customer_id').where('connection', '=', key).where('subject', '=', profile.subject).executeTakeFirst();
     if (identity) {
-      await this.#db.updateTable('identities').set({ last_used_at: Date.now() }).where('connection', '=', key).where('subject', '=', profile.subject).execute();
+      await this.#links.used(key, profile.subject, Date.now());
       return { kind: 'signed_in', customerId: identity.customer_id };
     }
     const parsedEmail = emailSchema.safeParse(typeof profile.email === 'string' ? profile.email.trim() : undefined);
@@ -169,7 +169,7 @@ export class UpstreamSignIn {
       this.#pool,
       now,
       async (trx, record) => {
-        await trx.insertInto('identities').values({ connection: flow.connection, subject: flow.subject, customer_id: record.id, created_at: now, last_used_at: now }).execute();
+        await this.#links.linkNew(trx, { connection: flow.connection, subject: flow.subject, customerId: record.id }, now);
         await this.#audit.append(trx, { action: 'identity.linked', actor: { type: 'customer', id: record.id }, subject: { type: 'customer', id: record.id }, details: { connection: flow.connection, at_sign_up: true } }, now);
       },
     );

@@ -22,9 +22,10 @@ describe.each(DIALECTS)('claiming a guest on %s', (dialect) => {
     ({ store, close } = await openTestStore(dialect));
     const audit = new AuditLog(store.db);
     const events = new EventPublisher();
-    customers = new Customers(new CustomerStore(store.db), 8, (id, trx) => revokeAccountArtifacts(trx, id), audit);
+    const customerStore = new CustomerStore(store.db);
+    customers = new Customers(customerStore, 8, (id, trx) => revokeAccountArtifacts(trx, id), audit);
     const ledger = new ConsentLedger({ db: store.db, purposes: new ConsentPurposes(store.db, audit), audit, events, ipKey: randomBytes(32) });
-    guests = new Guests({ db: store.db, ledger, audit, events, pool: 'default' });
+    guests = new Guests({ db: store.db, customerStore, ledger, audit, events, pool: 'default' });
   });
   afterAll(() => close());
 

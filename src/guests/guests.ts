@@ -1,6 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { ConsentLedger, Decision } from '../consent/consent-ledger.ts';
+import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import type { CustomerStore } from '../customers/customer-store.ts';
 import { notFound } from '../errors/domain-error.ts';
 import { OPERATOR, customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
@@ -44,15 +46,18 @@ const hash = (token: string) => createHash('sha256').update(token).digest('hex')
  * (the sign-up form shows the checkout's choices ticked); when the address already has an account,
  * the code signs into it and the guest is merged into it. Either way one customer, claimed once.
  */
-export class Guests {
+export class Guests implements CustomerDataOwner {
+  readonly tables = ['guests', 'customer_orders'] as const;
   readonly #db: Kysely<Database>;
+  readonly #customerStore: CustomerStore;
   readonly #ledger: ConsentLedger;
   readonly #audit: AuditLog;
   readonly #events: EventPublisher;
   readonly #pool: string;
 
-  constructor(deps: { db: Kysely<Database>; ledger: ConsentLedger; audit: AuditLog; events: EventPublisher; pool: string }) {
+  constructor(deps: { db: Kysely<Database>; customerStore: CustomerStore; ledger: ConsentLedger; audit: AuditLog; events: EventPublisher; pool: string }) {
     this.#db = deps.db;
+    this.#customerStore = deps.customerStore;
     this.#ledger = deps.ledger;
     this.#audit = deps.audit;
     this.#events = deps.events;
@@ -129,8 +134,7 @@ export class Guests {
       if (Object.keys(names).length > 0) {
         // Only over the version read: a profile edit made meanwhile keeps its names, and the claim
         // goes on without filling any.
-        const written = await trx.updateTable('customers').set((eb) => ({ ...names, version: eb('version', '+', 1), updated_at: now })).where('id', '=', customerId).where('version', '=', customer.version).executeTakeFirst();
-        if (Number(written.numUpdatedRows) === 1) filled = Object.keys(names).sort();
+        if (await this.#customerStore.fillNames(customerId, names, customer.version, now, trx)) filled = Object.keys(names).sort();
       }
       if (filled.length > 0) await this.#events.publish(trx, { type: 'customer.updated', customerId, data: { fields: filled, status: customer.status } }, now);
       for (const reference of guest.orderReferences) {
@@ -144,6 +148,18 @@ export class Guests {
   async ordersOf(customerId: string): Promise<Array<{ reference: string; guestId: string | null; createdAt: number }>> {
     const rows = await this.#db.selectFrom('customer_orders').selectAll().where('customer_id', '=', customerId).orderBy('created_at').orderBy('reference').execute();
     return rows.map((row) => ({ reference: row.reference, guestId: row.guest_id, createdAt: Number(row.created_at) }));
+  }
+
+  /**
+   * Guest checkouts the customer claimed, or left unclaimed under their address, go with them, and
+   * the orders taken from them. Guests go before the customer row (its foreign key would clear `claimed_by`).
+   */
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await trx
+      .deleteFrom('guests')
+      .where((eb) => eb.or([eb('claimed_by', '=', customer.id), eb.and([eb('pool', '=', customer.pool), eb('email', '=', customer.email)])]))
+      .execute();
+    await trx.deleteFrom('customer_orders').where('customer_id', '=', customer.id).execute();
   }
 
   /** Guests nobody claimed in time go: their data was kept for the claim only. */

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database } from '../store/schema.ts';
+import { deleteFlowsOfCustomer } from './interaction-flows.ts';
 
 /**
  * oidc-provider storage for every model but Client (sessions, interactions, codes, tokens,
@@ -124,8 +125,18 @@ export function accountOf(payload: AdapterPayload): string | null {
  * hosted sign-in step that is half-way for it (a second factor being set up, a reset allowed).
  */
 export async function revokeAccountArtifacts(db: Kysely<Database>, accountId: string): Promise<void> {
+  await deleteAccountArtifacts(db, accountId);
+  await deleteFlowsOfCustomer(db, accountId);
+}
+
+/** Every artifact stored in the database for the account: sessions, grants, codes and tokens. */
+export async function deleteAccountArtifacts(db: Kysely<Database>, accountId: string): Promise<void> {
   await db.deleteFrom('oidc_artifacts').where('account_id', '=', accountId).execute();
-  await db.deleteFrom('interaction_flows').where('customer_id', '=', accountId).execute();
+}
+
+/** One Session row (a customer ending a browser session); its grants are revoked by the caller. */
+export async function deleteSession(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('oidc_artifacts').where('model', '=', 'Session').where('id', '=', id).execute();
 }
 
 export async function deleteExpiredArtifacts(db: Kysely<Database>, now = Date.now()): Promise<number> {

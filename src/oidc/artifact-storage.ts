@@ -1,7 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Adapter } from 'oidc-provider';
+import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
 import type { Database } from '../store/schema.ts';
-import { ArtifactAdapter, revokeAccountArtifacts, revokeGrants } from './artifact-adapter.ts';
+import { ArtifactAdapter, deleteAccountArtifacts, deleteSession, revokeAccountArtifacts, revokeGrants } from './artifact-adapter.ts';
 import type { RedisArtifacts } from './redis-artifact-adapter.ts';
 
 /**
@@ -24,7 +25,9 @@ export const MODELS_IN_REDIS: ReadonlySet<string> = new Set([
 ]);
 
 /** Where oidc-provider's artifacts live, and revocation across both places. */
-export class ArtifactStorage {
+export class ArtifactStorage implements CustomerDataOwner {
+  /** Written in artifact-adapter.ts, this class's storage for the database. */
+  readonly tables = ['oidc_artifacts'] as const;
   readonly #db: Kysely<Database>;
   readonly #redis: RedisArtifacts | undefined;
 
@@ -52,5 +55,16 @@ export class ArtifactStorage {
   async revokeAccount(db: Kysely<Database>, accountId: string): Promise<void> {
     await revokeAccountArtifacts(db, accountId);
     await this.#redis?.revokeAccount(accountId);
+  }
+
+  /** One browser session's row, in the caller's transaction (its grants go through `revokeGrants`). */
+  endSession(db: Kysely<Database>, id: string): Promise<void> {
+    return deleteSession(db, id);
+  }
+
+  /** Everything the customer holds, here and in Redis (their half-way sign-in steps are InteractionFlowStore's to forget). */
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await deleteAccountArtifacts(trx, customer.id);
+    await this.#redis?.revokeAccount(customer.id);
   }
 }

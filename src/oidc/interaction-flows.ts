@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
 import type { Database } from '../store/schema.ts';
 
 /** Methods that proved the customer, as they go into the `amr` claim (RFC 8176; `fed`: an upstream identity provider, as several IdPs write it). */
@@ -44,7 +45,8 @@ export type FlowState =
 export type FlowStateName = FlowState['state'];
 
 /** Flow rows live as long as the interaction they belong to, then the cleanup timer deletes them. */
-export class InteractionFlowStore {
+export class InteractionFlowStore implements CustomerDataOwner {
+  readonly tables = ['interaction_flows'] as const;
   readonly #db: Kysely<Database>;
   readonly #ttlMs: number;
 
@@ -95,4 +97,13 @@ export class InteractionFlowStore {
   async deleteExpired(now = Date.now()): Promise<void> {
     await this.#db.deleteFrom('interaction_flows').where('expires_at', '<', now).execute();
   }
+
+  forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    return deleteFlowsOfCustomer(trx, customer.id);
+  }
+}
+
+/** Every hosted sign-in step half-way for the customer (a second factor being set up, a reset allowed); `db` may be the caller's transaction. */
+export async function deleteFlowsOfCustomer(db: Kysely<Database>, customerId: string): Promise<void> {
+  await db.deleteFrom('interaction_flows').where('customer_id', '=', customerId).execute();
 }

@@ -1,6 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { ConsentLedger } from '../consent/consent-ledger.ts';
 import type { ConsentPurposes, PurposeVersion } from '../consent/consent-purposes.ts';
+import { CredentialStore } from '../credentials/credential-store.ts';
 import { hashPassword } from '../credentials/password-hasher.ts';
+import { CustomerStore } from '../customers/customer-store.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { Dialect } from '../store/database.ts';
@@ -87,49 +90,14 @@ interface Batch {
 async function insertCustomers(trx: Transaction<Database>, { ids, firstNumber, now }: Batch, pool: string, passwordHash: string): Promise<void> {
   for (let offset = 0; offset < ids.length; offset += ROWS_PER_INSERT) {
     const slice = ids.slice(offset, offset + ROWS_PER_INSERT);
-    await trx
-      .insertInto('customers')
-      .values(slice.map((id) => ({ id, pool, status: 'active' as const, given_name: 'Seed', family_name: 'Customer', locale: 'sv', version: 1, created_at: now, updated_at: now })))
-      .execute();
-    await trx
-      .insertInto('customer_emails')
-      .values(slice.map((id, i) => ({ customer_id: id, pool, email: seedEmail(firstNumber + offset + i), verified_at: now, created_at: now })))
-      .execute();
-    await trx
-      .insertInto('credentials')
-      .values(slice.map((id) => ({ id: crypto.randomUUID(), customer_id: id, type: 'password' as const, secret: passwordHash, label: null, lookup_key: null, counter: null, last_used_at: null, created_at: now, updated_at: now })))
-      .execute();
+    await CustomerStore.insertSeeded(trx, slice.map((id, i) => ({ id, email: seedEmail(firstNumber + offset + i) })), pool, now);
+    await CredentialStore.insertPasswords(trx, slice.map((customerId) => ({ customerId, passwordHash, now })));
   }
 }
 
 /** One consent decision per customer of the batch, numbered in the ledger's sequence like every other decision. */
-async function insertDecisions(trx: Transaction<Database>, { ids, now }: Batch, purpose: PurposeVersion, decision: ConsentRecordsTable['decision']): Promise<void> {
-  const count = ids.length;
-  const { seq } = await trx.updateTable('consent_sequence').set((eb) => ({ seq: eb('seq', '+', count) })).where('id', '=', 1).returning('seq').executeTakeFirstOrThrow();
-  const first = Number(seq) - count + 1;
-  for (let offset = 0; offset < count; offset += ROWS_PER_INSERT) {
-    await trx
-      .insertInto('consent_records')
-      .values(
-        ids.slice(offset, offset + ROWS_PER_INSERT).map((id, i) => ({
-          id: `cns_${crypto.randomUUID()}`,
-          seq: first + offset + i,
-          customer_id: id,
-          purpose_key: purpose.key,
-          version: purpose.version,
-          decision,
-          text_hash: purpose.textHash,
-          locale: 'sv',
-          channel: 'web' as const,
-          client_id: null,
-          actor_type: 'customer' as const,
-          actor_id: id,
-          ip_hash: null,
-          recorded_at: now,
-        })),
-      )
-      .execute();
-  }
+function insertDecisions(trx: Transaction<Database>, { ids, now }: Batch, purpose: PurposeVersion, decision: ConsentRecordsTable['decision']): Promise<void> {
+  return ConsentLedger.appendSeeded(trx, ids, purpose, decision, now, ROWS_PER_INSERT);
 }
 
 /**

@@ -4,8 +4,10 @@ import { open, seal } from '../crypto/sealed-box.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { Messenger } from '../messaging/messenger.ts';
 import type { MessageBrand } from '../messaging/templates/render-message.ts';
+import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
 import type { Database, PrivacyTasksTable } from '../store/schema.ts';
 import type { PrivacyRequest } from './privacy-request.ts';
+import type { PrivacyTasks } from './privacy-tasks.ts';
 
 /** How long the download link of an export works. */
 export const EXPORT_LINK_TTL_MS = 7 * 24 * 3600_000;
@@ -18,15 +20,20 @@ const tokenHash = (token: string) => createHash('sha256').update(token).digest('
  * at completion they become one sealed archive, and the customer is mailed a link that works once,
  * for seven days, and only in their own signed-in browser.
  */
-export class PrivacyExports {
+export class PrivacyExports implements CustomerDataOwner {
+  readonly tables = ['privacy_exports'] as const;
+  /** The row stays as the record that an export was made; only the archive goes. */
+  readonly erasureOnly = true;
   readonly #db: Kysely<Database>;
+  readonly #tasks: PrivacyTasks;
   readonly #key: Buffer;
   readonly #messenger: Messenger;
   readonly #brand: MessageBrand;
   readonly #issuer: string;
 
-  constructor(deps: { db: Kysely<Database>; key: Buffer; messenger: Messenger; brand: MessageBrand; issuer: string }) {
+  constructor(deps: { db: Kysely<Database>; tasks: PrivacyTasks; key: Buffer; messenger: Messenger; brand: MessageBrand; issuer: string }) {
     this.#db = deps.db;
+    this.#tasks = deps.tasks;
     this.#key = deps.key;
     this.#messenger = deps.messenger;
     this.#brand = deps.brand;
@@ -49,7 +56,7 @@ export class PrivacyExports {
       .select(['e.email', 'c.locale'])
       .where('c.id', '=', request.customer_id)
       .executeTakeFirst();
-    await trx.updateTable('privacy_tasks').set({ export_data: null }).where('request_id', '=', request.id).execute();
+    await this.#tasks.clearExportData(trx, request.id);
     // Erased meanwhile: nobody to give it to, so no copy is made.
     if (!customer) return;
     const systems: Record<string, unknown> = {};
@@ -97,6 +104,11 @@ export class PrivacyExports {
   /** Expired archives are cleared (the row stays as a record that an export was made). */
   async clearExpired(now = Date.now()): Promise<void> {
     await this.#db.updateTable('privacy_exports').set({ archive: null }).where('expires_at', '<=', now).where('archive', 'is not', null).execute();
+  }
+
+  /** Copies made for earlier exports: archives not yet fetched. */
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await trx.updateTable('privacy_exports').set({ archive: null }).where('customer_id', '=', customer.id).execute();
   }
 
   async forRequest(requestId: string): Promise<{ expiresAt: number; downloadedAt: number | null } | undefined> {

@@ -87,26 +87,23 @@ export class PrivacyRequests {
     const systems = await this.#systems.list(trx);
     const references = new Map((await trx.selectFrom('customer_references').select(['system', 'reference']).where('customer_id', '=', request.customer_id).execute()).map((row) => [row.system, row.reference]));
     for (const system of systems) {
-      await trx
-        .insertInto('privacy_tasks')
-        .values({
-          id: `ptk_${crypto.randomUUID()}`,
-          request_id: id,
-          system: system.key,
-          access: system.access,
-          mode: modeFor(request.kind, system),
-          reference: system.access === 'builtin' ? request.customer_id : (references.get(system.key) ?? null),
-          categories: JSON.stringify(system.categories),
-          state: system.access === 'manual' ? 'waiting_operator' : 'pending',
-          attempts: 0,
-          next_attempt_at: now,
-          claimed_until: 0,
-          last_error: null,
-          receipt: null,
-          created_at: now,
-          completed_at: null,
-        })
-        .execute();
+      await this.#tasks.add(trx, {
+        id: `ptk_${crypto.randomUUID()}`,
+        request_id: id,
+        system: system.key,
+        access: system.access,
+        mode: modeFor(request.kind, system),
+        reference: system.access === 'builtin' ? request.customer_id : (references.get(system.key) ?? null),
+        categories: JSON.stringify(system.categories),
+        state: system.access === 'manual' ? 'waiting_operator' : 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        claimed_until: 0,
+        last_error: null,
+        receipt: null,
+        created_at: now,
+        completed_at: null,
+      });
     }
     await this.#transition(trx, request, { state: 'in_progress', verified_at: now, verification: verification.slice(0, 500) });
     await this.#events.publish(trx, { type: 'privacy.request.verified', customerId: request.customer_id, data: { request_id: id, kind: request.kind } }, now);
@@ -146,7 +143,7 @@ export class PrivacyRequests {
     const stored = answered === undefined ? receipt : { ...kept, exported: exported !== undefined };
     const recorded = await this.#db.transaction().execute(async (trx) => {
       if (!(await this.#tasks.complete(task.id, stored, trx, now))) return false;
-      if (exported !== undefined) await trx.updateTable('privacy_tasks').set({ export_data: this.#exports.sealTaskData(task.id, exported) }).where('id', '=', task.id).execute();
+      if (exported !== undefined) await this.#tasks.storeExportData(trx, task.id, this.#exports.sealTaskData(task.id, exported));
       let finalErasure: number | undefined;
       // A legal hold (restrict), or any data a system says it keeps until a date: asked again then.
       const keptUntil = receipt.retained.some((kept) => kept.until !== undefined);
@@ -155,10 +152,7 @@ export class PrivacyRequests {
         const system = await this.#systems.get(task.system, trx).catch(() => undefined);
         const ruleEnds = system?.retention ? retentionEnds(system.retention, Number(request.received_at)) : now;
         finalErasure = Math.max(ruleEnds, ...receipt.retained.map((kept) => (kept.until ? Date.parse(`${kept.until}T00:00:00Z`) : 0)));
-        await trx
-          .insertInto('privacy_tasks')
-          .values({ ...task, id: `ptk_${crypto.randomUUID()}`, mode: 'delete', state: 'scheduled', attempts: 0, next_attempt_at: finalErasure, claimed_until: 0, last_error: null, receipt: null, created_at: now, completed_at: null })
-          .execute();
+        await this.#tasks.add(trx, { ...task, id: `ptk_${crypto.randomUUID()}`, mode: 'delete', state: 'scheduled', attempts: 0, next_attempt_at: finalErasure, claimed_until: 0, last_error: null, receipt: null, created_at: now, completed_at: null });
       }
       await this.#audit.append(
         trx,

@@ -32,7 +32,7 @@ export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; diale
   const systems = new DataSystems({ db, key: deriveKey(config.secret, 'data-system-secret'), audit });
   const references = new CustomerReferences(db, audit);
   const tasks = new PrivacyTasks(db, deps.dialect, { baseDelayMs: config.privacy.retryBaseMs, maxDelayMs: config.privacy.retryMaxMs, maxAttempts: config.privacy.maxAttempts, leaseMs: config.privacy.timeoutMs + 5_000, callbackWaitMs: config.privacy.callbackWaitMs });
-  const exports = new PrivacyExports({ db, key: deriveKey(config.secret, 'privacy-export'), messenger: deps.messenger, brand: deps.brand, issuer: config.issuer });
+  const exports = new PrivacyExports({ db, tasks, key: deriveKey(config.secret, 'privacy-export'), messenger: deps.messenger, brand: deps.brand, issuer: config.issuer });
   const requests = new PrivacyRequests({ db, dialect: deps.dialect, systems, tasks, audit, exports, events: deps.events });
   const suppressions = new Suppressions(deriveKey(config.secret, 'email-suppression'), audit);
   deps.customers.guardCreation((trx, pool, email, actor) => suppressions.guardCreation(trx, pool, email, actor));

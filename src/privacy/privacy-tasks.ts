@@ -1,5 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import { retryDelay, type Backoff } from '../jobs/backoff.ts';
+import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
 import type { Dialect } from '../store/database.ts';
 import type { Database, PrivacyTasksTable } from '../store/schema.ts';
 import type { Receipt } from './system-contract.ts';
@@ -22,7 +23,10 @@ type Executor = Kysely<Database> | Transaction<Database>;
  * are picked with FOR UPDATE SKIP LOCKED so nodes take disjoint tasks, on SQLite the single
  * writer makes the UPDATE atomic. A lost node's lease runs out and another takes the task over.
  */
-export class PrivacyTasks {
+export class PrivacyTasks implements CustomerDataOwner {
+  readonly tables = ['privacy_tasks'] as const;
+  /** The tasks stay as the record of what each system was asked and answered; only the exported copies go. */
+  readonly erasureOnly = true;
   readonly #db: Kysely<Database>;
   readonly #dialect: Dialect;
   readonly #policy: TaskPolicy;
@@ -31,6 +35,30 @@ export class PrivacyTasks {
     this.#db = db;
     this.#dialect = dialect;
     this.#policy = policy;
+  }
+
+  /** A new task of a request, in the caller's transaction (verification, or a final erasure scheduled after a hold). */
+  async add(trx: Transaction<Database>, task: Insertable<PrivacyTasksTable>): Promise<void> {
+    await trx.insertInto('privacy_tasks').values(task).execute();
+  }
+
+  /** What a system exported, sealed, kept with its task until the archive is assembled. */
+  async storeExportData(trx: Transaction<Database>, taskId: string, sealed: string): Promise<void> {
+    await trx.updateTable('privacy_tasks').set({ export_data: sealed }).where('id', '=', taskId).execute();
+  }
+
+  /** The per-system copies of a request's export, cleared (the archive was assembled from them). */
+  async clearExportData(trx: Transaction<Database>, requestId: string): Promise<void> {
+    await trx.updateTable('privacy_tasks').set({ export_data: null }).where('request_id', '=', requestId).execute();
+  }
+
+  /** Answers not yet assembled into an export of any of the customer's requests. */
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await trx
+      .updateTable('privacy_tasks')
+      .set({ export_data: null })
+      .where('request_id', 'in', (eb) => eb.selectFrom('privacy_requests').select('id').where('customer_id', '=', customer.id))
+      .execute();
   }
 
   async claimDue(limit: number, now = Date.now()): Promise<PrivacyTasksTable[]> {

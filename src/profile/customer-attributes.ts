@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
 import { z } from 'zod';
 import { DomainError, notFound } from '../errors/domain-error.ts';
 import type { Actor, AuditLog } from '../events/audit-log.ts';
@@ -12,7 +13,8 @@ import type { AttributeDefinition, ProfileSchema } from './profile-schema.ts';
  * is one transaction with its audit entry (field names, never values) and a `customer.updated`
  * event; `null` removes a value.
  */
-export class CustomerAttributes {
+export class CustomerAttributes implements CustomerDataOwner {
+  readonly tables = ['customer_attributes'] as const;
   readonly #db: Kysely<Database>;
   readonly #schema: ProfileSchema;
   readonly #audit: AuditLog;
@@ -50,6 +52,15 @@ export class CustomerAttributes {
       await this.#audit.append(trx, { action: 'customer.attributes_updated', actor, subject: { type: 'customer', id: customerId }, details: { fields } }, now);
     });
     return this.of(customerId);
+  }
+
+  /** Every customer's value of an attribute removed from the schema, in the removal's transaction. */
+  async removeKey(trx: Transaction<Database>, key: string): Promise<void> {
+    await trx.deleteFrom('customer_attributes').where('key', '=', key).execute();
+  }
+
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await trx.deleteFrom('customer_attributes').where('customer_id', '=', customer.id).execute();
   }
 }
 

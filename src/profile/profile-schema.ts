@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { ReadCache, type ChangeNotices } from '../store/change-notices.ts';
@@ -40,11 +40,17 @@ export class ProfileSchema {
   readonly #audit: AuditLog;
   /** Read on every sign-in (progressive profiling): cached, forgotten on every node when it changes. */
   readonly #cache: ReadCache<AttributeDefinition[]>;
+  #removeValues: (trx: Transaction<Database>, key: string) => Promise<void> = () => Promise.reject(new Error('ProfileSchema: removeValuesWith was not wired'));
 
   constructor(db: Kysely<Database>, audit: AuditLog, changes: ChangeNotices) {
     this.#db = db;
     this.#audit = audit;
     this.#cache = new ReadCache('profile-schema', changes, SCHEMA_CACHE_MS);
+  }
+
+  /** Wired after construction: every customer's values are CustomerAttributes' (which needs this schema) to remove. */
+  removeValuesWith(remove: (trx: Transaction<Database>, key: string) => Promise<void>): void {
+    this.#removeValues = remove;
   }
 
   async list(): Promise<AttributeDefinition[]> {
@@ -98,7 +104,7 @@ export class ProfileSchema {
     await this.#db.transaction().execute(async (trx) => {
       const result = await trx.deleteFrom('profile_attributes').where('key', '=', key).executeTakeFirst();
       if (Number(result.numDeletedRows) !== 1) throw notFound('attribute');
-      await trx.deleteFrom('customer_attributes').where('key', '=', key).execute();
+      await this.#removeValues(trx, key);
       await this.#audit.append(trx, { action: 'profile_schema.attribute_removed', actor: OPERATOR, subject: { type: 'profile_attribute', id: key } }, now);
     });
     this.#cache.changed(SCHEMA);

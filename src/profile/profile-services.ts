@@ -13,6 +13,7 @@ export type Profile = ReturnType<typeof buildProfile>;
 export function buildProfile(deps: { db: Kysely<Database>; audit: AuditLog; events: EventPublisher; changes: ChangeNotices }) {
   const schema = new ProfileSchema(deps.db, deps.audit, deps.changes);
   const attributes = new CustomerAttributes({ db: deps.db, schema, audit: deps.audit, events: deps.events });
+  schema.removeValuesWith((trx, key) => attributes.removeKey(trx, key));
   const profiling = new ProgressiveProfiling(schema, attributes);
   return {
     schema,
