@@ -5,7 +5,7 @@ import { codeForm } from '../flows/interaction.forms.ts';
 import type { MessageKey } from '../i18n/en.ts';
 import type { FlowState, FlowStateName, InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { CsrfGuard } from './csrf.ts';
-import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
+import { formValue, requirePrompt, retryAfter, type InteractionContext, type LoadedInteraction } from './interaction-context.ts';
 
 type FlowIn<S extends FlowStateName> = Extract<FlowState, { state: S }>;
 
@@ -31,10 +31,13 @@ export interface StepInput<S extends FlowStateName, F> extends PageInput {
  */
 export interface PageStepRoute<S extends FlowStateName, F> {
   method: 'GET' | 'POST';
-  /** Under `/login/:uid`, e.g. `/mfa`. */
+  /** Under `/login/:uid`, e.g. `/mfa`; `''` is `/login/:uid` itself. */
   path: string;
-  /** `login` (the default; `create` counts): sign-in steps make no sense at another prompt. `any`: any prompt. */
-  prompt?: 'login' | 'any';
+  /**
+   * `login` (the default; `create` counts): sign-in steps make no sense at another prompt.
+   * `consent`: the consent screen's own posts (400 `wrong_step` elsewhere). `any`: any prompt.
+   */
+  prompt?: 'login' | 'consent' | 'any';
   /**
    * The flow states this step takes, and what a browser in any other state (or none) gets: a
    * string is the message of a 400 `wrong_step`; a function answers instead (a redirect, or the
@@ -89,8 +92,11 @@ export class PageSteps {
     return route.handle({ ...input, form });
   }
 
-  async #load(prompt: 'login' | 'any', request: FastifyRequest, reply: FastifyReply): Promise<LoadedInteraction> {
-    return prompt === 'login' ? this.#interactions.loadLogin(request, reply) : this.#interactions.load(request, reply);
+  async #load(prompt: 'login' | 'consent' | 'any', request: FastifyRequest, reply: FastifyReply): Promise<LoadedInteraction> {
+    if (prompt === 'login') return this.#interactions.loadLogin(request, reply);
+    const loaded = await this.#interactions.load(request, reply);
+    if (prompt === 'consent') requirePrompt(loaded.details, 'consent');
+    return loaded;
   }
 
   async #flowIn<S extends FlowStateName>(uid: string, states: readonly S[]): Promise<FlowIn<S> | undefined> {
