@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { DomainError } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import { parseInput } from '../validation/parse-input.ts';
-import type { CsrfGuard } from '../http/csrf.ts';
-import { sendPage } from '../http/page-reply.ts';
-import { formValue, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
+import { seeOther, sendPage } from '../http/page-reply.ts';
+import type { LoadedInteraction } from '../http/interaction-context.ts';
+import type { PageSteps } from '../http/page-step.ts';
 import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { html } from '../markup/html.ts';
@@ -37,8 +37,8 @@ const confirmForm = z.strictObject({
  * callback, then signed in, asked to confirm the prefilled details of a new account, or told the
  * address has an account already. Every failure is a page with a way back and an audit entry.
  */
-export function upstreamRoutes(app: FastifyInstance, deps: { interactions: InteractionContext; upstream: UpstreamSignIn; connections: Connections; links: IdentityLinks; continuation: SignInContinuation; csrf: CsrfGuard; audit: AuditLog; metrics: Metrics }): void {
-  const { interactions, upstream, csrf } = deps;
+export function upstreamRoutes(app: FastifyInstance, deps: { steps: PageSteps; upstream: UpstreamSignIn; connections: Connections; links: IdentityLinks; continuation: SignInContinuation; audit: AuditLog; metrics: Metrics }): void {
+  const { steps, upstream } = deps;
 
   const stopped = async (reply: FastifyReply, loaded: LoadedInteraction, title: string, lead: string, status: number) => {
     const { t } = loaded.page;
@@ -56,17 +56,20 @@ export function upstreamRoutes(app: FastifyInstance, deps: { interactions: Inter
     return stopped(reply, loaded, t('upstream.error.title'), t(`upstream.error.${error.reason}`, { connection: name }), error.reason === 'unavailable' ? 502 : error.reason === 'tenant' ? 403 : 400);
   };
 
-  app.post('/login/:uid/upstream', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    if (!csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
-    const { connection: key } = parseInput(startForm, request.body, 'body');
-    try {
-      const url = await upstream.start(loaded.uid, key, loaded.page.locale, { clientId: String(loaded.details.params.client_id), brand: loaded.brand });
-      return await reply.code(303).header('cache-control', 'no-store').redirect(url, 303);
-    } catch (error) {
-      if (error instanceof UpstreamError) return failed(reply, loaded, error);
-      throw error;
-    }
+  // A form that cannot be read is answered as the API answers one (`unknown_field`, `validation_failed`).
+  steps.mount(app, {
+    method: 'POST',
+    path: '/upstream',
+    handle: async ({ request, reply, loaded }) => {
+      const { connection: key } = parseInput(startForm, request.body, 'body');
+      try {
+        const url = await upstream.start(loaded.uid, key, loaded.page.locale, { clientId: String(loaded.details.params.client_id), brand: loaded.brand });
+        return await seeOther(reply, url);
+      } catch (error) {
+        if (error instanceof UpstreamError) return failed(reply, loaded, error);
+        throw error;
+      }
+    },
   });
 
   // Each connection's callback URL: on to the interaction's own path, where its cookie applies.
@@ -79,7 +82,7 @@ export function upstreamRoutes(app: FastifyInstance, deps: { interactions: Inter
   app.get(`${UPSTREAM_CALLBACK_PATH}/:key`, async (request, reply) => {
     const { key } = parseInput(keyParams, request.params, 'params');
     const params = query(request);
-    return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${uidOf(params)}/upstream/return/${key}?${params.toString()}`, 303);
+    return seeOther(reply, `/login/${uidOf(params)}/upstream/return/${key}?${params.toString()}`);
   });
   // response_mode=form_post (Apple): the answer arrives as a cross-site POST, which carries no
   // SameSite cookie. It is held with the sign-in (state checked), and the browser goes on by GET,
@@ -94,59 +97,68 @@ export function upstreamRoutes(app: FastifyInstance, deps: { interactions: Inter
     }
     const uid = uidOf(answer);
     await upstream.hold(uid, key, answer);
-    return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${uid}/upstream/return/${key}`, 303);
+    return seeOther(reply, `/login/${uid}/upstream/return/${key}`);
   });
 
-  app.get('/login/:uid/upstream/return/:key', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const { key } = parseInput(returnParams, request.params, 'params');
-    const { t } = loaded.page;
-    try {
-      // openid-client checks the answer as it arrived at the connection's callback URL.
-      const outcome = await upstream.finish(loaded.uid, key, query(request));
-      if (outcome.kind === 'signed_in') {
-        deps.metrics.signIn('upstream', 'success');
-        return await deps.continuation.continue(request, reply, loaded, { customerId: outcome.customerId, amr: ['fed'] });
+  steps.mount(app, {
+    method: 'GET',
+    path: '/upstream/return/:key',
+    handle: async ({ request, reply, loaded }) => {
+      const { key } = parseInput(returnParams, request.params, 'params');
+      try {
+        // openid-client checks the answer as it arrived at the connection's callback URL.
+        const outcome = await upstream.finish(loaded.uid, key, query(request));
+        if (outcome.kind === 'signed_in') {
+          deps.metrics.signIn('upstream', 'success');
+          return await deps.continuation.continue(request, reply, loaded, { customerId: outcome.customerId, amr: ['fed'] });
+        }
+        return seeOther(reply, `/login/${loaded.uid}/upstream/${outcome.kind === 'confirm' ? 'confirm' : 'link'}`);
+      } catch (error) {
+        if (error instanceof UpstreamError) return failed(reply, loaded, error);
+        throw error;
       }
-      if (outcome.kind === 'confirm') return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/upstream/confirm`, 303);
-      return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}/upstream/link`, 303);
-    } catch (error) {
-      if (error instanceof UpstreamError) return failed(reply, loaded, error);
-      throw error;
-    }
+    },
   });
 
   // The identity waits for a proof: the sign-in page, with the address filled in and why. Read
   // the same whether or not the address has an account here.
-  app.get('/login/:uid/upstream/link', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const link = await deps.links.pending(loaded.uid);
-    if (!link) return reply.code(303).header('cache-control', 'no-store').redirect(`/login/${loaded.uid}`, 303);
-    const name = await deps.connections.get(link.connection).then((connection) => connection.name, () => link.connection);
-    // An address the upstream vouched for: prove the account. One nobody vouched for: prove the address.
-    const notice = loaded.page.t(link.vouched ? 'upstream.prove.notice' : 'upstream.prove.code_notice', { connection: name, email: link.email });
-    return sendPage(reply, 200, signInPage(loaded.page, { uid: loaded.uid, clientName: loaded.clientName, csrf: csrf.token(request, reply), email: link.email, notice }));
+  steps.mount(app, {
+    method: 'GET',
+    path: '/upstream/link',
+    handle: async ({ reply, loaded, csrfToken }) => {
+      const link = await deps.links.pending(loaded.uid);
+      if (!link) return seeOther(reply, `/login/${loaded.uid}`);
+      const name = await deps.connections.get(link.connection).then((connection) => connection.name, () => link.connection);
+      // An address the upstream vouched for: prove the account. One nobody vouched for: prove the address.
+      const notice = loaded.page.t(link.vouched ? 'upstream.prove.notice' : 'upstream.prove.code_notice', { connection: name, email: link.email });
+      return sendPage(reply, 200, signInPage(loaded.page, { uid: loaded.uid, clientName: loaded.clientName, csrf: csrfToken(), email: link.email, notice }));
+    },
   });
 
-  app.get('/login/:uid/upstream/confirm', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const flow = await upstream.confirming(loaded.uid);
-    if (!flow) throw new DomainError('wrong_step', 400, 'Nothing to confirm in this sign-in');
-    const connection = await deps.connections.get(flow.connection);
-    return sendPage(reply, 200, upstreamConfirmPage(loaded.page, { uid: loaded.uid, csrf: csrf.token(request, reply), connection: connection.name, clientName: loaded.clientName, email: flow.email, givenName: flow.givenName, familyName: flow.familyName }));
+  steps.mount(app, {
+    method: 'GET',
+    path: '/upstream/confirm',
+    accepts: { states: ['upstream_confirm'], otherwise: 'Nothing to confirm in this sign-in' },
+    handle: async ({ reply, loaded, flow, csrfToken }) => {
+      const connection = await deps.connections.get(flow.connection);
+      const view = { uid: loaded.uid, csrf: csrfToken(), connection: connection.name, clientName: loaded.clientName, email: flow.email, givenName: flow.givenName, familyName: flow.familyName };
+      return sendPage(reply, 200, upstreamConfirmPage(loaded.page, view));
+    },
   });
 
-  app.post('/login/:uid/upstream/confirm', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    if (!csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
-    const form = parseInput(confirmForm, request.body, 'body');
-    try {
-      const customerId = await upstream.confirm(loaded.uid, { given_name: form.given_name || undefined, family_name: form.family_name || undefined });
-      deps.metrics.signIn('upstream', 'registered');
-      return await deps.continuation.continue(request, reply, loaded, { customerId, amr: ['fed'] });
-    } catch (error) {
-      if (error instanceof UpstreamError) return failed(reply, loaded, error);
-      throw error;
-    }
+  steps.mount(app, {
+    method: 'POST',
+    path: '/upstream/confirm',
+    handle: async ({ request, reply, loaded }) => {
+      const form = parseInput(confirmForm, request.body, 'body');
+      try {
+        const customerId = await upstream.confirm(loaded.uid, { given_name: form.given_name || undefined, family_name: form.family_name || undefined });
+        deps.metrics.signIn('upstream', 'registered');
+        return await deps.continuation.continue(request, reply, loaded, { customerId, amr: ['fed'] });
+      } catch (error) {
+        if (error instanceof UpstreamError) return failed(reply, loaded, error);
+        throw error;
+      }
+    },
   });
 }

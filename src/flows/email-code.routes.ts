@@ -1,9 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors/domain-error.ts';
-import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
 import { codeEntryPage } from '../pages/code-entry.page.ts';
-import type { MessageKey } from '../i18n/en.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
 import { signUpPage } from '../pages/sign-up.page.ts';
 import type { Customers } from '../customers/customers.ts';
@@ -12,18 +10,16 @@ import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import type { ConsentPurposes } from '../consent/consent-purposes.ts';
 import { signUpDecisions, signUpPurposes } from '../consent/sign-up-purposes.ts';
 import type { EmailCodeSignIn, ProvenAddress } from './email-code-sign-in.ts';
-import { codeForm, emailCodeForm, linkQuery } from './interaction.forms.ts';
-import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
-import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
+import { emailCodeForm, linkToken } from './interaction.forms.ts';
+import { formValue, retryAfter, type LoadedInteraction } from '../http/interaction-context.ts';
+import { drawRefusal, typedCode, type PageInput, type PageSteps } from '../http/page-step.ts';
 import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 
 export interface EmailCodeDeps {
-  interactions: InteractionContext;
+  steps: PageSteps;
   emailCode: EmailCodeSignIn;
   customers: Customers;
-  flows: InteractionFlowStore;
   continuation: SignInContinuation;
-  csrf: CsrfGuard;
   metrics: Metrics;
   passwordMinLength: number;
   purposes: ConsentPurposes;
@@ -38,15 +34,17 @@ export interface EmailCodeDeps {
  * redeems the link in the same browser.
  */
 export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void {
-  const { interactions, csrf } = deps;
+  const { steps } = deps;
+  const sent = (otherwise: string | ((input: PageInput) => Promise<unknown>)) => ({ states: ['email_code_sent'] as const, otherwise });
 
-  function codePage(reply: FastifyReply, request: FastifyRequest, loaded: LoadedInteraction, email: string, status = 200, error?: string) {
+  /** The code entry, for the address the code went to. */
+  async function codePage({ reply, loaded, csrfToken, flow: { email } }: PageInput & { flow: { email: string } }, status = 200, error?: string) {
     const { uid, page } = loaded;
     return sendPage(
       reply,
       status,
       codeEntryPage(page, {
-        csrf: csrf.token(request, reply),
+        csrf: csrfToken(),
         title: page.t('code.title'),
         lead: page.t('code.lead', { email }),
         action: `/login/${uid}/email-code/verify`,
@@ -58,8 +56,19 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
     );
   }
 
+  /** The sign-in or sign-up form again, as it was filled in, with what went wrong. */
+  async function formAgain({ request, reply, loaded, csrfToken }: PageInput, status: number, error: string) {
+    const { uid, page, clientName } = loaded;
+    const body = request.body;
+    const email = formValue(body, 'email');
+    const values = { email, given_name: formValue(body, 'given_name'), family_name: formValue(body, 'family_name') };
+    return formValue(body, 'intent') === 'sign_up'
+      ? sendPage(reply, status, signUpPage(page, { uid, clientName, csrf: csrfToken(), passwordMinLength: deps.passwordMinLength, error, values, purposes: await signUpPurposes(deps.purposes, page.locale, loaded.brand) }))
+      : sendPage(reply, status, signInPage(page, { uid, clientName, csrf: csrfToken(), email, error, connections: await deps.upstreams(loaded) }));
+  }
+
   /** A brand-new account records its sign-up choices; then the steps after sign-in (a passkey offer first, for it). */
-  async function continueAfterCode(reply: FastifyReply, request: FastifyRequest, loaded: LoadedInteraction, proven: ProvenAddress) {
+  async function continueAfterCode({ request, reply, loaded }: PageInput, proven: ProvenAddress) {
     if (proven.created) await recordSignUpConsents(request, loaded, proven);
     return deps.continuation.continue(request, reply, loaded, { customerId: proven.customer.id, amr: ['email'], created: proven.created });
   }
@@ -87,70 +96,70 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
     }
   }
 
-  app.post('/login/:uid/email-code', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const { uid, page, clientName } = loaded;
-    const body = request.body;
-    const signUp = formValue(body, 'intent') === 'sign_up';
-    const token = csrf.token(request, reply);
-    const again = async (status: number, key: MessageKey, params?: Record<string, string | number>) => {
-      const error = page.t(key, { min: deps.passwordMinLength, ...params });
-      const email = formValue(body, 'email');
-      const values = { email, given_name: formValue(body, 'given_name'), family_name: formValue(body, 'family_name') };
-      return signUp
-        ? sendPage(reply, status, signUpPage(page, { uid, clientName, csrf: token, passwordMinLength: deps.passwordMinLength, error, values, purposes: await signUpPurposes(deps.purposes, page.locale, loaded.brand) }))
-        : sendPage(reply, status, signInPage(page, { uid, clientName, csrf: token, email, error, connections: await deps.upstreams(loaded) }));
-    };
-    if (!csrf.verify(request, formValue(body, 'csrf'))) return again(403, 'error.csrf');
-    const form = emailCodeForm.safeParse(body);
-    if (!form.success) return again(400, form.error.issues.some((issue) => issue.path[0] === 'email') ? 'error.invalid_email' : 'error.invalid_form');
-    const { email, password, given_name, family_name, consent, shown, consent_all: all } = form.data;
-    try {
-      const passwordHash = signUp && password !== undefined ? await deps.customers.hashNewPassword(password) : undefined;
-      const consents = signUpDecisions(await signUpPurposes(deps.purposes, page.locale, loaded.brand), shown ?? [], consent ?? [], all);
-      const pending = signUp
-        ? { locale: page.locale, consents, ...(given_name ? { given_name } : {}), ...(family_name ? { family_name } : {}), ...(passwordHash ? { passwordHash } : {}) }
-        : undefined;
-      await deps.emailCode.start({ uid, email, ip: request.ip, locale: page.locale, brand: page.brand, ...(pending ? { signUp: pending } : {}) });
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.status >= 500) throw error;
-      return again(error.status, `error.${error.code}` as MessageKey, { seconds: retryAfter(reply, error) });
-    }
-    return reply.code(303).redirect(`/login/${uid}/email-code`, 303);
+  steps.mount(app, {
+    method: 'POST',
+    path: '/email-code',
+    form: emailCodeForm,
+    refuse: {
+      csrf: async (input) => formAgain(input, 403, input.loaded.page.t('error.csrf', { min: deps.passwordMinLength })),
+      form: async (input, error) => {
+        const key = error.issues.some((issue) => issue.path[0] === 'email') ? 'error.invalid_email' : 'error.invalid_form';
+        return formAgain(input, 400, input.loaded.page.t(key, { min: deps.passwordMinLength }));
+      },
+    },
+    handle: async (input) => {
+      const { request, reply, loaded, form } = input;
+      const { page } = loaded;
+      const { email, password, given_name, family_name, consent, shown, consent_all: all } = form;
+      const signUp = form.intent === 'sign_up';
+      try {
+        const passwordHash = signUp && password !== undefined ? await deps.customers.hashNewPassword(password) : undefined;
+        const consents = signUpDecisions(await signUpPurposes(deps.purposes, page.locale, loaded.brand), shown ?? [], consent ?? [], all);
+        const pending = signUp
+          ? { locale: page.locale, consents, ...(given_name ? { given_name } : {}), ...(family_name ? { family_name } : {}), ...(passwordHash ? { passwordHash } : {}) }
+          : undefined;
+        await deps.emailCode.start({ uid: loaded.uid, email, ip: request.ip, locale: page.locale, brand: page.brand, ...(pending ? { signUp: pending } : {}) });
+      } catch (error) {
+        return drawRefusal(formAgain, input, error, (refusal) => ({ min: deps.passwordMinLength, seconds: retryAfter(reply, refusal) }));
+      }
+      return reply.code(303).redirect(`/login/${loaded.uid}/email-code`, 303);
+    },
   });
 
-  app.get('/login/:uid/email-code', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const flow = await deps.flows.get(loaded.uid);
-    if (flow?.state !== 'email_code_sent') return reply.code(303).redirect(`/login/${loaded.uid}`, 303);
-    return codePage(reply, request, loaded, flow.email);
+  steps.mount(app, {
+    method: 'GET',
+    path: '/email-code',
+    accepts: sent(async ({ reply, loaded }) => reply.code(303).redirect(`/login/${loaded.uid}`, 303)),
+    handle: async (input) => codePage(input),
   });
 
-  app.post('/login/:uid/email-code/verify', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const flow = await deps.flows.get(loaded.uid);
-    if (flow?.state !== 'email_code_sent') throw new DomainError('wrong_step', 400, 'No code was sent in this sign-in');
-    const { page } = loaded;
-    if (!csrf.verify(request, formValue(request.body, 'csrf'))) return codePage(reply, request, loaded, flow.email, 403, page.t('error.csrf'));
-    const form = codeForm.safeParse(request.body);
-    if (!form.success) return codePage(reply, request, loaded, flow.email, 400, page.t('error.invalid_code'));
-    try {
-      const proven = await deps.emailCode.verifyCode(loaded.uid, form.data.code, request.ip);
-      deps.metrics.signIn('email_code', 'success');
-      return await continueAfterCode(reply, request, loaded, proven);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.status >= 500) throw error;
-      deps.metrics.signIn('email_code', error.status === 429 ? 'throttled' : 'invalid_credentials');
-      return codePage(reply, request, loaded, flow.email, error.status, page.t(`error.${error.code}` as MessageKey, { seconds: retryAfter(reply, error) }));
-    }
+  steps.mount(app, {
+    method: 'POST',
+    path: '/email-code/verify',
+    accepts: sent('No code was sent in this sign-in'),
+    ...typedCode(codePage),
+    handle: async (input) => {
+      const { request, reply, loaded } = input;
+      try {
+        const proven = await deps.emailCode.verifyCode(loaded.uid, input.form.code, request.ip);
+        deps.metrics.signIn('email_code', 'success');
+        return await continueAfterCode(input, proven);
+      } catch (error) {
+        return drawRefusal(codePage, input, error, (refusal) => {
+          deps.metrics.signIn('email_code', refusal.status === 429 ? 'throttled' : 'invalid_credentials');
+          return { seconds: retryAfter(reply, refusal) };
+        });
+      }
+    },
   });
 
-  app.get('/login/:uid/email-link', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const query = linkQuery.safeParse(request.query);
-    if (!query.success) throw new DomainError('link_expired', 400, 'The link is malformed');
-    const proven = await deps.emailCode.redeemLink(loaded.uid, query.data.token);
-    deps.metrics.signIn('email_link', 'success');
-    return continueAfterCode(reply, request, loaded, proven);
+  steps.mount(app, {
+    method: 'GET',
+    path: '/email-link',
+    handle: async (input) => {
+      const proven = await deps.emailCode.redeemLink(input.loaded.uid, linkToken(input.request.query));
+      deps.metrics.signIn('email_link', 'success');
+      return continueAfterCode(input, proven);
+    },
   });
 }

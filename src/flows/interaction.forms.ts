@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DomainError } from '../errors/domain-error.ts';
 import { text } from '../validation/text.ts';
 import { emailSchema } from '../customers/customer.schemas.ts';
 
@@ -63,6 +64,12 @@ export const newPasswordForm = z.strictObject({ csrf, password: text().min(1).ma
 export const enrolTotpForm = z.strictObject({ csrf, ticket: text().max(4096), code: text().max(40) });
 export const continueForm = z.strictObject({ csrf });
 export const linkQuery = z.strictObject({ token: z.string().max(128) });
+/** The token of a link from a mail (`?token=…`); a malformed query is a 400 `link_expired`. */
+export function linkToken(query: unknown): string {
+  const parsed = linkQuery.safeParse(query);
+  if (!parsed.success) throw new DomainError('link_expired', 400, 'The link is malformed');
+  return parsed.data.token;
+}
 /** The browser's WebAuthn answer, posted by the passkey script as JSON text in a form field. */
 export const passkeyForm = z.strictObject({ csrf, response: text().max(16_000) });
 /** A phone number as people type it: spaces, dashes and brackets are dropped, then it must be E.164. */

@@ -1,76 +1,89 @@
 import { parseJson } from '../validation/parse-input.ts';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { describeDevice } from '../account/customer-sessions.ts';
 import type { Passkeys } from '../credentials/passkeys.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import type { CsrfGuard } from '../http/csrf.ts';
 import { sendPage } from '../http/page-reply.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
 import type { Customers } from '../customers/customers.ts';
 import { passkeyOfferPage } from '../pages/passkey-offer.page.ts';
 import { continueForm, passkeyForm } from './interaction.forms.ts';
-import { formValue, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
+import type { LoadedInteraction } from '../http/interaction-context.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
-import type { PageSteps, StepInput } from '../http/page-step.ts';
+import type { PageInput, PageSteps, StepInput } from '../http/page-step.ts';
 import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 
 export interface PasskeySignInDeps {
-  interactions: InteractionContext;
+  steps: PageSteps;
   passkeys: Passkeys;
   audit: AuditLog;
   customers: Customers;
   flows: InteractionFlowStore;
   continuation: SignInContinuation;
-  csrf: CsrfGuard;
   metrics: Metrics;
   /** Upstream providers offered as "Continue with …" when the sign-in page is shown again. */
   upstreams: (loaded: LoadedInteraction) => Promise<Array<{ key: string; name: string }>>;
 }
+
+/** The passkey script posts nothing but the CSRF token to ask for options. */
+const unexpected = async (): Promise<never> => {
+  throw new DomainError('invalid_form', 400, 'Unexpected fields');
+};
 
 /**
  * Passkey sign-in on the hosted page: the script asks for options (a challenge bound to this
  * interaction), the browser's answer comes back as a form post, and the sign-in continues.
  */
 export function passkeySignInRoutes(app: FastifyInstance, deps: PasskeySignInDeps): void {
-  const { interactions, csrf } = deps;
+  const { steps } = deps;
 
-  app.post('/login/:uid/passkey/options', async (request, reply) => {
-    const { uid } = await interactions.loadLogin(request, reply);
-    if (!csrf.verify(request, formValue(request.body, 'csrf'))) throw new DomainError('csrf', 403, 'The form had expired');
-    if (!continueForm.safeParse(request.body).success) throw new DomainError('invalid_form', 400, 'Unexpected fields');
-    return reply.header('cache-control', 'no-store').type('application/json').send(await deps.passkeys.authenticationOptions(`login-auth:${uid}`, request.ip));
+  const again = async ({ reply, loaded, csrfToken }: PageInput, status: number, error: string) =>
+    sendPage(reply, status, signInPage(loaded.page, { uid: loaded.uid, clientName: loaded.clientName, csrf: csrfToken(), error, connections: await deps.upstreams(loaded) }));
+
+  /** A refused passkey answer: counted, audited, and the sign-in page again. */
+  const refused = async (input: PageInput, reason: string) => {
+    deps.metrics.signIn('passkey', 'invalid_credentials');
+    await deps.audit.record({ action: 'sign_in.failed', actor: { type: 'customer', id: null }, details: { method: 'hwk', reason } });
+    return again(input, 400, input.loaded.page.t('error.passkey_refused'));
+  };
+
+  steps.mount(app, {
+    method: 'POST',
+    path: '/passkey/options',
+    form: continueForm,
+    refuse: { form: unexpected },
+    handle: async ({ request, reply, loaded }) =>
+      reply.header('cache-control', 'no-store').type('application/json').send(await deps.passkeys.authenticationOptions(`login-auth:${loaded.uid}`, request.ip)),
   });
 
-  app.post('/login/:uid/passkey', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const { uid, page, clientName } = loaded;
-    const again = async (status: number, error: string) => sendPage(reply, status, signInPage(page, { uid, clientName, csrf: csrf.token(request, reply), error, connections: await deps.upstreams(loaded) }));
-    if (!csrf.verify(request, formValue(request.body, 'csrf'))) return again(403, page.t('error.csrf'));
-    const form = passkeyForm.safeParse(request.body);
-    let customerId: string;
-    try {
-      if (!form.success) throw new DomainError('passkey_refused', 400, 'Malformed passkey answer');
-      customerId = await deps.passkeys.authenticate(`login-auth:${uid}`, parseJson(form.data.response));
-    } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      deps.metrics.signIn('passkey', 'invalid_credentials');
-      await deps.audit.record({ action: 'sign_in.failed', actor: { type: 'customer', id: null }, details: { method: 'hwk', reason: error.code } });
-      return again(400, page.t('error.passkey_refused'));
-    }
-    deps.metrics.signIn('passkey', 'success');
-    return deps.continuation.continue(request, reply, loaded, { customerId, amr: ['hwk'] });
+  steps.mount(app, {
+    method: 'POST',
+    path: '/passkey',
+    form: passkeyForm,
+    refuse: {
+      csrf: async (input) => again(input, 403, input.loaded.page.t('error.csrf')),
+      form: async (input) => refused(input, 'passkey_refused'),
+    },
+    handle: async (input) => {
+      let customerId: string;
+      try {
+        customerId = await deps.passkeys.authenticate(`login-auth:${input.loaded.uid}`, parseJson(input.form.response));
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        return refused(input, error.code);
+      }
+      deps.metrics.signIn('passkey', 'success');
+      return deps.continuation.continue(input.request, input.reply, input.loaded, { customerId, amr: ['hwk'] });
+    },
   });
 }
 
 /** The passkey offer after sign-up (`/login/:uid/passkey/offer`, step `passkey_offer`): save one, or go on without. */
-export function passkeyOfferRoutes(app: FastifyInstance, deps: PasskeySignInDeps & { steps: PageSteps }): void {
+export function passkeyOfferRoutes(app: FastifyInstance, deps: PasskeySignInDeps): void {
   const { steps, flows } = deps;
   const accepts = { states: ['offer_passkey'] as const, otherwise: 'No passkey offer is open in this sign-in' };
-  const unexpected = async () => {
-    throw new DomainError('invalid_form', 400, 'Unexpected fields');
-  };
 
   async function goOn({ request, reply, loaded, flow }: StepInput<'offer_passkey', unknown>) {
     if (!(await flows.advance(loaded.uid, 'offer_passkey', null))) throw new DomainError('wrong_step', 400, 'This step was already completed');

@@ -1,23 +1,18 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../errors/domain-error.ts';
-import type { CsrfGuard } from '../http/csrf.ts';
+import type { FastifyInstance } from 'fastify';
 import { sendPage } from '../http/page-reply.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { codeEntryPage } from '../pages/code-entry.page.ts';
-import type { MessageKey } from '../i18n/en.ts';
 import { forgotPasswordPage, newPasswordPage } from '../pages/password-reset.page.ts';
-import { codeForm, forgotForm, linkQuery, newPasswordForm } from './interaction.forms.ts';
-import { formValue, retryAfter, type InteractionContext, type LoadedInteraction } from '../http/interaction-context.ts';
-import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
+import { forgotForm, linkToken, newPasswordForm } from './interaction.forms.ts';
+import { formValue } from '../http/interaction-context.ts';
+import { drawnAgain, drawRefusal, typedCode, type PageInput, type PageSteps } from '../http/page-step.ts';
 import type { PasswordRecovery } from './password-recovery.ts';
 import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 
 export interface RecoveryDeps {
-  interactions: InteractionContext;
+  steps: PageSteps;
   recovery: PasswordRecovery;
-  flows: InteractionFlowStore;
   continuation: SignInContinuation;
-  csrf: CsrfGuard;
   metrics: Metrics;
   passwordMinLength: number;
 }
@@ -27,14 +22,15 @@ export interface RecoveryDeps {
  * the mail, same browser) → `/login/:uid/reset` (new password) → the sign-in continues.
  */
 export function recoveryRoutes(app: FastifyInstance, deps: RecoveryDeps): void {
-  const { interactions, csrf, flows } = deps;
+  const { steps } = deps;
 
-  const codePage = (request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, email: string, status = 200, error?: string) =>
+  /** The code entry, for the address the code went to. */
+  const codePage = async ({ reply, loaded, csrfToken, flow: { email } }: PageInput & { flow: { email: string } }, status = 200, error?: string) =>
     sendPage(
       reply,
       status,
       codeEntryPage(loaded.page, {
-        csrf: csrf.token(request, reply),
+        csrf: csrfToken(),
         title: loaded.page.t('code.title'),
         lead: loaded.page.t('forgot.code_lead', { email }),
         action: `/login/${loaded.uid}/forgot/verify`,
@@ -44,77 +40,84 @@ export function recoveryRoutes(app: FastifyInstance, deps: RecoveryDeps): void {
         error,
       }),
     );
-  const passwordPage = (request: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, status = 200, error?: string) =>
-    sendPage(reply, status, newPasswordPage(loaded.page, { uid: loaded.uid, csrf: csrf.token(request, reply), passwordMinLength: deps.passwordMinLength, error }));
+  const passwordPage = async ({ reply, loaded, csrfToken }: PageInput, status = 200, error?: string) =>
+    sendPage(reply, status, newPasswordPage(loaded.page, { uid: loaded.uid, csrf: csrfToken(), passwordMinLength: deps.passwordMinLength, error }));
+  /** The address form; drawn again with the address typed and what went wrong. */
+  const forgotPage = async ({ request, reply, loaded, csrfToken }: PageInput, status = 200, error?: string) =>
+    sendPage(reply, status, forgotPasswordPage(loaded.page, { uid: loaded.uid, csrf: csrfToken(), ...(error ? { email: formValue(request.body, 'email'), error } : {}) }));
+  const toReset = async ({ reply, loaded }: PageInput) => reply.code(303).redirect(`/login/${loaded.uid}/reset`, 303);
 
-  app.get('/login/:uid/forgot', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const flow = await flows.get(loaded.uid);
-    if (flow?.state === 'reset_code_sent') return codePage(request, reply, loaded, flow.email);
-    return sendPage(reply, 200, forgotPasswordPage(loaded.page, { uid: loaded.uid, csrf: csrf.token(request, reply) }));
+  // A code was sent: its entry. Otherwise the address form.
+  steps.mount(app, {
+    method: 'GET',
+    path: '/forgot',
+    accepts: { states: ['reset_code_sent'], otherwise: async (input) => forgotPage(input) },
+    handle: async (input) => codePage(input),
   });
 
-  app.post('/login/:uid/forgot', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const again = (status: number, key: MessageKey, seconds = 0) =>
-      sendPage(reply, status, forgotPasswordPage(loaded.page, { uid: loaded.uid, csrf: csrf.token(request, reply), email: formValue(request.body, 'email'), error: loaded.page.t(key, { seconds }) }));
-    if (!csrf.verify(request, formValue(request.body, 'csrf'))) return again(403, 'error.csrf');
-    const form = forgotForm.safeParse(request.body);
-    if (!form.success) return again(400, 'error.invalid_email');
-    try {
-      await deps.recovery.start({ uid: loaded.uid, email: form.data.email, ip: request.ip, locale: loaded.page.locale, brand: loaded.page.brand });
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.status >= 500) throw error;
-      return again(error.status, `error.${error.code}` as MessageKey, retryAfter(reply, error));
-    }
-    return reply.code(303).redirect(`/login/${loaded.uid}/forgot`, 303);
+  steps.mount(app, {
+    method: 'POST',
+    path: '/forgot',
+    form: forgotForm,
+    refuse: drawnAgain(forgotPage, 'error.invalid_email'),
+    handle: async (input) => {
+      const { request, reply, loaded } = input;
+      try {
+        await deps.recovery.start({ uid: loaded.uid, email: input.form.email, ip: request.ip, locale: loaded.page.locale, brand: loaded.page.brand });
+      } catch (error) {
+        return drawRefusal(forgotPage, input, error);
+      }
+      return reply.code(303).redirect(`/login/${loaded.uid}/forgot`, 303);
+    },
   });
 
-  app.post('/login/:uid/forgot/verify', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const flow = await flows.get(loaded.uid);
-    if (flow?.state !== 'reset_code_sent') throw new DomainError('wrong_step', 400, 'No recovery code was sent in this sign-in');
-    if (!csrf.verify(request, formValue(request.body, 'csrf'))) return codePage(request, reply, loaded, flow.email, 403, loaded.page.t('error.csrf'));
-    const form = codeForm.safeParse(request.body);
-    if (!form.success) return codePage(request, reply, loaded, flow.email, 400, loaded.page.t('error.invalid_code'));
-    try {
-      await deps.recovery.verifyCode(loaded.uid, form.data.code, request.ip);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.status >= 500) throw error;
-      return codePage(request, reply, loaded, flow.email, error.status, loaded.page.t(`error.${error.code}` as MessageKey, { seconds: retryAfter(reply, error) }));
-    }
-    return reply.code(303).redirect(`/login/${loaded.uid}/reset`, 303);
+  steps.mount(app, {
+    method: 'POST',
+    path: '/forgot/verify',
+    accepts: { states: ['reset_code_sent'], otherwise: 'No recovery code was sent in this sign-in' },
+    ...typedCode(codePage),
+    handle: async (input) => {
+      const { request, reply, loaded } = input;
+      try {
+        await deps.recovery.verifyCode(loaded.uid, input.form.code, request.ip);
+      } catch (error) {
+        return drawRefusal(codePage, input, error);
+      }
+      return toReset(input);
+    },
   });
 
-  app.get('/login/:uid/reset-link', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const query = linkQuery.safeParse(request.query);
-    if (!query.success) throw new DomainError('link_expired', 400, 'The link is malformed');
-    await deps.recovery.redeemLink(loaded.uid, query.data.token);
-    return reply.code(303).redirect(`/login/${loaded.uid}/reset`, 303);
+  steps.mount(app, {
+    method: 'GET',
+    path: '/reset-link',
+    handle: async (input) => {
+      await deps.recovery.redeemLink(input.loaded.uid, linkToken(input.request.query));
+      return toReset(input);
+    },
   });
 
-  app.get('/login/:uid/reset', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const flow = await flows.get(loaded.uid);
-    if (flow?.state !== 'reset_password') return reply.code(303).redirect(`/login/${loaded.uid}/forgot`, 303);
-    return passwordPage(request, reply, loaded);
+  steps.mount(app, {
+    method: 'GET',
+    path: '/reset',
+    accepts: { states: ['reset_password'], otherwise: async ({ reply, loaded }) => reply.code(303).redirect(`/login/${loaded.uid}/forgot`, 303) },
+    handle: async (input) => passwordPage(input),
   });
 
-  app.post('/login/:uid/reset', async (request, reply) => {
-    const loaded = await interactions.loadLogin(request, reply);
-    const flow = await flows.get(loaded.uid);
-    if (flow?.state !== 'reset_password') throw new DomainError('wrong_step', 400, 'This password reset was already completed');
-    if (!csrf.verify(request, formValue(request.body, 'csrf'))) return passwordPage(request, reply, loaded, 403, loaded.page.t('error.csrf'));
-    const form = newPasswordForm.safeParse(request.body);
-    if (!form.success) return passwordPage(request, reply, loaded, 400, loaded.page.t('error.invalid_form'));
-    try {
-      await deps.recovery.reset(loaded.uid, flow.customerId, flow.email, form.data.password);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.status >= 500) throw error;
-      return passwordPage(request, reply, loaded, error.status, loaded.page.t(`error.${error.code}` as MessageKey, { min: deps.passwordMinLength }));
-    }
-    deps.metrics.signIn('password_reset', 'success');
-    return deps.continuation.continue(request, reply, loaded, { customerId: flow.customerId, amr: ['email'] });
+  steps.mount(app, {
+    method: 'POST',
+    path: '/reset',
+    accepts: { states: ['reset_password'], otherwise: 'This password reset was already completed' },
+    form: newPasswordForm,
+    refuse: drawnAgain(passwordPage, 'error.invalid_form'),
+    handle: async (input) => {
+      const { request, reply, loaded, flow } = input;
+      try {
+        await deps.recovery.reset(loaded.uid, flow.customerId, flow.email, input.form.password);
+      } catch (error) {
+        return drawRefusal(passwordPage, input, error, () => ({ min: deps.passwordMinLength }));
+      }
+      deps.metrics.signIn('password_reset', 'success');
+      return deps.continuation.continue(request, reply, loaded, { customerId: flow.customerId, amr: ['email'] });
+    },
   });
 }
