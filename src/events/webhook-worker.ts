@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { OutboundFetch } from '../outbound/outbound-guard.ts';
-import { PollingLoop } from '../jobs/polling-loop.ts';
+import { ClaimingWorker } from '../jobs/claiming-worker.ts';
 import type { WorkerLog } from '../messaging/outbox-worker.ts';
 import type { Database } from '../store/schema.ts';
 import type { EventPublisher } from './event-publisher.ts';
@@ -13,46 +13,32 @@ import type { WebhookSubscriptions } from './webhook-subscriptions.ts';
  * `webhook-id` (the event id: the same on every retry, so receivers can drop duplicates),
  * `webhook-timestamp` and `webhook-signature`. A 2xx answer delivers; anything else is retried.
  */
-export class WebhookWorker {
+export class WebhookWorker extends ClaimingWorker<ClaimedDelivery> {
   readonly #db: Kysely<Database>;
   readonly #deliveries: WebhookDeliveries;
   readonly #subscriptions: WebhookSubscriptions;
   readonly #log: WorkerLog;
   readonly #timeoutMs: number;
   readonly #fetch: OutboundFetch;
-  readonly #loop: PollingLoop;
 
   constructor(deps: { db: Kysely<Database>; deliveries: WebhookDeliveries; subscriptions: WebhookSubscriptions; publisher: EventPublisher; log: WorkerLog; pollMs: number; timeoutMs: number; fetch: OutboundFetch }) {
+    super({ pollMs: deps.pollMs, batchSize: 20, onError: (error) => deps.log.error({ err: error }, 'webhook pass failed') });
     this.#db = deps.db;
     this.#deliveries = deps.deliveries;
     this.#subscriptions = deps.subscriptions;
     this.#log = deps.log;
     this.#timeoutMs = deps.timeoutMs;
     this.#fetch = deps.fetch;
-    this.#loop = new PollingLoop(() => this.#pass(), deps.pollMs, (error) => deps.log.error({ err: error }, 'webhook pass failed'));
-    deps.publisher.onPublish(() => this.#loop.kick());
+    deps.publisher.onPublish(() => this.kick());
   }
 
-  start(): void {
-    this.#loop.start();
+  protected claim(limit: number): Promise<ClaimedDelivery[]> {
+    return this.#deliveries.claimDue(limit);
   }
 
-  kick(): void {
-    this.#loop.kick();
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
-
-  async #pass(): Promise<void> {
-    for (;;) {
-      const batch = await this.#deliveries.claimDue(20);
-      if (batch.length === 0) return;
-      // Different customers' deliveries go out side by side; one customer's are never in one batch twice.
-      await Promise.all(batch.map((delivery) => this.#send(delivery)));
-      if (this.#loop.stopped) return;
-    }
+  /** Different customers' deliveries go out side by side; one customer's are never in one batch twice. */
+  protected async handle(batch: ClaimedDelivery[]): Promise<void> {
+    await Promise.all(batch.map((delivery) => this.#send(delivery)));
   }
 
   async #send(delivery: ClaimedDelivery): Promise<void> {

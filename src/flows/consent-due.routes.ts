@@ -10,7 +10,7 @@ import type { ShownPurpose } from '../consent/sign-up-purposes.ts';
 import { emailCodeForm } from './interaction.forms.ts';
 import { purposeScope, type LoadedInteraction } from '../http/interaction-context.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
-import type { PageSteps } from '../http/page-step.ts';
+import { refusedAs, type PageSteps } from '../http/page-step.ts';
 import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 
 const choicesForm = emailCodeForm.pick({ csrf: true, consent: true, shown: true, consent_all: true });
@@ -49,11 +49,7 @@ ${purposeChoices(loaded.page, purposes)}
     path: '/consents',
     accepts,
     form: choicesForm,
-    refuse: {
-      form: async () => {
-        throw new DomainError('invalid_form', 400, 'The choices could not be read');
-      },
-    },
+    refuse: { form: refusedAs('invalid_form', 400, 'The choices could not be read') },
     handle: async ({ request, reply, loaded, flow, form }) => {
       // Only what is due now can be decided here, at the version shown.
       const decisions = signUpDecisions(await due(loaded, flow.customerId), form.shown ?? [], form.consent ?? [], form.consent_all);

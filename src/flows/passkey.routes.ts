@@ -12,7 +12,7 @@ import { passkeyOfferPage } from '../pages/passkey-offer.page.ts';
 import { continueForm, passkeyForm } from './interaction.forms.ts';
 import type { LoadedInteraction } from '../http/interaction-context.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
-import type { PageInput, PageSteps, StepInput } from '../http/page-step.ts';
+import { refusedAs, type PageInput, type PageSteps, type StepInput } from '../http/page-step.ts';
 import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 
 export interface PasskeySignInDeps {
@@ -28,9 +28,7 @@ export interface PasskeySignInDeps {
 }
 
 /** The passkey script posts nothing but the CSRF token to ask for options. */
-const unexpected = async (): Promise<never> => {
-  throw new DomainError('invalid_form', 400, 'Unexpected fields');
-};
+const unexpected = refusedAs('invalid_form', 400, 'Unexpected fields');
 
 /**
  * Passkey sign-in on the hosted page: the script asks for options (a challenge bound to this
@@ -115,11 +113,7 @@ export function passkeyOfferRoutes(app: FastifyInstance, deps: PasskeySignInDeps
     path: '/passkey/register',
     accepts,
     form: passkeyForm,
-    refuse: {
-      form: async () => {
-        throw new DomainError('passkey_refused', 400, 'Malformed passkey answer');
-      },
-    },
+    refuse: { form: refusedAs('passkey_refused', 400, 'Malformed passkey answer') },
     handle: async (input) => {
       const { browser, system } = describeDevice(input.request.headers['user-agent'] ?? '');
       await deps.passkeys.register(`login-reg:${input.loaded.uid}`, input.flow.customerId, parseJson(input.form.response), [browser, system].filter(Boolean).join(' · ') || 'Passkey');

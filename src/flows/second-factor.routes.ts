@@ -4,14 +4,14 @@ import type { Customers } from '../customers/customers.ts';
 import type { SecondFactors } from '../credentials/second-factors.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { sendPage } from '../http/page-reply.ts';
-import type { PageSteps, StepInput } from '../http/page-step.ts';
+import { drawnAgain, refusedAs, typedCode, type PageInput, type PageSteps, type StepInput } from '../http/page-step.ts';
 import type { SignInContinuation } from '../http/sign-in-continuation.ts';
 import { retryAfter } from '../http/interaction-context.ts';
 import type { MessageKey } from '../i18n/en.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { recoveryCodesPage, secondFactorPage, totpEnrolmentPage } from '../pages/second-factor.page.ts';
-import { codeForm, continueForm, enrolTotpForm } from './interaction.forms.ts';
+import { continueForm, enrolTotpForm } from './interaction.forms.ts';
 
 export interface SecondFactorRouteDeps {
   steps: PageSteps;
@@ -31,10 +31,10 @@ export interface SecondFactorRouteDeps {
 export function secondFactorRoutes(app: FastifyInstance, deps: SecondFactorRouteDeps): void {
   const { steps, factors, flows } = deps;
 
-  const codePage = (input: Omit<StepInput<never, unknown>, 'flow' | 'form'>, status = 200, error?: string) =>
+  const codePage = async (input: PageInput, status = 200, error?: string) =>
     sendPage(input.reply, status, secondFactorPage(input.loaded.page, { action: `/login/${input.loaded.uid}/mfa`, csrf: input.csrfToken(), ...(error ? { error } : {}) }));
 
-  const enrolmentPage = async (input: Omit<StepInput<never, unknown>, 'flow' | 'form'>, customerId: string, status = 200, error?: string) => {
+  const enrolmentPage = async (input: PageInput, customerId: string, status = 200, error?: string) => {
     const customer = await deps.customers.get(customerId);
     const enrolment = await factors.beginTotp(customerId, customer.email);
     const view = { action: `/login/${input.loaded.uid}/mfa/enrol`, csrf: input.csrfToken(), lead: input.loaded.page.t('mfa.enrol.lead', { client: input.loaded.clientName }), ...enrolment, error };
@@ -56,11 +56,7 @@ export function secondFactorRoutes(app: FastifyInstance, deps: SecondFactorRoute
     method: 'POST',
     path: '/mfa',
     accepts: { states: ['second_factor'], otherwise: 'No second step is due in this sign-in' },
-    form: codeForm,
-    refuse: {
-      csrf: async (input) => codePage(input, 403, input.loaded.page.t('error.csrf')),
-      form: async (input) => codePage(input, 400, input.loaded.page.t('error.invalid_code')),
-    },
+    ...typedCode(codePage),
     handle: async (input) => {
       const { loaded, flow } = input;
       try {
@@ -85,10 +81,7 @@ export function secondFactorRoutes(app: FastifyInstance, deps: SecondFactorRoute
     path: '/mfa/enrol',
     accepts: { states: ['enrol_second_factor'], otherwise: 'No set-up is due in this sign-in' },
     form: enrolTotpForm,
-    refuse: {
-      csrf: async (input) => enrolmentPage(input, input.flow.customerId, 403, input.loaded.page.t('error.csrf')),
-      form: async (input) => enrolmentPage(input, input.flow.customerId, 400, input.loaded.page.t('error.invalid_code')),
-    },
+    refuse: drawnAgain((input: Omit<StepInput<'enrol_second_factor', unknown>, 'form'>, status, error) => enrolmentPage(input, input.flow.customerId, status, error), 'error.invalid_code'),
     handle: async (input) => {
       const { loaded, flow } = input;
       let codes: string[];
@@ -116,11 +109,7 @@ export function secondFactorRoutes(app: FastifyInstance, deps: SecondFactorRoute
     accepts: { states: ['second_factor_enrolled'], otherwise: 'Nothing to continue in this sign-in' },
     form: continueForm,
     // A broken form here is answered as an expired one.
-    refuse: {
-      form: async () => {
-        throw new DomainError('csrf', 403, 'The form had expired');
-      },
-    },
+    refuse: { form: refusedAs('csrf', 403, 'The form had expired') },
     handle: async ({ request, reply, loaded, flow }) => {
       if (!(await flows.advance(loaded.uid, 'second_factor_enrolled', null))) throw new DomainError('wrong_step', 400, 'This step was already completed');
       return deps.continuation.continue(request, reply, loaded, { customerId: flow.customerId, amr: flow.amr }, 'second_factor_enrolment');

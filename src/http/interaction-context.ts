@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type InteractionResults } from 'oidc-provider';
 import { DomainError } from '../errors/domain-error.ts';
 import { parseInput } from '../validation/parse-input.ts';
-import { pageContextFor } from './page-reply.ts';
+import { pageContextFor, seeOther } from './page-reply.ts';
 import type { PurposeScope } from '../consent/consent-ledger.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';
 import { clientBrand, requestedPurposes } from '../oidc/purpose-requests.ts';
@@ -65,7 +65,7 @@ export class InteractionContext {
   async finish(request: FastifyRequest, reply: FastifyReply, result: InteractionResults) {
     const merge = result.login === undefined;
     const redirectTo = await this.#host.current.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
-    return reply.code(303).header('cache-control', 'no-store').redirect(redirectTo, 303);
+    return seeOther(reply, redirectTo);
   }
 }
 

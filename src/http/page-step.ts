@@ -136,6 +136,13 @@ export function drawRefusal<I extends PageInput>(draw: Draw<I>, input: I, error:
   return draw(input, error.status, input.loaded.page.t(`error.${error.code}` as MessageKey, params));
 }
 
+/** A refusal answered with this error (`refuse: { form: refusedAs('invalid_form', 400, '…') }`): the step's own code and message. */
+export function refusedAs(code: string, status: number, message: string): () => Promise<never> {
+  return async () => {
+    throw new DomainError(code, status, message);
+  };
+}
+
 /** A browser in a state the step does not take: told 400 `wrong_step`, or answered as the step says. */
 function otherwise(answer: string | ((input: PageInput) => Promise<unknown>), input: PageInput): Promise<unknown> {
   if (typeof answer === 'string') throw new DomainError('wrong_step', 400, answer);
@@ -143,10 +150,6 @@ function otherwise(answer: string | ((input: PageInput) => Promise<unknown>), in
 }
 
 const refusal = {
-  csrf: async (): Promise<never> => {
-    throw new DomainError('csrf', 403, 'The form had expired');
-  },
-  form: async (): Promise<never> => {
-    throw new DomainError('invalid_form', 400, 'The form could not be read');
-  },
+  csrf: refusedAs('csrf', 403, 'The form had expired'),
+  form: refusedAs('invalid_form', 400, 'The form could not be read'),
 };

@@ -1,5 +1,5 @@
 import { DeliveryError } from './delivery-error.ts';
-import { PollingLoop } from '../jobs/polling-loop.ts';
+import { ClaimingWorker } from '../jobs/claiming-worker.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';
 
 export type TopicHandler = (payload: never) => Promise<unknown>;
@@ -13,35 +13,25 @@ export interface WorkerLog {
  * Delivers outbox rows: polls every `pollMs`, and at once when a row is enqueued. One pass at a
  * time per process; rows are claimed, so several processes can run this side by side.
  */
-export class OutboxWorker {
+export class OutboxWorker extends ClaimingWorker<OutboxEntry> {
   readonly #outbox: Outbox;
   readonly #handlers: Record<string, TopicHandler>;
   readonly #log: WorkerLog;
-  readonly #loop: PollingLoop;
 
   constructor(outbox: Outbox, handlers: Record<string, TopicHandler>, log: WorkerLog, pollMs: number) {
+    super({ pollMs, batchSize: 20, onError: (error) => log.error({ err: error }, 'outbox pass failed') });
     this.#outbox = outbox;
     this.#handlers = handlers;
     this.#log = log;
-    this.#loop = new PollingLoop(() => this.#pass(), pollMs, (error) => log.error({ err: error }, 'outbox pass failed'));
-    outbox.onEnqueue(() => this.#loop.kick());
+    outbox.onEnqueue(() => this.kick());
   }
 
-  start(): void {
-    this.#loop.start();
+  protected claim(limit: number): Promise<OutboxEntry[]> {
+    return this.#outbox.claimDue(limit);
   }
 
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
-
-  async #pass(): Promise<void> {
-    for (;;) {
-      const batch = await this.#outbox.claimDue(20);
-      if (batch.length === 0) return;
-      for (const entry of batch) await this.#deliver(entry);
-      if (this.#loop.stopped) return;
-    }
+  protected async handle(batch: OutboxEntry[]): Promise<void> {
+    for (const entry of batch) await this.#deliver(entry);
   }
 
   async #deliver(entry: OutboxEntry): Promise<void> {

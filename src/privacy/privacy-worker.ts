@@ -1,6 +1,6 @@
 import type { OutboundFetch } from '../outbound/outbound-guard.ts';
 import { SYSTEM } from '../events/audit-log.ts';
-import { PollingLoop } from '../jobs/polling-loop.ts';
+import { ClaimingWorker } from '../jobs/claiming-worker.ts';
 import type { WorkerLog } from '../messaging/outbox-worker.ts';
 import type { PrivacyTasksTable } from '../store/schema.ts';
 import type { DataSystems } from './data-systems.ts';
@@ -21,35 +21,25 @@ export const callbackPath = (taskId: string) => `/privacy/callbacks/${taskId}`;
  * the task is dead. Each pass also settles requests whose last task finished while a node was
  * going down between the two steps.
  */
-export class PrivacyWorker {
+export class PrivacyWorker extends ClaimingWorker<PrivacyTasksTable> {
   readonly #deps: { requests: PrivacyRequests; tasks: PrivacyTasks; systems: DataSystems; portvakt: BuiltinSystem; issuer: string; log: WorkerLog; timeoutMs: number; fetch: OutboundFetch };
-  readonly #loop: PollingLoop;
 
   constructor(deps: { requests: PrivacyRequests; tasks: PrivacyTasks; systems: DataSystems; portvakt: BuiltinSystem; issuer: string; log: WorkerLog; pollMs: number; timeoutMs: number; fetch: OutboundFetch }) {
+    super({ pollMs: deps.pollMs, batchSize: 10, onError: (error) => deps.log.error({ err: error }, 'privacy pass failed') });
     this.#deps = deps;
-    this.#loop = new PollingLoop(() => this.#pass(), deps.pollMs, (error) => deps.log.error({ err: error }, 'privacy pass failed'));
-    deps.requests.onWork(() => this.#loop.kick());
+    deps.requests.onWork(() => this.kick());
   }
 
-  start(): void {
-    this.#loop.start();
+  protected claim(limit: number): Promise<PrivacyTasksTable[]> {
+    return this.#deps.tasks.claimDue(limit);
   }
 
-  kick(): void {
-    this.#loop.kick();
+  protected async handle(batch: PrivacyTasksTable[]): Promise<void> {
+    await Promise.all(batch.map((task) => this.#run(task)));
   }
 
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
-
-  async #pass(): Promise<void> {
-    for (;;) {
-      const batch = await this.#deps.tasks.claimDue(10);
-      if (batch.length === 0) break;
-      await Promise.all(batch.map((task) => this.#run(task)));
-      if (this.#loop.stopped) return;
-    }
+  /** Requests whose last task finished while a node went down between the two steps are settled. */
+  protected override async afterQueue(): Promise<void> {
     for (const id of await this.#deps.requests.unsettled(20)) {
       // One request that cannot settle must not hold up the others.
       await this.#deps.requests.settle(id).catch((error: unknown) => this.#deps.log.error({ err: error, request_id: id }, 'privacy request could not settle'));
