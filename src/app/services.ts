@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/load-config.ts';
 import { afterSignIn } from '../flows/after-sign-in/steps.ts';
+import { AccountSteps } from '../http/account-step.ts';
 import { CsrfGuard } from '../http/csrf.ts';
 import { InteractionContext } from '../http/interaction-context.ts';
 import { PageSteps } from '../http/page-step.ts';
@@ -12,12 +13,13 @@ import { openInfrastructure, type Infrastructure } from './infrastructure.ts';
 import { startProtocol, type Protocol } from './protocol.ts';
 import { buildSelfService, type SelfService } from './self-service.ts';
 
-/** What the hosted pages share: CSRF, the interaction behind each page, the steps after sign-in. */
+/** What the hosted pages share: CSRF, the interaction behind each page, the steps after sign-in, the sign-in steps' and account pages' helpers. */
 export interface PageServices {
   csrf: CsrfGuard;
   interactions: InteractionContext;
   continuation: SignInContinuation;
   steps: PageSteps;
+  accountSteps: AccountSteps;
 }
 
 /**
@@ -46,5 +48,5 @@ function buildPageServices(services: Omit<Services, keyof PageServices>): PageSe
     return brand && { key: brand.key, name: brand.name, version: brand.version, hasLogo: brand.hasLogo, sender: brand.sender };
   });
   const steps = afterSignIn({ ...services, links: federation.links, profileDueKeys: profile.dueKeys });
-  return { csrf, interactions, continuation: new SignInContinuation(interactions, steps), steps: new PageSteps({ interactions, flows, csrf }) };
+  return { csrf, interactions, continuation: new SignInContinuation(interactions, steps), steps: new PageSteps({ interactions, flows, csrf }), accountSteps: new AccountSteps({ host: services.host, customers: services.customers, csrf }) };
 }
