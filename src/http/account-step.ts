@@ -8,6 +8,7 @@ import type { ProviderHost } from '../oidc/provider-host.ts';
 import { parseInput } from '../validation/parse-input.ts';
 import type { CsrfGuard } from './csrf.ts';
 import { formValue } from './interaction-context.ts';
+import type { MessageKey } from '../i18n/en.ts';
 import type { PageContext } from '../pages/layout.ts';
 import { pageContextFor } from './page-reply.ts';
 import { refusedAs } from './page-step.ts';
@@ -96,6 +97,18 @@ export class AccountSteps {
     }
     return route.handle({ ...input, params, form });
   }
+}
+
+/**
+ * The refusals of an account page that shows its own errors (`refuse: redrawn(page, …)`), as
+ * `drawnAgain` in `page-step.ts`: the page drawn again with `error.csrf` (403), or with
+ * `unreadable` for a form that cannot be read (400).
+ */
+export function redrawn(draw: (input: AccountInput, status: number, error: string) => Promise<unknown>, unreadable: MessageKey) {
+  return {
+    csrf: async (input: AccountInput) => draw(input, 403, input.page.t('error.csrf')),
+    form: async (input: AccountInput) => draw(input, 400, input.page.t(unreadable)),
+  };
 }
 
 /** A browser without a session (`fresh`: one that must sign in again) sent to the account sign-in, or refused (a script's endpoint). */
