@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Customers } from '../customers/customers.ts';
-import { DomainError } from '../errors/domain-error.ts';
 import { customerActor } from '../events/audit-log.ts';
 import { parseInput } from '../validation/parse-input.ts';
+import type { AccountSteps } from '../http/account-step.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
 import type { BrowserSession } from '../oidc/browser-session.ts';
@@ -28,8 +28,8 @@ const RETURN = '/account/privacy';
  * minutes, which is also how the request is verified; the download link from the e-mail works
  * once, in the customer's own signed-in browser.
  */
-export function privacyPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: Customers; systems: DataSystems; requests: PrivacyRequests; exports: PrivacyExports; csrf: CsrfGuard }): void {
-  const toLogin = (reply: FastifyReply, fresh: boolean) => reply.code(303).redirect(`/account/login?return=${RETURN}${fresh ? '&fresh=1' : ''}`, 303);
+export function privacyPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: Customers; accountSteps: AccountSteps; systems: DataSystems; requests: PrivacyRequests; exports: PrivacyExports; csrf: CsrfGuard }): void {
+  const { accountSteps } = deps;
   const verification = (session: BrowserSession) => `signed in again at ${new Date(session.loginTs * 1000).toISOString()} with ${session.amr.join('+') || 'a session'}`;
 
   const show = async (request: FastifyRequest, reply: FastifyReply, session: BrowserSession, status = 200, notice?: string) => {
@@ -48,41 +48,45 @@ export function privacyPageRoutes(app: FastifyInstance, deps: { host: ProviderHo
     );
   };
 
-  /** A signed-in, recent session for a request, after a valid CSRF token; otherwise the way to one. */
-  const confirmable = async (request: FastifyRequest, reply: FastifyReply) => {
-    const session = await activeSession(deps.host, deps.customers, request, reply);
-    if (!session) return { redirect: toLogin(reply, false) };
-    if (!deps.csrf.verify(request, (request.body as Record<string, unknown> | undefined)?.csrf)) throw new DomainError('csrf', 403, 'The form had expired');
-    if (!isFresh(session)) return { redirect: toLogin(reply, true) };
-    return { session };
-  };
+  /** Asking needs a recent sign-in, checked after the CSRF token (as it always was); otherwise a fresh sign-in, back here. */
+  const asking = { back: RETURN, needs: { session: isFresh, after: 'csrf' as const } };
 
-  app.get(RETURN, async (request, reply) => {
-    const session = await activeSession(deps.host, deps.customers, request, reply);
-    if (!session) return toLogin(reply, false);
-    const done = (request.query as Record<string, unknown> | undefined)?.done === 'export';
-    return show(request, reply, session, 200, done ? pageContextFor(request).t('privacy.export.requested') : undefined);
+  accountSteps.mount(app, {
+    method: 'GET',
+    path: RETURN,
+    back: RETURN,
+    handle: async ({ request, reply, session, page }) => {
+      const done = (request.query as Record<string, unknown> | undefined)?.done === 'export';
+      return show(request, reply, session, 200, done ? page.t('privacy.export.requested') : undefined);
+    },
   });
 
-  app.post(`${RETURN}/export`, async (request, reply) => {
-    const { session, redirect } = await confirmable(request, reply);
-    if (!session) return redirect;
-    parseInput(exportForm, request.body, 'body');
-    await deps.requests.create({ customerId: session.accountId, kind: 'export', source: 'customer', verification: verification(session) }, customerActor(session.accountId));
-    return reply.code(303).redirect(`${RETURN}?done=export`, 303);
+  accountSteps.mount(app, {
+    ...asking,
+    method: 'POST',
+    path: `${RETURN}/export`,
+    form: exportForm,
+    handle: async ({ reply, session }) => {
+      await deps.requests.create({ customerId: session.accountId, kind: 'export', source: 'customer', verification: verification(session) }, customerActor(session.accountId));
+      return reply.code(303).redirect(`${RETURN}?done=export`, 303);
+    },
   });
 
-  app.post(`${RETURN}/erasure`, async (request, reply) => {
-    const { session, redirect } = await confirmable(request, reply);
-    if (!session) return redirect;
-    const form = parseInput(erasureForm, request.body, 'body');
-    const page = pageContextFor(request);
-    if (form.confirm !== 'yes') return show(request, reply, session, 400, page.t('privacy.erasure.unconfirmed'));
-    const created = await deps.requests.create({ customerId: session.accountId, kind: 'erasure', source: 'customer', verification: verification(session) }, customerActor(session.accountId));
-    const due = new Intl.DateTimeFormat(page.locale === 'sv' ? 'sv-SE' : 'en-GB', { dateStyle: 'long', timeZone: 'Europe/Stockholm' }).format(Number(created.due_at));
-    return sendPage(reply, 202, messagePage(page, page.t('privacy.erasure.requested.title'), page.t('privacy.erasure.requested', { id: created.id, due })));
+  accountSteps.mount(app, {
+    ...asking,
+    method: 'POST',
+    path: `${RETURN}/erasure`,
+    form: erasureForm,
+    handle: async ({ request, reply, session, page, form }) => {
+      if (form.confirm !== 'yes') return show(request, reply, session, 400, page.t('privacy.erasure.unconfirmed'));
+      const created = await deps.requests.create({ customerId: session.accountId, kind: 'erasure', source: 'customer', verification: verification(session) }, customerActor(session.accountId));
+      const due = new Intl.DateTimeFormat(page.locale === 'sv' ? 'sv-SE' : 'en-GB', { dateStyle: 'long', timeZone: 'Europe/Stockholm' }).format(Number(created.due_at));
+      return sendPage(reply, 202, messagePage(page, page.t('privacy.erasure.requested.title'), page.t('privacy.erasure.requested', { id: created.id, due })));
+    },
   });
 
+  // The download parses its token before it looks at the session (a malformed link is a 400 even
+  // signed out), which AccountSteps does the other way round: it stays written out.
   app.get(`${RETURN}/export/:token`, async (request, reply) => {
     const session = await activeSession(deps.host, deps.customers, request, reply);
     const { token } = parseInput(tokenParams, request.params, 'params');
