@@ -5,14 +5,13 @@ import type { Customers } from '../customers/customers.ts';
 import type { Passkeys } from '../credentials/passkeys.ts';
 import type { SecondFactors } from '../credentials/second-factors.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import { parseInput } from '../validation/parse-input.ts';
+import type { AccountInput, AccountSteps } from '../http/account-step.ts';
 import type { CsrfGuard } from '../http/csrf.ts';
+import { refusedAs } from '../http/page-step.ts';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
 import type { BrowserSession } from '../oidc/browser-session.ts';
-import { activeSession } from './active-session.ts';
 import { isFresh, mayAddSignInMethod, multiFactor } from './freshness.ts';
-import type { ProviderHost } from '../oidc/provider-host.ts';
 import { accountSecurityPage } from '../pages/account-security.page.ts';
 import type { MessageKey } from '../i18n/en.ts';
 import { recoveryCodesPage, totpEnrolmentPage } from '../pages/second-factor.page.ts';
@@ -22,7 +21,7 @@ import { describeDevice, type CustomerSessions } from './customer-sessions.ts';
 import type { SecurityNotices } from './security-notices.ts';
 
 export interface AccountDeps {
-  host: ProviderHost;
+  accountSteps: AccountSteps;
   issuer: string;
   customers: Customers;
   sessions: CustomerSessions;
@@ -39,23 +38,22 @@ const loginQuery = z.strictObject({ return: z.string().max(200).regex(RETURN_PAT
 const callbackQuery = z.looseObject({ state: z.string().max(100), code: z.string().max(500).optional(), error: z.string().max(100).optional() });
 const securityQuery = z.strictObject({ done: z.enum(NOTICES).optional() });
 const idParams = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
+/** Where the account sign-in comes back to, as these pages have always written it (encoded). */
+const SECURITY = encodeURIComponent('/account/security');
+const TOTP = encodeURIComponent('/account/security/totp');
 
 /**
  * The customer's self-service pages. They sign in through the authorization endpoint as the
  * built-in first-party client `portvakt-account` (PKCE; the session cookie is what counts here).
  */
 export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
-  const { csrf } = deps;
+  const { csrf, accountSteps } = deps;
   const secure = deps.issuer.startsWith('https://');
 
-  const signedIn = (request: FastifyRequest, reply: FastifyReply) => activeSession(deps.host, deps.customers, request, reply);
-  const toLogin = (reply: FastifyReply, back: string, fresh = false) =>
-    reply.code(303).redirect(`/account/login?return=${encodeURIComponent(back)}${fresh ? '&fresh=1' : ''}`, 303);
   const mayAddPasskey = (session: BrowserSession) => mayAddSignInMethod(session, deps.factors);
   const done = (reply: FastifyReply, notice: (typeof NOTICES)[number]) => reply.code(303).redirect(`/account/security?done=${notice}`, 303);
-  function checkCsrf(request: FastifyRequest) {
-    if (!csrf.verify(request, (request.body as Record<string, unknown> | undefined)?.csrf)) throw new DomainError('csrf', 403, 'The form had expired');
-  }
+  /** A change that needs a recent sign-in; otherwise a fresh one, back to the security page. */
+  const recent = { back: SECURITY, needs: { session: isFresh } };
 
   app.get('/account', async (_request, reply) => reply.code(303).redirect('/account/security', 303));
 
@@ -90,34 +88,40 @@ export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
     return reply.code(303).redirect(back, 303);
   });
 
-  app.get('/account/security', async (request, reply) => {
-    const session = await signedIn(request, reply);
-    if (!session) return toLogin(reply, '/account/security');
-    const page = pageContextFor(request);
-    const query = securityQuery.safeParse(request.query ?? {});
-    const customer = await deps.customers.get(session.accountId);
-    const [sessions, factors, passkeys] = await Promise.all([deps.sessions.list(session.accountId), deps.factors.status(session.accountId), deps.passkeys.list(session.accountId)]);
-    const notice = query.success && query.data.done ? page.t(`account.done.${query.data.done}` as MessageKey) : undefined;
-    const canAddPasskey = isFresh(session) && (!factors.totp || multiFactor(session));
-    const view = { csrf: csrf.token(request, reply), email: customer.email, emailVerified: customer.emailVerifiedAt !== null, phone: customer.phoneVerifiedAt ? customer.phone : null, currentSessionUid: session.uid, sessions, factors, passkeys, canAddPasskey, notice };
-    return sendPage(reply, 200, accountSecurityPage(page, view));
+  accountSteps.mount(app, {
+    method: 'GET',
+    path: '/account/security',
+    back: SECURITY,
+    handle: async ({ request, reply, session, page, csrfToken }) => {
+      const query = securityQuery.safeParse(request.query ?? {});
+      const customer = await deps.customers.get(session.accountId);
+      const [sessions, factors, passkeys] = await Promise.all([deps.sessions.list(session.accountId), deps.factors.status(session.accountId), deps.passkeys.list(session.accountId)]);
+      const notice = query.success && query.data.done ? page.t(`account.done.${query.data.done}` as MessageKey) : undefined;
+      const canAddPasskey = isFresh(session) && (!factors.totp || multiFactor(session));
+      const view = { csrf: csrfToken(), email: customer.email, emailVerified: customer.emailVerifiedAt !== null, phone: customer.phoneVerifiedAt ? customer.phone : null, currentSessionUid: session.uid, sessions, factors, passkeys, canAddPasskey, notice };
+      return sendPage(reply, 200, accountSecurityPage(page, view));
+    },
   });
 
-  app.post('/account/security/sessions/:id/end', async (request, reply) => {
-    const session = await signedIn(request, reply);
-    if (!session) return toLogin(reply, '/account/security');
-    checkCsrf(request);
-    const { id } = parseInput(idParams, request.params, 'params');
-    if (!(await deps.sessions.end(session.accountId, id))) throw new DomainError('not_found', 404, 'No such session');
-    return done(reply, 'session_ended');
+  accountSteps.mount(app, {
+    method: 'POST',
+    path: '/account/security/sessions/:id/end',
+    back: SECURITY,
+    params: idParams,
+    handle: async ({ reply, session, params }) => {
+      if (!(await deps.sessions.end(session.accountId, params.id))) throw new DomainError('not_found', 404, 'No such session');
+      return done(reply, 'session_ended');
+    },
   });
 
-  app.post('/account/security/sessions/end-others', async (request, reply) => {
-    const session = await signedIn(request, reply);
-    if (!session) return toLogin(reply, '/account/security');
-    checkCsrf(request);
-    await deps.sessions.endOthers(session.accountId, session.uid);
-    return done(reply, 'others_ended');
+  accountSteps.mount(app, {
+    method: 'POST',
+    path: '/account/security/sessions/end-others',
+    back: SECURITY,
+    handle: async ({ reply, session }) => {
+      await deps.sessions.endOthers(session.accountId, session.uid);
+      return done(reply, 'others_ended');
+    },
   });
 
   const enrolment = async (request: FastifyRequest, reply: FastifyReply, session: BrowserSession, status = 200, error?: string) => {
@@ -129,82 +133,92 @@ export function accountRoutes(app: FastifyInstance, deps: AccountDeps): void {
 
   // Replacing an authenticator that is already on needs a fresh sign-in, like turning it off.
   const mayEnrol = async (session: BrowserSession) => isFresh(session) || !(await deps.factors.status(session.accountId)).totp;
+  const enrolling = { back: TOTP, needs: { session: mayEnrol } };
 
-  app.get('/account/security/totp', async (request, reply) => {
-    const session = await signedIn(request, reply);
-    if (!session || !(await mayEnrol(session))) return toLogin(reply, '/account/security/totp', Boolean(session));
-    return enrolment(request, reply, session);
-  });
+  accountSteps.mount(app, { ...enrolling, method: 'GET', path: '/account/security/totp', handle: async ({ request, reply, session }) => enrolment(request, reply, session) });
 
-  app.post('/account/security/totp', async (request, reply) => {
-    const session = await signedIn(request, reply);
-    if (!session || !(await mayEnrol(session))) return toLogin(reply, '/account/security/totp', Boolean(session));
-    checkCsrf(request);
-    const form = enrolTotpForm.safeParse(request.body);
-    const page = pageContextFor(request);
-    if (!form.success) return enrolment(request, reply, session, 400, page.t('error.invalid_code'));
-    try {
-      const codes = await deps.factors.confirmTotp(session.accountId, form.data.ticket, form.data.code, { replace: true });
-      // From now on a password alone is not enough: sessions signed in with one factor elsewhere end.
-      await deps.sessions.endOthers(session.accountId, session.uid);
-      await deps.notices.send(session.accountId, 'totp_added');
-      return sendPage(reply, 200, recoveryCodesPage(page, { action: '/account/security/done', csrf: csrf.token(request, reply), codes }));
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.status >= 500) throw error;
-      return enrolment(request, reply, session, error.status, page.t(`error.${error.code}` as MessageKey));
-    }
+  accountSteps.mount(app, {
+    ...enrolling,
+    method: 'POST',
+    path: '/account/security/totp',
+    form: enrolTotpForm,
+    refuse: { form: async ({ request, reply, session, page }: AccountInput) => enrolment(request, reply, session, 400, page.t('error.invalid_code')) },
+    handle: async ({ request, reply, session, page, form }) => {
+      try {
+        const codes = await deps.factors.confirmTotp(session.accountId, form.ticket, form.code, { replace: true });
+        // From now on a password alone is not enough: sessions signed in with one factor elsewhere end.
+        await deps.sessions.endOthers(session.accountId, session.uid);
+        await deps.notices.send(session.accountId, 'totp_added');
+        return sendPage(reply, 200, recoveryCodesPage(page, { action: '/account/security/done', csrf: csrf.token(request, reply), codes }));
+      } catch (error) {
+        if (!(error instanceof DomainError) || error.status >= 500) throw error;
+        return enrolment(request, reply, session, error.status, page.t(`error.${error.code}` as MessageKey));
+      }
+    },
   });
 
   app.post('/account/security/done', async (_request, reply) => done(reply, 'mfa_on'));
 
-  app.post('/account/security/recovery-codes', async (request, reply) => {
-    const session = await signedIn(request, reply);
-    if (!session || !isFresh(session)) return toLogin(reply, '/account/security', Boolean(session));
-    checkCsrf(request);
-    if (!(await deps.factors.status(session.accountId)).totp) throw new DomainError('wrong_step', 400, 'Two-step verification is off');
-    const codes = await deps.factors.renewRecoveryCodes(session.accountId);
-    return sendPage(reply, 200, recoveryCodesPage(pageContextFor(request), { action: '/account/security/done', csrf: csrf.token(request, reply), codes }));
+  accountSteps.mount(app, {
+    ...recent,
+    method: 'POST',
+    path: '/account/security/recovery-codes',
+    handle: async ({ reply, session, page, csrfToken }) => {
+      if (!(await deps.factors.status(session.accountId)).totp) throw new DomainError('wrong_step', 400, 'Two-step verification is off');
+      const codes = await deps.factors.renewRecoveryCodes(session.accountId);
+      return sendPage(reply, 200, recoveryCodesPage(page, { action: '/account/security/done', csrf: csrfToken(), codes }));
+    },
   });
 
-  app.post('/account/security/totp/disable', async (request, reply) => {
-    const session = await signedIn(request, reply);
-    if (!session || !isFresh(session)) return toLogin(reply, '/account/security', Boolean(session));
-    checkCsrf(request);
-    await deps.factors.disable(session.accountId);
-    return done(reply, 'mfa_off');
+  accountSteps.mount(app, {
+    ...recent,
+    method: 'POST',
+    path: '/account/security/totp/disable',
+    handle: async ({ reply, session }) => {
+      await deps.factors.disable(session.accountId);
+      return done(reply, 'mfa_off');
+    },
   });
 
-  app.post('/account/security/passkeys/options', async (request, reply) => {
-    const session = await signedIn(request, reply);
-    if (!session) throw new DomainError('login_required', 401, 'Sign in first');
-    if (!(await mayAddPasskey(session))) throw new DomainError('fresh_sign_in', 401, 'Sign in again to add a passkey');
-    checkCsrf(request);
-    parseInput(continueForm, request.body, 'body');
-    const customer = await deps.customers.get(session.accountId);
-    const name = [customer.givenName, customer.familyName].filter(Boolean).join(' ');
-    const options = await deps.passkeys.registrationOptions(`account:${session.uid}`, { id: customer.id, email: customer.email, ...(name ? { name } : {}) }, request.ip);
-    return reply.header('cache-control', 'no-store').type('application/json').send(options);
+  // The passkey script's endpoint: told 401 in JSON rather than sent to sign in.
+  accountSteps.mount(app, {
+    method: 'POST',
+    path: '/account/security/passkeys/options',
+    script: 'Sign in again to add a passkey',
+    needs: { session: mayAddPasskey },
+    form: continueForm,
+    handle: async ({ request, reply, session }) => {
+      const customer = await deps.customers.get(session.accountId);
+      const name = [customer.givenName, customer.familyName].filter(Boolean).join(' ');
+      const options = await deps.passkeys.registrationOptions(`account:${session.uid}`, { id: customer.id, email: customer.email, ...(name ? { name } : {}) }, request.ip);
+      return reply.header('cache-control', 'no-store').type('application/json').send(options);
+    },
   });
 
-  app.post('/account/security/passkeys', async (request, reply) => {
-    const session = await signedIn(request, reply);
-    if (!session || !(await mayAddPasskey(session))) return toLogin(reply, '/account/security', Boolean(session));
-    checkCsrf(request);
-    const form = passkeyForm.safeParse(request.body);
-    if (!form.success) throw new DomainError('passkey_refused', 400, 'Malformed passkey answer');
-    const device = describeUserAgent(request.headers['user-agent']);
-    await deps.passkeys.register(`account:${session.uid}`, session.accountId, parseJson(form.data.response), device);
-    await deps.notices.send(session.accountId, 'passkey_added', device);
-    return done(reply, 'passkey_added');
+  accountSteps.mount(app, {
+    method: 'POST',
+    path: '/account/security/passkeys',
+    back: SECURITY,
+    needs: { session: mayAddPasskey },
+    form: passkeyForm,
+    refuse: { form: refusedAs('passkey_refused', 400, 'Malformed passkey answer') },
+    handle: async ({ request, reply, session, form }) => {
+      const device = describeUserAgent(request.headers['user-agent']);
+      await deps.passkeys.register(`account:${session.uid}`, session.accountId, parseJson(form.response), device);
+      await deps.notices.send(session.accountId, 'passkey_added', device);
+      return done(reply, 'passkey_added');
+    },
   });
 
-  app.post('/account/security/passkeys/:id/remove', async (request, reply) => {
-    const session = await signedIn(request, reply);
-    if (!session || !isFresh(session)) return toLogin(reply, '/account/security', Boolean(session));
-    checkCsrf(request);
-    const { id } = parseInput(idParams, request.params, 'params');
-    if (!(await deps.passkeys.remove(session.accountId, id))) throw new DomainError('not_found', 404, 'No such passkey');
-    return done(reply, 'passkey_removed');
+  accountSteps.mount(app, {
+    ...recent,
+    method: 'POST',
+    path: '/account/security/passkeys/:id/remove',
+    params: idParams,
+    handle: async ({ reply, session, params }) => {
+      if (!(await deps.passkeys.remove(session.accountId, params.id))) throw new DomainError('not_found', 404, 'No such passkey');
+      return done(reply, 'passkey_removed');
+    },
   });
 }
 
