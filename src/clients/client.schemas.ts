@@ -7,6 +7,8 @@ const uri = text().min(1).max(2000);
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+/** Stable codes for client settings that weaken safety, named in every client answer (client-safety.ts). */
+export const CLIENT_WARNINGS = ['confidential_native_client', 'client_secret_post', 'http_redirect_uri'] as const;
 
 const clientFields = {
   client_name: text().trim().min(1).max(200),
@@ -25,6 +27,8 @@ const clientFields = {
     .array(text().regex(/^[a-z][a-z0-9_-]{1,63}$/, 'a system key such as crm'))
     .max(50)
     .describe("Systems whose customer references this client may receive in the `references` claim (scope `references`)"),
+  require_pushed_authorization_requests: z.boolean().describe('The client must push its authorization requests (PAR, RFC 9126); a plain request at /auth is refused'),
+  dpop_bound_access_tokens: z.boolean().describe('The client must send a DPoP proof (RFC 9449) with every token request; its tokens are bound to the proof key'),
 };
 
 export const clientInputSchema = z.strictObject({
@@ -33,12 +37,16 @@ export const clientInputSchema = z.strictObject({
   post_logout_redirect_uris: clientFields.post_logout_redirect_uris.default([]),
   grant_types: clientFields.grant_types.default(['authorization_code', 'refresh_token']),
   response_types: clientFields.response_types.optional(),
-  token_endpoint_auth_method: clientFields.token_endpoint_auth_method.default('client_secret_basic'),
+  token_endpoint_auth_method: clientFields.token_endpoint_auth_method
+    .optional()
+    .describe('Default: none (public, no secret) for a native client, client_secret_basic for a web client'),
   application_type: clientFields.application_type.default('web'),
   scope: clientFields.scope.optional(),
   first_party: clientFields.first_party.default(false),
   brand: clientFields.brand.default(null),
   reference_systems: clientFields.reference_systems.default([]),
+  require_pushed_authorization_requests: clientFields.require_pushed_authorization_requests.default(false),
+  dpop_bound_access_tokens: clientFields.dpop_bound_access_tokens.default(false),
 });
 export type ClientInput = z.infer<typeof clientInputSchema>;
 
@@ -46,8 +54,15 @@ export type ClientInput = z.infer<typeof clientInputSchema>;
 export const clientPatchSchema = z.strictObject({ ...clientFields, scope: clientFields.scope.nullable() }).partial();
 export type ClientPatch = z.infer<typeof clientPatchSchema>;
 
-/** Stored metadata: the input with response_types settled. */
-export type ClientMetadata = Omit<ClientInput, 'response_types'> & { response_types: Array<'code'> };
+/** Stored metadata: the input with response_types and the auth method settled (clients stored before PAR and DPoP lack those two). */
+export type ClientMetadata = Omit<ClientInput, 'response_types' | 'token_endpoint_auth_method' | 'require_pushed_authorization_requests' | 'dpop_bound_access_tokens'> & {
+  response_types: Array<'code'>;
+  token_endpoint_auth_method: (typeof AUTH_METHODS)[number];
+  require_pushed_authorization_requests?: boolean;
+  dpop_bound_access_tokens?: boolean;
+};
+
+export const clientWarningSchema = z.object({ code: z.enum(CLIENT_WARNINGS), message: z.string() });
 
 export const clientOutputSchema = z.object({
   client_id: z.string(),
@@ -64,6 +79,9 @@ export const clientOutputSchema = z.object({
   first_party: z.boolean(),
   brand: z.string().nullable(),
   reference_systems: z.array(z.string()),
+  require_pushed_authorization_requests: z.boolean(),
+  dpop_bound_access_tokens: z.boolean(),
+  warnings: z.array(clientWarningSchema).describe('Settings of this client that weaken safety, each with a stable code (README, client registration)'),
   updated_at: z.number().int(),
 });
 export type ClientOutput = z.infer<typeof clientOutputSchema>;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { generateSecret, hashSecret } from '../crypto/secret-hash.ts';
 import { concurrentUpdate, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
+import { assertSafeClient, clientWarnings, defaultAuthMethod } from './client-safety.ts';
 import type { ClientRecord, ClientStore } from './client-store.ts';
 import type { ClientInput, ClientMetadata, ClientOutput, ClientPatch } from './client.schemas.ts';
 
@@ -22,6 +23,7 @@ export class Clients {
   /** Registers a client; a confidential client's secret is in the answer once and stored hashed. */
   async register(input: ClientInput, now = Date.now()): Promise<ClientOutput> {
     const metadata = settle(input);
+    assertSafeClient(metadata, input.token_endpoint_auth_method !== undefined);
     const clientId = randomBytes(16).toString('base64url');
     const secret = needsSecret(metadata) ? generateSecret() : undefined;
     const record: ClientRecord = {
@@ -58,6 +60,8 @@ export class Clients {
     const scope = patchScope === null ? undefined : (patchScope ?? currentScope);
     const metadata = settle({
       ...rest,
+      require_pushed_authorization_requests: rest.require_pushed_authorization_requests ?? false,
+      dpop_bound_access_tokens: rest.dpop_bound_access_tokens ?? false,
       ...(patch.grant_types ? {} : { response_types: responseTypes }),
       ...changes,
       ...(scope === undefined ? {} : { scope }),
@@ -69,6 +73,8 @@ export class Clients {
       secretHash = hashSecret(secret);
     }
     const record: ClientRecord = { ...current, metadata, secretHash, updatedAt: now };
+    const wasConfidentialNative = current.metadata.application_type === 'native' && current.metadata.token_endpoint_auth_method !== 'none';
+    assertSafeClient(metadata, patch.token_endpoint_auth_method !== undefined || wasConfidentialNative);
     assertRoleScopes(metadata);
     await this.#validate(clientId, metadata, secretHash);
     const updated = await this.#repo.transaction(async (trx) => {
@@ -104,10 +110,17 @@ function needsSecret(metadata: ClientMetadata): boolean {
   return metadata.token_endpoint_auth_method !== 'none';
 }
 
-/** response_types follow grant_types unless given: `code` exactly when authorization_code is allowed. */
+/**
+ * response_types follow grant_types unless given: `code` exactly when authorization_code is allowed.
+ * The auth method, unless given, follows the application type (a native app is public).
+ */
 function settle(input: ClientInput): ClientMetadata {
-  const { response_types: responseTypes, ...rest } = input;
-  return { ...rest, response_types: responseTypes ?? (input.grant_types.includes('authorization_code') ? ['code'] : []) };
+  const { response_types: responseTypes, token_endpoint_auth_method: authMethod, ...rest } = input;
+  return {
+    ...rest,
+    token_endpoint_auth_method: authMethod ?? defaultAuthMethod(input.application_type),
+    response_types: responseTypes ?? (input.grant_types.includes('authorization_code') ? ['code'] : []),
+  };
 }
 
 function present(record: ClientRecord): ClientOutput {
@@ -117,6 +130,9 @@ function present(record: ClientRecord): ClientOutput {
     ...record.metadata,
     brand: record.metadata.brand ?? null,
     reference_systems: record.metadata.reference_systems ?? [],
+    require_pushed_authorization_requests: record.metadata.require_pushed_authorization_requests ?? false,
+    dpop_bound_access_tokens: record.metadata.dpop_bound_access_tokens ?? false,
+    warnings: clientWarnings(record.metadata),
     updated_at: Math.floor(record.updatedAt / 1000),
   };
 }

@@ -12,6 +12,7 @@ import { ClientAdapter } from './client-adapter.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { brandFirstVisit } from './brand-first-visit.ts';
 import type { PurposeRequests } from './purpose-requests.ts';
+import { DPOP_SIGNING_ALGS, REQUEST_PROTECTION } from './request-protection.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 
 /** Token lifetimes in seconds. ID tokens bound how long a retired signing key stays published. */
@@ -91,7 +92,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       userinfoSigningAlgValues: ['RS256', 'ES256'],
       introspectionSigningAlgValues: ['RS256', 'ES256'],
       authorizationSigningAlgValues: ['RS256', 'ES256'],
-      requestObjectSigningAlgValues: ['RS256', 'ES256', 'PS256'],
+      dPoPSigningAlgValues: DPOP_SIGNING_ALGS,
       clientAuthSigningAlgValues: ['RS256', 'ES256', 'PS256'],
     },
     clientDefaults: {
@@ -115,6 +116,8 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       },
     },
     features: {
+      // PAR and DPoP on, request objects (JAR) off: see request-protection.ts.
+      ...REQUEST_PROTECTION,
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       // A client may ask for single claims (address at checkout), which progressive profiling then asks for.
