@@ -148,6 +148,12 @@ describe.each(DIALECTS)('PAR, DPoP and safe client defaults on %s', (dialect) =>
     expect(await oauthError(oidc.fetchUserInfo(config, tokens.access_token, subject, { DPoP: thief }))).toBeDefined();
     const info = await oidc.fetchUserInfo(config, tokens.access_token, subject, { DPoP: dpop });
     expect(info.email).toBe(CUSTOMER.email);
+    // A public client's refresh token is bound to the same key.
+    expect(tokens.refresh_token).toBeTruthy();
+    expect(await oauthError(oidc.refreshTokenGrant(config, tokens.refresh_token!))).toBe('invalid_grant');
+    expect(await oauthError(oidc.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP: thief }))).toBe('invalid_grant');
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP: dpop });
+    expect(refreshed.token_type.toLowerCase()).toBe('dpop');
   });
 
   it('makes a native client public unless asked otherwise, refuses unsafe native and public settings, and names weakening ones', async () => {
