@@ -1,3 +1,5 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { exportJWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieAgent } from '../support/cookie-agent.ts';
@@ -131,7 +133,8 @@ describe.each(DIALECTS)('PAR, DPoP and safe client defaults on %s', (dialect) =>
 
     // The token request without a proof is refused, and the code is still there for the proof.
     expect(await oauthError(redeem(config, landed, checks))).toBe('invalid_grant');
-    const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair());
+    const keys = await oidc.randomDPoPKeyPair();
+    const dpop = oidc.getDPoPHandle(config, keys);
     const tokens = await redeem(config, landed, checks, { DPoP: dpop });
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
     const subject = tokens.claims()!.sub;
@@ -148,6 +151,16 @@ describe.each(DIALECTS)('PAR, DPoP and safe client defaults on %s', (dialect) =>
     expect(await oauthError(oidc.fetchUserInfo(config, tokens.access_token, subject, { DPoP: thief }))).toBeDefined();
     const info = await oidc.fetchUserInfo(config, tokens.access_token, subject, { DPoP: dpop });
     expect(info.email).toBe(CUSTOMER.email);
+    // A proof is good once: the same proof sent again (an eavesdropper's replay) is refused.
+    const proof = await new SignJWT({ htm: 'GET', htu: userinfo, jti: randomUUID(), ath: createHash('sha256').update(tokens.access_token).digest('base64url') })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) })
+      .setIssuedAt()
+      .sign(keys.privateKey);
+    const withProof = () => fetch(userinfo, { headers: { authorization: `DPoP ${tokens.access_token}`, dpop: proof } });
+    expect((await withProof()).status).toBe(200);
+    const replayed = await withProof();
+    expect(replayed.status).toBe(401);
+    expect(replayed.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
     // A public client's refresh token is bound to the same key.
     expect(tokens.refresh_token).toBeTruthy();
     expect(await oauthError(oidc.refreshTokenGrant(config, tokens.refresh_token!))).toBe('invalid_grant');
