@@ -12,7 +12,7 @@ import { loadExistingGrant } from './first-party-grant.ts';
 import { brandFirstVisit } from './brand-first-visit.ts';
 import { PROTOCOL_SCOPES } from './protocol-scopes.ts';
 import type { PurposeRequests } from './purpose-requests.ts';
-import { accessTokenLifetimes, resourceIndicators } from './resource-indicators.ts';
+import { accessTokenLifetimes, introspectionPolicy, resourceIndicators } from './resource-indicators.ts';
 import type { ResourceServerStore } from '../resource-servers/resource-server-store.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 
@@ -142,9 +142,9 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       },
       introspection: {
         enabled: true,
-        // A client may introspect the tokens issued to it and nothing else. Resource servers that
-        // must read other clients' tokens come with API resources (resource indicators), later.
-        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+        // A client may introspect the tokens issued to it; a resource server's introspection
+        // clients also those issued for it (resource-indicators.ts).
+        allowedPolicy: introspectionPolicy(deps.resourceServers),
       },
       revocation: {
         enabled: true,

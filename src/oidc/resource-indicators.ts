@@ -60,6 +60,22 @@ async function assertRequestedScopes(ctx: KoaContextWithOIDC, store: ResourceSer
   }
 }
 
+type IntrospectionPolicy = NonNullable<NonNullable<NonNullable<Configuration['features']>['introspection']>['allowedPolicy']>;
+
+/**
+ * Who may introspect a token: the client it was issued to, and for a token issued for a resource
+ * server (its `aud`), the clients that resource server names in `introspection_clients` (the API
+ * itself, registered as a confidential client). Anyone else learns only `active: false`.
+ */
+export function introspectionPolicy(store: ResourceServerStore): IntrospectionPolicy {
+  return async (_ctx, client, token) => {
+    if (token.clientId === client.clientId) return true;
+    const audience = (token as { aud?: unknown }).aud;
+    if (typeof audience !== 'string') return false;
+    return (await store.findCachedByIdentifier(audience))?.introspectionClients.includes(client.clientId) ?? false;
+  };
+}
+
 function infoOf(server: ResourceServerRecord): ResourceServerInfo {
   return {
     scope: server.scopes.map((scope) => scope.value).join(' '),

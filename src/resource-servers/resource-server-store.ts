@@ -15,6 +15,7 @@ export interface ResourceServerRecord {
   tokenFormat: 'jwt' | 'opaque';
   accessTokenTtl: number;
   allowedClients: string[];
+  introspectionClients: string[];
   version: number;
   createdAt: number;
   updatedAt: number;
@@ -29,6 +30,7 @@ function toRecord(row: ResourceServersTable): ResourceServerRecord {
     tokenFormat: row.token_format === 'opaque' ? 'opaque' : 'jwt',
     accessTokenTtl: Number(row.access_token_ttl),
     allowedClients: JSON.parse(row.allowed_clients) as string[],
+    introspectionClients: JSON.parse(row.introspection_clients) as string[],
     version: Number(row.version),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
@@ -44,6 +46,7 @@ function toRow(record: ResourceServerRecord): ResourceServersTable {
     token_format: record.tokenFormat,
     access_token_ttl: record.accessTokenTtl,
     allowed_clients: JSON.stringify(record.allowedClients),
+    introspection_clients: JSON.stringify(record.introspectionClients),
     version: record.version,
     created_at: record.createdAt,
     updated_at: record.updatedAt,

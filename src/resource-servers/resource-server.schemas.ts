@@ -29,6 +29,11 @@ const fields = {
     .max(500)
     .refine((ids) => new Set(ids).size === ids.length, 'client ids must not repeat')
     .describe('The client ids that may ask for tokens for this resource server'),
+  introspection_clients: z
+    .array(text().min(1).max(200))
+    .max(50)
+    .refine((ids) => new Set(ids).size === ids.length, 'client ids must not repeat')
+    .describe("The client ids (the API's own) that may introspect any token issued for this resource server"),
 };
 
 export const resourceServerInputSchema = z.strictObject({
@@ -37,11 +42,12 @@ export const resourceServerInputSchema = z.strictObject({
   token_format: fields.token_format.default('jwt'),
   access_token_ttl: fields.access_token_ttl.default(3600),
   allowed_clients: fields.allowed_clients.default([]),
+  introspection_clients: fields.introspection_clients.default([]),
 });
 export type ResourceServerInput = z.infer<typeof resourceServerInputSchema>;
 
 /** A patch names only what changes; the identifier stays (tokens already carry it as `aud`). */
-export const resourceServerPatchSchema = z.strictObject({ name: fields.name, scopes: fields.scopes, token_format: fields.token_format, access_token_ttl: fields.access_token_ttl, allowed_clients: fields.allowed_clients }).partial();
+export const resourceServerPatchSchema = z.strictObject({ name: fields.name, scopes: fields.scopes, token_format: fields.token_format, access_token_ttl: fields.access_token_ttl, allowed_clients: fields.allowed_clients, introspection_clients: fields.introspection_clients }).partial();
 export type ResourceServerPatch = z.infer<typeof resourceServerPatchSchema>;
 
 export const resourceServerOutputSchema = z.object({
@@ -52,6 +58,7 @@ export const resourceServerOutputSchema = z.object({
   token_format: z.enum(['jwt', 'opaque']),
   access_token_ttl: z.number().int(),
   allowed_clients: z.array(z.string()),
+  introspection_clients: z.array(z.string()),
   created_at: z.number().int(),
   updated_at: z.number().int(),
 });

@@ -30,7 +30,7 @@ export class ResourceServers {
     const { store, audit } = this.#deps;
     assertIdentifier(input.identifier, this.#deps.production);
     assertScopes(input.scopes.map((scope) => scope.value));
-    await this.#assertClients(input.allowed_clients);
+    await this.#assertClients([...input.allowed_clients, ...input.introspection_clients]);
     const record: ResourceServerRecord = {
       id: randomBytes(12).toString('base64url'),
       identifier: input.identifier,
@@ -39,6 +39,7 @@ export class ResourceServers {
       tokenFormat: input.token_format,
       accessTokenTtl: input.access_token_ttl,
       allowedClients: input.allowed_clients,
+      introspectionClients: input.introspection_clients,
       version: 0,
       createdAt: now,
       updatedAt: now,
@@ -68,7 +69,7 @@ export class ResourceServers {
     const { store, audit } = this.#deps;
     const current = await this.#require(id);
     if (patch.scopes) assertScopes(patch.scopes.map((scope) => scope.value));
-    if (patch.allowed_clients) await this.#assertClients(patch.allowed_clients);
+    await this.#assertClients([...(patch.allowed_clients ?? []), ...(patch.introspection_clients ?? [])]);
     const record: ResourceServerRecord = {
       ...current,
       name: patch.name ?? current.name,
@@ -76,6 +77,7 @@ export class ResourceServers {
       tokenFormat: patch.token_format ?? current.tokenFormat,
       accessTokenTtl: patch.access_token_ttl ?? current.accessTokenTtl,
       allowedClients: patch.allowed_clients ?? current.allowedClients,
+      introspectionClients: patch.introspection_clients ?? current.introspectionClients,
       updatedAt: now,
     };
     const updated = await store.transaction(async (trx) => {
@@ -106,7 +108,7 @@ export class ResourceServers {
   async #assertClients(clientIds: readonly string[]): Promise<void> {
     const unknown: string[] = [];
     for (const clientId of clientIds) if (!(await this.#deps.clients.find(clientId))) unknown.push(clientId);
-    if (unknown.length > 0) throw invalid('unknown_client', 'allowed_clients names clients that do not exist', { client_ids: unknown.slice(0, 20) });
+    if (unknown.length > 0) throw invalid('unknown_client', 'allowed_clients or introspection_clients names clients that do not exist', { client_ids: [...new Set(unknown)].slice(0, 20) });
   }
 
   async #require(id: string): Promise<ResourceServerRecord> {
@@ -144,6 +146,7 @@ function present(record: ResourceServerRecord): ResourceServerOutput {
     token_format: record.tokenFormat,
     access_token_ttl: record.accessTokenTtl,
     allowed_clients: record.allowedClients,
+    introspection_clients: record.introspectionClients,
     created_at: Math.floor(record.createdAt / 1000),
     updated_at: Math.floor(record.updatedAt / 1000),
   };

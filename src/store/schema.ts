@@ -500,6 +500,8 @@ export interface ResourceServersTable {
   access_token_ttl: number;
   /** JSON: the client ids that may ask for tokens for it. */
   allowed_clients: string;
+  /** JSON: the client ids (the API's own) that may introspect opaque tokens issued for it. */
+  introspection_clients: string;
   version: number;
   created_at: number;
   updated_at: number;

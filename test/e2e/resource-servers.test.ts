@@ -140,13 +140,19 @@ describe.each(DIALECTS)('resource servers and JWT access tokens on %s', (dialect
     expect(isJwt(plain.access_token)).toBe(false);
     expect(await oidc.tokenIntrospection(machine, plain.access_token)).toMatchObject({ active: true });
 
+    // The API itself, registered as a client, introspects the tokens issued for it; no other client does.
+    const api = await machineClient('Points API');
     const points = 'https://points.example/api';
-    const created = await server.api('POST', '/resource-servers', { identifier: points, name: 'Points', scopes: ['balance'], token_format: 'opaque', access_token_ttl: 120, allowed_clients: [machine.clientMetadata().client_id] });
-    expect(created.status).toBe(201);
+    const created = await server.api('POST', '/resource-servers', { identifier: points, name: 'Points', scopes: ['balance'], token_format: 'opaque', access_token_ttl: 120, allowed_clients: [machine.clientMetadata().client_id], introspection_clients: [api.id] });
+    expect(created).toMatchObject({ status: 201, body: { introspection_clients: [api.id] } });
     const opaque = await oidc.clientCredentialsGrant(machine, { scope: 'balance', resource: points });
     expect(isJwt(opaque.access_token)).toBe(false);
     expect(opaque.expires_in).toBe(120);
     expect(await oidc.tokenIntrospection(machine, opaque.access_token)).toMatchObject({ active: true, aud: points, scope: 'balance' });
+    expect(await oidc.tokenIntrospection(api.config, opaque.access_token)).toMatchObject({ active: true, aud: points, scope: 'balance', client_id: machine.clientMetadata().client_id });
+    expect(await oidc.tokenIntrospection(outsider, opaque.access_token)).toEqual({ active: false });
+    // Not a token for it: the API's client learns nothing about it.
+    expect(await oidc.tokenIntrospection(api.config, plain.access_token)).toEqual({ active: false });
   });
 
   it('applies a change at once: a new lifetime, a format, a client taken off the list', async () => {
@@ -179,6 +185,8 @@ describe.each(DIALECTS)('resource servers and JWT access tokens on %s', (dialect
       [{ ...base, identifier: LOYALTY }, 409, 'identifier_taken'],
       [{ ...base, allowed_clients: [machineId, 'no-such-client'] }, 400, 'unknown_client'],
       [{ ...base, allowed_clients: [machineId, machineId] }, 400, 'validation_failed'],
+      [{ ...base, introspection_clients: ['no-such-client'] }, 400, 'unknown_client'],
+      [{ ...base, introspection_clients: 'x' }, 400, 'validation_failed'],
       [{ ...base, access_token_ttl: 59 }, 400, 'validation_failed'],
       [{ ...base, access_token_ttl: 86_401 }, 400, 'validation_failed'],
       [{ ...base, access_token_ttl: 90.5 }, 400, 'validation_failed'],

@@ -15,6 +15,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('token_format', 'text', (c) => c.notNull())
     .addColumn('access_token_ttl', 'integer', (c) => c.notNull())
     .addColumn('allowed_clients', 'text', (c) => c.notNull())
+    .addColumn('introspection_clients', 'text', (c) => c.notNull())
     .addColumn('version', 'integer', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
