@@ -5,6 +5,7 @@ import { CookieAgent } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
+import { openTestRedis } from '../support/test-redis.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const LOYALTY = 'https://loyalty.example/api';
@@ -22,8 +23,12 @@ function isJwt(token: string): boolean {
   return token.split('.').length === 3;
 }
 
-describe.each(DIALECTS)('resource servers and JWT access tokens on %s', (dialect) => {
+/** Both dialects, and PostgreSQL with the artifacts (refresh tokens, opaque tokens, grants) in Redis. */
+const SETUPS = [...DIALECTS.map((dialect) => ({ dialect, redis: false, name: dialect })), { dialect: 'postgres' as const, redis: true, name: 'postgres with Redis' }];
+
+describe.each(SETUPS)('resource servers and JWT access tokens on $name', ({ dialect, redis: withRedis }) => {
   let server: RunningPortvakt;
+  let redis: Awaited<ReturnType<typeof openTestRedis>> | undefined;
   let machine: oidc.Configuration;
   let outsider: oidc.Configuration;
   let shop: RelyingParty;
@@ -39,7 +44,8 @@ describe.each(DIALECTS)('resource servers and JWT access tokens on %s', (dialect
   const count = async () => (await server.api('GET', '/resource-servers')).body.resource_servers.length as number;
 
   beforeAll(async () => {
-    server = await startPortvakt(dialect);
+    redis = withRedis ? await openTestRedis() : undefined;
+    server = await startPortvakt(dialect, redis ? { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix } : {});
     const sync = await machineClient('Loyalty sync');
     const stranger = await machineClient('Stranger');
     machine = sync.config;
@@ -67,7 +73,10 @@ describe.each(DIALECTS)('resource servers and JWT access tokens on %s', (dialect
     loyaltyId = created.body.id;
     jwks = createRemoteJWKSet(new URL(machine.serverMetadata().jwks_uri!));
   });
-  afterAll(() => server?.stop());
+  afterAll(async () => {
+    await server?.stop();
+    await redis?.close();
+  });
 
   it('lists, reads and audits a registered resource server', async () => {
     expect((await server.api('GET', `/resource-servers/${loyaltyId}`)).body).toMatchObject({ id: loyaltyId, identifier: LOYALTY });
@@ -153,6 +162,8 @@ describe.each(DIALECTS)('resource servers and JWT access tokens on %s', (dialect
     expect(await oidc.tokenIntrospection(outsider, opaque.access_token)).toEqual({ active: false });
     // Not a token for it: the API's client learns nothing about it.
     expect(await oidc.tokenIntrospection(api.config, plain.access_token)).toEqual({ active: false });
+    await oidc.tokenRevocation(machine, opaque.access_token);
+    expect(await oidc.tokenIntrospection(api.config, opaque.access_token)).toEqual({ active: false });
   });
 
   it('applies a change at once: a new lifetime, a format, a client taken off the list', async () => {
