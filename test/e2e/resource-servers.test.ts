@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CookieAgent } from '../support/cookie-agent.ts';
+import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
@@ -122,6 +122,24 @@ describe.each(SETUPS)('resource servers and JWT access tokens on $name', ({ dial
     const forUserinfo = await shop.callback(second.url);
     expect(isJwt(forUserinfo.access_token)).toBe(false);
     expect((await shop.userinfo(forUserinfo.access_token, sub)).email).toBe(CUSTOMER.email);
+  });
+
+  it('shows a third-party client’s resource scopes on the consent screen, and grants them once allowed', async () => {
+    const partnerClient = (await server.api('POST', '/clients', { client_name: 'Partner app', redirect_uris: [REDIRECT] })).body;
+    const current = (await server.api('GET', `/resource-servers/${loyaltyId}`)).body.allowed_clients as string[];
+    expect((await server.api('PATCH', `/resource-servers/${loyaltyId}`, { allowed_clients: [...current, partnerClient.client_id] })).status).toBe(200);
+    const partner = await RelyingParty.discover(server.url, partnerClient.client_id, partnerClient.client_secret, REDIRECT);
+    const agent = new CookieAgent();
+    const consentUrl = await agent.authorize(await partner.authorizationUrl({ scope: 'openid points:write', resource: LOYALTY }), server.url, CUSTOMER);
+    expect(consentUrl).toMatch(new RegExp(`^${server.url}/login/`));
+    const page = await agent.follow(consentUrl, server.url);
+    const html = await page.response.text();
+    expect(html).toContain('Partner app');
+    expect(html).toContain('points:write');
+    const allowed = await agent.postForm(`${consentUrl}/consent`, { csrf: csrfOf(html), decision: 'allow' });
+    const landed = await agent.follow(new URL(allowed.headers.get('location')!, server.url).toString(), server.url);
+    const tokens = await partner.callback(landed.url, { resource: LOYALTY });
+    expect((await verify(tokens.access_token)).payload).toMatchObject({ aud: LOYALTY, scope: 'points:write', client_id: partnerClient.client_id });
   });
 
   it('refuses a scope the resource does not define, at the token and the authorization endpoint', async () => {
