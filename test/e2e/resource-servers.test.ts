@@ -103,6 +103,8 @@ describe.each(SETUPS)('resource servers and JWT access tokens on $name', ({ dial
     const sub = tokens.claims()!.sub;
     const { payload, protectedHeader } = await verify(tokens.access_token);
     expect(protectedHeader.typ).toBe('at+jwt');
+    // Signed with the current key, the one that signs ID tokens.
+    expect(protectedHeader.kid).toBe(decodeProtectedHeader(tokens.id_token!).kid);
     expect(payload).toMatchObject({ iss: server.url, aud: LOYALTY, sub, client_id: shop.config.clientMetadata().client_id, scope: 'points:read' });
     expect(payload.exp! - payload.iat!).toBe(600);
     // A token for the API is not one for userinfo.
