@@ -1,5 +1,6 @@
 import { errors, type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ResourceServerRecord, ResourceServerStore } from '../resource-servers/resource-server-store.ts';
+import { MAX_IDENTIFIER_LENGTH } from '../resource-servers/resource-server.schemas.ts';
 import { isProtocolScope } from './protocol-scopes.ts';
 
 type ResourceIndicators = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
@@ -23,7 +24,8 @@ export function resourceIndicators(store: ResourceServerStore): ResourceIndicato
     // (Without `openid` the one granted resource is used, oidc-provider's rule.)
     useGrantedResource: async () => false,
     getResourceServerInfo: async (ctx, indicator, client) => {
-      const server = await store.findCachedByIdentifier(indicator);
+      // Longer than any registered identifier: refused before it could fill the cache.
+      const server = indicator.length <= MAX_IDENTIFIER_LENGTH ? await store.findCachedByIdentifier(indicator) : undefined;
       if (!server) throw new errors.InvalidTarget('resource indicator is not a registered resource server');
       if (!server.allowedClients.includes(client.clientId)) throw new errors.InvalidTarget('this client may not ask for this resource');
       await assertRequestedScopes(ctx, store, server);
@@ -52,6 +54,7 @@ async function assertRequestedScopes(ctx: KoaContextWithOIDC, store: ResourceSer
   const offered = new Set(server.scopes.map((scope) => scope.value));
   for (const other of named) {
     if (other === server.identifier) continue;
+    if (other.length > MAX_IDENTIFIER_LENGTH) continue;
     for (const scope of (await store.findCachedByIdentifier(other))?.scopes ?? []) offered.add(scope.value);
   }
   for (const scope of params.scope.split(' ')) {
@@ -71,7 +74,7 @@ export function introspectionPolicy(store: ResourceServerStore): IntrospectionPo
   return async (_ctx, client, token) => {
     if (token.clientId === client.clientId) return true;
     const audience = (token as { aud?: unknown }).aud;
-    if (typeof audience !== 'string') return false;
+    if (typeof audience !== 'string' || audience.length > MAX_IDENTIFIER_LENGTH) return false;
     return (await store.findCachedByIdentifier(audience))?.introspectionClients.includes(client.clientId) ?? false;
   };
 }

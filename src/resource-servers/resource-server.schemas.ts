@@ -4,6 +4,8 @@ import { text } from '../validation/text.ts';
 /** Bounds of an access token's lifetime for a resource server, in seconds: a minute to a day. */
 export const MIN_ACCESS_TOKEN_TTL = 60;
 export const MAX_ACCESS_TOKEN_TTL = 24 * 3600;
+/** The longest identifier a resource server may have (and so the longest `resource` looked up). */
+export const MAX_IDENTIFIER_LENGTH = 1000;
 
 /** An RFC 6749 scope token (printable ASCII but space, `"` and `\`). */
 const scopeToken = text().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope token (printable ASCII, no spaces, quotes or backslashes)').max(200);
@@ -15,7 +17,7 @@ const scopeInput = z.union([
 ]);
 
 const fields = {
-  identifier: text().min(1).max(1000).describe('The resource indicator (RFC 8707) and the tokens\' `aud`: an absolute https URI without fragment (http outside production)'),
+  identifier: text().min(1).max(MAX_IDENTIFIER_LENGTH).describe('The resource indicator (RFC 8707) and the tokens\' `aud`: an absolute https URI without fragment (http outside production)'),
   name: text().trim().min(1).max(200),
   scopes: z
     .array(scopeInput)

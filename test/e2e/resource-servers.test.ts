@@ -160,6 +160,11 @@ describe.each(SETUPS)('resource servers and JWT access tokens on $name', ({ dial
     expect(await refusal(oidc.clientCredentialsGrant(machine, { resource: 'https://unknown.example/api' }))).toBe('invalid_target');
     expect(await refusal(oidc.clientCredentialsGrant(machine, { resource: 'not a uri' }))).toBe('invalid_target');
     expect(await refusal(oidc.clientCredentialsGrant(machine, { resource: `${LOYALTY}#fragment` }))).toBe('invalid_target');
+    expect(await refusal(oidc.clientCredentialsGrant(machine, { resource: `${LOYALTY}/${'x'.repeat(5000)}` }))).toBe('invalid_target');
+    // One resource per token: two named, both allowed, is refused too.
+    const second = 'https://second.example/api';
+    expect((await server.api('POST', '/resource-servers', { identifier: second, name: 'Second', allowed_clients: [machine.clientMetadata().client_id] })).status).toBe(201);
+    expect(await refusal(oidc.clientCredentialsGrant(machine, new URLSearchParams([['resource', LOYALTY], ['resource', second]])))).toBe('invalid_target');
     const landing = await new CookieAgent().follow(await shop.authorizationUrl({ scope: 'openid', resource: 'https://unknown.example/api' }), server.url);
     expect(new URL(landing.url).searchParams.get('error')).toBe('invalid_target');
   });
@@ -213,6 +218,7 @@ describe.each(SETUPS)('resource servers and JWT access tokens on $name', ({ dial
       [{ ...base, identifier: 'https://user:pw@other.example/api' }, 400, 'invalid_identifier'],
       [{ ...base, identifier: 'https://other.example/ api' }, 400, 'invalid_identifier'],
       [{ ...base, identifier: '' }, 400, 'validation_failed'],
+      [{ ...base, identifier: `https://other.example/${'x'.repeat(1000)}` }, 400, 'validation_failed'],
       [{ ...base, identifier: LOYALTY }, 409, 'identifier_taken'],
       [{ ...base, allowed_clients: [machineId, 'no-such-client'] }, 400, 'unknown_client'],
       [{ ...base, allowed_clients: [machineId, machineId] }, 400, 'validation_failed'],
