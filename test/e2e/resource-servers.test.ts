@@ -94,6 +94,9 @@ describe.each(SETUPS)('resource servers and JWT access tokens on $name', ({ dial
     expect(payload.jti).toEqual(expect.any(String));
     expect(payload.exp! - payload.iat!).toBe(600);
     expect(tokens.expires_in).toBe(600);
+    // Not stored: introspection and revocation refuse it; the API verifies it itself.
+    expect(await refusal(oidc.tokenIntrospection(machine, tokens.access_token))).toBe('unsupported_token_type');
+    expect(await refusal(oidc.tokenRevocation(machine, tokens.access_token))).toBe('unsupported_token_type');
   });
 
   it('gives a signed-in customer’s client a JWT for the resource in the authorization code flow, and still the userinfo token without resource', async () => {
