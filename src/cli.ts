@@ -10,6 +10,7 @@ import { isClusterWorker, runCluster } from './ops/node-cluster.ts';
 import { seedCustomers, type SeedOptions } from './ops/seed.ts';
 import { seedOptions } from './ops/seed-options.ts';
 import { TTL } from './oidc/provider.ts';
+import { MAX_ACCESS_TOKEN_TTL } from './resource-servers/resource-server.schemas.ts';
 import { SIGNING_KEYS_TOPIC, SigningKeyStore } from './oidc/signing-keys.ts';
 import { announceChange } from './store/change-notices.ts';
 import { openRedis } from './store/redis.ts';
@@ -106,9 +107,12 @@ async function withStore<T>(config: Config, work: (store: ReturnType<typeof open
   }
 }
 
-/** A retired key stays published while tokens it signed can still be presented, plus node refresh lag. */
+/**
+ * A retired key stays published while tokens it signed can still be presented (ID tokens, and JWT
+ * access tokens of resource servers, which may live up to a day), plus node refresh lag.
+ */
 function overlapSeconds(config: Config): number {
-  return TTL.IdToken + 60 + Math.ceil(config.keyRefreshMs / 1000);
+  return Math.max(TTL.IdToken, MAX_ACCESS_TOKEN_TTL) + 60 + Math.ceil(config.keyRefreshMs / 1000);
 }
 
 /** `--name N --role R --systems a,b` into the API's create body; validated by the same schema as the API. */

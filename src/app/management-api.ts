@@ -16,6 +16,7 @@ import { dataMapRoutes } from '../privacy/data-map.routes.ts';
 import { privacyCallbackRoutes } from '../privacy/privacy-callback.routes.ts';
 import { privacyRequestRoutes } from '../privacy/privacy-request.routes.ts';
 import { profileRoutes } from '../profile/profile.routes.ts';
+import { resourceServerRoutes } from '../resource-servers/resource-server.routes.ts';
 import type { Services } from './services.ts';
 
 /** `/api/v1`: the management API (JSON, OpenAPI 3.1 at `/api/v1/openapi.json`), every route behind an operator's bearer key and role. */
@@ -39,6 +40,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   apiKeyRoutes(secured, api, services.apiKeys);
   customerServiceRoutes(secured, api, { verifications: services.callerVerifications, timeline: services.timeline });
   clientRoutes(secured, api, services.clients);
+  resourceServerRoutes(secured, api, services.resourceServers);
   customerRoutes(secured, api, customers, services.verification, privacy.references);
   auditRoutes(secured, api, services.audit);
   webhookRoutes(secured, api, { subscriptions: services.subscriptions, deliveries: services.deliveries, worker: services.webhookWorker });

@@ -11,6 +11,9 @@ import { ProviderHost } from '../oidc/provider-host.ts';
 import { providerRoutes } from '../oidc/provider.routes.ts';
 import { PurposeRequests } from '../oidc/purpose-requests.ts';
 import type { Metrics } from '../ops/metrics.ts';
+import { ResourceServerStore } from '../resource-servers/resource-server-store.ts';
+import { ResourceServers } from '../resource-servers/resource-servers.ts';
+import { ReadCache } from '../store/change-notices.ts';
 import { providerPages } from '../pages/oidc-provider.page.ts';
 import type { CredentialServices } from './credential-services.ts';
 import type { CustomerDomain } from './customer-domain.ts';
@@ -20,18 +23,24 @@ import type { SelfService } from './self-service.ts';
 export interface Protocol {
   host: ProviderHost;
   clients: Clients;
+  resourceServers: ResourceServers;
 }
+
+/** How long a node may serve a resource server from its cache (changes reach every node at once through Redis). */
+const RESOURCE_SERVER_CACHE_MS = 10_000;
 
 /** oidc-provider, built from the services (and rebuilt by the host when the signing keys change). */
 export async function startProtocol(infra: Infrastructure, domain: CustomerDomain, credentials: CredentialServices, self: SelfService): Promise<Protocol> {
   const { config } = infra;
   const { ledger, brands, profile } = domain;
+  const resourceServerStore = new ResourceServerStore(infra.store.db, new ReadCache('resource-server', infra.changes, RESOURCE_SERVER_CACHE_MS));
   const host = await ProviderHost.start(credentials.keys, (jwks) => {
     const provider = createProvider(
       {
         issuer: config.issuer,
         artifacts: infra.artifacts,
         clients: domain.clientStore,
+        resourceServers: resourceServerStore,
         findCustomer: (id) => domain.customerStore.findById(id),
         purposeRequests: new PurposeRequests(domain.purposes, ledger),
         referencesOf: (id) => self.privacy.references.list(id),
@@ -48,7 +57,11 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
     observeProvider(provider, infra.metrics, infra.log, self.sessions);
     return provider;
   });
-  return { host, clients: new Clients(domain.clientStore, validatorFor(host), domain.audit) };
+  return {
+    host,
+    clients: new Clients(domain.clientStore, validatorFor(host), domain.audit),
+    resourceServers: new ResourceServers({ store: resourceServerStore, clients: domain.clientStore, audit: domain.audit, production: config.production }),
+  };
 }
 
 /** The protocol's own endpoints (`/auth`, `/token`, `/.well-known/…`), the per-client limit in front of the token endpoints. */

@@ -1,8 +1,9 @@
 import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
+import { addRequestedResourceScopes } from './resource-indicators.ts';
 
 /**
  * First-party clients (the company's own web shop, app, portal) skip the consent screen: the grant
- * is created or widened to what they asked for. Third-party clients keep oidc-provider's default:
+ * is created or widened to what they asked for (resource scopes included). Third-party clients keep oidc-provider's default:
  * reuse the grant the customer gave, and ask (consent prompt) for anything missing.
  */
 export async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined> {
@@ -18,6 +19,7 @@ export async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant 
   if (typeof scope === 'string' && scope) grant.addOIDCScope(scope);
   const claims = [...(ctx.oidc.requestParamClaims ?? [])];
   if (claims.length > 0) grant.addOIDCClaims(claims);
+  addRequestedResourceScopes(ctx, grant);
   await grant.save();
   return grant;
 }

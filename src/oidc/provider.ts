@@ -1,4 +1,3 @@
-import { ROLE_SCOPES } from '../operators/operator-roles.ts';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientStore } from '../clients/client-store.ts';
 import { secretMatches } from '../crypto/secret-hash.ts';
@@ -11,8 +10,11 @@ import { ACR_VALUES, interactionPolicyWithStepUp } from './authentication-contex
 import { ClientAdapter } from './client-adapter.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { brandFirstVisit } from './brand-first-visit.ts';
+import { PROTOCOL_SCOPES } from './protocol-scopes.ts';
 import type { PurposeRequests } from './purpose-requests.ts';
 import { DPOP_SIGNING_ALGS, REQUEST_PROTECTION } from './request-protection.ts';
+import { accessTokenLifetimes, introspectionPolicy, resourceIndicators } from './resource-indicators.ts';
+import type { ResourceServerStore } from '../resource-servers/resource-server-store.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 
 /** Token lifetimes in seconds. ID tokens bound how long a retired signing key stays published. */
@@ -31,6 +33,8 @@ export interface ProviderDeps {
   issuer: string;
   artifacts: ArtifactStorage;
   clients: ClientStore;
+  /** The APIs a `resource` parameter may name (RFC 8707), and how their tokens look. */
+  resourceServers: ResourceServerStore;
   findCustomer: (id: string) => Promise<CustomerRecord | undefined>;
   grantedConsents: GrantedConsents;
   /** The customer's ids in other systems, for the `references` claim. */
@@ -79,7 +83,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
     // Auth0 and Keycloak do and relying parties expect, not only `sub` with the rest at userinfo.
     conformIdTokenClaims: false,
     // portvakt:{role}: machine clients acting on the management API (client_credentials only).
-    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', 'address', 'consents', 'references', 'attributes', ...ROLE_SCOPES],
+    scopes: [...PROTOCOL_SCOPES],
     jwks: { keys: jwks },
     cookies: { keys: deps.cookieKeys, long: { httpOnly: true, sameSite: 'lax' }, short: { httpOnly: true, sameSite: 'lax' } },
     // Code flow only (RFC 9700 §2.1.2: no implicit), PKCE S256 for every client, public or not.
@@ -141,15 +145,16 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       },
       introspection: {
         enabled: true,
-        // A client may introspect the tokens issued to it and nothing else. Resource servers that
-        // must read other clients' tokens come with API resources (resource indicators), later.
-        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+        // A client may introspect the tokens issued to it; a resource server's introspection
+        // clients also those issued for it (resource-indicators.ts).
+        allowedPolicy: introspectionPolicy(deps.resourceServers),
       },
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
       userinfo: { enabled: true },
+      resourceIndicators: resourceIndicators(deps.resourceServers),
       rpInitiatedLogout: { enabled: true, logoutSource: deps.pages.logoutSource, postLogoutSuccessSource: deps.pages.postLogoutSuccessSource },
       // RFC 8628 for TVs and kiosks: the code is typed at /device on another screen. Base-20
       // consonants (no vowels, so no words), 8 characters shown as XXXX-XXXX.
@@ -162,7 +167,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
     // use, and a rotated-out token presented again revokes the whole grant (reuse detection).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
-    ttl: { ...TTL },
+    ttl: { ...TTL, ...accessTokenLifetimes(TTL) },
     renderError: deps.pages.renderError,
     clientBasedCORS: (_ctx, origin, client) =>
       origin !== 'null' && (client.redirectUris?.some((uri) => safeOrigin(uri) === origin) ?? false),

@@ -14,6 +14,7 @@ import * as profileAttributes from './migrations/0012-profile-attributes.ts';
 import * as guests from './migrations/0013-guests.ts';
 import * as webhookOwners from './migrations/0014-webhook-owners.ts';
 import * as brands from './migrations/0015-brands.ts';
+import * as resourceServers from './migrations/0016-resource-servers.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0013-guests': guests,
   '0014-webhook-owners': webhookOwners,
   '0015-brands': brands,
+  '0016-resource-servers': resourceServers,
 };
 
 export class MigrationError extends Error {

@@ -486,6 +486,27 @@ export interface CustomerBrandsTable {
   first_at: number;
 }
 
+/** An API that takes Portvakt's access tokens (RFC 8707 resource indicator, RFC 9068 JWT access tokens). */
+export interface ResourceServersTable {
+  id: string;
+  /** The `resource` value and the tokens' `aud`: an absolute URI without fragment, unique. */
+  identifier: string;
+  name: string;
+  /** JSON: [{ value, description? }], the scopes the resource server defines. */
+  scopes: string;
+  /** 'jwt' (RFC 9068, verified offline) or 'opaque' (introspected). */
+  token_format: string;
+  /** Seconds an access token for this resource server lives. */
+  access_token_ttl: number;
+  /** JSON: the client ids that may ask for tokens for it. */
+  allowed_clients: string;
+  /** JSON: the client ids (the API's own) that may introspect opaque tokens issued for it. */
+  introspection_clients: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_emails: CustomerEmailsTable;
@@ -526,4 +547,5 @@ export interface Database {
   customer_orders: CustomerOrdersTable;
   brands: BrandsTable;
   customer_brands: CustomerBrandsTable;
+  resource_servers: ResourceServersTable;
 }

@@ -24,6 +24,7 @@ const NO_CUSTOMER_DATA: readonly string[] = [
   'api_keys',
   'profile_attributes',
   'brands',
+  'resource_servers',
 ];
 
 /** Tables kept (or pseudonymized) when a customer is erased, and why. */

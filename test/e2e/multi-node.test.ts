@@ -130,6 +130,30 @@ describe('two Portvakt nodes on one PostgreSQL and Redis', () => {
     expect((await authorize(ports[1]!, REDIRECT)).status).toBe(303);
   });
 
+  it('stops issuing tokens for a resource server on the other node as soon as one node took the client off it', async () => {
+    proxy.route = () => 0;
+    const machine = (await api('POST', '/clients', { client_name: 'Loyalty sync', grant_types: ['client_credentials'] })).body;
+    const resource = 'https://loyalty.example/api';
+    const created = await api('POST', '/resource-servers', { identifier: resource, name: 'Loyalty API', allowed_clients: [machine.client_id] });
+    expect(created.status).toBe(201);
+    const token = (port: number) =>
+      fetch(`http://127.0.0.1:${port}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${machine.client_id}:${machine.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', resource }).toString(),
+      });
+    expect((await token(ports[1]!)).status).toBe(200); // node B now has the resource server cached
+    expect((await api('PATCH', `/resource-servers/${created.body.id}`, { allowed_clients: [] })).status).toBe(200);
+    const changed = Date.now();
+    let refused = await token(ports[1]!);
+    while (refused.status !== 400 && Date.now() - changed < 2000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      refused = await token(ports[1]!);
+    }
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toBe('invalid_target');
+  });
+
   it('publishes a key rotated from the command line on every node at once (a change notice through Redis)', async () => {
     const kids = async (port: number) => ((await (await fetch(`http://127.0.0.1:${port}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
     const { stdout } = await promisify(execFile)(`${ROOT}bin/portvakt`, ['keys', 'rotate'], { cwd: ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'silent' } });

@@ -38,15 +38,21 @@ export class RelyingParty {
       .toString();
   }
 
-  async callback(currentUrl: string) {
+  /** Redeems the code; `tokenParameters` go to the token endpoint too (`resource`, say). */
+  async callback(currentUrl: string, tokenParameters?: Record<string, string>) {
     if (!this.#checks) throw new Error('no authorization request in flight');
     const { verifier, state, nonce } = this.#checks;
-    return oidc.authorizationCodeGrant(this.config, new URL(currentUrl), {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-      expectedNonce: nonce,
-      idTokenExpected: true,
-    });
+    return oidc.authorizationCodeGrant(
+      this.config,
+      new URL(currentUrl),
+      {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+        expectedNonce: nonce,
+        idTokenExpected: true,
+      },
+      tokenParameters,
+    );
   }
 
   refresh(refreshToken: string) {
