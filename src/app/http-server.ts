@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/load-config.ts';
 import { hashingSlots } from '../credentials/hashing-slots.ts';
 import { Admission } from '../http/admission.ts';
-import { installErrorHandling } from '../http/error-handler.ts';
+import { answerFrameworkError, installErrorHandling } from '../http/error-handler.ts';
 import { installAddressLimit, MemoryHitCounter, RateLimit, RedisHitCounter } from '../http/rate-limit.ts';
 import { installSecurityHeaders } from '../http/security-headers.ts';
 import { healthRoutes } from '../ops/health.routes.ts';
@@ -38,6 +38,8 @@ export function createHttpServer(config: Config, options: BuildOptions): HttpSer
     // A request that reaches a draining node on a kept-alive connection is served, not refused:
     // the drain (cli.ts) already told the balancer to stop sending.
     return503OnClosing: false,
+    // A path Fastify cannot route (a broken percent-encoding) is answered as our own error, not Fastify's JSON.
+    frameworkErrors: (error, request, reply) => answerFrameworkError(error, request, reply, config.issuer.startsWith('https://')),
   });
   // A Host that is no URL authority (a port above 65535, a broken IPv6 literal) is refused here:
   // oidc-provider builds absolute URLs from it and would fail with a 500. No Host at all is an

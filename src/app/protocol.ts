@@ -40,7 +40,6 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
         brandNoticeDue: async (id, brand) => (await brands.arrive(id, brand)) !== undefined,
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
-        trustProxy: config.trustProxy,
         pages: providerPages,
       },
       jwks,
