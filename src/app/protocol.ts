@@ -6,6 +6,7 @@ import { deriveKey } from '../crypto/derived-keys.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { RateLimit } from '../http/rate-limit.ts';
 import { clientMetadata } from '../oidc/client-adapter.ts';
+import { DevicePolling } from '../oidc/device-polling.ts';
 import { createProvider } from '../oidc/provider.ts';
 import { ProviderHost } from '../oidc/provider-host.ts';
 import { providerRoutes } from '../oidc/provider.routes.ts';
@@ -20,6 +21,7 @@ import type { SelfService } from './self-service.ts';
 export interface Protocol {
   host: ProviderHost;
   clients: Clients;
+  devicePolling: DevicePolling;
 }
 
 /** oidc-provider, built from the services (and rebuilt by the host when the signing keys change). */
@@ -45,14 +47,15 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
       jwks,
     );
     observeProvider(provider, infra.metrics, infra.log, self.sessions);
+    DevicePolling.announceInterval(provider);
     return provider;
   });
-  return { host, clients: new Clients(domain.clientStore, validatorFor(host), domain.audit) };
+  return { host, clients: new Clients(domain.clientStore, validatorFor(host), domain.audit), devicePolling: new DevicePolling(infra.artifacts.adapter('DevicePoll')) };
 }
 
 /** The protocol's own endpoints (`/auth`, `/token`, `/.well-known/…`), the per-client limit in front of the token endpoints. */
-export async function mountProtocol(app: FastifyInstance, host: ProviderHost, credentials: CredentialServices, perClient: RateLimit): Promise<void> {
-  await app.register(async (scope) => providerRoutes(scope, host, credentials.deviceCodeGuesses, perClient));
+export async function mountProtocol(app: FastifyInstance, protocol: Protocol, credentials: CredentialServices, perClient: RateLimit): Promise<void> {
+  await app.register(async (scope) => providerRoutes(scope, protocol.host, credentials.deviceCodeGuesses, perClient, protocol.devicePolling));
 }
 
 /** Client metadata is checked by oidc-provider's own schema before it is stored. */

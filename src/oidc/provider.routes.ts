@@ -5,6 +5,7 @@ import { clientNetwork } from '../credentials/client-address.ts';
 import { sendRateHeaders, type RateLimit } from '../http/rate-limit.ts';
 import { messagePage } from '../pages/message.page.ts';
 import type { DeviceCodeGuesses } from './device-code-guesses.ts';
+import type { DevicePolling } from './device-polling.ts';
 import type { ProviderHost } from './provider-host.ts';
 
 /**
@@ -93,7 +94,7 @@ function clientKey(request: FastifyRequest): string {
   return `${clientId ? clientId.slice(0, 256) : '-'}|${network}`;
 }
 
-export async function providerRoutes(app: FastifyInstance, host: ProviderHost, guesses: DeviceCodeGuesses, perClient: RateLimit): Promise<void> {
+export async function providerRoutes(app: FastifyInstance, host: ProviderHost, guesses: DeviceCodeGuesses, perClient: RateLimit, polling: DevicePolling): Promise<void> {
   app.removeAllContentTypeParsers();
   // Form bodies are read here (so the per-client limit can see client_id) and handed to
   // oidc-provider as the raw request's body, which it accepts in place of reading the stream
@@ -127,6 +128,13 @@ export async function providerRoutes(app: FastifyInstance, host: ProviderHost, g
           if (decision) sendRateHeaders(reply, decision);
           if (decision && !decision.allowed) {
             return reply.code(429).send({ error: 'rate_limited', error_description: `Too many requests for this client; try again in ${decision.resetSeconds} seconds` });
+          }
+        }
+        if (url === '/token' && request.method === 'POST') {
+          // RFC 8628 §3.5: a device polling faster than its interval is told to slow down.
+          const interval = await polling.tooSoon(host.current, (request.raw as { body?: Buffer }).body);
+          if (interval !== undefined) {
+            return reply.code(400).send({ error: 'slow_down', error_description: `Poll no more often than every ${interval} seconds` });
           }
         }
         const cacheable = PUBLIC_DOCUMENTS[url];
