@@ -218,6 +218,12 @@ describe('no-store and errors of our own', () => {
     for (const path of ['/login/%E0%A4%A', '/account/%E0%A4%A', '/device/%E0%A4%A', '/%E0%A4%A', '/session/end/%E0%A4%A']) await page(path);
     for (const path of ['/nothing-here', '/login', '/account/nothing-here', '/device/x/y']) await page(path, {}, 404);
     await page('/login/abc/email-code', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `a=${'x'.repeat(200_000)}` }, 413);
+    const formOf = (body: string, type = 'application/x-www-form-urlencoded') => ({ method: 'POST', headers: { 'content-type': type }, body });
+    await page('/device', formOf(`user_code=${'x'.repeat(200_000)}`), 413);
+    await page('/account/phone', formOf(`name=${'x'.repeat(200_000)}`), 413);
+    await page('/login/abc/email-code', formOf('{"email": ', 'application/json'), 415);
+    await page('/login/abc/email-code', formOf('hello', 'text/plain'), 415);
+    await page('/account/phone', formOf('hello', 'application/xml'), 415);
     await api('/api/v1/clients/%E0%A4%A', {}, 400, 'bad_request');
     await api('/api/v1/nothing-here', {}, 404, 'not_found');
     await api('/api/v1/clients', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"client_name": ' }, 400, 'invalid_json');
@@ -227,5 +233,11 @@ describe('no-store and errors of our own', () => {
     const token = await fetch(`${server.url}/token/%E0%A4%A`, { method: 'POST' });
     expect(token.headers.get('content-type')).toMatch(/^application\/json/);
     expect(Object.keys((await token.json()) as object).sort()).toEqual(['error', 'error_description']);
+    const large = await fetch(`${server.url}/token`, formOf(`grant_type=${'x'.repeat(200_000)}`));
+    expect(large.status).toBe(413);
+    expect(await large.json()).toMatchObject({ error: 'payload_too_large', error_description: expect.any(String) });
+    const missing = await fetch(`${server.url}/token/nothing`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: 'not_found', error_description: expect.any(String) });
   });
 });
