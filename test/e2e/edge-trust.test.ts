@@ -229,6 +229,13 @@ describe('no-store and errors of our own', () => {
     await api('/api/v1/clients', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"client_name": ' }, 400, 'invalid_json');
     await api('/api/v1/clients', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'x'.repeat(100_000) }) }, 413, 'payload_too_large');
     await api('/api/v1/clients', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' }, 415, 'unsupported_media_type');
+    const badHost = await raw(`${server.url}/login/abc`, { host: 'localhost:99999' });
+    expect(badHost.status).toBe(400);
+    expect(badHost.headers['content-type']).toMatch(/^text\/html/);
+    expect(badHost.headers['content-security-policy']).toBeTruthy();
+    const badApiHost = await raw(`${server.url}/api/v1/clients`, { host: 'localhost:99999' });
+    expect(badApiHost.status).toBe(400);
+    expect(JSON.parse(badApiHost.body)).toMatchObject({ error: 'invalid_host' });
     // The protocol's JSON endpoints answer as OAuth does: {error, error_description}.
     const token = await fetch(`${server.url}/token/%E0%A4%A`, { method: 'POST' });
     expect(token.headers.get('content-type')).toMatch(/^application\/json/);
