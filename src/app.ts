@@ -43,7 +43,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   await mountHostedPages(app, services);
   await mountManagementApi(app, services);
   mountSystemCallbacks(app, services);
-  await mountProtocol(app, services.host, services, perClient);
+  await mountProtocol(app, services, services, perClient);
   const stopMaintenance = scheduleMaintenance(services);
   const { store, host, customers, clients, keys, messaging } = services;
   return {

@@ -2,8 +2,9 @@ import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/load-config.ts';
 import { hashingSlots } from '../credentials/hashing-slots.ts';
+import { DomainError } from '../errors/domain-error.ts';
 import { Admission } from '../http/admission.ts';
-import { installErrorHandling } from '../http/error-handler.ts';
+import { answerFrameworkError, installErrorHandling } from '../http/error-handler.ts';
 import { installAddressLimit, MemoryHitCounter, RateLimit, RedisHitCounter } from '../http/rate-limit.ts';
 import { installSecurityHeaders } from '../http/security-headers.ts';
 import { healthRoutes } from '../ops/health.routes.ts';
@@ -23,7 +24,7 @@ export interface BuildOptions {
   logStream?: NodeJS.WritableStream;
 }
 
-/** Fastify with the logger, trusted proxies, a Host check and the drain switch; nothing listens yet. */
+/** Fastify with the logger, trusted proxies and the drain switch; nothing listens yet. */
 export function createHttpServer(config: Config, options: BuildOptions): HttpServer {
   const app = Fastify({
     logger: {
@@ -38,15 +39,8 @@ export function createHttpServer(config: Config, options: BuildOptions): HttpSer
     // A request that reaches a draining node on a kept-alive connection is served, not refused:
     // the drain (cli.ts) already told the balancer to stop sending.
     return503OnClosing: false,
-  });
-  // A Host that is no URL authority (a port above 65535, a broken IPv6 literal) is refused here:
-  // oidc-provider builds absolute URLs from it and would fail with a 500. No Host at all is an
-  // HTTP/1.0 request (a load balancer's health check); Node refuses HTTP/1.1 without one.
-  app.addHook('onRequest', async (request, reply) => {
-    const host = request.headers.host;
-    if (host !== undefined && !URL.canParse(`http://${host}/`)) {
-      return reply.code(400).send({ error: 'invalid_host', message: 'The Host header is not a valid host[:port]' });
-    }
+    // A path Fastify cannot route (a broken percent-encoding) is answered as our own error, not Fastify's JSON.
+    frameworkErrors: (error, request, reply) => answerFrameworkError(error, request, reply, config.issuer.startsWith('https://')),
   });
   let draining = false;
   app.addHook('onRequest', async (_request, reply) => {
@@ -62,6 +56,7 @@ export async function installGuards(server: HttpServer, services: Services): Pro
   const { config, metrics } = services;
   await app.register(fastifyCookie);
   installSecurityHeaders(app, config.issuer.startsWith('https://'));
+  refuseMalformedHosts(app);
   metrics.install(app);
   // Campaign bursts: password work beyond the limit is turned away politely (429), the rest is served.
   hashingSlots.limit = config.hashConcurrency;
@@ -75,4 +70,17 @@ export async function installGuards(server: HttpServer, services: Services): Pro
   installErrorHandling(app);
   healthRoutes(app, { store: services.store, metrics, metricsToken: config.metricsToken, draining: server.draining });
   return { admission, perClient };
+}
+
+/**
+ * A Host that is no URL authority (a port above 65535, a broken IPv6 literal) is refused, as any
+ * other error (a page, or JSON under /api). Which well-formed host a request names changes
+ * nothing: the protocol answers with the issuer's (provider.routes.ts). No Host at all is an
+ * HTTP/1.0 request (a load balancer's health check); Node refuses HTTP/1.1 without one.
+ */
+function refuseMalformedHosts(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    const host = request.headers.host;
+    if (host !== undefined && !URL.canParse(`http://${host}/`)) throw new DomainError('invalid_host', 400, 'The Host header is not a valid host[:port]');
+  });
 }

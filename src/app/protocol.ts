@@ -6,6 +6,7 @@ import { deriveKey } from '../crypto/derived-keys.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { RateLimit } from '../http/rate-limit.ts';
 import { clientMetadata } from '../oidc/client-adapter.ts';
+import { DevicePolling } from '../oidc/device-polling.ts';
 import { createProvider } from '../oidc/provider.ts';
 import { ProviderHost } from '../oidc/provider-host.ts';
 import { providerRoutes } from '../oidc/provider.routes.ts';
@@ -24,6 +25,7 @@ export interface Protocol {
   host: ProviderHost;
   clients: Clients;
   resourceServers: ResourceServers;
+  devicePolling: DevicePolling;
 }
 
 /** How long a node may serve a resource server from its cache (changes reach every node at once through Redis). */
@@ -49,24 +51,25 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
         brandNoticeDue: async (id, brand) => (await brands.arrive(id, brand)) !== undefined,
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
-        trustProxy: config.trustProxy,
         pages: providerPages,
       },
       jwks,
     );
     observeProvider(provider, infra.metrics, infra.log, self.sessions);
+    DevicePolling.announceInterval(provider);
     return provider;
   });
   return {
     host,
     clients: new Clients(domain.clientStore, validatorFor(host), domain.audit),
     resourceServers: new ResourceServers({ store: resourceServerStore, clients: domain.clientStore, audit: domain.audit, production: config.production }),
+    devicePolling: new DevicePolling(infra.artifacts.adapter('DevicePoll')),
   };
 }
 
 /** The protocol's own endpoints (`/auth`, `/token`, `/.well-known/…`), the per-client limit in front of the token endpoints. */
-export async function mountProtocol(app: FastifyInstance, host: ProviderHost, credentials: CredentialServices, perClient: RateLimit): Promise<void> {
-  await app.register(async (scope) => providerRoutes(scope, host, credentials.deviceCodeGuesses, perClient));
+export async function mountProtocol(app: FastifyInstance, protocol: Protocol, credentials: CredentialServices, perClient: RateLimit): Promise<void> {
+  await app.register(async (scope) => providerRoutes(scope, protocol.host, credentials.deviceCodeGuesses, perClient, protocol.devicePolling));
 }
 
 /** Client metadata is checked by oidc-provider's own schema before it is stored. */

@@ -3,6 +3,7 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { MessageKey } from '../i18n/en.ts';
 import { messagePage } from '../pages/message.page.ts';
 import { pageContextFor, sendPage } from './page-reply.ts';
+import { applySecurityHeaders } from './security-headers.ts';
 
 interface ErrorBody {
   error: string;
@@ -46,8 +47,16 @@ export function classify(error: unknown): { status: number; body: ErrorBody } {
   return { status: 500, body: { error: 'internal_error', message: 'Something went wrong on our side' } };
 }
 
-function isPage(request: FastifyRequest): boolean {
-  return request.url.startsWith('/login') || request.url.startsWith('/account') || request.url.startsWith('/verify-email');
+/** Machine endpoints: the management API, connected systems' callbacks, health, metrics, the dev outbox. JSON `{error, message}`. */
+const MACHINE_PATHS = /^\/(api|privacy|dev)(\/|$)|^\/(healthz|readyz|metrics)(\/|\?|$)/;
+/** The protocol's JSON endpoints: errors as OAuth writes them, `{error, error_description}`. */
+const PROTOCOL_JSON_PATHS = /^\/(\.well-known|token|me|jwks|request|device\/auth)(\/|\?|$)/;
+
+/** How an error is answered at this path: a JSON body for machines, OAuth's JSON for protocol endpoints, a page for people (everything else). */
+export function errorAudience(url: string): 'machine' | 'protocol' | 'page' {
+  if (MACHINE_PATHS.test(url)) return 'machine';
+  if (PROTOCOL_JSON_PATHS.test(url)) return 'protocol';
+  return 'page';
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
@@ -65,8 +74,23 @@ export function installErrorHandling(app: FastifyInstance): void {
   );
 }
 
+/**
+ * Fastify's own refusals before routing (a path with a broken percent-encoding): answered like
+ * every other error, with the security headers the onRequest hooks would have set (they did not run).
+ */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, https: boolean) {
+  applySecurityHeaders(reply.raw, https);
+  const url = request.raw.url ?? '/';
+  if (error.code === 'FST_ERR_BAD_URL') return respond(request, reply, 400, { error: 'bad_request', message: 'The path is not valid (a broken percent-encoding)' });
+  return respond(request, reply, error.statusCode && error.statusCode < 500 ? error.statusCode : 400, { error: 'bad_request', message: `The request to ${url.split('?')[0]!.slice(0, 200)} is not valid` });
+}
+
 function respond(request: FastifyRequest, reply: FastifyReply, status: number, body: ErrorBody) {
-  if (isPage(request)) {
+  const audience = errorAudience(request.raw.url ?? request.url);
+  if (audience === 'protocol') {
+    return reply.code(status).type('application/json; charset=utf-8').send({ error: body.error, error_description: body.message });
+  }
+  if (audience === 'page') {
     const page = pageContextFor(request);
     const specific = page.t(`error.${body.error}` as MessageKey);
     const lead =

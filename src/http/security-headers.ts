@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -19,14 +20,21 @@ export const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 export function installSecurityHeaders(app: FastifyInstance, https: boolean): void {
-  app.addHook('onRequest', async (_request, reply) => {
-    const raw = reply.raw;
-    raw.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
-    raw.setHeader('x-content-type-options', 'nosniff');
-    raw.setHeader('x-frame-options', 'DENY');
-    raw.setHeader('referrer-policy', 'same-origin');
-    raw.setHeader('cross-origin-opener-policy', 'same-origin');
-    raw.setHeader('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
-    if (https) raw.setHeader('strict-transport-security', 'max-age=63072000; includeSubDomains');
-  });
+  app.addHook('onRequest', async (_request, reply) => applySecurityHeaders(reply.raw, https));
+}
+
+/**
+ * On the raw response. `no-store` is the default of every answer (API answers carry secrets and
+ * customer data, pages carry form tokens); public documents (assets, discovery, JWKS) say otherwise
+ * themselves, as Fastify's reply headers and later `setHeader` calls take precedence.
+ */
+export function applySecurityHeaders(raw: ServerResponse, https: boolean): void {
+  raw.setHeader('cache-control', 'no-store');
+  raw.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+  raw.setHeader('x-content-type-options', 'nosniff');
+  raw.setHeader('x-frame-options', 'DENY');
+  raw.setHeader('referrer-policy', 'same-origin');
+  raw.setHeader('cross-origin-opener-policy', 'same-origin');
+  raw.setHeader('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
+  if (https) raw.setHeader('strict-transport-security', 'max-age=63072000; includeSubDomains');
 }

@@ -18,6 +18,8 @@ export const MODELS_IN_REDIS: ReadonlySet<string> = new Set([
   'AuthorizationCode',
   'PushedAuthorizationRequest',
   'DeviceCode',
+  // The last poll of a pending device code (device-polling.ts): minutes, written on every poll.
+  'DevicePoll',
   'BackchannelAuthenticationRequest',
   'ReplayDetection',
   'AccessToken',

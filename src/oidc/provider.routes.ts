@@ -5,6 +5,7 @@ import { clientNetwork } from '../credentials/client-address.ts';
 import { sendRateHeaders, type RateLimit } from '../http/rate-limit.ts';
 import { messagePage } from '../pages/message.page.ts';
 import type { DeviceCodeGuesses } from './device-code-guesses.ts';
+import type { DevicePolling } from './device-polling.ts';
 import type { ProviderHost } from './provider-host.ts';
 
 /**
@@ -39,6 +40,33 @@ const SESSION_COOKIE = /(^|;\s*)_session=/;
 /** Device-flow steps that continue what GET /device began in the same browser session. */
 const needsDeviceSession = (url: string, method: string) => (url === '/device' && method === 'POST') || url === '/device/:uid';
 
+/**
+ * Discovery changes only with a release or configuration; the JWKS changes at a key rotation,
+ * when the new key signs at once and the old one stays published: a relying party that meets an
+ * unknown `kid` fetches again (openid-client and jose do), and a shared cache in front keeps a
+ * copy no longer than a node takes to see the rotation (KEY_REFRESH_SECONDS, 60 by default).
+ */
+const PUBLIC_DOCUMENTS: Record<string, string> = {
+  '/.well-known/openid-configuration': 'public, max-age=300',
+  '/jwks': 'public, max-age=60',
+};
+
+/**
+ * oidc-provider builds every absolute URL (discovery's endpoints, the forms it draws, redirects)
+ * from the request's scheme and host. It gets the issuer's, whatever the Host or X-Forwarded-*
+ * headers say: those are the sender's to choose. The client address is the one Fastify worked
+ * out under TRUST_PROXY, so oidc-provider (which trusts X-Forwarded-* throughout) sees nothing
+ * an untrusted sender wrote.
+ */
+function pinToIssuer(request: FastifyRequest, issuer: URL): void {
+  const headers = request.raw.headers;
+  delete headers.forwarded;
+  headers.host = issuer.host;
+  headers['x-forwarded-host'] = issuer.host;
+  headers['x-forwarded-proto'] = issuer.protocol.slice(0, -1);
+  headers['x-forwarded-for'] = request.ip;
+}
+
 /** oidc-provider's own limit for a form body. */
 const FORM_LIMIT = 56 * 1024;
 
@@ -66,7 +94,7 @@ function clientKey(request: FastifyRequest): string {
   return `${clientId ? clientId.slice(0, 256) : '-'}|${network}`;
 }
 
-export async function providerRoutes(app: FastifyInstance, host: ProviderHost, guesses: DeviceCodeGuesses, perClient: RateLimit): Promise<void> {
+export async function providerRoutes(app: FastifyInstance, host: ProviderHost, guesses: DeviceCodeGuesses, perClient: RateLimit, polling: DevicePolling): Promise<void> {
   app.removeAllContentTypeParsers();
   // Form bodies are read here (so the per-client limit can see client_id) and handed to
   // oidc-provider as the raw request's body, which it accepts in place of reading the stream
@@ -102,6 +130,16 @@ export async function providerRoutes(app: FastifyInstance, host: ProviderHost, g
             return reply.code(429).send({ error: 'rate_limited', error_description: `Too many requests for this client; try again in ${decision.resetSeconds} seconds` });
           }
         }
+        if (url === '/token' && request.method === 'POST') {
+          // RFC 8628 §3.5: a device polling faster than its interval is told to slow down.
+          const interval = await polling.tooSoon(host.current, (request.raw as { body?: Buffer }).body);
+          if (interval !== undefined) {
+            return reply.code(400).send({ error: 'slow_down', error_description: `Poll no more often than every ${interval} seconds` });
+          }
+        }
+        const cacheable = PUBLIC_DOCUMENTS[url];
+        if (cacheable) reply.raw.setHeader('cache-control', cacheable);
+        pinToIssuer(request, new URL(host.current.issuer));
         reply.hijack();
         await host.callback(request.raw, reply.raw);
       },

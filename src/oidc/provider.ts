@@ -45,7 +45,6 @@ export interface ProviderDeps {
   attributesOf: (customerId: string) => Promise<Record<string, unknown>>;
   purposeRequests: PurposeRequests;
   cookieKeys: string[];
-  trustProxy: boolean | string[];
   /** The pages oidc-provider draws itself (errors, logout, the device flow): the edge's templates. */
   pages: ProviderPages;
 }
@@ -174,9 +173,9 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
   };
 
   const provider = new Provider(deps.issuer, configuration);
-  // oidc-provider reads only the scheme and host from X-Forwarded-*; which senders may set them is
-  // Fastify's decision (trustProxy), made before the request reaches here.
-  provider.proxy = deps.trustProxy !== false;
+  // X-Forwarded-* are read as the edge rewrites them (provider.routes.ts pinToIssuer): the
+  // issuer's scheme and host, the client address Fastify took from trusted proxies only.
+  provider.proxy = true;
   teachHashedClientSecrets(provider);
   return provider;
 }

@@ -28,7 +28,8 @@ export function healthRoutes(app: FastifyInstance, { store, metrics, metricsToke
     if (draining()) return reply.code(503).send({ error: 'shutting_down', message: 'This node is shutting down; send new requests to another' });
     try {
       await store.ping();
-      return { status: 'ready', database: store.dialect };
+      // Ready or not is all a stranger learns; this machine or the metrics token holder sees the details.
+      return metricsAllowed(request, metricsToken) || fromLoopback(request) ? { status: 'ready', database: store.dialect } : { status: 'ready' };
     } catch (error) {
       request.log.warn({ err: error }, 'database not reachable');
       return reply.code(503).send({ error: 'not_ready', message: 'The database is not reachable' });

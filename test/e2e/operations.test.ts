@@ -69,8 +69,12 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
       expect(response.headers.get('referrer-policy')).toBe('same-origin');
     }
     expect(page.response.headers.get('cache-control')).toBe('no-store');
+    // Outside /api and the protocol's JSON endpoints, a person may be reading: a 404 is a page.
     expect(responses[3]!.status).toBe(404);
-    expect(await responses[3]!.json()).toMatchObject({ error: 'not_found' });
+    expect(responses[3]!.headers.get('content-type')).toMatch(/^text\/html/);
+    const apiMissing = await fetch(`${server.url}/api/v1/nope`);
+    expect(apiMissing.status).toBe(404);
+    expect(await apiMissing.json()).toMatchObject({ error: 'not_found' });
   });
 
   it('answers /healthz always and /readyz only while the database answers', async () => {
