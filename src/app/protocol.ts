@@ -6,6 +6,7 @@ import { deriveKey } from '../crypto/derived-keys.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { RateLimit } from '../http/rate-limit.ts';
 import { clientMetadata } from '../oidc/client-adapter.ts';
+import { BACKCHANNEL_LOGOUT_TOPIC, BackchannelLogouts, backchannelLogoutDelivery } from '../oidc/backchannel-logout.ts';
 import { createProvider } from '../oidc/provider.ts';
 import { ProviderHost } from '../oidc/provider-host.ts';
 import { providerRoutes } from '../oidc/provider.routes.ts';
@@ -26,6 +27,8 @@ export interface Protocol {
 export async function startProtocol(infra: Infrastructure, domain: CustomerDomain, credentials: CredentialServices, self: SelfService): Promise<Protocol> {
   const { config } = infra;
   const { ledger, brands, profile } = domain;
+  const logouts = new BackchannelLogouts(self.messaging.outbox, domain.clientStore);
+  infra.artifacts.onSessionsEnded((db, notices) => logouts.enqueue(db, notices));
   const host = await ProviderHost.start(credentials.keys, (jwks) => {
     const provider = createProvider(
       {
@@ -42,12 +45,14 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
         trustProxy: config.trustProxy,
         pages: providerPages,
+        backchannelLogout: (notice) => logouts.enqueue(infra.store.db, [notice]),
       },
       jwks,
     );
     observeProvider(provider, infra.metrics, infra.log, self.sessions);
     return provider;
   });
+  self.messaging.worker.route(BACKCHANNEL_LOGOUT_TOPIC, backchannelLogoutDelivery({ provider: () => host.current, fetch: infra.outbound.fetch, log: infra.log }));
   return { host, clients: new Clients(domain.clientStore, validatorFor(host), domain.audit) };
 }
 

@@ -8,6 +8,16 @@ const uri = text().min(1).max(2000);
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 
+/**
+ * OpenID Connect Back-Channel Logout 1.0 §2.2: an absolute http(s) URL, which may carry a query
+ * but no fragment (whether production needs https and a public address is the URL policy's).
+ */
+const logoutUri = uri.refine((value) => {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.hash === '' && !value.includes('#');
+}, 'an absolute http(s) URL without a fragment');
+
 const clientFields = {
   client_name: text().trim().min(1).max(200),
   redirect_uris: z.array(uri).max(50),
@@ -25,6 +35,8 @@ const clientFields = {
     .array(text().regex(/^[a-z][a-z0-9_-]{1,63}$/, 'a system key such as crm'))
     .max(50)
     .describe("Systems whose customer references this client may receive in the `references` claim (scope `references`)"),
+  backchannel_logout_uri: logoutUri.describe('Where a signed logout token is POSTed when a session the client took part in ends (Back-Channel Logout 1.0)'),
+  backchannel_logout_session_required: z.boolean().describe('Whether the logout token (and the ID tokens) must carry `sid`'),
 };
 
 export const clientInputSchema = z.strictObject({
@@ -39,11 +51,13 @@ export const clientInputSchema = z.strictObject({
   first_party: clientFields.first_party.default(false),
   brand: clientFields.brand.default(null),
   reference_systems: clientFields.reference_systems.default([]),
+  backchannel_logout_uri: clientFields.backchannel_logout_uri.optional(),
+  backchannel_logout_session_required: clientFields.backchannel_logout_session_required.default(false),
 });
 export type ClientInput = z.infer<typeof clientInputSchema>;
 
-/** A patch names only what changes: no defaults fill in the fields it leaves out; `scope: null` lifts the restriction. */
-export const clientPatchSchema = z.strictObject({ ...clientFields, scope: clientFields.scope.nullable() }).partial();
+/** A patch names only what changes: no defaults fill in the fields it leaves out; `scope: null` lifts the restriction, `backchannel_logout_uri: null` removes the URI. */
+export const clientPatchSchema = z.strictObject({ ...clientFields, scope: clientFields.scope.nullable(), backchannel_logout_uri: clientFields.backchannel_logout_uri.nullable() }).partial();
 export type ClientPatch = z.infer<typeof clientPatchSchema>;
 
 /** Stored metadata: the input with response_types settled. */
@@ -64,6 +78,8 @@ export const clientOutputSchema = z.object({
   first_party: z.boolean(),
   brand: z.string().nullable(),
   reference_systems: z.array(z.string()),
+  backchannel_logout_uri: z.string().nullable(),
+  backchannel_logout_session_required: z.boolean(),
   updated_at: z.number().int(),
 });
 export type ClientOutput = z.infer<typeof clientOutputSchema>;

@@ -54,13 +54,16 @@ export class Clients {
   async update(clientId: string, patch: ClientPatch, now = Date.now()): Promise<ClientOutput> {
     const current = await this.#require(clientId);
     const { response_types: responseTypes, scope: currentScope, ...rest } = current.metadata;
-    const { scope: patchScope, ...changes } = patch;
+    const { scope: patchScope, backchannel_logout_uri: patchLogoutUri, ...changes } = patch;
     const scope = patchScope === null ? undefined : (patchScope ?? currentScope);
+    const { backchannel_logout_uri: currentLogoutUri, ...kept } = rest;
+    const logoutUri = patchLogoutUri === null ? undefined : (patchLogoutUri ?? currentLogoutUri);
     const metadata = settle({
-      ...rest,
+      ...kept,
       ...(patch.grant_types ? {} : { response_types: responseTypes }),
       ...changes,
       ...(scope === undefined ? {} : { scope }),
+      ...(logoutUri === undefined ? {} : { backchannel_logout_uri: logoutUri }),
     });
     let secret: string | undefined;
     let secretHash = needsSecret(metadata) ? current.secretHash : null;
@@ -117,6 +120,8 @@ function present(record: ClientRecord): ClientOutput {
     ...record.metadata,
     brand: record.metadata.brand ?? null,
     reference_systems: record.metadata.reference_systems ?? [],
+    backchannel_logout_uri: record.metadata.backchannel_logout_uri ?? null,
+    backchannel_logout_session_required: record.metadata.backchannel_logout_session_required ?? false,
     updated_at: Math.floor(record.updatedAt / 1000),
   };
 }

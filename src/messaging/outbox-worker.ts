@@ -21,9 +21,14 @@ export class OutboxWorker extends ClaimingWorker<OutboxEntry> {
   constructor(outbox: Outbox, handlers: Record<string, TopicHandler>, log: WorkerLog, pollMs: number) {
     super({ pollMs, batchSize: 20, onError: (error) => log.error({ err: error }, 'outbox pass failed') });
     this.#outbox = outbox;
-    this.#handlers = handlers;
+    this.#handlers = { ...handlers };
     this.#log = log;
     outbox.onEnqueue(() => this.kick());
+  }
+
+  /** A topic whose handler is built after the worker (back-channel logout needs the OpenID provider). */
+  route(topic: string, handler: TopicHandler): void {
+    this.#handlers[topic] = handler;
   }
 
   protected claim(limit: number): Promise<OutboxEntry[]> {

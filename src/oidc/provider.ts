@@ -8,6 +8,7 @@ import { BRAND_KEY_PATTERN } from '../validation/brand-key.ts';
 import { accountFinder, SCOPE_CLAIMS, type GrantedConsents } from './account-claims.ts';
 import type { ArtifactStorage } from './artifact-storage.ts';
 import { ACR_VALUES, interactionPolicyWithStepUp } from './authentication-context.ts';
+import { teachBackchannelLogoutThroughOutbox, type LogoutEnqueuer } from './backchannel-logout.ts';
 import { ClientAdapter } from './client-adapter.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { brandFirstVisit } from './brand-first-visit.ts';
@@ -43,6 +44,8 @@ export interface ProviderDeps {
   trustProxy: boolean | string[];
   /** The pages oidc-provider draws itself (errors, logout, the device flow): the edge's templates. */
   pages: ProviderPages;
+  /** Back-channel logout messages go to the outbox instead of out at sign-out (backchannel-logout.ts). */
+  backchannelLogout: LogoutEnqueuer;
 }
 
 type Features = NonNullable<Configuration['features']>;
@@ -147,6 +150,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
       userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource: deps.pages.logoutSource, postLogoutSuccessSource: deps.pages.postLogoutSuccessSource },
       // RFC 8628 for TVs and kiosks: the code is typed at /device on another screen. Base-20
       // consonants (no vowels, so no words), 8 characters shown as XXXX-XXXX.
@@ -170,6 +174,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
   // Fastify's decision (trustProxy), made before the request reaches here.
   provider.proxy = deps.trustProxy !== false;
   teachHashedClientSecrets(provider);
+  teachBackchannelLogoutThroughOutbox(provider, deps.backchannelLogout);
   return provider;
 }
 
