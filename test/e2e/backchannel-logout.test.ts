@@ -163,6 +163,32 @@ describe.each(DIALECTS)('back-channel logout on %s', (dialect) => {
     await expectBothTold(signedIn, 20_000);
   });
 
+  it('drops the message of a client deleted meanwhile: a dead letter the outbox API lists, without the token', async () => {
+    const gone = await channel('Closing shop', false);
+    const email = 'gone-client@example.se';
+    const id = (await server.api('POST', '/customers', { email, password: PASSWORD })).body.id as string;
+    const agent = new CookieAgent();
+    await gone.rp.callback(await agent.authorize(await gone.rp.authorizationUrl(), server.url, { email, password: PASSWORD }));
+    await gone.receiver.set('unavailable');
+    expect((await server.api('DELETE', `/customers/${id}/sessions`)).status).toBe(204);
+    const deadline = Date.now() + 10_000;
+    while (gone.receiver.attempts === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(gone.receiver.attempts).toBeGreaterThan(0);
+    expect((await server.api('DELETE', `/clients/${gone.clientId}`)).status).toBe(204);
+    let dead: Array<Record<string, unknown>> = [];
+    while (Date.now() < deadline + 10_000) {
+      dead = (await server.api('GET', '/outbox?topic=oidc.backchannel_logout&status=dead')).body.messages;
+      if (dead.some((message) => String(message.last_error).includes(gone.clientId))) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const letter = dead.find((message) => String(message.last_error).includes(gone.clientId));
+    expect(letter).toMatchObject({ topic: 'oidc.backchannel_logout', status: 'dead', last_error: `client ${gone.clientId} no longer registers a back-channel logout URI` });
+    expect(JSON.stringify(letter)).not.toMatch(/eyJ/);
+    await gone.receiver.set('up');
+    await gone.receiver.close();
+    expect((await server.api('GET', '/outbox?status=lost')).status).toBe(400);
+  });
+
   it('refuses bad back-channel logout metadata with a stable error and writes nothing', async () => {
     const before = (await server.api('GET', '/clients?limit=100')).body.clients.length as number;
     for (const bad of [
