@@ -112,6 +112,28 @@ describe.each(DIALECTS)('back-channel logout on %s', (dialect) => {
     expect((await server.api('DELETE', '/customers/00000000-0000-4000-8000-000000000000/sessions')).status).toBe(404);
   });
 
+  it('tells both clients when the customer ends that session, or all others, at /account/security', async () => {
+    for (const ending of ['one', 'others'] as const) {
+      const email = `account-ends-${ending}@example.se`;
+      const signedIn = await signedInAtBoth(email);
+      const own = new CookieAgent();
+      const landed = await own.authorize(`${server.url}/account/security`, server.url, { email, password: PASSWORD });
+      expect(landed).toBe(`${server.url}/account/security`);
+      const page = await (await own.request(landed)).text();
+      const csrf = csrfOf(page);
+      if (ending === 'others') {
+        expect((await own.postForm(`${server.url}/account/security/sessions/end-others`, { csrf })).status).toBe(303);
+      } else {
+        // The page offers to end every session but the one in use: here, the one at the shop and the portal.
+        const uids = [...page.matchAll(/\/account\/security\/sessions\/([A-Za-z0-9_-]+)\/end/g)].map((match) => match[1]!);
+        expect(uids).toHaveLength(1);
+        const other = uids[0]!;
+        expect((await own.postForm(`${server.url}/account/security/sessions/${other}/end`, { csrf })).status).toBe(303);
+      }
+      await expectBothTold(signedIn);
+    }
+  });
+
   it('tells both clients at a password reset', async () => {
     const email = 'reset-logout@example.se';
     const signedIn = await signedInAtBoth(email);
