@@ -52,7 +52,7 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
     observeProvider(provider, infra.metrics, infra.log, self.sessions);
     return provider;
   });
-  self.messaging.worker.route(BACKCHANNEL_LOGOUT_TOPIC, backchannelLogoutDelivery({ provider: () => host.current, fetch: infra.outbound.fetch, log: infra.log }));
+  self.messaging.worker.route(BACKCHANNEL_LOGOUT_TOPIC, backchannelLogoutDelivery({ provider: () => host.current, fetch: infra.outbound.fetch, log: infra.log }), { concurrent: true });
   return { host, clients: new Clients(domain.clientStore, validatorFor(host), domain.audit) };
 }
 
