@@ -25,10 +25,10 @@ export const MODELS_IN_REDIS: ReadonlySet<string> = new Set([
   'ClientCredentials',
 ]);
 
-/** Where oidc-provider's artifacts live, and revocation across both places. */
 /** Told, in the transaction that deletes them, which clients used the sessions that end (back-channel logout). */
 export type SessionsEnded = (db: Kysely<Database>, notices: LogoutNotice[]) => Promise<void>;
 
+/** Where oidc-provider's artifacts live, and revocation across both places. */
 export class ArtifactStorage implements CustomerDataOwner {
   /** Written in artifact-adapter.ts, this class's storage for the database. */
   readonly tables = ['oidc_artifacts'] as const;
