@@ -11,6 +11,7 @@ import { connectionRoutes } from '../federation/connection.routes.ts';
 import { guestRoutes } from '../guests/guest.routes.ts';
 import { ApiRegistry } from '../http/api-route.ts';
 import { operatorAuth } from '../http/operator-auth.ts';
+import { outboxRoutes } from '../messaging/outbox.routes.ts';
 import { apiKeyRoutes } from '../operators/api-key.routes.ts';
 import { dataMapRoutes } from '../privacy/data-map.routes.ts';
 import { privacyCallbackRoutes } from '../privacy/privacy-callback.routes.ts';
@@ -52,6 +53,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   profileRoutes(secured, api, profile);
   guestRoutes(secured, api, services.guests);
   brandRoutes(secured, api, services.brands);
+  outboxRoutes(secured, api, services.messaging.outbox);
 }
 
 /** What connected systems call: signed receipts of privacy tasks, and the published system contract. */

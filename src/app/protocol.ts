@@ -7,6 +7,7 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { RateLimit } from '../http/rate-limit.ts';
 import { clientMetadata } from '../oidc/client-adapter.ts';
 import { DevicePolling } from '../oidc/device-polling.ts';
+import { BACKCHANNEL_LOGOUT_TOPIC, BackchannelLogouts, backchannelLogoutDelivery } from '../oidc/backchannel-logout.ts';
 import { createProvider } from '../oidc/provider.ts';
 import { ProviderHost } from '../oidc/provider-host.ts';
 import { providerRoutes } from '../oidc/provider.routes.ts';
@@ -36,6 +37,8 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
   const { config } = infra;
   const { ledger, brands, profile } = domain;
   const resourceServerStore = new ResourceServerStore(infra.store.db, new ReadCache('resource-server', infra.changes, RESOURCE_SERVER_CACHE_MS));
+  const logouts = new BackchannelLogouts(self.messaging.outbox, domain.clientStore);
+  infra.artifacts.onSessionsEnded((db, notices) => logouts.enqueue(db, notices));
   const host = await ProviderHost.start(credentials.keys, (jwks) => {
     const provider = createProvider(
       {
@@ -52,6 +55,7 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
         cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
         pages: providerPages,
+        backchannelLogout: (notice) => logouts.enqueue(infra.store.db, [notice]),
       },
       jwks,
     );
@@ -59,6 +63,7 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
     DevicePolling.announceInterval(provider);
     return provider;
   });
+  self.messaging.worker.route(BACKCHANNEL_LOGOUT_TOPIC, backchannelLogoutDelivery({ provider: () => host.current, fetch: infra.outbound.fetch, log: infra.log }), { concurrent: true });
   return {
     host,
     clients: new Clients(domain.clientStore, validatorFor(host), domain.audit),

@@ -57,9 +57,9 @@ export class ClientStore {
     this.#cache?.changed(clientId);
   }
 
-  /** Read from the database (the management API changes what it read, by version). */
-  async find(clientId: string): Promise<ClientRecord | undefined> {
-    const row = await this.#db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+  /** Read from the database (the management API changes what it read, by version); `db` may be the caller's transaction. */
+  async find(clientId: string, db: Executor = this.#db): Promise<ClientRecord | undefined> {
+    const row = await db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
     return row && toRecord(row);
   }
 

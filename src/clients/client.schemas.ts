@@ -10,6 +10,16 @@ export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'
 /** Stable codes for client settings that weaken safety, named in every client answer (client-safety.ts). */
 export const CLIENT_WARNINGS = ['confidential_native_client', 'client_secret_post', 'http_redirect_uri'] as const;
 
+/**
+ * OpenID Connect Back-Channel Logout 1.0 §2.2: an absolute http(s) URL, which may carry a query
+ * but no fragment (whether production needs https and a public address is the URL policy's).
+ */
+const logoutUri = uri.refine((value) => {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.hash === '' && !value.includes('#');
+}, 'an absolute http(s) URL without a fragment');
+
 const clientFields = {
   client_name: text().trim().min(1).max(200),
   redirect_uris: z.array(uri).max(50),
@@ -29,6 +39,8 @@ const clientFields = {
     .describe("Systems whose customer references this client may receive in the `references` claim (scope `references`)"),
   require_pushed_authorization_requests: z.boolean().describe('The client must push its authorization requests (PAR, RFC 9126); a plain request at /auth is refused'),
   dpop_bound_access_tokens: z.boolean().describe('The client must send a DPoP proof (RFC 9449) with every token request; its tokens are bound to the proof key'),
+  backchannel_logout_uri: logoutUri.describe('Where a signed logout token is POSTed when a session the client took part in ends (Back-Channel Logout 1.0)'),
+  backchannel_logout_session_required: z.boolean().describe('Whether the logout token (and the ID tokens) must carry `sid`'),
 };
 
 export const clientInputSchema = z.strictObject({
@@ -47,11 +59,13 @@ export const clientInputSchema = z.strictObject({
   reference_systems: clientFields.reference_systems.default([]),
   require_pushed_authorization_requests: clientFields.require_pushed_authorization_requests.default(false),
   dpop_bound_access_tokens: clientFields.dpop_bound_access_tokens.default(false),
+  backchannel_logout_uri: clientFields.backchannel_logout_uri.optional(),
+  backchannel_logout_session_required: clientFields.backchannel_logout_session_required.default(false),
 });
 export type ClientInput = z.infer<typeof clientInputSchema>;
 
-/** A patch names only what changes: no defaults fill in the fields it leaves out; `scope: null` lifts the restriction. */
-export const clientPatchSchema = z.strictObject({ ...clientFields, scope: clientFields.scope.nullable() }).partial();
+/** A patch names only what changes: no defaults fill in the fields it leaves out; `scope: null` lifts the restriction, `backchannel_logout_uri: null` removes the URI. */
+export const clientPatchSchema = z.strictObject({ ...clientFields, scope: clientFields.scope.nullable(), backchannel_logout_uri: clientFields.backchannel_logout_uri.nullable() }).partial();
 export type ClientPatch = z.infer<typeof clientPatchSchema>;
 
 /** Stored metadata: the input with response_types and the auth method settled (clients stored before PAR and DPoP lack those two). */
@@ -82,6 +96,8 @@ export const clientOutputSchema = z.object({
   require_pushed_authorization_requests: z.boolean(),
   dpop_bound_access_tokens: z.boolean(),
   warnings: z.array(clientWarningSchema).describe('Settings of this client that weaken safety, each with a stable code (README, client registration)'),
+  backchannel_logout_uri: z.string().nullable(),
+  backchannel_logout_session_required: z.boolean(),
   updated_at: z.number().int(),
 });
 export type ClientOutput = z.infer<typeof clientOutputSchema>;

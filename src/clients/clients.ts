@@ -56,15 +56,18 @@ export class Clients {
   async update(clientId: string, patch: ClientPatch, now = Date.now()): Promise<ClientOutput> {
     const current = await this.#require(clientId);
     const { response_types: responseTypes, scope: currentScope, ...rest } = current.metadata;
-    const { scope: patchScope, ...changes } = patch;
+    const { scope: patchScope, backchannel_logout_uri: patchLogoutUri, ...changes } = patch;
     const scope = patchScope === null ? undefined : (patchScope ?? currentScope);
+    const { backchannel_logout_uri: currentLogoutUri, ...kept } = rest;
+    const logoutUri = patchLogoutUri === null ? undefined : (patchLogoutUri ?? currentLogoutUri);
     const metadata = settle({
-      ...rest,
-      require_pushed_authorization_requests: rest.require_pushed_authorization_requests ?? false,
-      dpop_bound_access_tokens: rest.dpop_bound_access_tokens ?? false,
+      ...kept,
+      require_pushed_authorization_requests: kept.require_pushed_authorization_requests ?? false,
+      dpop_bound_access_tokens: kept.dpop_bound_access_tokens ?? false,
       ...(patch.grant_types ? {} : { response_types: responseTypes }),
       ...changes,
       ...(scope === undefined ? {} : { scope }),
+      ...(logoutUri === undefined ? {} : { backchannel_logout_uri: logoutUri }),
     });
     let secret: string | undefined;
     let secretHash = needsSecret(metadata) ? current.secretHash : null;
@@ -133,6 +136,8 @@ function present(record: ClientRecord): ClientOutput {
     require_pushed_authorization_requests: record.metadata.require_pushed_authorization_requests ?? false,
     dpop_bound_access_tokens: record.metadata.dpop_bound_access_tokens ?? false,
     warnings: clientWarnings(record.metadata),
+    backchannel_logout_uri: record.metadata.backchannel_logout_uri ?? null,
+    backchannel_logout_session_required: record.metadata.backchannel_logout_session_required ?? false,
     updated_at: Math.floor(record.updatedAt / 1000),
   };
 }

@@ -89,6 +89,16 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
   });
   api.add(app, {
     method: 'DELETE',
+    url: '/customers/:id/sessions',
+    tag: 'customers',
+    roles: ['admin'],
+    summary: "Sign the customer out everywhere: every session, grant and refresh token ends, and each client of those sessions with a backchannel_logout_uri gets a logout token",
+    params: idParams,
+    status: 204,
+    handler: ({ params }) => customers.endSessions(params.id, OPERATOR),
+  });
+  api.add(app, {
+    method: 'DELETE',
     url: '/customers/:id',
     tag: 'customers',
     roles: ['admin'],

@@ -219,6 +219,18 @@ export class Customers {
   }
 
   /**
+   * An operator signs the customer out everywhere: every session, grant and refresh token ends in
+   * one transaction (the clients of the sessions are told by back-channel logout).
+   */
+  async endSessions(id: string, actor: Actor, now = Date.now()): Promise<void> {
+    await this.#repo.transaction(async (trx) => {
+      if (!(await this.#repo.findById(id, trx))) throw notFound('customer');
+      await this.#revokeAccount(id, trx);
+      await this.#audit.append(trx, { action: 'customer.sessions_ended', actor, subject: subjectOf(id) }, now);
+    });
+  }
+
+  /**
    * Recovery: a new password (checked and hashed by `hashNewPassword`), and every session, grant and token of the customer ends in the
    * same transaction (whoever knew the old password is out). The address is proven by the code.
    */

@@ -17,13 +17,25 @@ export class OutboxWorker extends ClaimingWorker<OutboxEntry> {
   readonly #outbox: Outbox;
   readonly #handlers: Record<string, TopicHandler>;
   readonly #log: WorkerLog;
+  readonly #concurrent = new Set<string>();
 
   constructor(outbox: Outbox, handlers: Record<string, TopicHandler>, log: WorkerLog, pollMs: number) {
     super({ pollMs, batchSize: 20, onError: (error) => log.error({ err: error }, 'outbox pass failed') });
     this.#outbox = outbox;
-    this.#handlers = handlers;
+    this.#handlers = { ...handlers };
     this.#log = log;
     outbox.onEnqueue(() => this.kick());
+  }
+
+  /**
+   * A topic whose handler is built after the worker (back-channel logout needs the OpenID
+   * provider). `concurrent`: the topic's messages of a batch go out side by side, so a receiver
+   * that hangs until the timeout holds up one pass once, not once per message, and mail and SMS
+   * (one-time codes) behind them wait at most that long.
+   */
+  route(topic: string, handler: TopicHandler, options: { concurrent?: boolean } = {}): void {
+    this.#handlers[topic] = handler;
+    if (options.concurrent) this.#concurrent.add(topic);
   }
 
   protected claim(limit: number): Promise<OutboxEntry[]> {
@@ -31,7 +43,10 @@ export class OutboxWorker extends ClaimingWorker<OutboxEntry> {
   }
 
   protected async handle(batch: OutboxEntry[]): Promise<void> {
-    for (const entry of batch) await this.#deliver(entry);
+    const inTurn = async () => {
+      for (const entry of batch) if (!this.#concurrent.has(entry.topic)) await this.#deliver(entry);
+    };
+    await Promise.all([inTurn(), ...batch.filter((entry) => this.#concurrent.has(entry.topic)).map((entry) => this.#deliver(entry))]);
   }
 
   async #deliver(entry: OutboxEntry): Promise<void> {

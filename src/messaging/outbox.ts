@@ -126,6 +126,14 @@ export class Outbox {
     return this.#db.selectFrom('outbox').select(['status', 'attempts', 'last_error', 'delivered_at']).where('id', '=', id).executeTakeFirst();
   }
 
+  /** Messages of a topic (or all), newest first, for operators: never their payload. */
+  async list(filter: { topic?: string; status?: OutboxTable['status']; limit: number }): Promise<Array<Pick<OutboxTable, 'id' | 'topic' | 'status' | 'attempts' | 'last_error' | 'created_at' | 'delivered_at' | 'next_attempt_at'>>> {
+    let query = this.#db.selectFrom('outbox').select(['id', 'topic', 'status', 'attempts', 'last_error', 'created_at', 'delivered_at', 'next_attempt_at']);
+    if (filter.topic) query = query.where('topic', '=', filter.topic);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    return query.orderBy('created_at', 'desc').limit(filter.limit).execute();
+  }
+
   /** Delivered and dead rows older than the retention are deleted by the cleanup timer. */
   async deleteFinished(olderThan: number): Promise<void> {
     await this.#db.deleteFrom('outbox').where('status', '!=', 'pending').where('created_at', '<', olderThan).execute();

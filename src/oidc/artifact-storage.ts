@@ -3,6 +3,7 @@ import type { Adapter } from 'oidc-provider';
 import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
 import type { Database } from '../store/schema.ts';
 import { ArtifactAdapter, deleteAccountArtifacts, deleteSession, revokeAccountArtifacts, revokeGrants } from './artifact-adapter.ts';
+import { noticesOfSession, type LogoutNotice } from './backchannel-logout.ts';
 import type { RedisArtifacts } from './redis-artifact-adapter.ts';
 
 /**
@@ -26,16 +27,29 @@ export const MODELS_IN_REDIS: ReadonlySet<string> = new Set([
   'ClientCredentials',
 ]);
 
+/** Told, in the transaction that deletes them, which clients used the sessions that end (back-channel logout). */
+export type SessionsEnded = (db: Kysely<Database>, notices: LogoutNotice[]) => Promise<void>;
+
 /** Where oidc-provider's artifacts live, and revocation across both places. */
 export class ArtifactStorage implements CustomerDataOwner {
   /** Written in artifact-adapter.ts, this class's storage for the database. */
   readonly tables = ['oidc_artifacts'] as const;
   readonly #db: Kysely<Database>;
   readonly #redis: RedisArtifacts | undefined;
+  #sessionsEnded: SessionsEnded | undefined;
 
   constructor(db: Kysely<Database>, redis?: RedisArtifacts) {
     this.#db = db;
     this.#redis = redis;
+  }
+
+  /**
+   * Wired after construction (the outbox is built later): every path here that deletes Session
+   * rows first tells this listener, in the same transaction, so no way of ending a session can
+   * forget the clients. oidc-provider's own sign-out (end_session) tells them itself.
+   */
+  onSessionsEnded(listener: SessionsEnded): void {
+    this.#sessionsEnded = listener;
   }
 
   adapter(model: string): Adapter {
@@ -55,18 +69,34 @@ export class ArtifactStorage implements CustomerDataOwner {
    * should it roll back, the customer signs in again, which is the safe way to be wrong.
    */
   async revokeAccount(db: Kysely<Database>, accountId: string): Promise<void> {
+    await this.#announceEnd(db, { accountId });
     await revokeAccountArtifacts(db, accountId);
     await this.#redis?.revokeAccount(accountId);
   }
 
   /** One browser session's row, in the caller's transaction (its grants go through `revokeGrants`). */
-  endSession(db: Kysely<Database>, id: string): Promise<void> {
-    return deleteSession(db, id);
+  async endSession(db: Kysely<Database>, id: string): Promise<void> {
+    await this.#announceEnd(db, { id });
+    await deleteSession(db, id);
   }
 
   /** Everything the customer holds, here and in Redis (their half-way sign-in steps are InteractionFlowStore's to forget). */
   async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await this.#announceEnd(trx, { accountId: customer.id });
     await deleteAccountArtifacts(trx, customer.id);
     await this.#redis?.revokeAccount(customer.id);
+  }
+
+  /** The live sessions about to be deleted: each client that used one is told (sessions stay in the database, never in Redis). */
+  async #announceEnd(db: Kysely<Database>, which: { accountId: string } | { id: string }, now = Date.now()): Promise<void> {
+    if (!this.#sessionsEnded) return;
+    let query = db
+      .selectFrom('oidc_artifacts')
+      .select('payload')
+      .where('model', '=', 'Session')
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
+    query = 'id' in which ? query.where('id', '=', which.id) : query.where('account_id', '=', which.accountId);
+    const notices = (await query.execute()).flatMap((row) => noticesOfSession(row.payload));
+    if (notices.length > 0) await this.#sessionsEnded(db, notices);
   }
 }

@@ -7,6 +7,7 @@ import { BRAND_KEY_PATTERN } from '../validation/brand-key.ts';
 import { accountFinder, SCOPE_CLAIMS, type GrantedConsents } from './account-claims.ts';
 import type { ArtifactStorage } from './artifact-storage.ts';
 import { ACR_VALUES, interactionPolicyWithStepUp } from './authentication-context.ts';
+import { teachBackchannelLogoutThroughOutbox, type LogoutEnqueuer } from './backchannel-logout.ts';
 import { ClientAdapter } from './client-adapter.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { brandFirstVisit } from './brand-first-visit.ts';
@@ -47,6 +48,8 @@ export interface ProviderDeps {
   cookieKeys: string[];
   /** The pages oidc-provider draws itself (errors, logout, the device flow): the edge's templates. */
   pages: ProviderPages;
+  /** Back-channel logout messages go to the outbox instead of out at sign-out (backchannel-logout.ts). */
+  backchannelLogout: LogoutEnqueuer;
 }
 
 type Features = NonNullable<Configuration['features']>;
@@ -154,6 +157,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       },
       userinfo: { enabled: true },
       resourceIndicators: resourceIndicators(deps.resourceServers),
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource: deps.pages.logoutSource, postLogoutSuccessSource: deps.pages.postLogoutSuccessSource },
       // RFC 8628 for TVs and kiosks: the code is typed at /device on another screen. Base-20
       // consonants (no vowels, so no words), 8 characters shown as XXXX-XXXX.
@@ -177,6 +181,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
   // issuer's scheme and host, the client address Fastify took from trusted proxies only.
   provider.proxy = true;
   teachHashedClientSecrets(provider);
+  teachBackchannelLogoutThroughOutbox(provider, deps.backchannelLogout);
   return provider;
 }
 
