@@ -59,7 +59,7 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
     notices: new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer }),
     sessions: new CustomerSessions(store.db, audit, infra.artifacts),
     federation: buildFederation({ config, db: store.db, audit, customers, customerStore: domain.customerStore, flows, pool: DEFAULT_POOL, fetch }),
-    privacy: buildPrivacy({ config, fetch, db: store.db, dialect: store.dialect, audit, events: domain.publisher, customers, ledger: domain.ledger, messenger: messaging.messenger, brand, log }),
+    privacy: buildPrivacy({ config, fetch, checkUrl: infra.checkOutboundUrl, db: store.db, dialect: store.dialect, audit, events: domain.publisher, customers, ledger: domain.ledger, messenger: messaging.messenger, brand, log }),
     callerVerifications: new CallerVerifications({ db: store.db, customers, delivery, audit }),
     timeline: new CustomerTimeline(store.db),
   };
