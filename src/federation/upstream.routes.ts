@@ -12,7 +12,7 @@ import { html } from '../markup/html.ts';
 import { layout } from '../pages/layout.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
 import { upstreamConfirmPage } from '../pages/upstream.page.ts';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 import type { Connections } from './connections.ts';
 import { UPSTREAM_CALLBACK_PATH } from './connections.ts';
 import { CONNECTION_KINDS, connectorFor } from './connectors/registry.ts';
@@ -28,8 +28,8 @@ const returnParams = keyParams.extend({ uid: z.string() });
 const startForm = z.strictObject({ csrf: text().max(200), connection: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
 const confirmForm = z.strictObject({
   csrf: text().max(200),
-  given_name: text().trim().max(100).optional(),
-  family_name: text().trim().max(100).optional(),
+  given_name: nameText().trim().max(100).optional(),
+  family_name: nameText().trim().max(100).optional(),
 });
 
 /**

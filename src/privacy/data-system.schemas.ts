@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 
 const key = (example: string) => text().regex(/^[a-z][a-z0-9_-]{1,63}$/, `must be lowercase letters, digits, _ and - such as ${example}`);
 
@@ -25,7 +25,7 @@ export type RetentionRule = z.infer<typeof retentionRule>;
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);
 
 const fields = {
-  name: text().trim().min(1).max(120),
+  name: nameText().trim().min(1).max(120),
   categories: z.array(category).min(1).max(30),
   legal_basis: z.enum(LEGAL_BASES),
   retention: retentionRule.nullable().describe('A legal hold: the system is asked to restrict (keep, pseudonymize, stop processing), and erased when it ends'),
