@@ -51,7 +51,8 @@ export function upstreamRoutes(app: FastifyInstance, deps: { steps: PageSteps; u
   const failed = async (reply: FastifyReply, loaded: LoadedInteraction, error: UpstreamError) => {
     const { t } = loaded.page;
     deps.metrics.signIn('upstream', error.reason);
-    await deps.audit.record({ action: 'sign_in.upstream_failed', actor: { type: 'system' }, subject: { type: 'connection', id: error.connection }, details: { reason: error.reason, detail: error.message } });
+    reply.log.warn({ connection: error.connection, reason: error.reason, cause: error.why }, `upstream sign-in failed: ${error.message}`);
+    await deps.audit.record({ action: 'sign_in.upstream_failed', actor: { type: 'system' }, subject: { type: 'connection', id: error.connection }, details: { reason: error.reason, detail: error.message, ...(error.why ? { cause: error.why } : {}) } });
     const name = await deps.connections.get(error.connection).then((connection) => connection.name, () => error.connection);
     return stopped(reply, loaded, t('upstream.error.title'), t(`upstream.error.${error.reason}`, { connection: name }), error.reason === 'unavailable' ? 502 : error.reason === 'tenant' ? 403 : 400);
   };

@@ -313,6 +313,9 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
     const audit = await server.portvakt.store.db.selectFrom('audit_log').select('details').where('action', '=', 'sign_in.upstream_failed').orderBy('seq', 'desc').limit(3).execute();
     expect(audit.map((entry) => JSON.parse(entry.details).reason)).toEqual(['invalid', 'invalid', 'invalid']);
+    // The audit entry keeps why (what openid-client found wrong), not only that it failed.
+    for (const entry of audit) expect(JSON.parse(entry.details)).toMatchObject({ cause: 'invalid_response', detail: expect.stringMatching(/refused: .+/) });
+    expect(JSON.parse(audit[0]!.details).detail).toMatch(/nonce/);
     // The genuine answer still works afterwards.
     expect((await continueWithUpstream(new CookieAgent())).landing.url).toMatch(/\/upstream\/confirm$/);
   });
@@ -334,7 +337,7 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     }
     expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
     const audit = await server.portvakt.store.db.selectFrom('audit_log').select('details').where('action', '=', 'sign_in.upstream_failed').orderBy('seq', 'desc').executeTakeFirstOrThrow();
-    expect(JSON.parse(audit.details)).toMatchObject({ reason: 'unavailable' });
+    expect(JSON.parse(audit.details)).toMatchObject({ reason: 'unavailable', cause: 'timeout', detail: expect.stringMatching(/did not answer in time/) });
   });
 
   it('reaches no upstream on an internal address where calls out to internal networks are not allowed', async () => {
