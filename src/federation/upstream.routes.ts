@@ -11,7 +11,7 @@ import type { Metrics } from '../ops/metrics.ts';
 import { html } from '../markup/html.ts';
 import { layout } from '../pages/layout.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
-import { upstreamConfirmPage } from '../pages/upstream.page.ts';
+import { upstreamConfirmPage, upstreamLinkCodePage } from '../pages/upstream.page.ts';
 import { nameText, text } from '../validation/text.ts';
 import type { Connections } from './connections.ts';
 import { UPSTREAM_CALLBACK_PATH } from './connections.ts';
@@ -26,6 +26,7 @@ const keyParams = z.strictObject({ key: z.string().regex(/^[a-z][a-z0-9_-]{1,63}
 const returnParams = keyParams.extend({ uid: z.string() });
 
 const startForm = z.strictObject({ csrf: text().max(200), connection: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
+const cancelForm = z.strictObject({ csrf: text().max(200) });
 const confirmForm = z.strictObject({
   csrf: text().max(200),
   given_name: nameText().trim().max(100).optional(),
@@ -130,9 +131,22 @@ export function upstreamRoutes(app: FastifyInstance, deps: { steps: PageSteps; u
       const link = await deps.links.pending(loaded.uid);
       if (!link) return seeOther(reply, `/login/${loaded.uid}`);
       const name = await deps.connections.get(link.connection).then((connection) => connection.name, () => link.connection);
-      // An address the upstream vouched for: prove the account. One nobody vouched for: prove the address.
+      // An address the upstream vouched for: prove the account, any way. One nobody vouched for:
+      // prove the address, by a code and nothing else (the page offers nothing else that signs in).
       const notice = loaded.page.t(link.vouched ? 'upstream.prove.notice' : 'upstream.prove.code_notice', { connection: name, email: link.email });
+      if (!link.vouched) return sendPage(reply, 200, upstreamLinkCodePage(loaded.page, { uid: loaded.uid, csrf: csrfToken(), connection: name, email: link.email, notice }));
       return sendPage(reply, 200, signInPage(loaded.page, { uid: loaded.uid, clientName: loaded.clientName, csrf: csrfToken(), email: link.email, notice }));
+    },
+  });
+
+  // Giving up on connecting the identity: it is dropped, and the sign-in page offers every way in again.
+  steps.mount(app, {
+    method: 'POST',
+    path: '/upstream/link/cancel',
+    form: cancelForm,
+    handle: async ({ reply, loaded }) => {
+      await deps.links.drop(loaded.uid);
+      return seeOther(reply, `/login/${loaded.uid}`);
     },
   });
 

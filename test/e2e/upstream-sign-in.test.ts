@@ -40,7 +40,7 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     const via = options.via ?? upstream;
     const landing = await agent.follow(options.from ?? (await shop.authorizationUrl({ scope: 'openid email profile' })), server.url);
     const page = await landing.response.text();
-    expect(page).toContain('Continue with Partner ID');
+    expect(page).toMatch(/(Continue with|Fortsätt med) Partner ID/);
     const started = await agent.postForm(`${landing.url}/upstream`, { csrf: csrfOf(page), connection: options.connection ?? 'partner-id' });
     expect(started.status).toBe(303);
     const upstreamUrl = started.headers.get('location')!;
@@ -136,8 +136,15 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
       expect(landing.url).toMatch(/\/upstream\/link$/);
       const page = await landing.response.text();
       pages.push(page.replaceAll(email, 'ADDRESS').replace(/name="csrf" value="[^"]+"/g, '').replace(/\/login\/[A-Za-z0-9_-]+/g, '/login/UID'));
-      // Proving another account (Mallory's own) signs her in as herself; the identity is not linked to it.
+      // Proving another account (Mallory's own) on this step signs nobody in and links nothing.
       const flow = landing.url.replace(/\/upstream\/link$/, '');
+      const refused = await agent.postForm(`${flow}/password`, { csrf: csrfOf(page), email: 'eve@example.se', password: 'eve has her own passphrase' });
+      expect(refused.status).toBe(400);
+      expect(refused.headers.get('location')).toBeNull();
+      expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
+      // Given up on connecting, she signs in as herself; the identity is not linked to her account.
+      const cancelled = await agent.postForm(`${flow}/upstream/link/cancel`, { csrf: csrfOf(page) });
+      expect(cancelled.headers.get('location')).toBe(new URL(flow).pathname);
       const claims = await finishAt(agent, await agent.postForm(`${flow}/password`, { csrf: csrfOf(page), email: 'eve@example.se', password: 'eve has her own passphrase' }));
       expect(claims.email).toBe('eve@example.se');
       expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
@@ -150,14 +157,28 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     await server.api('POST', '/customers', { email: 'ivar@example.se', password: 'ivars own passphrase' });
     upstream.signedInAs = { sub: 'upstream-ivar', email: 'ivar@example.se', email_verified: false };
     const before = await identities();
-    // Someone holding Ivar's password proves the account, not the address: signed in, nothing linked.
+    // Someone holding Ivar's password proves the account, not the address: the page offers only the
+    // code, and a password posted anyway on this step signs nobody in (nothing would be linked).
     const withPassword = new CookieAgent();
     const first = await continueWithUpstream(withPassword);
     const page = await first.landing.response.text();
     expect(page).toContain('first confirm your e-mail address');
+    expect(page).not.toContain('name="password"');
+    expect(page).not.toMatch(/action="[^"]*\/passkey|data-passkey=/);
+    expect(page).not.toContain('/sms');
+    expect(page).not.toMatch(/action="[^"]*\/password"/);
+    expect(page).toContain('value="ivar@example.se"');
+    expect(page).toContain('Send a code to ivar@example.se');
     const flow = first.landing.url.replace(/\/upstream\/link$/, '');
-    expect((await finishAt(withPassword, await withPassword.postForm(`${flow}/password`, { csrf: csrfOf(page), email: 'ivar@example.se', password: 'ivars own passphrase' }))).email).toBe('ivar@example.se');
+    const refused = await withPassword.postForm(`${flow}/password`, { csrf: csrfOf(page), email: 'ivar@example.se', password: 'ivars own passphrase' });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('confirm your e-mail address with a code');
     expect(await identities()).toBe(before);
+    // In Swedish too.
+    const swedish = await continueWithUpstream(new CookieAgent(), { from: await shop.authorizationUrl({ scope: 'openid email profile', ui_locales: 'sv' }) });
+    const sv = await swedish.landing.response.text();
+    expect(sv).toContain('Skicka en kod till ivar@example.se');
+    expect(sv).not.toContain('name="password"');
     // A code to the address links it.
     const withCode = new CookieAgent();
     const second = await continueWithUpstream(withCode);
