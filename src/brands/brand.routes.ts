@@ -17,7 +17,7 @@ const brandInput = z.strictObject({
     .nullable()
     .optional()
     .describe('Served by Portvakt at /assets/brands/{key}/logo; null removes it'),
-  sender: text()
+  sender: nameText()
     .trim()
     .max(200)
     // A display name and an address, or an address; no line breaks (it becomes a mail header).

@@ -7,6 +7,7 @@ import { DomainError, notFound } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { FlowState, InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { Database } from '../store/schema.ts';
+import { nameText } from '../validation/text.ts';
 import { offers, type Connections } from './connections.ts';
 import type { UpstreamProfile } from './connectors/connector.ts';
 import { connectorFor, connectorView } from './connectors/registry.ts';
@@ -193,8 +194,11 @@ export class UpstreamSignIn {
   }
 }
 
+/** A name the upstream gave, kept when it is one a customer could type here (no bidi controls, no lone surrogates). */
+const upstreamName = nameText().trim().min(1).max(100);
 function name(value: unknown): string | null {
-  return typeof value === 'string' && value.trim() ? value.trim().slice(0, 100) : null;
+  const parsed = upstreamName.safeParse(typeof value === 'string' ? value.trim().slice(0, 100) : undefined);
+  return parsed.success ? parsed.data : null;
 }
 
 /** openid-client's refusals, sorted into what the customer is told. */

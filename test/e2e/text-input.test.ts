@@ -50,6 +50,12 @@ describe.each(DIALECTS)('names and text as Unicode on %s', (dialect) => {
     }
   });
 
+  it('refuses a bidi control in the display name of a brand\'s sender', async () => {
+    const answer = await server.api('PUT', '/brands/sender', { name: 'Sender', accent_color: '#123456', sender: 'Shop\u202e <shop@example.se>' });
+    expect(answer.status).toBe(400);
+    expect((await server.api('PUT', '/brands/sender', { name: 'Sender', accent_color: '#123456', sender: 'Shop <shop@example.se>' })).status).toBeLessThan(300);
+  });
+
   it('refuses a lone surrogate in other text fields, but not a bidi control where text is no name', async () => {
     const created = await server.api('POST', '/customers', { email: 'text@example.se', given_name: 'Text' });
     expect((await server.api('PATCH', `/customers/${created.body.id}`, { given_name: 'Te\ud834xt' })).status).toBe(400);

@@ -191,6 +191,16 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     expect((await shop.callback((await continueWithUpstream(new CookieAgent())).landing.url)).claims()!.sub).toBe(claims.sub);
   });
 
+  it('does not take names from the upstream that hold bidi controls or lone surrogates', async () => {
+    upstream.signedInAs = { sub: 'upstream-spoofer', email: 'spoofer@example.se', email_verified: true, given_name: 'Mallory\u202egpj.exe', family_name: 'Half\ud800' };
+    const { landing } = await continueWithUpstream(new CookieAgent());
+    expect(landing.url).toMatch(/\/upstream\/confirm$/);
+    const confirm = await landing.response.text();
+    expect(confirm).toContain('name="given_name"');
+    expect(confirm).not.toContain('Mallory');
+    expect(confirm).not.toContain('Half');
+  });
+
   it('refuses an answer that comes back at another connection\'s callback URL than the sign-in went to (mix-up)', async () => {
     upstream.signedInAs = { sub: 'upstream-mixup', email: 'mixup@example.se', email_verified: true };
     const [before, beforeCustomers] = [await identities(), await customers()];
