@@ -56,6 +56,21 @@ describe.each(DIALECTS)('names and text as Unicode on %s', (dialect) => {
     expect((await server.api('PUT', '/brands/sender', { name: 'Sender', accent_color: '#123456', sender: 'Shop <shop@example.se>' })).status).toBeLessThan(300);
   });
 
+  it('refuses a bidi control in profile attribute labels and in the lines of an address', async () => {
+    const labelled = await server.api('PUT', '/profile-schema/favourite_colour', { type: 'text', labels: { sv: 'Färg\u202e', en: 'Colour' } });
+    expect(labelled.status).toBe(400);
+    expect(labelled.body.error).toBe('validation_failed');
+    expect((await server.api('PUT', '/profile-schema/favourite_colour', { type: 'text', labels: { sv: 'Färg', en: 'Colour' } })).status).toBeLessThan(300);
+    const customer = (await server.api('POST', '/customers', { email: 'address@example.se' })).body;
+    const address = { street_address: 'Storgatan 1', postal_code: '111 22', locality: 'Stockholm', country: 'SE' };
+    for (const spoiled of [{ ...address, street_address: 'Storgatan 1\u202e' }, { ...address, locality: '\u2067Stockholm' }]) {
+      const answer = await server.api('PATCH', `/customers/${customer.id}/attributes`, { address: spoiled });
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toBe('validation_failed');
+    }
+    expect((await server.api('PATCH', `/customers/${customer.id}/attributes`, { address })).status).toBe(200);
+  });
+
   it('refuses a lone surrogate in other text fields, but not a bidi control where text is no name', async () => {
     const created = await server.api('POST', '/customers', { email: 'text@example.se', given_name: 'Text' });
     expect((await server.api('PATCH', `/customers/${created.body.id}`, { given_name: 'Te\ud834xt' })).status).toBe(400);
