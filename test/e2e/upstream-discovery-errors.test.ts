@@ -61,6 +61,7 @@ describe.each(DIALECTS)('upstream discovery failures on %s', (dialect) => {
       expect(answer.body.message, key).toContain(issuer);
       expect(JSON.stringify(answer.body)).not.toContain('a-secret-never-shown');
     }
+    expect((await add('status-again', `${upstream.url}/status`)).body.details).toEqual({ cause: 'http_status', status: 500 });
     expect((await server.api('GET', '/connections')).body.connections).toEqual([]);
   });
 
