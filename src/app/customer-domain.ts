@@ -40,7 +40,7 @@ export interface CustomerDomain {
   clientStore: ClientStore;
 }
 
-export function buildCustomerDomain({ config, log, store, artifacts, changes, outbound }: Infrastructure): CustomerDomain {
+export function buildCustomerDomain({ config, log, store, artifacts, changes, outbound, checkOutboundUrl }: Infrastructure): CustomerDomain {
   const { db } = store;
   const credentialStore = new CredentialStore(db);
   const customerStore = new CustomerStore(db, credentialStore);
@@ -48,7 +48,7 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
   const customers = new Customers(customerStore, config.passwordMinLength, (id, trx) => artifacts.revokeAccount(trx, id), audit);
   const publisher = new EventPublisher();
   customers.publishTo(publisher);
-  const subscriptions = new WebhookSubscriptions(db, deriveKey(config.secret, 'webhook-secret'));
+  const subscriptions = new WebhookSubscriptions(db, deriveKey(config.secret, 'webhook-secret'), checkOutboundUrl);
   const webhooks = config.webhooks;
   const deliveries = new WebhookDeliveries(db, store.dialect, { baseDelayMs: webhooks.retryBaseMs, maxDelayMs: webhooks.retryMaxMs, maxAttempts: webhooks.maxAttempts, leaseMs: webhooks.timeoutMs + 30_000 });
   const webhookWorker = new WebhookWorker({ db, deliveries, subscriptions, publisher, log, pollMs: config.outbox.pollMs, timeoutMs: webhooks.timeoutMs, fetch: outbound.fetch });

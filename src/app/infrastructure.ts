@@ -5,6 +5,7 @@ import { ArtifactStorage } from '../oidc/artifact-storage.ts';
 import { RedisArtifacts } from '../oidc/redis-artifact-adapter.ts';
 import { Metrics } from '../ops/metrics.ts';
 import { OutboundGuard } from '../outbound/outbound-guard.ts';
+import { outboundUrlCheck, type OutboundUrlCheck } from '../outbound/outbound-url-check.ts';
 import { LocalChangeNotices, RedisChangeNotices, type ChangeNotices } from '../store/change-notices.ts';
 import { openStore, type Store } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
@@ -22,6 +23,8 @@ export interface Infrastructure {
   metrics: Metrics;
   /** Calls out to addresses named through the API are checked against internal networks. */
   outbound: OutboundGuard;
+  /** The check a URL Portvakt will call gets when it is registered or changed (https and public in production). */
+  checkOutboundUrl: OutboundUrlCheck;
 }
 
 export async function openInfrastructure(config: Config, log: FastifyBaseLogger): Promise<Infrastructure> {
@@ -32,5 +35,7 @@ export async function openInfrastructure(config: Config, log: FastifyBaseLogger)
   const changes = redis
     ? new RedisChangeNotices(redis, subscriberOf(redis, (error) => log.warn({ err: error }, 'redis subscriber failed')), config.redisPrefix, (error) => log.warn({ err: error }, 'change notice failed'))
     : new LocalChangeNotices();
-  return { config, log, store, redis, artifacts, changes, metrics: new Metrics(), outbound: new OutboundGuard(config.outboundAllowInternal) };
+  const outbound = new OutboundGuard(config.outboundAllowInternal);
+  const checkOutboundUrl = outboundUrlCheck({ production: config.production, permits: (address) => outbound.permits(address) });
+  return { config, log, store, redis, artifacts, changes, metrics: new Metrics(), outbound, checkOutboundUrl };
 }

@@ -4,20 +4,20 @@ import { notFound } from '../errors/domain-error.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
 import { parseInput } from '../validation/parse-input.ts';
 import { brandKey } from '../validation/brand-key.ts';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 import { brandStylesheet, type Brand, type Brands } from './brands.ts';
 
 /** Logos up to 40 KiB (base64 inside the API's 64 KiB JSON body), PNG or SVG (served sandboxed: no script, no form). */
 const MAX_LOGO_BYTES = 40 * 1024;
 const brandInput = z.strictObject({
-  name: text().trim().min(1).max(80).describe('Shown on its hosted pages and in its e-mails'),
+  name: nameText().trim().min(1).max(80).describe('Shown on its hosted pages and in its e-mails'),
   accent_color: text().regex(/^#[0-9a-fA-F]{6}$/, 'a colour #rrggbb').describe('Buttons, links and focus rings'),
   logo: z
     .strictObject({ type: z.enum(['image/png', 'image/svg+xml']), base64: text().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64').max(Math.ceil((MAX_LOGO_BYTES * 4) / 3) + 4) })
     .nullable()
     .optional()
     .describe('Served by Portvakt at /assets/brands/{key}/logo; null removes it'),
-  sender: text()
+  sender: nameText()
     .trim()
     .max(200)
     // A display name and an address, or an address; no line breaks (it becomes a mail header).

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { brandKey } from '../validation/brand-key.ts';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 
 /** RFC 7591 names for what the management API accepts about a client; unknown fields are refused. */
 const uri = text().min(1).max(2000);
@@ -21,7 +21,7 @@ const logoutUri = uri.refine((value) => {
 }, 'an absolute http(s) URL without a fragment');
 
 const clientFields = {
-  client_name: text().trim().min(1).max(200),
+  client_name: nameText().trim().min(1).max(200),
   redirect_uris: z.array(uri).max(50),
   post_logout_redirect_uris: z.array(uri).max(50),
   grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(4),

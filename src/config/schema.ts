@@ -70,7 +70,7 @@ export const envSchema = z.object({
     .describe('Which X-Forwarded-* senders to trust: the proxy addresses/CIDRs (best), true (any sender) or false'),
   OUTBOUND_ALLOW_INTERNAL: booleanOrNetworks('the internal networks allowed (CIDRs)')
     .optional()
-    .describe('Whether calls out (upstream providers, webhooks, data systems, SMS gateways) may reach loopback, private and link-local addresses: true, false, or the networks allowed. Default: false in production, true otherwise'),
+    .describe('Whether calls out (upstream providers, webhooks, data systems, SMS gateways) may reach internal networks (loopback, private, shared, link-local, unique local): true, false, or the networks allowed. Documentation, benchmarking, reserved, multicast and transition ranges stay refused unless a listed network covers them. Default: false in production, true otherwise'),
   PASSWORD_MIN_LENGTH: intFromEnv(8, 64)
     .default(8)
     .describe('Minimum password length. NIST 800-63B-4 asks 15 when a password is the only factor'),

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { brandKey } from '../validation/brand-key.ts';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 
 const localizedText = z.strictObject({
-  title: text().trim().min(1).max(120),
+  title: nameText().trim().min(1).max(120),
   description: text().trim().min(1).max(2000).describe('What the customer agrees to, in plain words'),
   legal_text: text().trim().min(1).max(20000),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 
-const name = text().trim().min(1).max(100);
+const name = nameText().trim().min(1).max(100);
 export const emailSchema = text()
   .trim()
   .max(254)

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { open, seal } from '../crypto/sealed-box.ts';
 import { notFound } from '../errors/domain-error.ts';
+import type { OutboundUrlCheck } from '../outbound/outbound-url-check.ts';
 import type { Database, WebhookSubscriptionsTable } from '../store/schema.ts';
 import { generateWebhookSecret } from './webhook-signature.ts';
 
@@ -17,14 +18,18 @@ export interface Subscription {
 export class WebhookSubscriptions {
   readonly #db: Kysely<Database>;
   readonly #key: Buffer;
+  readonly #checkUrl: OutboundUrlCheck;
 
-  constructor(db: Kysely<Database>, key: Buffer) {
+  /** `checkUrl`: the receiver's URL is checked before it is stored (https and public in production). */
+  constructor(db: Kysely<Database>, key: Buffer, checkUrl: OutboundUrlCheck = async () => {}) {
     this.#db = db;
     this.#key = key;
+    this.#checkUrl = checkUrl;
   }
 
   /** `owner`: the operator making it, or null for an admin. */
   async create(input: { url: string; event_types: string[]; description?: string | undefined }, owner: string | null, now = Date.now()): Promise<Subscription & { secret: string }> {
+    await this.#checkUrl(input.url, 'url');
     const id = `whk_${crypto.randomUUID()}`;
     const secret = generateWebhookSecret();
     await this.#db

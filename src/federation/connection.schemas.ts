@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { brandKey } from '../validation/brand-key.ts';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 import { CONNECTION_KINDS, connectorFor, ownSettingsIn, SETTINGS_KINDS, settingsInputShape, settingsOutputShape, type ConnectionKind, type SettingsInputShape } from './connectors/registry.ts';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);
@@ -24,7 +24,7 @@ const secretNotes = CONNECTION_KINDS.flatMap((kind) => connectorFor(kind).client
 const settingsFields: SettingsInputShape = settingsInputShape();
 
 const fields = {
-  name: text().trim().min(1).max(80).describe('Shown on the button: "Continue with {name}"'),
+  name: nameText().trim().min(1).max(80).describe('Shown on the button: "Continue with {name}"'),
   client_id: text().min(1).max(500),
   client_secret: text().min(1).max(2000).nullable().describe(['Kept sealed; never returned.', ...secretNotes].join(' ')),
   scopes: scopes.describe('OpenID kinds start with openid; Meta: e.g. "email public_profile"'),

@@ -9,15 +9,15 @@ import type { OutboundFetch } from '../outbound/outbound-guard.ts';
 import type { Database } from '../store/schema.ts';
 import { Connections } from './connections.ts';
 import { IdentityLinks } from './identity-links.ts';
-import { UpstreamClients } from './upstream-clients.ts';
+import { UpstreamClients, type UpstreamLog } from './upstream-clients.ts';
 import { UpstreamSignIn } from './upstream-sign-in.ts';
 
 export type Federation = ReturnType<typeof buildFederation>;
 
 /** Sign-in with existing identities: connections to upstream providers, the sign-in through them, and linking. */
-export function buildFederation(deps: { config: Config; db: Kysely<Database>; audit: AuditLog; customers: Customers; customerStore: CustomerStore; flows: InteractionFlowStore; pool: string; fetch: OutboundFetch }) {
+export function buildFederation(deps: { config: Config; db: Kysely<Database>; audit: AuditLog; customers: Customers; customerStore: CustomerStore; flows: InteractionFlowStore; pool: string; fetch: OutboundFetch; log?: UpstreamLog }) {
   const connections = new Connections({ db: deps.db, key: deriveKey(deps.config.secret, 'connection-secret'), audit: deps.audit, issuer: deps.config.issuer });
-  const clients = new UpstreamClients({ connections, allowHttp: !deps.config.production, timeoutMs: deps.config.upstreamTimeoutMs, fetch: deps.fetch });
+  const clients = new UpstreamClients({ connections, allowHttp: !deps.config.production, timeoutMs: deps.config.upstreamTimeoutMs, fetch: deps.fetch, ...(deps.log ? { log: deps.log } : {}) });
   connections.checkWith(async (candidate) => {
     await clients.build(candidate);
   });

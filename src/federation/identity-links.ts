@@ -45,6 +45,11 @@ export class IdentityLinks implements CustomerDataOwner {
     return this.#flows.set(pendingKey(uid), { state: 'upstream_link', ...link });
   }
 
+  /** The customer gave up connecting the identity in this sign-in: it is dropped, and any way in works again. */
+  async drop(uid: string): Promise<void> {
+    await this.#flows.advance(pendingKey(uid), 'upstream_link', null);
+  }
+
   async pending(uid: string): Promise<PendingLink | undefined> {
     const flow = await this.#flows.get(pendingKey(uid));
     return flow?.state === 'upstream_link' ? flow : undefined;

@@ -3,8 +3,14 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { OutboundFetch } from '../outbound/outbound-guard.ts';
 import type { ConnectionWithSecret, Connections, Connection } from './connections.ts';
 import { connectorFor, connectorView } from './connectors/registry.ts';
+import { upstreamFailureCause } from './upstream-failure-cause.ts';
 
 const CACHE_MS = 10 * 60_000;
+
+/** Where a failed discovery is told (the app's logger). */
+export interface UpstreamLog {
+  warn(details: object, message: string): void;
+}
 
 export interface UpstreamClient {
   connection: Connection;
@@ -24,14 +30,16 @@ export class UpstreamClients {
   readonly #allowHttp: boolean;
   readonly #timeoutSeconds: number;
   readonly #fetch: OutboundFetch;
+  readonly #log: UpstreamLog | undefined;
   readonly #cache = new Map<string, { config: oidc.Configuration; stamp: string; at: number }>();
 
   /** `allowHttp`: outside production an upstream on plain http (a local test provider) is accepted. */
-  constructor(deps: { connections: Connections; allowHttp: boolean; timeoutMs: number; fetch: OutboundFetch }) {
+  constructor(deps: { connections: Connections; allowHttp: boolean; timeoutMs: number; fetch: OutboundFetch; log?: UpstreamLog }) {
     this.#connections = deps.connections;
     this.#allowHttp = deps.allowHttp;
     this.#timeoutSeconds = Math.max(0.1, deps.timeoutMs / 1000);
     this.#fetch = deps.fetch;
+    this.#log = deps.log;
   }
 
   /** The client of an enabled connection; a provider that cannot be reached is `issuer_unreachable`. */
@@ -66,8 +74,10 @@ export class UpstreamClients {
         // arriving over TLS from the token endpoint (which OpenID Connect Core would allow).
         execute: [oidc.enableNonRepudiationChecks, ...(url.protocol === 'http:' ? [oidc.allowInsecureRequests] : [])],
       });
-    } catch {
-      throw new DomainError('issuer_unreachable', 400, `No OpenID provider answered discovery at ${connection.issuer}`);
+    } catch (error) {
+      const failure = upstreamFailureCause(error);
+      this.#log?.warn({ connection: connection.key, issuer: connection.issuer, cause: failure.cause, status: failure.status }, `upstream discovery failed: ${failure.description}`);
+      throw new DomainError('issuer_unreachable', 400, `Discovery at ${connection.issuer} failed: ${failure.description}`, { cause: failure.cause, ...(failure.status ? { status: failure.status } : {}) });
     }
     // The endpoints the discovery document names receive the client secret and codes: https too.
     const metadata = config.serverMetadata();

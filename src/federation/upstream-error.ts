@@ -5,9 +5,12 @@ export class UpstreamError extends Error {
   override name = 'UpstreamError';
   readonly reason: UpstreamFailure;
   readonly connection: string;
-  constructor(reason: UpstreamFailure, connection: string, detail: string) {
+  /** What failed underneath, as a stable code (`timeout`, `http_status`, `issuer_mismatch`, …), when known. */
+  readonly why: string | undefined;
+  constructor(reason: UpstreamFailure, connection: string, detail: string, why?: string) {
     super(detail);
     this.reason = reason;
     this.connection = connection;
+    this.why = why;
   }
 }

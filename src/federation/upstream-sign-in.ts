@@ -7,12 +7,14 @@ import { DomainError, notFound } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { FlowState, InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { Database } from '../store/schema.ts';
+import { nameText } from '../validation/text.ts';
 import { offers, type Connections } from './connections.ts';
 import type { UpstreamProfile } from './connectors/connector.ts';
 import { connectorFor, connectorView } from './connectors/registry.ts';
 import type { IdentityLinks } from './identity-links.ts';
 import type { UpstreamClient, UpstreamClients } from './upstream-clients.ts';
 import { UpstreamError } from './upstream-error.ts';
+import { UNREACHABLE, upstreamFailureCause } from './upstream-failure-cause.ts';
 
 export { UpstreamError, type UpstreamFailure } from './upstream-error.ts';
 
@@ -179,7 +181,7 @@ export class UpstreamSignIn {
   /** At the start an unknown or disabled connection is a 404; at the finish (it went meanwhile) the upstream is unavailable. */
   async #client(key: string, step: 'start' | 'finish'): Promise<UpstreamClient> {
     return this.#clients.forKey(key).catch((error: unknown) => {
-      if (error instanceof DomainError && error.code === 'issuer_unreachable') throw new UpstreamError('unavailable', key, error.message);
+      if (error instanceof DomainError && error.code === 'issuer_unreachable') throw new UpstreamError('unavailable', key, error.message, (error.details as { cause?: string } | undefined)?.cause);
       if (step === 'finish' && error instanceof DomainError) throw new UpstreamError('unavailable', key, 'the connection is gone or disabled');
       throw error;
     });
@@ -192,8 +194,11 @@ export class UpstreamSignIn {
   }
 }
 
+/** A name the upstream gave, kept when it is one a customer could type here (no bidi controls, no lone surrogates). */
+const upstreamName = nameText().trim().min(1).max(100);
 function name(value: unknown): string | null {
-  return typeof value === 'string' && value.trim() ? value.trim().slice(0, 100) : null;
+  const parsed = upstreamName.safeParse(typeof value === 'string' ? value.trim().slice(0, 100) : undefined);
+  return parsed.success ? parsed.data : null;
 }
 
 /** openid-client's refusals, sorted into what the customer is told. */
@@ -203,13 +208,9 @@ function upstreamFailure(error: unknown, key: string): UpstreamError {
     const code = /^[a-z_]{1,64}$/.test(error.error) ? error.error : 'other';
     return new UpstreamError(error.error === 'access_denied' ? 'denied' : 'invalid', key, `the provider answered ${code}`);
   }
-  const cause = (error as { cause?: { code?: string; name?: string } }).cause;
-  const name = (error as { name?: string }).name ?? '';
-  const code = (error as { code?: string }).code ?? '';
-  if (name === 'TimeoutError' || name === 'AbortError' || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT' || cause?.name === 'TimeoutError' || /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|fetch failed/i.test(String((error as Error).message)) || cause?.code === 'ECONNREFUSED') {
-    return new UpstreamError('unavailable', key, 'the provider could not be reached');
-  }
-  return new UpstreamError('invalid', key, `the provider's answer was refused (${code || name || 'unknown'})`);
+  const failure = upstreamFailureCause(error);
+  if (UNREACHABLE.has(failure.cause)) return new UpstreamError('unavailable', key, `the provider could not be reached: ${failure.description}`, failure.cause);
+  return new UpstreamError('invalid', key, `the provider's answer was refused: ${failure.description}`, failure.cause);
 }
 
 /** The interaction a callback belongs to, from its `state`. */

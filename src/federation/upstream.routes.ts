@@ -11,8 +11,8 @@ import type { Metrics } from '../ops/metrics.ts';
 import { html } from '../markup/html.ts';
 import { layout } from '../pages/layout.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
-import { upstreamConfirmPage } from '../pages/upstream.page.ts';
-import { text } from '../validation/text.ts';
+import { upstreamConfirmPage, upstreamLinkCodePage } from '../pages/upstream.page.ts';
+import { nameText, text } from '../validation/text.ts';
 import type { Connections } from './connections.ts';
 import { UPSTREAM_CALLBACK_PATH } from './connections.ts';
 import { CONNECTION_KINDS, connectorFor } from './connectors/registry.ts';
@@ -26,10 +26,11 @@ const keyParams = z.strictObject({ key: z.string().regex(/^[a-z][a-z0-9_-]{1,63}
 const returnParams = keyParams.extend({ uid: z.string() });
 
 const startForm = z.strictObject({ csrf: text().max(200), connection: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
+const cancelForm = z.strictObject({ csrf: text().max(200) });
 const confirmForm = z.strictObject({
   csrf: text().max(200),
-  given_name: text().trim().max(100).optional(),
-  family_name: text().trim().max(100).optional(),
+  given_name: nameText().trim().max(100).optional(),
+  family_name: nameText().trim().max(100).optional(),
 });
 
 /**
@@ -51,7 +52,8 @@ export function upstreamRoutes(app: FastifyInstance, deps: { steps: PageSteps; u
   const failed = async (reply: FastifyReply, loaded: LoadedInteraction, error: UpstreamError) => {
     const { t } = loaded.page;
     deps.metrics.signIn('upstream', error.reason);
-    await deps.audit.record({ action: 'sign_in.upstream_failed', actor: { type: 'system' }, subject: { type: 'connection', id: error.connection }, details: { reason: error.reason, detail: error.message } });
+    reply.log.warn({ connection: error.connection, reason: error.reason, cause: error.why }, `upstream sign-in failed: ${error.message}`);
+    await deps.audit.record({ action: 'sign_in.upstream_failed', actor: { type: 'system' }, subject: { type: 'connection', id: error.connection }, details: { reason: error.reason, detail: error.message, ...(error.why ? { cause: error.why } : {}) } });
     const name = await deps.connections.get(error.connection).then((connection) => connection.name, () => error.connection);
     return stopped(reply, loaded, t('upstream.error.title'), t(`upstream.error.${error.reason}`, { connection: name }), error.reason === 'unavailable' ? 502 : error.reason === 'tenant' ? 403 : 400);
   };
@@ -129,9 +131,22 @@ export function upstreamRoutes(app: FastifyInstance, deps: { steps: PageSteps; u
       const link = await deps.links.pending(loaded.uid);
       if (!link) return seeOther(reply, `/login/${loaded.uid}`);
       const name = await deps.connections.get(link.connection).then((connection) => connection.name, () => link.connection);
-      // An address the upstream vouched for: prove the account. One nobody vouched for: prove the address.
+      // An address the upstream vouched for: prove the account, any way. One nobody vouched for:
+      // prove the address, by a code and nothing else (the page offers nothing else that signs in).
       const notice = loaded.page.t(link.vouched ? 'upstream.prove.notice' : 'upstream.prove.code_notice', { connection: name, email: link.email });
+      if (!link.vouched) return sendPage(reply, 200, upstreamLinkCodePage(loaded.page, { uid: loaded.uid, csrf: csrfToken(), connection: name, email: link.email, notice }));
       return sendPage(reply, 200, signInPage(loaded.page, { uid: loaded.uid, clientName: loaded.clientName, csrf: csrfToken(), email: link.email, notice }));
+    },
+  });
+
+  // Giving up on connecting the identity: it is dropped, and the sign-in page offers every way in again.
+  steps.mount(app, {
+    method: 'POST',
+    path: '/upstream/link/cancel',
+    form: cancelForm,
+    handle: async ({ reply, loaded }) => {
+      await deps.links.drop(loaded.uid);
+      return seeOther(reply, `/login/${loaded.uid}`);
     },
   });
 

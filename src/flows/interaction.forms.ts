@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { DomainError } from '../errors/domain-error.ts';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 import { emailSchema } from '../customers/customer.schemas.ts';
 
 /** What the hosted forms may post. Unknown fields are refused like everywhere else. */
 const csrf = text().max(200);
-const optionalName = text()
+const optionalName = nameText()
   .trim()
   .max(100)
   .transform((value) => (value === '' ? undefined : value))

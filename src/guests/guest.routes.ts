@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { emailSchema } from '../customers/customer.schemas.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 import type { Guest, Guests } from './guests.ts';
 
-const name = text().trim().min(1).max(100);
+const name = nameText().trim().min(1).max(100);
 const guestInput = z.strictObject({
   email: emailSchema,
   given_name: name.optional(),

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiRegistry } from '../http/api-route.ts';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 import type { ApiKey, ApiKeys } from './api-keys.ts';
 import { ROLES } from './operator-roles.ts';
 
 const systemKey = text().regex(/^[a-z][a-z0-9_]{1,63}$/, 'a system key such as crm');
 export const keyCreate = z.strictObject({
-  name: text().trim().min(1).max(100).describe('Who or what uses it: "Kundtjänst Malmö", "CRM sync"'),
+  name: nameText().trim().min(1).max(100).describe('Who or what uses it: "Kundtjänst Malmö", "CRM sync"'),
   role: z.enum(ROLES),
   systems: z.array(systemKey).min(1).max(50).nullable().default(null).describe('integration keys: the systems whose customer references the key may write'),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 
 const key = (example: string) => text().regex(/^[a-z][a-z0-9_-]{1,63}$/, `must be lowercase letters, digits, _ and - such as ${example}`);
 
@@ -17,15 +17,23 @@ export const retentionRule = z.strictObject({
   years: z.number().int().min(1).max(30),
   fiscal_year_end: text()
     .regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'MM-DD')
+    .refine(isDayOfYear, 'a day that exists, MM-DD (02-29 is the last day of February)')
     .default('12-31')
     .describe('Retention runs from the end of the fiscal year in which the request arrives (the latest a record of the customer can date from)'),
 });
 export type RetentionRule = z.infer<typeof retentionRule>;
 
+/** Days in each month of a leap year: 29 February is a fiscal year end (the last day of February). */
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function isDayOfYear(value: string): boolean {
+  const [month = 0, day = 0] = value.split('-').map(Number);
+  return day <= (DAYS_IN_MONTH[month - 1] ?? 0);
+}
+
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);
 
 const fields = {
-  name: text().trim().min(1).max(120),
+  name: nameText().trim().min(1).max(120),
   categories: z.array(category).min(1).max(30),
   legal_basis: z.enum(LEGAL_BASES),
   retention: retentionRule.nullable().describe('A legal hold: the system is asked to restrict (keep, pseudonymize, stop processing), and erased when it ends'),

@@ -3,6 +3,7 @@ import { open, seal } from '../crypto/sealed-box.ts';
 import { conflict, invalid, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { generateWebhookSecret } from '../events/webhook-signature.ts';
+import type { OutboundUrlCheck } from '../outbound/outbound-url-check.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
 import type { DataSystemsTable, Database } from '../store/schema.ts';
 import { checkAccessRules, PORTVAKT_SYSTEM, type RetentionRule, type SystemInput, type SystemPatch } from './data-system.schemas.ts';
@@ -47,14 +48,18 @@ export class DataSystems {
   readonly #db: Kysely<Database>;
   readonly #key: Buffer;
   readonly #audit: AuditLog;
+  readonly #checkUrl: OutboundUrlCheck;
 
-  constructor(deps: { db: Kysely<Database>; key: Buffer; audit: AuditLog }) {
+  /** `checkUrl`: an endpoint is checked before it is stored (https and public in production). */
+  constructor(deps: { db: Kysely<Database>; key: Buffer; audit: AuditLog; checkUrl?: OutboundUrlCheck }) {
     this.#db = deps.db;
     this.#key = deps.key;
     this.#audit = deps.audit;
+    this.#checkUrl = deps.checkUrl ?? (async () => {});
   }
 
   async create(input: SystemInput, now = Date.now()): Promise<DataSystem & { secret?: string }> {
+    if (input.endpoint) await this.#checkUrl(input.endpoint, 'endpoint');
     const secret = input.access === 'manual' ? undefined : generateWebhookSecret();
     try {
       await this.#db.transaction().execute(async (trx) => {
@@ -77,6 +82,7 @@ export class DataSystems {
     const merged = { key, name: current.name, categories: current.categories, legal_basis: current.legalBasis as SystemInput['legal_basis'], retention: current.retention, access: current.access as SystemInput['access'], endpoint: current.endpoint, checklist: current.checklist, ...patch };
     const checked = checkAccessRules(merged);
     if (!checked.success) throw invalid('validation_failed', 'The system would not be consistent', checked.error.issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message })));
+    if (checked.data.endpoint && checked.data.endpoint !== current.endpoint) await this.#checkUrl(checked.data.endpoint, 'endpoint');
     const secret = checked.data.access !== 'manual' && current.access === 'manual' ? generateWebhookSecret() : undefined;
     await this.#db.transaction().execute(async (trx) => {
       const result = await trx

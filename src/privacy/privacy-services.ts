@@ -1,4 +1,5 @@
 import type { OutboundFetch } from '../outbound/outbound-guard.ts';
+import type { OutboundUrlCheck } from '../outbound/outbound-url-check.ts';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/load-config.ts';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
@@ -27,9 +28,9 @@ export type Privacy = ReturnType<typeof buildPrivacy>;
  * tasks, the worker that carries them out (started by the app), Portvakt's own part, and the
  * suppression list that guards every customer creation.
  */
-export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; events: EventPublisher; customers: Customers; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog; fetch: OutboundFetch }) {
+export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; events: EventPublisher; customers: Customers; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog; fetch: OutboundFetch; checkUrl: OutboundUrlCheck }) {
   const { config, db, audit } = deps;
-  const systems = new DataSystems({ db, key: deriveKey(config.secret, 'data-system-secret'), audit });
+  const systems = new DataSystems({ db, key: deriveKey(config.secret, 'data-system-secret'), audit, checkUrl: deps.checkUrl });
   const references = new CustomerReferences(db, audit);
   const tasks = new PrivacyTasks(db, deps.dialect, { baseDelayMs: config.privacy.retryBaseMs, maxDelayMs: config.privacy.retryMaxMs, maxAttempts: config.privacy.maxAttempts, leaseMs: config.privacy.timeoutMs + 5_000, callbackWaitMs: config.privacy.callbackWaitMs });
   const exports = new PrivacyExports({ db, tasks, key: deriveKey(config.secret, 'privacy-export'), messenger: deps.messenger, brand: deps.brand, issuer: config.issuer });

@@ -9,10 +9,17 @@ import type { RetentionRule } from './data-system.schemas.ts';
 export function retentionEnds(rule: Pick<RetentionRule, 'years' | 'fiscal_year_end'>, requestedAt: number): number {
   const at = new Date(requestedAt);
   const [month, day] = rule.fiscal_year_end.split('-').map(Number) as [number, number];
-  let yearEnd = Date.UTC(at.getUTCFullYear(), month - 1, day);
-  if (yearEnd < Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate())) yearEnd = Date.UTC(at.getUTCFullYear() + 1, month - 1, day);
+  // 02-29 is the last day of February: the 28th in a common year.
+  const endIn = (year: number) => Date.UTC(year, month - 1, Math.min(day, daysIn(year, month)));
+  let yearEnd = endIn(at.getUTCFullYear());
+  if (yearEnd < Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate())) yearEnd = endIn(at.getUTCFullYear() + 1);
   const end = new Date(yearEnd);
-  return Date.UTC(end.getUTCFullYear() + rule.years, end.getUTCMonth(), end.getUTCDate() + 1);
+  const last = endIn(end.getUTCFullYear() + rule.years);
+  return last + 24 * 60 * 60 * 1000;
+}
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /** GDPR Art. 12(3): one month from receipt; an extension adds up to two more. */

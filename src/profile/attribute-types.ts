@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { emailSchema, phoneSchema } from '../customers/customer.schemas.ts';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 
 export const ATTRIBUTE_TYPES = ['text', 'email', 'phone', 'date', 'address', 'enum', 'boolean'] as const;
 export type AttributeType = (typeof ATTRIBUTE_TYPES)[number];
@@ -16,9 +16,9 @@ export type AttributeAsk = (typeof ATTRIBUTE_ASK)[number];
 
 /** OpenID Connect's address claim (Core §5.1.1), the parts people type. */
 export const addressSchema = z.strictObject({
-  street_address: text().trim().min(1).max(200),
+  street_address: nameText().trim().min(1).max(200),
   postal_code: text().trim().min(1).max(20).regex(/^[A-Za-z0-9 -]+$/, 'letters, digits, spaces and dashes'),
-  locality: text().trim().min(1).max(100),
+  locality: nameText().trim().min(1).max(100),
   country: text().trim().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as SE'),
 });
 export type Address = z.infer<typeof addressSchema>;

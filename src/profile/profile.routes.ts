@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { OPERATOR } from '../events/audit-log.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
-import { text } from '../validation/text.ts';
+import { nameText, text } from '../validation/text.ts';
 import { ATTRIBUTE_ASK, ATTRIBUTE_TYPES } from './attribute-types.ts';
 import { attributeChanges, type CustomerAttributes } from './customer-attributes.ts';
 import type { AttributeDefinition, ProfileSchema } from './profile-schema.ts';
 
 const keyParams = z.strictObject({ key: text().regex(/^[a-z][a-z0-9_]{1,63}$/, 'lowercase letters, digits and _ such as shoe_size') });
-const label = text().trim().min(1).max(100);
+const label = nameText().trim().min(1).max(100);
 const attributeInput = z.strictObject({
   type: z.enum(ATTRIBUTE_TYPES),
   labels: z.strictObject({ sv: label, en: label }),

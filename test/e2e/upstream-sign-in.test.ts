@@ -40,7 +40,7 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     const via = options.via ?? upstream;
     const landing = await agent.follow(options.from ?? (await shop.authorizationUrl({ scope: 'openid email profile' })), server.url);
     const page = await landing.response.text();
-    expect(page).toContain('Continue with Partner ID');
+    expect(page).toMatch(/(Continue with|Fortsätt med) Partner ID/);
     const started = await agent.postForm(`${landing.url}/upstream`, { csrf: csrfOf(page), connection: options.connection ?? 'partner-id' });
     expect(started.status).toBe(303);
     const upstreamUrl = started.headers.get('location')!;
@@ -136,8 +136,15 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
       expect(landing.url).toMatch(/\/upstream\/link$/);
       const page = await landing.response.text();
       pages.push(page.replaceAll(email, 'ADDRESS').replace(/name="csrf" value="[^"]+"/g, '').replace(/\/login\/[A-Za-z0-9_-]+/g, '/login/UID'));
-      // Proving another account (Mallory's own) signs her in as herself; the identity is not linked to it.
+      // Proving another account (Mallory's own) on this step signs nobody in and links nothing.
       const flow = landing.url.replace(/\/upstream\/link$/, '');
+      const refused = await agent.postForm(`${flow}/password`, { csrf: csrfOf(page), email: 'eve@example.se', password: 'eve has her own passphrase' });
+      expect(refused.status).toBe(400);
+      expect(refused.headers.get('location')).toBeNull();
+      expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
+      // Given up on connecting, she signs in as herself; the identity is not linked to her account.
+      const cancelled = await agent.postForm(`${flow}/upstream/link/cancel`, { csrf: csrfOf(page) });
+      expect(cancelled.headers.get('location')).toBe(new URL(flow).pathname);
       const claims = await finishAt(agent, await agent.postForm(`${flow}/password`, { csrf: csrfOf(page), email: 'eve@example.se', password: 'eve has her own passphrase' }));
       expect(claims.email).toBe('eve@example.se');
       expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
@@ -150,14 +157,28 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     await server.api('POST', '/customers', { email: 'ivar@example.se', password: 'ivars own passphrase' });
     upstream.signedInAs = { sub: 'upstream-ivar', email: 'ivar@example.se', email_verified: false };
     const before = await identities();
-    // Someone holding Ivar's password proves the account, not the address: signed in, nothing linked.
+    // Someone holding Ivar's password proves the account, not the address: the page offers only the
+    // code, and a password posted anyway on this step signs nobody in (nothing would be linked).
     const withPassword = new CookieAgent();
     const first = await continueWithUpstream(withPassword);
     const page = await first.landing.response.text();
     expect(page).toContain('first confirm your e-mail address');
+    expect(page).not.toContain('name="password"');
+    expect(page).not.toMatch(/action="[^"]*\/passkey|data-passkey=/);
+    expect(page).not.toContain('/sms');
+    expect(page).not.toMatch(/action="[^"]*\/password"/);
+    expect(page).toContain('value="ivar@example.se"');
+    expect(page).toContain('Send a code to ivar@example.se');
     const flow = first.landing.url.replace(/\/upstream\/link$/, '');
-    expect((await finishAt(withPassword, await withPassword.postForm(`${flow}/password`, { csrf: csrfOf(page), email: 'ivar@example.se', password: 'ivars own passphrase' }))).email).toBe('ivar@example.se');
+    const refused = await withPassword.postForm(`${flow}/password`, { csrf: csrfOf(page), email: 'ivar@example.se', password: 'ivars own passphrase' });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('confirm your e-mail address with a code');
     expect(await identities()).toBe(before);
+    // In Swedish too.
+    const swedish = await continueWithUpstream(new CookieAgent(), { from: await shop.authorizationUrl({ scope: 'openid email profile', ui_locales: 'sv' }) });
+    const sv = await swedish.landing.response.text();
+    expect(sv).toContain('Skicka en kod till ivar@example.se');
+    expect(sv).not.toContain('name="password"');
     // A code to the address links it.
     const withCode = new CookieAgent();
     const second = await continueWithUpstream(withCode);
@@ -168,6 +189,16 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     const claims = await finishAt(withCode, await withCode.postForm(`${codeFlow}/email-code/verify`, { csrf, code: codeIn(message.body) }));
     expect(await identities()).toBe(before + 1);
     expect((await shop.callback((await continueWithUpstream(new CookieAgent())).landing.url)).claims()!.sub).toBe(claims.sub);
+  });
+
+  it('does not take names from the upstream that hold bidi controls or lone surrogates', async () => {
+    upstream.signedInAs = { sub: 'upstream-spoofer', email: 'spoofer@example.se', email_verified: true, given_name: 'Mallory\u202egpj.exe', family_name: 'Half\ud800' };
+    const { landing } = await continueWithUpstream(new CookieAgent());
+    expect(landing.url).toMatch(/\/upstream\/confirm$/);
+    const confirm = await landing.response.text();
+    expect(confirm).toContain('name="given_name"');
+    expect(confirm).not.toContain('Mallory');
+    expect(confirm).not.toContain('Half');
   });
 
   it('refuses an answer that comes back at another connection\'s callback URL than the sign-in went to (mix-up)', async () => {
@@ -313,6 +344,9 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
     const audit = await server.portvakt.store.db.selectFrom('audit_log').select('details').where('action', '=', 'sign_in.upstream_failed').orderBy('seq', 'desc').limit(3).execute();
     expect(audit.map((entry) => JSON.parse(entry.details).reason)).toEqual(['invalid', 'invalid', 'invalid']);
+    // The audit entry keeps why (what openid-client found wrong), not only that it failed.
+    for (const entry of audit) expect(JSON.parse(entry.details)).toMatchObject({ cause: 'invalid_response', detail: expect.stringMatching(/refused: .+/) });
+    expect(JSON.parse(audit[0]!.details).detail).toMatch(/nonce/);
     // The genuine answer still works afterwards.
     expect((await continueWithUpstream(new CookieAgent())).landing.url).toMatch(/\/upstream\/confirm$/);
   });
@@ -334,7 +368,7 @@ describe.each(DIALECTS)('sign-in with an upstream OpenID provider on %s', (diale
     }
     expect([await identities(), await customers()]).toEqual([before, beforeCustomers]);
     const audit = await server.portvakt.store.db.selectFrom('audit_log').select('details').where('action', '=', 'sign_in.upstream_failed').orderBy('seq', 'desc').executeTakeFirstOrThrow();
-    expect(JSON.parse(audit.details)).toMatchObject({ reason: 'unavailable' });
+    expect(JSON.parse(audit.details)).toMatchObject({ reason: 'unavailable', cause: 'timeout', detail: expect.stringMatching(/did not answer in time/) });
   });
 
   it('reaches no upstream on an internal address where calls out to internal networks are not allowed', async () => {

@@ -32,7 +32,7 @@ describe.each(DIALECTS)('the steps after sign-in on %s', (dialect) => {
   it('lists the steps in the order they are owed', () => {
     // Only the names are read: no step runs, so the services they would call are not needed.
     const steps = afterSignIn({ flows, audit } as unknown as AfterSignInDeps);
-    expect(steps.names).toEqual(['passkey_offer', 'active_account', 'second_factor', 'second_factor_enrolment', 'identity_link', 'guest_claim', 'consents_due', 'profile_due', 'brand_notice']);
+    expect(steps.names).toEqual(['identity_link_proof', 'passkey_offer', 'active_account', 'second_factor', 'second_factor_enrolment', 'identity_link', 'guest_claim', 'consents_due', 'profile_due', 'brand_notice']);
   });
 
   it('records the first step owed and names its page; a later call goes on after the step named', async () => {

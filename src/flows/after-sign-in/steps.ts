@@ -12,7 +12,7 @@ import { AfterSignIn } from './after-sign-in.ts';
 import { brandNotice } from './brand-notice.ts';
 import { consentsDue } from './consents-due.ts';
 import { guestClaim } from './guest-claim.ts';
-import { identityLink } from './identity-link.ts';
+import { identityLink, identityLinkProof } from './identity-link.ts';
 import { passkeyOffer } from './passkey-offer.ts';
 import { profileDue } from './profile-due.ts';
 import { secondFactor, secondFactorEnrolment } from './second-factor.ts';
@@ -40,6 +40,7 @@ export interface AfterSignInDeps {
 export function afterSignIn(deps: AfterSignInDeps): AfterSignIn {
   return new AfterSignIn(
     [
+      identityLinkProof(deps),
       passkeyOffer(),
       activeAccount(deps),
       secondFactor(deps),
