@@ -66,7 +66,7 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
   self.messaging.worker.route(BACKCHANNEL_LOGOUT_TOPIC, backchannelLogoutDelivery({ provider: () => host.current, fetch: infra.outbound.fetch, log: infra.log }), { concurrent: true });
   return {
     host,
-    clients: new Clients(domain.clientStore, validatorFor(host), domain.audit),
+    clients: new Clients(domain.clientStore, validatorFor(host), domain.audit, infra.checkOutboundUrl),
     resourceServers: new ResourceServers({ store: resourceServerStore, clients: domain.clientStore, audit: domain.audit, production: config.production }),
     devicePolling: new DevicePolling(infra.artifacts.adapter('DevicePoll')),
   };

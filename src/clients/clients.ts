@@ -5,6 +5,7 @@ import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { assertSafeClient, clientWarnings, defaultAuthMethod } from './client-safety.ts';
 import type { ClientRecord, ClientStore } from './client-store.ts';
 import type { ClientInput, ClientMetadata, ClientOutput, ClientPatch } from './client.schemas.ts';
+import type { OutboundUrlCheck } from '../outbound/outbound-url-check.ts';
 
 /** Checks metadata the way the OpenID provider will read it; throws a DomainError when it would refuse it. */
 export type ClientMetadataValidator = (clientId: string, metadata: ClientMetadata, secretHash: string | null) => Promise<void>;
@@ -13,17 +14,21 @@ export class Clients {
   readonly #repo: ClientStore;
   readonly #validate: ClientMetadataValidator;
   readonly #audit: AuditLog;
+  readonly #checkUrl: OutboundUrlCheck;
 
-  constructor(repo: ClientStore, validate: ClientMetadataValidator, audit: AuditLog) {
+  /** `checkUrl`: the production rule for URLs Portvakt calls (https, public addresses), here the back-channel logout URI. */
+  constructor(repo: ClientStore, validate: ClientMetadataValidator, audit: AuditLog, checkUrl: OutboundUrlCheck = async () => {}) {
     this.#repo = repo;
     this.#validate = validate;
     this.#audit = audit;
+    this.#checkUrl = checkUrl;
   }
 
   /** Registers a client; a confidential client's secret is in the answer once and stored hashed. */
   async register(input: ClientInput, now = Date.now()): Promise<ClientOutput> {
     const metadata = settle(input);
     assertSafeClient(metadata, input.token_endpoint_auth_method !== undefined);
+    if (metadata.backchannel_logout_uri) await this.#checkUrl(metadata.backchannel_logout_uri, 'backchannel_logout_uri');
     const clientId = randomBytes(16).toString('base64url');
     const secret = needsSecret(metadata) ? generateSecret() : undefined;
     const record: ClientRecord = {
@@ -59,6 +64,7 @@ export class Clients {
     const { scope: patchScope, backchannel_logout_uri: patchLogoutUri, ...changes } = patch;
     const scope = patchScope === null ? undefined : (patchScope ?? currentScope);
     const { backchannel_logout_uri: currentLogoutUri, ...kept } = rest;
+    if (patchLogoutUri) await this.#checkUrl(patchLogoutUri, 'backchannel_logout_uri');
     const logoutUri = patchLogoutUri === null ? undefined : (patchLogoutUri ?? currentLogoutUri);
     const metadata = settle({
       ...kept,

@@ -56,6 +56,28 @@ describe.each(DIALECTS)('URLs Portvakt will call, registered in production on %s
     expect((await server.api('GET', '/systems/crm')).body.endpoint).toBe('https://8.8.8.8/privacy');
     expect((await server.api('PATCH', '/systems/crm', { endpoint: 'https://127.0.0.1:9/privacy' })).status).toBe(200);
   });
+
+  it('refuses such a back-channel logout URI when the client is registered and when it is changed', async () => {
+    const client = { client_name: 'Shop', redirect_uris: ['https://shop.example/callback'] };
+    const before = (await server.api('GET', '/clients')).body.clients.length;
+    for (const [url, error] of refused) {
+      const answer = await server.api('POST', '/clients', { ...client, backchannel_logout_uri: url });
+      expect(answer.status, url).toBe(400);
+      expect(answer.body.error, url).toBe(error);
+    }
+    expect((await server.api('GET', '/clients')).body.clients.length).toBe(before);
+    const created = await server.api('POST', '/clients', { ...client, backchannel_logout_uri: 'https://8.8.8.8/logout' });
+    expect(created.status).toBe(201);
+    const id = created.body.client_id;
+    for (const [url, error] of refused) {
+      const answer = await server.api('PATCH', `/clients/${id}`, { backchannel_logout_uri: url });
+      expect(answer.status, url).toBe(400);
+      expect(answer.body.error, url).toBe(error);
+    }
+    expect((await server.api('GET', `/clients/${id}`)).body.backchannel_logout_uri).toBe('https://8.8.8.8/logout');
+    expect((await server.api('PATCH', `/clients/${id}`, { client_name: 'Shop 2' })).status).toBe(200);
+    expect((await server.api('PATCH', `/clients/${id}`, { backchannel_logout_uri: null })).body.backchannel_logout_uri).toBeNull();
+  });
 });
 
 describe('URLs Portvakt will call, outside production', () => {
