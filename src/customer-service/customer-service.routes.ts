@@ -63,7 +63,7 @@ export function customerServiceRoutes(app: FastifyInstance, api: ApiRegistry, de
     body: z.strictObject({ code: text().trim().min(1).max(20) }),
     status: 200,
     response: verificationOutput,
-    handler: async ({ params, body, request }) => present(await deps.verifications.check(params.id, body.code, request.ip)),
+    handler: async ({ params, body, caller }) => present(await deps.verifications.check(params.id, body.code, caller.ip)),
   });
   api.add(app, {
     method: 'GET',

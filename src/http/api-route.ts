@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '../errors/domain-error.ts';
 import { parseInput } from '../validation/parse-input.ts';
@@ -6,7 +6,7 @@ import { operatorOf } from './operator-auth.ts';
 import { actingAs } from '../operators/operator-context.ts';
 import { admits, type Operator, type Role } from '../operators/operator-roles.ts';
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiRoute<P, Q, B, R> {
   method: Method;
@@ -16,20 +16,43 @@ export interface ApiRoute<P, Q, B, R> {
   tag: string;
   /** Who may call it; admin always may. */
   roles: readonly Role[];
+  /**
+   * A change that needs a recent sign-in when an operator makes it in the console (new client
+   * secret, key rotation, erasure, role changes). A bearer key has no sign-in to be fresh.
+   */
+  sensitive?: boolean;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
   status: number;
   /** Output schema; unknown fields are dropped, so internal columns never leak. */
   response?: z.ZodType<R>;
-  handler: (input: { params: P; query: Q; body: B; request: FastifyRequest; operator: Operator }) => Promise<R | void>;
+  handler: (input: { params: P; query: Q; body: B; caller: Caller; operator: Operator }) => Promise<R | void>;
 }
+
+/** Where a call came from, for throttles and evidence: the API's request or the console's. */
+export interface Caller {
+  ip: string;
+}
+
+/** One call of an operation, its input still raw (as parsed from JSON, a query string or a form). */
+export interface OperationCall {
+  params?: unknown;
+  query?: unknown;
+  body?: unknown;
+}
+
+export type AnyApiRoute = ApiRoute<any, any, any, any>;
 
 const errorSchema = z.object({ error: z.string(), message: z.string(), details: z.unknown().optional() });
 
-/** Collects routes so the OpenAPI document is generated from the very schemas that validate. */
+/**
+ * Collects the management operations: each is served at `/api/v1` and run by the console through
+ * `run`, so both go through the same role check, validation and audit naming (one permission
+ * model). The OpenAPI document is generated from the very schemas that validate.
+ */
 export class ApiRegistry {
-  readonly #routes: Array<ApiRoute<any, any, any, any>> = [];
+  readonly #routes: AnyApiRoute[] = [];
 
   add<P, Q, B, R>(app: FastifyInstance, route: ApiRoute<P, Q, B, R>): void {
     this.#routes.push(route);
@@ -37,17 +60,42 @@ export class ApiRegistry {
       method: route.method,
       url: route.url,
       handler: async (request, reply) => {
-        const operator = operatorOf(request);
-        if (!admits(operator, route.roles)) throw new DomainError('forbidden', 403, `This needs the role ${route.roles.join(' or ')}`);
-        const params = route.params ? parseInput(route.params, request.params, 'params') : (undefined as P);
-        const query = route.query ? parseInput(route.query, request.query ?? {}, 'query') : (undefined as Q);
-        const body = route.body ? parseInput(route.body, request.body, 'body') : (undefined as B);
-        const result = await actingAs(operator, () => route.handler({ params, query, body, request, operator }));
+        const result = await this.run(route.method, route.url, operatorOf(request), { params: request.params, query: request.query, body: request.body }, { ip: request.ip });
         reply.code(route.status);
-        if (route.response === undefined) return reply.send();
-        return reply.send(route.response.parse(result));
+        return route.response === undefined ? reply.send() : reply.send(result);
       },
     });
+  }
+
+  /** The operation served at `method url` (the Fastify path, e.g. `/customers/:id`). */
+  operation(method: Method, url: string): AnyApiRoute {
+    const route = this.#routes.find((candidate) => candidate.method === method && candidate.url === url);
+    if (!route) throw new Error(`no management operation ${method} ${url}`);
+    return route;
+  }
+
+  /** Whether the operator's roles admit the operation at all (what a page shows or hides). */
+  allows(operator: Operator, method: Method, url: string): boolean {
+    return admits(operator, this.operation(method, url).roles);
+  }
+
+  /** Every operation, for the role-wall tests and the console's menus. */
+  operations(): readonly AnyApiRoute[] {
+    return this.#routes;
+  }
+
+  /**
+   * Runs an operation as `operator`: role check (403 forbidden), input validation (400), the
+   * handler with the audit log naming the operator, and the response schema (unknown fields dropped).
+   */
+  async run(method: Method, url: string, operator: Operator, call: OperationCall, caller: Caller): Promise<unknown> {
+    const route = this.operation(method, url);
+    if (!admits(operator, route.roles)) throw new DomainError('forbidden', 403, `This needs the role ${route.roles.join(' or ')}`);
+    const params = route.params ? parseInput(route.params, call.params, 'params') : undefined;
+    const query = route.query ? parseInput(route.query, call.query ?? {}, 'query') : undefined;
+    const body = route.body ? parseInput(route.body, call.body, 'body') : undefined;
+    const result = await actingAs(operator, () => route.handler({ params, query, body, caller, operator }));
+    return route.response === undefined ? undefined : route.response.parse(result);
   }
 
   openapi(serverUrl: string): Record<string, unknown> {
