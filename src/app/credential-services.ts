@@ -1,6 +1,7 @@
 import { deriveKey } from '../crypto/derived-keys.ts';
 import { LoginThrottle } from '../credentials/login-throttle.ts';
 import { OneTimeCodes } from '../credentials/one-time-codes.ts';
+import { WebAuthnCeremonies } from '../credentials/webauthn-ceremonies.ts';
 import { Passkeys } from '../credentials/passkeys.ts';
 import { SecondFactors } from '../credentials/second-factors.ts';
 import { PasswordSignIn } from '../flows/password-sign-in.ts';
@@ -18,6 +19,8 @@ export interface CredentialServices {
   codes: OneTimeCodes;
   passwordSignIn: PasswordSignIn;
   factors: SecondFactors;
+  /** The WebAuthn ceremonies customers' and operators' passkeys share. */
+  ceremonies: WebAuthnCeremonies;
   passkeys: Passkeys;
   keys: SigningKeyStore;
   apiKeys: ApiKeys;
@@ -38,12 +41,14 @@ export function buildCredentialServices({ config, store }: Infrastructure, { cus
     freeAttempts: config.throttle.accountFreeAttempts,
     audit,
   });
+  const ceremonies = new WebAuthnCeremonies({ codes, throttle, issuer: config.issuer, rpName: config.brandName });
   return {
     throttle,
     codes,
     passwordSignIn: new PasswordSignIn(customers, throttle, audit),
     factors,
-    passkeys: new Passkeys({ db, credentials: credentialStore, codes, throttle, audit, issuer: config.issuer, rpName: config.brandName }),
+    ceremonies,
+    passkeys: new Passkeys({ db, credentials: credentialStore, ceremonies, audit }),
     keys: new SigningKeyStore(db, config.secret),
     apiKeys: new ApiKeys(db, audit),
     deviceCodeGuesses: new DeviceCodeGuesses(throttle, config.deviceCodeFreeGuesses),

@@ -548,4 +548,66 @@ export interface Database {
   brands: BrandsTable;
   customer_brands: CustomerBrandsTable;
   resource_servers: ResourceServersTable;
+  operators: OperatorsTable;
+  operator_passkeys: OperatorPasskeysTable;
+  operator_invitations: OperatorInvitationsTable;
+  operator_sessions: OperatorSessionsTable;
+}
+
+/** A person who runs the console (not a customer). */
+export interface OperatorsTable {
+  id: string;
+  /** Lower-cased. */
+  email: string;
+  name: string;
+  /** JSON array of roles (operator-roles.ts). */
+  roles: string;
+  status: 'invited' | 'active' | 'disabled';
+  /** argon2id; null until the invitation is taken (or for workforce-only operators). */
+  password_hash: string | null;
+  /** Sealed TOTP secret, or null. */
+  totp_secret: string | null;
+  /** The last accepted TOTP time step (a code is good once). */
+  totp_step: number | null;
+  created_at: number;
+  updated_at: number;
+  last_sign_in_at: number | null;
+}
+
+export interface OperatorPasskeysTable {
+  id: string;
+  operator_id: string;
+  /** WebAuthn credential id (base64url). */
+  credential_id: string;
+  /** COSE public key (base64url). */
+  public_key: string;
+  counter: number;
+  /** JSON array of transports, or null. */
+  transports: string | null;
+  label: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface OperatorInvitationsTable {
+  /** SHA-256 (base64url) of the link's token. */
+  token_hash: string;
+  operator_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface OperatorSessionsTable {
+  /** SHA-256 (base64url) of the cookie's value. */
+  id_hash: string;
+  operator_id: string;
+  /** How the second factor was given: `passkey`, `totp` or `workforce`. */
+  second_factor: string;
+  created_at: number;
+  /** The last sign-in (sensitive actions need it within ten minutes). */
+  authenticated_at: number;
+  last_seen_at: number;
+  /** The absolute end, whatever the activity. */
+  expires_at: number;
 }

@@ -25,6 +25,11 @@ const NO_CUSTOMER_DATA: readonly string[] = [
   'profile_attributes',
   'brands',
   'resource_servers',
+  // The console's operators (staff, never customers) and their credentials, invitations and sessions.
+  'operators',
+  'operator_passkeys',
+  'operator_invitations',
+  'operator_sessions',
 ];
 
 /** Tables kept (or pseudonymized) when a customer is erased, and why. */
