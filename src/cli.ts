@@ -6,6 +6,11 @@ import { ConsentPurposes } from './consent/consent-purposes.ts';
 import { AuditLog } from './events/audit-log.ts';
 import { keyCreate } from './operators/api-key.routes.ts';
 import { ApiKeys } from './operators/api-keys.ts';
+import { buildMessaging } from './messaging/messaging.ts';
+import { OperatorAccounts } from './operators/operator-accounts.ts';
+import { OperatorAdministration } from './operators/operator-administration.ts';
+import { operatorInvite } from './operators/operator.routes.ts';
+import { OperatorSessions } from './operators/operator-sessions.ts';
 import { isClusterWorker, runCluster } from './ops/node-cluster.ts';
 import { seedCustomers, type SeedOptions } from './ops/seed.ts';
 import { seedOptions } from './ops/seed-options.ts';
@@ -32,6 +37,9 @@ const USAGE = `usage: portvakt <command>
   api-keys list  every key, without secrets
   api-keys revoke ID
                  refuse the key from now on
+  operators create --email E --role R [--role R2] [--name N]
+                 a console operator (role: admin, agent, privacy_officer); prints the one-time
+                 invitation link (24 h), also sent by e-mail
   seed           bulk test customers (not in production):
                    --customers N   how many (required)
                    --start N       first number in their addresses seed{N}@seed.example (default 0)
@@ -143,6 +151,33 @@ async function apiKeys(config: Config, args: string[]): Promise<number> {
   });
 }
 
+/** `operators create --email E --role R [--role R2] [--name N]`: an invitation, validated by the API's schema. */
+async function operators(config: Config, args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const flags: Array<[string, string]> = [];
+  for (let index = 0; index < rest.length; index += 2) flags.push([String(rest[index]).replace(/^--/, ''), String(rest[index + 1] ?? '')]);
+  const email = flags.find(([flag]) => flag === 'email')?.[1];
+  const input = operatorInvite.safeParse({ email, name: flags.find(([flag]) => flag === 'name')?.[1] ?? email?.split('@')[0], roles: flags.filter(([flag]) => flag === 'role').map(([, role]) => role) });
+  if (action !== 'create' || !input.success || flags.some(([flag]) => !['email', 'name', 'role'].includes(flag))) {
+    process.stderr.write(`portvakt: ${input.success ? 'unknown flag' : input.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}\n${USAGE}`);
+    return 1;
+  }
+  const invitation = await withStore(config, (store) => {
+    const audit = new AuditLog(store.db);
+    const administration = new OperatorAdministration({
+      db: store.db,
+      accounts: new OperatorAccounts({ db: store.db, audit }),
+      sessions: new OperatorSessions({ db: store.db, idleMs: config.consoleIdleMs }),
+      messenger: buildMessaging(config, store.db, pino({ level: 'silent' })).messenger,
+      issuer: config.issuer,
+      product: config.brandName,
+    });
+    return administration.invite(input.data);
+  });
+  process.stdout.write(`${JSON.stringify({ id: invitation.operator.id, email: invitation.operator.email, roles: invitation.operator.roles, invitation_url: invitation.link })}\n`);
+  return 0;
+}
+
 async function seed(config: Config, args: string[]): Promise<number> {
   if (config.production) {
     process.stderr.write('portvakt: seed refuses to run with NODE_ENV=production\n');
@@ -202,6 +237,7 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
   if (command === 'api-keys') return apiKeys(config, argv.slice(1));
+  if (command === 'operators') return operators(config, argv.slice(1));
   switch (command === 'seed' || command === 'start' ? command : `${command}${sub ? ` ${sub}` : ''}`) {
     case 'start':
       return start(config, argv.slice(1));

@@ -13,6 +13,7 @@ import { ApiRegistry } from '../http/api-route.ts';
 import { operatorAuth } from '../http/operator-auth.ts';
 import { outboxRoutes } from '../messaging/outbox.routes.ts';
 import { apiKeyRoutes } from '../operators/api-key.routes.ts';
+import { operatorRoutes } from '../operators/operator.routes.ts';
 import { dataMapRoutes } from '../privacy/data-map.routes.ts';
 import { privacyCallbackRoutes } from '../privacy/privacy-callback.routes.ts';
 import { privacyRequestRoutes } from '../privacy/privacy-request.routes.ts';
@@ -39,6 +40,7 @@ export async function mountManagementApi(app: FastifyInstance, services: Service
 function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, services: Services): void {
   const { privacy, profile, customers } = services;
   apiKeyRoutes(secured, api, services.apiKeys);
+  operatorRoutes(secured, api, services.operators.administration);
   customerServiceRoutes(secured, api, { verifications: services.callerVerifications, timeline: services.timeline });
   clientRoutes(secured, api, services.clients);
   resourceServerRoutes(secured, api, services.resourceServers);

@@ -32,6 +32,8 @@ export interface Config {
     delayMaxSeconds: number;
     failureWindowSeconds: number;
   };
+  /** A console session ends after this long without a request. */
+  consoleIdleMs: number;
   keyRefreshMs: number;
   cleanupIntervalMs: number;
   brandName: string;
@@ -133,6 +135,7 @@ function configFrom(values: Env, derived: { issuer: string; production: boolean;
       delayMaxSeconds: values.LOGIN_DELAY_MAX_SECONDS,
       failureWindowSeconds: values.LOGIN_FAILURE_WINDOW_SECONDS,
     },
+    consoleIdleMs: values.CONSOLE_IDLE_TIMEOUT_SECONDS * 1000,
     keyRefreshMs: values.KEY_REFRESH_SECONDS * 1000,
     cleanupIntervalMs: values.CLEANUP_INTERVAL_SECONDS * 1000,
     brandName: values.BRAND_NAME,

@@ -81,6 +81,7 @@ export const envSchema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: intFromEnv(1, 86400)
     .default(3600)
     .describe('Failures older than this (counted from the last failure) are forgotten'),
+  CONSOLE_IDLE_TIMEOUT_SECONDS: intFromEnv(60, 86400).default(1800).describe('A console session ends after this long without a request'),
   KEY_REFRESH_SECONDS: intFromEnv(1, 86400).default(60).describe('How often a node looks for rotated signing keys'),
   CLEANUP_INTERVAL_SECONDS: intFromEnv(1, 86400).default(300).describe('How often expired OIDC artifacts are deleted'),
   SMTP_URL: z

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import type { MailMessage } from './mail-sender.ts';
 import type { Outbox } from './outbox.ts';
 import { renderCodeMail, renderCodeSms, renderNoticeMail, type CodeMessage, type NoticeMessage } from './templates/render-message.ts';
 
@@ -22,6 +23,11 @@ export class Messenger {
     return channel === 'email'
       ? this.#outbox.enqueue(db, { topic: MAIL_TOPIC, payload: renderCodeMail(message), expiresAt }, now)
       : this.#outbox.enqueue(db, { topic: SMS_TOPIC, payload: renderCodeSms(message), expiresAt }, now);
+  }
+
+  /** A message already rendered (an operator's invitation), retried until `expiresAt`. */
+  sendRendered(db: Kysely<Database> | Transaction<Database>, mail: MailMessage, expiresAt: number, now = Date.now()): Promise<string> {
+    return this.#outbox.enqueue(db, { topic: MAIL_TOPIC, payload: mail, expiresAt }, now);
   }
 
   /** A security notice; it keeps being retried for a day (it carries no code that could expire). */
