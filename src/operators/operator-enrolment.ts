@@ -54,12 +54,18 @@ export class OperatorEnrolment {
     return operator;
   }
 
-  async totpOffer(token: string, now = Date.now()): Promise<TotpOffer> {
+  /** A secret to scan; `ticket` (a refused form's) keeps the one already scanned while it lasts. */
+  async totpOffer(token: string, ticket?: string, now = Date.now()): Promise<TotpOffer> {
     const operator = await this.invited(token);
-    const secret = generateTotpSecret();
+    let secret = generateTotpSecret();
+    try {
+      if (ticket) secret = this.#offered(ticket, token, now);
+    } catch {
+      // an expired or foreign ticket: a new secret
+    }
     const uri = totpUri({ secret, accountName: operator.email.replace(/:/g, ''), issuer: `${this.#issuerName.replace(/:/g, '')} console` });
-    const ticket = seal(this.#key, JSON.stringify({ secret, invitation: tokenHash(token), exp: now + OFFER_TTL_MS }), 'operator-totp-offer');
-    return { ticket, secret, qrSvg: await totpQrSvg(uri) };
+    const sealed = seal(this.#key, JSON.stringify({ secret, invitation: tokenHash(token), exp: now + OFFER_TTL_MS }), 'operator-totp-offer');
+    return { ticket: sealed, secret, qrSvg: await totpQrSvg(uri) };
   }
 
   /** Password and the first code of the offered secret; answers the console session's cookie value. */
