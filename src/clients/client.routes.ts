@@ -58,6 +58,18 @@ export function clientRoutes(app: FastifyInstance, api: ApiRegistry, clients: Cl
     handler: ({ params, body }) => clients.update(params.id, body),
   });
   api.add(app, {
+    method: 'POST',
+    url: '/clients/:id/secret',
+    tag: 'clients',
+    roles: ['admin'],
+    sensitive: true,
+    summary: 'A new client_secret for a confidential client, shown this once; the old secret is refused from now on (409 public_client for a public client)',
+    params: idParams,
+    status: 200,
+    response: clientOutputSchema.extend({ client_secret: z.string().describe('Store it now; it cannot be read again') }),
+    handler: ({ params }) => clients.newSecret(params.id),
+  });
+  api.add(app, {
     method: 'DELETE',
     url: '/clients/:id',
     tag: 'clients',
