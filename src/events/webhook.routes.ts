@@ -59,6 +59,7 @@ export function webhookRoutes(app: FastifyInstance, api: ApiRegistry, deps: { su
     url: '/webhooks',
     tag: 'webhooks',
     roles: ['admin', 'integration'],
+    sensitive: true,
     summary: 'Subscribe a URL to event types (customer.created, customer.updated, customer.deleted, … or *); the signing secret is in this answer only',
     body: subscriptionInput,
     status: 201,

@@ -107,6 +107,16 @@ describe.each(DIALECTS)('management API on %s', (dialect) => {
       for (const operation of Object.values(operations)) expect(operation['x-roles']).toContain('admin');
     }
     expect(document.paths['/api/v1/privacy-requests']!.post['x-roles']).toEqual(['admin', 'privacy_officer']);
+    // Changes that make secrets, change roles or erase want a fresh sign-in in the console.
+    const sensitive = Object.entries(document.paths).flatMap(([path, operations]) => Object.entries(operations).filter(([, operation]) => operation['x-sensitive'] === true).map(([method]) => `${method.toUpperCase()} ${path}`));
+    expect(sensitive.sort()).toEqual([
+      'POST /api/v1/api-keys', 'DELETE /api/v1/api-keys/{id}',
+      'POST /api/v1/clients', 'PATCH /api/v1/clients/{id}', 'DELETE /api/v1/clients/{id}', 'POST /api/v1/clients/{id}/secret',
+      'POST /api/v1/signing-keys/rotate',
+      'POST /api/v1/webhooks', 'POST /api/v1/systems',
+      'POST /api/v1/connections', 'PATCH /api/v1/connections/{key}',
+      'PATCH /api/v1/customers/{id}', 'DELETE /api/v1/customers/{id}',
+    ].sort());
     expect(Object.keys(document.paths['/api/v1/customers/{id}']!).sort()).toEqual(['delete', 'get', 'patch']);
     const createCustomer = document.paths['/api/v1/customers']!.post.requestBody.content['application/json'].schema;
     expect(createCustomer.required).toEqual(['email']);
