@@ -14,12 +14,12 @@ import { OperatorSessions } from './operators/operator-sessions.ts';
 import { isClusterWorker, runCluster } from './ops/node-cluster.ts';
 import { seedCustomers, type SeedOptions } from './ops/seed.ts';
 import { seedOptions } from './ops/seed-options.ts';
-import { TTL } from './oidc/provider.ts';
-import { MAX_ACCESS_TOKEN_TTL } from './resource-servers/resource-server.schemas.ts';
+import { KeyRotation } from './oidc/key-rotation.ts';
 import { SIGNING_KEYS_TOPIC, SigningKeyStore } from './oidc/signing-keys.ts';
+import { presentSigningKey } from './oidc/signing-key.routes.ts';
 import { announceChange } from './store/change-notices.ts';
 import { openRedis } from './store/redis.ts';
-import { openStore } from './store/database.ts';
+import { openStore, type Store } from './store/database.ts';
 import { migrateToLatest } from './store/migrate.ts';
 
 const USAGE = `usage: portvakt <command>
@@ -115,14 +115,6 @@ async function withStore<T>(config: Config, work: (store: ReturnType<typeof open
   }
 }
 
-/**
- * A retired key stays published while tokens it signed can still be presented (ID tokens, and JWT
- * access tokens of resource servers, which may live up to a day), plus node refresh lag.
- */
-function overlapSeconds(config: Config): number {
-  return Math.max(TTL.IdToken, MAX_ACCESS_TOKEN_TTL) + 60 + Math.ceil(config.keyRefreshMs / 1000);
-}
-
 /** `--name N --role R --systems a,b` into the API's create body; validated by the same schema as the API. */
 async function apiKeys(config: Config, args: string[]): Promise<number> {
   const [action, ...rest] = args;
@@ -198,25 +190,29 @@ async function seed(config: Config, args: string[]): Promise<number> {
   return 0;
 }
 
+/** The rotation service as the command line runs it: no operator (the audit log names the admin key), a notice through Redis. */
+function keyRotation(config: Config, store: Store): KeyRotation {
+  return new KeyRotation({ keys: new SigningKeyStore(store.db, config.secret), audit: new AuditLog(store.db), keyRefreshMs: config.keyRefreshMs, announce: (added) => announceThroughRedis(config, added) });
+}
+
+/** Running nodes reload at once; without Redis they find the new keys within KEY_REFRESH_SECONDS. */
+async function announceThroughRedis(config: Config, added: string[]): Promise<void> {
+  if (!config.redisUrl) return;
+  const redis = openRedis(config.redisUrl, config.redisPrefix, () => undefined);
+  try {
+    await announceChange(redis, config.redisPrefix, SIGNING_KEYS_TOPIC, added.join(','));
+  } catch (error) {
+    // The rotation itself is committed; nodes find it on their next refresh.
+    process.stderr.write(`portvakt: rotated, but could not announce it through Redis (${error instanceof Error ? error.message : String(error)}); nodes pick it up within KEY_REFRESH_SECONDS\n`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** `keys rotate`: a new active pair, announced through Redis when there is one. */
 async function rotateKeys(config: Config): Promise<number> {
-  const result = await withStore(config, (store) => {
-    const keys = new SigningKeyStore(store.db, config.secret);
-    return keys.ensureActive().then(() => keys.rotate(overlapSeconds(config)));
-  });
-  if (config.redisUrl) {
-    // Running nodes reload at once; without Redis they find the new keys within KEY_REFRESH_SECONDS.
-    const redis = openRedis(config.redisUrl, config.redisPrefix, () => undefined);
-    try {
-      await announceChange(redis, config.redisPrefix, SIGNING_KEYS_TOPIC, result.added.join(','));
-    } catch (error) {
-      // The rotation itself is committed; nodes find it on their next refresh.
-      process.stderr.write(`portvakt: rotated, but could not announce it through Redis (${error instanceof Error ? error.message : String(error)}); nodes pick it up within KEY_REFRESH_SECONDS\n`);
-    } finally {
-      redis.disconnect();
-    }
-  }
-  process.stdout.write(`${JSON.stringify({ ...result, retired_published_for_seconds: overlapSeconds(config) })}\n`);
+  const result = await withStore(config, (store) => keyRotation(config, store).rotate());
+  process.stdout.write(`${JSON.stringify({ added: result.added, retired: result.retired, retired_published_for_seconds: result.retiredPublishedForSeconds })}\n`);
   return 0;
 }
 
@@ -254,8 +250,8 @@ export async function main(argv: string[]): Promise<number> {
       return report.ok ? 0 : 2;
     }
     case 'keys list': {
-      const keys = await withStore(config, (store) => new SigningKeyStore(store.db, config.secret).published());
-      process.stdout.write(`${JSON.stringify(keys.map(({ kid, alg, kty }) => ({ kid, alg, kty })))}\n`);
+      const keys = await withStore(config, (store) => keyRotation(config, store).list());
+      process.stdout.write(`${JSON.stringify(keys.map(presentSigningKey))}\n`);
       return 0;
     }
     case 'seed':

@@ -24,7 +24,7 @@ export function scheduleMaintenance(services: Services): () => void {
       (swapped) => swapped && log.info('signing keys changed; provider reloaded'),
       (error: unknown) => log.error({ err: error }, 'signing key refresh failed'),
     );
-  // `portvakt keys rotate` announces a rotation through Redis; the timer bounds the wait without it.
+  // A rotation (`portvakt keys rotate`, the API) is announced through Redis; the timer bounds the wait without it.
   services.changes.subscribe(SIGNING_KEYS_TOPIC, () => void refreshKeys());
   const cleanup = () =>
     Promise.all([

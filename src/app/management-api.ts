@@ -12,6 +12,7 @@ import { guestRoutes } from '../guests/guest.routes.ts';
 import { ApiRegistry } from '../http/api-route.ts';
 import { operatorAuth } from '../http/operator-auth.ts';
 import { outboxRoutes } from '../messaging/outbox.routes.ts';
+import { signingKeyRoutes } from '../oidc/signing-key.routes.ts';
 import { apiKeyRoutes } from '../operators/api-key.routes.ts';
 import { operatorRoutes } from '../operators/operator.routes.ts';
 import { dataMapRoutes } from '../privacy/data-map.routes.ts';
@@ -41,6 +42,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   const { privacy, profile, customers } = services;
   apiKeyRoutes(secured, api, services.apiKeys);
   operatorRoutes(secured, api, services.operators.administration);
+  signingKeyRoutes(secured, api, services.keyRotation);
   customerServiceRoutes(secured, api, { verifications: services.callerVerifications, timeline: services.timeline });
   clientRoutes(secured, api, services.clients);
   resourceServerRoutes(secured, api, services.resourceServers);

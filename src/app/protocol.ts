@@ -10,6 +10,8 @@ import { DevicePolling } from '../oidc/device-polling.ts';
 import { BACKCHANNEL_LOGOUT_TOPIC, BackchannelLogouts, backchannelLogoutDelivery } from '../oidc/backchannel-logout.ts';
 import { createProvider } from '../oidc/provider.ts';
 import { ProviderHost } from '../oidc/provider-host.ts';
+import { KeyRotation } from '../oidc/key-rotation.ts';
+import { SIGNING_KEYS_TOPIC } from '../oidc/signing-keys.ts';
 import { providerRoutes } from '../oidc/provider.routes.ts';
 import { PurposeRequests } from '../oidc/purpose-requests.ts';
 import type { Metrics } from '../ops/metrics.ts';
@@ -27,6 +29,7 @@ export interface Protocol {
   clients: Clients;
   resourceServers: ResourceServers;
   devicePolling: DevicePolling;
+  keyRotation: KeyRotation;
 }
 
 /** How long a node may serve a resource server from its cache (changes reach every node at once through Redis). */
@@ -69,6 +72,16 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
     clients: new Clients(domain.clientStore, validatorFor(host), domain.audit, infra.checkOutboundUrl),
     resourceServers: new ResourceServers({ store: resourceServerStore, clients: domain.clientStore, audit: domain.audit, production: config.production }),
     devicePolling: new DevicePolling(infra.artifacts.adapter('DevicePoll')),
+    keyRotation: new KeyRotation({
+      keys: credentials.keys,
+      audit: domain.audit,
+      keyRefreshMs: config.keyRefreshMs,
+      // This node signs with the new key before the answer; the others reload on the notice.
+      announce: async (added) => {
+        await host.refreshKeys();
+        infra.changes.publish(SIGNING_KEYS_TOPIC, added.join(','));
+      },
+    }),
   };
 }
 

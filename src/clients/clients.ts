@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { generateSecret, hashSecret } from '../crypto/secret-hash.ts';
-import { concurrentUpdate, DomainError, notFound } from '../errors/domain-error.ts';
+import { concurrentUpdate, conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { assertSafeClient, clientWarnings, defaultAuthMethod } from './client-safety.ts';
 import type { ClientRecord, ClientStore } from './client-store.ts';
@@ -98,6 +98,29 @@ export class Clients {
     }
     this.#repo.changed(clientId);
     return { ...present(record), ...(secret ? { client_secret: secret } : {}) };
+  }
+
+  /**
+   * A new secret for a confidential client, in the answer once. The old one stops working at once
+   * (on every node: the cached client is forgotten), as a leaked secret must; tokens already issued
+   * live out their lifetime, and refresh tokens need the new secret to be used.
+   */
+  async newSecret(clientId: string, now = Date.now()): Promise<ClientOutput & { client_secret: string }> {
+    const current = await this.#require(clientId);
+    if (!needsSecret(current.metadata)) throw conflict('public_client', 'A public client (token_endpoint_auth_method none) has no secret; make it confidential with PATCH to get one');
+    const secret = generateSecret();
+    const record: ClientRecord = { ...current, secretHash: hashSecret(secret), updatedAt: now };
+    const updated = await this.#repo.transaction(async (trx) => {
+      if (!(await this.#repo.update(record, trx))) return false;
+      await this.#audit.append(trx, { action: 'client.secret_rotated', actor: OPERATOR, subject: { type: 'client', id: clientId } }, now);
+      return true;
+    });
+    if (!updated) {
+      await this.#require(clientId);
+      throw concurrentUpdate('client');
+    }
+    this.#repo.changed(clientId);
+    return { ...present(record), client_secret: secret };
   }
 
   async remove(clientId: string): Promise<void> {

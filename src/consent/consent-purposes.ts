@@ -51,18 +51,27 @@ export class ConsentPurposes {
     return this.current(input.key);
   }
 
-  /** A new version when the texts changed; the same texts again are refused (nothing to version). */
-  async addVersion(key: string, texts: PurposeTexts, requiresFreshConsent: boolean, now = Date.now()): Promise<PurposeVersion> {
+  /**
+   * A new version. Without fresh consent it needs changed texts (the same texts again are refused:
+   * nothing to version). With fresh consent the texts may stay as they are (`texts` omitted, or
+   * the same): "ask everyone again" — earlier grants stop counting and customers are asked at
+   * their next sign-in, the ledger's text hash showing the texts did not change.
+   */
+  async addVersion(key: string, texts: PurposeTexts | undefined, requiresFreshConsent: boolean, now = Date.now()): Promise<PurposeVersion> {
     await this.#db.transaction().execute(async (trx) => {
       const purpose = await trx.selectFrom('consent_purposes').select('current_version').where('key', '=', key).executeTakeFirst();
       if (!purpose) throw notFound('consent purpose');
-      const latest = await trx.selectFrom('consent_purpose_versions').select('text_hash').where('purpose_key', '=', key).where('version', '=', purpose.current_version).executeTakeFirstOrThrow();
-      if (latest.text_hash === textHash(texts)) throw conflict('texts_unchanged', 'The texts are the same as the current version');
+      const latest = await trx.selectFrom('consent_purpose_versions').select(['text_hash', 'texts']).where('purpose_key', '=', key).where('version', '=', purpose.current_version).executeTakeFirstOrThrow();
+      const next = texts ?? (JSON.parse(latest.texts) as PurposeTexts);
+      const textsChanged = latest.text_hash !== textHash(next);
+      if (!textsChanged && !requiresFreshConsent) {
+        throw conflict('texts_unchanged', 'The texts are the same as the current version; to ask customers again without new texts, set requires_fresh_consent');
+      }
       const version = purpose.current_version + 1;
       const moved = await trx.updateTable('consent_purposes').set({ current_version: version }).where('key', '=', key).where('current_version', '=', purpose.current_version).executeTakeFirst();
       if (Number(moved.numUpdatedRows) !== 1) throw conflict('concurrent_update', 'Another version was added at the same time; read it and retry');
-      await this.#insertVersion(trx, key, version, texts, requiresFreshConsent, now);
-      await this.#audit.append(trx, { action: 'consent_purpose.versioned', actor: OPERATOR, subject: { type: 'consent_purpose', id: key }, details: { version, requires_fresh_consent: requiresFreshConsent } }, now);
+      await this.#insertVersion(trx, key, version, next, requiresFreshConsent, now);
+      await this.#audit.append(trx, { action: 'consent_purpose.versioned', actor: OPERATOR, subject: { type: 'consent_purpose', id: key }, details: { version, requires_fresh_consent: requiresFreshConsent, texts_changed: textsChanged } }, now);
     });
     return this.current(key);
   }

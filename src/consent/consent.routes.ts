@@ -53,7 +53,7 @@ export function consentRoutes(app: FastifyInstance, api: ApiRegistry, deps: { pu
     url: '/consent-purposes/:key/versions',
     tag: 'consent',
     roles: ['admin'],
-    summary: 'New texts for a purpose: a new version (409 when the texts did not change)',
+    summary: 'A new version of a purpose: new texts, or (requires_fresh_consent: true, texts omitted or the same) the same texts asked again — earlier grants stop counting and customers are asked at their next sign-in. 409 texts_unchanged when nothing would change',
     params: keyParams,
     body: purposeVersionCreate,
     status: 201,

@@ -20,8 +20,8 @@ export const purposeCreate = z.strictObject({
 });
 
 export const purposeVersionCreate = z.strictObject({
-  texts: purposeTexts,
-  requires_fresh_consent: z.boolean().describe('True when earlier grants must not carry over: customers are asked again at their next sign-in'),
+  texts: purposeTexts.optional().describe('The new texts; omitted: the current texts again (with requires_fresh_consent, to ask everyone again)'),
+  requires_fresh_consent: z.boolean().describe('True when earlier grants must not carry over: customers are asked again at their next sign-in (the texts may then stay the same)'),
 });
 
 export const purposeOutput = z.object({

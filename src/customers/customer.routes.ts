@@ -64,6 +64,7 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     url: '/customers/:id',
     tag: 'customers',
     roles: ['admin'],
+    sensitive: true,
     summary:
       'Change a customer; null clears a profile field. A new e-mail address is unverified (unless email_verified is given) and gets a verification code and link; a new password ends every session and token',
     params: idParams,
@@ -102,6 +103,7 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     url: '/customers/:id',
     tag: 'customers',
     roles: ['admin'],
+    sensitive: true,
     summary: 'Delete a customer and their credentials',
     params: idParams,
     status: 204,

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { invalid } from '../errors/domain-error.ts';
 import { retryDelay } from '../jobs/backoff.ts';
 import type { Dialect } from '../store/database.ts';
 import type { Database, WebhookDeliveriesTable } from '../store/schema.ts';
@@ -133,15 +134,39 @@ export class WebhookDeliveries {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  list(subscriptionId: string, status: WebhookDeliveriesTable['status'] | undefined, limit: number) {
+  /** Every dead delivery of the subscription pending again, at once (after an outage outlasted the retries); `claimDue` keeps them in order per customer. */
+  async redeliverDead(subscriptionId: string, now = Date.now()): Promise<number> {
+    const result = await this.#db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', attempts: 0, next_attempt_at: now, claimed_until: 0, last_error: null, delivered_at: null })
+      .where('subscription_id', '=', subscriptionId)
+      .where('status', '=', 'dead')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * A page of the subscription's deliveries, newest first. `before`: the last delivery of the
+   * previous page (the answer's `next`); `next` is null on the last page.
+   */
+  async list(subscriptionId: string, page: { status?: WebhookDeliveriesTable['status'] | undefined; limit: number; before?: string | undefined }) {
     let query = this.#db
       .selectFrom('webhook_deliveries as d')
       .innerJoin('events as e', 'e.id', 'd.event_id')
       .select(['d.id', 'd.event_id', 'e.type', 'd.status', 'd.attempts', 'd.last_error', 'd.created_at', 'd.delivered_at', 'd.next_attempt_at'])
       .where('d.subscription_id', '=', subscriptionId)
       .orderBy('d.seq', 'desc')
-      .limit(limit);
-    if (status) query = query.where('d.status', '=', status);
-    return query.execute();
+      .limit(page.limit + 1);
+    if (page.status) query = query.where('d.status', '=', page.status);
+    if (page.before) query = query.where('d.seq', '<', await this.#seqOf(subscriptionId, page.before));
+    const rows = await query.execute();
+    const deliveries = rows.slice(0, page.limit);
+    return { deliveries, next: rows.length > page.limit ? deliveries.at(-1)!.id : null };
+  }
+
+  async #seqOf(subscriptionId: string, id: string): Promise<number> {
+    const cursor = await this.#db.selectFrom('webhook_deliveries').select('seq').where('id', '=', id).where('subscription_id', '=', subscriptionId).executeTakeFirst();
+    if (!cursor) throw invalid('invalid_cursor', '`before` names no delivery of this subscription');
+    return Number(cursor.seq);
   }
 }

@@ -26,7 +26,11 @@ const subscriptionOutput = z.object({
 });
 const idParams = z.strictObject({ id: z.string().regex(/^whk_[0-9a-f-]{36}$/) });
 const deliveryParams = z.strictObject({ id: z.string().regex(/^whk_[0-9a-f-]{36}$/), delivery: z.string().regex(/^dlv_[0-9a-f-]{36}$/) });
-const deliveriesQuery = z.strictObject({ status: z.enum(['pending', 'delivered', 'dead']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+const deliveriesQuery = z.strictObject({
+  status: z.enum(['pending', 'delivered', 'dead']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.string().regex(/^dlv_[0-9a-f-]{36}$/).optional().describe('Cursor: the `next` of the previous page'),
+});
 const deliveryOutput = z.object({
   id: z.string(),
   event_id: z.string(),
@@ -59,6 +63,7 @@ export function webhookRoutes(app: FastifyInstance, api: ApiRegistry, deps: { su
     url: '/webhooks',
     tag: 'webhooks',
     roles: ['admin', 'integration'],
+    sensitive: true,
     summary: 'Subscribe a URL to event types (customer.created, customer.updated, customer.deleted, … or *); the signing secret is in this answer only',
     body: subscriptionInput,
     status: 201,
@@ -90,15 +95,34 @@ export function webhookRoutes(app: FastifyInstance, api: ApiRegistry, deps: { su
     url: '/webhooks/:id/deliveries',
     tag: 'webhooks',
     roles: ['admin', 'integration'],
-    summary: 'Deliveries of a subscription, newest first; status=dead lists the dead letters',
+    summary: 'Deliveries of a subscription, newest first, a page at a time (go on with before=next while next is set); status=dead lists the dead letters',
     params: idParams,
     query: deliveriesQuery,
     status: 200,
-    response: z.object({ deliveries: z.array(deliveryOutput) }),
+    response: z.object({ deliveries: z.array(deliveryOutput), next: z.string().nullable() }),
     handler: async ({ params, query, operator }) => {
       await deps.subscriptions.get(params.id, ownedBy(operator));
-      const rows = await deps.deliveries.list(params.id, query.status, query.limit);
-      return { deliveries: rows.map((row) => ({ ...row, created_at: Math.floor(row.created_at / 1000), delivered_at: row.delivered_at === null ? null : Math.floor(row.delivered_at / 1000), next_attempt_at: Math.floor(row.next_attempt_at / 1000) })) };
+      const page = await deps.deliveries.list(params.id, query);
+      return {
+        deliveries: page.deliveries.map((row) => ({ ...row, created_at: Math.floor(row.created_at / 1000), delivered_at: row.delivered_at === null ? null : Math.floor(row.delivered_at / 1000), next_attempt_at: Math.floor(row.next_attempt_at / 1000) })),
+        next: page.next,
+      };
+    },
+  });
+  api.add(app, {
+    method: 'POST',
+    url: '/webhooks/:id/dead-letters/redeliver',
+    tag: 'webhooks',
+    roles: ['admin', 'integration'],
+    summary: 'Send every dead delivery of the subscription again, at once, in order per customer, each with its own webhook-id (after an outage outlasted the retries)',
+    params: idParams,
+    status: 202,
+    response: z.object({ redelivered: z.number().int() }),
+    handler: async ({ params, operator }) => {
+      await deps.subscriptions.get(params.id, ownedBy(operator));
+      const redelivered = await deps.deliveries.redeliverDead(params.id);
+      if (redelivered > 0) deps.worker.kick();
+      return { redelivered };
     },
   });
   api.add(app, {

@@ -111,6 +111,7 @@ export class ApiRegistry {
         summary: route.summary,
         description: `Roles: ${[...new Set(['admin', ...route.roles])].join(', ')}`,
         'x-roles': [...new Set(['admin', ...route.roles])],
+        ...(route.sensitive ? { 'x-sensitive': true } : {}),
         tags: [route.tag],
         ...(parameters.length ? { parameters } : {}),
         ...(route.body

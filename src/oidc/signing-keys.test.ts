@@ -43,7 +43,14 @@ describe.each(DIALECTS)('SigningKeyStore on %s', (dialect) => {
     const during = await keys.published(now + 1000);
     expect(during.slice(0, 2).map((key) => key.kid).sort()).toEqual([...added].sort());
     expect(during.map((key) => key.kid)).toEqual(expect.arrayContaining(before));
+    const listed = await keys.list(now + 1000);
+    expect(listed.map((key) => key.kid)).toEqual(during.map((key) => key.kid));
+    expect(listed.map((key) => key.state)).toEqual(['active', 'active', 'retired', 'retired']);
+    expect(listed.map((key) => `${key.alg}:${key.kty}`).sort()).toEqual(['ES256:EC', 'ES256:EC', 'RS256:RSA', 'RS256:RSA']);
+    expect(listed.filter((key) => key.state === 'retired').every((key) => key.removeAfter === now + 60_000 && key.retiredAt === now)).toBe(true);
+    expect(JSON.stringify(listed)).not.toMatch(/"(d|n|x|y|encrypted_jwk)"/);
     expect(await keys.published(now + 61_000)).toHaveLength(2);
+    expect((await keys.list(now + 61_000)).map((key) => key.state)).toEqual(['active', 'active']);
     expect(await keys.removeExpired(now + 61_000)).toBe(2);
   });
 });

@@ -1,15 +1,32 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { deriveKey } from '../crypto/derived-keys.ts';
 import { open, seal } from '../crypto/sealed-box.ts';
 import type { Database } from '../store/schema.ts';
 
-/** The change notice `keys rotate` sends so running nodes reload their keys at once. */
+/** The change notice a key rotation (command line or API) sends so running nodes reload their keys at once. */
 export const SIGNING_KEYS_TOPIC = 'signing-keys';
 
 /** RS256 because OpenID Connect requires it for ID tokens; ES256 offered beside it. */
 export const SIGNING_ALGORITHMS = ['RS256', 'ES256'] as const;
 type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+/** What may be shown about a key: never its private (or public) material, only its description. */
+export interface SigningKeyInfo {
+  kid: string;
+  alg: SigningAlgorithm;
+  kty: 'RSA' | 'EC';
+  state: 'active' | 'retired';
+  createdAt: number;
+  retiredAt: number | null;
+  /** When a retired key leaves the published set (its tokens have expired by then); null while active. */
+  removeAfter: number | null;
+}
+
+export interface Rotation {
+  added: string[];
+  retired: string[];
+}
 
 export interface PrivateJwk extends JWK {
   kid: string;
@@ -39,8 +56,11 @@ export class SigningKeyStore {
     });
   }
 
-  /** New active pair; the previous ones retire and stay published for `overlapSeconds`. */
-  async rotate(overlapSeconds: number, now = Date.now()): Promise<{ added: string[]; retired: string[] }> {
+  /**
+   * New active pair; the previous ones retire and stay published for `overlapSeconds`. `record`
+   * runs in the same transaction (the audit entry of the rotation commits with it).
+   */
+  async rotate(overlapSeconds: number, now = Date.now(), record?: (trx: Transaction<Database>, rotation: Rotation) => Promise<unknown>): Promise<Rotation> {
     return this.#db.transaction().execute(async (trx) => {
       const retiring = await trx.selectFrom('signing_keys').select('kid').where('status', '=', 'active').execute();
       await trx
@@ -49,8 +69,31 @@ export class SigningKeyStore {
         .where('status', '=', 'active')
         .execute();
       const added = await this.#insertPair(trx, now + 1);
-      return { added, retired: retiring.map((row) => row.kid) };
+      const rotation = { added, retired: retiring.map((row) => row.kid) };
+      await record?.(trx, rotation);
+      return rotation;
     });
+  }
+
+  /** The published keys described (same set and order as `published`), read without opening them. */
+  async list(now = Date.now()): Promise<SigningKeyInfo[]> {
+    const rows = await this.#db
+      .selectFrom('signing_keys')
+      .select(['kid', 'alg', 'status', 'created_at', 'retired_at', 'remove_after'])
+      .where((eb) => eb.or([eb('status', '=', 'active'), eb('remove_after', '>', now)]))
+      .orderBy('created_at', 'desc')
+      .orderBy('kid')
+      .execute();
+    const ordered = [...rows.filter((row) => row.status === 'active'), ...rows.filter((row) => row.status !== 'active')];
+    return ordered.map((row) => ({
+      kid: row.kid,
+      alg: row.alg as SigningAlgorithm,
+      kty: row.alg === 'ES256' ? 'EC' : 'RSA',
+      state: row.status === 'active' ? 'active' : 'retired',
+      createdAt: Number(row.created_at),
+      retiredAt: row.retired_at === null ? null : Number(row.retired_at),
+      removeAfter: row.remove_after === null ? null : Number(row.remove_after),
+    }));
   }
 
   /** Published keys, newest active first: oidc-provider signs with the first key of an algorithm. */

@@ -41,6 +41,7 @@ export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { sy
     url: '/systems',
     tag: 'privacy',
     roles: ['admin', 'privacy_officer'],
+    sensitive: true,
     summary: 'Put a system holding customer data on the data map (the signing secret is returned once)',
     body: systemCreate,
     status: 201,

@@ -24,8 +24,8 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     name: 'edge',
-    holds: 'HTTP: route files, the page-step and API-route helpers, CSRF, rate limits, page templates',
-    matches: (path) => endsWith('.routes.ts', '.page.ts')(path) || under('http', 'pages')(path),
+    holds: 'HTTP: route files, the page-step and API-route helpers, CSRF, rate limits, page templates, the operator console',
+    matches: (path) => endsWith('.routes.ts', '.page.ts')(path) || under('http', 'pages', 'console')(path),
   },
   {
     name: 'flows',

@@ -60,7 +60,8 @@ describe.each(DIALECTS)('consent purposes and ledger through the API on %s', (di
   it('versions a purpose when its texts change; a version asking fresh consent voids earlier grants', async () => {
     const id = (await server.api('POST', '/customers', { email: 'versioned@example.se' })).body.id;
     await record(id, 'partner_sharing', 'granted');
-    expect((await server.api('POST', '/consent-purposes/partner_sharing/versions', { texts: texts('partner_sharing'), requires_fresh_consent: true })).status).toBe(409);
+    expect(await server.api('POST', '/consent-purposes/partner_sharing/versions', { texts: texts('partner_sharing'), requires_fresh_consent: false })).toMatchObject({ status: 409, body: { error: 'texts_unchanged' } });
+    expect(await server.api('POST', '/consent-purposes/partner_sharing/versions', { requires_fresh_consent: false })).toMatchObject({ status: 409, body: { error: 'texts_unchanged' } });
     const v2 = await server.api('POST', '/consent-purposes/partner_sharing/versions', { texts: texts('sharing with partners'), requires_fresh_consent: true });
     expect(v2.body).toMatchObject({ version: 2, requires_fresh_consent: true });
     expect((await record(id, 'partner_sharing', 'granted', 1)).body).toMatchObject({ error: 'wrong_version' });
@@ -142,5 +143,41 @@ describe.each(DIALECTS)('consent purposes and ledger through the API on %s', (di
     const next = await again.follow(await rp.authorizationUrl(), server.url);
     const answer = await again.postForm(`${next.url}/password`, { csrf: csrfOf(await next.response.text()), ...who });
     expect((await again.follow(new URL(answer.headers.get('location')!, server.url).toString(), server.url)).url).toMatch(/^http:\/\/127\.0\.0\.1:9\/callback\?code=/);
+  });
+
+  it('asks everyone again without new texts: a version with requires_fresh_consent and the same texts voids earlier grants', async () => {
+    const who = { email: 'asked-once-more@example.se', password: 'a passphrase asked once more' };
+    const id = (await server.api('POST', '/customers', who)).body.id;
+    const purpose = async (key: string) => (await server.api('GET', '/consent-purposes')).body.purposes.find((entry: { key: string }) => entry.key === key);
+    for (const key of PURPOSES) await record(id, key, 'granted', (await purpose(key)).version);
+    expect(await new CookieAgent().authorize(await rp.authorizationUrl(), server.url, who)).toMatch(/^http:\/\/127\.0\.0\.1:9\/callback\?code=/);
+    const before = await purpose('social_media_ads');
+    const audience = async () => (await server.api('GET', '/consent-purposes/social_media_ads/customers')).body.customers;
+    expect(await audience()).toContain(id);
+
+    const again = await server.api('POST', '/consent-purposes/social_media_ads/versions', { requires_fresh_consent: true });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(again.body).toMatchObject({ version: before.version + 1, requires_fresh_consent: true, text_hash: before.text_hash, texts: before.texts });
+    // The same texts given explicitly ask again too.
+    const sameTexts = await server.api('POST', '/consent-purposes/social_media_ads/versions', { texts: before.texts, requires_fresh_consent: true });
+    expect(sameTexts.body).toMatchObject({ version: before.version + 2, text_hash: before.text_hash });
+    const state = (await server.api('GET', `/customers/${id}/consents`)).body.consents.find((entry: { purpose: string }) => entry.purpose === 'social_media_ads');
+    expect(state).toMatchObject({ state: 'granted', version: before.version, current_version: before.version + 2, effective: false });
+    expect(await audience()).not.toContain(id);
+
+    // Asked at the next sign-in, this purpose only; granting it again makes it count.
+    const agent = new CookieAgent();
+    const landing = await agent.follow(await rp.authorizationUrl(), server.url);
+    const signedIn = await agent.postForm(`${landing.url}/password`, { csrf: csrfOf(await landing.response.text()), ...who });
+    const due = await agent.follow(new URL(signedIn.headers.get('location')!, server.url).toString(), server.url);
+    expect(due.url).toMatch(/\/consents$/);
+    const page = await due.response.text();
+    const shown = `social_media_ads:${before.version + 2}`;
+    expect([...page.matchAll(/name="shown" value="([^"]+)"/g)].map((match) => match[1])).toEqual([shown]);
+    const granted = await agent.postForm(due.url, { csrf: csrfOf(page), shown, consent: 'social_media_ads' });
+    expect((await agent.follow(new URL(granted.headers.get('location')!, server.url).toString(), server.url)).url).toMatch(/^http:\/\/127\.0\.0\.1:9\/callback\?code=/);
+    expect(await audience()).toContain(id);
+    const entry = await server.portvakt.store.db.selectFrom('audit_log').select('details').where('action', '=', 'consent_purpose.versioned').where('subject_id', '=', 'social_media_ads').orderBy('seq', 'desc').executeTakeFirstOrThrow();
+    expect(JSON.parse(entry.details)).toMatchObject({ requires_fresh_consent: true, texts_changed: false });
   });
 });

@@ -154,10 +154,8 @@ describe('two Portvakt nodes on one PostgreSQL and Redis', () => {
     expect(((await refused.json()) as { error: string }).error).toBe('invalid_target');
   });
 
-  it('publishes a key rotated from the command line on every node at once (a change notice through Redis)', async () => {
-    const kids = async (port: number) => ((await (await fetch(`http://127.0.0.1:${port}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
-    const { stdout } = await promisify(execFile)(`${ROOT}bin/portvakt`, ['keys', 'rotate'], { cwd: ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'silent' } });
-    const { added } = JSON.parse(stdout) as { added: string[] };
+  const kids = async (port: number) => ((await (await fetch(`http://127.0.0.1:${port}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
+  const publishedEverywhere = async (added: string[]) => {
     const deadline = Date.now() + 2000;
     for (const port of ports) {
       for (;;) {
@@ -167,5 +165,20 @@ describe('two Portvakt nodes on one PostgreSQL and Redis', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
+  };
+
+  it('publishes a key rotated from the command line on every node at once (a change notice through Redis)', async () => {
+    const { stdout } = await promisify(execFile)(`${ROOT}bin/portvakt`, ['keys', 'rotate'], { cwd: ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'silent' } });
+    await publishedEverywhere((JSON.parse(stdout) as { added: string[] }).added);
+  });
+
+  it('publishes a key rotated through the management API on one node on the other at once', async () => {
+    proxy.route = () => 0;
+    const rotated = await api('POST', '/signing-keys/rotate');
+    expect(rotated.status).toBe(200);
+    const added = rotated.body.added as unknown as string[];
+    // The node that answered already publishes it.
+    expect(await kids(ports[0]!)).toEqual(expect.arrayContaining(added));
+    await publishedEverywhere(added);
   });
 });

@@ -81,3 +81,57 @@ describe('dead letters and redelivery', () => {
     }
   });
 });
+
+describe.each(DIALECTS)('the delivery log of a subscription on %s', (dialect) => {
+  it('pages through dead letters with a cursor and redelivers them all at once, in order per customer', async () => {
+    const [server, receiver] = await Promise.all([startPortvakt(dialect, { ...FAST_RETRIES, WEBHOOK_MAX_ATTEMPTS: '1' }), WebhookReceiver.start()]);
+    try {
+      const subscription = (await server.api('POST', '/webhooks', { url: receiver.url, event_types: ['customer.created', 'customer.updated'] })).body;
+      const other = (await server.api('POST', '/webhooks', { url: receiver.url, event_types: ['customer.deleted'] })).body;
+      receiver.secret = subscription.secret;
+      receiver.down = true;
+      // One customer's events: they must arrive in the order they happened, redelivered or not.
+      const customer = (await server.api('POST', '/customers', { email: 'log@example.se' })).body.id;
+      for (const name of ['Ett', 'Två', 'Tre', 'Fyra']) await server.api('PATCH', `/customers/${customer}`, { given_name: name });
+      const dead = async (query = '') => (await server.api('GET', `/webhooks/${subscription.id}/deliveries?status=dead${query}`)).body;
+      for (const deadline = Date.now() + 10_000; (await dead()).deliveries.length < 5; await new Promise((resolve) => setTimeout(resolve, 100))) {
+        expect(Date.now()).toBeLessThan(deadline);
+      }
+
+      // Three pages of two, newest first, each continuing where the last ended.
+      const pages: Array<{ deliveries: Array<{ id: string }>; next: string | null }> = [await dead('&limit=2')];
+      while (pages.at(-1)!.next) pages.push(await dead(`&limit=2&before=${pages.at(-1)!.next}`));
+      expect(pages.map((page) => page.deliveries.length)).toEqual([2, 2, 1]);
+      const paged = pages.flatMap((page) => page.deliveries.map((delivery) => delivery.id));
+      expect(paged).toEqual((await dead('&limit=500')).deliveries.map((delivery: { id: string }) => delivery.id));
+      const rows = await server.portvakt.store.db.selectFrom('webhook_deliveries').select(['id', 'seq', 'event_id']).where('subscription_id', '=', subscription.id).execute();
+      rows.sort((a, b) => Number(b.seq) - Number(a.seq));
+      expect(paged).toEqual(rows.map((row) => row.id));
+      expect((await dead('&limit=500')).next).toBeNull();
+      // A cursor names a delivery of this subscription.
+      expect(await server.api('GET', `/webhooks/${other.id}/deliveries?before=${paged[0]}`)).toMatchObject({ status: 400, body: { error: 'invalid_cursor' } });
+      expect((await server.api('GET', `/webhooks/${subscription.id}/deliveries?before=dlv_00000000-0000-0000-0000-000000000000`)).status).toBe(400);
+      expect((await server.api('GET', `/webhooks/${subscription.id}/deliveries?before=not-a-cursor`)).status).toBe(400);
+
+      receiver.down = false;
+      const redelivered = await server.api('POST', `/webhooks/${subscription.id}/dead-letters/redeliver`);
+      expect(redelivered).toMatchObject({ status: 202, body: { redelivered: 5 } });
+      const arrived = await receiver.waitFor(5);
+      expect(arrived.map((hook) => hook.id)).toEqual(rows.map((row) => row.event_id).reverse());
+      expect(arrived.map((hook) => [hook.type, hook.data.customer_id, hook.signatureValid])).toEqual([
+        ['customer.created', customer, true],
+        ...Array.from({ length: 4 }, () => ['customer.updated', customer, true]),
+      ]);
+      expect((await dead()).deliveries).toEqual([]);
+      expect((await server.api('POST', `/webhooks/${subscription.id}/dead-letters/redeliver`)).body).toEqual({ redelivered: 0 });
+      expect((await server.api('POST', '/webhooks/whk_00000000-0000-0000-0000-000000000000/dead-letters/redeliver')).status).toBe(404);
+      // An integration redelivers only its own subscriptions' dead letters.
+      const integration = (await server.api('POST', '/api-keys', { name: 'CRM', role: 'integration', systems: ['crm'] })).body.key;
+      const foreign = await fetch(`${server.url}/api/v1/webhooks/${subscription.id}/dead-letters/redeliver`, { method: 'POST', headers: { authorization: `Bearer ${integration}` } });
+      expect(foreign.status).toBe(404);
+    } finally {
+      await server.stop();
+      await receiver.close();
+    }
+  });
+});
