@@ -7,6 +7,7 @@ import type { ProviderHost } from './oidc/provider-host.ts';
 import type { SigningKeyStore } from './oidc/signing-keys.ts';
 import type { Store } from './store/database.ts';
 import { createHttpServer, installGuards, type BuildOptions } from './app/http-server.ts';
+import { mountConsole } from './app/console.ts';
 import { mountHostedPages } from './app/hosted-pages.ts';
 import { scheduleMaintenance, startWorkers } from './app/maintenance.ts';
 import { mountManagementApi, mountSystemCallbacks } from './app/management-api.ts';
@@ -41,7 +42,8 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const stopWorkers = startWorkers(services);
   const { admission, perClient } = await installGuards(server, services);
   await mountHostedPages(app, services);
-  await mountManagementApi(app, services);
+  const api = await mountManagementApi(app, services);
+  await mountConsole(app, services, api);
   mountSystemCallbacks(app, services);
   await mountProtocol(app, services, services, perClient);
   const stopMaintenance = scheduleMaintenance(services);

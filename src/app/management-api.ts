@@ -23,7 +23,7 @@ import { resourceServerRoutes } from '../resource-servers/resource-server.routes
 import type { Services } from './services.ts';
 
 /** `/api/v1`: the management API (JSON, OpenAPI 3.1 at `/api/v1/openapi.json`), every route behind an operator's bearer key and role. */
-export async function mountManagementApi(app: FastifyInstance, services: Services): Promise<void> {
+export async function mountManagementApi(app: FastifyInstance, services: Services): Promise<ApiRegistry> {
   const api = new ApiRegistry();
   await app.register(
     async (scope) => {
@@ -36,6 +36,7 @@ export async function mountManagementApi(app: FastifyInstance, services: Service
     },
     { prefix: '/api/v1' },
   );
+  return api;
 }
 
 function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, services: Services): void {

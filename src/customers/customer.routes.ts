@@ -92,7 +92,8 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     method: 'DELETE',
     url: '/customers/:id/sessions',
     tag: 'customers',
-    roles: ['admin'],
+    // Customer service signs a customer out when they call about a lost phone or a stranger's sign-in.
+    roles: ['admin', 'agent'],
     summary: "Sign the customer out everywhere: every session, grant and refresh token ends, and each client of those sessions with a backchannel_logout_uri gets a logout token",
     params: idParams,
     status: 204,

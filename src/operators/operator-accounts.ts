@@ -151,6 +151,14 @@ export class OperatorAccounts {
     return presentOperator(row);
   }
 
+  /** Operators' names by `operator:{id}` (what the console shows for an actor id); other ids are left out. */
+  async names(actorIds: readonly string[]): Promise<Map<string, string>> {
+    const ids = [...new Set(actorIds.filter((actor) => actor.startsWith('operator:')).map((actor) => actor.slice('operator:'.length)))].filter((id) => /^[0-9a-f-]{36}$/.test(id));
+    if (ids.length === 0) return new Map();
+    const rows = await this.#db.selectFrom('operators').select(['id', 'name']).where('id', 'in', ids).execute();
+    return new Map(rows.map((row) => [`operator:${row.id}`, row.name]));
+  }
+
   /** An active operator's sign-in material, by e-mail address. */
   async secretsByEmail(email: string): Promise<OperatorSecrets | undefined> {
     const row = await this.#db.selectFrom('operators').selectAll().where('email', '=', email.toLowerCase()).where('status', '=', 'active').executeTakeFirst();

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import fastifyFormbody from '@fastify/formbody';
+import type { FastifyInstance } from 'fastify';
+import { ConsoleCookies } from '../console/console-cookies.ts';
+import { ConsoleSteps } from '../console/console-steps.ts';
+import { consoleCustomerRoutes } from '../console/customers.routes.ts';
+import { consoleInvitationRoutes } from '../console/invitation.routes.ts';
+import { consoleOperatorRoutes } from '../console/operators.routes.ts';
+import { consoleSignInRoutes } from '../console/sign-in.routes.ts';
+import { consoleVerificationRoutes } from '../console/verifications.routes.ts';
+import type { ApiRegistry } from '../http/api-route.ts';
+import { sendPage } from '../http/page-reply.ts';
+import { homePage } from '../pages/console/home.page.ts';
+import type { Services } from './services.ts';
+
+const stylesheet = readFileSync(new URL('../pages/assets/console.css', import.meta.url));
+const script = readFileSync(new URL('../pages/assets/console.js', import.meta.url));
+const FORM_BODY_LIMIT = 64 * 1024;
+
+/**
+ * `/console`: the operator console, server-rendered with the hosted pages' layout rules and CSP.
+ * Every page and post runs a management operation through `api` as the signed-in operator, so
+ * the console allows exactly what `/api/v1` allows their roles.
+ */
+export async function mountConsole(app: FastifyInstance, services: Services, api: ApiRegistry): Promise<void> {
+  const { config, operators, csrf } = services;
+  app.get('/assets/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet));
+  app.get('/assets/console.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(script));
+  const cookies = new ConsoleCookies(config.issuer);
+  const steps = new ConsoleSteps({ api, sessions: operators.sessions, accounts: operators.accounts, csrf, cookies });
+  await app.register(async (pages) => {
+    pages.removeAllContentTypeParsers();
+    await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
+    consoleSignInRoutes(pages, { steps, csrf, cookies, signIn: operators.signIn, sessions: operators.sessions, idleMinutes: Math.round(config.consoleIdleMs / 60_000) });
+    consoleInvitationRoutes(pages, { steps, csrf, cookies, enrolment: operators.enrolment, passwordMinLength: Math.max(config.passwordMinLength, 12) });
+    steps.mount(pages, { method: 'GET', path: '/console', handle: async (input) => sendPage(input.reply, 200, homePage(input.page)) });
+    consoleCustomerRoutes(pages, { steps, accounts: operators.accounts });
+    consoleVerificationRoutes(pages, steps);
+    consoleOperatorRoutes(pages, steps);
+  });
+}
