@@ -46,7 +46,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   auditRoutes(secured, api, services.audit);
   webhookRoutes(secured, api, { subscriptions: services.subscriptions, deliveries: services.deliveries, worker: services.webhookWorker });
   consentRoutes(secured, api, services);
-  dataMapRoutes(secured, api, { systems: privacy.systems, references: privacy.references, customers });
+  dataMapRoutes(secured, api, { systems: privacy.systems, dataMap: privacy.dataMap });
   customerReferenceRoutes(secured, api, privacy.references);
   privacyRequestRoutes(secured, api, privacy.requests);
   connectionRoutes(secured, api, services.federation.connections);

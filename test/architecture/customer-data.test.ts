@@ -25,6 +25,8 @@ const NO_CUSTOMER_DATA: readonly string[] = [
   'profile_attributes',
   'brands',
   'resource_servers',
+  'customer_counts',
+  'consent_figures',
 ];
 
 /** Tables kept (or pseudonymized) when a customer is erased, and why. */
