@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { brandRoutes } from '../brands/brand.routes.ts';
 import { clientRoutes } from '../clients/client.routes.ts';
+import { consentFigureRoutes } from '../consent/consent-figures.routes.ts';
 import { consentRoutes } from '../consent/consent.routes.ts';
 import { customerServiceRoutes } from '../customer-service/customer-service.routes.ts';
 import { customerReferenceRoutes } from '../customers/customer-reference.routes.ts';
@@ -46,6 +47,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   auditRoutes(secured, api, services.audit);
   webhookRoutes(secured, api, { subscriptions: services.subscriptions, deliveries: services.deliveries, worker: services.webhookWorker });
   consentRoutes(secured, api, services);
+  consentFigureRoutes(secured, api, services.consentFigures);
   dataMapRoutes(secured, api, { systems: privacy.systems, dataMap: privacy.dataMap });
   customerReferenceRoutes(secured, api, privacy.references);
   privacyRequestRoutes(secured, api, privacy.requests);
