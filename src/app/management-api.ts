@@ -50,7 +50,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   consentFigureRoutes(secured, api, services.consentFigures);
   dataMapRoutes(secured, api, { systems: privacy.systems, dataMap: privacy.dataMap });
   customerReferenceRoutes(secured, api, privacy.references);
-  privacyRequestRoutes(secured, api, privacy.requests);
+  privacyRequestRoutes(secured, api, { requests: privacy.requests, queue: privacy.queue, systems: privacy.systems });
   connectionRoutes(secured, api, services.federation.connections);
   profileRoutes(secured, api, profile);
   guestRoutes(secured, api, services.guests);

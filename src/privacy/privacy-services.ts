@@ -18,6 +18,7 @@ import { DataMap } from './data-map.ts';
 import { DataSystems } from './data-systems.ts';
 import { BuiltinSystem } from './builtin-system.ts';
 import { PrivacyExports } from './privacy-exports.ts';
+import { PrivacyQueue } from './privacy-queue.ts';
 import { PrivacyRequests } from './privacy-requests.ts';
 import { PrivacyTasks } from './privacy-tasks.ts';
 import { PrivacyWorker } from './privacy-worker.ts';
@@ -44,5 +45,5 @@ export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; diale
   deps.customers.guardCreation((trx, pool, email, actor) => suppressions.guardCreation(trx, pool, email, actor));
   const portvakt = new BuiltinSystem({ db, customers: deps.customers, ledger: deps.ledger, suppressions });
   const worker = new PrivacyWorker({ requests, tasks, systems, portvakt, issuer: config.issuer, log: deps.log, pollMs: config.outbox.pollMs, timeoutMs: config.privacy.timeoutMs, fetch: deps.fetch });
-  return { systems, references, counts, dataMap, requests, exports, tasks, worker };
+  return { systems, references, counts, dataMap, requests, queue: new PrivacyQueue(db), exports, tasks, worker };
 }
