@@ -1,4 +1,5 @@
 import { ClientStore } from '../clients/client-store.ts';
+import { ConsentFigures } from '../consent/consent-figures.ts';
 import { ConsentLedger } from '../consent/consent-ledger.ts';
 import { ConsentPurposes } from '../consent/consent-purposes.ts';
 import { CredentialStore } from '../credentials/credential-store.ts';
@@ -34,6 +35,7 @@ export interface CustomerDomain {
   webhookWorker: WebhookWorker;
   purposes: ConsentPurposes;
   ledger: ConsentLedger;
+  consentFigures: ConsentFigures;
   profile: Profile;
   guests: Guests;
   brands: Brands;
@@ -53,7 +55,9 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
   const deliveries = new WebhookDeliveries(db, store.dialect, { baseDelayMs: webhooks.retryBaseMs, maxDelayMs: webhooks.retryMaxMs, maxAttempts: webhooks.maxAttempts, leaseMs: webhooks.timeoutMs + 30_000 });
   const webhookWorker = new WebhookWorker({ db, deliveries, subscriptions, publisher, log, pollMs: config.outbox.pollMs, timeoutMs: webhooks.timeoutMs, fetch: outbound.fetch });
   const purposes = new ConsentPurposes(db, audit);
-  const ledger = new ConsentLedger({ db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym') });
+  const clientStore = new ClientStore(db, new ReadCache('client', changes, CLIENT_CACHE_MS));
+  const brandOf = async (clientId: string) => (await clientStore.findCached(clientId))?.metadata.brand ?? null;
+  const ledger = new ConsentLedger({ db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym'), brandOf });
   return {
     audit,
     publisher,
@@ -65,9 +69,10 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
     webhookWorker,
     purposes,
     ledger,
+    consentFigures: new ConsentFigures(db, purposes),
     profile: buildProfile({ db, audit, events: publisher, changes }),
     guests: new Guests({ db, customerStore, ledger, audit, events: publisher, pool: DEFAULT_POOL }),
     brands: new Brands(db, audit, changes),
-    clientStore: new ClientStore(db, new ReadCache('client', changes, CLIENT_CACHE_MS)),
+    clientStore,
   };
 }

@@ -16,7 +16,7 @@ export function startWorkers({ messaging, webhookWorker, privacy }: Services): (
   };
 }
 
-/** Timers: signing keys re-read (at once on a rotation notice through Redis), expired rows deleted. Answers how to stop them. */
+/** Timers: signing keys re-read (at once on a rotation notice through Redis), expired rows deleted, kept counts folded. Answers how to stop them. */
 export function scheduleMaintenance(services: Services): () => void {
   const { config, log, host, store } = services;
   const refreshKeys = () =>
@@ -36,6 +36,7 @@ export function scheduleMaintenance(services: Services): () => void {
       services.sessions.deleteStale(Date.now() - TTL.Session * 1000),
       services.privacy.exports.clearExpired(),
       services.guests.deleteExpired(),
+      services.privacy.counts.fold(),
     ]).catch((error: unknown) => log.error({ err: error }, 'cleanup of expired rows failed'));
   const timers = [setInterval(() => void refreshKeys(), config.keyRefreshMs), setInterval(() => void cleanup(), config.cleanupIntervalMs)];
   for (const timer of timers) timer.unref();

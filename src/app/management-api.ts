@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { brandRoutes } from '../brands/brand.routes.ts';
 import { clientRoutes } from '../clients/client.routes.ts';
+import { consentFigureRoutes } from '../consent/consent-figures.routes.ts';
 import { consentRoutes } from '../consent/consent.routes.ts';
 import { customerServiceRoutes } from '../customer-service/customer-service.routes.ts';
 import { customerReferenceRoutes } from '../customers/customer-reference.routes.ts';
@@ -51,9 +52,10 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   auditRoutes(secured, api, services.audit);
   webhookRoutes(secured, api, { subscriptions: services.subscriptions, deliveries: services.deliveries, worker: services.webhookWorker });
   consentRoutes(secured, api, services);
-  dataMapRoutes(secured, api, { systems: privacy.systems, references: privacy.references, customers });
+  consentFigureRoutes(secured, api, services.consentFigures);
+  dataMapRoutes(secured, api, { systems: privacy.systems, dataMap: privacy.dataMap });
   customerReferenceRoutes(secured, api, privacy.references);
-  privacyRequestRoutes(secured, api, privacy.requests);
+  privacyRequestRoutes(secured, api, { requests: privacy.requests, queue: privacy.queue, systems: privacy.systems });
   connectionRoutes(secured, api, services.federation.connections);
   profileRoutes(secured, api, profile);
   guestRoutes(secured, api, services.guests);

@@ -5,6 +5,7 @@ import { DomainError } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
 import type { ConsentRecordsTable, Database } from '../store/schema.ts';
+import { ConsentFigures, type Standing } from './consent-figures.ts';
 import type { ConsentPurposes, PurposeVersion } from './consent-purposes.ts';
 
 export interface Decision {
@@ -60,9 +61,12 @@ export class ConsentLedger {
   readonly #audit: AuditLog;
   readonly #events: EventPublisher;
   readonly #ipKey: Buffer;
+  readonly #brandOf: (clientId: string) => Promise<string | null>;
 
-  constructor(deps: { db: Kysely<Database>; purposes: ConsentPurposes; audit: AuditLog; events: EventPublisher; ipKey: Buffer }) {
+  /** `brandOf`: the brand of a client, recorded with each decision given at it (the per-brand consent figures). */
+  constructor(deps: { db: Kysely<Database>; purposes: ConsentPurposes; audit: AuditLog; events: EventPublisher; ipKey: Buffer; brandOf?: (clientId: string) => Promise<string | null> }) {
     this.#db = deps.db;
+    this.#brandOf = deps.brandOf ?? (async () => null);
     this.#purposes = deps.purposes;
     this.#audit = deps.audit;
     this.#events = deps.events;
@@ -72,10 +76,11 @@ export class ConsentLedger {
   /** Records decisions in one transaction; each must name a purpose and its current version. */
   async record(decisions: Decision[], context: DecisionContext, now = Date.now()): Promise<void> {
     const versions = await this.#checked(decisions);
+    const brand = context.clientId ? await this.#brandOf(context.clientId) : null;
     await this.#db.transaction().execute(async (trx) => {
       const customer = await trx.selectFrom('customers').select('id').where('id', '=', context.customerId).executeTakeFirst();
       if (!customer) throw new DomainError('not_found', 404, 'customer not found');
-      await this.#append(trx, decisions.map((decision) => ({ ...decision, textHash: versions.get(decision.purpose)!.textHash })), context, this.#ipHash(context), now);
+      await this.#append(trx, decisions.map((decision) => ({ ...decision, textHash: versions.get(decision.purpose)!.textHash })), { ...context, brand }, this.#ipHash(context), now);
     });
   }
 
@@ -103,14 +108,10 @@ export class ConsentLedger {
   }
 
   /**
-   * At an erasure, inside its transaction: every grant still standing is withdrawn (the customer
-   * asked to be forgotten), so audiences and downstream lists drop them; the records themselves
-   * stay as pseudonymous proof, without the hashed network.
-   */
-  /**
    * A bulk load (`portvakt seed`): one decision per customer, as that customer on the web, numbered
    * in the ledger's sequence like every other decision, in multi-row INSERTs of `rowsPerInsert`.
-   * No events and no audit entry per decision (the caller records the run).
+   * No events and no audit entry per decision (the caller records the run). The customers are
+   * new in the caller's transaction: each decision is their first on the purpose (the figures count them so).
    */
   static async appendSeeded(trx: Transaction<Database>, ids: readonly string[], purpose: PurposeVersion, decision: ConsentRecordsTable['decision'], now: number, rowsPerInsert: number): Promise<void> {
     const count = ids.length;
@@ -135,12 +136,19 @@ export class ConsentLedger {
             actor_id: id,
             ip_hash: null,
             recorded_at: now,
+            brand: null,
           })),
         )
         .execute();
     }
+    await ConsentFigures.add(trx, purpose.key, { version: purpose.version, brand: null, decision }, count);
   }
 
+  /**
+   * At an erasure, inside its transaction: every grant still standing is withdrawn (the customer
+   * asked to be forgotten), so audiences and downstream lists drop them; the records themselves
+   * stay as pseudonymous proof, without the hashed network.
+   */
   async withdrawAllWithin(trx: Transaction<Database>, customerId: string, requestId: string, now = Date.now()): Promise<void> {
     const records = await trx.selectFrom('consent_records').selectAll().where('customer_id', '=', customerId).orderBy('seq', 'desc').execute();
     const latest = new Map<string, ConsentRecordsTable>();
@@ -150,7 +158,7 @@ export class ConsentLedger {
       await this.#append(
         trx,
         standing.map((record) => ({ purpose: record.purpose_key, version: record.version, decision: 'withdrawn' as const, textHash: record.text_hash })),
-        { customerId, locale: standing[0]!.locale, channel: 'web', clientId: null, actor: { type: 'customer', id: customerId } },
+        { customerId, locale: standing[0]!.locale, channel: 'web', clientId: null, brand: null, actor: { type: 'customer', id: customerId } },
         null,
         now,
         { request_id: requestId },
@@ -159,10 +167,12 @@ export class ConsentLedger {
     await trx.updateTable('consent_records').set({ ip_hash: null }).where('customer_id', '=', customerId).execute();
   }
 
-  async #append(trx: Transaction<Database>, decisions: Array<Decision & { textHash: string }>, context: DecisionContext, ipHash: string | null, now: number, extra: Record<string, string> = {}): Promise<void> {
+  /** Appends after taking the ledger's sequence row: appends run one at a time, so each reads the decision it replaces as it stands. */
+  async #append(trx: Transaction<Database>, decisions: Array<Decision & { textHash: string }>, context: DecisionContext & { brand: string | null }, ipHash: string | null, now: number, extra: Record<string, string> = {}): Promise<void> {
     const { seq } = await trx.updateTable('consent_sequence').set((eb) => ({ seq: eb('seq', '+', decisions.length) })).where('id', '=', 1).returning('seq').executeTakeFirstOrThrow();
     let next = Number(seq) - decisions.length + 1;
     for (const decision of decisions) {
+      const replaced = await this.#standing(trx, context.customerId, decision.purpose);
       await trx
         .insertInto('consent_records')
         .values({
@@ -180,8 +190,10 @@ export class ConsentLedger {
           actor_id: context.actor.id,
           ip_hash: ipHash,
           recorded_at: now,
+          brand: context.brand,
         })
         .execute();
+      await ConsentFigures.move(trx, decision.purpose, replaced, { version: decision.version, brand: context.brand, decision: decision.decision });
       const data = { purpose: decision.purpose, version: decision.version, channel: context.channel, actor: context.actor.type, ...extra };
       await this.#events.publish(trx, { type: `consent.${decision.decision}`, customerId: context.customerId, data }, now);
       await this.#audit.append(
@@ -193,6 +205,10 @@ export class ConsentLedger {
         now,
       );
     }
+  }
+
+  async #standing(trx: Transaction<Database>, customerId: string, purpose: string): Promise<Standing | undefined> {
+    return trx.selectFrom('consent_records').select(['version', 'brand', 'decision']).where('customer_id', '=', customerId).where('purpose_key', '=', purpose).orderBy('seq', 'desc').limit(1).executeTakeFirst();
   }
 
   /** The state of every purpose for the customer, from the latest record of each. */

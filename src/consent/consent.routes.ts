@@ -98,6 +98,7 @@ export function consentRoutes(app: FastifyInstance, api: ApiRegistry, deps: { pu
           locale: record.locale,
           channel: record.channel,
           client_id: record.client_id,
+          brand: record.brand,
           actor_type: record.actor_type,
           actor_id: record.actor_id,
           recorded_at: Math.floor(Number(record.recorded_at) / 1000),

@@ -62,6 +62,7 @@ export const consentRecordOutput = z.object({
   locale: z.string(),
   channel: z.string(),
   client_id: z.string().nullable(),
+  brand: z.string().nullable().describe('The brand of the client the decision was given at'),
   actor_type: z.enum(['customer', 'agent']),
   actor_id: z.string().nullable(),
   recorded_at: z.number().int(),

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { CustomerDataOwner, ForgottenCustomer } from './customer-data.ts';
+import { CustomerCounts, referencesIn } from './customer-counts.ts';
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
@@ -31,8 +32,9 @@ export class CustomerReferences implements CustomerDataOwner {
       await this.#db.transaction().execute(async (trx) => {
         const customer = await trx.selectFrom('customers').select('id').where('id', '=', customerId).executeTakeFirst();
         if (!customer) throw notFound('customer');
-        await trx.deleteFrom('customer_references').where('customer_id', '=', customerId).where('system', '=', system).execute();
+        const replaced = await trx.deleteFrom('customer_references').where('customer_id', '=', customerId).where('system', '=', system).executeTakeFirst();
         await trx.insertInto('customer_references').values({ customer_id: customerId, system, reference, created_at: now }).execute();
+        if (Number(replaced.numDeletedRows) === 0) await CustomerCounts.change(trx, referencesIn(system), 1);
         await this.#audit.append(trx, { action: 'customer.reference_set', actor: OPERATOR, subject: { type: 'customer', id: customerId }, details: { system } }, now);
       });
     } catch (error) {
@@ -57,17 +59,13 @@ export class CustomerReferences implements CustomerDataOwner {
     await this.#db.transaction().execute(async (trx) => {
       const result = await trx.deleteFrom('customer_references').where('customer_id', '=', customerId).where('system', '=', system).executeTakeFirst();
       if (Number(result.numDeletedRows) !== 1) throw notFound('reference');
+      await CustomerCounts.change(trx, referencesIn(system), -1);
       await this.#audit.append(trx, { action: 'customer.reference_removed', actor: OPERATOR, subject: { type: 'customer', id: customerId }, details: { system } }, now);
     });
   }
 
-  /** How many customers each system has a reference for. */
-  async countsBySystem(): Promise<Map<string, number>> {
-    const rows = await this.#db.selectFrom('customer_references').select(['system', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('system').execute();
-    return new Map(rows.map((row) => [row.system, Number(row.n)]));
-  }
-
   async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
-    await trx.deleteFrom('customer_references').where('customer_id', '=', customer.id).execute();
+    const gone = await trx.deleteFrom('customer_references').where('customer_id', '=', customer.id).returning('system').execute();
+    for (const { system } of gone) await CustomerCounts.change(trx, referencesIn(system), -1);
   }
 }

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { CredentialStore } from '../credentials/credential-store.ts';
 import type { CustomerDataOwner, ForgottenCustomer } from './customer-data.ts';
+import { ALL_CUSTOMERS, CustomerCounts } from './customer-counts.ts';
 import type { Database } from '../store/schema.ts';
 
 /** The customer as the rest of Portvakt sees it: one row joined with its e-mail and password. */
@@ -94,6 +95,7 @@ export class CustomerStore implements CustomerDataOwner {
       .execute();
     if (record.passwordHash) await this.setPassword(record.id, record.passwordHash, record.createdAt, trx);
     await this.#writePhone(record, trx);
+    await CustomerCounts.change(trx, ALL_CUSTOMERS, 1);
   }
 
   /** A batch of active customers with verified addresses (`portvakt seed`), in two multi-row INSERTs; callers keep each within the bound parameters. */
@@ -106,6 +108,7 @@ export class CustomerStore implements CustomerDataOwner {
       .insertInto('customer_emails')
       .values(rows.map(({ id, email }) => ({ customer_id: id, pool, email, verified_at: now, created_at: now })))
       .execute();
+    await CustomerCounts.change(trx, ALL_CUSTOMERS, rows.length);
   }
 
   async phoneTaken(pool: string, phone: string, exceptCustomer: string | null, db: Executor = this.#db): Promise<boolean> {
@@ -199,7 +202,9 @@ export class CustomerStore implements CustomerDataOwner {
 
   async delete(id: string, trx: Transaction<Database>): Promise<boolean> {
     const result = await trx.deleteFrom('customers').where('id', '=', id).executeTakeFirst();
-    return Number(result.numDeletedRows) === 1;
+    if (Number(result.numDeletedRows) !== 1) return false;
+    await CustomerCounts.change(trx, ALL_CUSTOMERS, -1);
+    return true;
   }
 
   #select(db: Executor) {

@@ -111,6 +111,7 @@ export class ApiRegistry {
         summary: route.summary,
         description: `Roles: ${[...new Set(['admin', ...route.roles])].join(', ')}`,
         'x-roles': [...new Set(['admin', ...route.roles])],
+        // The console asks for a fresh sign-in first; a bearer key is not asked.
         ...(route.sensitive ? { 'x-sensitive': true } : {}),
         tags: [route.tag],
         ...(parameters.length ? { parameters } : {}),

@@ -71,7 +71,7 @@ export class BuiltinSystem {
       export: {
         profile: presentCustomer(customer),
         consents: consents.map((entry) => ({ purpose: entry.purpose, state: entry.state, version: entry.version, effective: entry.effective, decided_at: at(entry.decidedAt) })),
-        consent_history: history.map((record) => ({ purpose: record.purpose_key, version: record.version, decision: record.decision, text_hash: record.text_hash, locale: record.locale, channel: record.channel, client_id: record.client_id, actor: record.actor_type, recorded_at: at(record.recorded_at) })),
+        consent_history: history.map((record) => ({ purpose: record.purpose_key, version: record.version, decision: record.decision, text_hash: record.text_hash, locale: record.locale, channel: record.channel, client_id: record.client_id, brand: record.brand, actor: record.actor_type, recorded_at: at(record.recorded_at) })),
         external_references: references.map((row) => ({ system: row.system, reference: row.reference, created_at: at(row.created_at) })),
         credentials: credentials.map((row) => ({ type: row.type, label: row.label, created_at: at(row.created_at), last_used_at: at(row.last_used_at) })),
         sessions: sessions.map((row) => ({ device: row.user_agent, created_at: at(row.created_at), last_used_at: at(row.last_used_at) })),

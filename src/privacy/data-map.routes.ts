@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { CustomerReferences } from '../customers/customer-references.ts';
-import type { Customers } from '../customers/customers.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
+import type { DataMap } from './data-map.ts';
 import { systemCreate, systemKey, systemOutput, systemPatch } from './data-system.schemas.ts';
 import type { DataSystem, DataSystems } from './data-systems.ts';
 
@@ -29,13 +28,15 @@ const mapEntry = z.object({
   categories: z.array(z.string()),
   legal_basis: z.string(),
   retention: systemOutput.shape.retention,
-  access: z.string(),
+  access: systemOutput.shape.access.describe('builtin (Portvakt itself), api, callback or manual: how a privacy request reaches the system'),
   reference: z.string().nullable().optional().describe("One customer: the customer's id in the system (null when none is known)"),
-  customers_with_reference: z.number().int().optional().describe('All customers: how many have a reference in the system'),
+  customer_count: z.number().int().optional().describe('All customers: how many customers the system holds data of (Portvakt: every customer; others: those with a reference in it)'),
 });
 
+const entry = (system: DataSystem) => ({ system: system.key, name: system.name, categories: system.categories, legal_basis: system.legalBasis, retention: system.retention, access: system.access });
+
 /** `/systems` (the data map's entries) and `/data-map` (which systems hold which categories, for one customer or all). */
-export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { systems: DataSystems; references: CustomerReferences; customers: Customers }): void {
+export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { systems: DataSystems; dataMap: DataMap }): void {
   api.add(app, {
     method: 'POST',
     url: '/systems',
@@ -96,21 +97,17 @@ export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { sy
     url: '/data-map',
     tag: 'privacy',
     roles: ['admin', 'privacy_officer'],
-    summary: 'Which systems hold which categories of customer data: for one customer (with their reference in each) or for all',
+    summary: 'Which systems hold which categories of customer data, on which legal basis, for how long and how they are reached: for one customer (with their reference in each) or for all (with how many customers each holds)',
     query: z.strictObject({ customer_id: z.uuid().optional() }),
     status: 200,
     response: z.object({ customer_id: z.string().nullable(), systems: z.array(mapEntry) }),
     handler: async ({ query }) => {
-      const systems = await deps.systems.list();
-      const entry = (system: DataSystem) => ({ system: system.key, name: system.name, categories: system.categories, legal_basis: system.legalBasis, retention: system.retention, access: system.access });
       if (query.customer_id) {
-        await deps.customers.get(query.customer_id);
-        const references = new Map((await deps.references.list(query.customer_id)).map((reference) => [reference.system, reference.reference]));
-        references.set('portvakt', query.customer_id);
-        return { customer_id: query.customer_id, systems: systems.map((system) => ({ ...entry(system), reference: references.get(system.key) ?? null })) };
+        const held = await deps.dataMap.forCustomer(query.customer_id);
+        return { customer_id: query.customer_id, systems: held.map(({ system, reference }) => ({ ...entry(system), reference })) };
       }
-      const counts = await deps.references.countsBySystem();
-      return { customer_id: null, systems: systems.map((system) => ({ ...entry(system), ...(system.access === 'builtin' ? {} : { customers_with_reference: counts.get(system.key) ?? 0 }) })) };
+      const overview = await deps.dataMap.overview();
+      return { customer_id: null, systems: overview.map(({ system, customerCount }) => ({ ...entry(system), customer_count: customerCount })) };
     },
   });
 }

@@ -6,77 +6,34 @@ import type { ApiRegistry } from '../http/api-route.ts';
 import { parseInput } from '../validation/parse-input.ts';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
 import { privacyReportPage } from '../pages/privacy-report.page.ts';
-import type { PrivacyRequestsTable, PrivacyTasksTable } from '../store/schema.ts';
 import { text } from '../validation/text.ts';
+import type { DataSystems } from './data-systems.ts';
+import { OPEN_REQUEST_STATES, type PrivacyRequest } from './privacy-request.ts';
+import { presentRequest, queueCursor, REQUEST_STATES, requestId, requestOutput, writeCursor } from './privacy-request.schemas.ts';
+import { countsOf, type PrivacyQueue } from './privacy-queue.ts';
 import type { PrivacyReport } from './privacy-report.ts';
 import type { PrivacyRequests } from './privacy-requests.ts';
 import { receipt } from './system-contract.ts';
 
-const requestId = z.string().regex(/^prq_[0-9a-f-]{36}$/);
 const idParams = z.strictObject({ id: requestId });
 const taskParams = z.strictObject({ id: requestId, task: z.string().regex(/^ptk_[0-9a-f-]{36}$/) });
-const STATES = ['received', 'verified', 'in_progress', 'completed', 'completed_with_exceptions', 'failed'] as const;
 
-const seconds = (at: number | null) => (at === null ? null : Math.floor(Number(at) / 1000));
-
-const taskOutput = z.object({
-  id: z.string(),
-  system: z.string(),
-  access: z.string(),
-  mode: z.string(),
-  reference: z.string().nullable(),
-  state: z.enum(['pending', 'waiting_callback', 'waiting_operator', 'scheduled', 'done', 'dead']),
-  attempts: z.number().int(),
-  next_attempt_at: z.number().int().nullable(),
-  last_error: z.string().nullable(),
-  receipt: z.unknown().nullable(),
-  completed_at: z.number().int().nullable(),
-});
-const requestOutput = z.object({
-  id: z.string(),
-  kind: z.enum(['erasure', 'export']),
-  customer_id: z.string(),
-  state: z.enum(STATES),
-  source: z.string(),
-  received_at: z.number().int(),
-  verified_at: z.number().int().nullable(),
-  verification: z.string().nullable(),
-  due_at: z.number().int(),
-  overdue: z.boolean(),
-  extension_reason: z.string().nullable(),
-  completed_at: z.number().int().nullable(),
-  tasks: z.array(taskOutput).optional(),
-});
-
-const presentTask = (task: PrivacyTasksTable) => ({
-  id: task.id,
-  system: task.system,
-  access: task.access,
-  mode: task.mode,
-  reference: task.reference,
-  state: task.state,
-  attempts: task.attempts,
-  next_attempt_at: task.state === 'pending' || task.state === 'scheduled' ? seconds(task.next_attempt_at) : null,
-  last_error: task.last_error,
-  receipt: task.receipt ? (JSON.parse(task.receipt) as unknown) : null,
-  completed_at: seconds(task.completed_at),
-});
-
-export const presentRequest = (request: PrivacyRequestsTable, tasks?: PrivacyTasksTable[], now = Date.now()) => ({
-  id: request.id,
-  kind: request.kind,
-  customer_id: request.customer_id,
-  state: request.state,
-  source: request.source,
-  received_at: seconds(request.received_at)!,
-  verified_at: seconds(request.verified_at),
-  verification: request.verification,
-  due_at: seconds(request.due_at)!,
-  overdue: ['received', 'verified', 'in_progress'].includes(request.state) && Number(request.due_at) < now,
-  extension_reason: request.extension_reason,
-  completed_at: seconds(request.completed_at),
-  ...(tasks ? { tasks: tasks.map(presentTask) } : {}),
-});
+const listQuery = z
+  .strictObject({
+    queue: z.literal('open').optional().describe('open: the work queue, open requests by due date, soonest first (overdue ones lead), paged with `after`; without it every request, newest first, paged with `before`'),
+    overdue: z.enum(['true', 'false']).optional().describe('true: only open requests past their due date'),
+    state: z.enum(REQUEST_STATES).optional(),
+    kind: z.enum(['erasure', 'export']).optional(),
+    customer_id: z.uuid().optional(),
+    before: requestId.optional().describe('Cursor (every request): the last id of the previous page'),
+    after: queueCursor.optional().describe('Cursor (the queue): `next` of the previous page'),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .superRefine((query, ctx) => {
+    if (query.queue && query.before) ctx.addIssue({ code: 'custom', path: ['before'], message: 'the queue pages with `after`' });
+    if (!query.queue && query.after) ctx.addIssue({ code: 'custom', path: ['after'], message: '`after` pages the queue (queue=open)' });
+    if (query.queue && query.state && !OPEN_REQUEST_STATES.includes(query.state)) ctx.addIssue({ code: 'custom', path: ['state'], message: 'the open queue holds received, verified and in_progress requests' });
+  });
 
 async function reportOf(requests: PrivacyRequests, id: string): Promise<PrivacyReport> {
   const request = await requests.get(id);
@@ -85,14 +42,24 @@ async function reportOf(requests: PrivacyRequests, id: string): Promise<PrivacyR
 }
 
 /** `/privacy-requests`: erasure and export requests, their tasks per system, and the evidence report. */
-export function privacyRequestRoutes(app: FastifyInstance, api: ApiRegistry, requests: PrivacyRequests): void {
-  const withTasks = async (id: string) => presentRequest(await requests.get(id), await requests.tasks(id));
+export function privacyRequestRoutes(app: FastifyInstance, api: ApiRegistry, deps: { requests: PrivacyRequests; queue: PrivacyQueue; systems: DataSystems }): void {
+  const { requests, queue } = deps;
+  const withTasks = async (id: string) => {
+    const [request, tasks, systems] = await Promise.all([requests.get(id), requests.tasks(id), deps.systems.list()]);
+    return presentRequest(request, countsOf(tasks), { tasks, systems });
+  };
+  const withCounts = async (page: PrivacyRequest[]) => {
+    const counts = await queue.taskCounts(page.map((request) => request.id));
+    return page.map((request) => presentRequest(request, counts.get(request.id)!));
+  };
 
   api.add(app, {
     method: 'POST',
     url: '/privacy-requests',
     tag: 'privacy',
     roles: ['admin', 'privacy_officer'],
+    // An erasure cannot be undone (and an export hands out everything held on the customer): a fresh sign-in in the console.
+    sensitive: true,
     summary: 'Receive an erasure or export request; with `verification` (how the requester was identified) it is verified and fanned out at once',
     body: z.strictObject({
       customer_id: z.uuid(),
@@ -111,19 +78,18 @@ export function privacyRequestRoutes(app: FastifyInstance, api: ApiRegistry, req
     url: '/privacy-requests',
     tag: 'privacy',
     roles: ['admin', 'privacy_officer'],
-    summary: 'Requests, newest first; `overdue=true` lists open requests past their due date',
-    query: z.strictObject({
-      overdue: z.enum(['true', 'false']).optional(),
-      state: z.enum(STATES).optional(),
-      customer_id: z.uuid().optional(),
-      before: requestId.optional().describe('Cursor: the last id of the previous page'),
-      limit: z.coerce.number().int().min(1).max(500).default(100),
-    }),
+    summary: 'Requests with how many of their tasks are in each state: every request newest first, or (`queue=open`) the open ones by due date, overdue first; `overdue=true` only those past their due date',
+    query: listQuery,
     status: 200,
-    response: z.object({ requests: z.array(requestOutput), next: z.string().nullable() }),
+    response: z.object({ requests: z.array(requestOutput), next: z.string().nullable().describe('Cursor of the next page (`before`, or `after` in the queue); null at the end') }),
     handler: async ({ query }) => {
-      const page = await requests.list({ overdue: query.overdue === 'true', state: query.state, customerId: query.customer_id, before: query.before, limit: query.limit });
-      return { requests: page.map((request) => presentRequest(request)), next: page.length === query.limit ? page.at(-1)!.id : null };
+      const filter = { overdue: query.overdue === 'true', state: query.state, kind: query.kind, customerId: query.customer_id, limit: query.limit };
+      if (query.queue) {
+        const page = await queue.open({ ...filter, after: query.after });
+        return { requests: await withCounts(page.requests), next: writeCursor(page.next) };
+      }
+      const page = await requests.list({ ...filter, before: query.before });
+      return { requests: await withCounts(page), next: page.length === query.limit ? page.at(-1)!.id : null };
     },
   });
   api.add(app, {
@@ -131,7 +97,7 @@ export function privacyRequestRoutes(app: FastifyInstance, api: ApiRegistry, req
     url: '/privacy-requests/:id',
     tag: 'privacy',
     roles: ['admin', 'privacy_officer'],
-    summary: 'A request with its task per system',
+    summary: 'A request with its task per system: the state of each, its attempts and last error, its receipt, and a manual system\'s checklist',
     params: idParams,
     status: 200,
     response: requestOutput,

@@ -233,10 +233,11 @@ export class PrivacyRequests {
   }
 
   /** Newest first; `overdue`: still open past the due date (the operator's view). */
-  async list(filter: { overdue?: boolean | undefined; state?: PrivacyRequest['state'] | undefined; customerId?: string | undefined; before?: string | undefined; limit: number }, now = Date.now()): Promise<PrivacyRequest[]> {
+  async list(filter: { overdue?: boolean | undefined; state?: PrivacyRequest['state'] | undefined; kind?: PrivacyRequest['kind'] | undefined; customerId?: string | undefined; before?: string | undefined; limit: number }, now = Date.now()): Promise<PrivacyRequest[]> {
     let query = this.#db.selectFrom('privacy_requests').selectAll().orderBy('received_at', 'desc').orderBy('id', 'desc').limit(filter.limit);
     if (filter.overdue) query = query.where('state', 'in', OPEN_REQUEST_STATES).where('due_at', '<', now);
     if (filter.state) query = query.where('state', '=', filter.state);
+    if (filter.kind) query = query.where('kind', '=', filter.kind);
     if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
     if (filter.before) {
       const cursor = await this.get(filter.before);

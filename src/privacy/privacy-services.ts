@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config/load-config.ts';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import { deriveKey } from '../crypto/derived-keys.ts';
+import { CustomerCounts } from '../customers/customer-counts.ts';
 import { CustomerReferences } from '../customers/customer-references.ts';
 import type { Customers } from '../customers/customers.ts';
 import type { AuditLog } from '../events/audit-log.ts';
@@ -13,9 +14,11 @@ import type { WorkerLog } from '../messaging/outbox-worker.ts';
 import type { MessageBrand } from '../messaging/templates/render-message.ts';
 import type { Database } from '../store/schema.ts';
 import type { Dialect } from '../store/database.ts';
+import { DataMap } from './data-map.ts';
 import { DataSystems } from './data-systems.ts';
 import { BuiltinSystem } from './builtin-system.ts';
 import { PrivacyExports } from './privacy-exports.ts';
+import { PrivacyQueue } from './privacy-queue.ts';
 import { PrivacyRequests } from './privacy-requests.ts';
 import { PrivacyTasks } from './privacy-tasks.ts';
 import { PrivacyWorker } from './privacy-worker.ts';
@@ -24,7 +27,8 @@ import { Suppressions } from './suppressions.ts';
 export type Privacy = ReturnType<typeof buildPrivacy>;
 
 /**
- * The data map and GDPR requests, assembled: systems, customer references, requests and their
+ * The data map and GDPR requests, assembled: systems, customer references and the counts of
+ * customers each system holds, requests and their
  * tasks, the worker that carries them out (started by the app), Portvakt's own part, and the
  * suppression list that guards every customer creation.
  */
@@ -32,6 +36,8 @@ export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; diale
   const { config, db, audit } = deps;
   const systems = new DataSystems({ db, key: deriveKey(config.secret, 'data-system-secret'), audit, checkUrl: deps.checkUrl });
   const references = new CustomerReferences(db, audit);
+  const counts = new CustomerCounts(db);
+  const dataMap = new DataMap({ systems, references, counts, customers: deps.customers });
   const tasks = new PrivacyTasks(db, deps.dialect, { baseDelayMs: config.privacy.retryBaseMs, maxDelayMs: config.privacy.retryMaxMs, maxAttempts: config.privacy.maxAttempts, leaseMs: config.privacy.timeoutMs + 5_000, callbackWaitMs: config.privacy.callbackWaitMs });
   const exports = new PrivacyExports({ db, tasks, key: deriveKey(config.secret, 'privacy-export'), messenger: deps.messenger, brand: deps.brand, issuer: config.issuer });
   const requests = new PrivacyRequests({ db, dialect: deps.dialect, systems, tasks, audit, exports, events: deps.events });
@@ -39,5 +45,5 @@ export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; diale
   deps.customers.guardCreation((trx, pool, email, actor) => suppressions.guardCreation(trx, pool, email, actor));
   const portvakt = new BuiltinSystem({ db, customers: deps.customers, ledger: deps.ledger, suppressions });
   const worker = new PrivacyWorker({ requests, tasks, systems, portvakt, issuer: config.issuer, log: deps.log, pollMs: config.outbox.pollMs, timeoutMs: config.privacy.timeoutMs, fetch: deps.fetch });
-  return { systems, references, requests, exports, tasks, worker };
+  return { systems, references, counts, dataMap, requests, queue: new PrivacyQueue(db), exports, tasks, worker };
 }

@@ -16,6 +16,7 @@ import * as webhookOwners from './migrations/0014-webhook-owners.ts';
 import * as brands from './migrations/0015-brands.ts';
 import * as resourceServers from './migrations/0016-resource-servers.ts';
 import * as operators from './migrations/0017-operators.ts';
+import * as privacyFigures from './migrations/0019-privacy-figures.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '0015-brands': brands,
   '0016-resource-servers': resourceServers,
   '0017-operators': operators,
+  '0019-privacy-figures': privacyFigures,
 };
 
 export class MigrationError extends Error {

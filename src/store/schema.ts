@@ -209,6 +209,17 @@ export interface ConsentRecordsTable {
   actor_id: string | null;
   ip_hash: string | null;
   recorded_at: number;
+  /** The brand of the client the decision was given at (null: no client, or a client of no brand). */
+  brand: string | null;
+}
+
+/** Per purpose, version, brand ('' for none) and decision: how many customers have it as their current decision. */
+export interface ConsentFiguresTable {
+  purpose_key: string;
+  version: number;
+  brand: string;
+  decision: ConsentRecordsTable['decision'];
+  customers: number;
 }
 
 export interface ConsentSequenceTable {
@@ -282,6 +293,13 @@ export interface DataSystemsTable {
   version: number;
   created_at: number;
   updated_at: number;
+}
+
+/** Changes to a count of customers (`customers`, `reference:{system}`), summed on read, folded now and then. */
+export interface CustomerCountsTable {
+  id: string;
+  counter: string;
+  customers: number;
 }
 
 /** The customer's id in another system (CRM id, loyalty number, web-shop id). */
@@ -531,8 +549,10 @@ export interface Database {
   consent_purpose_versions: ConsentPurposeVersionsTable;
   consent_records: ConsentRecordsTable;
   consent_sequence: ConsentSequenceTable;
+  consent_figures: ConsentFiguresTable;
   data_systems: DataSystemsTable;
   customer_references: CustomerReferencesTable;
+  customer_counts: CustomerCountsTable;
   privacy_requests: PrivacyRequestsTable;
   privacy_tasks: PrivacyTasksTable;
   suppressions: SuppressionsTable;

@@ -30,6 +30,8 @@ const NO_CUSTOMER_DATA: readonly string[] = [
   'operator_passkeys',
   'operator_invitations',
   'operator_sessions',
+  'customer_counts',
+  'consent_figures',
 ];
 
 /** Tables kept (or pseudonymized) when a customer is erased, and why. */

@@ -56,6 +56,9 @@ describe.each(DIALECTS)('portvakt seed and the audience export on %s', (dialect)
     expect(seen.size).toBe(SEEDED);
     expect(pages).toBe(3);
     expect((await server.api('GET', '/consent-purposes/newsletter/customers?state=declined')).body.customers).toHaveLength(10);
+    // Counted as they went in: Portvakt on the data map holds them all, the consent figures have their decisions.
+    expect((await server.api('GET', '/data-map')).body.systems[0]).toMatchObject({ system: 'portvakt', customer_count: SEEDED + 10 });
+    expect((await server.api('GET', '/consent-figures')).body.purposes).toEqual([expect.objectContaining({ purpose: 'newsletter', granted: SEEDED, declined: 10, withdrawn: 0, by_brand: [expect.objectContaining({ brand: null, granted: SEEDED })] })]);
 
     const who = { email: 'seed1234@seed.example', password: 'seeded passphrase 2026' };
     const tokens = await rp.callback(await new CookieAgent().authorize(await rp.authorizationUrl({ scope: 'openid email consents' }), server.url, who));

@@ -1,0 +1,38 @@
+import { ALL_CUSTOMERS, referencesIn, type CustomerCounts } from '../customers/customer-counts.ts';
+import type { CustomerReferences } from '../customers/customer-references.ts';
+import type { Customers } from '../customers/customers.ts';
+import type { DataSystem, DataSystems } from './data-systems.ts';
+
+/**
+ * The data map read as a whole: every system with what it holds, on which legal basis, how long
+ * the law makes it keep records and how a request reaches it; and how many customers it holds
+ * (Portvakt: every customer; any other system: those with a reference in it), from the kept
+ * counts (customers/customer-counts.ts), never by counting rows.
+ */
+export class DataMap {
+  readonly #systems: DataSystems;
+  readonly #references: CustomerReferences;
+  readonly #counts: CustomerCounts;
+  readonly #customers: Customers;
+
+  constructor(deps: { systems: DataSystems; references: CustomerReferences; counts: CustomerCounts; customers: Customers }) {
+    this.#systems = deps.systems;
+    this.#references = deps.references;
+    this.#counts = deps.counts;
+    this.#customers = deps.customers;
+  }
+
+  /** Every system, Portvakt first, with how many customers it holds data of. */
+  async overview(): Promise<Array<{ system: DataSystem; customerCount: number }>> {
+    const [systems, totals] = await Promise.all([this.#systems.list(), this.#counts.totals()]);
+    return systems.map((system) => ({ system, customerCount: totals.get(system.access === 'builtin' ? ALL_CUSTOMERS : referencesIn(system.key)) ?? 0 }));
+  }
+
+  /** Every system, with the customer's reference in it (Portvakt: their id; null where none is known). */
+  async forCustomer(customerId: string): Promise<Array<{ system: DataSystem; reference: string | null }>> {
+    await this.#customers.get(customerId);
+    const [systems, references] = await Promise.all([this.#systems.list(), this.#references.list(customerId)]);
+    const bySystem = new Map(references.map((reference) => [reference.system, reference.reference]));
+    return systems.map((system) => ({ system, reference: system.access === 'builtin' ? customerId : (bySystem.get(system.key) ?? null) }));
+  }
+}
