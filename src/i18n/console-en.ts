@@ -1,5 +1,5 @@
-/** English texts of the operator console. Placeholders in braces are filled by `t`. */
-export const consoleEn = {
+/** English texts of the operator console's frame, sign-in, customer service and operators pages. */
+const frameEn = {
   'console.product': 'Portvakt console',
   'console.skip': 'Skip to content',
   'console.nav': 'Console',
@@ -148,6 +148,12 @@ export const consoleEn = {
   'table.what': 'What',
   'table.who': 'Who',
 } as const;
+
+/**
+ * English texts of the operator console. Placeholders in braces are filled by `t`. Each area of
+ * the console (privacy, administration) keeps its texts in a catalog of its own, spread here.
+ */
+export const consoleEn = { ...frameEn } as const;
 
 export type ConsoleKey = keyof typeof consoleEn;
 export type ConsoleMessages = Record<ConsoleKey, string>;

@@ -1,7 +1,7 @@
 import type { ConsoleMessages } from './console-en.ts';
 
-/** Svenska texter i operatörskonsolen. */
-export const consoleSv: ConsoleMessages = {
+/** Svenska texter i konsolens ram, inloggning, kundtjänst och operatörer. */
+const frameSv = {
   'console.product': 'Portvakt konsol',
   'console.skip': 'Hoppa till innehållet',
   'console.nav': 'Konsol',
@@ -150,3 +150,6 @@ export const consoleSv: ConsoleMessages = {
   'table.what': 'Vad',
   'table.who': 'Vem',
 };
+
+/** Svenska texter i operatörskonsolen: varje del av konsolen har sin katalog, samlad här. */
+export const consoleSv: ConsoleMessages = { ...frameSv };

@@ -1,0 +1,47 @@
+import { authenticatorCode } from './authenticator-app.ts';
+import { CookieAgent, csrfOf } from './cookie-agent.ts';
+import type { RunningPortvakt } from './portvakt-server.ts';
+
+export const OPERATOR_PASSWORD = 'console passphrase for tests 2026';
+
+/** A signed-in console operator: a browser without a screen, with their TOTP secret for fresh sign-ins. */
+export interface ConsoleOperator {
+  id: string;
+  email: string;
+  secret: string;
+  agent: CookieAgent;
+  /** GET a console page: status and HTML. */
+  page(path: string): Promise<{ status: number; html: string; location: string | null }>;
+  /** POST a console form with the CSRF token of `from` (a page path; default the form's own page). */
+  post(path: string, fields: Record<string, string | string[]>, from?: string): Promise<{ status: number; html: string; location: string | null }>;
+}
+
+/** Invites an operator through the API (admin key), takes the invitation with a password and TOTP, and answers them signed in. */
+export async function consoleOperator(server: RunningPortvakt, input: { email: string; name?: string; roles: string[] }): Promise<ConsoleOperator> {
+  const invited = await server.api('POST', '/operators', { email: input.email, name: input.name ?? input.email.split('@')[0], roles: input.roles });
+  if (invited.status !== 201) throw new Error(`invite answered ${invited.status}: ${JSON.stringify(invited.body)}`);
+  const agent = new CookieAgent();
+  const link: string = invited.body.invitation_url;
+  const offer = await (await agent.request(link)).text();
+  const secret = /<code>([A-Z2-7]+)<\/code>/.exec(offer)?.[1];
+  const ticket = /name="ticket" value="([^"]+)"/.exec(offer)?.[1];
+  if (!secret || !ticket) throw new Error('no TOTP offer on the invitation page');
+  const taken = await agent.postForm(`${link}/totp`, { csrf: csrfOf(offer), ticket, password: OPERATOR_PASSWORD, code: authenticatorCode(secret) });
+  if (taken.status !== 303) throw new Error(`invitation answered ${taken.status}: ${(await taken.text()).slice(0, 500)}`);
+  return withPages(server, agent, { id: invited.body.operator.id, email: input.email.toLowerCase(), secret });
+}
+
+export function withPages(server: RunningPortvakt, agent: CookieAgent, who: { id: string; email: string; secret: string }): ConsoleOperator {
+  const read = async (response: Response) => ({ status: response.status, html: await response.text(), location: response.headers.get('location') });
+  const page = async (path: string) => read(await agent.request(`${server.url}${path}`));
+  return {
+    ...who,
+    agent,
+    page,
+    async post(path, fields, from) {
+      const form = await page(from ?? path.slice(0, path.lastIndexOf('/')));
+      const csrf = /name="csrf" value="([^"]+)"/.exec(form.html)?.[1] ?? '';
+      return read(await agent.postForm(`${server.url}${path}`, { csrf, ...fields }));
+    },
+  };
+}
