@@ -22,7 +22,7 @@ const FORM_BODY_LIMIT = 64 * 1024;
  * Every page and post runs a management operation through `api` as the signed-in operator, so
  * the console allows exactly what `/api/v1` allows their roles.
  */
-export async function mountConsole(app: FastifyInstance, services: Services, api: ApiRegistry): Promise<void> {
+export async function mountConsole(app: FastifyInstance, services: Services, api: ApiRegistry): Promise<ConsoleSteps> {
   const { config, operators, csrf } = services;
   app.get('/assets/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet));
   app.get('/assets/console.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(script));
@@ -38,4 +38,5 @@ export async function mountConsole(app: FastifyInstance, services: Services, api
     consoleVerificationRoutes(pages, steps);
     consoleOperatorRoutes(pages, steps);
   });
+  return steps;
 }
