@@ -2,28 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authenticatorCode } from '../support/authenticator-app.ts';
 import { launchChromium } from '../support/chromium.ts';
-import { consoleOperator, OPERATOR_PASSWORD } from '../support/console-operator.ts';
+import { consoleOperator, signInWithCode } from '../support/console-operator.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
 const CUSTOMER = { email: 'ringer@example.se', password: 'the customer on the phone', given_name: 'Rut', family_name: 'Ringström', phone_number: '+46705556677' };
-
-/** Signs an operator in through the console's pages: e-mail and password, then the app's code. */
-export async function signInWithCode(page: Page, url: string, who: { email: string; secret: string }): Promise<void> {
-  await page.goto(`${url}/console/sign-in`);
-  await page.getByLabel('Work e-mail address').fill(who.email);
-  await page.getByLabel('Password').fill(OPERATOR_PASSWORD);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(/\/console\/sign-in\/code/);
-  // The next step's code: the enrolment used the current one, and a code is good once.
-  await page.getByLabel('Code').fill(authenticatorCode(who.secret, Date.now() + 30_000));
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${url}/console`);
-}
 
 describe.each(DIALECTS)('console in Chromium on %s', (dialect) => {
   let server: RunningPortvakt;
@@ -116,9 +102,9 @@ describe.each(DIALECTS)('console in Chromium on %s', (dialect) => {
 
       // The customer's timeline names the operator who asked.
       await agentPage.goto(`${server.url}/console/customers/${customerId}`);
-      const started = agentPage.locator('tr', { hasText: 'caller_verification.started' });
+      const started = agentPage.locator('tr', { hasText: 'Caller identification started' });
       expect(await started.locator('td').nth(2).textContent()).toBe('Sven Kundtjänst');
-      expect(await agentPage.locator('tr', { hasText: 'caller_verification.verified' }).count()).toBe(1);
+      expect(await agentPage.locator('tr', { hasText: 'Caller verified' }).count()).toBe(1);
     } finally {
       await agentContext.close();
       await customerContext.close();
