@@ -8,6 +8,7 @@ import { consoleInvitationRoutes } from '../console/invitation.routes.ts';
 import { consoleOperatorRoutes } from '../console/operators.routes.ts';
 import { consoleSignInRoutes } from '../console/sign-in.routes.ts';
 import { consoleVerificationRoutes } from '../console/verifications.routes.ts';
+import { consoleWorkforceRoutes } from '../console/workforce.routes.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
 import { sendPage } from '../http/page-reply.ts';
 import { homePage } from '../pages/console/home.page.ts';
@@ -31,7 +32,8 @@ export async function mountConsole(app: FastifyInstance, services: Services, api
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
-    consoleSignInRoutes(pages, { steps, csrf, cookies, signIn: operators.signIn, sessions: operators.sessions, idleMinutes: Math.round(config.consoleIdleMs / 60_000) });
+    consoleSignInRoutes(pages, { steps, csrf, cookies, signIn: operators.signIn, sessions: operators.sessions, idleMinutes: Math.round(config.consoleIdleMs / 60_000), workforce: operators.workforce?.settings.label });
+    if (operators.workforce) consoleWorkforceRoutes(pages, { steps, cookies, workforce: operators.workforce });
     consoleInvitationRoutes(pages, { steps, csrf, cookies, enrolment: operators.enrolment, passwordMinLength: Math.max(config.passwordMinLength, 12) });
     steps.mount(pages, { method: 'GET', path: '/console', handle: async (input) => sendPage(input.reply, 200, homePage(input.page)) });
     consoleCustomerRoutes(pages, { steps, accounts: operators.accounts });

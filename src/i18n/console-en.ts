@@ -25,6 +25,7 @@ const frameEn = {
   'signin.submit': 'Continue',
   'signin.passkey': 'Sign in with a passkey',
   'signin.passkey_failed': 'The passkey sign-in did not finish. Try again or use your password and code.',
+  'signin.workforce': 'Sign in with {name}',
   'signin.or': 'or',
   'signin.code_title': 'Code from your authenticator app',
   'signin.code_lead': 'Type the six-digit code your app shows now.',

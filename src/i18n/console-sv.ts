@@ -26,6 +26,7 @@ const frameSv = {
   'signin.submit': 'Fortsätt',
   'signin.passkey': 'Logga in med nyckel (passkey)',
   'signin.passkey_failed': 'Inloggningen med nyckel blev inte klar. Försök igen eller använd lösenord och kod.',
+  'signin.workforce': 'Logga in med {name}',
   'signin.or': 'eller',
   'signin.code_title': 'Kod från din autentiseringsapp',
   'signin.code_lead': 'Skriv den sexsiffriga kod som appen visar nu.',
