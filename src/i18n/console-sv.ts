@@ -1,3 +1,4 @@
+import { adminSv } from './console-admin-sv.ts';
 import type { ConsoleMessages } from './console-en.ts';
 
 /** Svenska texter i konsolens ram, inloggning, kundtjänst och operatörer. */
@@ -152,4 +153,4 @@ const frameSv = {
 };
 
 /** Svenska texter i operatörskonsolen: varje del av konsolen har sin katalog, samlad här. */
-export const consoleSv: ConsoleMessages = { ...frameSv };
+export const consoleSv: ConsoleMessages = { ...frameSv, ...adminSv };
