@@ -30,15 +30,16 @@ interface FormState {
 }
 
 /** The brand's logo from Portvakt's own asset route (the one its hosted pages use). */
-export function brandLogo(brand: Pick<BrandRow, 'key' | 'name' | 'has_logo' | 'version'>, className: string): SafeHtml {
-  return brand.has_logo ? html`<img class="${className}" src="/assets/brands/${brand.key}/logo?v=${brand.version}" alt="${brand.name}">` : html``;
+/** `alt`: the brand's name, or nothing where the name stands beside it. */
+export function brandLogo(brand: Pick<BrandRow, 'key' | 'name' | 'has_logo' | 'version'>, className: string, alt = brand.name): SafeHtml {
+  return brand.has_logo ? html`<img class="${className}" src="/assets/brands/${brand.key}/logo?v=${brand.version}" alt="${alt}">` : html``;
 }
 
 /** Every brand, and adding one. */
 export function brandsPage(page: ConsolePage, view: FormState & { brands: BrandRow[] }): string {
   const { t } = page;
   const rows = view.brands.map(
-    (brand) => html`<tr><td>${brandLogo(brand, 'brand-logo')}</td><td><a href="/console/brands/${brand.key}">${brand.name}</a></td><td><code>${brand.key}</code></td><td><code>${brand.accent_color}</code></td><td>${brand.sender ?? '—'}</td><td>${when(page, brand.updated_at * 1000)}</td></tr>`,
+    (brand) => html`<tr><td>${brandLogo(brand, 'brand-logo', '')}</td><td><a href="/console/brands/${brand.key}">${brand.name}</a></td><td><code>${brand.key}</code></td><td><code>${brand.accent_color}</code></td><td>${brand.sender ?? '—'}</td><td>${when(page, brand.updated_at * 1000)}</td></tr>`,
   );
   return consoleLayout(page, t('admin.brands.title'), html`<p class="lead">${t('admin.brands.lead')}</p>
 ${formMessage(view.errors, view.notice)}
