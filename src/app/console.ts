@@ -3,10 +3,14 @@ import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { ConsoleCookies } from '../console/console-cookies.ts';
 import { ConsoleSteps } from '../console/console-steps.ts';
+import { consoleBrandRoutes } from '../console/brands.routes.ts';
+import { consoleClientRoutes } from '../console/clients.routes.ts';
+import { consoleConsentPurposeRoutes } from '../console/consent-purposes.routes.ts';
 import { consoleCustomerRoutes } from '../console/customers.routes.ts';
 import { consoleInvitationRoutes } from '../console/invitation.routes.ts';
 import { consoleOperatorRoutes } from '../console/operators.routes.ts';
 import { consoleSignInRoutes } from '../console/sign-in.routes.ts';
+import { consoleSigningKeyRoutes } from '../console/signing-keys.routes.ts';
 import { consoleVerificationRoutes } from '../console/verifications.routes.ts';
 import { consoleWorkforceRoutes } from '../console/workforce.routes.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
@@ -39,6 +43,10 @@ export async function mountConsole(app: FastifyInstance, services: Services, api
     consoleCustomerRoutes(pages, { steps, accounts: operators.accounts });
     consoleVerificationRoutes(pages, steps);
     consoleOperatorRoutes(pages, steps);
+    consoleClientRoutes(pages, steps);
+    await consoleBrandRoutes(pages, steps);
+    await consoleConsentPurposeRoutes(pages, steps);
+    consoleSigningKeyRoutes(pages, steps);
   });
   return steps;
 }

@@ -1,4 +1,5 @@
 import { timelineEn } from './console-timeline-en.ts';
+import { adminEn } from './console-admin-en.ts';
 
 /** English texts of the operator console's frame, sign-in, customer service and operators pages. */
 const frameEn = {
@@ -156,7 +157,7 @@ const frameEn = {
  * English texts of the operator console. Placeholders in braces are filled by `t`. Each area of
  * the console (privacy, administration) keeps its texts in a catalog of its own, spread here.
  */
-export const consoleEn = { ...frameEn, ...timelineEn } as const;
+export const consoleEn = { ...frameEn, ...timelineEn, ...adminEn } as const;
 
 export type ConsoleKey = keyof typeof consoleEn;
 export type ConsoleMessages = Record<ConsoleKey, string>;

@@ -1,3 +1,4 @@
+import { adminSv } from './console-admin-sv.ts';
 import type { ConsoleMessages } from './console-en.ts';
 import { timelineSv } from './console-timeline-sv.ts';
 
@@ -154,4 +155,4 @@ const frameSv = {
 };
 
 /** Svenska texter i operatörskonsolen: varje del av konsolen har sin katalog, samlad här. */
-export const consoleSv: ConsoleMessages = { ...frameSv, ...timelineSv };
+export const consoleSv: ConsoleMessages = { ...frameSv, ...timelineSv, ...adminSv };

@@ -2,7 +2,14 @@ import { html } from '../../markup/html.ts';
 import type { ConsoleKey } from '../../i18n/console-en.ts';
 import { consoleLayout, type ConsolePage } from './console-layout.ts';
 
-const LEADS: Record<string, ConsoleKey> = { '/console/customers': 'home.customers', '/console/operators': 'home.operators' };
+const LEADS: Record<string, ConsoleKey> = {
+  '/console/customers': 'home.customers',
+  '/console/operators': 'home.operators',
+  '/console/clients': 'admin.home.clients',
+  '/console/brands': 'admin.home.brands',
+  '/console/consent-purposes': 'admin.home.purposes',
+  '/console/signing-keys': 'admin.home.keys',
+};
 
 /** The start page: what the operator's roles let them do (the menu's entries, explained). */
 export function homePage(page: ConsolePage): string {
