@@ -13,6 +13,9 @@ export interface UpstreamAccount {
   locale?: string;
   /** Microsoft's tenant id claim, for the Microsoft preset's tenant check. */
   tid?: string;
+  /** A workforce provider's groups (Entra ID's `groups` claim). */
+  groups?: string[];
+  name?: string;
 }
 
 /**
@@ -40,17 +43,17 @@ export class UpstreamIdp {
     this.provider = provider;
   }
 
-  /** `redirectUris`: Portvakt's callback URL of each connection that will use this provider. */
-  static async start(redirectUris: string[], clientSecret: string): Promise<UpstreamIdp> {
+  /** `redirectUris`: Portvakt's callback URL of each connection that will use this provider; `port`: one chosen beforehand (a provider named in Portvakt's configuration). */
+  static async start(redirectUris: string[], clientSecret: string, port = 0): Promise<UpstreamIdp> {
     const server = createServer();
-    server.listen(0, '127.0.0.1');
+    server.listen(port, '127.0.0.1');
     await once(server, 'listening');
     const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     let self: UpstreamIdp | undefined;
     const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const provider = new Provider(issuer, {
       clients: [{ client_id: 'portvakt', client_secret: clientSecret, redirect_uris: redirectUris, grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' }],
-      claims: { openid: ['sub', 'tid'], email: ['email', 'email_verified'], profile: ['given_name', 'family_name', 'locale'] },
+      claims: { openid: ['sub', 'tid', 'groups'], email: ['email', 'email_verified'], profile: ['given_name', 'family_name', 'locale', 'name'] },
       conformIdTokenClaims: false,
       pkce: { required: () => true },
       features: { devInteractions: { enabled: false } },
