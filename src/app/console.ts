@@ -6,6 +6,8 @@ import { ConsoleSteps } from '../console/console-steps.ts';
 import { consoleCustomerRoutes } from '../console/customers.routes.ts';
 import { consoleInvitationRoutes } from '../console/invitation.routes.ts';
 import { consoleOperatorRoutes } from '../console/operators.routes.ts';
+import { consolePrivacyOverviewRoutes } from '../console/privacy-overview.routes.ts';
+import { consolePrivacyRequestRoutes } from '../console/privacy-requests.routes.ts';
 import { consoleSignInRoutes } from '../console/sign-in.routes.ts';
 import { consoleVerificationRoutes } from '../console/verifications.routes.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
@@ -37,5 +39,7 @@ export async function mountConsole(app: FastifyInstance, services: Services, api
     consoleCustomerRoutes(pages, { steps, accounts: operators.accounts });
     consoleVerificationRoutes(pages, steps);
     consoleOperatorRoutes(pages, steps);
+    consolePrivacyRequestRoutes(pages, steps);
+    consolePrivacyOverviewRoutes(pages, steps);
   });
 }

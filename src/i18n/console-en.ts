@@ -1,3 +1,5 @@
+import { privacyEn } from './console-privacy-en.ts';
+
 /** English texts of the operator console's frame, sign-in, customer service and operators pages. */
 const frameEn = {
   'console.product': 'Portvakt console',
@@ -153,7 +155,7 @@ const frameEn = {
  * English texts of the operator console. Placeholders in braces are filled by `t`. Each area of
  * the console (privacy, administration) keeps its texts in a catalog of its own, spread here.
  */
-export const consoleEn = { ...frameEn } as const;
+export const consoleEn = { ...frameEn, ...privacyEn } as const;
 
 export type ConsoleKey = keyof typeof consoleEn;
 export type ConsoleMessages = Record<ConsoleKey, string>;

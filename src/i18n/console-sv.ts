@@ -1,4 +1,5 @@
 import type { ConsoleMessages } from './console-en.ts';
+import { privacySv } from './console-privacy-sv.ts';
 
 /** Svenska texter i konsolens ram, inloggning, kundtjänst och operatörer. */
 const frameSv = {
@@ -152,4 +153,4 @@ const frameSv = {
 };
 
 /** Svenska texter i operatörskonsolen: varje del av konsolen har sin katalog, samlad här. */
-export const consoleSv: ConsoleMessages = { ...frameSv };
+export const consoleSv: ConsoleMessages = { ...frameSv, ...privacySv };

@@ -2,7 +2,14 @@ import { html } from '../../markup/html.ts';
 import type { ConsoleKey } from '../../i18n/console-en.ts';
 import { consoleLayout, type ConsolePage } from './console-layout.ts';
 
-const LEADS: Record<string, ConsoleKey> = { '/console/customers': 'home.customers', '/console/operators': 'home.operators' };
+const LEADS: Record<string, ConsoleKey> = {
+  '/console/customers': 'home.customers',
+  '/console/privacy': 'home.privacy',
+  '/console/data-map': 'home.data_map',
+  '/console/consent-figures': 'privacy.home.consent_figures',
+  '/console/audit': 'privacy.home.audit',
+  '/console/operators': 'home.operators',
+};
 
 /** The start page: what the operator's roles let them do (the menu's entries, explained). */
 export function homePage(page: ConsolePage): string {
