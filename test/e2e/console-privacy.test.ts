@@ -88,6 +88,9 @@ describe.each(DIALECTS)('console privacy pages on %s', (dialect) => {
     const support = task(await detail(ids.busy!), 'support');
     expect((await agent.post(`/console/privacy/${ids.busy}/retry`, { task: dead.id }, '/console')).status).toBe(403);
     expect((await agent.post(`/console/privacy/${ids.busy}/confirm`, { task: support.id, checklist: CHECKLIST, deleted: ['support_conversations', 'contact'] }, '/console')).status).toBe(403);
+    // An administrator passes the wall (the operation then answers for itself): not 403, nothing written either.
+    expect((await admin.post(`/console/privacy/${ids.busy}/retry`, { task: support.id }, `/console/privacy/${ids.busy}`)).status).toBe(409);
+    expect((await admin.post(`/console/privacy/${ids.busy}/confirm`, { task: support.id, deleted: ['support_conversations', 'contact'] }, `/console/privacy/${ids.busy}`)).status).toBe(400);
     expect(task(await detail(ids.busy!), 'broken')).toMatchObject({ state: 'dead', attempts: dead.attempts });
     expect(task(await detail(ids.busy!), 'support').state).toBe('waiting_operator');
     // The menu and the overview show exactly what the roles admit.

@@ -1,7 +1,7 @@
 import type { ConsoleKey } from '../../i18n/console-en.ts';
 import { html } from '../../markup/html.ts';
 import { consoleLayout, type ConsolePage } from './console-layout.ts';
-import { count } from './privacy-texts.ts';
+import { count, wideTable } from './privacy-texts.ts';
 
 interface Counts {
   granted: number;
@@ -35,8 +35,8 @@ function table(page: ConsolePage, purpose: PurposeFigures) {
     html`<tr data-brand="${brand}"><th scope="row">${name}</th>${COLUMNS.map((column) => html`<td class="number" data-count="${column}">${count(page, counts[column])}</td>`)}</tr>`;
   return html`<section aria-labelledby="${id}" data-purpose="${purpose.purpose}"><h2 id="${id}">${purpose.title ?? purpose.purpose}${purpose.title ? html` <small>(${purpose.purpose})</small>` : ''}</h2>
 <p class="hint">${purpose.purpose_brand ? t('privacy.figures.purpose_brand', { brand: purpose.purpose_brand }) : t('privacy.figures.group')} · ${t('privacy.figures.version', { version: purpose.current_version })}</p>
-<div class="table-wrap"><table class="report figures">
+${wideTable(purpose.title ?? purpose.purpose, html`<table class="report figures">
 <thead><tr><th scope="col">${t('privacy.figures.where')}</th>${COLUMNS.map((column) => html`<th scope="col" class="number">${t(`privacy.figures.${column}` as ConsoleKey)}</th>`)}</tr></thead>
 <tbody>${row(t('privacy.figures.total'), purpose, '*')}${purpose.by_brand.map((entry) => row(entry.brand ?? t('privacy.figures.no_brand'), entry, entry.brand ?? ''))}</tbody>
-</table></div></section>`;
+</table>`)}</section>`;
 }

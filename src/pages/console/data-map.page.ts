@@ -1,6 +1,6 @@
 import { html } from '../../markup/html.ts';
 import { consoleLayout, type ConsolePage } from './console-layout.ts';
-import { count, label } from './privacy-texts.ts';
+import { count, label, wideTable } from './privacy-texts.ts';
 
 /** One system on the data map as GET /data-map answers it for all customers. */
 export interface DataMapEntry {
@@ -17,7 +17,7 @@ export interface DataMapEntry {
 export function dataMapPage(page: ConsolePage, systems: DataMapEntry[]): string {
   const { t } = page;
   const body = systems.length
-    ? html`<div class="table-wrap"><table class="report data-map">
+    ? wideTable(t('privacy.map.title'), html`<table class="report data-map">
 <thead><tr><th scope="col">${t('privacy.map.system')}</th><th scope="col">${t('privacy.map.categories')}</th><th scope="col">${t('privacy.map.basis')}</th><th scope="col">${t('privacy.map.retention')}</th><th scope="col">${t('privacy.map.access')}</th><th scope="col" class="number">${t('privacy.map.customers')}</th></tr></thead>
 <tbody>${systems.map(
         (system) => html`<tr data-system="${system.system}">
@@ -28,7 +28,7 @@ export function dataMapPage(page: ConsolePage, systems: DataMapEntry[]): string 
 <td>${label(page, 'privacy.access', system.access)}</td>
 <td class="number" data-customer-count="${String(system.customer_count ?? '')}">${system.customer_count === undefined ? '—' : count(page, system.customer_count)}</td>
 </tr>`,
-      )}</tbody></table></div>`
+      )}</tbody></table>`)
     : html`<p class="empty" role="status">${t('privacy.map.empty')}</p>`;
   return consoleLayout(page, t('privacy.map.title'), html`<p class="lead">${t('privacy.map.lead')}</p>
 ${body}`);

@@ -1,7 +1,7 @@
 import { html } from '../../markup/html.ts';
 import type { PrivacyReport } from '../../privacy/privacy-report.ts';
 import { consoleLayout, when, type ConsolePage } from './console-layout.ts';
-import { label } from './privacy-texts.ts';
+import { label, wideTable } from './privacy-texts.ts';
 
 const at = (page: ConsolePage, iso: string | null) => (iso ? when(page, Date.parse(iso)) : '—');
 
@@ -33,10 +33,10 @@ export function evidenceReportPage(page: ConsolePage, report: PrivacyReport): st
 <dt>${t('privacy.request.due')}</dt><dd>${at(page, request.due_at)}</dd>
 <dt>${t('privacy.request.completed')}</dt><dd>${at(page, request.completed_at)}</dd>
 </dl>
-<div class="table-wrap"><table class="report">
+${wideTable(t('privacy.request.tasks'), html`<table class="report evidence">
 <thead><tr><th scope="col">${t('privacy.request.system')}</th><th scope="col">${t('privacy.request.mode')}</th><th scope="col">${t('privacy.report.outcome')}</th><th scope="col">${t('privacy.confirm.deleted')}</th><th scope="col">${t('privacy.report.kept')}</th><th scope="col">${t('privacy.report.notes')}</th></tr></thead>
 <tbody>${rows}</tbody>
-</table></div>
+</table>`)}
 ${report.scheduled.length ? html`<h2>${t('privacy.report.scheduled')}</h2><ul>${report.scheduled.map((entry) => html`<li>${t('privacy.report.scheduled_item', { system: entry.system, mode: label(page, 'privacy.mode', entry.mode), date: entry.at.slice(0, 10) })}</li>`)}</ul>` : ''}
 <h2>${t('privacy.report.evidence')}</h2>
 <p class="hint">${t('privacy.report.evidence_text', { seq: report.audit?.seq ?? '—' })} <code class="hash">${report.audit?.hash ?? '—'}</code></p>

@@ -1,6 +1,6 @@
 import { html } from '../../markup/html.ts';
 import { consoleLayout, when, type ConsolePage } from './console-layout.ts';
-import { day, label, overdueTag, taskCountText, type TaskCounts } from './privacy-texts.ts';
+import { day, label, overdueTag, taskCountText, wideTable, type TaskCounts } from './privacy-texts.ts';
 
 /** A request as GET /privacy-requests lists it (times in seconds). */
 export interface RequestRow {
@@ -47,7 +47,7 @@ ${view.requests.length ? table(page, view) : html`<p class="empty" role="status"
 
 function table(page: ConsolePage, view: QueueView) {
   const { t } = page;
-  return html`<div class="table-wrap"><table class="report queue">
+  return wideTable(t(view.list === 'all' ? 'privacy.queue.all' : 'privacy.queue.open'), html`<table class="report queue">
 <thead><tr><th scope="col">${t('privacy.queue.due')}</th><th scope="col">${t('privacy.queue.request')}</th><th scope="col">${t('privacy.queue.state')}</th><th scope="col">${t('privacy.queue.tasks')}</th><th scope="col">${t('privacy.queue.received')}</th></tr></thead>
 <tbody>${view.requests.map(
     (request) => html`<tr data-request="${request.id}"${request.overdue ? html` class="overdue" data-overdue="true"` : ''}>
@@ -57,5 +57,5 @@ function table(page: ConsolePage, view: QueueView) {
 <td>${taskCountText(page, request.task_counts)}</td>
 <td>${when(page, request.received_at * 1000)}</td>
 </tr>`,
-  )}</tbody></table></div>`;
+  )}</tbody></table>`);
 }

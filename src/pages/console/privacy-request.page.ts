@@ -3,7 +3,7 @@ import { csrfInput } from '../layout.ts';
 import { consoleLayout, formMessage, when, type ConsolePage, type FieldErrors } from './console-layout.ts';
 import { confirmForm, type ConfirmTyped } from './manual-task-form.ts';
 import type { RequestRow } from './privacy-queue.page.ts';
-import { day, label, overdueTag, taskCountText } from './privacy-texts.ts';
+import { day, label, overdueTag, taskCountText, wideTable } from './privacy-texts.ts';
 
 /** A task as GET /privacy-requests/:id shows it (times in seconds). */
 export interface TaskRow {
@@ -55,9 +55,9 @@ ${facts(page, view)}
 ${report(page, view)}
 <section aria-labelledby="tasks-heading"><h2 id="tasks-heading">${t('privacy.request.tasks')}</h2>
 <p class="hint">${t('privacy.request.tasks_lead')} ${taskCountText(page, r.task_counts)}</p>
-<div class="table-wrap"><table class="report tasks">
+${wideTable(t('privacy.request.tasks'), html`<table class="report tasks">
 <thead><tr><th scope="col">${t('privacy.request.system')}</th><th scope="col">${t('privacy.request.mode')}</th><th scope="col">${t('privacy.request.state_col')}</th><th scope="col">${t('privacy.request.attempts')}</th><th scope="col">${t('privacy.request.last_error')}</th><th scope="col">${t('privacy.request.receipt')}</th></tr></thead>
-<tbody>${r.tasks.map((task) => taskRow(page, view, task))}</tbody></table></div>
+<tbody>${r.tasks.map((task) => taskRow(page, view, task))}</tbody></table>`)}
 </section>
 ${manual.map((task) => confirmForm(page, { csrf: view.csrf, requestId: r.id, task, typed: view.typed?.task === task.id ? view.typed : undefined, errors: view.typed?.task === task.id ? view.errors : undefined }))}
 <p><a href="/console/privacy/${r.id}">${t('privacy.request.refresh')}</a> · <a href="/console/privacy">${t('privacy.request.back')}</a></p>`);

@@ -31,3 +31,11 @@ export function taskCountText(page: ConsolePage, counts: TaskCounts): string {
     .map(([state, value]) => page.t('privacy.queue.count', { count: value, state: label(page, 'privacy.task', state).toLowerCase() }));
   return parts.length ? parts.join(', ') : page.t('privacy.queue.no_tasks');
 }
+
+/**
+ * A wide table that scrolls sideways inside its own box on a narrow screen (never the page): the
+ * box is a named region that takes focus, so it scrolls from the keyboard too.
+ */
+export function wideTable(name: string, table: SafeHtml): SafeHtml {
+  return html`<div class="table-wrap wide" role="region" tabindex="0" aria-label="${name}">${table}</div>`;
+}
