@@ -8,6 +8,7 @@ import type { SigningKeyStore } from './oidc/signing-keys.ts';
 import type { Store } from './store/database.ts';
 import { createHttpServer, installGuards, type BuildOptions } from './app/http-server.ts';
 import { mountConsole } from './app/console.ts';
+import type { ConsoleSteps } from './console/console-steps.ts';
 import { mountHostedPages } from './app/hosted-pages.ts';
 import { scheduleMaintenance, startWorkers } from './app/maintenance.ts';
 import { mountManagementApi, mountSystemCallbacks } from './app/management-api.ts';
@@ -24,6 +25,8 @@ export interface Portvakt {
   clients: Clients;
   keys: SigningKeyStore;
   messaging: Messaging;
+  /** The console's pages and posts, each with the management operation it runs. */
+  consoleRoutes: ConsoleSteps['routes'];
   /** Shutting down soon: /readyz answers 503 and every answer closes its connection. */
   drain(): void;
   close(): Promise<void>;
@@ -43,7 +46,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const { admission, perClient } = await installGuards(server, services);
   await mountHostedPages(app, services);
   const api = await mountManagementApi(app, services);
-  await mountConsole(app, services, api);
+  const consoleSteps = await mountConsole(app, services, api);
   mountSystemCallbacks(app, services);
   await mountProtocol(app, services, services, perClient);
   const stopMaintenance = scheduleMaintenance(services);
@@ -56,6 +59,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     clients,
     keys,
     messaging,
+    consoleRoutes: () => consoleSteps.routes(),
     drain: server.drain,
     async close() {
       stopMaintenance();

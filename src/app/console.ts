@@ -10,6 +10,7 @@ import { consolePrivacyOverviewRoutes } from '../console/privacy-overview.routes
 import { consolePrivacyRequestRoutes } from '../console/privacy-requests.routes.ts';
 import { consoleSignInRoutes } from '../console/sign-in.routes.ts';
 import { consoleVerificationRoutes } from '../console/verifications.routes.ts';
+import { consoleWorkforceRoutes } from '../console/workforce.routes.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
 import { sendPage } from '../http/page-reply.ts';
 import { homePage } from '../pages/console/home.page.ts';
@@ -24,7 +25,7 @@ const FORM_BODY_LIMIT = 64 * 1024;
  * Every page and post runs a management operation through `api` as the signed-in operator, so
  * the console allows exactly what `/api/v1` allows their roles.
  */
-export async function mountConsole(app: FastifyInstance, services: Services, api: ApiRegistry): Promise<void> {
+export async function mountConsole(app: FastifyInstance, services: Services, api: ApiRegistry): Promise<ConsoleSteps> {
   const { config, operators, csrf } = services;
   app.get('/assets/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet));
   app.get('/assets/console.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(script));
@@ -33,7 +34,8 @@ export async function mountConsole(app: FastifyInstance, services: Services, api
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
-    consoleSignInRoutes(pages, { steps, csrf, cookies, signIn: operators.signIn, sessions: operators.sessions, idleMinutes: Math.round(config.consoleIdleMs / 60_000) });
+    consoleSignInRoutes(pages, { steps, csrf, cookies, signIn: operators.signIn, sessions: operators.sessions, idleMinutes: Math.round(config.consoleIdleMs / 60_000), workforce: operators.workforce?.settings.label });
+    if (operators.workforce) consoleWorkforceRoutes(pages, { steps, cookies, workforce: operators.workforce });
     consoleInvitationRoutes(pages, { steps, csrf, cookies, enrolment: operators.enrolment, passwordMinLength: Math.max(config.passwordMinLength, 12) });
     steps.mount(pages, { method: 'GET', path: '/console', handle: async (input) => sendPage(input.reply, 200, homePage(input.page)) });
     consoleCustomerRoutes(pages, { steps, accounts: operators.accounts });
@@ -42,4 +44,5 @@ export async function mountConsole(app: FastifyInstance, services: Services, api
     consolePrivacyRequestRoutes(pages, steps);
     consolePrivacyOverviewRoutes(pages, steps);
   });
+  return steps;
 }

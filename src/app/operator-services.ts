@@ -5,6 +5,7 @@ import { OperatorEnrolment } from '../operators/operator-enrolment.ts';
 import { OperatorPasskeys } from '../operators/operator-passkeys.ts';
 import { OperatorSessions } from '../operators/operator-sessions.ts';
 import { OperatorSignIn } from '../operators/operator-sign-in.ts';
+import { WorkforceSignIn } from '../operators/workforce-sign-in.ts';
 import type { CredentialServices } from './credential-services.ts';
 import type { CustomerDomain } from './customer-domain.ts';
 import type { Infrastructure } from './infrastructure.ts';
@@ -19,10 +20,12 @@ export interface OperatorServices {
     signIn: OperatorSignIn;
     enrolment: OperatorEnrolment;
     administration: OperatorAdministration;
+    /** Sign-in through the company's workforce OpenID provider, when configured. */
+    workforce: WorkforceSignIn | undefined;
   };
 }
 
-export function buildOperatorServices({ config, store }: Infrastructure, { audit }: CustomerDomain, { throttle, ceremonies }: CredentialServices, { messaging }: SelfService): OperatorServices {
+export function buildOperatorServices({ config, store, outbound }: Infrastructure, { audit }: CustomerDomain, { throttle, ceremonies }: CredentialServices, { messaging }: SelfService): OperatorServices {
   const { db } = store;
   const key = deriveKey(config.secret, 'operator-credentials');
   const accounts = new OperatorAccounts({ db, audit });
@@ -37,6 +40,7 @@ export function buildOperatorServices({ config, store }: Infrastructure, { audit
       signIn,
       enrolment: new OperatorEnrolment({ db, accounts, passkeys, signIn, key, issuerName: config.brandName, passwordMinLength: Math.max(config.passwordMinLength, 12) }),
       administration: new OperatorAdministration({ db, accounts, sessions, messenger: messaging.messenger, issuer: config.issuer, product: config.brandName }),
+      workforce: config.consoleWorkforce && new WorkforceSignIn({ settings: config.consoleWorkforce, db, accounts, signIn, audit, fetch: outbound.fetch, key, issuer: config.issuer, timeoutMs: config.upstreamTimeoutMs }),
     },
   };
 }

@@ -34,6 +34,8 @@ export interface Config {
   };
   /** A console session ends after this long without a request. */
   consoleIdleMs: number;
+  /** The company's workforce OpenID provider for console sign-in, when configured. */
+  consoleWorkforce: WorkforceSettings | undefined;
   keyRefreshMs: number;
   cleanupIntervalMs: number;
   brandName: string;
@@ -52,6 +54,26 @@ export interface Config {
   deviceCodeFreeGuesses: number;
   /** Internal addresses calls out may reach: every one (true), none (false), or these networks. */
   outboundAllowInternal: boolean | string[];
+}
+
+export interface WorkforceSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Console roles by group (a value of the groups claim). */
+  groupRoles: ReadonlyMap<string, Array<'admin' | 'agent' | 'privacy_officer'>>;
+  groupsClaim: string;
+  label: string;
+}
+
+function workforceFrom(values: Env): WorkforceSettings | undefined {
+  if (!values.CONSOLE_OIDC_ISSUER || !values.CONSOLE_OIDC_CLIENT_ID || !values.CONSOLE_OIDC_CLIENT_SECRET || !values.CONSOLE_OIDC_GROUP_ROLES) return undefined;
+  const groupRoles = new Map<string, Array<'admin' | 'agent' | 'privacy_officer'>>();
+  for (const pair of values.CONSOLE_OIDC_GROUP_ROLES.split(',')) {
+    const [group, role] = pair.split('=') as [string, 'admin' | 'agent' | 'privacy_officer'];
+    groupRoles.set(group, [...new Set([...(groupRoles.get(group) ?? []), role])]);
+  }
+  return { issuer: values.CONSOLE_OIDC_ISSUER, clientId: values.CONSOLE_OIDC_CLIENT_ID, clientSecret: values.CONSOLE_OIDC_CLIENT_SECRET, groupRoles, groupsClaim: values.CONSOLE_OIDC_GROUPS_CLAIM, label: values.CONSOLE_OIDC_LABEL };
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -103,6 +125,13 @@ function checkRules(values: Env, issuer: string, production: boolean): void {
   if (values.LOGIN_FAILURE_WINDOW_SECONDS < values.LOGIN_DELAY_MAX_SECONDS) {
     throw new ConfigError('LOGIN_FAILURE_WINDOW_SECONDS must not be below LOGIN_DELAY_MAX_SECONDS');
   }
+  const workforce = [values.CONSOLE_OIDC_ISSUER, values.CONSOLE_OIDC_CLIENT_ID, values.CONSOLE_OIDC_CLIENT_SECRET, values.CONSOLE_OIDC_GROUP_ROLES];
+  if (workforce.some((value) => value !== undefined) && workforce.some((value) => value === undefined)) {
+    throw new ConfigError('CONSOLE_OIDC_ISSUER, CONSOLE_OIDC_CLIENT_ID, CONSOLE_OIDC_CLIENT_SECRET and CONSOLE_OIDC_GROUP_ROLES go together: set all four or none');
+  }
+  if (production && values.CONSOLE_OIDC_ISSUER?.startsWith('http://')) {
+    throw new ConfigError('CONSOLE_OIDC_ISSUER must be an https URL when NODE_ENV=production');
+  }
   if (production && values.SMTP_URL === undefined) {
     throw new ConfigError('SMTP_URL is required when NODE_ENV=production (codes and links are sent by e-mail)');
   }
@@ -136,6 +165,7 @@ function configFrom(values: Env, derived: { issuer: string; production: boolean;
       failureWindowSeconds: values.LOGIN_FAILURE_WINDOW_SECONDS,
     },
     consoleIdleMs: values.CONSOLE_IDLE_TIMEOUT_SECONDS * 1000,
+    consoleWorkforce: workforceFrom(values),
     keyRefreshMs: values.KEY_REFRESH_SECONDS * 1000,
     cleanupIntervalMs: values.CLEANUP_INTERVAL_SECONDS * 1000,
     brandName: values.BRAND_NAME,

@@ -81,6 +81,16 @@ export const envSchema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: intFromEnv(1, 86400)
     .default(3600)
     .describe('Failures older than this (counted from the last failure) are forgotten'),
+  CONSOLE_OIDC_ISSUER: z.url().optional().describe("The company's workforce OpenID provider (e.g. https://login.microsoftonline.com/{tenant}/v2.0): operators may sign in to the console there; unset: console accounts only"),
+  CONSOLE_OIDC_CLIENT_ID: z.string().min(1).max(200).optional().describe('The console\'s client id at the workforce provider'),
+  CONSOLE_OIDC_CLIENT_SECRET: z.string().min(1).max(1000).optional().describe('The console\'s client secret at the workforce provider'),
+  CONSOLE_OIDC_GROUP_ROLES: z
+    .string()
+    .regex(/^[^=,\s]+=(admin|agent|privacy_officer)(,[^=,\s]+=(admin|agent|privacy_officer))*$/, 'must be group=role pairs separated by commas, e.g. 7f3a…=admin,kundtjanst=agent')
+    .optional()
+    .describe('Which groups (values of the groups claim) give which console role; a person in none of them is refused'),
+  CONSOLE_OIDC_GROUPS_CLAIM: z.string().min(1).max(100).default('groups').describe('The ID token claim listing the groups'),
+  CONSOLE_OIDC_LABEL: z.string().min(1).max(100).default('your organisation').describe('The name on the sign-in button ("Sign in with …")'),
   CONSOLE_IDLE_TIMEOUT_SECONDS: intFromEnv(60, 86400).default(1800).describe('A console session ends after this long without a request'),
   KEY_REFRESH_SECONDS: intFromEnv(1, 86400).default(60).describe('How often a node looks for rotated signing keys'),
   CLEANUP_INTERVAL_SECONDS: intFromEnv(1, 86400).default(300).describe('How often expired OIDC artifacts are deleted'),

@@ -12,12 +12,14 @@ export class ConsoleCookies {
   readonly #secure: boolean;
   readonly #session: string;
   readonly #pending: string;
+  readonly #workforce: string;
 
   constructor(issuer: string) {
     this.#secure = issuer.startsWith('https://');
     const prefix = this.#secure ? '__Secure-' : '';
     this.#session = `${prefix}pv_console`;
     this.#pending = `${prefix}pv_console_pending`;
+    this.#workforce = `${prefix}pv_console_workforce`;
   }
 
   session(request: FastifyRequest): string | undefined {
@@ -40,6 +42,22 @@ export class ConsoleCookies {
 
   setPending(reply: FastifyReply, ticket: string): void {
     reply.setCookie(this.#pending, ticket, this.#options(300));
+  }
+
+  /**
+   * The workforce round trip's ticket. SameSite=Lax: the provider's redirect back is a
+   * cross-site navigation, which a Strict cookie would not join.
+   */
+  workforce(request: FastifyRequest): string | undefined {
+    return request.cookies[this.#workforce];
+  }
+
+  setWorkforce(reply: FastifyReply, ticket: string): void {
+    reply.setCookie(this.#workforce, ticket, { ...this.#options(600), sameSite: 'lax' });
+  }
+
+  clearWorkforce(reply: FastifyReply): void {
+    reply.clearCookie(this.#workforce, { ...this.#options(), sameSite: 'lax' });
   }
 
   /** The console's language: `?lang=` (remembered), then the remembered one, then Accept-Language. */

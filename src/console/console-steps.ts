@@ -81,7 +81,15 @@ export class ConsoleSteps {
     this.#cookies = deps.cookies;
   }
 
+  readonly #mounted: Array<{ method: 'GET' | 'POST'; path: string; operation: [Method, string] | undefined }> = [];
+
+  /** Every console page and post with the operation it runs (the role-wall test walks them all). */
+  routes(): ReadonlyArray<{ method: 'GET' | 'POST'; path: string; operation: [Method, string] | undefined }> {
+    return this.#mounted;
+  }
+
   mount<F = undefined, P = undefined>(app: FastifyInstance, route: ConsoleStepRoute<F, P>): void {
+    this.#mounted.push({ method: route.method, path: route.path, operation: route.operation });
     app.route({ method: route.method, url: route.path, handler: (request, reply) => this.#serve(route, request, reply) });
   }
 

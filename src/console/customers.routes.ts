@@ -57,7 +57,7 @@ async function customerView(input: ConsoleInput, id: string, accounts: OperatorA
     read<NonNullable<CustomerView['consents']>>('/customers/:id/consents'),
     read<{ orders: Array<{ reference: string; created_at: number }> }>('/customers/:id/orders'),
     read<{ entries: NonNullable<CustomerView['timeline']> }>('/customers/:id/timeline', { limit: '50' }),
-    may('POST', '/customers/:id/consents') && may('GET', '/consent-purposes') ? input.run<{ purposes: Array<{ key: string; version: number; texts: Record<'sv' | 'en', { title: string }> }> }>('GET', '/consent-purposes') : undefined,
+    may('GET', '/consent-purposes') ? input.run<{ purposes: Array<{ key: string; version: number; texts: Record<'sv' | 'en', { title: string }> }> }>('GET', '/consent-purposes') : undefined,
   ]);
   const actorIds = [...(timeline?.entries ?? []).map((entry) => entry.actor.id), ...(consents?.history ?? []).map((record) => record.actor_id)];
   const done = (input.request.query as Record<string, unknown> | undefined)?.done;

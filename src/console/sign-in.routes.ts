@@ -31,11 +31,13 @@ interface Deps {
   signIn: OperatorSignIn;
   sessions: OperatorSessions;
   idleMinutes: number;
+  /** The workforce provider's name on the sign-in page, when configured. */
+  workforce?: string | undefined;
 }
 
 /** `/console/sign-in…`: password then code, or a passkey; and `/console/sign-out`. */
 export function consoleSignInRoutes(app: FastifyInstance, deps: Deps): void {
-  const view = (request: FastifyRequest, reply: FastifyReply, extra: Partial<SignInView> = {}): SignInView => ({ csrf: deps.csrf.token(request, reply), back: consoleReturn(request), ...extra });
+  const view = (request: FastifyRequest, reply: FastifyReply, extra: Partial<SignInView> = {}): SignInView => ({ csrf: deps.csrf.token(request, reply), back: consoleReturn(request), ...(deps.workforce ? { workforce: deps.workforce } : {}), ...extra });
   const draw = (request: FastifyRequest, reply: FastifyReply, status: number, render: typeof signInPage, extra: Partial<SignInView> = {}) =>
     sendPage(reply, status, render(deps.steps.anonymousPage(request, reply), view(request, reply, extra)));
 

@@ -1,4 +1,5 @@
 import { privacyEn } from './console-privacy-en.ts';
+import { timelineEn } from './console-timeline-en.ts';
 
 /** English texts of the operator console's frame, sign-in, customer service and operators pages. */
 const frameEn = {
@@ -25,6 +26,7 @@ const frameEn = {
   'signin.submit': 'Continue',
   'signin.passkey': 'Sign in with a passkey',
   'signin.passkey_failed': 'The passkey sign-in did not finish. Try again or use your password and code.',
+  'signin.workforce': 'Sign in with {name}',
   'signin.or': 'or',
   'signin.code_title': 'Code from your authenticator app',
   'signin.code_lead': 'Type the six-digit code your app shows now.',
@@ -155,7 +157,7 @@ const frameEn = {
  * English texts of the operator console. Placeholders in braces are filled by `t`. Each area of
  * the console (privacy, administration) keeps its texts in a catalog of its own, spread here.
  */
-export const consoleEn = { ...frameEn, ...privacyEn } as const;
+export const consoleEn = { ...frameEn, ...timelineEn, ...privacyEn } as const;
 
 export type ConsoleKey = keyof typeof consoleEn;
 export type ConsoleMessages = Record<ConsoleKey, string>;

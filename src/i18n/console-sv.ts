@@ -1,5 +1,6 @@
 import type { ConsoleMessages } from './console-en.ts';
 import { privacySv } from './console-privacy-sv.ts';
+import { timelineSv } from './console-timeline-sv.ts';
 
 /** Svenska texter i konsolens ram, inloggning, kundtjänst och operatörer. */
 const frameSv = {
@@ -26,6 +27,7 @@ const frameSv = {
   'signin.submit': 'Fortsätt',
   'signin.passkey': 'Logga in med nyckel (passkey)',
   'signin.passkey_failed': 'Inloggningen med nyckel blev inte klar. Försök igen eller använd lösenord och kod.',
+  'signin.workforce': 'Logga in med {name}',
   'signin.or': 'eller',
   'signin.code_title': 'Kod från din autentiseringsapp',
   'signin.code_lead': 'Skriv den sexsiffriga kod som appen visar nu.',
@@ -153,4 +155,4 @@ const frameSv = {
 };
 
 /** Svenska texter i operatörskonsolen: varje del av konsolen har sin katalog, samlad här. */
-export const consoleSv: ConsoleMessages = { ...frameSv, ...privacySv };
+export const consoleSv: ConsoleMessages = { ...frameSv, ...timelineSv, ...privacySv };

@@ -209,6 +209,30 @@ export class OperatorAccounts {
     return rows.filter((row) => (JSON.parse(row.roles) as string[]).includes('admin')).length;
   }
 
+  /**
+   * The operator a workforce sign-in proves (the company's identity provider vouches for the
+   * address; its groups give the roles, every time): created on first sign-in, an invitation
+   * taken, roles brought in line. A disabled operator stays out (403 `operator_disabled`).
+   */
+  async workforce(trx: Transaction<Database>, input: { email: string; name: string; roles: ConsoleRole[] }, now = Date.now()): Promise<OperatorAccount> {
+    const email = input.email.toLowerCase();
+    const found = await trx.selectFrom('operators').selectAll().where('email', '=', email).executeTakeFirst();
+    if (found?.status === 'disabled') throw new DomainError('operator_disabled', 403, 'This operator is disabled');
+    const actor = { type: 'system' as const, id: 'workforce' };
+    if (!found) {
+      const row: OperatorsTable = { id: crypto.randomUUID(), email, name: input.name, roles: JSON.stringify(input.roles), status: 'active', password_hash: null, totp_secret: null, totp_step: null, created_at: now, updated_at: now, last_sign_in_at: null };
+      await trx.insertInto('operators').values(row).execute();
+      await this.#audit.append(trx, { action: 'operator.provisioned', actor, subject: { type: 'operator', id: row.id }, details: { roles: input.roles } }, now);
+      return presentOperator(row);
+    }
+    const before = presentOperator(found);
+    if (before.status === 'active' && JSON.stringify([...before.roles].sort()) === JSON.stringify([...input.roles].sort())) return before;
+    const updated = await trx.updateTable('operators').set({ roles: JSON.stringify(input.roles), status: 'active', updated_at: now }).where('id', '=', found.id).returningAll().executeTakeFirstOrThrow();
+    await trx.deleteFrom('operator_invitations').where('operator_id', '=', found.id).execute();
+    await this.#audit.append(trx, { action: 'operator.changed', actor, subject: { type: 'operator', id: found.id }, details: { roles_before: before.roles, roles: input.roles, status_before: before.status, status: 'active' } }, now);
+    return presentOperator(updated);
+  }
+
   /** Expired, untaken invitations (cleanup). */
   async deleteExpiredInvitations(now = Date.now()): Promise<number> {
     const result = await this.#db.deleteFrom('operator_invitations').where('expires_at', '<=', now).executeTakeFirst();

@@ -69,14 +69,22 @@ function facts(page: ConsolePage, title: ConsoleKey, rows: string[][] | undefine
 ${rows.length ? html`<dl class="facts">${rows.map(([key, value]) => html`<dt>${key}</dt><dd>${value}</dd>`)}</dl>` : html`<p class="empty">${page.t('customer.none')}</p>`}</section>`;
 }
 
+/** A text of the page's language for a code the operations answer (an audit action, a state), or the code itself. */
+function said(page: ConsolePage, key: string, code: string): string {
+  const text = page.t(key as ConsoleKey);
+  return text === key ? code : text;
+}
+
+const titleOf = (view: CustomerView, purpose: string) => view.purposes?.find((candidate) => candidate.key === purpose)?.title ?? purpose;
+
 const who = (view: CustomerView, actor: { type: string; id: string | null }) => (actor.id && view.names.get(actor.id)) ?? actor.id ?? actor.type;
 
 function consents(page: ConsolePage, view: CustomerView): SafeHtml {
   const { t } = page;
   if (!view.consents) return html``;
   return html`<section aria-labelledby="consents-heading"><h2 id="consents-heading">${t('customer.consents')}</h2>
-${view.consents.consents.length ? html`<ul class="items">${view.consents.consents.map((consent) => html`<li class="item"><div>${consent.purpose}</div><div><span class="tag">${consent.state}${consent.version ? ` v${consent.version}` : ''}</span></div></li>`)}</ul>` : html`<p class="empty">${t('customer.none')}</p>`}
-${view.consents.history.length ? html`<details><summary>${t('customer.consent_history')}</summary><ul class="history">${view.consents.history.map((record) => html`<li>${when(page, record.recorded_at * 1000)} · ${record.purpose} v${record.version} · ${record.decision} · ${record.channel} · ${who(view, { type: record.actor_type, id: record.actor_id })}</li>`)}</ul></details>` : ''}
+${view.consents.consents.length ? html`<ul class="items">${view.consents.consents.map((consent) => html`<li class="item"><div>${titleOf(view, consent.purpose)}</div><div><span class="tag">${said(page, `consent.state.${consent.state}`, consent.state)}${consent.version ? ` v${consent.version}` : ''}</span></div></li>`)}</ul>` : html`<p class="empty">${t('customer.none')}</p>`}
+${view.consents.history.length ? html`<details><summary>${t('customer.consent_history')}</summary><ul class="history">${view.consents.history.map((record) => html`<li>${when(page, record.recorded_at * 1000)} · ${titleOf(view, record.purpose)} v${record.version} · ${said(page, `consent.state.${record.decision}`, record.decision)} · ${record.channel} · ${who(view, { type: record.actor_type, id: record.actor_id })}</li>`)}</ul></details>` : ''}
 </section>`;
 }
 
@@ -90,7 +98,7 @@ function timeline(page: ConsolePage, view: CustomerView): SafeHtml {
   if (!view.timeline) return html``;
   return html`<section aria-labelledby="timeline-heading"><h2 id="timeline-heading">${t('customer.timeline')}</h2>
 ${view.timeline.length ? html`<div class="table-wrap"><table class="report"><thead><tr><th scope="col">${t('table.when')}</th><th scope="col">${t('table.what')}</th><th scope="col">${t('table.who')}</th></tr></thead>
-<tbody>${view.timeline.map((entry) => html`<tr><td>${when(page, entry.at * 1000)}</td><td>${entry.action}</td><td>${who(view, entry.actor)}</td></tr>`)}</tbody></table></div>` : html`<p class="empty">${t('customer.none')}</p>`}
+<tbody>${view.timeline.map((entry) => html`<tr><td>${when(page, entry.at * 1000)}</td><td>${said(page, `timeline.${entry.action}`, entry.action)}</td><td>${who(view, entry.actor)}</td></tr>`)}</tbody></table></div>` : html`<p class="empty">${t('customer.none')}</p>`}
 </section>`;
 }
 

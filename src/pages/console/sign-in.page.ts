@@ -9,6 +9,8 @@ export interface SignInView {
   email?: string;
   notice?: string;
   errors?: FieldErrors;
+  /** The workforce provider's name, when operators may sign in there. */
+  workforce?: string;
 }
 
 const query = (back: string) => `?return=${encodeURIComponent(back)}`;
@@ -19,7 +21,8 @@ export function signInPage(page: ConsolePage, view: SignInView): string {
   return consoleLayout(page, t('signin.title'), html`<div class="console-narrow">
 <p class="lead">${t('signin.lead')}</p>
 ${formMessage(view.errors, view.notice)}
-${passkeyButton({ mode: 'sign-in', action: `/console/sign-in/passkey${query(view.back)}`, optionsUrl: '/console/sign-in/passkey-options', csrf: view.csrf, label: t('signin.passkey'), failure: t('signin.passkey_failed'), primary: true })}
+${view.workforce ? html`<p><a class="button primary" href="/console/sign-in/workforce${query(view.back)}">${t('signin.workforce', { name: view.workforce })}</a></p>` : ''}
+${passkeyButton({ mode: 'sign-in', action: `/console/sign-in/passkey${query(view.back)}`, optionsUrl: '/console/sign-in/passkey-options', csrf: view.csrf, label: t('signin.passkey'), failure: t('signin.passkey_failed'), primary: !view.workforce })}
 <form method="post" action="/console/sign-in${query(view.back)}" novalidate>
 ${csrfInput(view.csrf)}
 ${consoleField({ name: 'email', label: t('signin.email'), type: 'email', autocomplete: 'username webauthn', value: view.email ?? '', error: view.errors?.email })}
