@@ -9,6 +9,8 @@ import { consoleConsentPurposeRoutes } from '../console/consent-purposes.routes.
 import { consoleCustomerRoutes } from '../console/customers.routes.ts';
 import { consoleInvitationRoutes } from '../console/invitation.routes.ts';
 import { consoleOperatorRoutes } from '../console/operators.routes.ts';
+import { consolePrivacyOverviewRoutes } from '../console/privacy-overview.routes.ts';
+import { consolePrivacyRequestRoutes } from '../console/privacy-requests.routes.ts';
 import { consoleSignInRoutes } from '../console/sign-in.routes.ts';
 import { consoleSigningKeyRoutes } from '../console/signing-keys.routes.ts';
 import { consoleVerificationRoutes } from '../console/verifications.routes.ts';
@@ -47,6 +49,8 @@ export async function mountConsole(app: FastifyInstance, services: Services, api
     await consoleBrandRoutes(pages, steps);
     await consoleConsentPurposeRoutes(pages, steps);
     consoleSigningKeyRoutes(pages, steps);
+    consolePrivacyRequestRoutes(pages, steps);
+    consolePrivacyOverviewRoutes(pages, steps);
   });
   return steps;
 }

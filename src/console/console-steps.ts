@@ -21,6 +21,10 @@ export const FRESH_SIGN_IN_MS = 10 * 60_000;
 /** The console's menu: each entry shown only when the operator's roles admit its operation. */
 const NAV: ReadonlyArray<NavItem & { operation: [Method, string] }> = [
   { href: '/console/customers', label: 'console.nav.customers', operation: ['GET', '/customers'] },
+  { href: '/console/privacy', label: 'console.nav.privacy', operation: ['GET', '/privacy-requests'] },
+  { href: '/console/data-map', label: 'console.nav.data_map', operation: ['GET', '/data-map'] },
+  { href: '/console/consent-figures', label: 'privacy.nav.consent_figures', operation: ['GET', '/consent-figures'] },
+  { href: '/console/audit', label: 'privacy.nav.audit', operation: ['GET', '/audit/verify'] },
   { href: '/console/operators', label: 'console.nav.operators', operation: ['GET', '/operators'] },
   { href: '/console/clients', label: 'admin.nav.clients', operation: ['GET', '/clients'] },
   { href: '/console/brands', label: 'admin.nav.brands', operation: ['PUT', '/brands/:key'] },

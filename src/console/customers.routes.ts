@@ -10,7 +10,7 @@ import type { ConsoleInput, ConsoleSteps } from './console-steps.ts';
 
 const idParams = z.object({ id: z.uuid() });
 const searchQuery = z.object({ kind: z.enum(SEARCH_KINDS).catch('email'), q: z.string().trim().max(320).catch(''), after: z.string().max(100).optional().catch(undefined) });
-const DONE = { sessions: 'customer.done.sessions', resend: 'customer.done.resend', consent: 'customer.done.consent', erasure: 'customer.done.erasure' } as const satisfies Record<string, ConsoleKey>;
+const DONE = { sessions: 'customer.done.sessions', resend: 'customer.done.resend', consent: 'customer.done.consent' } as const satisfies Record<string, ConsoleKey>;
 
 /** `/console/customers…`: search, the customer view, and customer service's actions on it. */
 export function consoleCustomerRoutes(app: FastifyInstance, deps: { steps: ConsoleSteps; accounts: OperatorAccounts }): void {
@@ -40,6 +40,7 @@ export function consoleCustomerRoutes(app: FastifyInstance, deps: { steps: Conso
     handle: async (input) => sendPage(input.reply, 200, customerPage(input.page, await customerView(input, input.params.id, deps.accounts))),
   });
   customerActions(app, steps, deps.accounts);
+  erasureAction(app, steps);
 }
 
 function searchError(kind: SearchKind, input: ConsoleInput): string {
@@ -134,15 +135,19 @@ function customerActions(app: FastifyInstance, steps: ConsoleSteps, accounts: Op
       return seeOther(input.reply, back(input.params.id, 'consent'));
     },
   });
+}
+
+/** Filing an erasure from the customer view; the operator follows it on the request's page. */
+function erasureAction(app: FastifyInstance, steps: ConsoleSteps): void {
   steps.mount(app, {
     method: 'POST',
     path: '/console/customers/:id/erasure',
     operation: ['POST', '/privacy-requests'],
     params: idParams,
     handle: async (input) => {
-      await input.run('POST', '/privacy-requests', { body: { customer_id: input.params.id, kind: 'erasure', verification: `Filed in the console by ${input.operator.id}` } });
-      return seeOther(input.reply, back(input.params.id, 'erasure'));
+      const filed = await input.run('POST', '/privacy-requests', { body: { customer_id: input.params.id, kind: 'erasure', verification: `Filed in the console by ${input.account.name} (${input.operator.id})` } });
+      // The customer may be gone by the next page (Portvakt's own part runs at once): follow the request instead.
+      return seeOther(input.reply, input.allows('GET', '/privacy-requests/:id') ? `/console/privacy/${filed.id}` : '/console/customers');
     },
   });
 }
-

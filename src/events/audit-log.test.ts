@@ -36,15 +36,15 @@ describe.each(DIALECTS)('AuditLog on %s', (dialect) => {
 
   it('names the entry that was altered, removed, or cut off the end', async () => {
     await sql`update audit_log set details = ${'{"method":"otp"}'} where seq = 12`.execute(store.db);
-    expect(await audit.verify()).toMatchObject({ ok: false, broken_at: 12, reason: 'its content does not match its hash' });
+    expect(await audit.verify()).toMatchObject({ ok: false, broken_at: 12, problem: 'altered', reason: 'its content does not match its hash' });
     await sql`update audit_log set details = ${'{"method":"pwd"}'} where seq = 12`.execute(store.db);
     expect(await audit.verify()).toEqual({ ok: true, entries: 30 });
 
     await sql`delete from audit_log where seq = 20`.execute(store.db);
-    expect(await audit.verify()).toMatchObject({ ok: false, broken_at: 20, reason: 'entry 20 is missing' });
+    expect(await audit.verify()).toMatchObject({ ok: false, broken_at: 20, problem: 'missing_entry', reason: 'entry 20 is missing' });
 
     await sql`delete from audit_log where seq >= 20`.execute(store.db);
-    expect(await audit.verify()).toMatchObject({ ok: false, broken_at: 20, reason: 'the newest entries were removed (the head records more)' });
+    expect(await audit.verify()).toMatchObject({ ok: false, broken_at: 20, problem: 'newest_removed', reason: 'the newest entries were removed (the head records more)' });
   });
 
   it('encodes canonically: key order does not change the encoding', () => {

@@ -17,7 +17,10 @@ export interface AuditEntry {
   details?: Record<string, string | number | boolean | null | string[]>;
 }
 
-export type VerifyReport = { ok: true; entries: number } | { ok: false; entries: number; broken_at: number; reason: string };
+/** How the chain broke, as a stable code (the console says it in the operator's language): an entry gone, one that does not follow its predecessor, one altered, or the newest ones removed. */
+export const CHAIN_PROBLEMS = ['missing_entry', 'wrong_link', 'altered', 'newest_removed'] as const;
+export type ChainProblem = (typeof CHAIN_PROBLEMS)[number];
+export type VerifyReport = { ok: true; entries: number } | { ok: false; entries: number; broken_at: number; problem: ChainProblem; reason: string };
 
 export const SYSTEM: Actor = { type: 'system' };
 /** "The operator of this management call": the audit log writes who that is (`key:pvk_…`, `client:…`, `admin-key`). */
@@ -82,10 +85,10 @@ export class AuditLog {
       const rows = await this.#db.selectFrom('audit_log').selectAll().where('seq', '>=', expectedSeq).orderBy('seq').limit(batch).execute();
       for (const raw of rows) {
         const row = { ...raw, seq: Number(raw.seq), at: Number(raw.at) };
-        if (row.seq !== expectedSeq) return { ok: false, entries, broken_at: expectedSeq, reason: `entry ${expectedSeq} is missing` };
-        if (row.prev_hash !== previous) return { ok: false, entries, broken_at: row.seq, reason: 'does not follow the entry before it' };
+        if (row.seq !== expectedSeq) return { ok: false, entries, broken_at: expectedSeq, problem: 'missing_entry', reason: `entry ${expectedSeq} is missing` };
+        if (row.prev_hash !== previous) return { ok: false, entries, broken_at: row.seq, problem: 'wrong_link', reason: 'does not follow the entry before it' };
         const { hash, ...rest } = row;
-        if (entryHash(rest) !== hash) return { ok: false, entries, broken_at: row.seq, reason: 'its content does not match its hash' };
+        if (entryHash(rest) !== hash) return { ok: false, entries, broken_at: row.seq, problem: 'altered', reason: 'its content does not match its hash' };
         previous = hash;
         expectedSeq++;
         entries++;
@@ -94,7 +97,7 @@ export class AuditLog {
     }
     const head = await this.#db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
     if (Number(head.seq) !== entries || head.hash !== previous) {
-      return { ok: false, entries, broken_at: entries + 1, reason: 'the newest entries were removed (the head records more)' };
+      return { ok: false, entries, broken_at: entries + 1, problem: 'newest_removed', reason: 'the newest entries were removed (the head records more)' };
     }
     return { ok: true, entries };
   }

@@ -1,3 +1,4 @@
+import { privacyEn } from './console-privacy-en.ts';
 import { timelineEn } from './console-timeline-en.ts';
 import { adminEn } from './console-admin-en.ts';
 
@@ -120,7 +121,6 @@ const frameEn = {
   'customer.done.sessions': 'The customer is signed out everywhere.',
   'customer.done.resend': 'A new verification e-mail is on its way.',
   'customer.done.consent': 'The decision is recorded, with you as the one who recorded it.',
-  'customer.done.erasure': 'The erasure request is filed.',
   'verification.title': 'Identifying the caller',
   'verification.pending': 'Waiting for the caller…',
   'verification.verified': 'Verified: the caller is this customer.',
@@ -157,7 +157,7 @@ const frameEn = {
  * English texts of the operator console. Placeholders in braces are filled by `t`. Each area of
  * the console (privacy, administration) keeps its texts in a catalog of its own, spread here.
  */
-export const consoleEn = { ...frameEn, ...timelineEn, ...adminEn } as const;
+export const consoleEn = { ...frameEn, ...timelineEn, ...adminEn, ...privacyEn } as const;
 
 export type ConsoleKey = keyof typeof consoleEn;
 export type ConsoleMessages = Record<ConsoleKey, string>;

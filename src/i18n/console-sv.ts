@@ -1,5 +1,6 @@
 import { adminSv } from './console-admin-sv.ts';
 import type { ConsoleMessages } from './console-en.ts';
+import { privacySv } from './console-privacy-sv.ts';
 import { timelineSv } from './console-timeline-sv.ts';
 
 /** Svenska texter i konsolens ram, inloggning, kundtjänst och operatörer. */
@@ -121,7 +122,6 @@ const frameSv = {
   'customer.done.sessions': 'Kunden är utloggad överallt.',
   'customer.done.resend': 'Ett nytt bekräftelsemejl är på väg.',
   'customer.done.consent': 'Beslutet är registrerat, med dig som den som registrerade det.',
-  'customer.done.erasure': 'Begäran om radering är registrerad.',
   'verification.title': 'Identifierar den som ringer',
   'verification.pending': 'Väntar på den som ringer …',
   'verification.verified': 'Bekräftad: den som ringer är den här kunden.',
@@ -155,4 +155,4 @@ const frameSv = {
 };
 
 /** Svenska texter i operatörskonsolen: varje del av konsolen har sin katalog, samlad här. */
-export const consoleSv: ConsoleMessages = { ...frameSv, ...timelineSv, ...adminSv };
+export const consoleSv: ConsoleMessages = { ...frameSv, ...timelineSv, ...adminSv, ...privacySv };

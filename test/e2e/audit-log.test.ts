@@ -47,7 +47,7 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
   it('names the altered entry, through the API and `portvakt audit verify`', async () => {
     const target = (await entries()).find((entry) => entry.action === 'sign_in.failed')!;
     await sql`update audit_log set details = ${'{"method":"pwd","reason":"nothing happened"}'} where seq = ${target.seq}`.execute(server.portvakt.store.db);
-    expect((await server.api('GET', '/audit/verify')).body).toMatchObject({ ok: false, broken_at: Number(target.seq), reason: 'its content does not match its hash' });
+    expect((await server.api('GET', '/audit/verify')).body).toMatchObject({ ok: false, broken_at: Number(target.seq), problem: 'altered', reason: 'its content does not match its hash' });
     const cli = spawnSync(join(ROOT, 'bin/portvakt'), ['audit', 'verify'], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: server.database.url, PORTVAKT_SECRET: 'test-secret-that-is-long-enough-0123456789', LOG_LEVEL: 'silent' },

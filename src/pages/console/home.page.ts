@@ -4,6 +4,10 @@ import { consoleLayout, type ConsolePage } from './console-layout.ts';
 
 const LEADS: Record<string, ConsoleKey> = {
   '/console/customers': 'home.customers',
+  '/console/privacy': 'home.privacy',
+  '/console/data-map': 'home.data_map',
+  '/console/consent-figures': 'privacy.home.consent_figures',
+  '/console/audit': 'privacy.home.audit',
   '/console/operators': 'home.operators',
   '/console/clients': 'admin.home.clients',
   '/console/brands': 'admin.home.brands',

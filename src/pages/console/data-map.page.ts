@@ -1,0 +1,35 @@
+import { html } from '../../markup/html.ts';
+import { consoleLayout, type ConsolePage } from './console-layout.ts';
+import { count, label, wideTable } from './privacy-texts.ts';
+
+/** One system on the data map as GET /data-map answers it for all customers. */
+export interface DataMapEntry {
+  system: string;
+  name: string;
+  categories: string[];
+  legal_basis: string;
+  retention: { rule: string; description: string; years: number; fiscal_year_end: string } | null;
+  access: string;
+  customer_count?: number | undefined;
+}
+
+/** Every system holding customer data: categories, legal basis, retention, how it is reached and how many customers it holds. */
+export function dataMapPage(page: ConsolePage, systems: DataMapEntry[]): string {
+  const { t } = page;
+  const body = systems.length
+    ? wideTable(t('privacy.map.title'), html`<table class="report data-map">
+<thead><tr><th scope="col">${t('privacy.map.system')}</th><th scope="col">${t('privacy.map.categories')}</th><th scope="col">${t('privacy.map.basis')}</th><th scope="col">${t('privacy.map.retention')}</th><th scope="col">${t('privacy.map.access')}</th><th scope="col" class="number">${t('privacy.map.customers')}</th></tr></thead>
+<tbody>${systems.map(
+        (system) => html`<tr data-system="${system.system}">
+<th scope="row">${system.name}<br><small>${system.system}</small></th>
+<td>${system.categories.join(', ')}</td>
+<td>${label(page, 'privacy.basis', system.legal_basis)}</td>
+<td>${system.retention ? t('privacy.map.retention_rule', { description: system.retention.description, years: system.retention.years }) : t('privacy.map.no_retention')}</td>
+<td>${label(page, 'privacy.access', system.access)}</td>
+<td class="number" data-customer-count="${String(system.customer_count ?? '')}">${system.customer_count === undefined ? '—' : count(page, system.customer_count)}</td>
+</tr>`,
+      )}</tbody></table>`)
+    : html`<p class="empty" role="status">${t('privacy.map.empty')}</p>`;
+  return consoleLayout(page, t('privacy.map.title'), html`<p class="lead">${t('privacy.map.lead')}</p>
+${body}`);
+}
