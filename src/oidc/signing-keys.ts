@@ -103,6 +103,8 @@ export class SigningKeyStore {
       .select(['kid', 'encrypted_jwk', 'status'])
       .where((eb) => eb.or([eb('status', '=', 'active'), eb('remove_after', '>', now)]))
       .orderBy('created_at', 'desc')
+      // Keys made together (a pair) tie on created_at: kid decides, the same order as `list`.
+      .orderBy('kid')
       .execute();
     const ordered = [...rows.filter((row) => row.status === 'active'), ...rows.filter((row) => row.status !== 'active')];
     return ordered.map((row) => JSON.parse(open(this.#sealingKey, row.encrypted_jwk, row.kid)) as PrivateJwk);
