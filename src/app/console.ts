@@ -3,12 +3,14 @@ import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { ConsoleCookies } from '../console/console-cookies.ts';
 import { ConsoleSteps } from '../console/console-steps.ts';
+import { consoleApiKeyRoutes } from '../console/api-keys.routes.ts';
 import { consoleBrandRoutes } from '../console/brands.routes.ts';
 import { consoleClientRoutes } from '../console/clients.routes.ts';
 import { consoleConsentPurposeRoutes } from '../console/consent-purposes.routes.ts';
 import { consoleCustomerRoutes } from '../console/customers.routes.ts';
 import { consoleInvitationRoutes } from '../console/invitation.routes.ts';
 import { consoleOperatorRoutes } from '../console/operators.routes.ts';
+import { consoleSettingsRoutes } from '../console/settings.routes.ts';
 import { consoleSignInRoutes } from '../console/sign-in.routes.ts';
 import { consoleSigningKeyRoutes } from '../console/signing-keys.routes.ts';
 import { consoleVerificationRoutes } from '../console/verifications.routes.ts';
@@ -47,6 +49,8 @@ export async function mountConsole(app: FastifyInstance, services: Services, api
     await consoleBrandRoutes(pages, steps);
     await consoleConsentPurposeRoutes(pages, steps);
     consoleSigningKeyRoutes(pages, steps);
+    consoleSettingsRoutes(pages, steps);
+    consoleApiKeyRoutes(pages, steps);
   });
   return steps;
 }

@@ -1,3 +1,4 @@
+import { settingsSv } from './console-settings-sv.ts';
 import { adminSv } from './console-admin-sv.ts';
 import type { ConsoleMessages } from './console-en.ts';
 import { timelineSv } from './console-timeline-sv.ts';
@@ -155,4 +156,4 @@ const frameSv = {
 };
 
 /** Svenska texter i operatörskonsolen: varje del av konsolen har sin katalog, samlad här. */
-export const consoleSv: ConsoleMessages = { ...frameSv, ...timelineSv, ...adminSv };
+export const consoleSv: ConsoleMessages = { ...frameSv, ...timelineSv, ...adminSv, ...settingsSv };

@@ -5,10 +5,7 @@ import { consoleLayout, type ConsolePage } from './console-layout.ts';
 const LEADS: Record<string, ConsoleKey> = {
   '/console/customers': 'home.customers',
   '/console/operators': 'home.operators',
-  '/console/clients': 'admin.home.clients',
-  '/console/brands': 'admin.home.brands',
-  '/console/consent-purposes': 'admin.home.purposes',
-  '/console/signing-keys': 'admin.home.keys',
+  '/console/settings': 'settings.home',
 };
 
 /** The start page: what the operator's roles let them do (the menu's entries, explained). */
