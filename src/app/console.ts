@@ -10,6 +10,7 @@ import { consoleConsentPurposeRoutes } from '../console/consent-purposes.routes.
 import { consoleCustomerRoutes } from '../console/customers.routes.ts';
 import { consoleInvitationRoutes } from '../console/invitation.routes.ts';
 import { consoleOperatorRoutes } from '../console/operators.routes.ts';
+import { consoleProfileSchemaRoutes } from '../console/profile-schema.routes.ts';
 import { consoleSettingsRoutes } from '../console/settings.routes.ts';
 import { consoleSignInRoutes } from '../console/sign-in.routes.ts';
 import { consoleSigningKeyRoutes } from '../console/signing-keys.routes.ts';
@@ -51,6 +52,7 @@ export async function mountConsole(app: FastifyInstance, services: Services, api
     consoleSigningKeyRoutes(pages, steps);
     consoleSettingsRoutes(pages, steps);
     consoleApiKeyRoutes(pages, steps);
+    consoleProfileSchemaRoutes(pages, steps);
   });
   return steps;
 }
