@@ -112,7 +112,7 @@ describe.each(DIALECTS)('console settings and API keys on %s', (dialect) => {
   });
 
   it('walls every page and post off from customer service and the privacy officer as the API does, and refuses a post without its CSRF token', async () => {
-    const [{ id }] = await keys();
+    const { id } = (await keys())[0]!;
     for (const path of ['/console/settings', '/console/api-keys', '/console/api-keys/new', `/console/api-keys/${id}`]) {
       expect((await admin.page(path)).status, path).toBe(200);
       for (const other of [agent, privacy]) expect((await other.page(path)).status, path).toBe(403);
@@ -134,7 +134,7 @@ describe.each(DIALECTS)('console settings and API keys on %s', (dialect) => {
     const stale = await consoleOperator(server, { email: 'stale@example.se', roles: ['admin'] });
     await server.portvakt.store.db.updateTable('operator_sessions').set({ authenticated_at: Date.now() - 11 * 60_000 }).where('operator_id', '=', stale.id).execute();
     expect((await stale.page('/console/api-keys/new')).location).toBe('/console/sign-in?return=%2Fconsole%2Fapi-keys%2Fnew&fresh=1');
-    const [{ id }] = await keys();
+    const { id } = (await keys())[0]!;
     const asked = await stale.post(`/console/api-keys/${id}/revoke`, {}, `/console/api-keys/${id}`);
     expect(asked.location).toBe(`/console/sign-in?return=${encodeURIComponent(`/console/api-keys/${id}`)}&fresh=1`);
     expect((await keys()).find((row) => row.id === id)!.revoked_at).toBeNull();
