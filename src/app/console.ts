@@ -15,6 +15,7 @@ import { consoleSettingsRoutes } from '../console/settings.routes.ts';
 import { consoleSignInRoutes } from '../console/sign-in.routes.ts';
 import { consoleSigningKeyRoutes } from '../console/signing-keys.routes.ts';
 import { consoleVerificationRoutes } from '../console/verifications.routes.ts';
+import { consoleWebhookRoutes } from '../console/webhooks.routes.ts';
 import { consoleWorkforceRoutes } from '../console/workforce.routes.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
 import { sendPage } from '../http/page-reply.ts';
@@ -53,6 +54,7 @@ export async function mountConsole(app: FastifyInstance, services: Services, api
     consoleSettingsRoutes(pages, steps);
     consoleApiKeyRoutes(pages, steps);
     consoleProfileSchemaRoutes(pages, steps);
+    consoleWebhookRoutes(pages, steps);
   });
   return steps;
 }

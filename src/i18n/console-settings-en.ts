@@ -115,7 +115,7 @@ export const settingsEn = {
   'settings.webhooks.status.delivered': 'delivered',
   'settings.webhooks.status.dead': 'dead letter',
   'settings.webhooks.redeliver': 'Send again',
-  'settings.webhooks.redeliver_label': 'Send {type} again',
+  'settings.webhooks.redeliver_label': 'Send again ({type})',
   'settings.webhooks.redeliver_dead': 'Send every dead letter again',
   'settings.webhooks.redeliver_dead_lead': 'After an outage that outlasted the retries: every dead letter is sent again at once, in order per customer.',
   'settings.webhooks.delete': 'Remove the subscription',

@@ -117,7 +117,7 @@ export const settingsSv: Record<keyof typeof settingsEn, string> = {
   'settings.webhooks.status.delivered': 'levererad',
   'settings.webhooks.status.dead': 'dött brev',
   'settings.webhooks.redeliver': 'Skicka igen',
-  'settings.webhooks.redeliver_label': 'Skicka {type} igen',
+  'settings.webhooks.redeliver_label': 'Skicka igen ({type})',
   'settings.webhooks.redeliver_dead': 'Skicka alla döda brev igen',
   'settings.webhooks.redeliver_dead_lead': 'Efter ett avbrott som varade längre än omförsöken: alla döda brev skickas igen direkt, i ordning per kund.',
   'settings.webhooks.delete': 'Ta bort prenumerationen',
