@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { ConsoleCookies } from '../console/console-cookies.ts';
 import { ConsoleSteps } from '../console/console-steps.ts';
 import { consoleApiKeyRoutes } from '../console/api-keys.routes.ts';
+import { consoleConnectionRoutes } from '../console/connections.routes.ts';
 import { consoleBrandRoutes } from '../console/brands.routes.ts';
 import { consoleClientRoutes } from '../console/clients.routes.ts';
 import { consoleConsentPurposeRoutes } from '../console/consent-purposes.routes.ts';
@@ -55,6 +56,7 @@ export async function mountConsole(app: FastifyInstance, services: Services, api
     consoleApiKeyRoutes(pages, steps);
     consoleProfileSchemaRoutes(pages, steps);
     consoleWebhookRoutes(pages, steps);
+    consoleConnectionRoutes(pages, steps);
   });
   return steps;
 }

@@ -1,3 +1,4 @@
+import { connectionsSv } from './console-connections-sv.ts';
 import { settingsSv } from './console-settings-sv.ts';
 import { adminSv } from './console-admin-sv.ts';
 import type { ConsoleMessages } from './console-en.ts';
@@ -156,4 +157,4 @@ const frameSv = {
 };
 
 /** Svenska texter i operatörskonsolen: varje del av konsolen har sin katalog, samlad här. */
-export const consoleSv: ConsoleMessages = { ...frameSv, ...timelineSv, ...adminSv, ...settingsSv };
+export const consoleSv: ConsoleMessages = { ...frameSv, ...timelineSv, ...adminSv, ...settingsSv, ...connectionsSv };
