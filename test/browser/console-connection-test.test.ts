@@ -48,7 +48,11 @@ describe('testing a sign-in connection in Chromium', () => {
     expect(await page.locator('#redirect-uri').textContent()).toBe(`${server.url}/login/upstream/callback/partner`);
 
     upstream.signedInAs = { sub: 'upstream-anna', email: 'anna@example.se', email_verified: true, given_name: 'Anna' };
+    // The person acts at the provider (a button on its page), so the way back is a navigation that
+    // another site started, as with a real provider's sign-in form.
+    upstream.askToContinue = true;
     await page.getByRole('button', { name: 'Sign in at Partner ID to test' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
     await page.waitForURL(/\/console\/connections\/partner\/tests\/[A-Za-z0-9_-]{22}$/);
     expect(await page.locator('main').textContent()).toContain('The connection works');
     expect(await page.locator('main').textContent()).toContain('anna@example.se (verified by the provider)');
