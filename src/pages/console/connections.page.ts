@@ -1,11 +1,14 @@
+import type { ConnectionKind as RegisteredKind } from '../../federation/connectors/registry.ts';
 import { html, type SafeHtml } from '../../markup/html.ts';
 import type { ConsoleKey } from '../../i18n/console-en.ts';
 import { csrfInput } from '../layout.ts';
 import { consoleField, consoleLayout, formMessage, type ConsolePage, type FieldErrors } from './console-layout.ts';
 import { consoleCheckbox, consoleTextarea } from './form-controls.ts';
 
-export const CONNECTION_KINDS = ['google', 'apple', 'microsoft', 'meta', 'oidc'] as const;
+/** The providers in the order the console offers them: every registered kind (a new one fails type checking here until it is added). */
+export const CONNECTION_KINDS = ['google', 'apple', 'microsoft', 'meta', 'oidc'] as const satisfies readonly RegisteredKind[];
 export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
+export const everyKindOffered: [Exclude<RegisteredKind, ConnectionKind>] extends [never] ? true : never = true;
 
 /** A connection as the `/connections` operations answer it (never its secret). */
 export interface ConnectionRow {
