@@ -52,7 +52,7 @@ function mountSignInPages(pages: FastifyInstance, services: Services): void {
   smsCodeRoutes(pages, deps);
   passkeySignInRoutes(pages, deps);
   passkeyOfferRoutes(pages, deps);
-  upstreamRoutes(pages, { ...deps, upstream: federation.upstream, connections: federation.connections, links: federation.links });
+  upstreamRoutes(pages, { ...deps, upstream: federation.upstream, connections: federation.connections, tests: federation.tests, links: federation.links });
   secondFactorRoutes(pages, deps);
   consentDueRoutes(pages, deps);
   profileDueRoutes(pages, { ...deps, schema: profile.schema, attributes: profile.attributes });

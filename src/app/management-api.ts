@@ -8,6 +8,7 @@ import { customerReferenceRoutes } from '../customers/customer-reference.routes.
 import { customerRoutes } from '../customers/customer.routes.ts';
 import { auditRoutes } from '../events/audit.routes.ts';
 import { webhookRoutes } from '../events/webhook.routes.ts';
+import { connectionTestRoutes } from '../federation/connection-test.routes.ts';
 import { connectionRoutes } from '../federation/connection.routes.ts';
 import { guestRoutes } from '../guests/guest.routes.ts';
 import { ApiRegistry } from '../http/api-route.ts';
@@ -57,6 +58,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   customerReferenceRoutes(secured, api, privacy.references);
   privacyRequestRoutes(secured, api, { requests: privacy.requests, queue: privacy.queue, systems: privacy.systems });
   connectionRoutes(secured, api, services.federation.connections);
+  connectionTestRoutes(secured, api, services.federation.tests);
   profileRoutes(secured, api, profile);
   guestRoutes(secured, api, services.guests);
   brandRoutes(secured, api, services.brands);

@@ -26,10 +26,8 @@ const NAV: ReadonlyArray<NavItem & { operation: [Method, string] }> = [
   { href: '/console/consent-figures', label: 'privacy.nav.consent_figures', operation: ['GET', '/consent-figures'] },
   { href: '/console/audit', label: 'privacy.nav.audit', operation: ['GET', '/audit/verify'] },
   { href: '/console/operators', label: 'console.nav.operators', operation: ['GET', '/operators'] },
-  { href: '/console/clients', label: 'admin.nav.clients', operation: ['GET', '/clients'] },
-  { href: '/console/brands', label: 'admin.nav.brands', operation: ['PUT', '/brands/:key'] },
-  { href: '/console/consent-purposes', label: 'admin.nav.purposes', operation: ['POST', '/consent-purposes'] },
-  { href: '/console/signing-keys', label: 'admin.nav.keys', operation: ['GET', '/signing-keys'] },
+  // The administrator's pages, in one entry (a menu that fits a phone): SETTINGS_OPERATION of settings.routes.ts.
+  { href: '/console/settings', label: 'settings.nav', operation: ['GET', '/webhooks'] },
 ];
 
 export interface ConsoleInput {

@@ -191,6 +191,12 @@ export class Connections {
     return { connection: present(row), secret: this.#opened(row), stamp: stampOf(row) };
   }
 
+  /** A connection with its secret opened, enabled or not: what an administrator's test signs in through before it is turned on. */
+  async withSecretForTest(key: string): Promise<ConnectionWithSecret> {
+    const row = await this.#row(key);
+    return { connection: present(row), secret: this.#opened(row), stamp: stampOf(row) };
+  }
+
   async #verify(row: ConnectionRow, secret: string | null): Promise<void> {
     await connectorFor(row.kind).verifySecret?.(secret);
     await this.#check({ connection: present(row), secret, stamp: stampOf(row) });

@@ -7,6 +7,7 @@ import type { AuditLog } from '../events/audit-log.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { OutboundFetch } from '../outbound/outbound-guard.ts';
 import type { Database } from '../store/schema.ts';
+import { ConnectionTests } from './connection-tests.ts';
 import { Connections } from './connections.ts';
 import { IdentityLinks } from './identity-links.ts';
 import { UpstreamClients, type UpstreamLog } from './upstream-clients.ts';
@@ -23,8 +24,11 @@ export function buildFederation(deps: { config: Config; db: Kysely<Database>; au
   });
   const links = new IdentityLinks({ db: deps.db, flows: deps.flows, connections, customers: deps.customers, customerStore: deps.customerStore, audit: deps.audit });
   const upstream = new UpstreamSignIn({ db: deps.db, connections, clients, links, customers: deps.customers, flows: deps.flows, audit: deps.audit, pool: deps.pool });
+  const tests = new ConnectionTests({ db: deps.db, connections, clients, flows: deps.flows, audit: deps.audit });
   return {
     connections,
+    /** Administrators' test sign-ins through a connection (they sign nobody in). */
+    tests,
     links,
     upstream,
     /** The "Continue with …" buttons of a client's sign-in page. */

@@ -202,7 +202,7 @@ function name(value: unknown): string | null {
 }
 
 /** openid-client's refusals, sorted into what the customer is told. */
-function upstreamFailure(error: unknown, key: string): UpstreamError {
+export function upstreamFailure(error: unknown, key: string): UpstreamError {
   if (error instanceof oidc.AuthorizationResponseError) {
     // The error code comes from the callback's query: only a well-formed one goes into the audit log.
     const code = /^[a-z_]{1,64}$/.test(error.error) ? error.error : 'other';
@@ -219,7 +219,7 @@ export function uidFromState(state: unknown): string | undefined {
   return match?.[1];
 }
 
-function sameText(a: string, b: string): boolean {
+export function sameText(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);

@@ -11,8 +11,10 @@ import type { Metrics } from '../ops/metrics.ts';
 import { html } from '../markup/html.ts';
 import { layout } from '../pages/layout.ts';
 import { signInPage } from '../pages/sign-in.page.ts';
+import { connectionTestReturnPage } from '../pages/console/connection-test.page.ts';
 import { upstreamConfirmPage, upstreamLinkCodePage } from '../pages/upstream.page.ts';
 import { nameText, text } from '../validation/text.ts';
+import { testIdFromState, type ConnectionTests } from './connection-tests.ts';
 import type { Connections } from './connections.ts';
 import { UPSTREAM_CALLBACK_PATH } from './connections.ts';
 import { CONNECTION_KINDS, connectorFor } from './connectors/registry.ts';
@@ -38,7 +40,7 @@ const confirmForm = z.strictObject({
  * callback, then signed in, asked to confirm the prefilled details of a new account, or told the
  * address has an account already. Every failure is a page with a way back and an audit entry.
  */
-export function upstreamRoutes(app: FastifyInstance, deps: { steps: PageSteps; upstream: UpstreamSignIn; connections: Connections; links: IdentityLinks; continuation: SignInContinuation; audit: AuditLog; metrics: Metrics }): void {
+export function upstreamRoutes(app: FastifyInstance, deps: { steps: PageSteps; upstream: UpstreamSignIn; connections: Connections; tests: ConnectionTests; links: IdentityLinks; continuation: SignInContinuation; audit: AuditLog; metrics: Metrics }): void {
   const { steps, upstream } = deps;
 
   const stopped = async (reply: FastifyReply, loaded: LoadedInteraction, title: string, lead: string, status: number) => {
@@ -81,9 +83,18 @@ export function upstreamRoutes(app: FastifyInstance, deps: { steps: PageSteps; u
     if (!uid) throw new DomainError('upstream_state', 400, 'This answer from the provider belongs to no sign-in here');
     return uid;
   };
+  // An administrator's test (connection-tests.ts): the answer is held with the test, and the
+  // browser goes on to the console's result page from a page of ours, so that the console's
+  // SameSite=Strict cookie goes with it (a redirect chain that began at the provider carries none).
+  const testAnswer = async (reply: FastifyReply, key: string, test: string, answer: Record<string, string>) => {
+    const { locale } = await deps.tests.hold(test, key, answer);
+    return sendPage(reply, 200, connectionTestReturnPage(locale, `/console/connections/${key}/tests/${test}`));
+  };
   app.get(`${UPSTREAM_CALLBACK_PATH}/:key`, async (request, reply) => {
     const { key } = parseInput(keyParams, request.params, 'params');
     const params = query(request);
+    const test = testIdFromState(params.get('state'));
+    if (test) return testAnswer(reply, key, test, Object.fromEntries([...params].filter(([name, value]) => FORM_POST_FIELDS.includes(name) && value.length <= 4096)));
     return seeOther(reply, `/login/${uidOf(params)}/upstream/return/${key}?${params.toString()}`);
   });
   // response_mode=form_post (Apple): the answer arrives as a cross-site POST, which carries no
@@ -97,6 +108,8 @@ export function upstreamRoutes(app: FastifyInstance, deps: { steps: PageSteps; u
       const value = body[field];
       if (typeof value === 'string' && value.length <= 4096) answer[field] = value;
     }
+    const test = testIdFromState(answer.state);
+    if (test) return testAnswer(reply, key, test, answer);
     const uid = uidOf(answer);
     await upstream.hold(uid, key, answer);
     return seeOther(reply, `/login/${uid}/upstream/return/${key}`);

@@ -1,4 +1,6 @@
 import { privacyEn } from './console-privacy-en.ts';
+import { connectionsEn } from './console-connections-en.ts';
+import { settingsEn } from './console-settings-en.ts';
 import { timelineEn } from './console-timeline-en.ts';
 import { adminEn } from './console-admin-en.ts';
 
@@ -157,7 +159,7 @@ const frameEn = {
  * English texts of the operator console. Placeholders in braces are filled by `t`. Each area of
  * the console (privacy, administration) keeps its texts in a catalog of its own, spread here.
  */
-export const consoleEn = { ...frameEn, ...timelineEn, ...adminEn, ...privacyEn } as const;
+export const consoleEn = { ...frameEn, ...timelineEn, ...adminEn, ...privacyEn, ...settingsEn, ...connectionsEn } as const;
 
 export type ConsoleKey = keyof typeof consoleEn;
 export type ConsoleMessages = Record<ConsoleKey, string>;

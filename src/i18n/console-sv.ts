@@ -1,3 +1,5 @@
+import { connectionsSv } from './console-connections-sv.ts';
+import { settingsSv } from './console-settings-sv.ts';
 import { adminSv } from './console-admin-sv.ts';
 import type { ConsoleMessages } from './console-en.ts';
 import { privacySv } from './console-privacy-sv.ts';
@@ -155,4 +157,4 @@ const frameSv = {
 };
 
 /** Svenska texter i operatörskonsolen: varje del av konsolen har sin katalog, samlad här. */
-export const consoleSv: ConsoleMessages = { ...frameSv, ...timelineSv, ...adminSv, ...privacySv };
+export const consoleSv: ConsoleMessages = { ...frameSv, ...timelineSv, ...adminSv, ...privacySv, ...settingsSv, ...connectionsSv };

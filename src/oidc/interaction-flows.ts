@@ -34,6 +34,12 @@ export type FlowState =
   | { state: 'second_factor_enrolled'; customerId: string; amr: AuthMethod[] }
   /** Sent to an upstream provider: what its answer must match (PKCE verifier, state, nonce); a posted answer (form_post) is held here. */
   | { state: 'upstream_sent'; connection: string; verifier: string; returnState: string; nonce: string; answer?: Record<string, string> }
+  /**
+   * An administrator's test of a connection, not a sign-in (kept under `connection-test:{id}`; it
+   * signs nobody in and creates nothing): what the upstream's answer must match, who started it,
+   * the language of the page the browser comes back to, and the answer once it came.
+   */
+  | { state: 'connection_test'; connection: string; operator: string; locale: 'sv' | 'en'; verifier: string; returnState: string; nonce: string; answer?: Record<string, string> }
   /** The upstream vouched for someone new: their details, prefilled, wait for the customer to confirm. */
   | { state: 'upstream_confirm'; connection: string; subject: string; email: string; emailVerified: boolean; givenName: string | null; familyName: string | null; locale: string | null }
   /**

@@ -58,7 +58,9 @@ describe.each(DIALECTS)('the administrator console in Chromium on %s', (dialect)
     await page.waitForURL(`${server.url}/console`);
 
     // A brand with a logo: the preview shows the logo, and the hosted page in the brand's look.
-    await page.getByRole('link', { name: 'Brands' }).first().click();
+    // The administrator's pages are under the menu's one "Settings" entry.
+    await page.locator('nav').getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'Brands' }).click();
     await page.getByLabel('Key').fill('hemma_el');
     await page.getByLabel('Name').fill('Hemma El');
     await page.locator('#field-accent_color').fill('#0a7d3b');

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, inspectLayout, launchChromium } from '../support/chromium.ts';
 import { consoleOperator, signInWithCode, type ConsoleOperator } from '../support/console-operator.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
+import { UpstreamIdp } from '../support/upstream-idp.ts';
 
 const SHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
@@ -17,6 +18,9 @@ const TEXTS = { sv: { title: 'Nyhetsbrev', description: 'Erbjudanden per e-post'
 describe('console pages in Chromium', () => {
   let server: RunningPortvakt;
   let browser: Browser;
+  let upstream: UpstreamIdp;
+  let apiKeyId: string;
+  let webhookId: string;
   let admin: ConsoleOperator;
   let customerId: string;
   let verificationId: string;
@@ -33,6 +37,13 @@ describe('console pages in Chromium', () => {
     await server.api('PUT', `/customers/${customerId}/references/crm`, { reference: 'CRM-000123' }).catch(() => undefined);
     verificationId = (await server.api('POST', `/customers/${customerId}/verifications`, { channel: 'portal' })).body.id;
     invitation = (await server.api('POST', '/operators', { email: 'new.agent@example.se', name: 'Nils Ny', roles: ['agent'] })).body.invitation_url;
+    // The administrator's settings: a connection (to a real OpenID provider on 127.0.0.1), an attribute, a webhook with a delivery, an API key.
+    upstream = await UpstreamIdp.start([`${server.url}/login/upstream/callback/partner`], 'layout-upstream-secret-0123456789');
+    await server.api('POST', '/connections', { key: 'partner', name: 'Partner ID', issuer: upstream.issuer, client_id: 'portvakt', client_secret: 'layout-upstream-secret-0123456789' });
+    await server.api('PUT', '/profile-schema/shoe_size', { type: 'enum', labels: { sv: 'Skostorlek', en: 'Shoe size' }, options: ['38', '39', '40'], ask: 'when_requested' });
+    webhookId = (await server.api('POST', '/webhooks', { url: 'https://crm.example.se/hooks/portvakt-events-with-a-long-path', event_types: ['customer.created', 'customer.updated', 'customer.deleted'], description: 'CRM' })).body.id;
+    await server.api('PATCH', `/customers/${customerId}`, { given_name: 'Karl' });
+    apiKeyId = (await server.api('POST', '/api-keys', { name: 'CRM-synk', role: 'integration', systems: ['crm', 'loyalty'] })).body.id;
     const context = await browser.newContext();
     const page = await context.newPage();
     await signInWithCode(page, server.url, admin);
@@ -43,6 +54,7 @@ describe('console pages in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await upstream?.close();
   });
 
   async function check(page: Page, name: string, primary = true): Promise<void> {
@@ -78,6 +90,23 @@ describe('console pages in Chromium', () => {
           [`/console/customers/${customerId}`, 'customer', false],
           [`/console/verifications/${verificationId}`, 'verification', false],
           ['/console/operators', 'operators', true],
+          ['/console/settings', 'settings', false],
+          ['/console/connections', 'connections', true],
+          ['/console/connections/new', 'connection-presets', false],
+          ['/console/connections/new?kind=apple', 'connection-new-apple', true],
+          ['/console/connections/new?kind=microsoft', 'connection-new-microsoft', true],
+          ['/console/connections/partner', 'connection', true],
+          ['/console/connections/partner/tests/AAAAAAAAAAAAAAAAAAAAAA', 'connection-test-used', true],
+          ['/console/profile-schema', 'profile-schema', true],
+          ['/console/profile-schema/shoe_size', 'profile-attribute', true],
+          ['/console/profile-schema/address', 'profile-attribute-built-in', true],
+          ['/console/webhooks', 'webhooks', true],
+          ['/console/webhooks/new', 'webhook-new', true],
+          [`/console/webhooks/${webhookId}`, 'webhook', false],
+          [`/console/webhooks/${webhookId}?status=dead`, 'webhook-dead', false],
+          ['/console/api-keys', 'api-keys', true],
+          ['/console/api-keys/new', 'api-key-new', true],
+          [`/console/api-keys/${apiKeyId}`, 'api-key', false],
         ];
         for (const [path, name, primary] of pages) {
           await page.goto(`${server.url}${path}`);
@@ -85,7 +114,7 @@ describe('console pages in Chromium', () => {
           await check(page, `${name}-${tag}`, primary);
         }
         await context.close();
-      }, 120_000);
+      }, 300_000);
     }
   }
 

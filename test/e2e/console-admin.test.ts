@@ -57,12 +57,16 @@ describe.each(DIALECTS)('administration console on %s', (dialect) => {
   ];
 
   it("shows the administrator's pages in the menu and on the overview, to the administrator only", async () => {
+    // The menu has one "Settings" entry (it fits a phone); the settings page lists the administrator's pages.
     const home = await admin.page('/console');
-    for (const href of ['/console/clients', '/console/brands', '/console/consent-purposes', '/console/signing-keys']) expect(home.html).toContain(`href="${href}"`);
-    expect(home.html).toContain('The keys tokens are signed with, and rotating them.');
+    expect(home.html).toContain('href="/console/settings"');
+    const settings = await admin.page('/console/settings');
+    for (const href of ['/console/clients', '/console/brands', '/console/consent-purposes', '/console/signing-keys']) expect(settings.html).toContain(`href="${href}"`);
+    expect(settings.html).toContain('The keys tokens are signed with, and rotating them.');
     for (const other of [agent, privacy]) {
       const page = await other.page('/console');
-      for (const href of ['/console/clients', '/console/brands', '/console/consent-purposes', '/console/signing-keys']) expect(page.html).not.toContain(`href="${href}"`);
+      for (const href of ['/console/settings', '/console/clients', '/console/brands', '/console/consent-purposes', '/console/signing-keys']) expect(page.html).not.toContain(`href="${href}"`);
+      expect((await other.page('/console/settings')).status).toBe(403);
     }
   });
 

@@ -34,6 +34,11 @@ export class UpstreamIdp {
    * naming another issuer, or carrying another nonce (the last two signed with the real key).
    */
   tamper: 'signature' | 'issuer' | 'nonce' | undefined;
+  /**
+   * The person acts at the provider before it answers: its interaction page shows a "Continue"
+   * button, and the answer goes back from that page's post (a navigation the provider's site starts).
+   */
+  askToContinue = false;
   readonly accounts = new Map<string, UpstreamAccount>();
   readonly #server: Server;
   readonly provider: Provider;
@@ -75,6 +80,10 @@ export class UpstreamIdp {
       }
       if (request.url?.startsWith('/token') && self?.tamper) return void handle(request, spoilIdToken(response, self.tamper, signingKey, strangerKey));
       if (!request.url?.startsWith('/interaction/')) return void handle(request, response);
+      if (self?.askToContinue && request.method === 'GET') {
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        return void response.end(`<!doctype html><html lang="en"><title>Upstream</title><form method="post" action="${request.url}"><button type="submit">Continue</button></form></html>`);
+      }
       void (async () => {
         const details = await provider.interactionDetails(request, response);
         if (self?.deny || !self?.signedInAs) {

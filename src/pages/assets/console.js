@@ -24,3 +24,11 @@
   }
   setTimeout(poll, 2000);
 })();
+// <a data-follow href="URL"> (the way back from an upstream provider to a connection test's
+// result): followed at once. A navigation this page starts carries the console's SameSite=Strict
+// cookie, which the provider's redirect did not; without this file the operator follows the link.
+(function () {
+  'use strict';
+  var follow = document.querySelector('a[data-follow]');
+  if (follow) window.location.replace(follow.href);
+})();

@@ -9,10 +9,7 @@ const LEADS: Record<string, ConsoleKey> = {
   '/console/consent-figures': 'privacy.home.consent_figures',
   '/console/audit': 'privacy.home.audit',
   '/console/operators': 'home.operators',
-  '/console/clients': 'admin.home.clients',
-  '/console/brands': 'admin.home.brands',
-  '/console/consent-purposes': 'admin.home.purposes',
-  '/console/signing-keys': 'admin.home.keys',
+  '/console/settings': 'settings.home',
 };
 
 /** The start page: what the operator's roles let them do (the menu's entries, explained). */
