@@ -15,6 +15,7 @@ import * as guests from './migrations/0013-guests.ts';
 import * as webhookOwners from './migrations/0014-webhook-owners.ts';
 import * as brands from './migrations/0015-brands.ts';
 import * as resourceServers from './migrations/0016-resource-servers.ts';
+import * as customerSearch from './migrations/0018-customer-search.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0014-webhook-owners': webhookOwners,
   '0015-brands': brands,
   '0016-resource-servers': resourceServers,
+  '0018-customer-search': customerSearch,
 };
 
 export class MigrationError extends Error {

@@ -17,6 +17,16 @@ export interface CustomersTable {
   updated_at: number;
 }
 
+/**
+ * One folded word of a customer's given or family name (i18n/name-folding.ts), for the search by
+ * name prefix; kept in step with `customers` in the transaction that writes the names.
+ */
+export interface CustomerNameWordsTable {
+  customer_id: string;
+  /** The customer's pool, a space and the word (`default anna`): one key, compared by code point on both engines ("C" collation on PostgreSQL). */
+  pool_word: string;
+}
+
 export interface CustomerEmailsTable {
   customer_id: string;
   pool: string;
@@ -548,4 +558,5 @@ export interface Database {
   brands: BrandsTable;
   customer_brands: CustomerBrandsTable;
   resource_servers: ResourceServersTable;
+  customer_name_words: CustomerNameWordsTable;
 }
