@@ -2,7 +2,7 @@ import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../test/support/databases.ts';
 import { openTestStore } from '../../test/support/test-store.ts';
-import { foldedWords, foldName, nameWords, prefixRange, searchKey } from '../i18n/name-folding.ts';
+import { foldedWords, foldName, nameKeys, nameWords, pairPrefix, prefixRange, wordPrefix } from '../i18n/name-folding.ts';
 import { AuditLog, OPERATOR } from '../events/audit-log.ts';
 import { revokeAccountArtifacts } from '../oidc/artifact-adapter.ts';
 import type { Store } from '../store/database.ts';
@@ -20,8 +20,11 @@ describe('name folding', () => {
     expect(nameWords(null, null)).toEqual([]);
     expect(prefixRange('an')).toEqual({ low: 'an', high: 'ao' });
     expect(prefixRange('a\ud7ff')).toEqual({ low: 'a\ud7ff', high: 'a\ue000' });
-    expect(searchKey('default', 'anna')).toBe('default anna');
-    expect(() => searchKey('two words', 'anna')).toThrow();
+    expect(nameKeys('default', 'Anna', 'Andersson')).toEqual(['default/w/anna', 'default/w/andersson', 'default/p/ann/andersson', 'default/p/and/anna']);
+    expect(nameKeys('default', 'Åsa', null)).toEqual(['default/w/asa']);
+    expect(nameKeys('default', 'A B C D E F G', 'H')).toHaveLength(8 + 5 * 4);
+    expect([wordPrefix('default', 'ann'), pairPrefix('default', 'anna', 'ander')]).toEqual(['default/w/ann', 'default/p/ann/ander']);
+    expect(() => wordPrefix('default/p', 'ann')).toThrow();
   });
 });
 
@@ -79,21 +82,21 @@ describe.each(DIALECTS)('customer search by name on %s', (dialect) => {
     const rows = Array.from({ length: 300 }, (_, i) => ({ id: crypto.randomUUID(), email: `plan${i}@example.se` }));
     await repo.transaction((trx) => CustomerStore.insertSeeded(trx, rows, 'default', Date.now()));
     await sql`analyze`.execute(store.db);
-    const query = { pool: 'default', lead: 'seed', others: ['cu'] };
+    const query = { scan: pairPrefix('default', 'seed', 'cu'), checks: [wordPrefix('default', 'seed')] };
     const first = await explain(store.db, dialect, repo.names.pageQuery(query, 21).compile());
-    const further = await explain(store.db, dialect, repo.names.pageQuery(query, 21, { word: 'seed', customerId: rows[0]!.id }).compile());
+    const further = await explain(store.db, dialect, repo.names.pageQuery(query, 21, { key: 'default/p/see/customer', customerId: rows[0]!.id }).compile());
     if (dialect === 'sqlite') {
-      expect(first).toMatch(/^SEARCH w USING COVERING INDEX \S+ \(pool_word>\? AND pool_word<\?\)$/m);
-      expect(further).toMatch(/^SEARCH w USING COVERING INDEX \S+ \(\(pool_word,customer_id\)>\(\?,\?\) AND pool_word<\?\)$/m);
+      expect(first).toMatch(/^SEARCH w USING COVERING INDEX \S+ \(search_key>\? AND search_key<\?\)$/m);
+      expect(further).toMatch(/^SEARCH w USING COVERING INDEX \S+ \(\(search_key,customer_id\)>\(\?,\?\) AND search_key<\?\)$/m);
       for (const plan of [first, further]) expect(plan).not.toMatch(/SCAN|TEMP B-TREE/);
     } else {
-      expect(first).toMatch(/Index Only Scan using customer_name_words_pk on customer_name_words w\s+Index Cond: \(\(pool_word >= .*\) AND \(pool_word < /);
-      expect(further).toMatch(/Index Only Scan using customer_name_words_pk on customer_name_words w\s+Index Cond: \(\(ROW\(pool_word, customer_id\) > ROW\(/);
+      expect(first).toMatch(/Index Only Scan using customer_name_keys_pk on customer_name_keys w\s+Index Cond: \(\(search_key >= .*\) AND \(search_key < /);
+      expect(further).toMatch(/Index Only Scan using customer_name_keys_pk on customer_name_keys w\s+Index Cond: \(\(ROW\(search_key, customer_id\) > ROW\(/);
       for (const plan of [first, further]) expect(plan).not.toMatch(/Seq Scan|Sort/);
     }
     // A page starts where the last ended, even when the cursor came from another search.
-    const page = await repo.names.page(query, 5, { word: 'a', customerId: rows[0]!.id });
-    expect(page.map((position) => position.word)).toEqual(['seed', 'seed', 'seed', 'seed', 'seed']);
+    const page = await repo.names.page(query, 5, { key: 'default/a', customerId: rows[0]!.id });
+    expect(page.map((position) => position.key)).toEqual(Array(5).fill('default/p/see/customer'));
   });
 });
 

@@ -29,7 +29,7 @@ type Executor = Kysely<Database> | Transaction<Database>;
 export type NameFill = { given_name?: string; family_name?: string };
 
 export class CustomerStore implements CustomerDataOwner {
-  readonly tables = ['customers', 'customer_emails', 'customer_phones', 'customer_name_words'] as const;
+  readonly tables = ['customers', 'customer_emails', 'customer_phones', 'customer_name_keys'] as const;
   readonly #db: Kysely<Database>;
   readonly #credentials: CredentialStore;
   /** The folded words of the names, written with the names (customer search). */

@@ -73,5 +73,5 @@ export const customerQuerySchema = z.strictObject({
     .optional()
     .describe('The start of the given and/or family name, any order, case and accents ignored: ann, ÖB, ann ander (at least two letters)'),
   limit: z.coerce.number().int().min(1).max(500).optional().describe('Customers a page: a name search 20 by default, at most 100; the admin list 100 by default, at most 500'),
-  after: text().max(800).optional().describe('Where the page starts: the next value of the previous page (the admin list also takes the last id)'),
+  after: text().max(1200).optional().describe('Where the page starts: the next value of the previous page (the admin list also takes the last id)'),
 });

@@ -51,18 +51,38 @@ export function prefixRange(prefix: string): { low: string; high: string } {
 }
 
 const POOL = /^[a-z0-9_-]+$/;
+/** Letters of the first word a pair key keeps: `ann` of anna. */
+export const PAIR_LETTERS = 3;
+/** Words of a name that make pairs (of a longer name, the first ones): at most 5 × 4 pair keys. */
+const PAIRED_WORDS = 5;
 
-/**
- * The stored key of a word in a pool: `default anna`. A word has no space (it is cut at one), and
- * a pool is a plain name, so the keys of one pool that start with a prefix are exactly the range of
- * `searchKey(pool, prefix)`.
- */
-export function searchKey(pool: string, word: string): string {
+function poolPart(pool: string): string {
   if (!POOL.test(pool)) throw new Error(`pool ${JSON.stringify(pool)} is not a plain name`);
-  return `${pool} ${word}`;
+  return pool;
 }
 
-/** The word of a stored key. */
-export function wordOfKey(key: string): string {
-  return key.slice(key.indexOf(' ') + 1);
+/**
+ * The stored keys of a customer's names, one per row of `customer_name_keys`, all of one pool:
+ * - each word: `default/w/anna`, `default/w/andersson`, for a search by one word;
+ * - each ordered pair of two of the words, the first cut to three letters:
+ *   `default/p/ann/andersson`, `default/p/and/anna`, for a search by two, which then reads only the
+ *   customers who have both (`ann ander` is the range of `default/p/ann/ander`), not every Anna.
+ * A word has no `/` (it is cut at one) and a pool is a plain name, so the keys that start with a
+ * prefix made by `wordPrefix` or `pairPrefix` are exactly the words or pairs it means.
+ */
+export function nameKeys(pool: string, givenName: string | null, familyName: string | null): string[] {
+  const words = nameWords(givenName, familyName);
+  const paired = words.slice(0, PAIRED_WORDS);
+  const pairs = paired.flatMap((first) => paired.filter((second) => second !== first).map((second) => pairPrefix(pool, first, second)));
+  return [...new Set([...words.map((word) => wordPrefix(pool, word)), ...pairs])];
+}
+
+/** The keys of the words that start with `prefix`: `default/w/ann`. */
+export function wordPrefix(pool: string, prefix: string): string {
+  return `${poolPart(pool)}/w/${prefix}`;
+}
+
+/** The keys of the pairs whose first word starts with `first` (three letters of it, `[...first].length >= PAIR_LETTERS`) and whose second starts with `second`. */
+export function pairPrefix(pool: string, first: string, second: string): string {
+  return `${poolPart(pool)}/p/${[...first].slice(0, PAIR_LETTERS).join('')}/${second}`;
 }

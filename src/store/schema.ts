@@ -18,13 +18,14 @@ export interface CustomersTable {
 }
 
 /**
- * One folded word of a customer's given or family name (i18n/name-folding.ts), for the search by
- * name prefix; kept in step with `customers` in the transaction that writes the names.
+ * A search key of a customer's names (i18n/name-folding.ts: each folded word, and each ordered
+ * pair of words), for the search by name prefix; kept in step with `customers` in the transaction
+ * that writes the names.
  */
-export interface CustomerNameWordsTable {
+export interface CustomerNameKeysTable {
   customer_id: string;
-  /** The customer's pool, a space and the word (`default anna`): one key, compared by code point on both engines ("C" collation on PostgreSQL). */
-  pool_word: string;
+  /** `default/w/anna`, `default/p/ann/andersson`: compared by code point on both engines ("C" collation on PostgreSQL). */
+  search_key: string;
 }
 
 export interface CustomerEmailsTable {
@@ -558,5 +559,5 @@ export interface Database {
   brands: BrandsTable;
   customer_brands: CustomerBrandsTable;
   resource_servers: ResourceServersTable;
-  customer_name_words: CustomerNameWordsTable;
+  customer_name_keys: CustomerNameKeysTable;
 }

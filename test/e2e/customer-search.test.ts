@@ -148,7 +148,7 @@ describe.each(DIALECTS)('finding customers by name on %s', (dialect) => {
     expect(await emailsFound('ebba')).toEqual([]);
     expect((await server.api('DELETE', `/customers/${deleted}`)).status).toBe(204);
     expect(await emailsFound('raderad')).toEqual([]);
-    const left = await server.portvakt.store.db.selectFrom('customer_name_words').select('pool_word').where('customer_id', 'in', [erased, deleted]).execute();
+    const left = await server.portvakt.store.db.selectFrom('customer_name_keys').select('search_key').where('customer_id', 'in', [erased, deleted]).execute();
     expect(left).toEqual([]);
   });
 

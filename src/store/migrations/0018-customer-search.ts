@@ -1,22 +1,23 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
-import { nameWords, searchKey } from '../../i18n/name-folding.ts';
+import { nameKeys } from '../../i18n/name-folding.ts';
 
 /**
- * Finding a customer by the start of a name (issue 20): every folded word of a customer's given
- * and family names (i18n/name-folding.ts), one row each, keyed by pool and word together
- * (`default anna`) and the customer, so a prefix is one index range scan in order, and a page
- * further on starts with a seek to where the last one ended. The second index finds a customer's
- * own words (the search checks the other words of the query there, a name change replaces them).
+ * Finding a customer by the start of a name (issue 20): the search keys of each customer's given
+ * and family names (i18n/name-folding.ts: every folded word, `default/w/anna`, and every ordered
+ * pair of words, `default/p/ann/andersson`), one row each, keyed (search_key, customer) so that a
+ * prefix is one index range scan in order, and a page further on starts with a seek to where the
+ * last one ended. The second index finds a customer's own keys (the search checks the other words
+ * of a query there; a name change replaces them).
  *
- * Pool and word are one column, not two, so that the key leads the index: with the pool first (one
+ * The pool is part of the key rather than a column of its own before it: with the pool first (one
  * value in practice), SQLite's planner, given statistics, chose a skip-scan and sorted the range.
  * Keys compare by code point on both engines: SQLite's default BINARY, and on PostgreSQL the "C"
  * collation, whatever the database's own is (under a language collation the keys a prefix spans
- * would not be those between prefix and prefix + 1). The words of existing customers are written here.
+ * would not be those between prefix and prefix + 1). The keys of existing customers are written here.
  */
 interface Tables {
   customers: { id: string; pool: string; given_name: string | null; family_name: string | null };
-  customer_name_words: { customer_id: string; pool_word: string };
+  customer_name_keys: { customer_id: string; search_key: string };
 }
 
 const CUSTOMERS_PER_BATCH = 1000;
@@ -26,12 +27,12 @@ const ROWS_PER_INSERT = 5000;
 export async function up(db: Kysely<unknown>): Promise<void> {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   await db.schema
-    .createTable('customer_name_words')
+    .createTable('customer_name_keys')
     .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id').onDelete('cascade'))
-    .addColumn('pool_word', 'text', (c) => (postgres ? c.notNull().modifyEnd(sql`collate "C"`) : c.notNull()))
-    .addPrimaryKeyConstraint('customer_name_words_pk', ['pool_word', 'customer_id'])
+    .addColumn('search_key', 'text', (c) => (postgres ? c.notNull().modifyEnd(sql`collate "C"`) : c.notNull()))
+    .addPrimaryKeyConstraint('customer_name_keys_pk', ['search_key', 'customer_id'])
     .execute();
-  await db.schema.createIndex('customer_name_words_customer').on('customer_name_words').columns(['customer_id', 'pool_word']).execute();
+  await db.schema.createIndex('customer_name_keys_customer').on('customer_name_keys').columns(['customer_id', 'search_key']).execute();
   await backfill(db as Kysely<Tables>);
 }
 
@@ -40,12 +41,12 @@ async function backfill(db: Kysely<Tables>): Promise<void> {
   for (;;) {
     const customers = await db.selectFrom('customers').select(['id', 'pool', 'given_name', 'family_name']).where('id', '>', after).orderBy('id').limit(CUSTOMERS_PER_BATCH).execute();
     if (customers.length === 0) return;
-    const rows = customers.flatMap((customer) => nameWords(customer.given_name, customer.family_name).map((word) => ({ customer_id: customer.id, pool_word: searchKey(customer.pool, word) })));
-    for (let offset = 0; offset < rows.length; offset += ROWS_PER_INSERT) await db.insertInto('customer_name_words').values(rows.slice(offset, offset + ROWS_PER_INSERT)).execute();
+    const rows = customers.flatMap((customer) => nameKeys(customer.pool, customer.given_name, customer.family_name).map((key) => ({ customer_id: customer.id, search_key: key })));
+    for (let offset = 0; offset < rows.length; offset += ROWS_PER_INSERT) await db.insertInto('customer_name_keys').values(rows.slice(offset, offset + ROWS_PER_INSERT)).execute();
     after = customers.at(-1)!.id;
   }
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await db.schema.dropTable('customer_name_words').ifExists().execute();
+  await db.schema.dropTable('customer_name_keys').ifExists().execute();
 }
