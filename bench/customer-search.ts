@@ -26,9 +26,9 @@ import { wholeSetting } from './settings.ts';
  */
 const SMALL = 1000;
 const LARGE = wholeSetting('BENCH_SEARCH_LARGE', 1_000_000);
-const SEED_SECONDS = wholeSetting('BENCH_SEARCH_SEED_SECONDS', 300);
+const SEED_SECONDS = wholeSetting('BENCH_SEARCH_SEED_SECONDS', 420);
 const ROUNDS = wholeSetting('BENCH_SEARCH_ROUNDS', 3);
-const ROUND_SECONDS = wholeSetting('BENCH_SEARCH_ROUND_SECONDS', 3);
+const ROUND_SECONDS = wholeSetting('BENCH_SEARCH_ROUND_SECONDS', 5);
 const CALLERS = wholeSetting('BENCH_SEARCH_CALLERS', 4);
 const DIALECTS = (process.env.BENCH_SEARCH_DIALECTS ?? 'sqlite').split(',') as TestDialect[];
 
@@ -38,7 +38,9 @@ const KINDS: Record<string, (n: number) => string> = {
   phone: (n) => `phone=${encodeURIComponent(seededCustomer(n).phone)}`,
   ref: (n) => `ref=${encodeURIComponent(`crm:${seededCustomer(n).reference}`)}`,
   name_prefix: (n) => `name=${encodeURIComponent(namePrefixes(n).family)}`,
-  name_two_words: (n) => `name=${encodeURIComponent(namePrefixes(n).both)}`,
+  // One customer a page: at a thousand customers a pair of prefixes is shared by one or two, so a
+  // full page at a million would compare answer sizes, not searches.
+  name_two_words: (n) => `name=${encodeURIComponent(namePrefixes(n).both)}&limit=1`,
 };
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };
 
@@ -58,7 +60,7 @@ async function prepare(dialect: TestDialect, label: string, customers: number, d
   try {
     await migrateToLatest(store.db);
     const began = performance.now();
-    const seeded = await seedSearchCustomers(store.db, 0, customers, deadline, (line) => process.stderr.write(`${dialect} ${label}: ${line}\n`));
+    const seeded = await seedSearchCustomers(store.db, dialect, 0, customers, deadline, (line) => process.stderr.write(`${dialect} ${label}: ${line}\n`));
     process.stderr.write(`${dialect} ${label}: ${seeded} customers in ${round((performance.now() - began) / 1000)} s\n`);
     await settle(store.db, dialect);
     return { label, customers: seeded, database, dataDir: mkdtempSync(join(tmpdir(), 'portvakt-search-')), rounds: Object.fromEntries(Object.keys(KINDS).map((kind) => [kind, []])) };
