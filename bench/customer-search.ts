@@ -18,7 +18,7 @@ import { wholeSetting } from './settings.ts';
  *
  * The two databases are seeded straight through Kysely (bench/search-seed.ts), each served by its
  * own Portvakt, and measured side by side in alternating rounds (A B, B A, …) so a drift of the
- * machine touches both: a closed loop of BENCH_SEARCH_CALLERS callers per kind of search for
+ * machine touches both: a closed loop of BENCH_SEARCH_CALLERS callers (one: the latency an agent sees, not a queue) per kind of search for
  * BENCH_SEARCH_ROUND_SECONDS. The report (JSON, also bench/customer-search-report.json) has each
  * kind's p95 at both sizes and their ratio, large / small (the target is at most 1.2). Seeding
  * stops at BENCH_SEARCH_SEED_SECONDS and the large side is measured at the size reached, said in
@@ -29,7 +29,7 @@ const LARGE = wholeSetting('BENCH_SEARCH_LARGE', 1_000_000);
 const SEED_SECONDS = wholeSetting('BENCH_SEARCH_SEED_SECONDS', 420);
 const ROUNDS = wholeSetting('BENCH_SEARCH_ROUNDS', 3);
 const ROUND_SECONDS = wholeSetting('BENCH_SEARCH_ROUND_SECONDS', 5);
-const CALLERS = wholeSetting('BENCH_SEARCH_CALLERS', 4);
+const CALLERS = wholeSetting('BENCH_SEARCH_CALLERS', 1);
 const DIALECTS = (process.env.BENCH_SEARCH_DIALECTS ?? 'sqlite').split(',') as TestDialect[];
 
 /** The searches measured, each for a random seeded customer `n`. */

@@ -32,7 +32,7 @@ export class CustomerStore implements CustomerDataOwner {
   readonly tables = ['customers', 'customer_emails', 'customer_phones', 'customer_name_keys'] as const;
   readonly #db: Kysely<Database>;
   readonly #credentials: CredentialStore;
-  /** The folded words of the names, written with the names (customer search). */
+  /** The search keys of the names (folded words and pairs of words), written with the names (customer search). */
   readonly names: CustomerNameIndex;
 
   /** The password is a row of `credentials`, written by its owner. */
