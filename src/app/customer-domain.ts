@@ -4,6 +4,7 @@ import { ConsentLedger } from '../consent/consent-ledger.ts';
 import { ConsentPurposes } from '../consent/consent-purposes.ts';
 import { CredentialStore } from '../credentials/credential-store.ts';
 import { deriveKey } from '../crypto/derived-keys.ts';
+import { CustomerSearch } from '../customers/customer-search.ts';
 import { CustomerStore } from '../customers/customer-store.ts';
 import { Customers, DEFAULT_POOL } from '../customers/customers.ts';
 import { Brands } from '../brands/brands.ts';
@@ -30,6 +31,7 @@ export interface CustomerDomain {
   credentialStore: CredentialStore;
   customerStore: CustomerStore;
   customers: Customers;
+  customerSearch: CustomerSearch;
   subscriptions: WebhookSubscriptions;
   deliveries: WebhookDeliveries;
   webhookWorker: WebhookWorker;
@@ -64,6 +66,7 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
     credentialStore,
     customerStore,
     customers,
+    customerSearch: new CustomerSearch(customerStore),
     subscriptions,
     deliveries,
     webhookWorker,

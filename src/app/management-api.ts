@@ -49,7 +49,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   customerServiceRoutes(secured, api, { verifications: services.callerVerifications, timeline: services.timeline });
   clientRoutes(secured, api, services.clients);
   resourceServerRoutes(secured, api, services.resourceServers);
-  customerRoutes(secured, api, customers, services.verification, privacy.references);
+  customerRoutes(secured, api, { customers, search: services.customerSearch, verification: services.verification, references: privacy.references });
   auditRoutes(secured, api, services.audit);
   webhookRoutes(secured, api, { subscriptions: services.subscriptions, deliveries: services.deliveries, worker: services.webhookWorker });
   consentRoutes(secured, api, services);

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { CredentialStore } from '../credentials/credential-store.ts';
+import { CustomerNameIndex } from './customer-name-index.ts';
 import type { CustomerDataOwner, ForgottenCustomer } from './customer-data.ts';
 import { ALL_CUSTOMERS, CustomerCounts } from './customer-counts.ts';
 import type { Database } from '../store/schema.ts';
@@ -29,14 +30,17 @@ type Executor = Kysely<Database> | Transaction<Database>;
 export type NameFill = { given_name?: string; family_name?: string };
 
 export class CustomerStore implements CustomerDataOwner {
-  readonly tables = ['customers', 'customer_emails', 'customer_phones'] as const;
+  readonly tables = ['customers', 'customer_emails', 'customer_phones', 'customer_name_keys'] as const;
   readonly #db: Kysely<Database>;
   readonly #credentials: CredentialStore;
+  /** The search keys of the names (folded words and pairs of words), written with the names (customer search). */
+  readonly names: CustomerNameIndex;
 
   /** The password is a row of `credentials`, written by its owner. */
   constructor(db: Kysely<Database>, credentials = new CredentialStore(db)) {
     this.#db = db;
     this.#credentials = credentials;
+    this.names = new CustomerNameIndex(db);
   }
 
   /** Runs `work` in one transaction: every multi-row change goes through here. */
@@ -50,6 +54,12 @@ export class CustomerStore implements CustomerDataOwner {
 
   findByEmail(pool: string, email: string, db: Executor = this.#db): Promise<CustomerRecord | undefined> {
     return this.#select(db).where('e.pool', '=', pool).where('e.email', '=', email).executeTakeFirst();
+  }
+
+  /** These customers, in no particular order; ids that are gone are left out. */
+  findByIds(ids: readonly string[], db: Executor = this.#db): Promise<CustomerRecord[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.#select(db).where('c.id', 'in', ids).execute();
   }
 
   list(pool: string, limit: number, after?: string): Promise<CustomerRecord[]> {
@@ -93,6 +103,7 @@ export class CustomerStore implements CustomerDataOwner {
         created_at: record.createdAt,
       })
       .execute();
+    await this.names.sync(trx, record, record.givenName, record.familyName);
     if (record.passwordHash) await this.setPassword(record.id, record.passwordHash, record.createdAt, trx);
     await this.#writePhone(record, trx);
     await CustomerCounts.change(trx, ALL_CUSTOMERS, 1);
@@ -109,6 +120,7 @@ export class CustomerStore implements CustomerDataOwner {
       .values(rows.map(({ id, email }) => ({ customer_id: id, pool, email, verified_at: now, created_at: now })))
       .execute();
     await CustomerCounts.change(trx, ALL_CUSTOMERS, rows.length);
+    await CustomerNameIndex.insertSeeded(trx, rows.map(({ id }) => ({ id, pool, givenName: 'Seed', familyName: 'Customer' })));
   }
 
   async phoneTaken(pool: string, phone: string, exceptCustomer: string | null, db: Executor = this.#db): Promise<boolean> {
@@ -156,6 +168,7 @@ export class CustomerStore implements CustomerDataOwner {
       .where('version', '=', record.version)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return false;
+    await this.names.sync(trx, record, record.givenName, record.familyName);
     await trx
       .updateTable('customer_emails')
       .set({ email: record.email, verified_at: record.emailVerifiedAt })
@@ -176,7 +189,10 @@ export class CustomerStore implements CustomerDataOwner {
   /** Fills names, only over the version read: false when the customer changed meanwhile (nothing is written then). */
   async fillNames(customerId: string, names: NameFill, readVersion: number, now: number, trx: Transaction<Database>): Promise<boolean> {
     const written = await trx.updateTable('customers').set((eb) => ({ ...names, version: eb('version', '+', 1), updated_at: now })).where('id', '=', customerId).where('version', '=', readVersion).executeTakeFirst();
-    return Number(written.numUpdatedRows) === 1;
+    if (Number(written.numUpdatedRows) !== 1) return false;
+    const filled = await trx.selectFrom('customers').select(['id', 'pool', 'given_name', 'family_name']).where('id', '=', customerId).executeTakeFirstOrThrow();
+    await this.names.sync(trx, filled, filled.given_name, filled.family_name);
+    return true;
   }
 
   setPassword(customerId: string, passwordHash: string, now: number, trx: Transaction<Database>): Promise<void> {
@@ -201,6 +217,7 @@ export class CustomerStore implements CustomerDataOwner {
   }
 
   async delete(id: string, trx: Transaction<Database>): Promise<boolean> {
+    await this.names.forget(id, trx);
     const result = await trx.deleteFrom('customers').where('id', '=', id).executeTakeFirst();
     if (Number(result.numDeletedRows) !== 1) return false;
     await CustomerCounts.change(trx, ALL_CUSTOMERS, -1);

@@ -6,11 +6,20 @@ import type { CustomerReferences } from './customer-references.ts';
 import { customerCreateSchema, customerListSchema, customerOutputSchema, customerPatchSchema, customerQuerySchema } from './customer.schemas.ts';
 import type { EmailVerification } from '../flows/email-verification.ts';
 import { OPERATOR } from '../events/audit-log.ts';
+import type { CustomerSearch } from './customer-search.ts';
 import { presentCustomer, type Customers } from './customers.ts';
 
 const idParams = z.strictObject({ id: z.uuid() });
+const LIST_LIMIT = 100;
 
-export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers: Customers, verification: EmailVerification, references: CustomerReferences): void {
+export interface CustomerRouteDeps {
+  customers: Customers;
+  search: CustomerSearch;
+  verification: EmailVerification;
+  references: CustomerReferences;
+}
+
+export function customerRoutes(app: FastifyInstance, api: ApiRegistry, { customers, search, verification, references }: CustomerRouteDeps): void {
   const byReference = async (ref: string) => {
     const split = ref.indexOf(':');
     const id = await references.customerWith(ref.slice(0, split), ref.slice(split + 1));
@@ -32,20 +41,29 @@ export function customerRoutes(app: FastifyInstance, api: ApiRegistry, customers
     url: '/customers',
     tag: 'customers',
     roles: ['admin', 'agent', 'privacy_officer'],
-    summary: 'Find a customer by e-mail address (exact, case-insensitive), phone number or reference in another system (ref=crm:4711); admin only: list all by id (limit, after)',
+    summary:
+      'Find a customer by e-mail address (exact, case-insensitive), phone number or reference in another system (ref=crm:4711), or customers by the start of their names (name=ann ander, a page at a time: limit, after=next); admin only: list all by id (limit, after)',
     query: customerQuerySchema,
     status: 200,
     response: customerListSchema,
     handler: async ({ query, operator }) => {
-      const lookups = [query.email, query.phone, query.ref].filter((value) => value !== undefined);
-      if (lookups.length > 1) throw new DomainError('validation_failed', 400, 'Find by one of email, phone or ref');
+      const lookups = [query.email, query.phone, query.ref, query.name].filter((value) => value !== undefined);
+      if (lookups.length > 1) throw new DomainError('validation_failed', 400, 'Find by one of email, phone, ref or name');
+      if (query.name !== undefined) {
+        const page = await search.byName(query.name, query.limit, query.after);
+        return { customers: page.customers.map(presentCustomer), next: page.next };
+      }
       if (lookups.length === 0) {
         // Agents and privacy officers find the person they deal with; exporting the list is an admin's job.
-        if (!operator.roles.includes('admin')) throw new DomainError('forbidden', 403, 'Find a customer by email, phone or ref');
-        return { customers: (await customers.list(query.limit, query.after)).map(presentCustomer) };
+        if (!operator.roles.includes('admin')) throw new DomainError('forbidden', 403, 'Find a customer by email, phone, ref or name');
+        if (query.after !== undefined && !z.uuid().safeParse(query.after).success) throw new DomainError('validation_failed', 400, 'after must be a customer id (the last of the previous page)');
+        const limit = query.limit ?? LIST_LIMIT;
+        const listed = await customers.list(limit + 1, query.after);
+        const page = listed.slice(0, limit);
+        return { customers: page.map(presentCustomer), next: listed.length > limit ? page.at(-1)!.id : null };
       }
       const found = query.email !== undefined ? await customers.findByEmail(query.email) : query.phone !== undefined ? await customers.findByPhone(query.phone) : await byReference(query.ref!);
-      return { customers: found ? [presentCustomer(found)] : [] };
+      return { customers: found ? [presentCustomer(found)] : [], next: null };
     },
   });
   api.add(app, {

@@ -55,7 +55,10 @@ export const customerOutputSchema = z.object({
 });
 export type CustomerOutput = z.infer<typeof customerOutputSchema>;
 
-export const customerListSchema = z.object({ customers: z.array(customerOutputSchema) });
+export const customerListSchema = z.object({
+  customers: z.array(customerOutputSchema),
+  next: z.string().nullable().describe('Where the next page starts, as after; null when there is no more'),
+});
 export const customerQuerySchema = z.strictObject({
   email: emailSchema.optional(),
   phone: phoneSchema.optional().describe('E.164, proven or not'),
@@ -63,6 +66,12 @@ export const customerQuerySchema = z.strictObject({
     .regex(/^[a-z][a-z0-9_-]{1,63}:[^\s].{0,199}$/s, 'system:reference, such as crm:4711')
     .optional()
     .describe("The customer's id in another system, as system:reference"),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  after: z.uuid().optional(),
+  name: nameText()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('The start of the given and/or family name, any order, case and accents ignored: ann, ÖB, ann ander (at least two letters)'),
+  limit: z.coerce.number().int().min(1).max(500).optional().describe('Customers a page: a name search 20 by default, at most 100; the admin list 100 by default, at most 500'),
+  after: text().max(1200).optional().describe('Where the page starts: the next value of the previous page (the admin list also takes the last id)'),
 });

@@ -16,6 +16,7 @@ import * as webhookOwners from './migrations/0014-webhook-owners.ts';
 import * as brands from './migrations/0015-brands.ts';
 import * as resourceServers from './migrations/0016-resource-servers.ts';
 import * as operators from './migrations/0017-operators.ts';
+import * as customerSearch from './migrations/0018-customer-search.ts';
 import * as privacyFigures from './migrations/0019-privacy-figures.ts';
 import type { Database } from './schema.ts';
 
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '0015-brands': brands,
   '0016-resource-servers': resourceServers,
   '0017-operators': operators,
+  '0018-customer-search': customerSearch,
   '0019-privacy-figures': privacyFigures,
 };
 

@@ -17,6 +17,17 @@ export interface CustomersTable {
   updated_at: number;
 }
 
+/**
+ * A search key of a customer's names (i18n/name-folding.ts: each folded word, and each ordered
+ * pair of words), for the search by name prefix; kept in step with `customers` in the transaction
+ * that writes the names.
+ */
+export interface CustomerNameKeysTable {
+  customer_id: string;
+  /** `default/w/anna`, `default/p/ann/andersson`: compared by code point on both engines ("C" collation on PostgreSQL). */
+  search_key: string;
+}
+
 export interface CustomerEmailsTable {
   customer_id: string;
   pool: string;
@@ -572,6 +583,7 @@ export interface Database {
   operator_passkeys: OperatorPasskeysTable;
   operator_invitations: OperatorInvitationsTable;
   operator_sessions: OperatorSessionsTable;
+  customer_name_keys: CustomerNameKeysTable;
 }
 
 /** A person who runs the console (not a customer). */
