@@ -10,6 +10,7 @@ import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild,
 import { byStatus, closedLoop, percentile, ratio, round, type LoadRequest, type Timed } from './load-loops.ts';
 import { namePrefixes, seedSearchCustomers, seededCustomer, settle } from './search-seed.ts';
 import { wholeSetting } from './settings.ts';
+import { currentTotp } from '../src/credentials/totp.ts';
 
 /**
  * `node bench/customer-search.ts`: how fast customer service finds a customer, by e-mail address,
@@ -20,7 +21,8 @@ import { wholeSetting } from './settings.ts';
  * own Portvakt, and measured side by side in alternating rounds (A B, B A, …) so a drift of the
  * machine touches both: a closed loop of BENCH_SEARCH_CALLERS callers (one: the latency an agent sees, not a queue) per kind of search for
  * BENCH_SEARCH_ROUND_SECONDS. The report (JSON, also bench/customer-search-report.json) has each
- * kind's p95 at both sizes and their ratio, large / small (the target is at most 1.2). Seeding
+ * kind's p95 at both sizes and their ratio, large / small (the target is at most 1.2), and the
+ * same for the console's customer view (`customer_view`: the page an agent opens, as an agent). Seeding
  * stops at BENCH_SEARCH_SEED_SECONDS and the large side is measured at the size reached, said in
  * the report.
  */
@@ -43,6 +45,9 @@ const KINDS: Record<string, (n: number) => string> = {
   name_two_words: (n) => `name=${encodeURIComponent(namePrefixes(n).both)}&limit=1`,
 };
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };
+/** Pages measured besides the API: the console's customer view, for a sample of seeded customers, as a signed-in agent sees it. */
+const PAGES = ['customer_view'] as const;
+const SAMPLE = 500;
 
 interface Side {
   label: string;
@@ -52,6 +57,10 @@ interface Side {
   base?: string;
   child?: ChildProcess;
   rounds: Record<string, Timed[][]>;
+  /** Ids of a random sample of the seeded customers (the customer view is opened by id). */
+  sample: string[];
+  /** The console session cookie of an agent, for the customer view. */
+  cookie?: string;
 }
 
 async function prepare(dialect: TestDialect, label: string, customers: number, deadline: number): Promise<Side> {
@@ -63,7 +72,9 @@ async function prepare(dialect: TestDialect, label: string, customers: number, d
     const seeded = await seedSearchCustomers(store.db, dialect, 0, customers, deadline, (line) => process.stderr.write(`${dialect} ${label}: ${line}\n`));
     process.stderr.write(`${dialect} ${label}: ${seeded} customers in ${round((performance.now() - began) / 1000)} s\n`);
     await settle(store.db, dialect);
-    return { label, customers: seeded, database, dataDir: mkdtempSync(join(tmpdir(), 'portvakt-search-')), rounds: Object.fromEntries(Object.keys(KINDS).map((kind) => [kind, []])) };
+    const emails = Array.from({ length: SAMPLE }, () => seededCustomer(Math.floor(Math.random() * seeded)).email);
+    const sample = (await store.db.selectFrom('customer_emails').select('customer_id').where('email', 'in', emails).execute()).map((row) => row.customer_id);
+    return { label, customers: seeded, database, dataDir: mkdtempSync(join(tmpdir(), 'portvakt-search-')), rounds: Object.fromEntries([...Object.keys(KINDS), ...PAGES].map((kind) => [kind, []])), sample };
   } finally {
     await store.close();
   }
@@ -76,7 +87,25 @@ async function serve(side: Side): Promise<void> {
   side.child = await startChild(['src/cli.ts', 'start'], env, `${side.base}/readyz`);
 }
 
-const request = (side: Side, kind: string) => (): LoadRequest => ({ path: `/api/v1/customers?${KINDS[kind]!(Math.floor(Math.random() * side.customers))}`, headers: auth });
+const request = (side: Side, kind: string) => (): LoadRequest =>
+  kind === 'customer_view'
+    ? { path: `/console/customers/${side.sample[Math.floor(Math.random() * side.sample.length)]}`, headers: { cookie: side.cookie! } }
+    : { path: `/api/v1/customers?${KINDS[kind]!(Math.floor(Math.random() * side.customers))}`, headers: auth };
+
+/** An agent invited through the API who takes the invitation with a password and an authenticator code: their console session cookie. */
+async function agentSession(side: Side): Promise<string> {
+  const invited = (await (await fetch(`${side.base}/api/v1/operators`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench.agent@bench.example', name: 'Bench Agent', roles: ['agent'] }) })).json()) as { invitation_url: string };
+  const offer = await fetch(invited.invitation_url);
+  const html = await offer.text();
+  const csrfCookie = offer.headers.getSetCookie().map((cookie) => cookie.split(';')[0]!).join('; ');
+  const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)![1]!;
+  const secret = /<code>([A-Z2-7]+)<\/code>/.exec(html)![1]!;
+  const body = new URLSearchParams({ csrf: field('csrf'), ticket: field('ticket'), password: 'bench agent passphrase 2026', code: currentTotp(secret) });
+  const taken = await fetch(`${invited.invitation_url}/totp`, { method: 'POST', headers: { cookie: csrfCookie, 'content-type': 'application/x-www-form-urlencoded' }, body, redirect: 'manual' });
+  const session = taken.headers.getSetCookie().find((cookie) => cookie.startsWith('pv_console='));
+  if (taken.status !== 303 || !session) throw new Error(`the bench agent could not take the invitation: ${taken.status}`);
+  return session.split(';')[0]!;
+}
 
 /** Customers a name search answers with, over a sample: both sizes should mostly give full pages. */
 async function pageFill(side: Side, kind: string): Promise<number> {
@@ -110,17 +139,19 @@ async function measure(dialect: TestDialect) {
     sides.push(await prepare(dialect, 'large', LARGE, seedingBegan + SEED_SECONDS * 1000));
     const seedSeconds = round((performance.now() - seedingBegan) / 1000);
     for (const side of sides) await serve(side);
+    for (const side of sides) side.cookie = await agentSession(side);
+    const measured = [...Object.keys(KINDS), ...PAGES];
     // Warm-up: JIT, caches and connections, not measured.
-    for (const side of sides) for (const kind of Object.keys(KINDS)) await closedLoop(side.base!, CALLERS, 1, request(side, kind));
+    for (const side of sides) for (const kind of measured) await closedLoop(side.base!, CALLERS, 1, request(side, kind));
     for (let i = 0; i < ROUNDS; i++) {
-      for (const kind of Object.keys(KINDS)) {
+      for (const kind of measured) {
         for (const side of i % 2 === 0 ? sides : [...sides].reverse()) side.rounds[kind]!.push(await closedLoop(side.base!, CALLERS, ROUND_SECONDS, request(side, kind)));
       }
     }
     const [small, large] = sides as [Side, Side];
     const kinds = Object.fromEntries(
       await Promise.all(
-        Object.keys(KINDS).map(async (kind) => {
+        measured.map(async (kind) => {
           const [a, b] = [summary(small, kind), summary(large, kind)];
           const fill = kind.startsWith('name') ? { customers_per_page: { small: await pageFill(small, kind), large: await pageFill(large, kind) } } : {};
           return [kind, { small: a, large: b, ratio_p95: ratio(b.p95_ms, a.p95_ms), ratio_p50: ratio(b.p50_ms, a.p50_ms), ...fill }] as const;
