@@ -25,6 +25,7 @@ describe('console pages in Chromium', () => {
   let customerId: string;
   let verificationId: string;
   let invitation: string;
+  let clientId: string;
   /** The admin's console session, signed in once in Chromium (a TOTP code is good once). */
   let signedIn: BrowserContextOptions['storageState'];
 
@@ -43,6 +44,9 @@ describe('console pages in Chromium', () => {
     await server.api('PUT', '/profile-schema/shoe_size', { type: 'enum', labels: { sv: 'Skostorlek', en: 'Shoe size' }, options: ['38', '39', '40'], ask: 'when_requested' });
     webhookId = (await server.api('POST', '/webhooks', { url: 'https://crm.example.se/hooks/portvakt-events-with-a-long-path', event_types: ['customer.created', 'customer.updated', 'customer.deleted'], description: 'CRM' })).body.id;
     await server.api('PATCH', `/customers/${customerId}`, { given_name: 'Karl' });
+    clientId = (await server.api('POST', '/clients', { client_name: 'Webbshop Hemma El', redirect_uris: ['https://shop.example.se/callback'], first_party: true })).body.client_id;
+    await server.api('PUT', '/brands/hemma_el', { name: 'Hemma El', accent_color: '#0b6e4f' });
+    await server.api('POST', '/systems', { key: 'crm', name: 'CRM', categories: ['contact'], legal_basis: 'contract', access: 'manual', checklist: ['Delete the contact'] });
     apiKeyId = (await server.api('POST', '/api-keys', { name: 'CRM-synk', role: 'integration', systems: ['crm', 'loyalty'] })).body.id;
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -104,6 +108,17 @@ describe('console pages in Chromium', () => {
           ['/console/webhooks/new', 'webhook-new', true],
           [`/console/webhooks/${webhookId}`, 'webhook', false],
           [`/console/webhooks/${webhookId}?status=dead`, 'webhook-dead', false],
+          ['/console/clients', 'clients', true],
+          ['/console/clients/new', 'client-new', true],
+          [`/console/clients/${clientId}`, 'client', true],
+          ['/console/brands', 'brands', true],
+          ['/console/consent-purposes', 'consent-purposes', true],
+          ['/console/consent-purposes/newsletter', 'consent-purpose', true],
+          ['/console/signing-keys', 'signing-keys', false],
+          ['/console/data-map', 'data-map', false],
+          ['/console/privacy', 'privacy-queue', false],
+          ['/console/audit', 'audit', true],
+          ['/console/consent-figures', 'consent-figures', false],
           ['/console/api-keys', 'api-keys', true],
           ['/console/api-keys/new', 'api-key-new', true],
           [`/console/api-keys/${apiKeyId}`, 'api-key', false],
