@@ -34,6 +34,10 @@ const SPECS: Record<string, TableSpec> = {
   customers: { seed: async () => {}, held: (db, c) => count(db.selectFrom('customers').select((eb) => eb.fn.countAll().as('n')).where('id', '=', c.id).execute()) },
   customer_emails: { seed: async () => {}, held: (db, c) => count(db.selectFrom('customer_emails').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()) },
   customer_phones: { seed: async () => {}, held: (db, c) => count(db.selectFrom('customer_phones').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()) },
+  customer_name_keys: {
+    seed: (db, c, tag) => db.insertInto('customer_name_keys').values({ customer_id: c.id, search_key: `default/w/name${tag}` }).execute().then(() => {}),
+    held: (db, c) => count(db.selectFrom('customer_name_keys').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()),
+  },
   credentials: { seed: async () => {}, held: (db, c) => count(db.selectFrom('credentials').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()) },
   oidc_artifacts: {
     seed: (db, c, tag) => db.insertInto('oidc_artifacts').values({ model: 'Session', id: `s-${tag}`, payload: '{}', grant_id: null, account_id: c.id, uid: `u-${tag}`, user_code: null, expires_at: null, consumed_at: null }).execute().then(() => {}),
@@ -177,6 +181,6 @@ describe.each(DIALECTS)('each owner of customer data forgets one customer and no
 
   it('asks 14 owners, the customer store last', () => {
     expect(owners).toHaveLength(14);
-    expect(owners.at(-1)!.tables).toEqual(['customers', 'customer_emails', 'customer_phones']);
+    expect(owners.at(-1)!.tables).toEqual(['customers', 'customer_emails', 'customer_phones', 'customer_name_keys']);
   });
 });
