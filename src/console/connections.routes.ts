@@ -6,13 +6,14 @@ import { META_API_VERSION } from '../federation/connectors/meta.ts';
 import { seeOther, sendPage } from '../http/page-reply.ts';
 import type { ConsoleKey } from '../i18n/console-en.ts';
 import type { ConsoleTranslate } from '../i18n/console-locale.ts';
-import { connectionPage, storedValues } from '../pages/console/connection.page.ts';
+import { connectionPage, storedValues, type OfferValues } from '../pages/console/connection.page.ts';
 import { causeText } from '../pages/console/connection-test.page.ts';
 import { CONNECTION_KINDS, connectionFormPage, connectionPresetsPage, connectionsPage, type ConnectionKind, type ConnectionRow, type ConnectionValues, type PresetFacts } from '../pages/console/connections.page.ts';
 import type { ConsolePage, FieldErrors } from '../pages/console/console-layout.ts';
 import type { ConsoleInput, ConsoleSteps } from './console-steps.ts';
 import { checkbox } from './form-fields.ts';
 import { correctable, refusalFields } from './operation-refusals.ts';
+import { consoleConnectionOfferRoutes } from './connection-offer.routes.ts';
 import { consoleConnectionTestRoutes } from './connection-test.routes.ts';
 import { connectionRefusal, CONNECTION_TEXTS as TEXTS, presetFacts } from './connection-refusals.ts';
 
@@ -68,10 +69,11 @@ export function consoleConnectionRoutes(app: FastifyInstance, steps: ConsoleStep
   const one = (input: ConsoleInput, key: string) => input.run<ConnectionRow>('GET', '/connections/:key', { params: { key } });
   const drawNew = (input: ConsoleInput, status: number, kind: ConnectionKind, values: ConnectionValues, errors: FieldErrors) =>
     sendPage(input.reply, status, connectionFormPage(input.page, { csrf: input.csrfToken, kind, preset: presetFacts(kind), values, errors }));
-  const drawConnection = async (input: ConsoleInput, status: number, key: string, extra: { values?: ConnectionValues; errors?: FieldErrors; notice?: string | undefined } = {}) => {
+  const drawConnection = async (input: ConsoleInput, status: number, key: string, extra: { values?: ConnectionValues; errors?: FieldErrors; offer?: OfferValues; notice?: string | undefined } = {}) => {
     const connection = await one(input, key);
     const can = { change: input.allows('PATCH', '/connections/:key'), test: input.allows('POST', '/connections/:key/tests'), delete: input.allows('DELETE', '/connections/:key') };
-    return sendPage(input.reply, status, connectionPage(input.page, { csrf: input.csrfToken, connection, preset: presetFacts(connection.kind), can, ...extra }));
+    const brands = can.change && input.allows('GET', '/brands') ? (await input.run<{ brands: Array<{ key: string; name: string }> }>('GET', '/brands')).brands : [];
+    return sendPage(input.reply, status, connectionPage(input.page, { csrf: input.csrfToken, connection, preset: presetFacts(connection.kind), can, brands, ...extra }));
   };
   const done = (input: ConsoleInput) => {
     const value = (input.request.query as Record<string, unknown> | undefined)?.done;
@@ -166,6 +168,7 @@ export function consoleConnectionRoutes(app: FastifyInstance, steps: ConsoleStep
   });
   connectionStateRoutes(app, steps);
   consoleConnectionTestRoutes(app, steps, drawConnection);
+  consoleConnectionOfferRoutes(app, steps, drawConnection);
 }
 
 function connectionStateRoutes(app: FastifyInstance, steps: ConsoleSteps): void {

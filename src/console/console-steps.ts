@@ -14,6 +14,7 @@ import { forbiddenPage } from '../pages/console/forbidden.page.ts';
 import { parseInput } from '../validation/parse-input.ts';
 import type { ConsoleCookies } from './console-cookies.ts';
 import { fieldErrors } from './field-errors.ts';
+import { SETTINGS_OPERATION, SETTINGS_PAGES } from './settings.routes.ts';
 
 /** Sensitive operations need a sign-in this recent. */
 export const FRESH_SIGN_IN_MS = 10 * 60_000;
@@ -26,8 +27,8 @@ const NAV: ReadonlyArray<NavItem & { operation: [Method, string] }> = [
   { href: '/console/consent-figures', label: 'privacy.nav.consent_figures', operation: ['GET', '/consent-figures'] },
   { href: '/console/audit', label: 'privacy.nav.audit', operation: ['GET', '/audit/verify'] },
   { href: '/console/operators', label: 'console.nav.operators', operation: ['GET', '/operators'] },
-  // The administrator's pages, in one entry (a menu that fits a phone): SETTINGS_OPERATION of settings.routes.ts.
-  { href: '/console/settings', label: 'settings.nav', operation: ['GET', '/webhooks'] },
+  // The administrator's pages, in one entry (a menu that fits a phone), marked current on each of them.
+  { href: '/console/settings', label: 'settings.nav', operation: SETTINGS_OPERATION, covers: SETTINGS_PAGES.map((entry) => entry.href) },
 ];
 
 export interface ConsoleInput {
@@ -118,7 +119,7 @@ export class ConsoleSteps {
     const params = route.params ? parseInput(route.params, request.params, 'params') : (undefined as P);
     let form = undefined as F;
     if (route.form) {
-      const parsed = route.form.safeParse(request.body);
+      const parsed = route.form.safeParse(request.body, { reportInput: true });
       if (!parsed.success) {
         const errors = fieldErrors(parsed.error, input.page.t);
         if (route.refuse) return route.refuse({ ...input, params, body: (request.body ?? {}) as Record<string, unknown> }, errors);
@@ -134,7 +135,7 @@ export class ConsoleSteps {
     const allows = (method: Method, url: string) => this.#api.allows(operator, method, url);
     const csrfToken = this.#csrf.token(request, reply);
     const locale = this.#cookies.locale(request, reply);
-    const nav = [{ href: '/console', label: 'console.nav.home' as const }, ...NAV.filter((item) => allows(...item.operation)).map(({ href, label }) => ({ href, label }))];
+    const nav = [{ href: '/console', label: 'console.nav.home' as const }, ...NAV.filter((item) => allows(...item.operation)).map(({ href, label, covers }) => ({ href, label, ...(covers ? { covers } : {}) }))];
     const page: ConsolePage = { locale, t: consoleTranslator(locale), path: request.url.split('?')[0]!, operator: { name: account.name, roles: account.roles, nav, csrf: csrfToken } };
     const run = (method: Method, url: string, call: { params?: unknown; query?: unknown; body?: unknown } = {}) => this.#api.run(method, url, operator, call, { ip: request.ip }) as Promise<any>;
     return { request, reply, page, operator, account, session, csrfToken, run, allows };

@@ -11,6 +11,8 @@ import { queueCursor, requestId } from '../privacy/privacy-request.schemas.ts';
 import type { PrivacyReport } from '../privacy/privacy-report.ts';
 import type { ConsoleInput, ConsoleSteps } from './console-steps.ts';
 import { domainText, fieldErrors } from './field-errors.ts';
+import { correctable, refusalFields, withTexts, type RefusalMap } from './operation-refusals.ts';
+import type { ConsoleKey } from '../i18n/console-en.ts';
 
 const PAGE_SIZE = '25';
 const idParams = z.object({ id: requestId });
@@ -25,7 +27,12 @@ const queueQuery = z.object({
 const ticks = z.preprocess((value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]), z.array(z.string().max(300)).max(100));
 const confirmForm = z.object({ task: taskId, checklist: ticks, deleted: ticks, retained_reason: z.string().trim().max(500).default(''), note: z.string().trim().max(2000).default('') });
 type ConfirmForm = z.infer<typeof confirmForm>;
-const DONE = { retried: 'privacy.done.retried', confirmed: 'privacy.done.confirmed' } as const;
+const verifyForm = z.object({ verification: z.string().trim().min(3).max(500) });
+const extendForm = z.object({ months: z.enum(['1', '2']), reason: z.string().trim().min(10).max(1000) });
+/** The specific texts of the verification and extension fields. */
+const STEP_TEXTS = { verification: 'privacy.error.verification', months: 'privacy.error.months', reason: 'privacy.error.reason' } as const satisfies Record<string, ConsoleKey>;
+const STEP_REFUSALS: RefusalMap = { field: (path) => path[0], codes: { wrong_state: ['', 'privacy.error.wrong_state'], already_extended: ['', 'privacy.error.already_extended'] }, texts: STEP_TEXTS };
+const DONE = { retried: 'privacy.done.retried', confirmed: 'privacy.done.confirmed', verified: 'privacy.done.verified', extended: 'privacy.done.extended' } as const;
 
 /** `/console/privacy…`: the requests queue, a request with its tasks, the operator's retry and manual confirmation, and the evidence report. */
 export function consolePrivacyRequestRoutes(app: FastifyInstance, steps: ConsoleSteps): void {
@@ -95,6 +102,41 @@ export function consolePrivacyRequestRoutes(app: FastifyInstance, steps: Console
       return seeOther(input.reply, `/console/privacy/${input.params.id}?done=confirmed`);
     },
   });
+  // The requester identified (the request fans out), and the due date extended once: the API's operations, in the operator's name.
+  steps.mount(app, {
+    method: 'POST',
+    path: '/console/privacy/:id/verify',
+    operation: ['POST', '/privacy-requests/:id/verify'],
+    params: idParams,
+    form: verifyForm,
+    refuse: async (input, errors) => redrawStep(input, 400, withTexts(errors, input.page.t, STEP_TEXTS)),
+    handle: async (input) => {
+      try {
+        await input.run('POST', '/privacy-requests/:id/verify', { params: input.params, body: { verification: input.form.verification } });
+      } catch (error) {
+        const refused = correctable(error);
+        return redrawStep(input, refused.status, refusalFields(refused, input.page.t, STEP_REFUSALS));
+      }
+      return seeOther(input.reply, `/console/privacy/${input.params.id}?done=verified`);
+    },
+  });
+  steps.mount(app, {
+    method: 'POST',
+    path: '/console/privacy/:id/extend',
+    operation: ['POST', '/privacy-requests/:id/extend'],
+    params: idParams,
+    form: extendForm,
+    refuse: async (input, errors) => redrawStep(input, 400, withTexts(errors, input.page.t, STEP_TEXTS)),
+    handle: async (input) => {
+      try {
+        await input.run('POST', '/privacy-requests/:id/extend', { params: input.params, body: { months: Number(input.form.months), reason: input.form.reason } });
+      } catch (error) {
+        const refused = correctable(error);
+        return redrawStep(input, refused.status, refusalFields(refused, input.page.t, STEP_REFUSALS));
+      }
+      return seeOther(input.reply, `/console/privacy/${input.params.id}?done=extended`);
+    },
+  });
   steps.mount(app, {
     method: 'GET',
     path: '/console/privacy/:id/report',
@@ -131,10 +173,20 @@ async function requestView(input: ConsoleInput, id: string, extra: Partial<Reque
       confirm: input.allows('POST', '/privacy-requests/:id/tasks/:task/confirm'),
       report: input.allows('GET', '/privacy-requests/:id/report'),
       customer: input.allows('GET', '/customers/:id'),
+      verify: input.allows('POST', '/privacy-requests/:id/verify'),
+      extend: input.allows('POST', '/privacy-requests/:id/extend'),
     },
     ...(typeof done === 'string' && done in DONE ? { notice: input.page.t(DONE[done as keyof typeof DONE]) } : {}),
     ...extra,
   };
+}
+
+/** A refused verification or extension: the request page again, with what was typed and why it was refused. */
+async function redrawStep(input: ConsoleInput & { params: { id: string }; body?: Record<string, unknown> }, status: number, errors: FieldErrors) {
+  const body = (input.body ?? (input.request.body as Record<string, unknown> | undefined) ?? {}) as Record<string, unknown>;
+  const text = (name: string, max: number) => (typeof body[name] === 'string' ? (body[name] as string).slice(0, max) : undefined);
+  const typedStep = Object.fromEntries(Object.entries({ verification: text('verification', 500), months: text('months', 1), reason: text('reason', 1000) }).filter(([, value]) => value !== undefined));
+  return sendPage(input.reply, status, privacyRequestPage(input.page, await requestView(input, input.params.id, { errors, typedStep })));
 }
 
 async function redraw(input: ConsoleInput, id: string, status: number, errors: FieldErrors, typedForm: ConfirmTyped | undefined) {

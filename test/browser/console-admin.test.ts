@@ -11,6 +11,7 @@ import { RelyingParty } from '../support/relying-party.ts';
 
 const SHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
 /** A 1×1 green PNG. */
+const SVG_LOGO = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="#0a7d3b"/></svg>';
 const LOGO = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 const CUSTOMER = { email: 'kund@example.se', password: 'one account for the group' };
 
@@ -71,6 +72,19 @@ describe.each(DIALECTS)('the administrator console in Chromium on %s', (dialect)
     expect(await page.locator('.brand-preview img').evaluate((image) => (image as HTMLImageElement).naturalWidth)).toBe(1);
     expect(await page.locator('.brand-preview img').getAttribute('alt')).toBe('Hemma El');
     await fits(page, 'console-brand');
+    // The preview follows the form before anything is saved: the colour (a sample button, its
+    // contrast against white), the name, another logo.
+    await page.locator('#field-accent_color').fill('#ffcc00');
+    await page.locator('#field-name').fill('Hemma El Outlet');
+    expect(await page.locator('.brand-preview-button').evaluate((element) => getComputedStyle(element).backgroundColor)).toBe('rgb(255, 204, 0)');
+    expect(await page.locator('[data-preview-contrast]').textContent()).toBe('1.5:1, too low for text: WCAG AA asks 4.5:1. Choose a darker colour.');
+    await page.getByLabel('New logo').setInputFiles({ name: 'other.svg', mimeType: 'image/svg+xml', buffer: Buffer.from(SVG_LOGO) });
+    await page.locator('.brand-preview img[src^="data:image/svg+xml"]').waitFor();
+    expect(await page.locator('.brand-preview img:visible').count()).toBe(1);
+    expect(await page.locator('.brand-preview img:visible').getAttribute('alt')).toBe('Hemma El Outlet');
+    await page.locator('#field-accent_color').fill('#0a7d3b');
+    expect(await page.locator('[data-preview-contrast]').textContent()).toBe('5.2:1, enough for text (WCAG AA asks 4.5:1)');
+    expect((await server.api('GET', '/brands')).body.brands).toContainEqual(expect.objectContaining({ key: 'hemma_el', name: 'Hemma El', accent_color: '#0a7d3b' }));
     await page.getByRole('link', { name: 'Open the sign-in page in this look' }).click();
     expect(await page.locator('.brand img.logo').evaluate((image) => (image as HTMLImageElement).naturalWidth)).toBe(1);
     expect(await page.locator('button.primary').first().evaluate((element) => getComputedStyle(element).backgroundColor)).toBe('rgb(10, 125, 59)');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleOperator, type ConsoleOperator } from '../support/console-operator.ts';
+import { consoleOperator, consoleTeam, type ConsoleOperator } from '../support/console-operator.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 
@@ -19,11 +19,7 @@ describe.each(DIALECTS)('administration console on %s', (dialect) => {
 
   beforeAll(async () => {
     server = await startPortvakt(dialect);
-    [admin, agent, privacy] = await Promise.all([
-      consoleOperator(server, { email: 'admin@example.se', name: 'Anna Admin', roles: ['admin'] }),
-      consoleOperator(server, { email: 'agent@example.se', name: 'Sven Agent', roles: ['agent'] }),
-      consoleOperator(server, { email: 'privacy@example.se', name: 'Petra Privacy', roles: ['privacy_officer'] }),
-    ]);
+    ({ admin, agent, privacy } = await consoleTeam(server));
     await server.api('PUT', '/brands/hemma_el', { name: 'Hemma El', accent_color: '#0a7d3b' });
     await server.api('POST', '/consent-purposes', { key: 'newsletter', texts: { sv: { title: 'Nyhetsbrev', description: 'Nyheter', legal_text: 'Villkor' }, en: { title: 'Newsletter', description: 'News', legal_text: 'Terms' } } });
     clientId = (await server.api('POST', '/clients', { client_name: 'Webbshop', redirect_uris: ['https://shop.example.se/cb'] })).body.client_id;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS_OPERATION, SETTINGS_PAGES } from '../../src/console/settings.routes.ts';
-import { consoleOperator, type ConsoleOperator } from '../support/console-operator.ts';
+import { consoleOperator, consoleTeam, type ConsoleOperator } from '../support/console-operator.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 
@@ -16,11 +16,7 @@ describe.each(DIALECTS)('console settings and API keys on %s', (dialect) => {
 
   beforeAll(async () => {
     server = await startPortvakt(dialect);
-    [admin, agent, privacy] = await Promise.all([
-      consoleOperator(server, { email: 'admin@example.se', name: 'Anna Admin', roles: ['admin'] }),
-      consoleOperator(server, { email: 'agent@example.se', name: 'Sven Agent', roles: ['agent'] }),
-      consoleOperator(server, { email: 'privacy@example.se', name: 'Petra Privacy', roles: ['privacy_officer'] }),
-    ]);
+    ({ admin, agent, privacy } = await consoleTeam(server));
     for (const role of ['agent', 'privacy_officer', 'integration']) roleKeys[role] = (await server.api('POST', '/api-keys', { name: `${role} key`, role, systems: role === 'integration' ? ['crm'] : null })).body.key;
   });
   afterAll(() => server?.stop());
@@ -42,6 +38,13 @@ describe.each(DIALECTS)('console settings and API keys on %s', (dialect) => {
     for (const page of SETTINGS_PAGES) expect(settings.html).toContain(`href="${page.href}"`);
     expect(settings.html).toContain('Inloggningskopplingar');
     expect(settings.html).toContain('href="/console/settings" aria-current="page"');
+    // Each settings page, and a page under it, keeps "Settings" marked as where the operator is.
+    for (const path of [...SETTINGS_PAGES.map((page) => page.href), '/console/clients/new']) {
+      const opened = await admin.page(path);
+      expect(opened.status, path).toBe(200);
+      expect(opened.html, path).toContain('href="/console/settings" aria-current="page"');
+      expect(opened.html.match(/aria-current="page"/g), path).toHaveLength(1);
+    }
     expect((await admin.page('/console?lang=en')).html).toContain('href="/console/settings"');
     for (const other of [agent, privacy]) {
       expect((await other.page('/console/settings')).status).toBe(403);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleOperator, type ConsoleOperator } from '../support/console-operator.ts';
+import { consoleOperator, consoleTeam, type ConsoleOperator } from '../support/console-operator.ts';
 import { CookieAgent } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
@@ -20,11 +20,7 @@ describe.each(DIALECTS)('console sign-in connections on %s', (dialect) => {
   beforeAll(async () => {
     server = await startPortvakt(dialect, { UPSTREAM_TIMEOUT_MS: '2000' });
     upstream = await UpstreamIdp.start(KEYS.map((key) => `${server.url}/login/upstream/callback/${key}`), SECRET);
-    [admin, agent, privacy] = await Promise.all([
-      consoleOperator(server, { email: 'admin@example.se', name: 'Anna Admin', roles: ['admin'] }),
-      consoleOperator(server, { email: 'agent@example.se', name: 'Sven Agent', roles: ['agent'] }),
-      consoleOperator(server, { email: 'privacy@example.se', name: 'Petra Privacy', roles: ['privacy_officer'] }),
-    ]);
+    ({ admin, agent, privacy } = await consoleTeam(server));
   });
   afterAll(async () => {
     await server?.stop();
@@ -154,6 +150,33 @@ describe.each(DIALECTS)('console sign-in connections on %s', (dialect) => {
     expect(used.status).toBe(409);
     expect(used.html).toContain('Customers sign in with this connection, so it cannot be removed. Turn it off instead.');
     expect((await connections()).some((connection) => connection.key === 'partner')).toBe(true);
+  });
+
+  it('narrows where a connection is offered to brands and clients, refuses unknown clients in words, and widens it again', async () => {
+    expect((await server.api('PUT', '/brands/hemma_el', { name: 'Hemma El', accent_color: '#0b6e4f' })).status).toBe(200);
+    const shop = (await server.api('POST', '/clients', { client_name: 'Webbshop', redirect_uris: ['https://shop.example/cb'] })).body.client_id as string;
+    const page = await admin.page('/console/connections/partner');
+    expect(page.html).toContain('action="/console/connections/partner/offered"');
+    expect(page.html).toContain('value="hemma_el"');
+    const offered = async () => (await server.api('GET', '/connections/partner')).body as { clients: string[] | null; brands: string[] | null };
+
+    const unknown = await admin.post('/console/connections/partner/offered', { brands: 'hemma_el', clients: `${shop}\nno-such-client` }, '/console/connections/partner');
+    expect(unknown.status).toBe(400);
+    expect(unknown.html).toContain('No client has this ID: no-such-client.');
+    expect(unknown.html).toMatch(/id="offer-brand-hemma_el" name="brands" value="hemma_el" checked/);
+    const notBrand = await admin.post('/console/connections/partner/offered', { brands: 'no_such_brand', clients: '' }, '/console/connections/partner');
+    expect(notBrand.status).toBe(400);
+    expect(await offered()).toMatchObject({ clients: null, brands: null });
+
+    const narrowed = await admin.post('/console/connections/partner/offered', { brands: 'hemma_el', clients: `${shop}, ${shop}` }, '/console/connections/partner');
+    expect(narrowed.status, narrowed.html.slice(0, 1500)).toBe(303);
+    expect(await offered()).toMatchObject({ clients: [shop], brands: ['hemma_el'] });
+    expect((await admin.page('/console/connections/partner')).html).toContain(`clients: ${shop}; brands: hemma_el`);
+    const widened = await admin.post('/console/connections/partner/offered', { clients: '' }, '/console/connections/partner');
+    expect(widened.status).toBe(303);
+    expect(await offered()).toMatchObject({ clients: null, brands: null });
+    expect((await agent.post('/console/connections/partner/offered', { clients: '' }, '/console')).status).toBe(403);
+    expect((await privacy.post('/console/connections/partner/offered', { clients: '' }, '/console')).status).toBe(403);
   });
 
   it('refuses bad input with the field errors in English and Swedish, 400, and writes nothing', async () => {

@@ -2,13 +2,13 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleTranslator } from '../../src/i18n/console-locale.ts';
 import { dataMapPage } from '../../src/pages/console/data-map.page.ts';
-import { consoleOperator, type ConsoleOperator } from '../support/console-operator.ts';
+import { consoleTeam, type ConsoleOperator } from '../support/console-operator.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { SystemDouble } from '../support/system-double.ts';
 
 type Task = { id: string; system: string; state: string; attempts: number; receipt: Record<string, unknown> | null };
-type Request = { id: string; state: string; tasks: Task[] };
+type Request = { id: string; state: string; tasks: Task[]; verified_at: number | null; verification: string | null; extension_reason: string | null; due_at: number };
 
 const DAY = 86_400_000;
 const CHECKLIST = ['Find the tickets by e-mail', 'Delete them & their attachments'];
@@ -55,11 +55,7 @@ describe.each(DIALECTS)('console privacy pages on %s', (dialect) => {
       startPortvakt(dialect, { OUTBOX_POLL_MS: '100', PRIVACY_RETRY_BASE_MS: '100', PRIVACY_RETRY_MAX_MS: '200', PRIVACY_MAX_ATTEMPTS: '2' }),
       SystemDouble.start({ kind: 'api', failFirst: 1000 }),
     ]);
-    [admin, agent, officer] = await Promise.all([
-      consoleOperator(server, { email: 'admin@example.se', name: 'Anna Admin', roles: ['admin'] }),
-      consoleOperator(server, { email: 'agent@example.se', name: 'Sven Agent', roles: ['agent'] }),
-      consoleOperator(server, { email: 'dpo@example.se', name: 'Petra Privacy', roles: ['privacy_officer'] }),
-    ]);
+    ({ admin, agent, privacy: officer } = await consoleTeam(server));
     expect((await api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations', 'contact'], legal_basis: 'legitimate_interests', access: 'manual', checklist: CHECKLIST })).status).toBe(201);
     broken.secret = (await api('POST', '/systems', { key: 'broken', name: 'Broken shop', categories: ['purchase_history'], legal_basis: 'contract', access: 'api', endpoint: broken.endpoint })).body.secret;
     await ask('busy', 'erasure', 'ID checked in store 12');
@@ -237,6 +233,58 @@ describe.each(DIALECTS)('console privacy pages on %s', (dialect) => {
     const total = /<tr data-brand="\*">([\s\S]*?)<\/tr>/.exec(page.html)![1]!;
     expect([...total.matchAll(/data-count="(\w+)">(\d+)</g)].map((match) => [match[1], Number(match[2])])).toEqual([['granted', 2], ['granted_outdated', 0], ['declined', 1], ['withdrawn', 1]]);
     expect(page.html).toContain('No brand (customer service, account pages)');
+  });
+
+  it('identifies the requester and extends the due date once, in the operator\'s name; bad input is refused in the page\'s language with nothing written', async () => {
+    const id = (await ask('unverified', 'export')).id;
+    const path = `/console/privacy/${id}`;
+    const before = await detail(id);
+    expect(before.state).toBe('received');
+    // Customer service may do neither, as the API refuses them.
+    expect((await agent.post(`${path}/verify`, { verification: 'ID card checked in store 12' }, '/console')).status).toBe(403);
+    expect((await agent.post(`${path}/extend`, { months: '1', reason: 'Many systems to ask this month.' }, '/console')).status).toBe(403);
+    const page = await officer.page(path);
+    expect(page.html).toContain(`action="${path}/verify"`);
+    expect(page.html).toContain(`action="${path}/extend"`);
+
+    await officer.page(`${path}?lang=sv`);
+    const short = await officer.post(`${path}/verify`, { verification: 'x' }, path);
+    expect(short.status).toBe(400);
+    expect(short.html).toContain('Ange hur den som begär identifierades (3 till 500 tecken).');
+    await officer.page(`${path}?lang=en`);
+    for (const [fields, text] of [
+      [{ months: '3', reason: 'Many systems to ask this month.' }, 'Choose one or two months.'],
+      [{ months: '2', reason: 'busy' }, 'Give the reason in 10 to 1000 characters.'],
+    ] as const) {
+      const refused = await officer.post(`${path}/extend`, fields, path);
+      expect(refused.status).toBe(400);
+      expect(refused.html).toContain(text);
+      expect(refused.html).toContain(fields.reason);
+    }
+    expect(await detail(id)).toMatchObject({ state: 'received', verified_at: null, extension_reason: null, due_at: before.due_at });
+
+    const verified = await officer.post(`${path}/verify`, { verification: 'ID card checked in store 12' }, path);
+    expect(verified.status).toBe(303);
+    expect(verified.location).toBe(`${path}?done=verified`);
+    expect(await detail(id)).toMatchObject({ verification: 'ID card checked in store 12' });
+    expect((await detail(id)).verified_at).not.toBeNull();
+    expect(await auditCount('privacy_request.verified', `operator:${officer.id}`)).toBe(1);
+    expect((await officer.page(path)).html).not.toContain(`action="${path}/verify"`);
+
+    const extended = await officer.post(`${path}/extend`, { months: '2', reason: 'Many systems to ask this month.' }, path);
+    expect(extended.status).toBe(303);
+    const after = await detail(id);
+    expect(after.extension_reason).toBe('Many systems to ask this month.');
+    expect(after.due_at).toBeGreaterThan(before.due_at + 50 * 86_400);
+    expect(await auditCount('privacy_request.extended', `operator:${officer.id}`)).toBe(1);
+    const shown = await officer.page(path);
+    expect(shown.html).toContain('Many systems to ask this month.');
+    expect(shown.html).not.toContain(`action="${path}/extend"`);
+    // Once only: a second extension is refused in words, and the due date stays.
+    const again = await officer.post(`${path}/extend`, { months: '1', reason: 'Still many systems to ask.' }, path);
+    expect(again.status).toBe(409);
+    expect(again.html).toContain('This request is already extended: it can be extended once.');
+    expect((await detail(id)).due_at).toBe(after.due_at);
   });
 
   it('pages a long queue with its cursor', async () => {

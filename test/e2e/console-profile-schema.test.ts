@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleOperator, type ConsoleOperator } from '../support/console-operator.ts';
+import { consoleTeam, type ConsoleOperator } from '../support/console-operator.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 
@@ -13,11 +13,7 @@ describe.each(DIALECTS)('console profile schema on %s', (dialect) => {
 
   beforeAll(async () => {
     server = await startPortvakt(dialect);
-    [admin, agent, privacy] = await Promise.all([
-      consoleOperator(server, { email: 'admin@example.se', name: 'Anna Admin', roles: ['admin'] }),
-      consoleOperator(server, { email: 'agent@example.se', name: 'Sven Agent', roles: ['agent'] }),
-      consoleOperator(server, { email: 'privacy@example.se', name: 'Petra Privacy', roles: ['privacy_officer'] }),
-    ]);
+    ({ admin, agent, privacy } = await consoleTeam(server));
     customerId = (await server.api('POST', '/customers', { email: 'kund@example.se' })).body.id;
   });
   afterAll(() => server?.stop());

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_PAGE_SIZE } from '../../src/console/webhooks.routes.ts';
-import { consoleOperator, type ConsoleOperator } from '../support/console-operator.ts';
+import { consoleTeam, type ConsoleOperator } from '../support/console-operator.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -19,11 +19,7 @@ describe.each(DIALECTS)('console webhooks on %s', (dialect) => {
 
   beforeAll(async () => {
     [server, receiver] = await Promise.all([startPortvakt(dialect, FAST_DEATH), WebhookReceiver.start()]);
-    [admin, agent, privacy] = await Promise.all([
-      consoleOperator(server, { email: 'admin@example.se', name: 'Anna Admin', roles: ['admin'] }),
-      consoleOperator(server, { email: 'agent@example.se', name: 'Sven Agent', roles: ['agent'] }),
-      consoleOperator(server, { email: 'privacy@example.se', name: 'Petra Privacy', roles: ['privacy_officer'] }),
-    ]);
+    ({ admin, agent, privacy } = await consoleTeam(server));
   });
   afterAll(async () => {
     await server?.stop();

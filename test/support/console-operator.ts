@@ -32,6 +32,22 @@ export async function consoleOperator(server: RunningPortvakt, input: { email: s
   return withPages(server, agent, { id: invited.body.operator.id, email: input.email.toLowerCase(), secret });
 }
 
+/** The three console roles of the tests, each signed in: an administrator, a customer-service agent and a privacy officer. */
+export interface ConsoleTeam {
+  admin: ConsoleOperator;
+  agent: ConsoleOperator;
+  privacy: ConsoleOperator;
+}
+
+export async function consoleTeam(server: RunningPortvakt): Promise<ConsoleTeam> {
+  const [admin, agent, privacy] = await Promise.all([
+    consoleOperator(server, { email: 'admin@example.se', name: 'Anna Admin', roles: ['admin'] }),
+    consoleOperator(server, { email: 'agent@example.se', name: 'Sven Agent', roles: ['agent'] }),
+    consoleOperator(server, { email: 'privacy@example.se', name: 'Petra Privacy', roles: ['privacy_officer'] }),
+  ]);
+  return { admin, agent, privacy };
+}
+
 export function withPages(server: RunningPortvakt, agent: CookieAgent, who: { id: string; email: string; secret: string }): ConsoleOperator {
   const read = async (response: Response) => ({ status: response.status, html: await response.text(), location: response.headers.get('location') });
   const page = async (path: string) => read(await agent.request(`${server.url}${path}`));

@@ -1,3 +1,4 @@
+import { AA_TEXT_CONTRAST, contrastAgainstWhite } from '../../brands/brand-contrast.ts';
 import { html, type SafeHtml } from '../../markup/html.ts';
 import { csrfInput } from '../layout.ts';
 import { consoleField, consoleLayout, formMessage, when, type ConsolePage, type FieldErrors } from './console-layout.ts';
@@ -67,6 +68,12 @@ ${hasLogo ? consoleCheckbox({ name: 'remove_logo', label: t('admin.brands.remove
 ${consoleField({ name: 'sender', label: t('admin.brands.sender'), hint: t('admin.brands.sender_hint'), value: values?.sender ?? '', autocomplete: 'off', required: false, error: errors?.sender })}`;
 }
 
+/** How the accent colour reads on the hosted pages' white: the WCAG contrast ratio, and whether text in it passes AA (4.5:1). */
+function contrastText(t: ConsolePage['t'], colour: string): string {
+  const ratio = contrastAgainstWhite(colour);
+  return t(ratio >= AA_TEXT_CONTRAST ? 'admin.brands.contrast_enough' : 'admin.brands.contrast_low', { ratio: ratio.toFixed(1) });
+}
+
 /** One brand: its settings, a preview of its sign-in page, removal. */
 export function brandPage(page: ConsolePage, view: FormState & { brand: BrandRow }): string {
   const { t } = page;
@@ -82,9 +89,13 @@ ${brandFields(page, values, view.errors, brand.has_logo)}
 </div><div>
 <section aria-labelledby="preview-heading"><h2 id="preview-heading">${t('admin.brands.preview')}</h2>
 <p class="hint">${t('admin.brands.preview_lead')}</p>
-<div class="brand-preview">
-${brand.has_logo ? brandLogo(brand, 'brand-preview-logo') : html`<p class="brand-preview-name">${brand.name}</p>`}
-<dl class="facts"><dt>${t('admin.brands.colour')}</dt><dd><code>${brand.accent_color}</code></dd><dt>${t('admin.brands.sender')}</dt><dd>${brand.sender ?? t('admin.brands.sender_default')}</dd></dl>
+<div class="brand-preview" data-brand-preview data-sender-default="${t('admin.brands.sender_default')}" data-contrast-texts="${JSON.stringify({ enough: t('admin.brands.contrast_enough', { ratio: '{ratio}' }), low: t('admin.brands.contrast_low', { ratio: '{ratio}' }) })}">
+${brandLogo(brand, 'brand-preview-logo')}
+<p class="brand-preview-name" data-preview-name${brand.has_logo ? html` hidden` : ''}>${brand.name}</p>
+<p class="brand-preview-sample" data-preview-sample hidden><span class="brand-preview-button">${t('admin.brands.sample_button')}</span> <span class="brand-preview-link">${t('admin.brands.sample_link')}</span></p>
+<dl class="facts"><dt>${t('admin.brands.colour')}</dt><dd><code data-preview-colour>${brand.accent_color}</code></dd>
+<dt>${t('admin.brands.contrast')}</dt><dd data-preview-contrast>${contrastText(t, brand.accent_color)}</dd>
+<dt>${t('admin.brands.sender')}</dt><dd data-preview-sender>${brand.sender ?? t('admin.brands.sender_default')}</dd></dl>
 </div>
 <p><a class="button secondary" href="/console/brands/${brand.key}/preview">${t('admin.brands.preview_open')}</a></p>
 </section>

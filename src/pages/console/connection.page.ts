@@ -2,17 +2,27 @@ import { html, type SafeHtml } from '../../markup/html.ts';
 import { csrfInput } from '../layout.ts';
 import { clientIdLabel, kindFields, kindName, stateTag, type ConnectionRow, type ConnectionValues, type PresetFacts } from './connections.page.ts';
 import { consoleField, consoleLayout, formMessage, when, type ConsolePage, type FieldErrors } from './console-layout.ts';
-import { consoleCheckbox } from './form-controls.ts';
+import { consoleCheckbox, consoleTextarea } from './form-controls.ts';
 
 export interface ConnectionView {
   csrf: string;
   connection: ConnectionRow;
   preset: PresetFacts;
   can: { change: boolean; test: boolean; delete: boolean };
+  /** The group's brands, for where the connection is offered (when the operator may change it). */
+  brands?: Array<{ key: string; name: string }>;
   /** The settings form as typed, when it was refused. */
   values?: ConnectionValues | undefined;
+  /** Where it is offered, as typed, when that was refused. */
+  offer?: OfferValues | undefined;
   errors?: FieldErrors | undefined;
   notice?: string | undefined;
+}
+
+/** Where a connection is offered, as the form holds it: ticked brands, client ids one a line. */
+export interface OfferValues {
+  brands: string[];
+  clients: string;
 }
 
 /** The settings form's values of a stored connection. */
@@ -42,6 +52,7 @@ export function connectionPage(page: ConsolePage, view: ConnectionView): string 
 <div class="console-columns"><div>
 <section aria-labelledby="facts-heading"><h2 id="facts-heading">${t('settings.connections.facts')}</h2>${facts(page, connection)}</section>
 ${view.can.change ? settings(page, view, base) : ''}
+${view.can.change ? offered(page, view, base) : ''}
 </div><div>
 ${view.can.test
     ? html`<section aria-labelledby="test-heading"><h2 id="test-heading">${t('settings.connections.test')}</h2>
@@ -97,3 +108,24 @@ ${consoleCheckbox({ name: 'trust_email_verified', label: t('settings.connections
 </form></section>`;
 }
 
+
+/** Where the connection is offered: brands ticked and client ids listed narrow it; neither, every client. */
+function offered(page: ConsolePage, view: ConnectionView, base: string): SafeHtml {
+  const { t } = page;
+  const { connection } = view;
+  const offer = view.offer ?? { brands: connection.brands ?? [], clients: (connection.clients ?? []).join('\n') };
+  const errors = view.errors ?? {};
+  const brands = view.brands ?? [];
+  return html`<section aria-labelledby="offered-heading"><h2 id="offered-heading">${t('settings.connections.offered_title')}</h2>
+<p class="hint">${t('settings.connections.offered_lead')}</p>
+<form method="post" action="${base}/offered" class="console-form" novalidate>${csrfInput(view.csrf)}
+${brands.length
+    ? html`<fieldset class="choices"${errors.offer_brands ? html` aria-describedby="offer_brands-error"` : ''}><legend>${t('settings.connections.offered_brands')}</legend>
+<p class="hint">${t('settings.connections.offered_brands_hint')}</p>
+${brands.map((brand) => html`<label class="check" for="offer-brand-${brand.key}"><input type="checkbox" id="offer-brand-${brand.key}" name="brands" value="${brand.key}"${offer.brands.includes(brand.key) ? html` checked` : ''}> ${brand.name}</label>`)}
+${errors.offer_brands ? html`<p class="field-error" id="offer_brands-error">${errors.offer_brands}</p>` : ''}</fieldset>`
+    : ''}
+${consoleTextarea({ name: 'clients', id: 'field-offer_clients', label: t('settings.connections.offered_clients'), hint: t('settings.connections.offered_clients_hint'), rows: 3, required: false, value: offer.clients, error: errors.offer_clients })}
+<button type="submit" class="secondary">${t('settings.connections.offered_submit')}</button>
+</form></section>`;
+}

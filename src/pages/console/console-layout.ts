@@ -8,6 +8,8 @@ import { csrfInput } from '../layout.ts';
 export interface NavItem {
   href: string;
   label: ConsoleKey;
+  /** Further pages this entry stands for (the settings pages under "Settings"): it is current on them too. */
+  covers?: readonly string[];
 }
 
 export interface ConsolePage {
@@ -60,7 +62,7 @@ function menu(page: ConsolePage): SafeHtml {
   const { t, operator } = page;
   if (!operator) return html``;
   return html`<nav aria-label="${t('console.nav')}"><ul>
-${operator.nav.map((item) => html`<li><a href="${item.href}"${isCurrent(page.path, item.href) ? html` aria-current="page"` : ''}>${t(item.label)}</a></li>`)}
+${operator.nav.map((item) => html`<li><a href="${item.href}"${[item.href, ...(item.covers ?? [])].some((href) => isCurrent(page.path, href)) ? html` aria-current="page"` : ''}>${t(item.label)}</a></li>`)}
 </ul></nav>
 <div class="who"><p>${t('console.signed_in_as', { name: operator.name, roles: operator.roles.map((role) => t(`role.${role}` as ConsoleKey)).join(', ') })}</p>
 <form method="post" action="/console/sign-out">${csrfInput(operator.csrf)}<button type="submit" class="link">${t('console.sign_out')}</button></form></div>`;

@@ -1,6 +1,7 @@
 import { html, type SafeHtml } from '../../markup/html.ts';
 import { csrfInput } from '../layout.ts';
 import { consoleLayout, formMessage, when, type ConsolePage, type FieldErrors } from './console-layout.ts';
+import { consoleTextarea } from './form-controls.ts';
 import { confirmForm, type ConfirmTyped } from './manual-task-form.ts';
 import type { RequestRow } from './privacy-queue.page.ts';
 import { day, label, overdueTag, taskCountText, wideTable } from './privacy-texts.ts';
@@ -35,7 +36,9 @@ export interface RequestView {
   csrf: string;
   request: RequestDetail;
   /** What the operator's roles admit. */
-  may: { retry: boolean; confirm: boolean; report: boolean; customer: boolean };
+  may: { retry: boolean; confirm: boolean; report: boolean; customer: boolean; verify: boolean; extend: boolean };
+  /** A refused verification or extension as it was typed. */
+  typedStep?: { verification?: string; months?: string; reason?: string };
   notice?: string | undefined;
   errors?: FieldErrors;
   /** A refused confirmation: its task and what was ticked and typed. */
@@ -44,6 +47,8 @@ export interface RequestView {
 
 /** The finished states, with an evidence report. */
 export const FINISHED = ['completed', 'completed_with_exceptions', 'failed'];
+/** The states before completion: a request in one may be extended (once). */
+const OPEN = ['received', 'verified', 'in_progress'];
 
 /** One request: its dates, every system's task with its state, attempts, last error and receipt, and the operator's actions. */
 export function privacyRequestPage(page: ConsolePage, view: RequestView): string {
@@ -52,6 +57,7 @@ export function privacyRequestPage(page: ConsolePage, view: RequestView): string
   const manual = r.tasks.filter((task) => task.state === 'waiting_operator' && task.checklist && view.may.confirm);
   return consoleLayout(page, t(r.kind === 'export' ? 'privacy.request.title.export' : 'privacy.request.title.erasure'), html`${formMessage(view.errors, view.notice)}
 ${facts(page, view)}
+${verifyForm(page, view)}
 ${report(page, view)}
 <section aria-labelledby="tasks-heading"><h2 id="tasks-heading">${t('privacy.request.tasks')}</h2>
 <p class="hint">${t('privacy.request.tasks_lead')} ${taskCountText(page, r.task_counts)}</p>
@@ -60,6 +66,7 @@ ${wideTable(t('privacy.request.tasks'), html`<table class="report tasks">
 <tbody>${r.tasks.map((task) => taskRow(page, view, task))}</tbody></table>`)}
 </section>
 ${manual.map((task) => confirmForm(page, { csrf: view.csrf, requestId: r.id, task, typed: view.typed?.task === task.id ? view.typed : undefined, errors: view.typed?.task === task.id ? view.errors : undefined }))}
+${extendForm(page, view)}
 <p><a href="/console/privacy/${r.id}">${t('privacy.request.refresh')}</a> · <a href="/console/privacy">${t('privacy.request.back')}</a></p>`);
 }
 
@@ -78,6 +85,36 @@ function facts(page: ConsolePage, view: RequestView): SafeHtml {
 ${r.extension_reason ? html`<dt>${t('privacy.request.extended')}</dt><dd>${r.extension_reason}</dd>` : ''}
 <dt>${t('privacy.request.completed')}</dt><dd>${r.completed_at ? when(page, r.completed_at * 1000) : t('privacy.request.not_yet')}</dd>
 </dl>`;
+}
+
+/** A request waits for the requester to be identified: how they were, and the request fans out. */
+function verifyForm(page: ConsolePage, view: RequestView): SafeHtml {
+  const { t } = page;
+  if (!view.may.verify || view.request.state !== 'received') return html``;
+  return html`<section aria-labelledby="verify-heading"><h2 id="verify-heading">${t('privacy.verify.title')}</h2>
+<p class="hint">${t('privacy.verify.lead')}</p>
+<form method="post" action="/console/privacy/${view.request.id}/verify" class="console-form" novalidate>${csrfInput(view.csrf)}
+${consoleTextarea({ name: 'verification', label: t('privacy.verify.how'), hint: t('privacy.verify.how_hint'), rows: 2, value: view.typedStep?.verification ?? '', error: view.errors?.verification })}
+<button type="submit" class="primary">${t('privacy.verify.submit')}</button>
+</form></section>`;
+}
+
+/** Once, before completion: a month or two more, with the reason the customer is told (GDPR Art. 12(3)). */
+function extendForm(page: ConsolePage, view: RequestView): SafeHtml {
+  const { t } = page;
+  const r = view.request;
+  if (!view.may.extend || !OPEN.includes(r.state) || r.extension_reason !== null) return html``;
+  const months = view.typedStep?.months ?? '1';
+  const error = view.errors?.months;
+  return html`<section aria-labelledby="extend-heading"><h2 id="extend-heading">${t('privacy.extend.title')}</h2>
+<p class="hint">${t('privacy.extend.lead')}</p>
+<form method="post" action="/console/privacy/${r.id}/extend" class="console-form" novalidate>${csrfInput(view.csrf)}
+<fieldset class="choices"${error ? html` aria-describedby="field-months-error"` : ''}><legend>${t('privacy.extend.months')}</legend>
+${['1', '2'].map((value) => html`<label class="check" for="months-${value}"><input type="radio" id="months-${value}" name="months" value="${value}"${value === months ? html` checked` : ''}> ${t(value === '1' ? 'privacy.extend.one_month' : 'privacy.extend.two_months')}</label>`)}
+${error ? html`<p class="field-error" id="field-months-error">${error}</p>` : ''}</fieldset>
+${consoleTextarea({ name: 'reason', label: t('privacy.extend.reason'), hint: t('privacy.extend.reason_hint'), rows: 3, value: view.typedStep?.reason ?? '', error: view.errors?.reason })}
+<button type="submit" class="secondary">${t('privacy.extend.submit')}</button>
+</form></section>`;
 }
 
 function report(page: ConsolePage, view: RequestView): SafeHtml {
