@@ -7,7 +7,7 @@ import { migrateToLatest } from '../src/store/migrate.ts';
 import { createTestDatabase, type TestDatabase, type TestDialect } from '../test/support/databases.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild, stop } from './child-process.ts';
-import { byStatus, closedLoop, percentile, ratio, round, type LoadRequest, type Timed } from './load-loops.ts';
+import { byStatus, percentile, ratio, round, turnTakingLoop, type LoadRequest, type Timed } from './load-loops.ts';
 import { namePrefixes, seedSearchCustomers, seededCustomer, settle } from './search-seed.ts';
 import { wholeSetting } from './settings.ts';
 import { currentTotp } from '../src/credentials/totp.ts';
@@ -18,20 +18,19 @@ import { currentTotp } from '../src/credentials/totp.ts';
  * (BENCH_SEARCH_LARGE), on SQLite (BENCH_SEARCH_DIALECTS=sqlite,postgres for both engines).
  *
  * The two databases are seeded straight through Kysely (bench/search-seed.ts), each served by its
- * own Portvakt, and measured side by side in alternating rounds (A B, B A, …) so a drift of the
- * machine touches both: a closed loop of BENCH_SEARCH_CALLERS callers (one: the latency an agent sees, not a queue) per kind of search for
- * BENCH_SEARCH_ROUND_SECONDS. The report (JSON, also bench/customer-search-report.json) has each
- * kind's p95 at both sizes and their ratio, large / small (the target is at most 1.2), and the
- * same for the console's customer view (`customer_view`: the page an agent opens, as an agent). Seeding
- * stops at BENCH_SEARCH_SEED_SECONDS and the large side is measured at the size reached, said in
- * the report.
+ * own Portvakt, and measured together: one caller (the latency an agent sees, not a queue) takes
+ * turns between them request by request (load-loops.ts, turnTakingLoop), so a drift or pause of
+ * the machine falls on both sizes alike, for BENCH_SEARCH_ROUNDS rounds of BENCH_SEARCH_ROUND_SECONDS
+ * per kind of search. The report (JSON, also bench/customer-search-report.json) has each kind's
+ * p95 at both sizes and their ratio, large / small (the target is at most 1.2), and the same for the
+ * console's customer view (`customer_view`: the page an agent opens, as an agent). Seeding stops
+ * at BENCH_SEARCH_SEED_SECONDS and the large side is measured at the size reached, said in the report.
  */
 const SMALL = 1000;
 const LARGE = wholeSetting('BENCH_SEARCH_LARGE', 1_000_000);
 const SEED_SECONDS = wholeSetting('BENCH_SEARCH_SEED_SECONDS', 420);
 const ROUNDS = wholeSetting('BENCH_SEARCH_ROUNDS', 3);
-const ROUND_SECONDS = wholeSetting('BENCH_SEARCH_ROUND_SECONDS', 5);
-const CALLERS = wholeSetting('BENCH_SEARCH_CALLERS', 1);
+const ROUND_SECONDS = wholeSetting('BENCH_SEARCH_ROUND_SECONDS', 10);
 const DIALECTS = (process.env.BENCH_SEARCH_DIALECTS ?? 'sqlite').split(',') as TestDialect[];
 
 /** The searches measured, each for a random seeded customer `n`. */
@@ -142,10 +141,12 @@ async function measure(dialect: TestDialect) {
     for (const side of sides) side.cookie = await agentSession(side);
     const measured = [...Object.keys(KINDS), ...PAGES];
     // Warm-up: JIT, caches and connections, not measured.
-    for (const side of sides) for (const kind of measured) await closedLoop(side.base!, CALLERS, 1, request(side, kind));
+    for (const kind of measured) await turnTakingLoop(sides.map((side) => ({ base: side.base!, next: request(side, kind) })), 2);
     for (let i = 0; i < ROUNDS; i++) {
       for (const kind of measured) {
-        for (const side of i % 2 === 0 ? sides : [...sides].reverse()) side.rounds[kind]!.push(await closedLoop(side.base!, CALLERS, ROUND_SECONDS, request(side, kind)));
+        const order = i % 2 === 0 ? sides : [...sides].reverse();
+        const results = await turnTakingLoop(order.map((side) => ({ base: side.base!, next: request(side, kind) })), ROUND_SECONDS);
+        order.forEach((side, at) => side.rounds[kind]!.push(results[at]!));
       }
     }
     const [small, large] = sides as [Side, Side];
@@ -174,7 +175,7 @@ for (const dialect of DIALECTS) results[dialect] = await measure(dialect);
 const report = {
   measured_at: new Date().toISOString(),
   machine: { cores: availableParallelism(), node: process.version },
-  callers: CALLERS,
+  callers: 1,
   rounds: ROUNDS,
   round_seconds: ROUND_SECONDS,
   target_ratio_p95: 1.2,

@@ -62,6 +62,22 @@ export async function closedLoop(base: string, concurrency: number, seconds: num
   return results;
 }
 
+/**
+ * One caller taking turns between targets, a request each: whatever the machine does meanwhile
+ * (a collection, another process, a slower second) falls on every target alike, so their
+ * percentiles compare the servers and not the moments they were measured in.
+ */
+export async function turnTakingLoop(targets: ReadonlyArray<{ base: string; next: () => LoadRequest }>, seconds: number): Promise<Timed[][]> {
+  const began = performance.now();
+  const until = began + seconds * 1000;
+  const results = targets.map((): Timed[] => []);
+  for (let i = 0; performance.now() < until; i++) {
+    const target = targets[i % targets.length]!;
+    results[i % targets.length]!.push(await send(target.base, target.next(), began));
+  }
+  return results;
+}
+
 /** The p-th percentile in milliseconds, to the hundredth (sub-millisecond lookups are compared by ratio). */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;

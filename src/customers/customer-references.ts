@@ -14,7 +14,7 @@ export interface CustomerReference {
 
 /**
  * The customer's id in other systems (CRM id, loyalty number, web-shop customer id): one per
- * system, and one customer per (system, id). The data map sends it with every privacy request, so
+ * system, and one customer per (system, id), only in systems on the data map. The data map sends it with every privacy request, so
  * each system can find the person without Portvakt sending an e-mail address.
  */
 export class CustomerReferences implements CustomerDataOwner {
@@ -22,9 +22,13 @@ export class CustomerReferences implements CustomerDataOwner {
   readonly #db: Kysely<Database>;
   readonly #audit: AuditLog;
 
-  constructor(db: Kysely<Database>, audit: AuditLog) {
+  /** Whether a system is on the data map, held there for the transaction (privacy/data-systems.ts, holdMapped). */
+  readonly #mapped: (trx: Transaction<Database>, system: string) => Promise<boolean>;
+
+  constructor(db: Kysely<Database>, audit: AuditLog, mapped: (trx: Transaction<Database>, system: string) => Promise<boolean>) {
     this.#db = db;
     this.#audit = audit;
+    this.#mapped = mapped;
   }
 
   async set(customerId: string, system: string, reference: string, now = Date.now()): Promise<CustomerReference> {
@@ -32,6 +36,8 @@ export class CustomerReferences implements CustomerDataOwner {
       await this.#db.transaction().execute(async (trx) => {
         const customer = await trx.selectFrom('customers').select('id').where('id', '=', customerId).executeTakeFirst();
         if (!customer) throw notFound('customer');
+        // Only into systems on the data map: a reference elsewhere would escape the map, export and erasure.
+        if (!(await this.#mapped(trx, system))) throw conflict('unknown_system', `${system} is not on the data map: add it there first`);
         const replaced = await trx.deleteFrom('customer_references').where('customer_id', '=', customerId).where('system', '=', system).executeTakeFirst();
         await trx.insertInto('customer_references').values({ customer_id: customerId, system, reference, created_at: now }).execute();
         if (Number(replaced.numDeletedRows) === 0) await CustomerCounts.change(trx, referencesIn(system), 1);

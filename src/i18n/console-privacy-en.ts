@@ -44,6 +44,8 @@ export const privacyEn = {
   'privacy.map.no_retention': 'Erased on request',
   'privacy.map.access': 'Reached',
   'privacy.map.customers': 'Customers',
+  'privacy.map.unmapped_title': 'References to systems not on the map',
+  'privacy.map.unmapped_lead': 'Customers have ids in these systems, set before references were limited to systems on the map. Erasure and export do not reach them: add each system to the map, or remove its references.',
   'privacy.map.empty': 'No system is on the data map yet.',
 
   'privacy.queue.title': 'Privacy requests',

@@ -22,6 +22,12 @@ const presentSystem = (system: DataSystem & { secret?: string }) => ({
   updated_at: Math.floor(system.updatedAt / 1000),
 });
 
+const unmappedEntry = z.object({
+  system: z.string(),
+  reference: z.string().optional().describe("One customer: the customer's id in that system"),
+  customer_count: z.number().int().optional().describe('All customers: how many have a reference in it'),
+});
+
 const mapEntry = z.object({
   system: z.string(),
   name: z.string(),
@@ -87,7 +93,7 @@ export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { sy
     url: '/systems/:key',
     tag: 'privacy',
     roles: ['admin', 'privacy_officer'],
-    summary: 'Take a system off the data map (409 while it has open privacy tasks)',
+    summary: 'Take a system off the data map (409 while it has open privacy tasks or customers have references in it)',
     params: keyParams,
     status: 204,
     handler: async ({ params }) => deps.systems.remove(params.key),
@@ -100,14 +106,22 @@ export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { sy
     summary: 'Which systems hold which categories of customer data, on which legal basis, for how long and how they are reached: for one customer (with their reference in each) or for all (with how many customers each holds)',
     query: z.strictObject({ customer_id: z.uuid().optional() }),
     status: 200,
-    response: z.object({ customer_id: z.string().nullable(), systems: z.array(mapEntry) }),
+    response: z.object({
+      customer_id: z.string().nullable(),
+      systems: z.array(mapEntry),
+      unmapped: z.array(unmappedEntry).describe('References in systems that are not on the map (kept from before references were limited to mapped systems): add each system to the map, or remove the references'),
+    }),
     handler: async ({ query }) => {
       if (query.customer_id) {
         const held = await deps.dataMap.forCustomer(query.customer_id);
-        return { customer_id: query.customer_id, systems: held.map(({ system, reference }) => ({ ...entry(system), reference })) };
+        return { customer_id: query.customer_id, systems: held.systems.map(({ system, reference }) => ({ ...entry(system), reference })), unmapped: held.unmapped };
       }
       const overview = await deps.dataMap.overview();
-      return { customer_id: null, systems: overview.map(({ system, customerCount }) => ({ ...entry(system), customer_count: customerCount })) };
+      return {
+        customer_id: null,
+        systems: overview.systems.map(({ system, customerCount }) => ({ ...entry(system), customer_count: customerCount })),
+        unmapped: overview.unmapped.map(({ system, customerCount }) => ({ system, customer_count: customerCount })),
+      };
     },
   });
 }

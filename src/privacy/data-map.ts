@@ -22,17 +22,30 @@ export class DataMap {
     this.#customers = deps.customers;
   }
 
-  /** Every system, Portvakt first, with how many customers it holds data of. */
-  async overview(): Promise<Array<{ system: DataSystem; customerCount: number }>> {
+  /**
+   * Every system, Portvakt first, with how many customers it holds data of; and `unmapped`, the
+   * systems customers have references in that are not on the map (set before references were
+   * limited to mapped systems, migration 0020): listed so they are added to the map or cleared.
+   */
+  async overview(): Promise<{ systems: Array<{ system: DataSystem; customerCount: number }>; unmapped: Array<{ system: string; customerCount: number }> }> {
     const [systems, totals] = await Promise.all([this.#systems.list(), this.#counts.totals()]);
-    return systems.map((system) => ({ system, customerCount: totals.get(system.access === 'builtin' ? ALL_CUSTOMERS : referencesIn(system.key)) ?? 0 }));
+    const mapped = new Set(systems.map((system) => referencesIn(system.key)));
+    const unmapped = [...totals]
+      .filter(([counter, count]) => counter.startsWith(referencesIn('')) && !mapped.has(counter) && count > 0)
+      .map(([counter, count]) => ({ system: counter.slice(referencesIn('').length), customerCount: count }))
+      .sort((a, b) => a.system.localeCompare(b.system));
+    return { systems: systems.map((system) => ({ system, customerCount: totals.get(system.access === 'builtin' ? ALL_CUSTOMERS : referencesIn(system.key)) ?? 0 })), unmapped };
   }
 
-  /** Every system, with the customer's reference in it (Portvakt: their id; null where none is known). */
-  async forCustomer(customerId: string): Promise<Array<{ system: DataSystem; reference: string | null }>> {
+  /** Every system, with the customer's reference in it (Portvakt: their id; null where none is known); `unmapped`, their references in systems not on the map. */
+  async forCustomer(customerId: string): Promise<{ systems: Array<{ system: DataSystem; reference: string | null }>; unmapped: Array<{ system: string; reference: string }> }> {
     await this.#customers.get(customerId);
     const [systems, references] = await Promise.all([this.#systems.list(), this.#references.list(customerId)]);
     const bySystem = new Map(references.map((reference) => [reference.system, reference.reference]));
-    return systems.map((system) => ({ system, reference: system.access === 'builtin' ? customerId : (bySystem.get(system.key) ?? null) }));
+    const mapped = new Set(systems.map((system) => system.key));
+    return {
+      systems: systems.map((system) => ({ system, reference: system.access === 'builtin' ? customerId : (bySystem.get(system.key) ?? null) })),
+      unmapped: references.filter((reference) => !mapped.has(reference.system)).map((reference) => ({ system: reference.system, reference: reference.reference })),
+    };
   }
 }

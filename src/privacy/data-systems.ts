@@ -5,6 +5,7 @@ import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { generateWebhookSecret } from '../events/webhook-signature.ts';
 import type { OutboundUrlCheck } from '../outbound/outbound-url-check.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
+import type { Dialect } from '../store/database.ts';
 import type { DataSystemsTable, Database } from '../store/schema.ts';
 import { checkAccessRules, PORTVAKT_SYSTEM, type RetentionRule, type SystemInput, type SystemPatch } from './data-system.schemas.ts';
 
@@ -46,13 +47,15 @@ export const PORTVAKT: DataSystem = {
  */
 export class DataSystems {
   readonly #db: Kysely<Database>;
+  readonly #dialect: Dialect;
   readonly #key: Buffer;
   readonly #audit: AuditLog;
   readonly #checkUrl: OutboundUrlCheck;
 
   /** `checkUrl`: an endpoint is checked before it is stored (https and public in production). */
-  constructor(deps: { db: Kysely<Database>; key: Buffer; audit: AuditLog; checkUrl?: OutboundUrlCheck }) {
+  constructor(deps: { db: Kysely<Database>; dialect: Dialect; key: Buffer; audit: AuditLog; checkUrl?: OutboundUrlCheck }) {
     this.#db = deps.db;
+    this.#dialect = deps.dialect;
     this.#key = deps.key;
     this.#audit = deps.audit;
     this.#checkUrl = deps.checkUrl ?? (async () => {});
@@ -100,12 +103,29 @@ export class DataSystems {
   async remove(key: string, now = Date.now()): Promise<void> {
     if (key === PORTVAKT_SYSTEM) throw conflict('builtin_system', 'Portvakt itself stays on the data map');
     await this.#db.transaction().execute(async (trx) => {
+      // The row first, held against a reference being set meanwhile (holdMapped waits for this).
+      let row = trx.selectFrom('data_systems').select('key').where('key', '=', key);
+      if (this.#dialect === 'postgres') row = row.forUpdate();
+      if (!(await row.executeTakeFirst())) throw notFound('system');
       const open = await trx.selectFrom('privacy_tasks').select('id').where('system', '=', key).where('state', 'not in', ['done', 'dead']).executeTakeFirst();
       if (open) throw conflict('system_busy', 'The system has privacy tasks still open; finish them first');
-      const result = await trx.deleteFrom('data_systems').where('key', '=', key).executeTakeFirst();
-      if (Number(result.numDeletedRows) !== 1) throw notFound('system');
+      // A system leaves the map only with no customer's reference in it: the map stays the whole list of where customer data is.
+      const referenced = await trx.selectFrom('customer_references').select('customer_id').where('system', '=', key).limit(1).executeTakeFirst();
+      if (referenced) throw conflict('system_has_references', 'Customers have references in this system; remove or erase them first');
+      await trx.deleteFrom('data_systems').where('key', '=', key).execute();
       await this.#audit.append(trx, { action: 'data_system.removed', actor: OPERATOR, subject: { type: 'data_system', id: key } }, now);
     });
+  }
+
+  /**
+   * Whether a system is on the data map (Portvakt itself is not a system references point into),
+   * held there until the caller's transaction ends: on PostgreSQL a share lock on its row, which
+   * removal's update lock waits for; SQLite has a single writer.
+   */
+  async holdMapped(trx: Transaction<Database>, key: string): Promise<boolean> {
+    let row = trx.selectFrom('data_systems').select('key').where('key', '=', key);
+    if (this.#dialect === 'postgres') row = row.forShare();
+    return (await row.executeTakeFirst()) !== undefined;
   }
 
   /** Every system, Portvakt first (`db`: inside the caller's transaction; on SQLite anything else would wait for it). */

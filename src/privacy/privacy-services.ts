@@ -34,8 +34,8 @@ export type Privacy = ReturnType<typeof buildPrivacy>;
  */
 export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; events: EventPublisher; customers: Customers; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog; fetch: OutboundFetch; checkUrl: OutboundUrlCheck }) {
   const { config, db, audit } = deps;
-  const systems = new DataSystems({ db, key: deriveKey(config.secret, 'data-system-secret'), audit, checkUrl: deps.checkUrl });
-  const references = new CustomerReferences(db, audit);
+  const systems = new DataSystems({ db, dialect: deps.dialect, key: deriveKey(config.secret, 'data-system-secret'), audit, checkUrl: deps.checkUrl });
+  const references = new CustomerReferences(db, audit, (trx, system) => systems.holdMapped(trx, system));
   const counts = new CustomerCounts(db);
   const dataMap = new DataMap({ systems, references, counts, customers: deps.customers });
   const tasks = new PrivacyTasks(db, deps.dialect, { baseDelayMs: config.privacy.retryBaseMs, maxDelayMs: config.privacy.retryMaxMs, maxAttempts: config.privacy.maxAttempts, leaseMs: config.privacy.timeoutMs + 5_000, callbackWaitMs: config.privacy.callbackWaitMs });

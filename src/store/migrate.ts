@@ -18,6 +18,7 @@ import * as resourceServers from './migrations/0016-resource-servers.ts';
 import * as operators from './migrations/0017-operators.ts';
 import * as customerSearch from './migrations/0018-customer-search.ts';
 import * as privacyFigures from './migrations/0019-privacy-figures.ts';
+import * as unmappedReferences from './migrations/0020-unmapped-references.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '0017-operators': operators,
   '0018-customer-search': customerSearch,
   '0019-privacy-figures': privacyFigures,
+  '0020-unmapped-references': unmappedReferences,
 };
 
 export class MigrationError extends Error {

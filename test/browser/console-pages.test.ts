@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mapSystems } from '../support/data-map.ts';
 import { axeViolations, inspectLayout, launchChromium } from '../support/chromium.ts';
 import { consoleOperator, signInWithCode, type ConsoleOperator } from '../support/console-operator.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
@@ -35,7 +36,8 @@ describe('console pages in Chromium', () => {
     customerId = (await server.api('POST', '/customers', { email: 'layout.kund@example.se', given_name: 'Karl-Johan', family_name: 'Långnamnsson-Östergren', phone_number: '+46701239876' })).body.id;
     await server.api('POST', '/consent-purposes', { key: 'newsletter', texts: TEXTS });
     await server.api('POST', `/customers/${customerId}/consents`, { purpose: 'newsletter', version: 1, decision: 'granted', channel: 'phone', locale: 'sv', agent_id: 'Agent' });
-    await server.api('PUT', `/customers/${customerId}/references/crm`, { reference: 'CRM-000123' }).catch(() => undefined);
+    await mapSystems(server, 'crm');
+    expect((await server.api('PUT', `/customers/${customerId}/references/crm`, { reference: 'CRM-000123' })).status).toBe(200);
     verificationId = (await server.api('POST', `/customers/${customerId}/verifications`, { channel: 'portal' })).body.id;
     invitation = (await server.api('POST', '/operators', { email: 'new.agent@example.se', name: 'Nils Ny', roles: ['agent'] })).body.invitation_url;
     // The administrator's settings: a connection (to a real OpenID provider on 127.0.0.1), an attribute, a webhook with a delivery, an API key.

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mapSystems } from '../support/data-map.ts';
 import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { ADMIN_KEY, startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
@@ -74,6 +75,7 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
     server = await startPortvakt(dialect);
     clientId = (await server.api('POST', '/clients', { ...VALID.client, first_party: true })).body.client_id;
     customerId = (await server.api('POST', '/customers', { email: 'existing@example.se' })).body.id;
+    await mapSystems(server, 'crm');
     await server.api('POST', '/consent-purposes', { key: 'existing_purpose', texts: TEXTS });
     await server.api('POST', '/systems', { ...VALID.system, key: 'existing_system' });
     expect((await server.api('POST', '/connections', { ...VALID.connection, key: 'existing_meta' })).status).toBe(201);

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { CustomerCounts, referencesIn } from '../../src/customers/customer-counts.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleTranslator } from '../../src/i18n/console-locale.ts';
 import { dataMapPage } from '../../src/pages/console/data-map.page.ts';
@@ -107,6 +108,16 @@ describe.each(DIALECTS)('console privacy pages on %s', (dialect) => {
     expect(map.find((entry) => entry.system === 'broken')!.customer_count).toBe(1);
     expect(page.html).toContain('Legitimate interests');
     expect(page.html).toContain('By hand');
+    expect(page.html).not.toContain('data-unmapped=');
+    // A reference from before references were limited to mapped systems is shown as one to act on.
+    await server.portvakt.store.db.transaction().execute(async (trx) => {
+      await trx.insertInto('customer_references').values({ customer_id: holder, system: 'legacy_till', reference: 'LT-1', created_at: Date.now() }).execute();
+      await CustomerCounts.change(trx, referencesIn('legacy_till'), 1);
+    });
+    const warned = await officer.page('/console/data-map');
+    expect(warned.html).toContain('References to systems not on the map');
+    expect(warned.html).toMatch(/data-unmapped="legacy_till"><code>legacy_till<\/code>: 1</);
+    expect((await api('DELETE', `/customers/${holder}/references/legacy_till`)).status).toBe(204);
     expect((await officer.page('/console/data-map?lang=sv')).html).toContain('Berättigat intresse');
     await officer.page('/console/data-map?lang=en');
     // Portvakt itself is always on the map; were nothing there, the page says so.

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mapSystems } from '../support/data-map.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 
@@ -25,6 +26,7 @@ describe.each(DIALECTS)('operator roles on %s', (dialect) => {
   beforeAll(async () => {
     server = await startPortvakt(dialect);
     customerId = (await server.api('POST', '/customers', { email: 'caller@example.se', phone_number: '+46701234567' })).body.id;
+    await mapSystems(server, 'crm', 'loyalty');
     expect((await server.api('PUT', `/customers/${customerId}/references/crm`, { reference: 'CRM-4711' })).status).toBe(200);
     await server.api('POST', '/consent-purposes', { key: 'newsletter', texts: TEXTS });
     for (const [name, role, systems] of [['Kundtjänst', 'agent', null], ['Dataskydd', 'privacy_officer', null], ['CRM sync', 'integration', ['crm']]] as const) {

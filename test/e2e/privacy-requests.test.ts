@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CustomerCounts, referencesIn } from '../../src/customers/customer-counts.ts';
 import { retentionEnds } from '../../src/privacy/retention.ts';
 import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { waitForMessage } from '../support/dev-outbox.ts';
@@ -100,6 +101,32 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
     // Another customer cannot take the same reference in one system.
     const other = (await api('POST', '/customers', { email: 'other-ref@example.se' })).body.id;
     expect((await api('PUT', `/customers/${other}/references/crm`, { reference: 'CRM-mapped@example.se' })).body).toMatchObject({ error: 'reference_taken' });
+  });
+
+  it('takes references only into systems on the map, keeps a system with references on it, and lists older references elsewhere as unmapped', async () => {
+    const { id } = await customerWithReferences('only-mapped@example.se');
+    for (const system of ['pos_till', 'portvakt']) {
+      const refused = await api('PUT', `/customers/${id}/references/${system}`, { reference: 'T-1' });
+      expect(refused.status, system).toBe(409);
+      expect(refused.body).toMatchObject({ error: 'unknown_system' });
+    }
+    expect((await api('GET', `/customers/${id}/references`)).body.references.map((reference: { system: string }) => reference.system)).toEqual(['accounting', 'crm', 'newsletter', 'webshop']);
+    const removal = await api('DELETE', '/systems/webshop');
+    expect(removal.status).toBe(409);
+    expect(removal.body).toMatchObject({ error: 'system_has_references' });
+    expect((await api('GET', '/systems/webshop')).status).toBe(200);
+    // A reference set before references were limited (into a system never mapped): listed, not lost.
+    const before = (await api('POST', '/customers', { email: 'legacy-ref@example.se' })).body.id as string;
+    await server.portvakt.store.db.transaction().execute(async (trx) => {
+      await trx.insertInto('customer_references').values({ customer_id: before, system: 'legacy_till', reference: 'LT-1', created_at: Date.now() }).execute();
+      await CustomerCounts.change(trx, referencesIn('legacy_till'), 1);
+    });
+    expect((await api('GET', `/data-map?customer_id=${before}`)).body.unmapped).toEqual([{ system: 'legacy_till', reference: 'LT-1' }]);
+    expect((await api('GET', `/data-map?customer_id=${id}`)).body.unmapped).toEqual([]);
+    expect((await api('GET', '/data-map')).body.unmapped).toEqual([{ system: 'legacy_till', customer_count: 1 }]);
+    // Removed, it is no longer listed.
+    expect((await api('DELETE', `/customers/${before}/references/legacy_till`)).status).toBe(204);
+    expect((await api('GET', '/data-map')).body.unmapped).toEqual([]);
   });
 
   it('erases everywhere: one signed request per system with its reference, accounting restricted until its hold ends, the manual task confirmed, a report of all', async () => {

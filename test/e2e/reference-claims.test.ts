@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mapSystems } from '../support/data-map.ts';
 import { CookieAgent } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
@@ -16,6 +17,7 @@ describe.each(DIALECTS)('external references on %s', (dialect) => {
   beforeAll(async () => {
     server = await startPortvakt(dialect);
     customerId = (await server.api('POST', '/customers', WHO)).body.id;
+    await mapSystems(server, 'crm', 'loyalty');
     await server.api('PUT', `/customers/${customerId}/references/crm`, { reference: 'CRM-1' });
     await server.api('PUT', `/customers/${customerId}/references/loyalty`, { reference: 'L-9' });
   });

@@ -14,7 +14,13 @@ export interface DataMapEntry {
 }
 
 /** Every system holding customer data: categories, legal basis, retention, how it is reached and how many customers it holds. */
-export function dataMapPage(page: ConsolePage, systems: DataMapEntry[]): string {
+/** References customers have in a system that is not on the map (from before references were limited to mapped systems). */
+export interface UnmappedEntry {
+  system: string;
+  customer_count?: number;
+}
+
+export function dataMapPage(page: ConsolePage, systems: DataMapEntry[], unmapped: UnmappedEntry[] = []): string {
   const { t } = page;
   const body = systems.length
     ? wideTable(t('privacy.map.title'), html`<table class="report data-map">
@@ -30,6 +36,12 @@ export function dataMapPage(page: ConsolePage, systems: DataMapEntry[]): string 
 </tr>`,
       )}</tbody></table>`)
     : html`<p class="empty" role="status">${t('privacy.map.empty')}</p>`;
+  const warning = unmapped.length
+    ? html`<section class="alert" aria-labelledby="unmapped-heading"><h2 id="unmapped-heading">${t('privacy.map.unmapped_title')}</h2>
+<p>${t('privacy.map.unmapped_lead')}</p>
+<ul>${unmapped.map((entry) => html`<li data-unmapped="${entry.system}"><code>${entry.system}</code>: ${count(page, entry.customer_count ?? 0)}</li>`)}</ul></section>`
+    : '';
   return consoleLayout(page, t('privacy.map.title'), html`<p class="lead">${t('privacy.map.lead')}</p>
+${warning}
 ${body}`);
 }
