@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
 import { customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { ArtifactStorage } from '../oidc/artifact-storage.ts';
 import type { Database } from '../store/schema.ts';
@@ -26,7 +26,14 @@ interface SessionPayload {
  * the session and revokes every grant given in it, so its refresh tokens die too.
  */
 export class CustomerSessions implements CustomerDataOwner {
-  readonly tables = ['session_devices'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'session_devices',
+      columns: { session_uid: 'plain', account_id: 'sessions', user_agent: 'sessions', created_at: 'plain', last_used_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'included' },
+    },
+  ];
   /** Only erasure forgets the device list; an operator's deletion leaves it, as it always has. */
   readonly erasureOnly = true;
   readonly #db: Kysely<Database>;

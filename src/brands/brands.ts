@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import { NOT_YET_EXPORTED, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { ReadCache, type ChangeNotices } from '../store/change-notices.ts';
@@ -32,7 +32,14 @@ const CACHE_MS = 30_000;
  * group; a client's `brand` decides which theme and notice its sign-in shows.
  */
 export class Brands implements CustomerDataOwner {
-  readonly tables = ['customer_brands'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'customer_brands',
+      columns: { customer_id: 'brand_visits', brand: 'brand_visits', first_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #audit: AuditLog;
   readonly #cache: ReadCache<Brand>;

@@ -7,6 +7,7 @@ import type { EventPublisher } from '../events/event-publisher.ts';
 import type { ConsentRecordsTable, Database } from '../store/schema.ts';
 import { ConsentFigures, type Standing } from './consent-figures.ts';
 import type { ConsentPurposes, PurposeVersion } from './consent-purposes.ts';
+import type { CustomerDataHolder, TableDeclaration } from '../customers/customer-data.ts';
 
 export interface Decision {
   purpose: string;
@@ -55,7 +56,15 @@ export interface ConsentState {
  * state of a purpose is its latest record. Each decision is audited and published as an event
  * (consent.granted / consent.declined / consent.withdrawn) in the same transaction.
  */
-export class ConsentLedger {
+export class ConsentLedger implements CustomerDataHolder {
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'consent_records',
+      columns: { id: 'plain', seq: 'plain', customer_id: 'consents', purpose_key: 'plain', version: 'plain', decision: 'consents', text_hash: 'plain', locale: 'consents', channel: 'plain', client_id: 'plain', actor_type: 'plain', actor_id: 'consents', ip_hash: 'consents', recorded_at: 'plain', brand: 'plain' },
+      erasure: { rule: 'pseudonymize', reason: 'proof of consent (Art. 7(1)): standing consents are withdrawn and the network hash blanked, the pseudonymous id, purpose, version, decision and time stay' },
+      export: { rule: 'included' },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #purposes: ConsentPurposes;
   readonly #audit: AuditLog;

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
 import type { Database } from '../store/schema.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -17,7 +17,14 @@ export interface SeededPassword {
  * write through here, in their own transaction when the write belongs to one.
  */
 export class CredentialStore implements CustomerDataOwner {
-  readonly tables = ['credentials'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'credentials',
+      columns: { id: 'plain', customer_id: 'credentials', type: 'plain', secret: 'credentials', label: 'credentials', lookup_key: 'credentials', counter: 'plain', last_used_at: 'plain', created_at: 'plain', updated_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'included' },
+    },
+  ];
   readonly #db: Kysely<Database>;
 
   constructor(db: Kysely<Database>) {

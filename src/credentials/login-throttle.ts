@@ -3,6 +3,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Config } from '../config/load-config.ts';
 import type { Database } from '../store/schema.ts';
 import { clientNetwork } from './client-address.ts';
+import type { CustomerDataHolder, TableDeclaration } from '../customers/customer-data.ts';
 
 export type ThrottleSettings = Config['throttle'];
 
@@ -23,7 +24,15 @@ export interface ThrottleKey {
  * Success clears the account and gives the network its attempt back. Counters live in the
  * database, so every node sees the same state.
  */
-export class LoginThrottle {
+export class LoginThrottle implements CustomerDataHolder {
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'login_throttle',
+      columns: { key: 'sessions', failures: 'plain', last_failure_at: 'plain', locked_until: 'plain' },
+      erasure: { rule: 'keep', reason: 'failure counters keyed by keyed hashes of account and network; they expire on their own' },
+      export: { rule: 'omitted', reason: 'keyed hashes that cannot be read back to the customer; they expire on their own' },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #settings: ThrottleSettings;
   readonly #ipKey: Buffer;

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely, Transaction, UpdateQueryBuilder, UpdateResult } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
 import type { Database, OneTimeCodesTable } from '../store/schema.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -35,7 +35,14 @@ export const CODE_PATTERN = /^\d{6}$/;
  * Every entry is counted atomically before the comparison; after `maxAttempts` the code is dead.
  */
 export class OneTimeCodes implements CustomerDataOwner {
-  readonly tables = ['one_time_codes'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'one_time_codes',
+      columns: { id: 'plain', purpose: 'plain', flow_id: 'plain', customer_id: 'credentials', target: 'contact', code_hash: 'credentials', link_hash: 'credentials', payload: 'identity', attempts: 'plain', created_at: 'plain', expires_at: 'plain', consumed_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'omitted', reason: 'codes on their way, stored as hashes, dead within fifteen minutes' },
+    },
+  ];
   /** An operator's deletion leaves codes sent to the address before an account existed; the customer row's foreign key takes the customer's own. */
   readonly erasureOnly = true;
   readonly #db: Kysely<Database>;

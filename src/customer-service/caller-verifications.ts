@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import { NOT_YET_EXPORTED, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import type { Customers } from '../customers/customers.ts';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, customerActor, type AuditLog } from '../events/audit-log.ts';
@@ -32,7 +32,14 @@ export interface CallerVerification {
  * customer's timeline.
  */
 export class CallerVerifications implements CustomerDataOwner {
-  readonly tables = ['caller_verifications'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'caller_verifications',
+      columns: { id: 'plain', customer_id: 'caller_verifications', channel: 'plain', status: 'plain', operator_id: 'plain', agent_id: 'plain', created_at: 'plain', expires_at: 'plain', decided_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #customers: Customers;
   readonly #delivery: CodeDelivery;

@@ -1,6 +1,70 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
+/**
+ * The kinds of customer data Portvakt holds, as the data map names them, in the order the map lists
+ * them. Each column holding something about a customer is declared in one of these.
+ */
+export const DATA_CATEGORIES = {
+  identity: "the customer's id, names and language",
+  contact: 'e-mail addresses and phone numbers (and keyed hashes of them)',
+  profile_attributes: 'the values of the attributes the profile schema defines (address and birthdate among them)',
+  credentials: 'passwords, second factors, passkeys, recovery codes and one-time codes (hashes and sealed secrets)',
+  sessions: 'sessions, devices, tokens, grants, sign-in flows and failed sign-ins',
+  linked_identities: 'accounts at upstream identity providers: the connection and the subject there',
+  consents: 'consent decisions and their proof',
+  external_references: "the customer's ids in the other systems of the data map",
+  orders: 'guest checkouts and their order references',
+  caller_verifications: "checks of a caller's identity by customer service",
+  brand_visits: "the group's brands (chains) the customer has signed in at",
+  privacy_requests: 'access and erasure requests, their tasks, reports and export archives',
+  messages: 'mail and SMS on their way to the customer',
+  audit: 'audit entries, events and webhook deliveries about the customer (ids and names of changed fields)',
+} as const;
+
+export type DataCategory = keyof typeof DATA_CATEGORIES;
+
+/** What erasure does with a table's rows of the customer: deleted, or kept (pseudonymized or as they are) for a reason. */
+export type ErasureRule = { rule: 'delete' } | { rule: 'pseudonymize' | 'keep'; reason: string };
+
+/** Whether Portvakt's own part of an export holds the table's rows of the customer, and if not, why. */
+export type ExportRule = { rule: 'included' } | { rule: 'omitted'; reason: string };
+
+/** Why a table is left out of Portvakt's part of an export today: issue 21 (part 2) is to add it. */
+export const NOT_YET_EXPORTED = "not in Portvakt's part of an export yet (issue 21: the export is to hold everything)";
+
+/** One table's data about customers: every column, personal ones with their data-map category, the rest `plain`. */
+export interface DeclarationOf<T extends keyof Database> {
+  table: T;
+  columns: { readonly [C in keyof Database[T]]-?: DataCategory | 'plain' };
+  erasure: ErasureRule;
+  export: ExportRule;
+}
+
+/** A table declaration of any table of the schema (the columns are checked against that table's type). */
+export type TableDeclaration = { [T in keyof Database]: DeclarationOf<T> }[keyof Database];
+
+/**
+ * A module that owns tables holding customer data declares them (DESIGN.md: a store class owns its
+ * tables). Every table of the database is declared once, or listed as holding no customer data
+ * (test/architecture/customer-data.test.ts reads the schema of both engines), so no table or column
+ * can escape the data map, the export or the erasure unnoticed.
+ */
+export interface CustomerDataHolder {
+  readonly declarations: readonly TableDeclaration[];
+}
+
+/** The tables a holder declares. */
+export function tablesOf(holder: CustomerDataHolder): Array<keyof Database> {
+  return holder.declarations.map((declaration) => declaration.table);
+}
+
+/** Every category the declarations hold, in the order of DATA_CATEGORIES (the built-in data-map entry lists them). */
+export function declaredCategories(declarations: readonly TableDeclaration[]): DataCategory[] {
+  const declared = new Set<string>(declarations.flatMap((declaration) => Object.values(declaration.columns)));
+  return (Object.keys(DATA_CATEGORIES) as DataCategory[]).filter((category) => declared.has(category));
+}
+
 /** Who is forgotten: enough for every owner to find its rows (by id, or by the address for rows kept before an account existed). */
 export interface ForgottenCustomer {
   id: string;
@@ -9,14 +73,11 @@ export interface ForgottenCustomer {
 }
 
 /**
- * The owner of tables that hold a customer's data (DESIGN.md: a store class owns its tables).
- * Erasure (`Customers.erase`) asks every registered owner to forget the customer, in the
- * erasure's transaction, instead of naming other modules' tables; an operator's deletion
- * (`Customers.remove`) asks the same owners except those marked `erasureOnly`.
+ * The holder that forgets: erasure (`Customers.erase`) asks every registered owner to forget the
+ * customer, in the erasure's transaction, instead of naming other modules' tables; an operator's
+ * deletion (`Customers.remove`) asks the same owners except those marked `erasureOnly`.
  */
-export interface CustomerDataOwner {
-  /** The tables this owner writes that hold the customer's data (each table is classified once, see test/architecture). */
-  readonly tables: readonly (keyof Database)[];
+export interface CustomerDataOwner extends CustomerDataHolder {
   /**
    * Only erasure forgets these rows; an operator's deletion leaves them as it always has (the
    * customer row's foreign keys still take whatever is keyed by the customer's id).

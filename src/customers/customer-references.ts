@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer } from './customer-data.ts';
+import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from './customer-data.ts';
 import { CustomerCounts, referencesIn } from './customer-counts.ts';
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
@@ -18,7 +18,14 @@ export interface CustomerReference {
  * each system can find the person without Portvakt sending an e-mail address.
  */
 export class CustomerReferences implements CustomerDataOwner {
-  readonly tables = ['customer_references'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'customer_references',
+      columns: { customer_id: 'external_references', system: 'plain', reference: 'external_references', created_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'included' },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #audit: AuditLog;
 

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { CredentialStore } from '../credentials/credential-store.ts';
 import { CustomerNameIndex } from './customer-name-index.ts';
-import type { CustomerDataOwner, ForgottenCustomer } from './customer-data.ts';
+import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from './customer-data.ts';
 import { ALL_CUSTOMERS, CustomerCounts } from './customer-counts.ts';
 import type { Database } from '../store/schema.ts';
 
@@ -30,7 +30,32 @@ type Executor = Kysely<Database> | Transaction<Database>;
 export type NameFill = { given_name?: string; family_name?: string };
 
 export class CustomerStore implements CustomerDataOwner {
-  readonly tables = ['customers', 'customer_emails', 'customer_phones', 'customer_name_keys'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'customers',
+      columns: { id: 'identity', pool: 'plain', status: 'plain', given_name: 'identity', family_name: 'identity', locale: 'identity', version: 'plain', created_at: 'plain', updated_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'included' },
+    },
+    {
+      table: 'customer_emails',
+      columns: { customer_id: 'contact', pool: 'plain', email: 'contact', verified_at: 'plain', created_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'included' },
+    },
+    {
+      table: 'customer_phones',
+      columns: { customer_id: 'contact', pool: 'plain', phone: 'contact', verified_at: 'plain', created_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'included' },
+    },
+    {
+      table: 'customer_name_keys',
+      columns: { customer_id: 'identity', search_key: 'identity' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'omitted', reason: 'search keys folded from the names, which the profile exports' },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #credentials: CredentialStore;
   /** The search keys of the names (folded words and pairs of words), written with the names (customer search). */

@@ -6,7 +6,7 @@ import type { Database } from '../store/schema.ts';
 import { customerActor, SYSTEM, type Actor, type AuditLog } from '../events/audit-log.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
-import type { CustomerDataOwner } from './customer-data.ts';
+import type { CustomerDataHolder, CustomerDataOwner, TableDeclaration } from './customer-data.ts';
 import type { CustomerRecord, CustomerStore } from './customer-store.ts';
 import type { CustomerCreate, CustomerOutput, CustomerPatch } from './customer.schemas.ts';
 
@@ -35,6 +35,7 @@ export class Customers {
   #sendVerification: VerificationSender | undefined;
   #events: EventPublisher | undefined;
   readonly #owners: CustomerDataOwner[] = [];
+  readonly #holders: CustomerDataHolder[] = [];
 
   constructor(repo: CustomerStore, passwordMinLength: number, revokeAccount: AccountRevoker, audit: AuditLog) {
     this.#repo = repo;
@@ -65,6 +66,16 @@ export class Customers {
   /** Every owner erasure asks, the customer store last. */
   dataOwners(): readonly CustomerDataOwner[] {
     return [...this.#owners, this.#repo];
+  }
+
+  /** Wired with the owners: the holders of tables erasure keeps (audit, consent proof, …), declared but never asked to forget. */
+  declaredBy(...holders: CustomerDataHolder[]): void {
+    this.#holders.push(...holders);
+  }
+
+  /** Every table holding customer data, as its owner or holder declares it. */
+  dataDeclarations(): readonly TableDeclaration[] {
+    return [...this.dataOwners(), ...this.#holders].flatMap((holder) => holder.declarations);
   }
 
   /** Wired after construction: e-mail verification itself needs this service. */

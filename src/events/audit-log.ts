@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { GENESIS } from '../store/migrations/0003-audit-log.ts';
 import { currentOperator } from '../operators/operator-context.ts';
 import type { AuditLogTable, Database } from '../store/schema.ts';
+import { NOT_YET_EXPORTED, type CustomerDataHolder, type TableDeclaration } from '../customers/customer-data.ts';
 
 export interface Actor {
   type: AuditLogTable['actor_type'];
@@ -37,7 +38,15 @@ export const customerActor = (id: string): Actor => ({ type: 'customer', id });
  * one-row head in turn (an UPDATE locks it until commit on PostgreSQL; SQLite has one writer), so
  * the chain never forks. Removing, changing or reordering any entry breaks the chain at it.
  */
-export class AuditLog {
+export class AuditLog implements CustomerDataHolder {
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'audit_log',
+      columns: { seq: 'plain', at: 'plain', action: 'plain', actor_type: 'plain', actor_id: 'audit', subject_type: 'plain', subject_id: 'audit', details: 'audit', prev_hash: 'plain', hash: 'plain' },
+      erasure: { rule: 'keep', reason: 'evidence of who did what (Art. 5(2) accountability); entries hold ids and field names, never profile values' },
+      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+    },
+  ];
   readonly #db: Kysely<Database>;
 
   constructor(db: Kysely<Database>) {

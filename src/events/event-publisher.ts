@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { WebhookDeliveries } from './webhook-deliveries.ts';
+import type { CustomerDataHolder, TableDeclaration } from '../customers/customer-data.ts';
 
 export interface DomainEvent {
   /** `customer.created`, `customer.updated`, `consent.granted` … */
@@ -15,7 +16,15 @@ export interface DomainEvent {
  * caller's transaction: the event exists exactly when the change committed (transactional
  * outbox), and the webhook worker delivers it afterwards, at least once.
  */
-export class EventPublisher {
+export class EventPublisher implements CustomerDataHolder {
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'events',
+      columns: { id: 'plain', type: 'plain', customer_id: 'audit', data: 'audit', occurred_at: 'plain' },
+      erasure: { rule: 'keep', reason: 'what was published to connected systems: ids and the names of changed fields, the erasure event itself included' },
+      export: { rule: 'omitted', reason: 'ids and the names of changed fields, told to connected systems; the audit entries record the same changes' },
+    },
+  ];
   readonly #listeners: Array<() => void> = [];
 
   /** The worker asks to hear of new deliveries, to send them at once instead of at the next poll. */

@@ -3,6 +3,7 @@ import { invalid } from '../errors/domain-error.ts';
 import { retryDelay } from '../jobs/backoff.ts';
 import type { Dialect } from '../store/database.ts';
 import type { Database, WebhookDeliveriesTable } from '../store/schema.ts';
+import type { CustomerDataHolder, TableDeclaration } from '../customers/customer-data.ts';
 
 export interface ClaimedDelivery {
   id: string;
@@ -24,7 +25,15 @@ export interface DeliveryPolicy {
  * them in order per customer. On PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED, so
  * several nodes take disjoint rows; on SQLite (one writer) a compare-and-set on the lease does it.
  */
-export class WebhookDeliveries {
+export class WebhookDeliveries implements CustomerDataHolder {
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'webhook_deliveries',
+      columns: { id: 'plain', seq: 'plain', subscription_id: 'plain', event_id: 'plain', ordering_key: 'audit', status: 'plain', attempts: 'plain', next_attempt_at: 'plain', claimed_until: 'plain', last_error: 'plain', created_at: 'plain', delivered_at: 'plain' },
+      erasure: { rule: 'keep', reason: 'the delivery log of those events: ids only' },
+      export: { rule: 'omitted', reason: 'the delivery log of events: ids only' },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #dialect: Dialect;
   readonly #policy: DeliveryPolicy;

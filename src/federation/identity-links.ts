@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
 import type { CustomerStore } from '../customers/customer-store.ts';
 import type { Customers } from '../customers/customers.ts';
 import { DomainError } from '../errors/domain-error.ts';
@@ -24,7 +24,14 @@ export interface LinkedIdentity {
  * under `{uid}:link`, and dies with it.
  */
 export class IdentityLinks implements CustomerDataOwner {
-  readonly tables = ['identities'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'identities',
+      columns: { connection: 'plain', subject: 'linked_identities', customer_id: 'linked_identities', created_at: 'plain', last_used_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'included' },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #customerStore: CustomerStore;
   readonly #flows: InteractionFlowStore;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { ConsentLedger, Decision } from '../consent/consent-ledger.ts';
-import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import { NOT_YET_EXPORTED, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import type { CustomerStore } from '../customers/customer-store.ts';
 import { notFound } from '../errors/domain-error.ts';
 import { OPERATOR, customerActor, type AuditLog } from '../events/audit-log.ts';
@@ -47,7 +47,20 @@ const hash = (token: string) => createHash('sha256').update(token).digest('hex')
  * the code signs into it and the guest is merged into it. Either way one customer, claimed once.
  */
 export class Guests implements CustomerDataOwner {
-  readonly tables = ['guests', 'customer_orders'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'guests',
+      columns: { id: 'plain', pool: 'plain', email: 'contact', given_name: 'identity', family_name: 'identity', order_references: 'orders', consents: 'consents', locale: 'identity', client_id: 'plain', token_hash: 'plain', created_at: 'plain', expires_at: 'plain', claimed_by: 'orders', claimed_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+    },
+    {
+      table: 'customer_orders',
+      columns: { customer_id: 'orders', reference: 'orders', guest_id: 'plain', created_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #customerStore: CustomerStore;
   readonly #ledger: ConsentLedger;

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { TableDeclaration } from '../customers/customer-data.ts';
 import type { Database, DevOutboxTable } from '../store/schema.ts';
 import type { MailMessage, MailSender } from './mail-sender.ts';
 import type { SmsSender } from './sms/sms-sender.ts';
@@ -8,6 +9,15 @@ import type { SmsSender } from './sms/sms-sender.ts';
  * used when NODE_ENV=production (the configuration refuses to start without a real sender).
  */
 export class DevOutbox implements MailSender, SmsSender {
+  /** Declared by the class (customer-data-owners.ts registers it): the table exists whether or not this process writes it. */
+  static readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'dev_outbox',
+      columns: { id: 'plain', channel: 'plain', recipient: 'contact', subject: 'messages', body: 'messages', created_at: 'plain' },
+      erasure: { rule: 'keep', reason: 'the development stand-in for mail and SMS; never written with NODE_ENV=production' },
+      export: { rule: 'omitted', reason: 'the development stand-in: never written in production' },
+    },
+  ];
   readonly name = 'dev-outbox';
   readonly #db: Kysely<Database>;
 

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { open, seal } from '../crypto/sealed-box.ts';
 import { retryDelay } from '../jobs/backoff.ts';
 import type { Database, OutboxTable } from '../store/schema.ts';
+import type { CustomerDataHolder, TableDeclaration } from '../customers/customer-data.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -30,7 +31,15 @@ export const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 1000, maxDelayMs: 5 * 6
  * once, retrying with exponential backoff. Payloads hold one-time codes, so they are sealed
  * (AES-GCM under PORTVAKT_SECRET) and cleared once delivered or dead.
  */
-export class Outbox {
+export class Outbox implements CustomerDataHolder {
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'outbox',
+      columns: { id: 'plain', topic: 'plain', payload: 'messages', status: 'plain', attempts: 'plain', next_attempt_at: 'plain', claimed_until: 'plain', last_error: 'plain', created_at: 'plain', expires_at: 'plain', delivered_at: 'plain' },
+      erasure: { rule: 'keep', reason: 'messages on their way: the payload is blanked once sent or dead, the rows are deleted after the retention' },
+      export: { rule: 'omitted', reason: 'messages on their way, sealed, blanked once sent' },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #key: Buffer;
   readonly #retry: RetryPolicy;

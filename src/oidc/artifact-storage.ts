@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Adapter } from 'oidc-provider';
-import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
 import type { Database } from '../store/schema.ts';
 import { ArtifactAdapter, deleteAccountArtifacts, deleteSession, revokeAccountArtifacts, revokeGrants } from './artifact-adapter.ts';
 import { noticesOfSession, type LogoutNotice } from './backchannel-logout.ts';
@@ -33,7 +33,14 @@ export type SessionsEnded = (db: Kysely<Database>, notices: LogoutNotice[]) => P
 /** Where oidc-provider's artifacts live, and revocation across both places. */
 export class ArtifactStorage implements CustomerDataOwner {
   /** Written in artifact-adapter.ts, this class's storage for the database. */
-  readonly tables = ['oidc_artifacts'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'oidc_artifacts',
+      columns: { model: 'plain', id: 'plain', payload: 'sessions', grant_id: 'plain', account_id: 'sessions', uid: 'plain', user_code: 'plain', expires_at: 'plain', consumed_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'omitted', reason: 'sessions, grants and tokens are the protocol\'s secrets; the sessions are exported as devices (session_devices)' },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #redis: RedisArtifacts | undefined;
   #sessionsEnded: SessionsEnded | undefined;

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
 import type { Database } from '../store/schema.ts';
 
 /** Methods that proved the customer, as they go into the `amr` claim (RFC 8176; `fed`: an upstream identity provider, as several IdPs write it). */
@@ -52,7 +52,14 @@ export type FlowStateName = FlowState['state'];
 
 /** Flow rows live as long as the interaction they belong to, then the cleanup timer deletes them. */
 export class InteractionFlowStore implements CustomerDataOwner {
-  readonly tables = ['interaction_flows'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'interaction_flows',
+      columns: { uid: 'plain', state: 'plain', customer_id: 'sessions', data: 'sessions', expires_at: 'plain', updated_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'omitted', reason: 'a sign-in under way, deleted when its interaction ends' },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #ttlMs: number;
 

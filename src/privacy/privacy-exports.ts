@@ -4,7 +4,7 @@ import { open, seal } from '../crypto/sealed-box.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { Messenger } from '../messaging/messenger.ts';
 import type { MessageBrand } from '../messaging/templates/render-message.ts';
-import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
 import type { Database, PrivacyTasksTable } from '../store/schema.ts';
 import type { PrivacyRequest } from './privacy-request.ts';
 import type { PrivacyTasks } from './privacy-tasks.ts';
@@ -21,7 +21,14 @@ const tokenHash = (token: string) => createHash('sha256').update(token).digest('
  * for seven days, and only in their own signed-in browser.
  */
 export class PrivacyExports implements CustomerDataOwner {
-  readonly tables = ['privacy_exports'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'privacy_exports',
+      columns: { request_id: 'plain', customer_id: 'privacy_requests', token_hash: 'plain', archive: 'privacy_requests', created_at: 'plain', expires_at: 'plain', downloaded_at: 'plain' },
+      erasure: { rule: 'keep', reason: 'the record that an export was made and when it was fetched (Art. 5(2)); the archive itself is blanked' },
+      export: { rule: 'omitted', reason: 'it holds earlier exports themselves' },
+    },
+  ];
   /** The row stays as the record that an export was made; only the archive goes. */
   readonly erasureOnly = true;
   readonly #db: Kysely<Database>;

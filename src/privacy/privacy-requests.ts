@@ -13,6 +13,7 @@ import { OPEN_TASK_STATES, type PrivacyTasks } from './privacy-tasks.ts';
 import { addMonths, retentionEnds } from './retention.ts';
 import type { Receipt } from './system-contract.ts';
 import { OPEN_REQUEST_STATES, type PrivacyRequest } from './privacy-request.ts';
+import { NOT_YET_EXPORTED, type CustomerDataHolder, type TableDeclaration } from '../customers/customer-data.ts';
 
 
 /**
@@ -22,7 +23,15 @@ import { OPEN_REQUEST_STATES, type PrivacyRequest } from './privacy-request.ts';
  * written then, with the audit chain's head. Due one month after receipt (GDPR Art. 12(3)),
  * extended once by up to two months with a reason.
  */
-export class PrivacyRequests {
+export class PrivacyRequests implements CustomerDataHolder {
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'privacy_requests',
+      columns: { id: 'plain', kind: 'plain', customer_id: 'privacy_requests', state: 'plain', source: 'plain', received_at: 'plain', verified_at: 'plain', verification: 'privacy_requests', due_at: 'plain', extension_reason: 'plain', completed_at: 'plain', report: 'privacy_requests', version: 'plain' },
+      erasure: { rule: 'keep', reason: 'evidence that the request was received and answered, and when (Art. 5(2), 12(3))' },
+      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #systems: DataSystems;
   readonly #tasks: PrivacyTasks;

@@ -45,5 +45,5 @@ export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; diale
   deps.customers.guardCreation((trx, pool, email, actor) => suppressions.guardCreation(trx, pool, email, actor));
   const portvakt = new BuiltinSystem({ db, customers: deps.customers, ledger: deps.ledger, suppressions });
   const worker = new PrivacyWorker({ requests, tasks, systems, portvakt, issuer: config.issuer, log: deps.log, pollMs: config.outbox.pollMs, timeoutMs: config.privacy.timeoutMs, fetch: deps.fetch });
-  return { systems, references, counts, dataMap, requests, queue: new PrivacyQueue(db), exports, tasks, worker };
+  return { systems, references, counts, dataMap, requests, queue: new PrivacyQueue(db), exports, tasks, suppressions, worker };
 }

@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import { retryDelay, type Backoff } from '../jobs/backoff.ts';
-import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import { NOT_YET_EXPORTED, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import type { Dialect } from '../store/database.ts';
 import type { Database, PrivacyTasksTable } from '../store/schema.ts';
 import type { Receipt } from './system-contract.ts';
@@ -24,7 +24,14 @@ type Executor = Kysely<Database> | Transaction<Database>;
  * writer makes the UPDATE atomic. A lost node's lease runs out and another takes the task over.
  */
 export class PrivacyTasks implements CustomerDataOwner {
-  readonly tables = ['privacy_tasks'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'privacy_tasks',
+      columns: { id: 'plain', request_id: 'plain', system: 'plain', access: 'plain', mode: 'plain', reference: 'external_references', categories: 'plain', state: 'plain', attempts: 'plain', next_attempt_at: 'plain', claimed_until: 'plain', last_error: 'plain', receipt: 'privacy_requests', export_data: 'privacy_requests', created_at: 'plain', completed_at: 'plain' },
+      erasure: { rule: 'keep', reason: 'the record of what each system was asked and answered (Art. 5(2)); the copies a system sent for an export are blanked' },
+      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+    },
+  ];
   /** The tasks stay as the record of what each system was asked and answered; only the exported copies go. */
   readonly erasureOnly = true;
   readonly #db: Kysely<Database>;

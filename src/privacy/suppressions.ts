@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { conflict } from '../errors/domain-error.ts';
 import type { Actor, AuditLog } from '../events/audit-log.ts';
 import type { Database } from '../store/schema.ts';
+import type { CustomerDataHolder, TableDeclaration } from '../customers/customer-data.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -13,7 +14,15 @@ type Executor = Kysely<Database> | Transaction<Database>;
  * erased customer back: the import is refused. The person may come back on their own: signing up
  * themselves lifts the entry, and they start afresh, with no consents.
  */
-export class Suppressions {
+export class Suppressions implements CustomerDataHolder {
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'suppressions',
+      columns: { pool: 'plain', email_hash: 'contact', request_id: 'plain', created_at: 'plain' },
+      erasure: { rule: 'keep', reason: 'a keyed hash of the erased address, so the erased customer is not recreated from old lists (Art. 17, 21)' },
+      export: { rule: 'omitted', reason: 'written by the erasure, when no customer is left to export' },
+    },
+  ];
   readonly #key: Buffer;
   readonly #audit: AuditLog;
 

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer } from '../customers/customer-data.ts';
+import { NOT_YET_EXPORTED, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import { z } from 'zod';
 import { DomainError, notFound } from '../errors/domain-error.ts';
 import type { Actor, AuditLog } from '../events/audit-log.ts';
@@ -14,7 +14,14 @@ import type { AttributeDefinition, ProfileSchema } from './profile-schema.ts';
  * event; `null` removes a value.
  */
 export class CustomerAttributes implements CustomerDataOwner {
-  readonly tables = ['customer_attributes'] as const;
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'customer_attributes',
+      columns: { customer_id: 'profile_attributes', key: 'plain', value: 'profile_attributes', updated_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+    },
+  ];
   readonly #db: Kysely<Database>;
   readonly #schema: ProfileSchema;
   readonly #audit: AuditLog;
