@@ -25,20 +25,26 @@ export interface DataSystem {
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-/** Portvakt on its own data map: what it holds of every customer, erased in-process. */
-export const PORTVAKT: DataSystem = {
-  key: PORTVAKT_SYSTEM,
-  name: 'Portvakt (customer identity)',
-  categories: ['contact', 'identity', 'credentials', 'consents', 'sessions', 'external_references'],
-  legalBasis: 'contract',
-  retention: null,
-  access: 'builtin',
-  endpoint: null,
-  checklist: null,
-  version: 1,
-  createdAt: 0,
-  updatedAt: 0,
-};
+/**
+ * Portvakt on its own data map: what it holds of every customer, erased in-process. Its categories
+ * are those its tables declare (customers/customer-data.ts), so a new kind of data joins the map
+ * when its table is declared.
+ */
+export function portvaktSystem(categories: readonly string[]): DataSystem {
+  return {
+    key: PORTVAKT_SYSTEM,
+    name: 'Portvakt (customer identity)',
+    categories: [...categories],
+    legalBasis: 'contract',
+    retention: null,
+    access: 'builtin',
+    endpoint: null,
+    checklist: null,
+    version: 1,
+    createdAt: 0,
+    updatedAt: 0,
+  };
+}
 
 /**
  * The data map: every system that holds customer data, what it holds, on which legal basis, how
@@ -51,14 +57,20 @@ export class DataSystems {
   readonly #key: Buffer;
   readonly #audit: AuditLog;
   readonly #checkUrl: OutboundUrlCheck;
+  readonly #builtinCategories: () => readonly string[];
 
-  /** `checkUrl`: an endpoint is checked before it is stored (https and public in production). */
-  constructor(deps: { db: Kysely<Database>; dialect: Dialect; key: Buffer; audit: AuditLog; checkUrl?: OutboundUrlCheck }) {
+  /**
+   * `checkUrl`: an endpoint is checked before it is stored (https and public in production).
+   * `builtinCategories`: Portvakt's own categories, asked when the map is read (the tables'
+   * owners are registered after this service is built).
+   */
+  constructor(deps: { db: Kysely<Database>; dialect: Dialect; key: Buffer; audit: AuditLog; checkUrl?: OutboundUrlCheck; builtinCategories: () => readonly string[] }) {
     this.#db = deps.db;
     this.#dialect = deps.dialect;
     this.#key = deps.key;
     this.#audit = deps.audit;
     this.#checkUrl = deps.checkUrl ?? (async () => {});
+    this.#builtinCategories = deps.builtinCategories;
   }
 
   async create(input: SystemInput, now = Date.now()): Promise<DataSystem & { secret?: string }> {
@@ -131,11 +143,15 @@ export class DataSystems {
   /** Every system, Portvakt first (`db`: inside the caller's transaction; on SQLite anything else would wait for it). */
   async list(db: Executor = this.#db): Promise<DataSystem[]> {
     const rows = await db.selectFrom('data_systems').selectAll().orderBy('key').execute();
-    return [PORTVAKT, ...rows.map(present)];
+    return [this.#portvakt(), ...rows.map(present)];
   }
 
   async get(key: string, db: Executor = this.#db): Promise<DataSystem> {
-    return key === PORTVAKT_SYSTEM ? PORTVAKT : this.#stored(key, db);
+    return key === PORTVAKT_SYSTEM ? this.#portvakt() : this.#stored(key, db);
+  }
+
+  #portvakt(): DataSystem {
+    return portvaktSystem(this.#builtinCategories());
   }
 
   /** The opened signing secret of a system reached over HTTP. */

@@ -5,6 +5,7 @@ import type { Config } from '../config/load-config.ts';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import { deriveKey } from '../crypto/derived-keys.ts';
 import { CustomerCounts } from '../customers/customer-counts.ts';
+import { declaredCategories } from '../customers/customer-data.ts';
 import { CustomerReferences } from '../customers/customer-references.ts';
 import type { Customers } from '../customers/customers.ts';
 import type { AuditLog } from '../events/audit-log.ts';
@@ -34,7 +35,8 @@ export type Privacy = ReturnType<typeof buildPrivacy>;
  */
 export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; events: EventPublisher; customers: Customers; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog; fetch: OutboundFetch; checkUrl: OutboundUrlCheck }) {
   const { config, db, audit } = deps;
-  const systems = new DataSystems({ db, dialect: deps.dialect, key: deriveKey(config.secret, 'data-system-secret'), audit, checkUrl: deps.checkUrl });
+  const builtinCategories = () => declaredCategories(deps.customers.dataDeclarations());
+  const systems = new DataSystems({ db, dialect: deps.dialect, key: deriveKey(config.secret, 'data-system-secret'), audit, checkUrl: deps.checkUrl, builtinCategories });
   const references = new CustomerReferences(db, audit, (trx, system) => systems.holdMapped(trx, system));
   const counts = new CustomerCounts(db);
   const dataMap = new DataMap({ systems, references, counts, customers: deps.customers });

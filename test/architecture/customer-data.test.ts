@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tablesOf, type TableDeclaration } from '../../src/customers/customer-data.ts';
+import { DATA_CATEGORIES, declaredCategories, tablesOf, type TableDeclaration } from '../../src/customers/customer-data.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { DIALECTS, type TestDialect } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
@@ -115,6 +115,14 @@ describe.each(DIALECTS)('every table and column of the database is declared, or 
     for (const reason of [...reasons, ...Object.values(NOT_PERSONAL)]) expect(reason.length).toBeGreaterThan(20);
     const kept = declarations.filter((declaration) => declaration.erasure.rule !== 'delete').map((declaration) => declaration.table).sort();
     expect(kept).toEqual(['audit_log', 'consent_records', 'dev_outbox', 'events', 'login_throttle', 'outbox', 'privacy_exports', 'privacy_requests', 'privacy_tasks', 'suppressions', 'webhook_deliveries']);
+  });
+
+  it("lists on Portvakt's own data-map entry every category the declarations hold, in the data map's order", async () => {
+    const portvakt = (await running.api('GET', '/systems')).body.systems[0];
+    expect(portvakt.key).toBe('portvakt');
+    expect(portvakt.categories).toEqual(declaredCategories(declarations));
+    expect(portvakt.categories).toEqual(expect.arrayContaining(['profile_attributes', 'orders', 'caller_verifications', 'brand_visits']));
+    expect(portvakt.categories).toEqual(Object.keys(DATA_CATEGORIES).filter((category) => portvakt.categories.includes(category)));
   });
 
   it('would see an undeclared table and column, a declared column or table the database lacks, a table declared twice and an unexplained personal column (the check checks something)', async () => {
