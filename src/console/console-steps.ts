@@ -14,7 +14,7 @@ import { forbiddenPage } from '../pages/console/forbidden.page.ts';
 import { parseInput } from '../validation/parse-input.ts';
 import type { ConsoleCookies } from './console-cookies.ts';
 import { fieldErrors } from './field-errors.ts';
-import { SETTINGS_OPERATION, SETTINGS_PAGES } from './settings.routes.ts';
+import { SETTINGS_OPERATION, SETTINGS_PAGES } from './settings-pages.ts';
 
 /** Sensitive operations need a sign-in this recent. */
 export const FRESH_SIGN_IN_MS = 10 * 60_000;

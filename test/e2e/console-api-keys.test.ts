@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SETTINGS_OPERATION, SETTINGS_PAGES } from '../../src/console/settings.routes.ts';
+import { SETTINGS_OPERATION, SETTINGS_PAGES } from '../../src/console/settings-pages.ts';
 import { consoleOperator, consoleTeam, type ConsoleOperator } from '../support/console-operator.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
