@@ -75,7 +75,7 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
     consentFigures: new ConsentFigures(db, purposes),
     profile: buildProfile({ db, audit, events: publisher, changes }),
     guests: new Guests({ db, customerStore, ledger, audit, events: publisher, pool: DEFAULT_POOL }),
-    brands: new Brands(db, audit, changes),
+    brands: new Brands(db, audit, changes, config.responsibility),
     clientStore,
   };
 }

@@ -4,6 +4,7 @@ import { notFound } from '../errors/domain-error.ts';
 import type { ApiRegistry } from '../http/api-route.ts';
 import { parseInput } from '../validation/parse-input.ts';
 import { brandKey } from '../validation/brand-key.ts';
+import { httpsUrl } from '../validation/https-url.ts';
 import { nameText, text } from '../validation/text.ts';
 import { brandStylesheet, type Brand, type Brands } from './brands.ts';
 
@@ -25,9 +26,11 @@ const brandInput = z.strictObject({
     .nullable()
     .optional()
     .describe('From address of its e-mails, such as "Hemma El <kund@hemmael.se>"'),
+  controller: nameText().trim().min(2).max(120).regex(/^[^\u0000-\u001f\u007f]+$/, 'one line, no control characters').nullable().optional().describe("The company responsible for its customers' data (the controller), named on its sign-up and consent pages; null: the group's (CONTROLLER_NAME)"),
+  privacy_notice_url: httpsUrl.nullable().optional().describe("Its privacy notice, linked from its sign-up and consent pages; null: the group's (PRIVACY_NOTICE_URL)"),
 });
-const brandOutput = z.object({ key: z.string(), name: z.string(), accent_color: z.string(), has_logo: z.boolean(), sender: z.string().nullable(), version: z.number().int(), updated_at: z.number().int() });
-const present = (brand: Brand) => ({ key: brand.key, name: brand.name, accent_color: brand.accentColor, has_logo: brand.hasLogo, sender: brand.sender, version: brand.version, updated_at: Math.floor(brand.updatedAt / 1000) });
+const brandOutput = z.object({ key: z.string(), name: z.string(), accent_color: z.string(), has_logo: z.boolean(), sender: z.string().nullable(), controller: z.string().nullable(), privacy_notice_url: z.string().nullable(), version: z.number().int(), updated_at: z.number().int() });
+const present = (brand: Brand) => ({ key: brand.key, name: brand.name, accent_color: brand.accentColor, has_logo: brand.hasLogo, sender: brand.sender, controller: brand.controller, privacy_notice_url: brand.privacyNoticeUrl, version: brand.version, updated_at: Math.floor(brand.updatedAt / 1000) });
 const keyParams = z.strictObject({ key: brandKey });
 
 /** `/brands`: the group's chains, their look and sender. */

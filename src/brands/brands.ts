@@ -11,9 +11,21 @@ export interface Brand {
   accentColor: string;
   hasLogo: boolean;
   sender: string | null;
+  /** The company responsible for its customers' data, or null: the group's (CONTROLLER_NAME). */
+  controller: string | null;
+  /** Its privacy notice, or null: the group's (PRIVACY_NOTICE_URL). */
+  privacyNoticeUrl: string | null;
   version: number;
   createdAt: number;
   updatedAt: number;
+}
+
+/** Who answers for a customer's data at a client (GDPR Art. 13(1)(a)), and the chains one account works at. */
+export interface Responsibility {
+  controller: string | null;
+  privacyNoticeUrl: string | null;
+  /** Every brand's name, in key order: the group's chains. */
+  chains: string[];
 }
 
 export interface BrandInput {
@@ -21,6 +33,8 @@ export interface BrandInput {
   accent_color: string;
   logo?: { type: 'image/png' | 'image/svg+xml'; base64: string } | null | undefined;
   sender?: string | null | undefined;
+  controller?: string | null | undefined;
+  privacy_notice_url?: string | null | undefined;
 }
 
 /** How long a node keeps a brand before reading it again (pages read it on every view). */
@@ -43,18 +57,21 @@ export class Brands implements CustomerDataOwner {
   readonly #db: Kysely<Database>;
   readonly #audit: AuditLog;
   readonly #cache: ReadCache<Brand>;
+  /** The group's controller and privacy notice (CONTROLLER_NAME, PRIVACY_NOTICE_URL), where a brand names none. */
+  readonly #group: { controller: string | null; privacyNoticeUrl: string | null };
 
-  constructor(db: Kysely<Database>, audit: AuditLog, notices: ChangeNotices) {
+  constructor(db: Kysely<Database>, audit: AuditLog, notices: ChangeNotices, group: { controller: string | null; privacyNoticeUrl: string | null } = { controller: null, privacyNoticeUrl: null }) {
     this.#db = db;
     this.#audit = audit;
     this.#cache = new ReadCache('brand', notices, CACHE_MS);
+    this.#group = group;
   }
 
   async put(key: string, input: BrandInput, now = Date.now()): Promise<Brand> {
     await this.#db.transaction().execute(async (trx) => {
       const current = await trx.selectFrom('brands').select(['version', 'logo_type', 'logo']).where('key', '=', key).executeTakeFirst();
       const logo = input.logo === undefined ? { logo_type: current?.logo_type ?? null, logo: current?.logo ?? null } : { logo_type: input.logo?.type ?? null, logo: input.logo?.base64 ?? null };
-      const values = { name: input.name, accent_color: input.accent_color.toLowerCase(), ...logo, sender: input.sender ?? null, version: (current?.version ?? 0) + 1, updated_at: now };
+      const values = { name: input.name, accent_color: input.accent_color.toLowerCase(), ...logo, sender: input.sender ?? null, controller: input.controller ?? null, privacy_notice_url: input.privacy_notice_url ?? null, version: (current?.version ?? 0) + 1, updated_at: now };
       // Two changes at once: one wins, the other is told (409) instead of being lost or failing.
       const written = current
         ? await trx.updateTable('brands').set(values).where('key', '=', key).where('version', '=', current.version).executeTakeFirst().then((result) => Number(result.numUpdatedRows))
@@ -83,6 +100,19 @@ export class Brands implements CustomerDataOwner {
       const row = await this.#db.selectFrom('brands').selectAll().where('key', '=', key).executeTakeFirst();
       return row ? present(row) : undefined;
     });
+  }
+
+  /**
+   * What a sign-up or consent page at a client of this brand (null: of no brand) says of who is
+   * responsible: the brand's controller and notice, else the group's; and every chain of the group.
+   */
+  async responsibilityAt(key: string | null): Promise<Responsibility> {
+    const [brand, chains] = await Promise.all([this.find(key), this.#db.selectFrom('brands').select('name').orderBy('key').execute()]);
+    return {
+      controller: brand?.controller ?? this.#group.controller,
+      privacyNoticeUrl: brand?.privacyNoticeUrl ?? this.#group.privacyNoticeUrl,
+      chains: chains.map((row) => row.name),
+    };
   }
 
   async logo(key: string): Promise<{ type: string; bytes: Buffer } | undefined> {
@@ -158,5 +188,5 @@ function darker(hex: string): string {
 }
 
 function present(row: BrandsTable): Brand {
-  return { key: row.key, name: row.name, accentColor: row.accent_color, hasLogo: row.logo !== null, sender: row.sender, version: row.version, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
+  return { key: row.key, name: row.name, accentColor: row.accent_color, hasLogo: row.logo !== null, sender: row.sender, controller: row.controller, privacyNoticeUrl: row.privacy_notice_url, version: row.version, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
 }

@@ -40,6 +40,8 @@ export interface Config {
   cleanupIntervalMs: number;
   brandName: string;
   mail: { smtpUrl: string | undefined; from: string };
+  /** Who is responsible for customers' data where a brand names none (sign-up and consent pages). */
+  responsibility: { controller: string | null; privacyNoticeUrl: string | null };
   sms: SmsSettings;
   /** Outside production, mail without SMTP (and SMS without a provider) lands in /dev/outbox. */
   devOutbox: boolean;
@@ -170,6 +172,7 @@ function configFrom(values: Env, derived: { issuer: string; production: boolean;
     cleanupIntervalMs: values.CLEANUP_INTERVAL_SECONDS * 1000,
     brandName: values.BRAND_NAME,
     mail: { smtpUrl: values.SMTP_URL, from: values.MAIL_FROM },
+    responsibility: { controller: values.CONTROLLER_NAME ?? null, privacyNoticeUrl: values.PRIVACY_NOTICE_URL ?? null },
     sms,
     devOutbox: !production,
     outbox: { pollMs: values.OUTBOX_POLL_MS, retryBaseMs: values.OUTBOX_RETRY_BASE_MS, retryMaxMs: values.OUTBOX_RETRY_MAX_MS },

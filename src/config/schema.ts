@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { httpsUrl } from '../validation/https-url.ts';
 import { z } from 'zod';
 import { smsEnvSchema } from './sms-settings.ts';
 
@@ -101,6 +102,8 @@ export const envSchema = z.object({
     .describe('SMTP server for e-mail; absent outside production → messages go to the dev outbox at /dev/outbox'),
   MAIL_FROM: z.string().min(3).default('Portvakt <no-reply@localhost>').describe('From address of every e-mail'),
   BRAND_NAME: z.string().min(1).max(80).default('Portvakt').describe('Name shown in messages and pages until brands are configured'),
+  CONTROLLER_NAME: z.string().trim().min(2).max(120).optional().describe("The company responsible for customers' data (the controller), named on the sign-up and consent pages of clients with no brand, or whose brand names none"),
+  PRIVACY_NOTICE_URL: httpsUrl.optional().describe('The privacy notice linked from those pages'),
   OUTBOX_POLL_MS: intFromEnv(50, 600_000).default(1000).describe('How often the outbox worker looks for due messages'),
   OUTBOX_RETRY_BASE_MS: intFromEnv(10, 600_000).default(1000).describe('First retry of a failed delivery; doubles per attempt'),
   OUTBOX_RETRY_MAX_MS: intFromEnv(10, 3_600_000).default(300_000).describe('Longest wait between delivery attempts'),

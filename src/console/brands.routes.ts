@@ -24,6 +24,8 @@ const brandFields = {
   name: z.string().trim().min(1).max(80),
   accent_color: z.string().trim().regex(/^#[0-9a-fA-F]{6}$/),
   sender: z.string().trim().max(200).default(''),
+  controller: z.string().trim().max(120).default(''),
+  privacy_notice_url: z.string().trim().max(2000).default(''),
   logo,
   remove_logo: checkbox,
 };
@@ -31,9 +33,9 @@ const brandForm = z.object(brandFields);
 const newBrandForm = z.object({ key: z.string().trim().regex(BRAND_KEY_PATTERN), ...brandFields });
 type BrandForm = z.infer<typeof brandForm>;
 
-const TEXTS = { key: 'admin.brands.error.key', accent_color: 'admin.brands.error.colour', logo: 'admin.brands.error.logo', sender: 'admin.brands.error.sender' } as const satisfies Record<string, ConsoleKey>;
+const TEXTS = { key: 'admin.brands.error.key', accent_color: 'admin.brands.error.colour', logo: 'admin.brands.error.logo', sender: 'admin.brands.error.sender', controller: 'admin.brands.error.controller', privacy_notice_url: 'admin.brands.error.notice' } as const satisfies Record<string, ConsoleKey>;
 const REFUSALS = {
-  field: ([name]: string[]) => (name === 'name' || name === 'accent_color' || name === 'logo' || name === 'sender' ? name : undefined),
+  field: ([name]: string[]) => (name !== undefined && ['name', 'accent_color', 'logo', 'sender', 'controller', 'privacy_notice_url'].includes(name) ? name : undefined),
   codes: { concurrent_update: ['', 'admin.error.concurrent'] } as Record<string, [string, ConsoleKey]>,
   texts: TEXTS,
 };
@@ -42,7 +44,7 @@ const DONE = { created: 'admin.brands.done.created', saved: 'admin.brands.done.s
 /** What `PUT /brands/:key` is given: the logo kept when none is chosen, removed when asked. */
 function brandBody(form: BrandForm) {
   const logoChange = form.remove_logo ? { logo: null } : form.logo ? { logo: { type: form.logo.type, base64: form.logo.base64 } } : {};
-  return { name: form.name, accent_color: form.accent_color, sender: form.sender || null, ...logoChange };
+  return { name: form.name, accent_color: form.accent_color, sender: form.sender || null, controller: form.controller || null, privacy_notice_url: form.privacy_notice_url || null, ...logoChange };
 }
 
 /**
@@ -135,5 +137,5 @@ function brandPageRoutes(app: FastifyInstance, steps: ConsoleSteps): void {
 /** A refused form as it was typed (bounded; never the file), to draw it again. */
 function typedValues(body: Record<string, unknown>): BrandValues {
   const text = (name: string, max: number) => (typeof body[name] === 'string' ? (body[name] as string).slice(0, max) : '');
-  return { key: text('key', 64), name: text('name', 80), accent_color: /^#[0-9a-fA-F]{6}$/.test(text('accent_color', 7)) ? text('accent_color', 7) : '#1f5fbf', sender: text('sender', 200) };
+  return { key: text('key', 64), name: text('name', 80), accent_color: /^#[0-9a-fA-F]{6}$/.test(text('accent_color', 7)) ? text('accent_color', 7) : '#1f5fbf', sender: text('sender', 200), controller: text('controller', 120), privacy_notice_url: text('privacy_notice_url', 2000) };
 }

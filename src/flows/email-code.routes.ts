@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Brands } from '../brands/brands.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { sendPage } from '../http/page-reply.ts';
 import { codeEntryPage } from '../pages/code-entry.page.ts';
@@ -24,6 +25,7 @@ export interface EmailCodeDeps {
   passwordMinLength: number;
   purposes: ConsentPurposes;
   ledger: ConsentLedger;
+  brands: Pick<Brands, 'responsibilityAt'>;
   /** Upstream providers offered as "Continue with …" when the sign-in page is shown again. */
   upstreams: (loaded: LoadedInteraction) => Promise<Array<{ key: string; name: string }>>;
 }
@@ -63,7 +65,7 @@ export function emailCodeRoutes(app: FastifyInstance, deps: EmailCodeDeps): void
     const email = formValue(body, 'email');
     const values = { email, given_name: formValue(body, 'given_name'), family_name: formValue(body, 'family_name') };
     return formValue(body, 'intent') === 'sign_up'
-      ? sendPage(reply, status, signUpPage(page, { uid, clientName, csrf: csrfToken(), passwordMinLength: deps.passwordMinLength, error, values, purposes: await signUpPurposes(deps.purposes, page.locale, loaded.brand) }))
+      ? sendPage(reply, status, signUpPage(page, { uid, clientName, csrf: csrfToken(), passwordMinLength: deps.passwordMinLength, error, values, purposes: await signUpPurposes(deps.purposes, page.locale, loaded.brand), responsibility: await deps.brands.responsibilityAt(loaded.brand) }))
       : sendPage(reply, status, signInPage(page, { uid, clientName, csrf: csrfToken(), email, error, connections: await deps.upstreams(loaded) }));
   }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Brands } from '../brands/brands.ts';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import type { ConsentPurposes, PurposeVersion } from '../consent/consent-purposes.ts';
 import { showPurposes, signUpDecisions, signUpPurposes } from '../consent/sign-up-purposes.ts';
@@ -39,7 +40,7 @@ export interface InteractionDeps {
   /** Upstream providers offered as "Continue with …". */
   upstreams: (loaded: LoadedInteraction) => Promise<Array<{ key: string; name: string }>>;
   /** The one-time notice at a brand (single sign-on path). */
-  brands: { noticeDue(customerId: string, brand: string | null): Promise<string | undefined>; visited(customerId: string, brand: string | null): Promise<void> };
+  brands: Pick<Brands, 'noticeDue' | 'visited' | 'responsibilityAt'>;
   /** The guest a `guest` claim token names (its details prefill the sign-up). */
   guestFor: (token: unknown) => Promise<{ email: string; givenName: string | null; familyName: string | null; consents: Array<{ purpose: string; decision: string }> } | undefined>;
 }
@@ -75,7 +76,7 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
         const asksAccess = details.prompt.reasons.some((reason) => reason !== PURPOSES_REQUESTED && reason !== BRAND_FIRST_VISIT);
         const scopes = asksAccess ? [...new Set(String(details.params.scope ?? '').split(' ').filter(Boolean))] : [];
         const purposes = showPurposes(await missingPurposes(deps.purposes, details), page.locale);
-        return sendPage(reply, 200, consentPage(page, { uid, clientName, csrf: csrfToken(), email: customer.email, scopes, purposes }));
+        return sendPage(reply, 200, consentPage(page, { uid, clientName, csrf: csrfToken(), email: customer.email, scopes, purposes, responsibility: await deps.brands.responsibilityAt(loaded.brand) }));
       }
       // Step-up: signed in with one factor, and the client asks for more; only the second is asked.
       // Any other reason (prompt=login, max_age …) means a whole new sign-in.
@@ -98,7 +99,7 @@ export function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): 
     const values = { email: guest?.email ?? loginHint, given_name: guest?.givenName ?? undefined, family_name: guest?.familyName ?? undefined };
     // What the guest agreed to at checkout shows ticked; unticking it is a decision too.
     const preselected = new Set((guest?.consents ?? []).filter((choice) => choice.decision === 'granted').map((choice) => choice.purpose));
-    const view = { uid, clientName, csrf: csrfToken(), passwordMinLength: deps.passwordMinLength, values, preselected, purposes: await signUpPurposes(deps.purposes, page.locale, loaded.brand) };
+    const view = { uid, clientName, csrf: csrfToken(), passwordMinLength: deps.passwordMinLength, values, preselected, purposes: await signUpPurposes(deps.purposes, page.locale, loaded.brand), responsibility: await deps.brands.responsibilityAt(loaded.brand) };
     return sendPage(reply, 200, signUpPage(page, view));
   }
 

@@ -3,6 +3,8 @@ import { html } from '../markup/html.ts';
 import { csrfInput, implicitSubmit, layout, type PageContext } from './layout.ts';
 import { purposeChoices } from './sign-up.page.ts';
 import type { ShownPurpose } from '../consent/sign-up-purposes.ts';
+import type { Responsibility } from '../brands/brands.ts';
+import { responsibilityNote } from './responsibility.ts';
 
 export interface ConsentPage {
   uid: string;
@@ -12,6 +14,8 @@ export interface ConsentPage {
   /** Access the client asks for; empty when it only asks for consent purposes. */
   scopes: string[];
   purposes: ShownPurpose[];
+  /** Who is responsible for the data, and the group's chains. */
+  responsibility?: Responsibility;
 }
 
 const KNOWN_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'consents', 'offline_access', 'references', 'address', 'attributes']);
@@ -30,6 +34,7 @@ export function consentPage(page: PageContext, view: ConsentPage): string {
 ${asksAccess ? html`<p class="lead">${t('consent.lead', { client: view.clientName })}</p>
 <ul class="scopes">${items}</ul>` : html`<p class="lead">${t('consent.purposes_only', { client: view.clientName })}</p>`}
 <p class="hint">${t('consent.signed_in_as', { email: view.email })}</p>
+${responsibilityNote(page, view.responsibility)}
 <form method="post" action="/login/${view.uid}/consent" novalidate>
 ${csrfInput(view.csrf)}
 ${implicitSubmit()}

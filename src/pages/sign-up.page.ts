@@ -1,6 +1,8 @@
 import { html, type SafeHtml } from '../markup/html.ts';
 import { alert, csrfInput, field, implicitSubmit, layout, type PageContext } from './layout.ts';
 import type { ShownPurpose } from '../consent/sign-up-purposes.ts';
+import type { Responsibility } from '../brands/brands.ts';
+import { responsibilityNote } from './responsibility.ts';
 
 export interface SignUpPage {
   uid: string;
@@ -12,6 +14,8 @@ export interface SignUpPage {
   purposes?: ShownPurpose[];
   /** Purposes the person already agreed to (at a guest checkout): ticked. */
   preselected?: ReadonlySet<string>;
+  /** Who is responsible for the data, and the group's chains. */
+  responsibility?: Responsibility;
   error?: string;
 }
 
@@ -53,6 +57,7 @@ export function signUpPage(page: PageContext, view: SignUpPage): string {
     t('signup.title'),
     html`<h1>${t('signup.title')}</h1>
 <p class="lead">${t('signup.lead', { client: view.clientName })}</p>
+${responsibilityNote(page, view.responsibility)}
 ${alert(view.error)}
 <form method="post" action="/login/${view.uid}/email-code" novalidate>
 <input type="hidden" name="intent" value="sign_up">

@@ -19,6 +19,7 @@ import * as operators from './migrations/0017-operators.ts';
 import * as customerSearch from './migrations/0018-customer-search.ts';
 import * as privacyFigures from './migrations/0019-privacy-figures.ts';
 import * as unmappedReferences from './migrations/0020-unmapped-references.ts';
+import * as brandController from './migrations/0021-brand-controller.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '0018-customer-search': customerSearch,
   '0019-privacy-figures': privacyFigures,
   '0020-unmapped-references': unmappedReferences,
+  '0021-brand-controller': brandController,
 };
 
 export class MigrationError extends Error {

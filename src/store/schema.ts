@@ -503,6 +503,10 @@ export interface BrandsTable {
   logo: string | null;
   /** From address of the brand's e-mails, or null for MAIL_FROM. */
   sender: string | null;
+  /** The company responsible for its customers' data (the controller), or null for CONTROLLER_NAME. */
+  controller: string | null;
+  /** Its privacy notice (https), or null for PRIVACY_NOTICE_URL. */
+  privacy_notice_url: string | null;
   version: number;
   created_at: number;
   updated_at: number;

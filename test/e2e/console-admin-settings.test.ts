@@ -69,6 +69,13 @@ describe.each(DIALECTS)('console brands, consent purposes and signing keys on %s
     expect(removed.status).toBe(303);
     expect((await brands())[0]).toMatchObject({ name: 'Hemma El', has_logo: false });
     expect((await admin.page('/console/brands/hemma_el/preview')).html).toContain('<p class="brand">Hemma El</p>');
+    // Who answers for its customers' data, and its privacy notice: kept until changed, cleared when emptied.
+    const named = await admin.post('/console/brands/hemma_el', { name: 'Hemma El', accent_color: '#0a7d3b', controller: 'Hemma El Sverige AB', privacy_notice_url: 'https://hemmael.se/integritet' }, '/console/brands/hemma_el');
+    expect(named.status).toBe(303);
+    expect((await brands())[0]).toMatchObject({ controller: 'Hemma El Sverige AB', privacy_notice_url: 'https://hemmael.se/integritet' });
+    expect((await admin.page('/console/brands/hemma_el')).html).toContain('value="Hemma El Sverige AB"');
+    expect((await admin.post('/console/brands/hemma_el', { name: 'Hemma El', accent_color: '#0a7d3b', controller: '', privacy_notice_url: '' }, '/console/brands/hemma_el')).status).toBe(303);
+    expect((await brands())[0]).toMatchObject({ controller: null, privacy_notice_url: null });
   });
 
   it('refuses bad brands with the field errors in English and Swedish, 400, nothing written', async () => {
@@ -93,7 +100,14 @@ describe.each(DIALECTS)('console brands, consent purposes and signing keys on %s
     const svKey = await postMultipart('/console/brands', { key: 'x', name: 'X', accent_color: '#000000', logo: { type: 'text/html', name: 'x.html', bytes: Buffer.from('<script>') } }, '/console/brands');
     expect(svKey.status).toBe(400);
     expect(svKey.html).toContain('Logotypen ska vara en PNG- eller SVG-fil på högst 40 kB.');
+    const notice = await admin.post('/console/brands/hemma_el', { name: 'Hemma El', accent_color: '#0a7d3b', privacy_notice_url: 'http://hemmael.se/integritet' }, '/console/brands/hemma_el');
+    expect(notice.status).toBe(400);
+    expect(notice.html).toContain('Skriv en https-adress, till exempel https://hemmael.se/integritet.');
+    expect(notice.html).toContain('value="http://hemmael.se/integritet"');
     await admin.page('/console/brands?lang=en');
+    const controller = await admin.post('/console/brands/hemma_el', { name: 'Hemma El', accent_color: '#0a7d3b', controller: 'H' }, '/console/brands/hemma_el');
+    expect(controller.status).toBe(400);
+    expect(controller.html).toContain('Type the company name (2 to 120 characters).');
     expect(JSON.stringify(await brands())).toBe(before);
     expect(await server.portvakt.store.db.selectFrom('audit_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).toEqual(audit);
   });

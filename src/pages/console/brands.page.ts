@@ -11,6 +11,8 @@ export interface BrandRow {
   accent_color: string;
   has_logo: boolean;
   sender: string | null;
+  controller: string | null;
+  privacy_notice_url: string | null;
   version: number;
   updated_at: number;
 }
@@ -21,6 +23,8 @@ export interface BrandValues {
   name: string;
   accent_color: string;
   sender: string;
+  controller: string;
+  privacy_notice_url: string;
 }
 
 interface FormState {
@@ -65,7 +69,9 @@ function brandFields(page: ConsolePage, values: BrandValues | undefined, errors:
 ${consoleColour({ name: 'accent_color', label: t('admin.brands.colour'), hint: t('admin.brands.colour_hint'), value: values?.accent_color ?? '#1f5fbf', error: errors?.accent_color })}
 ${consoleFile({ name: 'logo', label: t(hasLogo ? 'admin.brands.logo_replace' : 'admin.brands.logo'), hint: t('admin.brands.logo_hint'), accept: 'image/png,image/svg+xml', error: errors?.logo })}
 ${hasLogo ? consoleCheckbox({ name: 'remove_logo', label: t('admin.brands.remove_logo'), checked: false }) : ''}
-${consoleField({ name: 'sender', label: t('admin.brands.sender'), hint: t('admin.brands.sender_hint'), value: values?.sender ?? '', autocomplete: 'off', required: false, error: errors?.sender })}`;
+${consoleField({ name: 'sender', label: t('admin.brands.sender'), hint: t('admin.brands.sender_hint'), value: values?.sender ?? '', autocomplete: 'off', required: false, error: errors?.sender })}
+${consoleField({ name: 'controller', label: t('admin.brands.controller'), hint: t('admin.brands.controller_hint'), value: values?.controller ?? '', autocomplete: 'off', required: false, error: errors?.controller })}
+${consoleField({ name: 'privacy_notice_url', label: t('admin.brands.notice'), hint: t('admin.brands.notice_hint'), value: values?.privacy_notice_url ?? '', autocomplete: 'off', required: false, error: errors?.privacy_notice_url })}`;
 }
 
 /** How the accent colour reads on the hosted pages' white: the WCAG contrast ratio, and whether text in it passes AA (4.5:1). */
@@ -78,7 +84,7 @@ function contrastText(t: ConsolePage['t'], colour: string): string {
 export function brandPage(page: ConsolePage, view: FormState & { brand: BrandRow }): string {
   const { t } = page;
   const { brand } = view;
-  const values = view.values ?? { key: brand.key, name: brand.name, accent_color: brand.accent_color, sender: brand.sender ?? '' };
+  const values = view.values ?? { key: brand.key, name: brand.name, accent_color: brand.accent_color, sender: brand.sender ?? '', controller: brand.controller ?? '', privacy_notice_url: brand.privacy_notice_url ?? '' };
   return consoleLayout(page, brand.name, html`${formMessage(view.errors, view.notice)}
 <div class="console-columns"><div>
 <section aria-labelledby="settings-heading"><h2 id="settings-heading">${t('admin.brands.settings')}</h2>
