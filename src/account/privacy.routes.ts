@@ -10,7 +10,7 @@ import type { BrowserSession } from '../oidc/browser-session.ts';
 import type { ProviderHost } from '../oidc/provider-host.ts';
 import { accountPrivacyPage } from '../pages/account-privacy.page.ts';
 import { messagePage } from '../pages/message.page.ts';
-import type { DataSystems } from '../privacy/data-systems.ts';
+import type { DataMap } from '../privacy/data-map.ts';
 import type { PrivacyExports } from '../privacy/privacy-exports.ts';
 import type { PrivacyRequests } from '../privacy/privacy-requests.ts';
 import { text } from '../validation/text.ts';
@@ -28,20 +28,20 @@ const RETURN = '/account/privacy';
  * minutes, which is also how the request is verified; the download link from the e-mail works
  * once, in the customer's own signed-in browser.
  */
-export function privacyPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: Customers; accountSteps: AccountSteps; systems: DataSystems; requests: PrivacyRequests; exports: PrivacyExports; csrf: CsrfGuard }): void {
+export function privacyPageRoutes(app: FastifyInstance, deps: { host: ProviderHost; customers: Customers; accountSteps: AccountSteps; dataMap: DataMap; requests: PrivacyRequests; exports: PrivacyExports; csrf: CsrfGuard }): void {
   const { accountSteps } = deps;
   const verification = (session: BrowserSession) => `signed in again at ${new Date(session.loginTs * 1000).toISOString()} with ${session.amr.join('+') || 'a session'}`;
 
   const show = async (request: FastifyRequest, reply: FastifyReply, session: BrowserSession, status = 200, notice?: string) => {
     const page = pageContextFor(request);
-    const [systems, requests] = await Promise.all([deps.systems.list(), deps.requests.list({ customerId: session.accountId, limit: 20 })]);
+    const [held, requests] = await Promise.all([deps.dataMap.forCustomer(session.accountId), deps.requests.list({ customerId: session.accountId, limit: 20 })]);
     return sendPage(
       reply,
       status,
       accountPrivacyPage(page, {
         csrf: deps.csrf.token(request, reply),
         fresh: isFresh(session),
-        systems: systems.map((system) => ({ name: system.name, categories: system.categories, hold: system.retention?.description ?? null })),
+        systems: held.systems.map(({ system, reference }) => ({ name: system.name, categories: system.categories, hold: system.retention?.description ?? null, reference: system.access === 'builtin' ? null : reference })),
         requests: requests.map((entry) => ({ id: entry.id, kind: entry.kind, state: entry.state, receivedAt: Number(entry.received_at), dueAt: Number(entry.due_at) })),
         ...(notice ? { notice } : {}),
       }),

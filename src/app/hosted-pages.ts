@@ -6,6 +6,7 @@ import { connectionPageRoutes } from '../account/connections.routes.ts';
 import { consentPageRoutes } from '../account/consents.routes.ts';
 import { emailVerificationRoutes } from '../account/email-verification.routes.ts';
 import { phoneRoutes } from '../account/phone.routes.ts';
+import { profilePageRoutes } from '../account/profile.routes.ts';
 import { privacyPageRoutes } from '../account/privacy.routes.ts';
 import { verificationPageRoutes } from '../account/verifications.routes.ts';
 import { brandAssetRoutes } from '../brands/brand.routes.ts';
@@ -62,7 +63,7 @@ function mountSignInPages(pages: FastifyInstance, services: Services): void {
 /** The customer's own pages (`/account/…`): security, sessions, phone, e-mail, connected accounts, choices, and their data. */
 function mountAccountPages(pages: FastifyInstance, services: Services): void {
   const { privacy } = services;
-  const deps = { ...services, issuer: services.config.issuer, links: services.federation.links, verifications: services.callerVerifications, systems: privacy.systems, requests: privacy.requests, exports: privacy.exports };
+  const deps = { ...services, issuer: services.config.issuer, links: services.federation.links, verifications: services.callerVerifications, systems: privacy.systems, dataMap: privacy.dataMap, requests: privacy.requests, exports: privacy.exports };
   accountRoutes(pages, deps);
   emailVerificationRoutes(pages, deps);
   phoneRoutes(pages, deps);
@@ -70,4 +71,5 @@ function mountAccountPages(pages: FastifyInstance, services: Services): void {
   connectionPageRoutes(pages, deps);
   verificationPageRoutes(pages, deps);
   privacyPageRoutes(pages, deps);
+  profilePageRoutes(pages, { ...deps, schema: services.profile.schema, attributes: services.profile.attributes });
 }

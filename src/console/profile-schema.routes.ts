@@ -7,6 +7,7 @@ import type { FieldErrors } from '../pages/console/console-layout.ts';
 import { attributePage, profileSchemaPage, type AttributeRow, type AttributeValues } from '../pages/console/profile-schema.page.ts';
 import { ATTRIBUTE_ASK, ATTRIBUTE_TYPES } from '../profile/attribute-types.ts';
 import type { ConsoleInput, ConsoleSteps } from './console-steps.ts';
+import { checkbox } from './form-fields.ts';
 import { correctable, refusalFields, withTexts } from './operation-refusals.ts';
 
 const KEY = /^[a-z][a-z0-9_]{1,63}$/;
@@ -18,7 +19,7 @@ const optionLines = z
   .default('')
   .transform((value) => value.split(/\r?\n/).map((line) => line.trim()).filter(Boolean))
   .pipe(z.array(z.string().max(100)).max(100));
-const attributeFields = { type: z.enum(ATTRIBUTE_TYPES), label_sv: z.string().trim().min(1).max(100), label_en: z.string().trim().min(1).max(100), options: optionLines, ask: z.enum(ATTRIBUTE_ASK) };
+const attributeFields = { type: z.enum(ATTRIBUTE_TYPES), label_sv: z.string().trim().min(1).max(100), label_en: z.string().trim().min(1).max(100), options: optionLines, ask: z.enum(ATTRIBUTE_ASK), customer_editable: checkbox };
 const newForm = z.object({ key: z.string().trim().regex(KEY), ...attributeFields });
 const changeForm = z.object(attributeFields);
 type AttributeForm = z.infer<typeof changeForm>;
@@ -35,8 +36,8 @@ const REFUSALS = {
 };
 const DONE = { saved: 'settings.profile.done.saved', removed: 'settings.profile.done.removed' } as const satisfies Record<string, ConsoleKey>;
 
-const body = (form: AttributeForm) => ({ type: form.type, labels: { sv: form.label_sv, en: form.label_en }, options: form.type === 'enum' ? form.options : null, ask: form.ask });
-const values = (key: string, form: AttributeForm): AttributeValues => ({ key, type: form.type, label_sv: form.label_sv, label_en: form.label_en, options: form.options.join('\n'), ask: form.ask });
+const body = (form: AttributeForm) => ({ type: form.type, labels: { sv: form.label_sv, en: form.label_en }, options: form.type === 'enum' ? form.options : null, ask: form.ask, customer_editable: form.customer_editable });
+const values = (key: string, form: AttributeForm): AttributeValues => ({ key, type: form.type, label_sv: form.label_sv, label_en: form.label_en, options: form.options.join('\n'), ask: form.ask, customer_editable: form.customer_editable });
 /** Choices belong to choice attributes, and a choice attribute needs them: said here in words (the API's refusal has no field). */
 const optionsError = (form: AttributeForm) => (form.type === 'enum') !== (form.options.length > 0);
 
@@ -119,5 +120,5 @@ export function consoleProfileSchemaRoutes(app: FastifyInstance, steps: ConsoleS
 /** A refused form as it was typed (bounded), to draw it again. */
 function typedValues(body: Record<string, unknown>): AttributeValues {
   const text = (name: string, max: number) => (typeof body[name] === 'string' ? (body[name] as string).slice(0, max) : '');
-  return { key: text('key', 64), type: text('type', 20), label_sv: text('label_sv', 100), label_en: text('label_en', 100), options: text('options', 20_000), ask: text('ask', 20) };
+  return { key: text('key', 64), type: text('type', 20), label_sv: text('label_sv', 100), label_en: text('label_en', 100), options: text('options', 20_000), ask: text('ask', 20), customer_editable: body.customer_editable === 'on' || body.customer_editable === 'true' };
 }

@@ -158,7 +158,7 @@ export class Customers {
    * A changed e-mail address is unverified again unless the caller vouches for it. Disabling a
    * customer ends their sessions and tokens in the same transaction.
    */
-  async update(id: string, patch: CustomerPatch, actor: Actor, now = Date.now()): Promise<CustomerRecord> {
+  async update(id: string, patch: CustomerPatch, actor: Actor, now = Date.now(), alsoWithin?: (trx: Transaction<Database>) => Promise<void>): Promise<CustomerRecord> {
     const passwordHash = patch.password === undefined ? undefined : await this.#hashAcceptable(patch.password);
     return this.#uniqueEmail(() =>
       this.#repo.transaction(async (trx) => {
@@ -194,6 +194,8 @@ export class Customers {
         const fields = Object.keys(patch).filter((key) => key !== 'password').sort();
         await this.#events?.publish(trx, { type: 'customer.updated', customerId: id, data: { fields, status: next.status } }, now);
         await this.#audit.append(trx, { action: 'customer.updated', actor, subject: subjectOf(id), details: { fields, password_changed: passwordHash !== undefined, status: next.status } }, now);
+        // What else changes with it, all or nothing (the profile page's attributes).
+        await alsoWithin?.(trx);
         return { ...next, version: next.version + 1 };
       }),
     );

@@ -3,13 +3,12 @@ import { DomainError } from '../errors/domain-error.ts';
 import { sendPage } from '../http/page-reply.ts';
 import type { MessageKey } from '../i18n/en.ts';
 import { profileDuePage } from '../pages/profile-due.page.ts';
+import { attributeChangesFromForm, typedAttributeValues } from '../profile/attribute-form.ts';
 import { checkValues, type CustomerAttributes } from '../profile/customer-attributes.ts';
 import type { AttributeDefinition, ProfileSchema } from '../profile/profile-schema.ts';
 import type { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import type { PageSteps, StepInput } from '../http/page-step.ts';
 import type { SignInContinuation } from '../http/sign-in-continuation.ts';
-
-const FIELD = /^attr\.([a-z][a-z0-9_]{1,63})(?:\.(street_address|postal_code|locality|country))?$/;
 
 /**
  * `/login/:uid/profile` (step `profile_due`): progressive profiling. The attributes the client asks
@@ -39,8 +38,8 @@ export function profileDueRoutes(app: FastifyInstance, deps: { steps: PageSteps;
       const attributes = await asked(flow.keys);
       const body = (request.body ?? {}) as Record<string, unknown>;
       if (body.skip !== '1') {
-        const typed = typedValues(body);
-        const changes = formChanges(attributes, body);
+        const typed = typedAttributeValues(body);
+        const changes = attributeChangesFromForm(attributes, body);
         try {
           checkValues(new Map(attributes.map((attribute) => [attribute.key, attribute])), changes);
         } catch (error) {
@@ -53,24 +52,4 @@ export function profileDueRoutes(app: FastifyInstance, deps: { steps: PageSteps;
       return deps.continuation.continue(request, reply, loaded, { customerId: flow.customerId, amr: flow.amr }, 'profile_due');
     },
   });
-}
-
-/** The form's attribute fields as typed (strings only, bounded), for showing them again. */
-function typedValues(body: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(body).filter(([name, value]) => FIELD.test(name) && typeof value === 'string' && value.length <= 300) as Array<[string, string]>);
-}
-
-/** Form fields to attribute values: an address from its four parts, a checkbox to a boolean. */
-function formChanges(attributes: AttributeDefinition[], body: Record<string, unknown>): Record<string, unknown> {
-  const field = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
-  return Object.fromEntries(
-    attributes.map((attribute) => {
-      const name = `attr.${attribute.key}`;
-      if (attribute.type === 'address') {
-        return [attribute.key, { street_address: field(`${name}.street_address`), postal_code: field(`${name}.postal_code`), locality: field(`${name}.locality`), country: field(`${name}.country`) }];
-      }
-      if (attribute.type === 'boolean') return [attribute.key, field(name) === 'true'];
-      return [attribute.key, field(name)];
-    }),
-  );
 }

@@ -1,17 +1,17 @@
 import type { MessageKey } from '../i18n/en.ts';
 import { html } from '../markup/html.ts';
+import { categoryWords } from './data-category.ts';
 import { csrfInput, layout, type PageContext } from './layout.ts';
 
 export interface PrivacyView {
   csrf: string;
   /** The sign-in is recent enough to confirm a request (otherwise the buttons lead through a new sign-in). */
   fresh: boolean;
-  systems: Array<{ name: string; categories: string[]; hold: string | null }>;
+  /** Every system on the data map, with the customer's id there where it is known. */
+  systems: Array<{ name: string; categories: string[]; hold: string | null; reference: string | null }>;
   requests: Array<{ id: string; kind: 'erasure' | 'export'; state: string; receivedAt: number; dueAt: number }>;
   notice?: string;
 }
-
-const words = (category: string) => category.replaceAll('_', ' ');
 
 /** /account/privacy: where the customer's data is, a download of all of it, and deleting the account everywhere. */
 export function accountPrivacyPage(page: PageContext, view: PrivacyView): string {
@@ -26,7 +26,7 @@ export function accountPrivacyPage(page: PageContext, view: PrivacyView): string
 ${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
 <h2>${t('privacy.where')}</h2>
 <ul class="systems">${view.systems.map(
-      (system) => html`<li><p class="purpose-title">${system.name}</p><p class="hint">${system.categories.map(words).join(', ')}</p>${system.hold ? html`<p class="hint">${t('privacy.hold', { rule: system.hold })}</p>` : ''}</li>`,
+      (system) => html`<li><p class="purpose-title">${system.name}</p><p class="hint">${system.categories.map((category) => categoryWords(page, category)).join('; ')}</p>${system.reference ? html`<p class="hint">${t('privacy.reference', { reference: system.reference })}</p>` : ''}${system.hold ? html`<p class="hint">${t('privacy.hold', { rule: system.hold })}</p>` : ''}</li>`,
     )}</ul>
 ${
   view.requests.length

@@ -34,6 +34,7 @@ export function accountSecurityPage(page: PageContext, view: AccountSecurityView
     t('account.title'),
     html`<h1>${t('account.title')}</h1>
 <p class="lead">${t('account.signed_in_as', { email: view.email })} <a href="/session/end">${t('account.sign_out')}</a></p>
+<p><a href="/account/profile">${t('account.profile.link')}</a></p>
 <p><a href="/account/connections">${t('account.connections.link')}</a></p>
 <p><a href="/account/verifications">${t('account.verifications.link')}</a></p>
 <p><a href="/account/consents">${t('account.consents.link')}</a></p>

@@ -41,24 +41,34 @@ export class CustomerAttributes implements CustomerDataOwner {
 
   /** Checks every value against its attribute first: an unknown key or a wrong value changes nothing. */
   async set(customerId: string, changes: Record<string, unknown>, actor: Actor, now = Date.now()): Promise<Record<string, unknown>> {
-    const schema = new Map((await this.#schema.listFresh()).map((attribute) => [attribute.key, attribute]));
-    const checked = checkValues(schema, changes);
+    const checked = await this.check(changes);
     await this.#db.transaction().execute(async (trx) => {
       const customer = await trx.selectFrom('customers').select('id').where('id', '=', customerId).executeTakeFirst();
       if (!customer) throw notFound('customer');
-      for (const [key, value] of checked) {
-        if (value === null) {
-          await trx.deleteFrom('customer_attributes').where('customer_id', '=', customerId).where('key', '=', key).execute();
-          continue;
-        }
-        const row = { value: JSON.stringify(value), updated_at: now };
-        await trx.insertInto('customer_attributes').values({ customer_id: customerId, key, ...row }).onConflict((conflict) => conflict.columns(['customer_id', 'key']).doUpdateSet(row)).execute();
-      }
-      const fields = checked.map(([key]) => key).sort();
-      await this.#events.publish(trx, { type: 'customer.updated', customerId, data: { fields: fields.map((key) => `attributes.${key}`) } }, now);
-      await this.#audit.append(trx, { action: 'customer.attributes_updated', actor, subject: { type: 'customer', id: customerId }, details: { fields } }, now);
+      await this.writeWithin(trx, customerId, checked, actor, now);
     });
     return this.of(customerId);
+  }
+
+  /** Changes checked against the schema as it is now (never another node's stale copy): 400 unknown_attribute or validation_failed. */
+  async check(changes: Record<string, unknown>): Promise<Array<[string, unknown]>> {
+    return checkValues(new Map((await this.#schema.listFresh()).map((attribute) => [attribute.key, attribute])), changes);
+  }
+
+  /** Writes checked changes inside the caller's transaction (the customer's own profile page changes names and attributes at once). */
+  async writeWithin(trx: Transaction<Database>, customerId: string, checked: Array<[string, unknown]>, actor: Actor, now = Date.now()): Promise<void> {
+    if (checked.length === 0) return;
+    for (const [key, value] of checked) {
+      if (value === null) {
+        await trx.deleteFrom('customer_attributes').where('customer_id', '=', customerId).where('key', '=', key).execute();
+        continue;
+      }
+      const row = { value: JSON.stringify(value), updated_at: now };
+      await trx.insertInto('customer_attributes').values({ customer_id: customerId, key, ...row }).onConflict((conflict) => conflict.columns(['customer_id', 'key']).doUpdateSet(row)).execute();
+    }
+    const fields = checked.map(([key]) => key).sort();
+    await this.#events.publish(trx, { type: 'customer.updated', customerId, data: { fields: fields.map((key) => `attributes.${key}`) } }, now);
+    await this.#audit.append(trx, { action: 'customer.attributes_updated', actor, subject: { type: 'customer', id: customerId }, details: { fields } }, now);
   }
 
   /** Every customer's value of an attribute removed from the schema, in the removal's transaction. */

@@ -12,6 +12,8 @@ export interface AttributeDefinition {
   options: string[] | null;
   ask: AttributeAsk;
   builtIn: boolean;
+  /** The customer may change it on their own profile page (`/account/profile`). */
+  customerEditable: boolean;
 }
 
 /**
@@ -19,8 +21,8 @@ export interface AttributeDefinition {
  * `birthdate` (scope `profile`). Their type is fixed; when they are asked can be changed.
  */
 const BUILT_IN: readonly AttributeDefinition[] = [
-  { key: 'address', type: 'address', labels: { sv: 'Adress', en: 'Address' }, options: null, ask: 'when_requested', builtIn: true },
-  { key: 'birthdate', type: 'date', labels: { sv: 'Födelsedatum', en: 'Date of birth' }, options: null, ask: 'never', builtIn: true },
+  { key: 'address', type: 'address', labels: { sv: 'Adress', en: 'Address' }, options: null, ask: 'when_requested', builtIn: true, customerEditable: true },
+  { key: 'birthdate', type: 'date', labels: { sv: 'Födelsedatum', en: 'Date of birth' }, options: null, ask: 'never', builtIn: true, customerEditable: true },
 ];
 /** The schema is cached as one entry under this id. */
 const SCHEMA = 'schema';
@@ -67,7 +69,8 @@ export class ProfileSchema {
     const stored = new Map(rows.map((row) => [row.key, present(row)]));
     const builtIns = BUILT_IN.map((attribute) => {
       const changed = stored.get(attribute.key);
-      return changed ? { ...attribute, labels: changed.labels, ask: changed.ask } : attribute;
+      const row = rows.find((candidate) => candidate.key === attribute.key);
+      return changed ? { ...attribute, labels: changed.labels, ask: changed.ask, customerEditable: row?.customer_editable === null || row?.customer_editable === undefined ? attribute.customerEditable : Boolean(row.customer_editable) } : attribute;
     });
     return [...builtIns, ...rows.filter((row) => !BUILT_IN.some((attribute) => attribute.key === row.key)).map(present)];
   }
@@ -79,7 +82,7 @@ export class ProfileSchema {
   }
 
   /** Adds or changes an attribute. A built-in one keeps its type; a custom one cannot change type once customers have values. */
-  async put(key: string, input: { type: AttributeType; labels: { sv: string; en: string }; options: string[] | null; ask: AttributeAsk }, now = Date.now()): Promise<AttributeDefinition> {
+  async put(key: string, input: { type: AttributeType; labels: { sv: string; en: string }; options: string[] | null; ask: AttributeAsk; customer_editable?: boolean | null | undefined }, now = Date.now()): Promise<AttributeDefinition> {
     if (RESERVED.has(key)) throw conflict('reserved_attribute', `${key} is a core field of every customer`);
     const builtIn = BUILT_IN.find((attribute) => attribute.key === key);
     if (builtIn && input.type !== builtIn.type) throw conflict('built_in_attribute', `${key} is built in with type ${builtIn.type}`);
@@ -90,7 +93,8 @@ export class ProfileSchema {
         const used = await trx.selectFrom('customer_attributes').select('customer_id').where('key', '=', key).executeTakeFirst();
         if (used) throw conflict('attribute_in_use', 'Customers have values of the old type; add a new attribute instead');
       }
-      const values = { type: input.type, labels: JSON.stringify(input.labels), options: input.options ? JSON.stringify(input.options) : null, ask: input.ask, updated_at: now };
+      const editable = input.customer_editable === undefined || input.customer_editable === null ? null : input.customer_editable ? 1 : 0;
+      const values = { type: input.type, labels: JSON.stringify(input.labels), options: input.options ? JSON.stringify(input.options) : null, ask: input.ask, customer_editable: editable, updated_at: now };
       await trx.insertInto('profile_attributes').values({ key, ...values, created_at: now }).onConflict((conflict) => conflict.column('key').doUpdateSet(values)).execute();
       await this.#audit.append(trx, { action: 'profile_schema.attribute_set', actor: OPERATOR, subject: { type: 'profile_attribute', id: key }, details: { type: input.type, ask: input.ask } }, now);
     });
@@ -116,5 +120,5 @@ export function isBuiltIn(key: string): boolean {
 }
 
 function present(row: ProfileAttributesTable): AttributeDefinition {
-  return { key: row.key, type: storedValue(ATTRIBUTE_TYPES, row.type), labels: JSON.parse(row.labels) as { sv: string; en: string }, options: row.options ? (JSON.parse(row.options) as string[]) : null, ask: storedValue(ATTRIBUTE_ASK, row.ask), builtIn: isBuiltIn(row.key) };
+  return { key: row.key, type: storedValue(ATTRIBUTE_TYPES, row.type), labels: JSON.parse(row.labels) as { sv: string; en: string }, options: row.options ? (JSON.parse(row.options) as string[]) : null, ask: storedValue(ATTRIBUTE_ASK, row.ask), builtIn: isBuiltIn(row.key), customerEditable: row.customer_editable === null ? row.ask !== 'never' : Boolean(row.customer_editable) };
 }

@@ -13,7 +13,8 @@ const attributeInput = z.strictObject({
   type: z.enum(ATTRIBUTE_TYPES),
   labels: z.strictObject({ sv: label, en: label }),
   options: z.array(text().trim().min(1).max(100)).min(1).max(100).nullable().default(null).describe('enum: the allowed values'),
-  ask: z.enum(ATTRIBUTE_ASK).default('never').describe('sign_up: asked once the account exists; when_requested: when a client asks for it; never: API and account only'),
+  ask: z.enum(ATTRIBUTE_ASK).default('never').describe('sign_up: asked once the account exists; when_requested: when a client asks for it; never: set through the API (and by the customer when customer_editable)'),
+  customer_editable: z.boolean().nullable().optional().describe("The customer may change it on their profile page (/account/profile). Absent or null: yes, unless ask is never (built-in address and birthdate: yes)"),
 });
 const attributeOutput = z.object({
   key: z.string(),
@@ -22,8 +23,9 @@ const attributeOutput = z.object({
   options: z.array(z.string()).nullable(),
   ask: z.enum(ATTRIBUTE_ASK),
   built_in: z.boolean().describe('address and birthdate: OpenID Connect claims of their own'),
+  customer_editable: z.boolean(),
 });
-const present = (attribute: AttributeDefinition) => ({ key: attribute.key, type: attribute.type, labels: attribute.labels, options: attribute.options, ask: attribute.ask, built_in: attribute.builtIn });
+const present = (attribute: AttributeDefinition) => ({ key: attribute.key, type: attribute.type, labels: attribute.labels, options: attribute.options, ask: attribute.ask, built_in: attribute.builtIn, customer_editable: attribute.customerEditable });
 
 /** `/profile-schema` and `/customers/{id}/attributes`: typed attributes beyond the core profile. */
 export function profileRoutes(app: FastifyInstance, api: ApiRegistry, deps: { schema: ProfileSchema; attributes: CustomerAttributes }): void {

@@ -20,6 +20,7 @@ import * as customerSearch from './migrations/0018-customer-search.ts';
 import * as privacyFigures from './migrations/0019-privacy-figures.ts';
 import * as unmappedReferences from './migrations/0020-unmapped-references.ts';
 import * as brandController from './migrations/0021-brand-controller.ts';
+import * as customerEditableAttributes from './migrations/0022-customer-editable-attributes.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   '0019-privacy-figures': privacyFigures,
   '0020-unmapped-references': unmappedReferences,
   '0021-brand-controller': brandController,
+  '0022-customer-editable-attributes': customerEditableAttributes,
 };
 
 export class MigrationError extends Error {

@@ -453,6 +453,8 @@ export interface ProfileAttributesTable {
   /** JSON array of allowed values (enum), or null. */
   options: string | null;
   ask: string;
+  /** 1: the customer may change it on their profile page; 0: not; null: unless `ask` is never. */
+  customer_editable: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -56,6 +56,7 @@ const NOT_PERSONAL: Readonly<Record<string, string>> = {
   'operators.email': "an operator's address: staff of the group, not a customer",
   'operators.name': "an operator's name: staff of the group, not a customer",
   'portvakt_migrations.name': "a migration's name (Kysely's bookkeeping)",
+  'profile_attributes.customer_editable': 'a setting of an attribute: whether customers may change their own value of it',
   'resource_servers.name': "an API's name (a resource server)",
   'webhook_subscriptions.description': "a subscription's description, written by an operator",
 };

@@ -27,7 +27,7 @@ describe.each(DIALECTS)('console profile schema on %s', (dialect) => {
     expect(page.html).toContain('<code>birthdate</code>');
     expect(page.html).toContain('Postal address');
     expect(page.html).toContain('The customer, asked when an application asks for it');
-    expect(page.html).toContain('Administrators, integrations');
+    expect(page.html).toContain('Customer (on their profile page), administrators, integrations');
     const sv = await admin.page('/console/profile-schema?lang=sv');
     expect(sv.html).toContain('Födelsedatum');
     expect(sv.html).toContain('Bara administratörer och integrationer (via API:t)');
@@ -38,12 +38,13 @@ describe.each(DIALECTS)('console profile schema on %s', (dialect) => {
     const added = await admin.post('/console/profile-schema', { key: 'shoe_size', type: 'enum', label_sv: 'Skostorlek', label_en: 'Shoe size', options: '38\r\n39\r\n\r\n40', ask: 'when_requested' });
     expect(added.status, added.html.slice(0, 1500)).toBe(303);
     expect(added.location).toBe('/console/profile-schema?done=saved');
-    expect((await schema()).find((attribute) => attribute.key === 'shoe_size')).toMatchObject({ type: 'enum', labels: { sv: 'Skostorlek', en: 'Shoe size' }, options: ['38', '39', '40'], ask: 'when_requested', built_in: false });
+    expect((await schema()).find((attribute) => attribute.key === 'shoe_size')).toMatchObject({ type: 'enum', labels: { sv: 'Skostorlek', en: 'Shoe size' }, options: ['38', '39', '40'], ask: 'when_requested', built_in: false, customer_editable: false });
     expect((await admin.page('/console/profile-schema')).html).toContain('Choice: 38, 39, 40');
 
-    const changed = await admin.post('/console/profile-schema/shoe_size', { type: 'enum', label_sv: 'Skostorlek (EU)', label_en: 'Shoe size (EU)', options: '38\n39\n40\n41', ask: 'sign_up' });
+    expect((await admin.page('/console/profile-schema')).html).toContain('Administrators, integrations');
+    const changed = await admin.post('/console/profile-schema/shoe_size', { type: 'enum', label_sv: 'Skostorlek (EU)', label_en: 'Shoe size (EU)', options: '38\n39\n40\n41', ask: 'sign_up', customer_editable: 'on' });
     expect(changed.status).toBe(303);
-    expect((await schema()).find((attribute) => attribute.key === 'shoe_size')).toMatchObject({ labels: { sv: 'Skostorlek (EU)', en: 'Shoe size (EU)' }, options: ['38', '39', '40', '41'], ask: 'sign_up' });
+    expect((await schema()).find((attribute) => attribute.key === 'shoe_size')).toMatchObject({ labels: { sv: 'Skostorlek (EU)', en: 'Shoe size (EU)' }, options: ['38', '39', '40', '41'], ask: 'sign_up', customer_editable: true });
     const page = await admin.page('/console/profile-schema/shoe_size?done=saved');
     expect(page.html).toContain('Saved.');
     expect(page.html).toContain('value="Shoe size (EU)"');

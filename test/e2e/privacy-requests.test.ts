@@ -326,6 +326,13 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
     const html = await page.response.text();
     for (const name of ['CRM', 'E-mail list', 'Web shop', 'Accounting', 'Support desk']) expect(html).toContain(name);
     expect(html).toContain('Bokföringslagen 7 kap. 2 §');
+    // In plain words, with the customer's number in each system, in English and Swedish: never a category's key.
+    expect(html).toContain('Your customer number there: CRM-export-me@example.se');
+    expect(html).toContain('what you have bought');
+    expect(html).not.toMatch(/purchase_history|purchase history|external_references/);
+    const swedish = await (await agent.request(`${server.url}/account/privacy`, { headers: { 'accept-language': 'sv' } })).text();
+    expect(swedish).toContain('Ditt kundnummer där: CRM-export-me@example.se');
+    expect(swedish).toContain('vad du har köpt');
     const asked = await agent.postForm(`${server.url}/account/privacy/export`, { csrf: csrfOf(html) });
     expect(asked.headers.get('location')).toBe('/account/privacy?done=export');
 

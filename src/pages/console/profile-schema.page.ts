@@ -3,7 +3,7 @@ import type { ConsoleKey } from '../../i18n/console-en.ts';
 import { ATTRIBUTE_ASK, ATTRIBUTE_TYPES } from '../../profile/attribute-types.ts';
 import { csrfInput } from '../layout.ts';
 import { consoleField, consoleLayout, formMessage, type ConsolePage, type FieldErrors } from './console-layout.ts';
-import { consoleSelect, consoleTextarea } from './form-controls.ts';
+import { consoleCheckbox, consoleSelect, consoleTextarea } from './form-controls.ts';
 
 /** An attribute as `GET /profile-schema` answers it. */
 export interface AttributeRow {
@@ -13,6 +13,7 @@ export interface AttributeRow {
   options: string[] | null;
   ask: string;
   built_in: boolean;
+  customer_editable: boolean;
 }
 
 /** The attribute form as typed: choices one per line. */
@@ -23,6 +24,7 @@ export interface AttributeValues {
   label_en: string;
   options: string;
   ask: string;
+  customer_editable: boolean;
 }
 
 interface FormState {
@@ -32,15 +34,15 @@ interface FormState {
   notice?: string | undefined;
 }
 
-export const attributeValues = (attribute: AttributeRow): AttributeValues => ({ key: attribute.key, type: attribute.type, label_sv: attribute.labels.sv, label_en: attribute.labels.en, options: attribute.options?.join('\n') ?? '', ask: attribute.ask });
+export const attributeValues = (attribute: AttributeRow): AttributeValues => ({ key: attribute.key, type: attribute.type, label_sv: attribute.labels.sv, label_en: attribute.labels.en, options: attribute.options?.join('\n') ?? '', ask: attribute.ask, customer_editable: attribute.customer_editable });
 
 /** Every attribute with its type, who gives it and who may change it; adding one. */
 export function profileSchemaPage(page: ConsolePage, view: FormState & { attributes: AttributeRow[] }): string {
   const { t } = page;
   const rows = view.attributes.map(
-    (attribute) => html`<tr><td><a href="/console/profile-schema/${attribute.key}">${attribute.labels[page.locale]}</a>${attribute.built_in ? html` <span class="tag">${t('settings.profile.built_in')}</span>` : ''}</td><td><code>${attribute.key}</code></td><td>${typeText(page, attribute)}</td><td>${t(`settings.profile.ask.${attribute.ask}` as ConsoleKey)}</td><td>${t(`settings.profile.editors.${attribute.ask}` as ConsoleKey)}</td></tr>`,
+    (attribute) => html`<tr><td><a href="/console/profile-schema/${attribute.key}">${attribute.labels[page.locale]}</a>${attribute.built_in ? html` <span class="tag">${t('settings.profile.built_in')}</span>` : ''}</td><td><code>${attribute.key}</code></td><td>${typeText(page, attribute)}</td><td>${t(`settings.profile.ask.${attribute.ask}` as ConsoleKey)}</td><td>${t(attribute.customer_editable ? 'settings.profile.editors.customer' : 'settings.profile.editors.staff')}</td></tr>`,
   );
-  const values = view.values ?? { key: '', type: 'text', label_sv: '', label_en: '', options: '', ask: 'never' };
+  const values = view.values ?? { key: '', type: 'text', label_sv: '', label_en: '', options: '', ask: 'never', customer_editable: false };
   return consoleLayout(page, t('settings.profile.title'), html`<p class="lead">${t('settings.profile.lead')}</p>
 ${formMessage(view.errors, view.notice)}
 ${view.attributes.length
@@ -90,5 +92,6 @@ ${consoleField({ name: 'label_sv', label: t('settings.profile.label_sv'), value:
 ${consoleField({ name: 'label_en', label: t('settings.profile.label_en'), value: values.label_en, autocomplete: 'off', error: errors.label_en })}
 </div>
 ${builtIn ? '' : consoleTextarea({ name: 'options', label: t('settings.profile.options'), hint: t('settings.profile.options_hint'), value: values.options, rows: 3, required: false, error: errors.options })}
-${consoleSelect({ name: 'ask', label: t('settings.profile.ask'), value: values.ask, choices: ATTRIBUTE_ASK.map((ask) => ({ value: ask, label: t(`settings.profile.ask.${ask}` as ConsoleKey) })), error: errors.ask })}`;
+${consoleSelect({ name: 'ask', label: t('settings.profile.ask'), value: values.ask, choices: ATTRIBUTE_ASK.map((ask) => ({ value: ask, label: t(`settings.profile.ask.${ask}` as ConsoleKey) })), error: errors.ask })}
+${consoleCheckbox({ name: 'customer_editable', label: t('settings.profile.customer_editable'), hint: t('settings.profile.customer_editable_hint'), checked: values.customer_editable })}`;
 }
