@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
+import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import { customerActor, type AuditLog } from '../events/audit-log.ts';
 import type { ArtifactStorage } from '../oidc/artifact-storage.ts';
 import type { Database } from '../store/schema.ts';
@@ -31,7 +31,7 @@ export class CustomerSessions implements CustomerDataOwner {
       table: 'session_devices',
       columns: { session_uid: 'plain', account_id: 'sessions', user_agent: 'sessions', created_at: 'plain', last_used_at: 'plain' },
       erasure: { rule: 'delete' },
-      export: { rule: 'included' },
+      export: { rule: 'included', section: 'sessions', reason: 'each signed-in device by its browser (user agent) and dates; the session id is the protocol\'s secret' },
     },
   ];
   /** Only erasure forgets the device list; an operator's deletion leaves it, as it always has. */
@@ -109,6 +109,11 @@ export class CustomerSessions implements CustomerDataOwner {
 
   async deleteStale(olderThan: number): Promise<void> {
     await this.#db.deleteFrom('session_devices').where('last_used_at', '<', olderThan).execute();
+  }
+
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const rows = await db.selectFrom('session_devices').select(['user_agent', 'created_at', 'last_used_at']).where('account_id', '=', customer.id).orderBy('created_at').orderBy('session_uid').execute();
+    return { sessions: rows.map((row) => ({ device: row.user_agent, created_at: isoTime(row.created_at), last_used_at: isoTime(row.last_used_at) })) };
   }
 
   /** The device list (user agents) of the customer's sessions. */

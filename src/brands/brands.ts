@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { NOT_YET_EXPORTED, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
+import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { ReadCache, type ChangeNotices } from '../store/change-notices.ts';
@@ -51,7 +51,7 @@ export class Brands implements CustomerDataOwner {
       table: 'customer_brands',
       columns: { customer_id: 'brand_visits', brand: 'brand_visits', first_at: 'plain' },
       erasure: { rule: 'delete' },
-      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+      export: { rule: 'included', section: 'brand_visits', reason: 'each brand (chain) by its key and name, the group\'s own sign-in as an empty key, and the first sign-in there' },
     },
   ];
   readonly #db: Kysely<Database>;
@@ -163,6 +163,19 @@ export class Brands implements CustomerDataOwner {
       .values({ customer_id: customerId, brand: key ?? '', first_at: now })
       .onConflict((conflict) => conflict.columns(['customer_id', 'brand']).doNothing())
       .execute();
+  }
+
+  /** The brands the customer has signed in at, with their names ('' is the group's own sign-in, at a client of no brand). */
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const rows = await db
+      .selectFrom('customer_brands as v')
+      .leftJoin('brands as b', 'b.key', 'v.brand')
+      .select(['v.brand', 'b.name', 'v.first_at'])
+      .where('v.customer_id', '=', customer.id)
+      .orderBy('v.first_at')
+      .orderBy('v.brand')
+      .execute();
+    return { brand_visits: rows.map((row) => ({ brand: row.brand, name: row.name, first_at: isoTime(row.first_at) })) };
   }
 
   /** The brands the customer has signed in at. */

@@ -7,7 +7,7 @@ import type { EventPublisher } from '../events/event-publisher.ts';
 import type { ConsentRecordsTable, Database } from '../store/schema.ts';
 import { ConsentFigures, type Standing } from './consent-figures.ts';
 import type { ConsentPurposes, PurposeVersion } from './consent-purposes.ts';
-import type { CustomerDataHolder, TableDeclaration } from '../customers/customer-data.ts';
+import { isoTime, type CustomerDataHolder, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 
 export interface Decision {
   purpose: string;
@@ -62,7 +62,7 @@ export class ConsentLedger implements CustomerDataHolder {
       table: 'consent_records',
       columns: { id: 'plain', seq: 'plain', customer_id: 'consents', purpose_key: 'plain', version: 'plain', decision: 'consents', text_hash: 'plain', locale: 'consents', channel: 'plain', client_id: 'plain', actor_type: 'plain', actor_id: 'consents', ip_hash: 'consents', recorded_at: 'plain', brand: 'plain' },
       erasure: { rule: 'pseudonymize', reason: 'proof of consent (Art. 7(1)): standing consents are withdrawn and the network hash blanked, the pseudonymous id, purpose, version, decision and time stay' },
-      export: { rule: 'included' },
+      export: { rule: 'included', section: 'consent_history', reason: 'every decision as recorded, and beside them the state of each purpose (consents); left out: the network, kept only as a keyed hash that reads as nothing, and the id of an agent who took a decision down (staff)' },
     },
   ];
   readonly #db: Kysely<Database>;
@@ -257,6 +257,15 @@ export class ConsentLedger implements CustomerDataHolder {
     if (requested.length === 0) return [];
     const effective = new Set((await this.state(customerId)).filter((entry) => entry.effective).map((entry) => entry.purpose));
     return requested.filter((key) => !effective.has(key));
+  }
+
+  /** The state of every purpose (consents) and every decision recorded (consent_history, newest first). */
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const [states, history] = await Promise.all([this.state(customer.id), db.selectFrom('consent_records').selectAll().where('customer_id', '=', customer.id).orderBy('seq', 'desc').execute()]);
+    return {
+      consents: states.map((entry) => ({ purpose: entry.purpose, state: entry.state, version: entry.version, effective: entry.effective, decided_at: isoTime(entry.decidedAt) })),
+      consent_history: history.map((record) => ({ purpose: record.purpose_key, version: record.version, decision: record.decision, text_hash: record.text_hash, locale: record.locale, channel: record.channel, client_id: record.client_id, brand: record.brand, actor: record.actor_type, recorded_at: isoTime(record.recorded_at) })),
+    };
   }
 
   history(customerId: string): Promise<ConsentRecordsTable[]> {

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
+import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import type { Database } from '../store/schema.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -22,7 +22,7 @@ export class CredentialStore implements CustomerDataOwner {
       table: 'credentials',
       columns: { id: 'plain', customer_id: 'credentials', type: 'plain', secret: 'credentials', label: 'credentials', lookup_key: 'credentials', counter: 'plain', last_used_at: 'plain', created_at: 'plain', updated_at: 'plain' },
       erasure: { rule: 'delete' },
-      export: { rule: 'included' },
+      export: { rule: 'included', section: 'credentials', reason: 'each credential by its type, label and dates; never its secret (password hash, TOTP secret, passkey key) nor a recovery code\'s lookup key' },
     },
   ];
   readonly #db: Kysely<Database>;
@@ -100,6 +100,11 @@ export class CredentialStore implements CustomerDataOwner {
   async useRecoveryCode(customerId: string, lookupKey: string): Promise<boolean> {
     const used = await this.#db.deleteFrom('credentials').where('customer_id', '=', customerId).where('type', '=', 'recovery_code').where('lookup_key', '=', lookupKey).returning('id').executeTakeFirst();
     return used !== undefined;
+  }
+
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const rows = await db.selectFrom('credentials').select(['type', 'label', 'created_at', 'last_used_at']).where('customer_id', '=', customer.id).orderBy('created_at').orderBy('id').execute();
+    return { credentials: rows.map((row) => ({ type: row.type, label: row.label, created_at: isoTime(row.created_at), last_used_at: isoTime(row.last_used_at) })) };
   }
 
   async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { NOT_YET_EXPORTED, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
+import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import type { Customers } from '../customers/customers.ts';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, customerActor, type AuditLog } from '../events/audit-log.ts';
@@ -37,7 +37,7 @@ export class CallerVerifications implements CustomerDataOwner {
       table: 'caller_verifications',
       columns: { id: 'plain', customer_id: 'caller_verifications', channel: 'plain', status: 'plain', operator_id: 'plain', agent_id: 'plain', created_at: 'plain', expires_at: 'plain', decided_at: 'plain' },
       erasure: { rule: 'delete' },
-      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+      export: { rule: 'included', section: 'caller_verifications', reason: 'each check by its channel, outcome and times; the code is never stored here (only its hash, among the codes, gone within minutes), and the operator\'s key and agent are staff' },
     },
   ];
   readonly #db: Kysely<Database>;
@@ -115,6 +115,16 @@ export class CallerVerifications implements CustomerDataOwner {
       await this.#audit.append(trx, { action: `caller_verification.${status}`, actor, subject: { type: 'customer', id: verification.customerId }, details: { verification: verification.id, channel: verification.channel, agent_id: verification.agentId } }, now);
       return { ...verification, status, decidedAt: now };
     });
+  }
+
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const rows = await db.selectFrom('caller_verifications').selectAll().where('customer_id', '=', customer.id).orderBy('created_at').orderBy('id').execute();
+    return {
+      caller_verifications: rows.map((row) => {
+        const shown = present(row);
+        return { id: shown.id, channel: shown.channel, status: shown.status, created_at: isoTime(row.created_at), expires_at: isoTime(row.expires_at), decided_at: isoTime(row.decided_at) };
+      }),
+    };
   }
 
   async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
 /**
@@ -27,11 +27,12 @@ export type DataCategory = keyof typeof DATA_CATEGORIES;
 /** What erasure does with a table's rows of the customer: deleted, or kept (pseudonymized or as they are) for a reason. */
 export type ErasureRule = { rule: 'delete' } | { rule: 'pseudonymize' | 'keep'; reason: string };
 
-/** Whether Portvakt's own part of an export holds the table's rows of the customer, and if not, why. */
-export type ExportRule = { rule: 'included' } | { rule: 'omitted'; reason: string };
-
-/** Why a table is left out of Portvakt's part of an export today: issue 21 (part 2) is to add it. */
-export const NOT_YET_EXPORTED = "not in Portvakt's part of an export yet (issue 21: the export is to hold everything)";
+/**
+ * Whether Portvakt's own part of an export holds the table's rows of the customer, and if not, why.
+ * Included rows are in one section of the export (privacy/export-format.ts names and describes
+ * every section); `reason` says which columns are left out and why (secrets, staff identifiers).
+ */
+export type ExportRule = { rule: 'included'; section: string; reason?: string } | { rule: 'omitted'; reason: string };
 
 /** One table's data about customers: every column, personal ones with their data-map category, the rest `plain`. */
 export interface DeclarationOf<T extends keyof Database> {
@@ -52,6 +53,12 @@ export type TableDeclaration = { [T in keyof Database]: DeclarationOf<T> }[keyof
  */
 export interface CustomerDataHolder {
   readonly declarations: readonly TableDeclaration[];
+  /**
+   * This holder's part of an export (`Customers.exportData`): section name → the customer's rows as
+   * plain JSON, timestamps ISO 8601, never a secret (password hashes, TOTP secrets, token values,
+   * code hashes). Every table it declares with export `included` is answered here, in its section.
+   */
+  exportOf?(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>>;
 }
 
 /** The tables a holder declares. */
@@ -63,6 +70,13 @@ export function tablesOf(holder: CustomerDataHolder): Array<keyof Database> {
 export function declaredCategories(declarations: readonly TableDeclaration[]): DataCategory[] {
   const declared = new Set<string>(declarations.flatMap((declaration) => Object.values(declaration.columns)));
   return (Object.keys(DATA_CATEGORIES) as DataCategory[]).filter((category) => declared.has(category));
+}
+
+/** A stored time (milliseconds; PostgreSQL's bigint arrives as a string) as ISO 8601, for an export. */
+export function isoTime(value: number | string | bigint): string;
+export function isoTime(value: number | string | bigint | null): string | null;
+export function isoTime(value: number | string | bigint | null): string | null {
+  return value === null ? null : new Date(Number(value)).toISOString();
 }
 
 /** Who is forgotten: enough for every owner to find its rows (by id, or by the address for rows kept before an account existed). */

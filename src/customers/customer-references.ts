@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from './customer-data.ts';
+import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from './customer-data.ts';
 import { CustomerCounts, referencesIn } from './customer-counts.ts';
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
@@ -23,7 +23,7 @@ export class CustomerReferences implements CustomerDataOwner {
       table: 'customer_references',
       columns: { customer_id: 'external_references', system: 'plain', reference: 'external_references', created_at: 'plain' },
       erasure: { rule: 'delete' },
-      export: { rule: 'included' },
+      export: { rule: 'included', section: 'external_references' },
     },
   ];
   readonly #db: Kysely<Database>;
@@ -75,6 +75,11 @@ export class CustomerReferences implements CustomerDataOwner {
       await CustomerCounts.change(trx, referencesIn(system), -1);
       await this.#audit.append(trx, { action: 'customer.reference_removed', actor: OPERATOR, subject: { type: 'customer', id: customerId }, details: { system } }, now);
     });
+  }
+
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const rows = await db.selectFrom('customer_references').select(['system', 'reference', 'created_at']).where('customer_id', '=', customer.id).orderBy('system').execute();
+    return { external_references: rows.map((row) => ({ system: row.system, reference: row.reference, created_at: isoTime(row.created_at) })) };
   }
 
   async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {

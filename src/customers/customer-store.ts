@@ -35,19 +35,19 @@ export class CustomerStore implements CustomerDataOwner {
       table: 'customers',
       columns: { id: 'identity', pool: 'plain', status: 'plain', given_name: 'identity', family_name: 'identity', locale: 'identity', version: 'plain', created_at: 'plain', updated_at: 'plain' },
       erasure: { rule: 'delete' },
-      export: { rule: 'included' },
+      export: { rule: 'included', section: 'profile', reason: 'the profile (Customers.exportData), without the pool and version, which are bookkeeping' },
     },
     {
       table: 'customer_emails',
       columns: { customer_id: 'contact', pool: 'plain', email: 'contact', verified_at: 'plain', created_at: 'plain' },
       erasure: { rule: 'delete' },
-      export: { rule: 'included' },
+      export: { rule: 'included', section: 'profile' },
     },
     {
       table: 'customer_phones',
       columns: { customer_id: 'contact', pool: 'plain', phone: 'contact', verified_at: 'plain', created_at: 'plain' },
       erasure: { rule: 'delete' },
-      export: { rule: 'included' },
+      export: { rule: 'included', section: 'profile' },
     },
     {
       table: 'customer_name_keys',
@@ -66,6 +66,11 @@ export class CustomerStore implements CustomerDataOwner {
     this.#db = db;
     this.#credentials = credentials;
     this.names = new CustomerNameIndex(db);
+  }
+
+  /** The database, read by the owners of the customer's other tables for their part of an export (`Customers.exportData`). */
+  get reader(): Kysely<Database> {
+    return this.#db;
   }
 
   /** Runs `work` in one transaction: every multi-row change goes through here. */

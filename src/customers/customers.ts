@@ -78,6 +78,26 @@ export class Customers {
     return [...this.dataOwners(), ...this.#holders].flatMap((holder) => holder.declarations);
   }
 
+  /**
+   * The customer and their data as every holder answers for its own tables (section name → rows),
+   * for Portvakt's part of an export; the profile is the record itself. The holders read side by
+   * side, not in one transaction: a change made meanwhile may show in one section and not another.
+   */
+  async exportData(id: string): Promise<{ customer: CustomerRecord; sections: Record<string, unknown[]> }> {
+    const customer = await this.get(id);
+    const whom = { id: customer.id, pool: customer.pool, email: customer.email };
+    const holders = [...this.dataOwners(), ...this.#holders];
+    const parts = await Promise.all(holders.map((holder) => holder.exportOf?.(whom, this.#repo.reader) ?? Promise.resolve<Record<string, unknown[]>>({})));
+    const sections: Record<string, unknown[]> = {};
+    for (const part of parts) {
+      for (const [section, rows] of Object.entries(part)) {
+        if (section in sections) throw new Error(`Two holders answer the export section ${section}`);
+        sections[section] = rows;
+      }
+    }
+    return { customer, sections };
+  }
+
   /** Wired after construction: e-mail verification itself needs this service. */
   onEmailToVerify(sender: VerificationSender): void {
     this.#sendVerification = sender;

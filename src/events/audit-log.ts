@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { GENESIS } from '../store/migrations/0003-audit-log.ts';
 import { currentOperator } from '../operators/operator-context.ts';
 import type { AuditLogTable, Database } from '../store/schema.ts';
-import { NOT_YET_EXPORTED, type CustomerDataHolder, type TableDeclaration } from '../customers/customer-data.ts';
+import { isoTime, type CustomerDataHolder, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 
 export interface Actor {
   type: AuditLogTable['actor_type'];
@@ -44,7 +44,7 @@ export class AuditLog implements CustomerDataHolder {
       table: 'audit_log',
       columns: { seq: 'plain', at: 'plain', action: 'plain', actor_type: 'plain', actor_id: 'audit', subject_type: 'plain', subject_id: 'audit', details: 'audit', prev_hash: 'plain', hash: 'plain' },
       erasure: { rule: 'keep', reason: 'evidence of who did what (Art. 5(2) accountability); entries hold ids and field names, never profile values' },
-      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+      export: { rule: 'included', section: 'audit_entries', reason: 'the entries about the customer (their own, and those of their privacy requests) as stored: number, time, event, actor type, subject and details (ids and field names); left out: who acted for the group (an operator\'s key or account: staff) and the chain\'s hashes' },
     },
   ];
   readonly #db: Kysely<Database>;
@@ -109,6 +109,24 @@ export class AuditLog implements CustomerDataHolder {
       return { ok: false, entries, broken_at: entries + 1, problem: 'newest_removed', reason: 'the newest entries were removed (the head records more)' };
     }
     return { ok: true, entries };
+  }
+
+  /** The entries about the customer and about their privacy requests, oldest first (indexed by subject). */
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const rows = await db
+      .selectFrom('audit_log')
+      .select(['seq', 'at', 'action', 'actor_type', 'subject_type', 'subject_id', 'details'])
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('subject_type', '=', 'customer'), eb('subject_id', '=', customer.id)]),
+          eb.and([eb('subject_type', '=', 'privacy_request'), eb('subject_id', 'in', eb.selectFrom('privacy_requests').select('id').where('customer_id', '=', customer.id))]),
+        ]),
+      )
+      .orderBy('seq')
+      .execute();
+    return {
+      audit_entries: rows.map((row) => ({ seq: Number(row.seq), at: isoTime(row.at), action: row.action, actor_type: row.actor_type, subject_type: row.subject_type, subject_id: row.subject_id, details: JSON.parse(row.details) as unknown })),
+    };
   }
 
   /** A customer's entries, newest first (the timeline of issue 8 reads this). */

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
+import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import type { CustomerStore } from '../customers/customer-store.ts';
 import type { Customers } from '../customers/customers.ts';
 import { DomainError } from '../errors/domain-error.ts';
@@ -29,7 +29,7 @@ export class IdentityLinks implements CustomerDataOwner {
       table: 'identities',
       columns: { connection: 'plain', subject: 'linked_identities', customer_id: 'linked_identities', created_at: 'plain', last_used_at: 'plain' },
       erasure: { rule: 'delete' },
-      export: { rule: 'included' },
+      export: { rule: 'included', section: 'identities', reason: 'the connection and the subject there, with dates; upstream tokens are never stored' },
     },
   ];
   readonly #db: Kysely<Database>;
@@ -113,6 +113,11 @@ export class IdentityLinks implements CustomerDataOwner {
   /** Links an identity to a customer created in the same transaction (sign-up through an upstream). */
   async linkNew(trx: Transaction<Database>, identity: { connection: string; subject: string; customerId: string }, now: number): Promise<void> {
     await trx.insertInto('identities').values({ connection: identity.connection, subject: identity.subject, customer_id: identity.customerId, created_at: now, last_used_at: now }).execute();
+  }
+
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const rows = await db.selectFrom('identities').select(['connection', 'subject', 'created_at', 'last_used_at']).where('customer_id', '=', customer.id).orderBy('created_at').orderBy('connection').execute();
+    return { identities: rows.map((row) => ({ connection: row.connection, subject: row.subject, linked_at: isoTime(row.created_at), last_used_at: isoTime(row.last_used_at) })) };
   }
 
   async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {

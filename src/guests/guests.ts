@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { ConsentLedger, Decision } from '../consent/consent-ledger.ts';
-import { NOT_YET_EXPORTED, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
+import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import type { CustomerStore } from '../customers/customer-store.ts';
 import { notFound } from '../errors/domain-error.ts';
 import { OPERATOR, customerActor, type AuditLog } from '../events/audit-log.ts';
@@ -52,13 +52,17 @@ export class Guests implements CustomerDataOwner {
       table: 'guests',
       columns: { id: 'plain', pool: 'plain', email: 'contact', given_name: 'identity', family_name: 'identity', order_references: 'orders', consents: 'consents', locale: 'identity', client_id: 'plain', token_hash: 'plain', created_at: 'plain', expires_at: 'plain', claimed_by: 'orders', claimed_at: 'plain' },
       erasure: { rule: 'delete' },
-      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+      export: {
+        rule: 'included',
+        section: 'guest_checkouts',
+        reason: 'the checkouts the customer claimed, with their order references; never the claim token\'s hash; a checkout left unclaimed under the address is not theirs until proven (it may be someone else\'s mistyped address), so it is erased with them but not shown',
+      },
     },
     {
       table: 'customer_orders',
       columns: { customer_id: 'orders', reference: 'orders', guest_id: 'plain', created_at: 'plain' },
       erasure: { rule: 'delete' },
-      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+      export: { rule: 'included', section: 'orders' },
     },
   ];
   readonly #db: Kysely<Database>;
@@ -161,6 +165,29 @@ export class Guests implements CustomerDataOwner {
   async ordersOf(customerId: string): Promise<Array<{ reference: string; guestId: string | null; createdAt: number }>> {
     const rows = await this.#db.selectFrom('customer_orders').selectAll().where('customer_id', '=', customerId).orderBy('created_at').orderBy('reference').execute();
     return rows.map((row) => ({ reference: row.reference, guestId: row.guest_id, createdAt: Number(row.created_at) }));
+  }
+
+  /** The customer's orders, and the guest checkouts they claimed (order references, names, e-mail address and the choices made at checkout). */
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const [orders, claimed] = await Promise.all([
+      db.selectFrom('customer_orders').selectAll().where('customer_id', '=', customer.id).orderBy('created_at').orderBy('reference').execute(),
+      db.selectFrom('guests').selectAll().where('claimed_by', '=', customer.id).orderBy('created_at').orderBy('id').execute(),
+    ]);
+    return {
+      orders: orders.map((row) => ({ reference: row.reference, guest_checkout: row.guest_id, created_at: isoTime(row.created_at) })),
+      guest_checkouts: claimed.map((row) => ({
+        id: row.id,
+        email: row.email,
+        given_name: row.given_name,
+        family_name: row.family_name,
+        order_references: JSON.parse(row.order_references) as string[],
+        consents: JSON.parse(row.consents) as Decision[],
+        locale: row.locale,
+        client_id: row.client_id,
+        created_at: isoTime(row.created_at),
+        claimed_at: isoTime(row.claimed_at),
+      })),
+    };
   }
 
   /**

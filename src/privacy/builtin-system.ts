@@ -1,7 +1,9 @@
-import type { Kysely } from 'kysely';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
+import { isoTime } from '../customers/customer-data.ts';
+import type { CustomerRecord } from '../customers/customer-store.ts';
 import { presentCustomer, type Customers } from '../customers/customers.ts';
-import type { Database, PrivacyTasksTable } from '../store/schema.ts';
+import type { PrivacyTasksTable } from '../store/schema.ts';
+import { PORTVAKT_SECTIONS } from './export-format.ts';
 import type { PrivacyRequest } from './privacy-request.ts';
 import type { Suppressions } from './suppressions.ts';
 import type { Receipt } from './system-contract.ts';
@@ -13,15 +15,15 @@ import type { Receipt } from './system-contract.ts';
  * consent is withdrawn (audiences drop the customer) and the records keep only the pseudonymous id
  * with the decisions, not the hashed network (proof of consent, Art. 7(1)); audit entries only
  * ever held ids; the address is kept as a keyed hash on the suppression list.
+ * Export: the profile, and each owner's and holder's sections of its own tables (`exportOf`),
+ * in the documented format (export-format.ts).
  */
 export class BuiltinSystem {
-  readonly #db: Kysely<Database>;
   readonly #customers: Customers;
   readonly #ledger: ConsentLedger;
   readonly #suppressions: Suppressions;
 
-  constructor(deps: { db: Kysely<Database>; customers: Customers; ledger: ConsentLedger; suppressions: Suppressions }) {
-    this.#db = deps.db;
+  constructor(deps: { customers: Customers; ledger: ConsentLedger; suppressions: Suppressions }) {
     this.#customers = deps.customers;
     this.#ledger = deps.ledger;
     this.#suppressions = deps.suppressions;
@@ -50,33 +52,31 @@ export class BuiltinSystem {
     };
   }
 
+  /** Every holder's sections (`Customers.exportData`), in the order of the export format, after the profile. */
   async #export(request: PrivacyRequest): Promise<Receipt> {
-    const id = request.customer_id;
-    const customer = await this.#customers.get(id);
-    const [consents, history, references, credentials, sessions, identities] = await Promise.all([
-      this.#ledger.state(id),
-      this.#ledger.history(id),
-      this.#db.selectFrom('customer_references').select(['system', 'reference', 'created_at']).where('customer_id', '=', id).execute(),
-      this.#db.selectFrom('credentials').select(['type', 'label', 'created_at', 'last_used_at']).where('customer_id', '=', id).execute(),
-      this.#db.selectFrom('session_devices').select(['user_agent', 'created_at', 'last_used_at']).where('account_id', '=', id).execute(),
-      this.#db.selectFrom('identities').select(['connection', 'subject', 'created_at', 'last_used_at']).where('customer_id', '=', id).execute(),
-    ]);
-    const at = (value: number | null) => (value === null ? null : new Date(Number(value)).toISOString());
+    const { customer, sections } = await this.#customers.exportData(request.customer_id);
+    const values = Object.fromEntries(((sections.attributes ?? []) as Array<{ key: string; value: unknown }>).map((row) => [row.key, row.value]));
+    const ordered = Object.fromEntries(PORTVAKT_SECTIONS.filter((name) => name !== 'profile').map((name) => [name, sections[name] ?? []]));
     return {
       request_id: request.id,
       status: 'completed',
       deleted: [],
       retained: [],
       pseudonymized: [],
-      export: {
-        profile: presentCustomer(customer),
-        consents: consents.map((entry) => ({ purpose: entry.purpose, state: entry.state, version: entry.version, effective: entry.effective, decided_at: at(entry.decidedAt) })),
-        consent_history: history.map((record) => ({ purpose: record.purpose_key, version: record.version, decision: record.decision, text_hash: record.text_hash, locale: record.locale, channel: record.channel, client_id: record.client_id, brand: record.brand, actor: record.actor_type, recorded_at: at(record.recorded_at) })),
-        external_references: references.map((row) => ({ system: row.system, reference: row.reference, created_at: at(row.created_at) })),
-        credentials: credentials.map((row) => ({ type: row.type, label: row.label, created_at: at(row.created_at), last_used_at: at(row.last_used_at) })),
-        sessions: sessions.map((row) => ({ device: row.user_agent, created_at: at(row.created_at), last_used_at: at(row.last_used_at) })),
-        identities: identities.map((row) => ({ connection: row.connection, subject: row.subject, linked_at: at(row.created_at), last_used_at: at(row.last_used_at) })),
-      },
+      export: { profile: exportedProfile(customer, values), ...ordered, ...sections },
     };
   }
+}
+
+/** The profile as the API shows it (presentCustomer), with times in ISO 8601 and the attribute values: address, birthdate and the custom ones. */
+function exportedProfile(customer: CustomerRecord, values: Record<string, unknown>) {
+  const { address, birthdate, ...custom } = values;
+  return {
+    ...presentCustomer(customer),
+    created_at: isoTime(customer.createdAt),
+    updated_at: isoTime(customer.updatedAt),
+    address: (address ?? null) as Record<string, string> | null,
+    birthdate: typeof birthdate === 'string' ? birthdate : null,
+    attributes: custom,
+  };
 }

@@ -4,6 +4,7 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { DataSystems } from './data-systems.ts';
 import type { PrivacyRequests } from './privacy-requests.ts';
 import type { PrivacyTasks } from './privacy-tasks.ts';
+import { exportSchema } from './export-format.ts';
 import { callbackPath } from './privacy-worker.ts';
 import { callbackRefusal, readReceipt, systemContractOpenApi } from './system-contract.ts';
 
@@ -15,10 +16,12 @@ const taskParams = z.strictObject({ task: z.string().regex(/^ptk_[0-9a-f-]{36}$/
  * signed with its secret like a Standard Webhook. Refused with a 4xx, changing nothing: an
  * unknown task, a missing or wrong signature, a timestamp more than five minutes off (a replay of
  * an old message), a task not waiting for a callback (a replay after it completed), a receipt for
- * another request. The contract itself is published at `/privacy/system-contract.json`.
+ * another request. The contract itself is published at `/privacy/system-contract.json`, and the
+ * format of the export a customer downloads (JSON Schema) at `/privacy/export-schema.json`.
  */
 export function privacyCallbackRoutes(app: FastifyInstance, deps: { requests: PrivacyRequests; tasks: PrivacyTasks; systems: DataSystems }): void {
   app.get('/privacy/system-contract.json', async () => systemContractOpenApi());
+  app.get('/privacy/export-schema.json', async () => exportSchema());
 
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();

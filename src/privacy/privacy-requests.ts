@@ -13,7 +13,7 @@ import { OPEN_TASK_STATES, type PrivacyTasks } from './privacy-tasks.ts';
 import { addMonths, retentionEnds } from './retention.ts';
 import type { Receipt } from './system-contract.ts';
 import { OPEN_REQUEST_STATES, type PrivacyRequest } from './privacy-request.ts';
-import { NOT_YET_EXPORTED, type CustomerDataHolder, type TableDeclaration } from '../customers/customer-data.ts';
+import { isoTime, type CustomerDataHolder, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 
 
 /**
@@ -29,7 +29,7 @@ export class PrivacyRequests implements CustomerDataHolder {
       table: 'privacy_requests',
       columns: { id: 'plain', kind: 'plain', customer_id: 'privacy_requests', state: 'plain', source: 'plain', received_at: 'plain', verified_at: 'plain', verification: 'privacy_requests', due_at: 'plain', extension_reason: 'plain', completed_at: 'plain', report: 'privacy_requests', version: 'plain' },
       erasure: { rule: 'keep', reason: 'evidence that the request was received and answered, and when (Art. 5(2), 12(3))' },
-      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+      export: { rule: 'included', section: 'privacy_requests', reason: 'each request by its kind, state, how it was verified and its dates; the report is left out: it repeats the tasks (privacy_tasks) for the operator, with the audit chain\'s head' },
     },
   ];
   readonly #db: Kysely<Database>;
@@ -235,6 +235,24 @@ export class PrivacyRequests implements CustomerDataHolder {
     const request = await this.#db.selectFrom('privacy_requests').selectAll().where('id', '=', id).executeTakeFirst();
     if (!request) throw notFound('privacy request');
     return request;
+  }
+
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const rows = await db.selectFrom('privacy_requests').selectAll().where('customer_id', '=', customer.id).orderBy('received_at').orderBy('id').execute();
+    return {
+      privacy_requests: rows.map((row) => ({
+        id: row.id,
+        kind: row.kind,
+        state: row.state,
+        source: row.source,
+        verification: row.verification,
+        received_at: isoTime(row.received_at),
+        verified_at: isoTime(row.verified_at),
+        due_at: isoTime(row.due_at),
+        extension_reason: row.extension_reason,
+        completed_at: isoTime(row.completed_at),
+      })),
+    };
   }
 
   tasks(id: string): Promise<PrivacyTasksTable[]> {

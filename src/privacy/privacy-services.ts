@@ -45,7 +45,7 @@ export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; diale
   const requests = new PrivacyRequests({ db, dialect: deps.dialect, systems, tasks, audit, exports, events: deps.events });
   const suppressions = new Suppressions(deriveKey(config.secret, 'email-suppression'), audit);
   deps.customers.guardCreation((trx, pool, email, actor) => suppressions.guardCreation(trx, pool, email, actor));
-  const portvakt = new BuiltinSystem({ db, customers: deps.customers, ledger: deps.ledger, suppressions });
+  const portvakt = new BuiltinSystem({ customers: deps.customers, ledger: deps.ledger, suppressions });
   const worker = new PrivacyWorker({ requests, tasks, systems, portvakt, issuer: config.issuer, log: deps.log, pollMs: config.outbox.pollMs, timeoutMs: config.privacy.timeoutMs, fetch: deps.fetch });
   return { systems, references, counts, dataMap, requests, queue: new PrivacyQueue(db), exports, tasks, suppressions, worker };
 }

@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import { retryDelay, type Backoff } from '../jobs/backoff.ts';
-import { NOT_YET_EXPORTED, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
+import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import type { Dialect } from '../store/database.ts';
 import type { Database, PrivacyTasksTable } from '../store/schema.ts';
 import type { Receipt } from './system-contract.ts';
@@ -29,7 +29,7 @@ export class PrivacyTasks implements CustomerDataOwner {
       table: 'privacy_tasks',
       columns: { id: 'plain', request_id: 'plain', system: 'plain', access: 'plain', mode: 'plain', reference: 'external_references', categories: 'plain', state: 'plain', attempts: 'plain', next_attempt_at: 'plain', claimed_until: 'plain', last_error: 'plain', receipt: 'privacy_requests', export_data: 'privacy_requests', created_at: 'plain', completed_at: 'plain' },
       erasure: { rule: 'keep', reason: 'the record of what each system was asked and answered (Art. 5(2)); the copies a system sent for an export are blanked' },
-      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+      export: { rule: 'included', section: 'privacy_tasks', reason: 'the task of each system in the customer\'s requests by its state, mode, reference and times; left out: receipts (an answer can name staff; an export\'s answer is the export itself), errors, and the sealed copies of answers' },
     },
   ];
   /** The tasks stay as the record of what each system was asked and answered; only the exported copies go. */
@@ -57,6 +57,17 @@ export class PrivacyTasks implements CustomerDataOwner {
   /** The per-system copies of a request's export, cleared (the archive was assembled from them). */
   async clearExportData(trx: Transaction<Database>, requestId: string): Promise<void> {
     await trx.updateTable('privacy_tasks').set({ export_data: null }).where('request_id', '=', requestId).execute();
+  }
+
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const rows = await db
+      .selectFrom('privacy_tasks')
+      .select(['id', 'request_id', 'system', 'mode', 'reference', 'state', 'created_at', 'completed_at'])
+      .where('request_id', 'in', (eb) => eb.selectFrom('privacy_requests').select('id').where('customer_id', '=', customer.id))
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return { privacy_tasks: rows.map((row) => ({ id: row.id, request_id: row.request_id, system: row.system, mode: row.mode, reference: row.reference, state: row.state, created_at: isoTime(row.created_at), completed_at: isoTime(row.completed_at) })) };
   }
 
   /** Answers not yet assembled into an export of any of the customer's requests. */

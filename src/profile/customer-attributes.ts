@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { NOT_YET_EXPORTED, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
+import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import { z } from 'zod';
 import { DomainError, notFound } from '../errors/domain-error.ts';
 import type { Actor, AuditLog } from '../events/audit-log.ts';
@@ -19,7 +19,7 @@ export class CustomerAttributes implements CustomerDataOwner {
       table: 'customer_attributes',
       columns: { customer_id: 'profile_attributes', key: 'plain', value: 'profile_attributes', updated_at: 'plain' },
       erasure: { rule: 'delete' },
-      export: { rule: 'omitted', reason: NOT_YET_EXPORTED },
+      export: { rule: 'included', section: 'attributes', reason: 'every value with its key and when it changed; the profile shows the same values as address, birthdate and attributes' },
     },
   ];
   readonly #db: Kysely<Database>;
@@ -74,6 +74,11 @@ export class CustomerAttributes implements CustomerDataOwner {
   /** Every customer's value of an attribute removed from the schema, in the removal's transaction. */
   async removeKey(trx: Transaction<Database>, key: string): Promise<void> {
     await trx.deleteFrom('customer_attributes').where('key', '=', key).execute();
+  }
+
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const rows = await db.selectFrom('customer_attributes').select(['key', 'value', 'updated_at']).where('customer_id', '=', customer.id).orderBy('key').execute();
+    return { attributes: rows.map((row) => ({ key: row.key, value: JSON.parse(row.value) as unknown, updated_at: isoTime(row.updated_at) })) };
   }
 
   async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {

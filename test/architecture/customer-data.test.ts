@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_CATEGORIES, declaredCategories, tablesOf, type TableDeclaration } from '../../src/customers/customer-data.ts';
+import { PORTVAKT_SECTIONS } from '../../src/privacy/export-format.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { DIALECTS, type TestDialect } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
@@ -111,11 +112,19 @@ describe.each(DIALECTS)('every table and column of the database is declared, or 
   });
 
   it('gives a reason for every table kept or pseudonymized on erasure, or omitted from the export, and for every personal-looking column listed as not personal', () => {
-    const reasons = declarations.flatMap((declaration) => [declaration.erasure, declaration.export]).flatMap((rule) => ('reason' in rule ? [rule.reason] : []));
+    const reasons = declarations.flatMap((declaration) => [declaration.erasure, declaration.export]).flatMap((rule) => ('reason' in rule && rule.reason !== undefined ? [rule.reason] : []));
     expect(reasons.length).toBeGreaterThan(10);
     for (const reason of [...reasons, ...Object.values(NOT_PERSONAL)]) expect(reason.length).toBeGreaterThan(20);
     const kept = declarations.filter((declaration) => declaration.erasure.rule !== 'delete').map((declaration) => declaration.table).sort();
     expect(kept).toEqual(['audit_log', 'consent_records', 'dev_outbox', 'events', 'login_throttle', 'outbox', 'privacy_exports', 'privacy_requests', 'privacy_tasks', 'suppressions', 'webhook_deliveries']);
+  });
+
+  it('puts every table the export includes in a section of the documented export format, and every section but the derived consent states comes from a table', () => {
+    const sections = declarations.flatMap((declaration) => (declaration.export.rule === 'included' ? [declaration.export.section] : []));
+    expect(sections.filter((section) => !PORTVAKT_SECTIONS.includes(section as never))).toEqual([]);
+    expect(PORTVAKT_SECTIONS.filter((section) => !sections.includes(section))).toEqual(['consents']);
+    const omitted = declarations.filter((declaration) => declaration.export.rule === 'omitted').map((declaration) => declaration.table).sort();
+    expect(omitted).toEqual(['customer_name_keys', 'dev_outbox', 'events', 'interaction_flows', 'login_throttle', 'oidc_artifacts', 'one_time_codes', 'outbox', 'privacy_exports', 'suppressions', 'webhook_deliveries']);
   });
 
   it("lists on Portvakt's own data-map entry every category the declarations hold, in the data map's order", async () => {
