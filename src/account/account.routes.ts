@@ -33,7 +33,7 @@ export interface AccountDeps {
 
 const STATE_COOKIE = 'pv_account_login';
 const RETURN_PATH = /^\/account(\/[a-z0-9/-]*)?$/;
-const NOTICES = ['session_ended', 'others_ended', 'mfa_on', 'mfa_off', 'passkey_added', 'passkey_removed', 'email_verified', 'phone_verified', 'phone_removed'] as const;
+const NOTICES = ['session_ended', 'others_ended', 'mfa_on', 'mfa_off', 'passkey_added', 'passkey_removed', 'email_verified', 'phone_verified', 'phone_removed', 'password_changed'] as const;
 const loginQuery = z.strictObject({ return: z.string().max(200).regex(RETURN_PATH).default('/account/security'), fresh: z.literal('1').optional() });
 const callbackQuery = z.looseObject({ state: z.string().max(100), code: z.string().max(500).optional(), error: z.string().max(100).optional() });
 const securityQuery = z.strictObject({ done: z.enum(NOTICES).optional() });

@@ -24,9 +24,10 @@ export class SecurityNotices {
     this.#accountUrl = `${deps.issuer}/account/security`;
   }
 
-  async send(customerId: string, kind: NoticeKind, detail = ''): Promise<void> {
+  /** `to`: another address than the customer's own (the old one, after a change of address). */
+  async send(customerId: string, kind: NoticeKind, detail = '', to?: string): Promise<void> {
     const customer = await this.#customers.get(customerId);
     const locale = customer.locale?.startsWith('sv') ? 'sv' : 'en';
-    await this.#messenger.sendNotice(this.#db, { kind, locale, brand: this.#brand, to: customer.email, detail, accountUrl: this.#accountUrl });
+    await this.#messenger.sendNotice(this.#db, { kind, locale, brand: this.#brand, to: to ?? customer.email, detail, accountUrl: this.#accountUrl });
   }
 }

@@ -1,3 +1,5 @@
+import { emailChangeRoutes } from '../account/email-change.routes.ts';
+import { passwordPageRoutes } from '../account/password.routes.ts';
 import { readFileSync } from 'node:fs';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
@@ -72,4 +74,6 @@ function mountAccountPages(pages: FastifyInstance, services: Services): void {
   verificationPageRoutes(pages, deps);
   privacyPageRoutes(pages, deps);
   profilePageRoutes(pages, { ...deps, schema: services.profile.schema, attributes: services.profile.attributes });
+  passwordPageRoutes(pages, { ...deps, passwordMinLength: services.config.passwordMinLength });
+  emailChangeRoutes(pages, deps);
 }

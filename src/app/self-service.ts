@@ -1,3 +1,5 @@
+import { EmailChange } from '../account/email-change.ts';
+import { PasswordChange } from '../account/password-change.ts';
 import { CustomerSessions } from '../account/customer-sessions.ts';
 import { PhoneVerification } from '../account/phone-verification.ts';
 import { SecurityNotices } from '../account/security-notices.ts';
@@ -30,6 +32,8 @@ export interface SelfService {
   phones: PhoneVerification;
   notices: SecurityNotices;
   sessions: CustomerSessions;
+  passwordChange: PasswordChange;
+  emailChange: EmailChange;
   federation: Federation;
   privacy: Privacy;
   callerVerifications: CallerVerifications;
@@ -47,6 +51,8 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
   const verification = new EmailVerification({ delivery, customers, issuer: config.issuer });
   customers.onEmailToVerify((trx, customer) => verification.sendWithin(trx, customer));
   const fetch = infra.outbound.fetch;
+  const sessions = new CustomerSessions(store.db, audit, infra.artifacts);
+  const notices = new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer });
   return {
     messaging,
     flows,
@@ -56,8 +62,10 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
     smsCode: new SmsCodeSignIn(flowDeps),
     verification,
     phones: new PhoneVerification({ delivery, customers }),
-    notices: new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer }),
-    sessions: new CustomerSessions(store.db, audit, infra.artifacts),
+    notices,
+    sessions,
+    passwordChange: new PasswordChange({ customers, throttle: credentials.throttle, sessions }),
+    emailChange: new EmailChange({ delivery, customers, notices }),
     federation: buildFederation({ config, db: store.db, audit, customers, customerStore: domain.customerStore, flows, pool: DEFAULT_POOL, fetch, log }),
     privacy: buildPrivacy({ config, fetch, checkUrl: infra.checkOutboundUrl, db: store.db, dialect: store.dialect, audit, events: domain.publisher, customers, ledger: domain.ledger, messenger: messaging.messenger, brand, log }),
     callerVerifications: new CallerVerifications({ db: store.db, customers, delivery, audit }),

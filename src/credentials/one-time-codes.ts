@@ -6,7 +6,7 @@ import type { Database, OneTimeCodesTable } from '../store/schema.ts';
 type Executor = Kysely<Database> | Transaction<Database>;
 type CodeUpdate = UpdateQueryBuilder<Database, 'one_time_codes', 'one_time_codes', UpdateResult>;
 
-export type CodePurpose = 'email_sign_in' | 'verify_email' | 'password_reset' | 'phone_sign_in' | 'verify_phone' | 'passkey_challenge' | 'caller_verification';
+export type CodePurpose = 'email_sign_in' | 'verify_email' | 'password_reset' | 'phone_sign_in' | 'verify_phone' | 'change_email' | 'passkey_challenge' | 'caller_verification';
 
 export interface IssuedCode {
   id: string;

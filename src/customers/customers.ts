@@ -264,6 +264,42 @@ export class Customers {
   }
 
   /**
+   * The customer moves their account to an address they proved with a code (the account page):
+   * verified at once; taken or erased addresses are refused as at sign-up; and, as for recovery,
+   * every session, grant and token ends in the same transaction (whoever held the old address is out).
+   */
+  async changeProvenEmail(id: string, email: string, now = Date.now()): Promise<CustomerRecord> {
+    return this.#uniqueEmail(() =>
+      this.#repo.transaction(async (trx) => {
+        const current = await this.#repo.findById(id, trx);
+        if (!current) throw notFound('customer');
+        if (email !== current.email && (await this.#repo.emailTaken(current.pool, email, trx))) throw emailTaken();
+        await this.#creationGuard?.(trx, current.pool, email, customerActor(id));
+        const next: CustomerRecord = { ...current, email, emailVerifiedAt: now, updatedAt: now };
+        if (!(await this.#repo.update(next, trx))) throw concurrentUpdate('customer');
+        await this.#revokeAccount(id, trx);
+        await this.#events?.publish(trx, { type: 'customer.updated', customerId: id, data: { fields: ['email'], status: next.status } }, now);
+        await this.#audit.append(trx, { action: 'customer.email_changed', actor: customerActor(id), subject: subjectOf(id), details: { sessions_ended: true } }, now);
+        return { ...next, version: next.version + 1 };
+      }),
+    );
+  }
+
+  /**
+   * The customer's own new password (the account page, which has proven them): checked against the
+   * policy, hashed, set and audited in one transaction. Their sessions are the page's to end (all
+   * but the one making the change), unlike an operator's new password, which ends every one.
+   */
+  async changeOwnPassword(id: string, password: string, now = Date.now()): Promise<void> {
+    const passwordHash = await this.#hashAcceptable(password);
+    await this.#repo.transaction(async (trx) => {
+      if (!(await this.#repo.findById(id, trx))) throw notFound('customer');
+      await this.#repo.setPassword(id, passwordHash, now, trx);
+      await this.#audit.append(trx, { action: 'credential.password_changed', actor: customerActor(id), subject: subjectOf(id) }, now);
+    });
+  }
+
+  /**
    * Recovery: a new password (checked and hashed by `hashNewPassword`), and every session, grant and token of the customer ends in the
    * same transaction (whoever knew the old password is out). The address is proven by the code.
    */

@@ -35,6 +35,8 @@ export function accountSecurityPage(page: PageContext, view: AccountSecurityView
     html`<h1>${t('account.title')}</h1>
 <p class="lead">${t('account.signed_in_as', { email: view.email })} <a href="/session/end">${t('account.sign_out')}</a></p>
 <p><a href="/account/profile">${t('account.profile.link')}</a></p>
+<p><a href="/account/password">${t('account.password.link')}</a></p>
+<p><a href="/account/email">${t('account.email.link')}</a></p>
 <p><a href="/account/connections">${t('account.connections.link')}</a></p>
 <p><a href="/account/verifications">${t('account.verifications.link')}</a></p>
 <p><a href="/account/consents">${t('account.consents.link')}</a></p>

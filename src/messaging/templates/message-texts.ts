@@ -1,7 +1,7 @@
 import type { Locale } from '../../i18n/locale.ts';
 
 /** What a message is for; each kind has a subject and body per locale. */
-export type MessageKind = 'sign_up_code' | 'sign_in_code' | 'verify_email' | 'password_reset' | 'phone_code' | 'caller_code';
+export type MessageKind = 'sign_up_code' | 'sign_in_code' | 'verify_email' | 'change_email' | 'password_reset' | 'phone_code' | 'caller_code';
 
 interface Texts {
   subject: string;
@@ -50,6 +50,13 @@ export const MESSAGE_TEXTS: Record<Locale, Record<MessageKind, Texts>> = {
       expiry: 'The code works once, for {minutes} minutes. Resetting signs you out everywhere.',
       ignore: 'If you did not ask for this, ignore this e-mail: your password stays as it is.',
     },
+    change_email: {
+      subject: 'Confirm your new e-mail address for {brand}',
+      lead: 'Enter this code on the account page to move your account to this address.',
+      codeLabel: 'Your code',
+      expiry: 'The code works once, for {minutes} minutes.',
+      ignore: 'If you did not ask for this, ignore this e-mail: nothing changes.',
+    },
     phone_code: {
       subject: '{brand} code',
       lead: '{code} is your {brand} code.',
@@ -97,6 +104,13 @@ export const MESSAGE_TEXTS: Record<Locale, Record<MessageKind, Texts>> = {
       linkLabel: 'Eller fortsätt med den här länken',
       expiry: 'Koden fungerar en gång, i {minutes} minuter. När du återställer loggas du ut överallt.',
       ignore: 'Om du inte bad om detta kan du strunta i mejlet: ditt lösenord är oförändrat.',
+    },
+    change_email: {
+      subject: 'Bekräfta din nya e-postadress hos {brand}',
+      lead: 'Ange koden på kontosidan för att flytta ditt konto till den här adressen.',
+      codeLabel: 'Din kod',
+      expiry: 'Koden fungerar en gång, i {minutes} minuter.',
+      ignore: 'Om du inte bad om detta kan du strunta i mejlet: ingenting ändras.',
     },
     phone_code: {
       subject: '{brand}-kod',

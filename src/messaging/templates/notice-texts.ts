@@ -1,7 +1,7 @@
 import type { Locale } from '../../i18n/locale.ts';
 
 /** Notices told to the customer by e-mail: security changes (so one they did not make stands out), and a finished data export. */
-export type NoticeKind = 'totp_added' | 'passkey_added' | 'phone_added' | 'identity_linked' | 'recovery_code_used' | 'export_ready';
+export type NoticeKind = 'totp_added' | 'passkey_added' | 'phone_added' | 'email_changed' | 'identity_linked' | 'recovery_code_used' | 'export_ready';
 
 interface NoticeTexts {
   subject: string;
@@ -17,6 +17,11 @@ export const NOTICE_TEXTS: Record<Locale, Record<NoticeKind, NoticeTexts>> = {
     totp_added: { subject: 'Two-step verification was turned on for your {brand} account', lead: 'An authenticator app was connected to your account.', advice: ADVICE_EN },
     passkey_added: { subject: 'A passkey was added to your {brand} account', lead: 'A passkey ({detail}) can now sign in to your account.', advice: ADVICE_EN },
     phone_added: { subject: 'A mobile number was added to your {brand} account', lead: 'The number {detail} can now sign in to your account with a code by SMS.', advice: ADVICE_EN },
+    email_changed: {
+      subject: 'The e-mail address of your {brand} account was changed',
+      lead: 'Your account now uses {detail}. This address no longer signs in, and every device was signed out.',
+      advice: 'If this was not you, contact customer service at once: they can restore your address.',
+    },
     identity_linked: { subject: 'An account elsewhere was connected to your {brand} account', lead: 'Your {detail} account can now sign in to your account.', advice: ADVICE_EN },
     recovery_code_used: { subject: 'A recovery code was used for your {brand} account', lead: 'Someone signed in with one of your recovery codes. Codes left: {detail}.', advice: ADVICE_EN },
     export_ready: {
@@ -29,6 +34,11 @@ export const NOTICE_TEXTS: Record<Locale, Record<NoticeKind, NoticeTexts>> = {
     totp_added: { subject: 'Tvåstegsverifiering slogs på för ditt konto hos {brand}', lead: 'En autentiseringsapp kopplades till ditt konto.', advice: ADVICE_SV },
     passkey_added: { subject: 'En nyckel (passkey) lades till ditt konto hos {brand}', lead: 'En nyckel ({detail}) kan nu logga in på ditt konto.', advice: ADVICE_SV },
     phone_added: { subject: 'Ett mobilnummer lades till ditt konto hos {brand}', lead: 'Numret {detail} kan nu logga in på ditt konto med en kod via sms.', advice: ADVICE_SV },
+    email_changed: {
+      subject: 'E-postadressen för ditt konto hos {brand} ändrades',
+      lead: 'Ditt konto använder nu {detail}. Den här adressen loggar inte längre in, och alla enheter loggades ut.',
+      advice: 'Om det inte var du: kontakta kundtjänst direkt, så kan de återställa din adress.',
+    },
     identity_linked: { subject: 'Ett konto hos en annan tjänst kopplades till ditt konto hos {brand}', lead: 'Ditt konto hos {detail} kan nu logga in på ditt konto.', advice: ADVICE_SV },
     recovery_code_used: { subject: 'En reservkod användes för ditt konto hos {brand}', lead: 'Någon loggade in med en av dina reservkoder. Kvar: {detail}.', advice: ADVICE_SV },
     export_ready: {
