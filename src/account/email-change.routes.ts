@@ -92,7 +92,7 @@ export function emailChangeRoutes(app: FastifyInstance, deps: { accountSteps: Ac
         return codePage(input, pending, error.status, errorText(input, error));
       }
       // Every session ended with the change, this one too: the customer signs in again with the new address.
-      return sendPage(input.reply, 200, messagePage(input.page, input.page.t('account.email.done_title'), input.page.t('account.email.done_lead', { email })));
+      return sendPage(input.reply, 200, messagePage(input.page, input.page.t('account.email.done_title'), input.page.t('account.email.done_lead', { email }), undefined, { href: '/account/security', label: input.page.t('account.email.sign_in_again') }));
     },
   });
 }

@@ -163,6 +163,7 @@ export const en = {
   'account.email.code_lead': 'We sent a code to {email}. Enter it to move your account there.',
   'account.email.done_title': 'Your e-mail address is changed',
   'account.email.done_lead': 'Your account now uses {email}. You were signed out everywhere: sign in again with the new address.',
+  'account.email.sign_in_again': 'Sign in again',
   'account.back': 'Back to sign-in and security',
   'account.done.session_ended': 'The device was signed out.',
   'account.done.others_ended': 'You were signed out everywhere else.',

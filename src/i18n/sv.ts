@@ -165,6 +165,7 @@ export const sv: Messages = {
   'account.email.code_lead': 'Vi skickade en kod till {email}. Ange den för att flytta ditt konto dit.',
   'account.email.done_title': 'Din e-postadress är bytt',
   'account.email.done_lead': 'Ditt konto använder nu {email}. Du loggades ut överallt: logga in igen med den nya adressen.',
+  'account.email.sign_in_again': 'Logga in igen',
   'account.back': 'Tillbaka till inloggning och säkerhet',
   'account.done.session_ended': 'Enheten loggades ut.',
   'account.done.others_ended': 'Du loggades ut överallt annars.',

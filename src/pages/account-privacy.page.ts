@@ -26,7 +26,7 @@ export function accountPrivacyPage(page: PageContext, view: PrivacyView): string
 ${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
 <h2>${t('privacy.where')}</h2>
 <ul class="systems">${view.systems.map(
-      (system) => html`<li><p class="purpose-title">${system.name}</p><p class="hint">${system.categories.map((category) => categoryWords(page, category)).join('; ')}</p>${system.reference ? html`<p class="hint">${t('privacy.reference', { reference: system.reference })}</p>` : ''}${system.hold ? html`<p class="hint">${t('privacy.hold', { rule: system.hold })}</p>` : ''}</li>`,
+      (system) => html`<li><p class="purpose-title">${system.name}</p><ul class="hint categories">${system.categories.map((category) => html`<li>${categoryWords(page, category)}</li>`)}</ul>${system.reference ? html`<p class="hint">${t('privacy.reference', { reference: system.reference })}</p>` : ''}${system.hold ? html`<p class="hint">${t('privacy.hold', { rule: system.hold })}</p>` : ''}</li>`,
     )}</ul>
 ${
   view.requests.length
