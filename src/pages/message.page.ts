@@ -2,14 +2,15 @@ import { html, trusted } from '../markup/html.ts';
 import { layout, type PageContext } from './layout.ts';
 
 /** A page that only tells something: errors, "signed out"; `next`, the way on (so it is no dead end). */
-export function messagePage(page: PageContext, title: string, lead: string, detail?: string, next?: { href: string; label: string }): string {
+export function messagePage(page: PageContext, title: string, lead: string, detail?: string, next?: { href: string; label: string }, developer?: { label: string; code: string; description?: string | undefined }): string {
   return layout(
     page,
     title,
     html`<h1>${title}</h1>
 <p class="lead">${lead}</p>
 ${detail ? html`<p class="hint"><code>${detail}</code></p>` : ''}
-${next ? html`<p><a class="button primary" href="${next.href}">${next.label}</a></p>` : ''}`,
+${next ? html`<p><a class="button primary" href="${next.href}">${next.label}</a></p>` : ''}
+${developer ? html`<details class="developer"><summary>${developer.label}</summary><p class="hint"><code>${developer.code}</code>${developer.description ? html` <span lang="en">${developer.description}</span>` : ''}</p></details>` : ''}`,
   );
 }
 

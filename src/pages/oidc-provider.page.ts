@@ -2,6 +2,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { deviceCodePage, deviceConfirmPage } from './device.page.ts';
 import { logoutPage, messagePage } from './message.page.ts';
 import { pickLocale, translator } from '../i18n/locale.ts';
+import type { MessageKey } from '../i18n/en.ts';
 import type { PageContext } from './layout.ts';
 import type { ProviderPages } from '../oidc/provider.ts';
 
@@ -12,16 +13,20 @@ function pageContext(ctx: KoaContextWithOIDC): PageContext {
   return { locale, t: translator(locale) };
 }
 
+/** OAuth and OpenID Connect error codes the person is told of in their language; any other gets the general text. */
+const EXPLAINED = new Set(['invalid_request', 'invalid_client', 'invalid_redirect_uri', 'unauthorized_client', 'access_denied', 'unsupported_response_type', 'invalid_scope', 'server_error', 'temporarily_unavailable', 'login_required', 'consent_required', 'invalid_target', 'request_not_supported', 'invalid_request_object', 'invalid_request_uri']);
+
+/**
+ * oidc-provider's error page, in the person's language: what went wrong in words for the error's
+ * code, never oidc-provider's English `error_description` as the message. The description stays
+ * for the app's developer, folded away and marked as English, with the code.
+ */
 export async function renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }): Promise<void> {
   const page = pageContext(ctx);
   const expired = out.error === 'invalid_request' && /interaction|session/i.test(out.error_description ?? '');
+  const lead = expired ? page.t('error.page.expired') : EXPLAINED.has(out.error) ? page.t(`error.oauth.${out.error}` as MessageKey) : page.t('error.page.lead');
   ctx.type = 'html';
-  ctx.body = messagePage(
-    page,
-    page.t('error.page.title'),
-    expired ? page.t('error.page.expired') : out.error_description ?? page.t('error.page.lead'),
-    out.error,
-  );
+  ctx.body = messagePage(page, page.t('error.page.title'), lead, undefined, undefined, { label: page.t('error.page.developer'), code: out.error, description: out.error_description });
 }
 
 export async function logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void> {

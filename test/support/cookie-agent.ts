@@ -6,6 +6,12 @@ import { codeIn, waitForMessage } from './dev-outbox.ts';
  */
 export class CookieAgent {
   readonly #cookies = new Map<string, string>();
+  /** Sent with every request unless the request sets its own (an `accept-language`, say). */
+  readonly #defaults: Record<string, string>;
+
+  constructor(defaults: Record<string, string> = {}) {
+    this.#defaults = defaults;
+  }
 
   get cookieNames(): string[] {
     return [...this.#cookies.keys()];
@@ -13,6 +19,7 @@ export class CookieAgent {
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
+    for (const [name, value] of Object.entries(this.#defaults)) if (!headers.has(name)) headers.set(name, value);
     if (this.#cookies.size) headers.set('cookie', [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; '));
     const response = await fetch(url, { ...init, headers, redirect: 'manual' });
     for (const cookie of response.headers.getSetCookie()) {
