@@ -1,3 +1,4 @@
+import { brandTemplateRoutes } from '../brands/brand-template.routes.ts';
 import type { FastifyInstance } from 'fastify';
 import { brandRoutes } from '../brands/brand.routes.ts';
 import { clientRoutes } from '../clients/client.routes.ts';
@@ -62,6 +63,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   profileRoutes(secured, api, profile);
   guestRoutes(secured, api, services.guests);
   brandRoutes(secured, api, services.brands);
+  brandTemplateRoutes(secured, api, services.brands);
   outboxRoutes(secured, api, services.messaging.outbox);
 }
 

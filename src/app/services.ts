@@ -47,7 +47,7 @@ function buildPageServices(services: Omit<Services, keyof PageServices>): PageSe
   const csrf = new CsrfGuard(config.issuer);
   const interactions = new InteractionContext(services.host, async (key) => {
     const brand = await brands.find(key);
-    return brand && { key: brand.key, name: brand.name, version: brand.version, hasLogo: brand.hasLogo, sender: brand.sender };
+    return brand && { key: brand.key, name: brand.name, version: brand.version, hasLogo: brand.hasLogo, sender: brand.sender, templates: brand.templates };
   });
   const steps = afterSignIn({ ...services, links: federation.links, profileDueKeys: profile.dueKeys });
   return { csrf, interactions, continuation: new SignInContinuation(interactions, steps), steps: new PageSteps({ interactions, flows, csrf }), accountSteps: new AccountSteps({ host: services.host, customers: services.customers, csrf }) };

@@ -1,4 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { BrandTemplates } from '../messaging/templates/brand-templates.ts';
 import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
@@ -15,6 +16,8 @@ export interface Brand {
   controller: string | null;
   /** Its privacy notice, or null: the group's (PRIVACY_NOTICE_URL). */
   privacyNoticeUrl: string | null;
+  /** Its own wording of its messages' texts; what it does not word is the group's. */
+  templates: BrandTemplates;
   version: number;
   createdAt: number;
   updatedAt: number;
@@ -78,6 +81,18 @@ export class Brands implements CustomerDataOwner {
         : await trx.insertInto('brands').values({ key, ...values, created_at: now }).onConflict((conflict) => conflict.column('key').doNothing()).executeTakeFirst().then((result) => Number(result.numInsertedOrUpdatedRows ?? 0));
       if (written !== 1) throw conflict('concurrent_update', 'The brand changed meanwhile; read it again');
       await this.#audit.append(trx, { action: current ? 'brand.updated' : 'brand.created', actor: OPERATOR, subject: { type: 'brand', id: key } }, now);
+    });
+    this.#cache.changed(key);
+    return this.get(key);
+  }
+
+  /** The brand's own wording of its messages (checked by the route: brand-templates.ts); `{}` returns to the group's. */
+  async setTemplates(key: string, templates: BrandTemplates, now = Date.now()): Promise<Brand> {
+    await this.#db.transaction().execute(async (trx) => {
+      const stored = Object.keys(templates).length > 0 ? JSON.stringify(templates) : null;
+      const result = await trx.updateTable('brands').set({ message_templates: stored, version: sql<number>`version + 1`, updated_at: now }).where('key', '=', key).executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) throw notFound('brand');
+      await this.#audit.append(trx, { action: 'brand.templates_set', actor: OPERATOR, subject: { type: 'brand', id: key }, details: { locales: Object.keys(templates).sort() } }, now);
     });
     this.#cache.changed(key);
     return this.get(key);
@@ -201,5 +216,5 @@ function darker(hex: string): string {
 }
 
 function present(row: BrandsTable): Brand {
-  return { key: row.key, name: row.name, accentColor: row.accent_color, hasLogo: row.logo !== null, sender: row.sender, controller: row.controller, privacyNoticeUrl: row.privacy_notice_url, version: row.version, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
+  return { key: row.key, name: row.name, accentColor: row.accent_color, hasLogo: row.logo !== null, sender: row.sender, controller: row.controller, privacyNoticeUrl: row.privacy_notice_url, templates: row.message_templates ? (JSON.parse(row.message_templates) as BrandTemplates) : {}, version: row.version, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
 }

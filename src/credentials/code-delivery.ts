@@ -1,3 +1,4 @@
+import type { BrandTemplates } from '../messaging/templates/brand-templates.ts';
 import type { Kysely, Transaction } from 'kysely';
 import type { CodePurpose, OneTimeCodes } from './one-time-codes.ts';
 import type { LoginThrottle, ThrottleKey } from './login-throttle.ts';
@@ -37,7 +38,7 @@ export interface CodeRequest {
   link?: (token: string) => string;
   payload?: unknown;
   /** The brand of the client the code is for (name, sender); the group's when absent. */
-  brand?: { name: string; sender: string | null } | undefined;
+  brand?: { name: string; sender: string | null; templates?: BrandTemplates | undefined } | undefined;
 }
 
 /**
@@ -99,7 +100,7 @@ export class CodeDelivery {
     await this.#messenger.sendCode(trx, request.channel, {
       kind: request.kind,
       locale: request.locale,
-      brand: request.brand ? { ...this.#brand, name: request.brand.name, sender: request.brand.sender } : this.#brand,
+      brand: request.brand ? { ...this.#brand, name: request.brand.name, sender: request.brand.sender, overrides: request.brand.templates } : this.#brand,
       to: request.target,
       code: issued.code,
       ...(request.link ? { link: request.link(issued.linkToken) } : {}),

@@ -1,3 +1,4 @@
+import type { BrandTemplates } from '../messaging/templates/brand-templates.ts';
 import { html, type SafeHtml } from '../markup/html.ts';
 import type { Locale, Translate } from '../i18n/locale.ts';
 
@@ -5,7 +6,7 @@ export interface PageContext {
   locale: Locale;
   t: Translate;
   /** The brand of the client the page is for: its name, colours and logo instead of the group's. */
-  brand?: { key: string; name: string; version: number; hasLogo: boolean; sender: string | null } | undefined;
+  brand?: { key: string; name: string; version: number; hasLogo: boolean; sender: string | null; templates?: BrandTemplates } | undefined;
 }
 
 /**

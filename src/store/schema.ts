@@ -509,6 +509,8 @@ export interface BrandsTable {
   controller: string | null;
   /** Its privacy notice (https), or null for PRIVACY_NOTICE_URL. */
   privacy_notice_url: string | null;
+  /** JSON: its own wording of its messages (messaging/templates/brand-templates.ts), or null for the group's. */
+  message_templates: string | null;
   version: number;
   created_at: number;
   updated_at: number;
