@@ -27,9 +27,9 @@ export class PrivacyTasks implements CustomerDataOwner {
   readonly declarations: readonly TableDeclaration[] = [
     {
       table: 'privacy_tasks',
-      columns: { id: 'plain', request_id: 'plain', system: 'plain', access: 'plain', mode: 'plain', reference: 'external_references', categories: 'plain', state: 'plain', attempts: 'plain', next_attempt_at: 'plain', claimed_until: 'plain', last_error: 'plain', receipt: 'privacy_requests', export_data: 'privacy_requests', created_at: 'plain', completed_at: 'plain' },
-      erasure: { rule: 'keep', reason: 'the record of what each system was asked and answered (Art. 5(2)); the copies a system sent for an export are blanked' },
-      export: { rule: 'included', section: 'privacy_tasks', reason: 'the task of each system in the customer\'s requests by its state, mode, reference and times; left out: receipts (an answer can name staff; an export\'s answer is the export itself), errors, and the sealed copies of answers' },
+      columns: { id: 'plain', request_id: 'plain', system: 'plain', access: 'plain', mode: 'plain', reference: 'external_references', categories: 'plain', state: 'plain', attempts: 'plain', next_attempt_at: 'plain', claimed_until: 'plain', last_error: 'plain', receipt: 'privacy_requests', export_data: 'privacy_requests', identifiers: 'contact', created_at: 'plain', completed_at: 'plain' },
+      erasure: { rule: 'keep', reason: 'the record of what each system was asked and answered (Art. 5(2)); the copies a system sent for an export are blanked, and the e-mail address or phone number a system was told is cleared when its task is finished' },
+      export: { rule: 'included', section: 'privacy_tasks', reason: 'the task of each system in the customer\'s requests by its state, mode, reference and times; left out: receipts (an answer can name staff; an export\'s answer is the export itself), errors, the sealed copies of answers, and the identifiers sent (the profile holds them)' },
     },
   ];
   /** The tasks stay as the record of what each system was asked and answered; only the exported copies go. */
@@ -104,7 +104,7 @@ export class PrivacyTasks implements CustomerDataOwner {
   async complete(id: string, receipt: Omit<Receipt, 'export'> & { confirmed_by?: string; exported?: boolean }, db: Executor = this.#db, now = Date.now()): Promise<boolean> {
     const result = await db
       .updateTable('privacy_tasks')
-      .set({ state: 'done', receipt: JSON.stringify(receipt), completed_at: now, claimed_until: 0, last_error: null })
+      .set({ state: 'done', receipt: JSON.stringify(receipt), completed_at: now, claimed_until: 0, last_error: null, identifiers: null })
       .where('id', '=', id)
       .where('state', 'in', ['pending', 'scheduled', 'waiting_callback', 'waiting_operator'])
       .executeTakeFirst();

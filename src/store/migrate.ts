@@ -21,6 +21,7 @@ import * as privacyFigures from './migrations/0019-privacy-figures.ts';
 import * as unmappedReferences from './migrations/0020-unmapped-references.ts';
 import * as brandController from './migrations/0021-brand-controller.ts';
 import * as customerEditableAttributes from './migrations/0022-customer-editable-attributes.ts';
+import * as systemIdentifiers from './migrations/0023-system-identifiers.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -47,6 +48,7 @@ const migrations: Record<string, Migration> = {
   '0020-unmapped-references': unmappedReferences,
   '0021-brand-controller': brandController,
   '0022-customer-editable-attributes': customerEditableAttributes,
+  '0023-system-identifiers': systemIdentifiers,
 };
 
 export class MigrationError extends Error {

@@ -4,13 +4,13 @@ import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { SystemDouble } from '../support/system-double.ts';
 
-type Counts = Record<'pending' | 'waiting_callback' | 'waiting_operator' | 'scheduled' | 'done' | 'dead', number>;
+type Counts = Record<'pending' | 'waiting_callback' | 'waiting_operator' | 'scheduled' | 'done' | 'dead' | 'not_identified', number>;
 type Task = { id: string; system: string; system_name: string | null; state: string; attempts: number; last_error: string | null; categories: string[]; checklist: string[] | null };
 type Request = { id: string; kind: string; state: string; due_at: number; overdue: boolean; task_counts: Counts; tasks?: Task[] };
 type Page = { requests: Request[]; next: string | null };
 
 const DAY = 86_400_000;
-const none: Counts = { pending: 0, waiting_callback: 0, waiting_operator: 0, scheduled: 0, done: 0, dead: 0 };
+const none: Counts = { pending: 0, waiting_callback: 0, waiting_operator: 0, scheduled: 0, done: 0, dead: 0, not_identified: 0 };
 
 /**
  * The privacy officer's queue: open requests by due date, overdue first, paged by a cursor, each
