@@ -122,7 +122,7 @@ export class DataSystems {
       let row = trx.selectFrom('data_systems').select('key').where('key', '=', key);
       if (this.#dialect === 'postgres') row = row.forUpdate();
       if (!(await row.executeTakeFirst())) throw notFound('system');
-      const open = await trx.selectFrom('privacy_tasks').select('id').where('system', '=', key).where('state', 'not in', ['done', 'dead']).executeTakeFirst();
+      const open = await trx.selectFrom('privacy_tasks').select('id').where('system', '=', key).where('state', 'not in', ['done', 'dead', 'not_identified']).executeTakeFirst();
       if (open) throw conflict('system_busy', 'The system has privacy tasks still open; finish them first');
       // A system leaves the map only with no customer's reference in it: the map stays the whole list of where customer data is.
       const referenced = await trx.selectFrom('customer_references').select('customer_id').where('system', '=', key).limit(1).executeTakeFirst();
