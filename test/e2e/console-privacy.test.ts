@@ -57,8 +57,8 @@ describe.each(DIALECTS)('console privacy pages on %s', (dialect) => {
       SystemDouble.start({ kind: 'api', failFirst: 1000 }),
     ]);
     ({ admin, agent, privacy: officer } = await consoleTeam(server));
-    expect((await api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations', 'contact'], legal_basis: 'legitimate_interests', access: 'manual', checklist: CHECKLIST })).status).toBe(201);
-    broken.secret = (await api('POST', '/systems', { key: 'broken', name: 'Broken shop', categories: ['purchase_history'], legal_basis: 'contract', access: 'api', endpoint: broken.endpoint })).body.secret;
+    expect((await api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations', 'contact'], legal_basis: 'legitimate_interests', access: 'manual', checklist: CHECKLIST, identified_by: ['email'] })).status).toBe(201);
+    broken.secret = (await api('POST', '/systems', { key: 'broken', name: 'Broken shop', categories: ['purchase_history'], legal_basis: 'contract', access: 'api', endpoint: broken.endpoint, identified_by: ['reference', 'email'] })).body.secret;
     await ask('busy', 'erasure', 'ID checked in store 12');
     await ask('late', 'export');
     await ask('later', 'export');
