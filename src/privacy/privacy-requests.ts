@@ -151,6 +151,24 @@ export class PrivacyRequests implements CustomerDataHolder {
     else await this.#db.transaction().execute(publish);
   }
 
+  /** A claimed task of a (now) manual system waits for an operator, announced in the same transaction. */
+  async awaitOperator(task: PrivacyTasksTable): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      if (await this.#tasks.awaitOperator(task, trx)) await this.announceTask(trx, { ...task, state: 'waiting_operator' });
+    });
+  }
+
+  /** A claimed task's attempt failed: retried later, or dead (announced in the same transaction, and the request settles). */
+  async taskFailed(task: PrivacyTasksTable, reason: string): Promise<'retry' | 'dead' | 'gone'> {
+    const outcome = await this.#db.transaction().execute(async (trx) => {
+      const result = await this.#tasks.failed(task, reason, trx);
+      if (result === 'dead') await this.announceTask(trx, { ...task, state: 'dead' });
+      return result;
+    });
+    if (outcome === 'dead') await this.settle(task.request_id);
+    return outcome;
+  }
+
   /**
    * Open requests past their due date, each published once per due date as
    * `privacy.request.overdue` (an extension gives a new due date, announced again if it passes).

@@ -122,8 +122,8 @@ export class PrivacyTasks implements CustomerDataOwner {
   }
 
   /** A task of a system that is (now) manual: it waits for an operator. */
-  async awaitOperator(task: PrivacyTasksTable): Promise<boolean> {
-    return this.#fromClaim(task, { state: 'waiting_operator', claimed_until: 0 });
+  async awaitOperator(task: PrivacyTasksTable, db: Executor = this.#db): Promise<boolean> {
+    return this.#fromClaim(task, { state: 'waiting_operator', claimed_until: 0 }, db);
   }
 
   /**
@@ -131,20 +131,20 @@ export class PrivacyTasks implements CustomerDataOwner {
    * 'gone' when the task changed since it was claimed (a callback completed it meanwhile): then
    * nothing is written, so a finished task is never reopened.
    */
-  async failed(task: PrivacyTasksTable, reason: string, now = Date.now()): Promise<'retry' | 'dead' | 'gone'> {
+  async failed(task: PrivacyTasksTable, reason: string, db: Executor = this.#db, now = Date.now()): Promise<'retry' | 'dead' | 'gone'> {
     const attempts = task.attempts + 1;
     // A scheduled final erasure keeps its state while it retries: it never blocks a finished request.
     // A callback that never came is asked for again: the task is pending, to be sent once more.
     const dead = attempts >= this.#policy.maxAttempts;
     const state = dead ? ('dead' as const) : task.state === 'waiting_callback' ? ('pending' as const) : task.state;
-    const changed = await this.#fromClaim(task, { attempts, state, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? {} : { next_attempt_at: now + retryDelay(this.#policy, attempts) }) });
+    const changed = await this.#fromClaim(task, { attempts, state, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? {} : { next_attempt_at: now + retryDelay(this.#policy, attempts) }) }, db);
     if (!changed) return 'gone';
     return dead ? 'dead' : 'retry';
   }
 
   /** A change to a claimed task, only if it is still as claimed (compare-and-set on state and lease). */
-  async #fromClaim(task: PrivacyTasksTable, change: Partial<PrivacyTasksTable>): Promise<boolean> {
-    const result = await this.#db
+  async #fromClaim(task: PrivacyTasksTable, change: Partial<PrivacyTasksTable>, db: Executor = this.#db): Promise<boolean> {
+    const result = await db
       .updateTable('privacy_tasks')
       .set(change)
       .where('id', '=', task.id)

@@ -59,7 +59,7 @@ export class PrivacyWorker extends ClaimingWorker<PrivacyTasksTable> {
       if (!system) return await this.#failed(task, 'the system is no longer on the data map');
       if (system.access === 'manual') {
         // A manual system's final erasure whose day has come, or a system made manual since: an operator task now.
-        if (await this.#deps.tasks.awaitOperator(task)) await this.#deps.requests.announceTask(undefined, { ...task, state: 'waiting_operator' });
+        await this.#deps.requests.awaitOperator(task);
         return;
       }
       await this.#call(task, request, system.endpoint!, await this.#deps.systems.secretOf(system.key), system.retention ? { rule: system.retention.rule, description: system.retention.description, until: new Date(retentionEnds(system.retention, Number(request.received_at))).toISOString().slice(0, 10) } : null);
@@ -106,13 +106,11 @@ export class PrivacyWorker extends ClaimingWorker<PrivacyTasksTable> {
   }
 
   async #failed(task: PrivacyTasksTable, reason: string): Promise<void> {
-    const outcome = await this.#deps.tasks.failed(task, reason);
+    const outcome = await this.#deps.requests.taskFailed(task, reason);
     if (outcome === 'gone') return;
     const details = { task_id: task.id, request_id: task.request_id, system: task.system, attempt: task.attempts + 1, reason, outcome };
     if (outcome === 'dead') {
       this.#deps.log.error(details, 'privacy task is dead after its last attempt');
-      await this.#deps.requests.announceTask(undefined, { ...task, state: 'dead' });
-      await this.#deps.requests.settle(task.request_id);
     } else this.#deps.log.warn(details, 'privacy task failed; will retry');
   }
 }
