@@ -144,6 +144,8 @@ describe.each(DIALECTS)('console privacy pages on %s', (dialect) => {
     expect(page.html).toContain('Gave up');
     expect(page.html).toContain('the system answered HTTP 500');
     expect(page.html).toContain('Find the tickets by e-mail');
+    // The operator of the support desk (keyed by e-mail) is told whom to look for.
+    expect(/<tr data-task="[^"]+" data-system="support">[^]*?<\/tr>/.exec(page.html)![0]).toContain('The system is told: e-mail address busy@example.se');
     broken.heal();
     const dead = task(await detail(ids.busy!), 'broken');
     const retried = await officer.post(`/console/privacy/${ids.busy}/retry`, { task: dead.id }, `/console/privacy/${ids.busy}`);
