@@ -53,6 +53,8 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
   const fetch = infra.outbound.fetch;
   const sessions = new CustomerSessions(store.db, audit, infra.artifacts);
   const notices = new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer });
+  const privacy = buildPrivacy({ config, fetch, checkUrl: infra.checkOutboundUrl, db: store.db, dialect: store.dialect, audit, events: domain.publisher, customers, ledger: domain.ledger, messenger: messaging.messenger, brand, log });
+  infra.metrics.watchPrivacy(() => privacy.queue.waiting());
   return {
     messaging,
     flows,
@@ -67,7 +69,7 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
     passwordChange: new PasswordChange({ customers, throttle: credentials.throttle, sessions }),
     emailChange: new EmailChange({ delivery, customers, notices }),
     federation: buildFederation({ config, db: store.db, audit, customers, customerStore: domain.customerStore, flows, pool: DEFAULT_POOL, fetch, log }),
-    privacy: buildPrivacy({ config, fetch, checkUrl: infra.checkOutboundUrl, db: store.db, dialect: store.dialect, audit, events: domain.publisher, customers, ledger: domain.ledger, messenger: messaging.messenger, brand, log }),
+    privacy,
     callerVerifications: new CallerVerifications({ db: store.db, customers, delivery, audit }),
     timeline: new CustomerTimeline(store.db),
   };

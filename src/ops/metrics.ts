@@ -32,6 +32,8 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  #privacyWatched = false;
+
   constructor() {
     client.collectDefaultMetrics({ register: this.registry });
   }
@@ -42,6 +44,38 @@ export class Metrics {
 
   tokenIssued(grantType: string): void {
     this.#tokens.inc({ grant_type: grantType });
+  }
+
+  /**
+   * Privacy work waiting on a person, read from the database when scraped (so every node reports
+   * the same figures): `portvakt_privacy_tasks_waiting{state}` (waiting_operator, dead,
+   * not_identified) and `portvakt_privacy_requests_overdue` (open past their due date).
+   */
+  watchPrivacy(read: () => Promise<{ tasks: Record<string, number>; overdue: number }>): void {
+    if (this.#privacyWatched) return;
+    this.#privacyWatched = true;
+    type Figures = { tasks: Record<string, number>; overdue: number } | undefined;
+    let pending: Promise<Figures> | undefined;
+    // One read serves both gauges of a scrape; a database that cannot answer leaves them as they were.
+    const figures = () => (pending ??= read().catch((): Figures => undefined).finally(() => setImmediate(() => (pending = undefined))));
+    new client.Gauge({
+      name: 'portvakt_privacy_tasks_waiting',
+      help: 'Privacy tasks waiting on a person: waiting_operator (a manual system), dead (gave up; retry or handle), not_identified (the system was never told who the customer is)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const [state, count] of Object.entries((await figures())?.tasks ?? {})) this.set({ state }, count);
+      },
+    });
+    new client.Gauge({
+      name: 'portvakt_privacy_requests_overdue',
+      help: 'Privacy requests still open past their due date',
+      registers: [this.registry],
+      async collect() {
+        const read = await figures();
+        if (read) this.set(read.overdue);
+      },
+    });
   }
 
   /** Times every request, also the ones oidc-provider answers on the raw response. */

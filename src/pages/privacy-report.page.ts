@@ -13,10 +13,10 @@ export function privacyReportPage(page: PageContext, report: PrivacyReport): str
     (system) => html`<tr data-system="${system.system}">
 <td>${system.name}<br><small>${system.system} · ${system.access}</small></td>
 <td>${system.mode}</td>
-<td>${system.state}${system.completed_at ? html`<br><small>${system.completed_at}</small>` : ''}</td>
+<td>${system.state === 'not_identified' ? 'not identified: never told who the customer is, nothing done there' : system.state}${system.completed_at ? html`<br><small>${system.completed_at}</small>` : ''}</td>
 <td>${system.deleted.join(', ') || '—'}</td>
 <td>${system.retained.length ? system.retained.map((kept) => html`<div>${kept.category}: ${kept.reason}${kept.until ? ` (until ${kept.until})` : ''}</div>`) : '—'}${system.pseudonymized.length ? html`<div><small>pseudonymized: ${system.pseudonymized.join(', ')}</small></div>` : ''}</td>
-<td>${system.confirmed_by ? html`<div>confirmed by ${system.confirmed_by}</div>` : ''}${system.note ?? ''}${system.last_error ? html`<div><small>last error: ${system.last_error}</small></div>` : ''}</td>
+<td>${system.confirmed_by ? html`<div>confirmed by ${system.confirmed_by}</div>` : ''}${system.note ?? ''}${system.last_error ? html`<div><small>${system.state === 'not_identified' ? 'why' : 'last error'}: ${system.last_error}</small></div>` : ''}</td>
 </tr>`,
   );
   return layout(

@@ -1,5 +1,5 @@
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
-import { isoTime } from '../customers/customer-data.ts';
+import { DATA_CATEGORIES, isoTime, type DataCategory, type TableDeclaration } from '../customers/customer-data.ts';
 import type { CustomerRecord } from '../customers/customer-store.ts';
 import { presentCustomer, type Customers } from '../customers/customers.ts';
 import type { PrivacyTasksTable } from '../store/schema.ts';
@@ -33,7 +33,7 @@ export class BuiltinSystem {
     return task.mode === 'export' ? this.#export(request) : this.#erase(task, request);
   }
 
-  async #erase(task: PrivacyTasksTable, request: PrivacyRequest): Promise<Receipt> {
+  async #erase(_task: PrivacyTasksTable, request: PrivacyRequest): Promise<Receipt> {
     // What goes is each owner's to forget (Customers.erase asks them all, those only erasure asks
     // included: copies made for earlier exports, the device list, codes on their way to the address).
     const erased = await this.#customers.erase(request.customer_id, request.id, async (trx, customer) => {
@@ -43,9 +43,7 @@ export class BuiltinSystem {
     return {
       request_id: request.id,
       status: 'completed',
-      deleted: JSON.parse(task.categories) as string[],
-      retained: [],
-      pseudonymized: ['consent_records', 'audit_log', 'suppression_list'],
+      ...erasureOutcome(this.#customers.dataDeclarations()),
       note: erased
         ? 'Standing consents were withdrawn; consent records keep the pseudonymous id, purpose, version, decision and time as proof; the suppression list keeps a keyed hash of the e-mail address.'
         : 'Nothing was left to erase: an earlier attempt of this task had done it.',
@@ -66,6 +64,20 @@ export class BuiltinSystem {
       export: { profile: exportedProfile(customer, values), ...ordered, ...sections },
     };
   }
+}
+
+/**
+ * What Portvakt's erasure does, read from the table declarations (customers/customer-data.ts), the
+ * categories of each table: rows deleted → deleted, pseudonymized → pseudonymized, kept → retained
+ * with the table's reason. A category held in several tables can be both deleted (from one) and
+ * retained (in another, for its reason).
+ */
+export function erasureOutcome(declarations: readonly TableDeclaration[]): Pick<Receipt, 'deleted' | 'retained' | 'pseudonymized'> {
+  const order = Object.keys(DATA_CATEGORIES) as DataCategory[];
+  const categoriesOf = (declaration: TableDeclaration) => order.filter((category) => (Object.values(declaration.columns) as string[]).includes(category));
+  const of = (rule: string) => order.filter((category) => declarations.some((declaration) => declaration.erasure.rule === rule && categoriesOf(declaration).includes(category)));
+  const retained = declarations.flatMap((declaration) => (declaration.erasure.rule === 'keep' ? categoriesOf(declaration).map((category) => ({ category, reason: `${declaration.table}: ${(declaration.erasure as { reason: string }).reason}` })) : []));
+  return { deleted: of('delete'), pseudonymized: of('pseudonymize'), retained: retained.sort((a, b) => order.indexOf(a.category as DataCategory) - order.indexOf(b.category as DataCategory)) };
 }
 
 /** The profile as the API shows it (presentCustomer), with times in ISO 8601 and the attribute values: address, birthdate and the custom ones. */

@@ -16,6 +16,7 @@ const presentSystem = (system: DataSystem & { secret?: string }) => ({
   access: system.access,
   endpoint: system.endpoint,
   checklist: system.checklist,
+  identified_by: system.identifiedBy,
   ...(system.secret ? { secret: system.secret } : {}),
   version: system.version,
   created_at: Math.floor(system.createdAt / 1000),

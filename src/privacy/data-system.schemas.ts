@@ -30,6 +30,16 @@ function isDayOfYear(value: string): boolean {
   return day <= (DAYS_IN_MONTH[month - 1] ?? 0);
 }
 
+/** What a system can key its customers by; a privacy task tells the system those it declared and the customer has. */
+export const IDENTIFIERS = ['reference', 'email', 'phone'] as const;
+export type Identifier = (typeof IDENTIFIERS)[number];
+const identifiedBy = z
+  .array(z.enum(IDENTIFIERS))
+  .min(1)
+  .max(IDENTIFIERS.length)
+  .refine((list) => new Set(list).size === list.length, 'each identifier once')
+  .describe("How the system keys its customers: its own reference (set with PUT /customers/:id/references/:system), the e-mail address, the phone number, or several. A privacy task sends those the customer has; with none it is not_identified and the system is not called");
+
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);
 
 const fields = {
@@ -40,6 +50,7 @@ const fields = {
   access: z.enum(['api', 'callback', 'manual']).describe('api: Portvakt calls the system and takes its answer; callback: the system confirms later on a signed callback; manual: an operator task'),
   endpoint: url.nullable().describe('Base URL of the system contract (POST {endpoint}/erasure, {endpoint}/export); api and callback only'),
   checklist: z.array(text().trim().min(1).max(300)).max(30).nullable().describe('What the operator must do; manual only'),
+  identified_by: identifiedBy,
 };
 
 function accessRules(value: { access?: string; endpoint?: string | null; checklist?: string[] | null }, ctx: z.RefinementCtx): void {
@@ -56,6 +67,7 @@ export const systemCreate = z
     retention: fields.retention.default(null),
     endpoint: fields.endpoint.default(null),
     checklist: fields.checklist.default(null),
+    identified_by: fields.identified_by.default(['reference']),
   })
   .superRefine(accessRules);
 export type SystemInput = z.infer<typeof systemCreate>;
@@ -74,6 +86,7 @@ export const systemOutput = z.object({
   access: z.enum(['api', 'callback', 'manual', 'builtin']),
   endpoint: z.string().nullable(),
   checklist: z.array(z.string()).nullable(),
+  identified_by: z.array(z.enum(IDENTIFIERS)),
   secret: z.string().optional().describe('Shown once, at creation: signs requests to the system and its callbacks (Standard Webhooks)'),
   version: z.number().int(),
   created_at: z.number().int(),

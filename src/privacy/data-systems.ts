@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { open, seal } from '../crypto/sealed-box.ts';
 import { conflict, invalid, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
@@ -7,7 +7,7 @@ import type { OutboundUrlCheck } from '../outbound/outbound-url-check.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
 import type { Dialect } from '../store/database.ts';
 import type { DataSystemsTable, Database } from '../store/schema.ts';
-import { checkAccessRules, PORTVAKT_SYSTEM, type RetentionRule, type SystemInput, type SystemPatch } from './data-system.schemas.ts';
+import { checkAccessRules, PORTVAKT_SYSTEM, type Identifier, type RetentionRule, type SystemInput, type SystemPatch } from './data-system.schemas.ts';
 
 export interface DataSystem {
   key: string;
@@ -18,6 +18,8 @@ export interface DataSystem {
   access: DataSystemsTable['access'];
   endpoint: string | null;
   checklist: string[] | null;
+  /** How the system keys its customers; Portvakt itself knows them by its own id. */
+  identifiedBy: Identifier[];
   version: number;
   createdAt: number;
   updatedAt: number;
@@ -40,6 +42,7 @@ export function portvaktSystem(categories: readonly string[]): DataSystem {
     access: 'builtin',
     endpoint: null,
     checklist: null,
+    identifiedBy: ['reference'],
     version: 1,
     createdAt: 0,
     updatedAt: 0,
@@ -94,7 +97,7 @@ export class DataSystems {
   /** A system made reachable over HTTP (it was manual) gets its secret here, shown once in the answer. */
   async update(key: string, patch: SystemPatch, now = Date.now()): Promise<DataSystem & { secret?: string }> {
     const current = await this.#stored(key);
-    const merged = { key, name: current.name, categories: current.categories, legal_basis: current.legalBasis as SystemInput['legal_basis'], retention: current.retention, access: current.access as SystemInput['access'], endpoint: current.endpoint, checklist: current.checklist, ...patch };
+    const merged = { key, name: current.name, categories: current.categories, legal_basis: current.legalBasis as SystemInput['legal_basis'], retention: current.retention, access: current.access as SystemInput['access'], endpoint: current.endpoint, checklist: current.checklist, identified_by: current.identifiedBy, ...patch };
     const checked = checkAccessRules(merged);
     if (!checked.success) throw invalid('validation_failed', 'The system would not be consistent', checked.error.issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message })));
     if (checked.data.endpoint && checked.data.endpoint !== current.endpoint) await this.#checkUrl(checked.data.endpoint, 'endpoint');
@@ -119,7 +122,7 @@ export class DataSystems {
       let row = trx.selectFrom('data_systems').select('key').where('key', '=', key);
       if (this.#dialect === 'postgres') row = row.forUpdate();
       if (!(await row.executeTakeFirst())) throw notFound('system');
-      const open = await trx.selectFrom('privacy_tasks').select('id').where('system', '=', key).where('state', 'not in', ['done', 'dead']).executeTakeFirst();
+      const open = await trx.selectFrom('privacy_tasks').select('id').where('system', '=', key).where('state', 'not in', ['done', 'dead', 'not_identified']).executeTakeFirst();
       if (open) throw conflict('system_busy', 'The system has privacy tasks still open; finish them first');
       // A system leaves the map only with no customer's reference in it: the map stays the whole list of where customer data is.
       const referenced = await trx.selectFrom('customer_references').select('customer_id').where('system', '=', key).limit(1).executeTakeFirst();
@@ -177,10 +180,11 @@ function toColumns(input: Omit<SystemInput, 'key'>) {
     access: input.access,
     endpoint: input.endpoint,
     checklist: input.checklist ? JSON.stringify(input.checklist) : null,
+    identified_by: JSON.stringify(input.identified_by),
   };
 }
 
-function present(row: DataSystemsTable): DataSystem {
+function present(row: Selectable<DataSystemsTable>): DataSystem {
   return {
     key: row.key,
     name: row.name,
@@ -190,6 +194,7 @@ function present(row: DataSystemsTable): DataSystem {
     access: row.access,
     endpoint: row.endpoint,
     checklist: row.checklist ? (JSON.parse(row.checklist) as string[]) : null,
+    identifiedBy: JSON.parse(row.identified_by) as Identifier[],
     version: row.version,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),

@@ -70,7 +70,7 @@ export class PrivacyExports implements CustomerDataOwner {
     const missing: Array<{ system: string; reason: string }> = [];
     for (const task of tasks) {
       if (task.export_data) systems[task.system] = JSON.parse(open(this.#key, task.export_data, `privacy-task:${task.id}`));
-      else missing.push({ system: task.system, reason: task.state === 'done' ? 'the system reported no data to export' : `the task ended ${task.state}` });
+      else missing.push({ system: task.system, reason: task.state === 'done' ? 'the system reported no data to export' : task.state === 'not_identified' ? 'the system was not asked: the customer has none of the identifiers it keys customers by' : `the task ended ${task.state}` });
     }
     const archive = {
       format: 'portvakt-export/1',

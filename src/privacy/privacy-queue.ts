@@ -2,8 +2,11 @@ import type { Kysely } from 'kysely';
 import type { Database, PrivacyTaskState } from '../store/schema.ts';
 import { OPEN_REQUEST_STATES, type PrivacyRequest } from './privacy-request.ts';
 
-export const TASK_STATES: readonly PrivacyTaskState[] = ['pending', 'waiting_callback', 'waiting_operator', 'scheduled', 'done', 'dead'];
+export const TASK_STATES: readonly PrivacyTaskState[] = ['pending', 'waiting_callback', 'waiting_operator', 'scheduled', 'done', 'dead', 'not_identified'];
 export type TaskCounts = Record<PrivacyTaskState, number>;
+/** Task states in which a task waits on a person. */
+export const WAITING_STATES = ['waiting_operator', 'dead', 'not_identified'] as const satisfies readonly PrivacyTaskState[];
+export type WaitingState = (typeof WAITING_STATES)[number];
 
 const noTasks = () => Object.fromEntries(TASK_STATES.map((state) => [state, 0])) as TaskCounts;
 
@@ -70,6 +73,23 @@ export class PrivacyQueue {
       .execute();
     for (const row of rows) counts.get(row.request_id)![row.state] = Number(row.n);
     return counts;
+  }
+
+  /**
+   * What waits on a person, for the metrics: tasks waiting for an operator, dead tasks, tasks of
+   * systems never told who the customer was (these stay counted: they are the record), and open
+   * requests past their due date. Counted across every node, from the database.
+   */
+  async waiting(now = Date.now()): Promise<{ tasks: Record<WaitingState, number>; overdue: number }> {
+    const rows = await this.#db
+      .selectFrom('privacy_tasks')
+      .select(['state', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('state', 'in', WAITING_STATES)
+      .groupBy('state')
+      .execute();
+    const tasks = Object.fromEntries(WAITING_STATES.map((state) => [state, Number(rows.find((row) => row.state === state)?.n ?? 0)])) as Record<WaitingState, number>;
+    const overdue = await this.#db.selectFrom('privacy_requests').select((eb) => eb.fn.countAll<number | string>().as('n')).where('state', 'in', OPEN_REQUEST_STATES).where('due_at', '<', now).executeTakeFirstOrThrow();
+    return { tasks, overdue: Number(overdue.n) };
   }
 
   #filtered(filter: QueueFilter, now: number) {

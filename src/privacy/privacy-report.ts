@@ -12,6 +12,8 @@ export interface PrivacyReport {
     mode: string;
     reference: string | null;
     state: string;
+    /** False when the customer had none of the identifiers the system keys customers by: it was never told, nothing was done there. */
+    identified: boolean;
     attempts: number;
     completed_at: string | null;
     deleted: string[];
@@ -54,6 +56,7 @@ export function buildReport(request: PrivacyRequest, tasks: PrivacyTasksTable[],
           mode: task.mode,
           reference: task.reference,
           state: task.state,
+          identified: task.state !== 'not_identified',
           attempts: task.attempts,
           completed_at: iso(task.completed_at),
           deleted: receipt?.deleted ?? [],

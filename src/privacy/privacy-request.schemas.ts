@@ -26,6 +26,10 @@ const taskOutput = z.object({
   access: z.string(),
   mode: z.string(),
   reference: z.string().nullable(),
+  identifiers: z
+    .object({ reference: z.string().optional(), email: z.string().optional(), phone: z.string().optional() })
+    .nullable()
+    .describe('Who the system is told the customer is (those of its identified_by the customer has), while the task is open; null once it is finished, or when the customer had none (not_identified)'),
   categories: z.array(z.string()).describe('What the system was asked about'),
   checklist: z.array(z.string()).nullable().describe("A manual system's checklist: what the operator confirming the task must have done"),
   state: taskStates,
@@ -62,6 +66,7 @@ function presentTask(task: PrivacyTasksTable, system: DataSystem | undefined) {
     access: task.access,
     mode: task.mode,
     reference: task.reference,
+    identifiers: task.identifiers ? (JSON.parse(task.identifiers) as Record<string, string>) : null,
     categories: JSON.parse(task.categories) as string[],
     checklist: task.access === 'manual' ? (system?.checklist ?? null) : null,
     state: task.state,

@@ -5,7 +5,8 @@ import { canonicalJson, type Actor, type AuditLog } from '../events/audit-log.ts
 import type { EventPublisher } from '../events/event-publisher.ts';
 import { isUniqueViolation } from '../store/constraint-errors.ts';
 import type { Dialect } from '../store/database.ts';
-import type { Database, PrivacyRequestsTable, PrivacyTasksTable } from '../store/schema.ts';
+import type { Database, PrivacyRequestsTable, PrivacyTaskState, PrivacyTasksTable } from '../store/schema.ts';
+import type { Identifier } from './data-system.schemas.ts';
 import type { DataSystem, DataSystems } from './data-systems.ts';
 import type { PrivacyExports } from './privacy-exports.ts';
 import { buildReport, type PrivacyReport } from './privacy-report.ts';
@@ -27,7 +28,7 @@ export class PrivacyRequests implements CustomerDataHolder {
   readonly declarations: readonly TableDeclaration[] = [
     {
       table: 'privacy_requests',
-      columns: { id: 'plain', kind: 'plain', customer_id: 'privacy_requests', state: 'plain', source: 'plain', received_at: 'plain', verified_at: 'plain', verification: 'privacy_requests', due_at: 'plain', extension_reason: 'plain', completed_at: 'plain', report: 'privacy_requests', version: 'plain' },
+      columns: { id: 'plain', kind: 'plain', customer_id: 'privacy_requests', state: 'plain', source: 'plain', received_at: 'plain', verified_at: 'plain', verification: 'privacy_requests', due_at: 'plain', extension_reason: 'plain', completed_at: 'plain', report: 'privacy_requests', version: 'plain', overdue_announced_at: 'plain' },
       erasure: { rule: 'keep', reason: 'evidence that the request was received and answered, and when (Art. 5(2), 12(3))' },
       export: { rule: 'included', section: 'privacy_requests', reason: 'each request by its kind, state, how it was verified and its dates; the report is left out: it repeats the tasks (privacy_tasks) for the operator, with the audit chain\'s head' },
     },
@@ -94,29 +95,96 @@ export class PrivacyRequests implements CustomerDataHolder {
     const request = await this.#locked(trx, id);
     if (request.state !== 'received') throw conflict('wrong_state', `The request is ${request.state}, not received`);
     const systems = await this.#systems.list(trx);
-    const references = new Map((await trx.selectFrom('customer_references').select(['system', 'reference']).where('customer_id', '=', request.customer_id).execute()).map((row) => [row.system, row.reference]));
+    const known = await this.#identifiersOf(trx, request.customer_id);
     for (const system of systems) {
+      const taskId = `ptk_${crypto.randomUUID()}`;
+      // Each system is told who the customer is by what it keys customers by; with none of those, it is not told at all.
+      const identifiers = system.access === 'builtin' ? { reference: request.customer_id } : pick(known(system.key), system.identifiedBy);
+      const identified = Object.keys(identifiers).length > 0;
+      const state: PrivacyTaskState = !identified ? 'not_identified' : system.access === 'manual' ? 'waiting_operator' : 'pending';
       await this.#tasks.add(trx, {
-        id: `ptk_${crypto.randomUUID()}`,
+        id: taskId,
         request_id: id,
         system: system.key,
         access: system.access,
         mode: modeFor(request.kind, system),
-        reference: system.access === 'builtin' ? request.customer_id : (references.get(system.key) ?? null),
+        reference: identifiers.reference ?? null,
+        identifiers: identified && system.access !== 'builtin' ? JSON.stringify(identifiers) : null,
         categories: JSON.stringify(system.categories),
-        state: system.access === 'manual' ? 'waiting_operator' : 'pending',
+        state,
         attempts: 0,
         next_attempt_at: now,
         claimed_until: 0,
-        last_error: null,
+        last_error: identified ? null : `the customer has none of the identifiers this system keys customers by (${system.identifiedBy.join(', ')})`,
         receipt: null,
         created_at: now,
-        completed_at: null,
+        completed_at: identified ? null : now,
       });
+      if (state !== 'pending') await this.announceTask(trx, { id: taskId, request_id: id, system: system.key, state }, request.customer_id, now);
     }
     await this.#transition(trx, request, { state: 'in_progress', verified_at: now, verification: verification.slice(0, 500) });
     await this.#events.publish(trx, { type: 'privacy.request.verified', customerId: request.customer_id, data: { request_id: id, kind: request.kind } }, now);
     await this.#audit.append(trx, { action: 'privacy_request.verified', actor, subject: { type: 'customer', id: request.customer_id }, details: { request_id: id, systems: systems.map((system) => system.key) } }, now);
+  }
+
+  /** What the customer can be known by in each system: their reference there, their e-mail address and phone number. */
+  async #identifiersOf(trx: Transaction<Database>, customerId: string): Promise<(system: string) => Identifiers> {
+    const references = new Map((await trx.selectFrom('customer_references').select(['system', 'reference']).where('customer_id', '=', customerId).execute()).map((row) => [row.system, row.reference]));
+    const email = await trx.selectFrom('customer_emails').select('email').where('customer_id', '=', customerId).orderBy('created_at').executeTakeFirst();
+    const phone = await trx.selectFrom('customer_phones').select('phone').where('customer_id', '=', customerId).orderBy('created_at').executeTakeFirst();
+    return (system) => ({ ...(references.has(system) ? { reference: references.get(system)! } : {}), ...(email ? { email: email.email } : {}), ...(phone ? { phone: phone.phone } : {}) });
+  }
+
+  /**
+   * A task that waits on a person (an operator's manual task, a dead task, a system not told who
+   * the customer is) is published as `privacy.task.waiting|dead|not_identified`, in the
+   * transaction that put it there when there is one.
+   */
+  async announceTask(trx: Transaction<Database> | undefined, task: Pick<PrivacyTasksTable, 'id' | 'request_id' | 'system' | 'state'>, customerId?: string, now = Date.now()): Promise<void> {
+    const type = task.state === 'waiting_operator' ? 'privacy.task.waiting' : task.state === 'dead' ? 'privacy.task.dead' : task.state === 'not_identified' ? 'privacy.task.not_identified' : undefined;
+    if (!type) return;
+    const publish = async (tx: Transaction<Database>) => {
+      const owner = customerId ?? (await tx.selectFrom('privacy_requests').select('customer_id').where('id', '=', task.request_id).executeTakeFirst())?.customer_id ?? null;
+      await this.#events.publish(tx, { type, customerId: owner, data: { request_id: task.request_id, task_id: task.id, system: task.system, state: task.state } }, now);
+    };
+    if (trx) await publish(trx);
+    else await this.#db.transaction().execute(publish);
+  }
+
+  /** A claimed task of a (now) manual system waits for an operator, announced in the same transaction. */
+  async awaitOperator(task: PrivacyTasksTable): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      if (await this.#tasks.awaitOperator(task, trx)) await this.announceTask(trx, { ...task, state: 'waiting_operator' });
+    });
+  }
+
+  /** A claimed task's attempt failed: retried later, or dead (announced in the same transaction, and the request settles). */
+  async taskFailed(task: PrivacyTasksTable, reason: string): Promise<'retry' | 'dead' | 'gone'> {
+    const outcome = await this.#db.transaction().execute(async (trx) => {
+      const result = await this.#tasks.failed(task, reason, trx);
+      if (result === 'dead') await this.announceTask(trx, { ...task, state: 'dead' });
+      return result;
+    });
+    if (outcome === 'dead') await this.settle(task.request_id);
+    return outcome;
+  }
+
+  /**
+   * Open requests past their due date, each published once per due date as
+   * `privacy.request.overdue` (an extension gives a new due date, announced again if it passes).
+   */
+  async announceOverdue(limit: number, now = Date.now()): Promise<number> {
+    const due = await this.#db.selectFrom('privacy_requests').select(['id', 'customer_id', 'kind', 'due_at']).where('state', 'in', OPEN_REQUEST_STATES).where('due_at', '<', now).where('overdue_announced_at', 'is', null).limit(limit).execute();
+    let announced = 0;
+    for (const request of due) {
+      await this.#db.transaction().execute(async (trx) => {
+        const claimed = await trx.updateTable('privacy_requests').set({ overdue_announced_at: now }).where('id', '=', request.id).where('overdue_announced_at', 'is', null).executeTakeFirst();
+        if (Number(claimed.numUpdatedRows) !== 1) return;
+        announced += 1;
+        await this.#events.publish(trx, { type: 'privacy.request.overdue', customerId: request.customer_id, data: { request_id: request.id, kind: request.kind, due_at: new Date(Number(request.due_at)).toISOString() } }, now);
+      });
+    }
+    return announced;
   }
 
   /** Once, by one or two months, with the reason the customer is told (Art. 12(3)). */
@@ -125,7 +193,7 @@ export class PrivacyRequests implements CustomerDataHolder {
       const request = await this.#locked(trx, id);
       if (!OPEN_REQUEST_STATES.includes(request.state)) throw conflict('wrong_state', `The request is ${request.state}`);
       if (request.extension_reason !== null) throw conflict('already_extended', 'A request can be extended once, by two months at most');
-      await this.#transition(trx, request, { due_at: addMonths(Number(request.received_at), 1 + months), extension_reason: reason });
+      await this.#transition(trx, request, { due_at: addMonths(Number(request.received_at), 1 + months), extension_reason: reason, overdue_announced_at: null });
       await this.#audit.append(trx, { action: 'privacy_request.extended', actor, subject: { type: 'customer', id: request.customer_id }, details: { request_id: id, months } }, now);
     });
     return this.get(id);
@@ -205,7 +273,7 @@ export class PrivacyRequests implements CustomerDataHolder {
       const receipts = tasks.map((task) => (task.receipt ? (JSON.parse(task.receipt) as Receipt) : undefined));
       const state: PrivacyRequest['state'] = tasks.some((task) => task.state === 'dead')
         ? 'failed'
-        : tasks.some((task, i) => task.mode === 'restrict' || (receipts[i]?.retained.length ?? 0) > 0)
+        : tasks.some((task, i) => task.state === 'not_identified' || task.mode === 'restrict' || (task.access !== 'builtin' && (receipts[i]?.retained.length ?? 0) > 0))
           ? 'completed_with_exceptions'
           : 'completed';
       const report = await this.#report(trx, { ...request, state, completed_at: now }, tasks);
@@ -295,6 +363,13 @@ export class PrivacyRequests implements CustomerDataHolder {
       .where('version', '=', request.version)
       .execute();
   }
+}
+
+type Identifiers = Partial<Record<Identifier, string>>;
+
+/** The identifiers a system declared, of those the customer has. */
+function pick(known: Identifiers, declared: readonly Identifier[]): Identifiers {
+  return Object.fromEntries(declared.flatMap((kind) => (known[kind] ? [[kind, known[kind]]] : [])));
 }
 
 function modeFor(kind: PrivacyRequest['kind'], system: DataSystem): PrivacyTasksTable['mode'] {

@@ -27,9 +27,9 @@ export class PrivacyTasks implements CustomerDataOwner {
   readonly declarations: readonly TableDeclaration[] = [
     {
       table: 'privacy_tasks',
-      columns: { id: 'plain', request_id: 'plain', system: 'plain', access: 'plain', mode: 'plain', reference: 'external_references', categories: 'plain', state: 'plain', attempts: 'plain', next_attempt_at: 'plain', claimed_until: 'plain', last_error: 'plain', receipt: 'privacy_requests', export_data: 'privacy_requests', created_at: 'plain', completed_at: 'plain' },
-      erasure: { rule: 'keep', reason: 'the record of what each system was asked and answered (Art. 5(2)); the copies a system sent for an export are blanked' },
-      export: { rule: 'included', section: 'privacy_tasks', reason: 'the task of each system in the customer\'s requests by its state, mode, reference and times; left out: receipts (an answer can name staff; an export\'s answer is the export itself), errors, and the sealed copies of answers' },
+      columns: { id: 'plain', request_id: 'plain', system: 'plain', access: 'plain', mode: 'plain', reference: 'external_references', categories: 'plain', state: 'plain', attempts: 'plain', next_attempt_at: 'plain', claimed_until: 'plain', last_error: 'plain', receipt: 'privacy_requests', export_data: 'privacy_requests', identifiers: 'contact', created_at: 'plain', completed_at: 'plain' },
+      erasure: { rule: 'keep', reason: 'the record of what each system was asked and answered (Art. 5(2)); the copies a system sent for an export are blanked, and the e-mail address or phone number a system was told is cleared when its task is finished' },
+      export: { rule: 'included', section: 'privacy_tasks', reason: 'the task of each system in the customer\'s requests by its state, mode, reference and times; left out: receipts (an answer can name staff; an export\'s answer is the export itself), errors, the sealed copies of answers, and the identifiers sent (the profile holds them)' },
     },
   ];
   /** The tasks stay as the record of what each system was asked and answered; only the exported copies go. */
@@ -104,7 +104,7 @@ export class PrivacyTasks implements CustomerDataOwner {
   async complete(id: string, receipt: Omit<Receipt, 'export'> & { confirmed_by?: string; exported?: boolean }, db: Executor = this.#db, now = Date.now()): Promise<boolean> {
     const result = await db
       .updateTable('privacy_tasks')
-      .set({ state: 'done', receipt: JSON.stringify(receipt), completed_at: now, claimed_until: 0, last_error: null })
+      .set({ state: 'done', receipt: JSON.stringify(receipt), completed_at: now, claimed_until: 0, last_error: null, identifiers: null })
       .where('id', '=', id)
       .where('state', 'in', ['pending', 'scheduled', 'waiting_callback', 'waiting_operator'])
       .executeTakeFirst();
@@ -122,8 +122,8 @@ export class PrivacyTasks implements CustomerDataOwner {
   }
 
   /** A task of a system that is (now) manual: it waits for an operator. */
-  async awaitOperator(task: PrivacyTasksTable): Promise<boolean> {
-    return this.#fromClaim(task, { state: 'waiting_operator', claimed_until: 0 });
+  async awaitOperator(task: PrivacyTasksTable, db: Executor = this.#db): Promise<boolean> {
+    return this.#fromClaim(task, { state: 'waiting_operator', claimed_until: 0 }, db);
   }
 
   /**
@@ -131,20 +131,20 @@ export class PrivacyTasks implements CustomerDataOwner {
    * 'gone' when the task changed since it was claimed (a callback completed it meanwhile): then
    * nothing is written, so a finished task is never reopened.
    */
-  async failed(task: PrivacyTasksTable, reason: string, now = Date.now()): Promise<'retry' | 'dead' | 'gone'> {
+  async failed(task: PrivacyTasksTable, reason: string, db: Executor = this.#db, now = Date.now()): Promise<'retry' | 'dead' | 'gone'> {
     const attempts = task.attempts + 1;
     // A scheduled final erasure keeps its state while it retries: it never blocks a finished request.
     // A callback that never came is asked for again: the task is pending, to be sent once more.
     const dead = attempts >= this.#policy.maxAttempts;
     const state = dead ? ('dead' as const) : task.state === 'waiting_callback' ? ('pending' as const) : task.state;
-    const changed = await this.#fromClaim(task, { attempts, state, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? {} : { next_attempt_at: now + retryDelay(this.#policy, attempts) }) });
+    const changed = await this.#fromClaim(task, { attempts, state, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? {} : { next_attempt_at: now + retryDelay(this.#policy, attempts) }) }, db);
     if (!changed) return 'gone';
     return dead ? 'dead' : 'retry';
   }
 
   /** A change to a claimed task, only if it is still as claimed (compare-and-set on state and lease). */
-  async #fromClaim(task: PrivacyTasksTable, change: Partial<PrivacyTasksTable>): Promise<boolean> {
-    const result = await this.#db
+  async #fromClaim(task: PrivacyTasksTable, change: Partial<PrivacyTasksTable>, db: Executor = this.#db): Promise<boolean> {
+    const result = await db
       .updateTable('privacy_tasks')
       .set(change)
       .where('id', '=', task.id)

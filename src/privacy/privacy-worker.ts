@@ -40,6 +40,7 @@ export class PrivacyWorker extends ClaimingWorker<PrivacyTasksTable> {
 
   /** Requests whose last task finished while a node went down between the two steps are settled. */
   protected override async afterQueue(): Promise<void> {
+    await this.#deps.requests.announceOverdue(20).catch((error: unknown) => this.#deps.log.error({ err: error }, 'overdue privacy requests could not be announced'));
     for (const id of await this.#deps.requests.unsettled(20)) {
       // One request that cannot settle must not hold up the others.
       await this.#deps.requests.settle(id).catch((error: unknown) => this.#deps.log.error({ err: error, request_id: id }, 'privacy request could not settle'));
@@ -58,7 +59,7 @@ export class PrivacyWorker extends ClaimingWorker<PrivacyTasksTable> {
       if (!system) return await this.#failed(task, 'the system is no longer on the data map');
       if (system.access === 'manual') {
         // A manual system's final erasure whose day has come, or a system made manual since: an operator task now.
-        await this.#deps.tasks.awaitOperator(task);
+        await this.#deps.requests.awaitOperator(task);
         return;
       }
       await this.#call(task, request, system.endpoint!, await this.#deps.systems.secretOf(system.key), system.retention ? { rule: system.retention.rule, description: system.retention.description, until: new Date(retentionEnds(system.retention, Number(request.received_at))).toISOString().slice(0, 10) } : null);
@@ -72,6 +73,7 @@ export class PrivacyWorker extends ClaimingWorker<PrivacyTasksTable> {
       request_id: request.id,
       type: request.kind,
       customer_reference: task.reference,
+      identifiers: task.identifiers ? (JSON.parse(task.identifiers) as ContractRequest['identifiers']) : task.reference ? { reference: task.reference } : {},
       categories: JSON.parse(task.categories) as string[],
       mode: task.mode,
       retention: task.mode === 'restrict' ? retention : null,
@@ -104,12 +106,11 @@ export class PrivacyWorker extends ClaimingWorker<PrivacyTasksTable> {
   }
 
   async #failed(task: PrivacyTasksTable, reason: string): Promise<void> {
-    const outcome = await this.#deps.tasks.failed(task, reason);
+    const outcome = await this.#deps.requests.taskFailed(task, reason);
     if (outcome === 'gone') return;
     const details = { task_id: task.id, request_id: task.request_id, system: task.system, attempt: task.attempts + 1, reason, outcome };
     if (outcome === 'dead') {
       this.#deps.log.error(details, 'privacy task is dead after its last attempt');
-      await this.#deps.requests.settle(task.request_id);
     } else this.#deps.log.warn(details, 'privacy task failed; will retry');
   }
 }

@@ -14,7 +14,10 @@ import { signWebhook } from '../events/webhook-signature.ts';
 export const contractRequest = z.object({
   request_id: z.string().describe('The privacy request; the idempotency key'),
   type: z.enum(['erasure', 'export']),
-  customer_reference: z.string().nullable().describe("The customer's id in this system (null: the system must find them by the e-mail it holds, which Portvakt never sends)"),
+  customer_reference: z.string().nullable().describe("The customer's id in this system, when the system is identified_by reference and the customer has one (else null)"),
+  identifiers: z
+    .object({ reference: z.string().optional(), email: z.string().optional(), phone: z.string().optional().describe('E.164') })
+    .describe("Who the customer is, by the identifiers the system declared on the data map (identified_by) that the customer has: never empty (a customer with none is not_identified, and the system is not called)"),
   categories: z.array(z.string()).describe('The data categories the data map says this system holds'),
   mode: z.enum(['delete', 'restrict', 'export']).describe('delete: erase; restrict: keep under a legal hold, pseudonymize, stop processing; export: return the data'),
   retention: z
@@ -85,17 +88,34 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** The rule a callback's signature follows, as the published contract states it. */
+export const CALLBACK_SIGNATURE_RULE =
+  "Sign the callback as a Standard Webhook with the system's secret: webhook-id must equal the id of the task, which is the webhook-id of the request being answered and the last segment of callback_url (a receipt signed for one task cannot be replayed onto another); webhook-timestamp is the time of sending in seconds and must be within five minutes of Portvakt's clock; webhook-signature is v1,base64(HMAC-SHA256(key, `${webhook-id}.${webhook-timestamp}.${body}`)) over the exact bytes sent, the key being the secret's part after whsec_, base64-decoded.";
+
 /** The contract as an OpenAPI document, for the teams who build the systems' side. */
 export function systemContractOpenApi(): Record<string, unknown> {
   const signed = ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => ({ name, in: 'header', required: true, schema: { type: 'string' } }));
+  const receiptSchema = z.toJSONSchema(receipt, { io: 'input', unrepresentable: 'any' });
+  const callback = {
+    '{$request.body#/callback_url}': {
+      post: {
+        summary: 'A callback system posts its completed receipt here when done',
+        description: `${CALLBACK_SIGNATURE_RULE} The body is the receipt with status completed and the request_id it was sent. Refused, changing nothing: 401 missing_signature, bad_signature, stale_timestamp or wrong_message_id; 400 invalid_receipt or wrong_request; 404 unknown_task; 409 not_waiting (the task was completed already: a replay). Without a callback within the wait, the same request is sent again.`,
+        parameters: signed,
+        requestBody: { required: true, content: { 'application/json': { schema: receiptSchema } } },
+        responses: { 204: { description: 'Taken' }, 400: { description: 'Not a completed receipt for this request' }, 401: { description: 'Not signed as the rule says' }, 404: { description: 'No such task of a callback system' }, 409: { description: 'The task is not waiting for a callback' } },
+      },
+    },
+  };
   const operation = (summary: string) => ({
     summary,
     parameters: signed,
     requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(contractRequest, { io: 'output' }) } } },
     responses: {
-      200: { description: 'Done: the receipt', content: { 'application/json': { schema: z.toJSONSchema(receipt, { io: 'input', unrepresentable: 'any' }) } } },
-      202: { description: 'Accepted (callback systems): the receipt follows at callback_url', content: { 'application/json': { schema: z.toJSONSchema(receipt, { io: 'input', unrepresentable: 'any' }) } } },
+      200: { description: 'Done: the receipt', content: { 'application/json': { schema: receiptSchema } } },
+      202: { description: 'Accepted (callback systems): the receipt follows at callback_url', content: { 'application/json': { schema: receiptSchema } } },
     },
+    callbacks: { receipt: callback },
   });
   return {
     openapi: '3.1.0',
@@ -103,8 +123,10 @@ export function systemContractOpenApi(): Record<string, unknown> {
       title: 'Portvakt system contract',
       version: '1',
       description:
-        'What a system holding customer data implements so that Portvakt can carry out privacy requests there. Bodies are signed as Standard Webhooks with the secret Portvakt showed when the system was added; verify before acting. request_id is an idempotency key: answer a repeated request with the same receipt.',
+        'What a system holding customer data implements so that Portvakt can carry out privacy requests there. Bodies are signed as Standard Webhooks with the secret Portvakt showed when the system was added, webhook-id being the task id; verify before acting. request_id is an idempotency key: answer a repeated request with the same receipt. The customer is named by the identifiers the system declared on the data map (identified_by: reference, email, phone) that the customer has; a system for which the customer has none is not called, and the request reports it not_identified. Callback systems answer 202 and post the receipt to callback_url: ' +
+        CALLBACK_SIGNATURE_RULE,
     },
+    'x-callback-signature': CALLBACK_SIGNATURE_RULE,
     paths: { '/erasure': { post: operation('Erase (mode delete) or restrict (mode restrict) the customer') }, '/export': { post: operation("Return the customer's data") } },
   };
 }

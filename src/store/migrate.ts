@@ -21,6 +21,7 @@ import * as privacyFigures from './migrations/0019-privacy-figures.ts';
 import * as unmappedReferences from './migrations/0020-unmapped-references.ts';
 import * as brandController from './migrations/0021-brand-controller.ts';
 import * as customerEditableAttributes from './migrations/0022-customer-editable-attributes.ts';
+import * as systemIdentifiers from './migrations/0023-system-identifiers.ts';
 import * as brandTemplates from './migrations/0024-brand-templates.ts';
 import type { Database } from './schema.ts';
 
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '0020-unmapped-references': unmappedReferences,
   '0021-brand-controller': brandController,
   '0022-customer-editable-attributes': customerEditableAttributes,
+  '0023-system-identifiers': systemIdentifiers,
   '0024-brand-templates': brandTemplates,
 };
 

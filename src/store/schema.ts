@@ -3,6 +3,7 @@
  * integer in SQLite), booleans are 0/1 integers and structured values are JSON text, so one
  * query works unchanged on SQLite and PostgreSQL.
  */
+import type { ColumnType } from 'kysely';
 
 export interface CustomersTable {
   id: string;
@@ -301,6 +302,8 @@ export interface DataSystemsTable {
   /** Sealed Standard Webhooks secret: signs what Portvakt sends, verifies what the system calls back. */
   secret: string | null;
   checklist: string | null;
+  /** JSON list: how the system keys its customers (`reference`, `email`, `phone`), what its tasks tell it. */
+  identified_by: ColumnType<string, string | undefined, string>;
   version: number;
   created_at: number;
   updated_at: number;
@@ -339,9 +342,12 @@ export interface PrivacyRequestsTable {
   /** JSON: the evidence report, written at completion. */
   report: string | null;
   version: number;
+  /** When `privacy.request.overdue` was published for the current due date (null: not yet). */
+  overdue_announced_at: number | null;
 }
 
-export type PrivacyTaskState = 'pending' | 'waiting_callback' | 'waiting_operator' | 'scheduled' | 'done' | 'dead';
+/** `not_identified`: the customer has none of the identifiers the system keys customers by; the system is never called. */
+export type PrivacyTaskState = 'pending' | 'waiting_callback' | 'waiting_operator' | 'scheduled' | 'done' | 'dead' | 'not_identified';
 
 /** One system's part of a privacy request. `receipt` is the system's JSON answer. */
 export interface PrivacyTasksTable {
@@ -360,6 +366,8 @@ export interface PrivacyTasksTable {
   receipt: string | null;
   /** Sealed JSON: what an export task brought back, until the archive is assembled. */
   export_data: string | null;
+  /** JSON: the identifiers sent to the system (those it declared and the customer had); null once the task is finished. */
+  identifiers: string | null;
   created_at: number;
   completed_at: number | null;
 }

@@ -36,7 +36,7 @@ describe('the privacy officer in the console (Chromium)', () => {
     ]);
     crm.secret = (await server.api('POST', '/systems', { key: 'crm', name: 'CRM', categories: ['contact', 'purchase_history'], legal_basis: 'contract', access: 'api', endpoint: crm.endpoint })).body.secret;
     newsletter.secret = (await server.api('POST', '/systems', { key: 'newsletter', name: 'E-mail list', categories: ['contact', 'behaviour'], legal_basis: 'consent', access: 'callback', endpoint: newsletter.endpoint })).body.secret;
-    expect((await server.api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations'], legal_basis: 'legitimate_interests', access: 'manual', checklist: CHECKLIST })).status).toBe(201);
+    expect((await server.api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations'], legal_basis: 'legitimate_interests', access: 'manual', checklist: CHECKLIST, identified_by: ['email'] })).status).toBe(201);
     customerId = (await server.api('POST', '/customers', { email: 'glom-mig@example.se', given_name: 'Greta', family_name: 'Glömsk' })).body.id;
     for (const [system, reference] of [['crm', 'CRM-77'], ['newsletter', 'NL-77']]) expect((await server.api('PUT', `/customers/${customerId}/references/${system}`, { reference })).status).toBe(200);
     // Someone who stays: the counts on the data map outlive the erasure.

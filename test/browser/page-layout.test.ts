@@ -27,7 +27,7 @@ describe('hosted page layout in Chromium', () => {
     [firstParty, thirdParty] = await Promise.all([register(true), register(false)]);
     await server.api('POST', '/customers', CUSTOMER);
     // The data map the privacy pages show: one system under a bookkeeping hold, one without.
-    await server.api('POST', '/systems', { key: 'support', name: 'Kundtjänst (support desk)', categories: ['support_conversations', 'contact'], legal_basis: 'legitimate_interests', access: 'manual', checklist: ['Delete the tickets'] });
+    await server.api('POST', '/systems', { key: 'support', name: 'Kundtjänst (support desk)', categories: ['support_conversations', 'contact'], legal_basis: 'legitimate_interests', access: 'manual', checklist: ['Delete the tickets'], identified_by: ['email'] });
     await server.api('POST', '/systems', {
       key: 'accounting',
       name: 'Ekonomisystem (accounting)',
@@ -35,6 +35,7 @@ describe('hosted page layout in Chromium', () => {
       legal_basis: 'legal_obligation',
       access: 'manual',
       checklist: ['Pseudonymize the customer ledger entry'],
+      identified_by: ['email'],
       retention: { rule: 'bookkeeping', description: 'Bokföringslagen 7 kap. 2 §: 7 years after the fiscal year ends', years: 7 },
     });
     mkdirSync(SHOTS, { recursive: true });

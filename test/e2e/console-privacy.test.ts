@@ -57,8 +57,8 @@ describe.each(DIALECTS)('console privacy pages on %s', (dialect) => {
       SystemDouble.start({ kind: 'api', failFirst: 1000 }),
     ]);
     ({ admin, agent, privacy: officer } = await consoleTeam(server));
-    expect((await api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations', 'contact'], legal_basis: 'legitimate_interests', access: 'manual', checklist: CHECKLIST })).status).toBe(201);
-    broken.secret = (await api('POST', '/systems', { key: 'broken', name: 'Broken shop', categories: ['purchase_history'], legal_basis: 'contract', access: 'api', endpoint: broken.endpoint })).body.secret;
+    expect((await api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations', 'contact'], legal_basis: 'legitimate_interests', access: 'manual', checklist: CHECKLIST, identified_by: ['email'] })).status).toBe(201);
+    broken.secret = (await api('POST', '/systems', { key: 'broken', name: 'Broken shop', categories: ['purchase_history'], legal_basis: 'contract', access: 'api', endpoint: broken.endpoint, identified_by: ['reference', 'email'] })).body.secret;
     await ask('busy', 'erasure', 'ID checked in store 12');
     await ask('late', 'export');
     await ask('later', 'export');
@@ -144,6 +144,8 @@ describe.each(DIALECTS)('console privacy pages on %s', (dialect) => {
     expect(page.html).toContain('Gave up');
     expect(page.html).toContain('the system answered HTTP 500');
     expect(page.html).toContain('Find the tickets by e-mail');
+    // The operator of the support desk (keyed by e-mail) is told whom to look for.
+    expect(/<tr data-task="[^"]+" data-system="support">[^]*?<\/tr>/.exec(page.html)![0]).toContain('The system is told: e-mail address busy@example.se');
     broken.heal();
     const dead = task(await detail(ids.busy!), 'broken');
     const retried = await officer.post(`/console/privacy/${ids.busy}/retry`, { task: dead.id }, `/console/privacy/${ids.busy}`);

@@ -4,13 +4,13 @@ import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { SystemDouble } from '../support/system-double.ts';
 
-type Counts = Record<'pending' | 'waiting_callback' | 'waiting_operator' | 'scheduled' | 'done' | 'dead', number>;
+type Counts = Record<'pending' | 'waiting_callback' | 'waiting_operator' | 'scheduled' | 'done' | 'dead' | 'not_identified', number>;
 type Task = { id: string; system: string; system_name: string | null; state: string; attempts: number; last_error: string | null; categories: string[]; checklist: string[] | null };
 type Request = { id: string; kind: string; state: string; due_at: number; overdue: boolean; task_counts: Counts; tasks?: Task[] };
 type Page = { requests: Request[]; next: string | null };
 
 const DAY = 86_400_000;
-const none: Counts = { pending: 0, waiting_callback: 0, waiting_operator: 0, scheduled: 0, done: 0, dead: 0 };
+const none: Counts = { pending: 0, waiting_callback: 0, waiting_operator: 0, scheduled: 0, done: 0, dead: 0, not_identified: 0 };
 
 /**
  * The privacy officer's queue: open requests by due date, overdue first, paged by a cursor, each
@@ -53,7 +53,7 @@ describe.each(DIALECTS)('the privacy request queue on %s', (dialect) => {
       startPortvakt(dialect, { OUTBOX_POLL_MS: '100', PRIVACY_RETRY_BASE_MS: '100', PRIVACY_RETRY_MAX_MS: '200', PRIVACY_MAX_ATTEMPTS: '2' }),
       SystemDouble.start({ kind: 'api', failFirst: 1000 }),
     ]);
-    expect((await api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations'], legal_basis: 'legitimate_interests', access: 'manual', checklist: ['Find the tickets by e-mail', 'Delete them'] })).status).toBe(201);
+    expect((await api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations'], legal_basis: 'legitimate_interests', access: 'manual', checklist: ['Find the tickets by e-mail', 'Delete them'], identified_by: ['email'] })).status).toBe(201);
 
     // Done before the broken system joins the map: completed, so out of the queue.
     const done = await ask('done', 'erasure', 'ID checked in store 12');
@@ -61,7 +61,7 @@ describe.each(DIALECTS)('the privacy request queue on %s', (dialect) => {
     expect((await api('POST', `/privacy-requests/${done.id}/tasks/${task(waiting, 'support').id}/confirm`, { confirmed_by: 'Agent Anna', deleted: ['support_conversations'], retained: [] })).status).toBe(200);
     expect((await until(done.id, (current) => current.state !== 'in_progress')).state).toBe('completed');
 
-    broken.secret = (await api('POST', '/systems', { key: 'broken', name: 'Broken shop', categories: ['purchase_history'], legal_basis: 'contract', access: 'api', endpoint: broken.endpoint })).body.secret;
+    broken.secret = (await api('POST', '/systems', { key: 'broken', name: 'Broken shop', categories: ['purchase_history'], legal_basis: 'contract', access: 'api', endpoint: broken.endpoint, identified_by: ['email'] })).body.secret;
     await ask('late', 'export');
     await ask('later', 'export');
     await ask('busy', 'erasure', 'Signed in with passkey');

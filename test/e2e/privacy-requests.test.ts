@@ -11,7 +11,7 @@ import { startWithShop } from '../support/shop.ts';
 import { SystemDouble } from '../support/system-double.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
-type Task = { id: string; system: string; state: string; mode: string; reference: string | null; attempts: number; receipt: Record<string, unknown> | null };
+type Task = { id: string; system: string; state: string; mode: string; reference: string | null; identifiers?: Record<string, string> | null; attempts: number; receipt: Record<string, unknown> | null };
 type Request = { id: string; state: string; tasks: Task[]; due_at: number; overdue: boolean; extension_reason: string | null };
 
 const BOOKKEEPING = { rule: 'bookkeeping', description: 'Bokföringslagen 7 kap. 2 §: 7 years after the fiscal year ends', years: 7 };
@@ -67,7 +67,7 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
     }
     const offerTexts = { title: 'Offers', description: 'Offers by e-mail.', legal_text: 'Until you withdraw.' };
     expect((await api('POST', '/consent-purposes', { key: 'offers', texts: { sv: offerTexts, en: offerTexts } })).status).toBe(201);
-    const support = await api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations'], legal_basis: 'legitimate_interests', access: 'manual', checklist: ['Find the tickets by e-mail', 'Delete them and their attachments'] });
+    const support = await api('POST', '/systems', { key: 'support', name: 'Support desk', categories: ['support_conversations'], legal_basis: 'legitimate_interests', access: 'manual', checklist: ['Find the tickets by e-mail', 'Delete them and their attachments'], identified_by: ['email'] });
     expect(support.status).toBe(201);
     expect(support.body.secret).toBeUndefined();
   });
@@ -148,6 +148,8 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
     const waiting = await until(requestId, (current) => ['portvakt', 'crm', 'newsletter', 'webshop', 'accounting'].every((system) => taskOf(current, system).state === 'done'));
     expect(waiting.state).toBe('in_progress');
     expect(taskOf(waiting, 'support').state).toBe('waiting_operator');
+    // The support desk keys customers by e-mail address: its operator is told the address, even with Portvakt's part done.
+    expect(taskOf(waiting, 'support')).toMatchObject({ reference: null, identifiers: { email: 'forget-me@example.se' } });
     expect(taskOf(waiting, 'webshop').attempts).toBe(2);
 
     for (const [double, reference] of [[crm, 'CRM-forget-me@example.se'], [newsletter, 'NL-forget-me@example.se'], [shop, 'WS-forget-me@example.se'], [accounting, 'ACC-forget-me@example.se']] as const) {
@@ -216,7 +218,7 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
   it('refuses forged, stale, misdirected and replayed callbacks, changing nothing, and takes the genuine one once', async () => {
     const holding = await SystemDouble.start({ kind: 'callback', delayMs: 0, hold: true });
     try {
-      holding.secret = (await api('POST', '/systems', { key: 'slow-list', name: 'Slow list', categories: ['contact'], legal_basis: 'consent', access: 'callback', endpoint: holding.endpoint })).body.secret;
+      holding.secret = (await api('POST', '/systems', { key: 'slow-list', name: 'Slow list', categories: ['contact'], legal_basis: 'consent', access: 'callback', endpoint: holding.endpoint, identified_by: ['email'] })).body.secret;
       const { id } = await customerWithReferences('callback@example.se');
       const requestId = (await api<Request>('POST', '/privacy-requests', { customer_id: id, kind: 'erasure', verification: 'ID checked in store' })).body.id;
       // Everything but the slow list and the support desk finishes; the slow list waits for its callback.
@@ -248,7 +250,7 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
   it('gives up on a system after the last attempt (the request fails), and an operator retry finishes it', async () => {
     const broken = await SystemDouble.start({ kind: 'api', failFirst: 1000 });
     try {
-      broken.secret = (await api('POST', '/systems', { key: 'broken', name: 'Broken', categories: ['contact'], legal_basis: 'contract', access: 'api', endpoint: broken.endpoint })).body.secret;
+      broken.secret = (await api('POST', '/systems', { key: 'broken', name: 'Broken', categories: ['contact'], legal_basis: 'contract', access: 'api', endpoint: broken.endpoint, identified_by: ['email'] })).body.secret;
       const { id } = await customerWithReferences('dead-task@example.se');
       const created = (await api<Request>('POST', '/privacy-requests', { customer_id: id, kind: 'erasure', verification: 'ID checked in store' })).body;
       const support = taskOf(created, 'support');
@@ -279,7 +281,7 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
   it('sends the final erasure to a callback system under a legal hold when the hold ends, and takes its callback', async () => {
     const loyalty = await SystemDouble.start({ kind: 'callback', delayMs: 50 });
     try {
-      loyalty.secret = (await api('POST', '/systems', { key: 'loyalty', name: 'Loyalty', categories: ['purchase_history'], legal_basis: 'legal_obligation', access: 'callback', endpoint: loyalty.endpoint, retention: BOOKKEEPING })).body.secret;
+      loyalty.secret = (await api('POST', '/systems', { key: 'loyalty', name: 'Loyalty', categories: ['purchase_history'], legal_basis: 'legal_obligation', access: 'callback', endpoint: loyalty.endpoint, retention: BOOKKEEPING, identified_by: ['email'] })).body.secret;
       const { id } = await customerWithReferences('loyal@example.se');
       const created = (await api<Request>('POST', '/privacy-requests', { customer_id: id, kind: 'erasure', verification: 'ID checked in store' })).body;
       const restricted = await until(created.id, (current) => taskOf(current, 'loyalty').state === 'done' && current.tasks.some((task) => task.system === 'loyalty' && task.state === 'scheduled'));

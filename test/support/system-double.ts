@@ -6,7 +6,7 @@ export interface ContractCall {
   path: string;
   messageId: string;
   signatureValid: boolean;
-  body: { request_id: string; type: string; customer_reference: string | null; categories: string[]; mode: string; retention: { rule: string; until: string } | null; callback_url: string | null };
+  body: { request_id: string; type: string; customer_reference: string | null; identifiers: Record<string, string>; categories: string[]; mode: string; retention: { rule: string; until: string } | null; callback_url: string | null };
 }
 
 export type Behaviour =

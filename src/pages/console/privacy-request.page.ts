@@ -15,6 +15,8 @@ export interface TaskRow {
   mode: string;
   categories: string[];
   checklist: string[] | null;
+  /** Who the system is told the customer is, while the task is open. */
+  identifiers?: Record<string, string> | null;
   state: string;
   attempts: number;
   next_attempt_at: number | null;
@@ -134,9 +136,10 @@ function taskRow(page: ConsolePage, view: RequestView, task: TaskRow): SafeHtml 
       ? html`<form method="post" action="/console/privacy/${view.request.id}/retry" class="inline-form">${csrfInput(view.csrf)}<input type="hidden" name="task" value="${task.id}"><button type="submit" class="secondary" aria-label="${t('privacy.request.retry_label', { system: name })}">${t('privacy.request.retry')}</button></form>`
       : '';
   const next = task.next_attempt_at ? html`<br><small>${t('privacy.request.next_attempt', { at: when(page, task.next_attempt_at * 1000) })}</small>` : '';
+  const told = Object.entries(task.identifiers ?? {}).map(([kind, value]) => `${label(page, 'privacy.identifier', kind)} ${value}`);
   return html`<tr data-task="${task.id}" data-system="${task.system}">
 <th scope="row">${name}<br><small>${task.system} · ${label(page, 'privacy.access', task.access)}</small></th>
-<td>${label(page, 'privacy.mode', task.mode)}<br><small>${task.categories.join(', ')}</small></td>
+<td>${label(page, 'privacy.mode', task.mode)}<br><small>${task.categories.join(', ')}</small>${told.length ? html`<br><small data-identifiers>${t('privacy.request.identified_as', { list: told.join(', ') })}</small>` : ''}</td>
 <td data-state="${task.state}">${label(page, 'privacy.task', task.state)}${next}${retry}</td>
 <td>${task.attempts}</td>
 <td>${task.last_error ?? t('privacy.request.none')}</td>
