@@ -40,12 +40,13 @@ export class BuiltinSystem {
       await this.#suppressions.add(trx, customer.pool, customer.email, request.id);
       await this.#ledger.withdrawAllWithin(trx, customer.id, request.id);
     });
+    const declarations = this.#customers.dataDeclarations();
     return {
       request_id: request.id,
       status: 'completed',
-      ...erasureOutcome(this.#customers.dataDeclarations()),
+      ...erasureOutcome(declarations),
       note: erased
-        ? 'Standing consents were withdrawn; consent records keep the pseudonymous id, purpose, version, decision and time as proof; the suppression list keeps a keyed hash of the e-mail address.'
+        ? `Standing consents were withdrawn; the suppression list keeps a keyed hash of the e-mail address. Pseudonymized, and why: ${pseudonymizedReasons(declarations).join('; ')}.`
         : 'Nothing was left to erase: an earlier attempt of this task had done it.',
     };
   }
@@ -72,6 +73,11 @@ export class BuiltinSystem {
  * with the table's reason. A category held in several tables can be both deleted (from one) and
  * retained (in another, for its reason).
  */
+/** Each pseudonymized table with its reason (`consent_records: proof of consent …`), for the receipt's note: the receipt's list names categories only. */
+export function pseudonymizedReasons(declarations: readonly TableDeclaration[]): string[] {
+  return declarations.flatMap((declaration) => (declaration.erasure.rule === 'pseudonymize' ? [`${declaration.table}: ${declaration.erasure.reason}`] : []));
+}
+
 export function erasureOutcome(declarations: readonly TableDeclaration[]): Pick<Receipt, 'deleted' | 'retained' | 'pseudonymized'> {
   const order = Object.keys(DATA_CATEGORIES) as DataCategory[];
   const categoriesOf = (declaration: TableDeclaration) => order.filter((category) => (Object.values(declaration.columns) as string[]).includes(category));

@@ -70,6 +70,9 @@ describe.each(DIALECTS)('after erasure, on %s', (dialect) => {
     const after = await tablesHolding(db, id, email);
     expect(after.filter((table) => !kept.has(table))).toEqual([]);
     for (const table of after) expect(kept.get(table)!.length, table).toBeGreaterThan(20);
+    // The evidence report names each of those tables with its reason (retained, or pseudonymized in the note).
+    const report = JSON.stringify((await api('GET', `/privacy-requests/${created.body.id}/report`)).body);
+    for (const table of after) expect(report, table).toContain(JSON.stringify(`${table}: ${kept.get(table)}`).slice(1, -1));
     // The customer row, addresses, credentials, sessions, attributes, orders, identities and references are gone.
     for (const gone of ['customers', 'customer_emails', 'customer_phones', 'credentials', 'session_devices', 'customer_attributes', 'customer_orders', 'identities', 'customer_references', 'customer_brands', 'caller_verifications']) expect(after, gone).not.toContain(gone);
     // Someone else's data is untouched.
