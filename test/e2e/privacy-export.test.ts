@@ -3,21 +3,19 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TableDeclaration } from '../../src/customers/customer-data.ts';
 import { PORTVAKT_SECTIONS } from '../../src/privacy/export-format.ts';
 import type { Database } from '../../src/store/schema.ts';
-import { CookieAgent } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { waitForMessage } from '../support/dev-outbox.ts';
 import { schemaProblems } from '../support/json-schema-check.ts';
 import type { RunningPortvakt } from '../support/portvakt-server.ts';
 import { startPortvakt } from '../support/portvakt-server.ts';
-import { RelyingParty } from '../support/relying-party.ts';
-import { SHOP_REDIRECT } from '../support/shop.ts';
+import type { RelyingParty } from '../support/relying-party.ts';
+import { prepareRichCustomers, RICH_ADDRESS, richCustomer } from '../support/rich-customer.ts';
 
 type Db = Kysely<Database>;
 type Row = Record<string, any>;
 type Task = { id: string; system: string; state: string };
 type Request = { id: string; state: string; tasks: Task[] };
 
-const ADDRESS = { street_address: 'Storgatan 1', postal_code: '111 22', locality: 'Stockholm', country: 'SE' };
 const iso = (value: unknown) => (value === null ? null : new Date(Number(value)).toISOString());
 
 /**
@@ -98,35 +96,15 @@ describe.each(DIALECTS)('an export holds everything Portvakt has about the custo
   beforeAll(async () => {
     server = await startPortvakt(dialect, { OUTBOX_POLL_MS: '100' });
     db = server.portvakt.store.db;
-    expect((await api('PUT', '/brands/outlet', { name: 'Outlet', accent_color: '#0b6e4f' })).status).toBe(200);
-    const client = (await api('POST', '/clients', { client_name: 'Outlet shop', redirect_uris: [SHOP_REDIRECT], first_party: true, brand: 'outlet' })).body;
-    rp = await RelyingParty.discover(server.url, client.client_id, client.client_secret, SHOP_REDIRECT);
-    const texts = { title: 'Offers', description: 'Offers by e-mail.', legal_text: 'Until you withdraw.' };
-    expect((await api('POST', '/consent-purposes', { key: 'offers', texts: { sv: texts, en: texts } })).status).toBe(201);
-    expect((await api('POST', '/systems', { key: 'crm', name: 'CRM', categories: ['contact'], legal_basis: 'contract', access: 'manual', checklist: ['Export the customer card'] })).status).toBe(201);
-    expect((await api('PUT', '/profile-schema/shoe_size', { type: 'text', labels: { sv: 'Skostorlek', en: 'Shoe size' } })).status).toBe(200);
+    rp = await prepareRichCustomers(server);
   });
   afterAll(() => server?.stop());
 
   it('exports every row of every included table, in its declared section, without secrets, as the published schema says', async () => {
     const email = `everything-${dialect}@example.se`;
-    // Checkout as a guest, then sign up at the brand's shop with the claim link: the orders come along.
-    const guest = (await api('POST', '/guests', { email, given_name: 'Eva', order_references: ['W-100', 'W-101'], consents: [{ purpose: 'offers', version: 1, decision: 'granted' }] })).body;
-    const browser = new CookieAgent();
-    const who = { email, password: 'a long passphrase of eva', signUp: true, givenName: 'Eva', familyName: 'Ek' };
-    expect(await browser.authorize(await rp.authorizationUrl({ prompt: 'create', guest: guest.claim_token }), server.url, who)).toMatch(/\/callback\?code=/);
-    const id = (await api('GET', `/customers?email=${encodeURIComponent(email)}`)).body.customers[0].id as string;
+    const { id, browser, guestId } = await richCustomer(server, rp, email);
     expect((await api('GET', `/customers/${id}/orders`)).body.orders).toHaveLength(2);
-
-    expect((await api('PATCH', `/customers/${id}`, { phone_number: '+46701112233', locale: 'sv' })).status).toBe(200);
-    expect((await api('PATCH', `/customers/${id}/attributes`, { address: ADDRESS, birthdate: '1990-05-17', shoe_size: '42' })).status).toBe(200);
-    expect((await api('PUT', `/customers/${id}/references/crm`, { reference: 'CRM-4711' })).status).toBe(200);
-    expect((await api('POST', `/customers/${id}/consents`, { purpose: 'offers', version: 1, decision: 'granted', channel: 'store', locale: 'sv', agent_id: 'agent-1' })).status).toBe(201);
-    expect((await api('POST', `/customers/${id}/verifications`, { channel: 'email', agent_id: 'Anna at customer service' })).status).toBe(201);
-    // An identity at an upstream provider (linking one takes a second provider; its row is what matters here).
-    const now = Date.now();
-    await db.insertInto('connections').values({ key: 'test-idp', name: 'Test IdP', kind: 'oidc', issuer: 'https://idp.example', client_id: 'portvakt', client_secret: null, scopes: 'openid email', trust_email_verified: 0, enabled: 1, settings: '{}', clients: null, brands: null, version: 0, created_at: now, updated_at: now }).execute();
-    await db.insertInto('identities').values({ connection: 'test-idp', subject: 'upstream-eva', customer_id: id, created_at: now, last_used_at: now }).execute();
+    const phone = (await api('GET', `/customers/${id}`)).body.phone_number as string;
 
     const created = await api<Request>('POST', '/privacy-requests', { customer_id: id, kind: 'export', verification: 'ID checked in store' });
     expect(created.status).toBe(201);
@@ -145,7 +123,7 @@ describe.each(DIALECTS)('an export holds everything Portvakt has about the custo
     const part = archive.systems.portvakt.data;
 
     // The profile: names, verified channels, address, birthdate and the custom attribute.
-    expect(part.profile).toMatchObject({ id, email, email_verified: true, phone_number: '+46701112233', given_name: 'Eva', family_name: 'Ek', locale: 'sv', has_password: true, address: ADDRESS, birthdate: '1990-05-17', attributes: { shoe_size: '42' } });
+    expect(part.profile).toMatchObject({ id, email, email_verified: true, phone_number: phone, given_name: 'Eva', family_name: 'Ek', locale: 'sv', has_password: true, address: RICH_ADDRESS, birthdate: '1990-05-17', attributes: { shoe_size: '42' } });
     expect(part.profile.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(Object.keys(part)).toEqual(PORTVAKT_SECTIONS);
 
@@ -162,7 +140,7 @@ describe.each(DIALECTS)('an export holds everything Portvakt has about the custo
       expect(inDatabase.length, `${table}: the customer has rows`).toBeGreaterThan(0);
       expect(inExport, `${table} in ${section}`).toEqual(inDatabase);
     }
-    expect(part.guest_checkouts[0]).toMatchObject({ id: guest.id, order_references: ['W-100', 'W-101'], claimed_at: expect.any(String) });
+    expect(part.guest_checkouts[0]).toMatchObject({ id: guestId, order_references: ['W-100', 'W-101'], claimed_at: expect.any(String) });
     expect(part.caller_verifications[0]).toMatchObject({ channel: 'email', status: 'pending' });
     expect(part.brand_visits).toEqual([expect.objectContaining({ brand: 'outlet', name: 'Outlet' })]);
     expect(part.privacy_requests).toEqual([expect.objectContaining({ id: created.body.id, kind: 'export', verification: 'ID checked in store' })]);
