@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableDeclaration } from '../../src/customers/customer-data.ts';
 import type { Database } from '../../src/store/schema.ts';
+import { untilRequest } from '../support/privacy-request-wait.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import type { RelyingParty } from '../support/relying-party.ts';
@@ -34,15 +35,7 @@ describe.each(DIALECTS)('after erasure, on %s', (dialect) => {
   let rp: RelyingParty;
   const api = <T = any>(method: string, path: string, body?: unknown) => server.api<T>(method, path, body);
 
-  async function until(id: string, done: (request: Request) => boolean): Promise<Request> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const current = (await api<Request>('GET', `/privacy-requests/${id}`)).body;
-      if (done(current)) return current;
-      if (Date.now() > deadline) throw new Error(`request never got there: ${JSON.stringify(current)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const until = (id: string, done: (request: Request) => boolean, timeoutMs?: number) => untilRequest<Request>(server, id, done, timeoutMs);
 
   beforeAll(async () => {
     server = await startPortvakt(dialect, { OUTBOX_POLL_MS: '100' });

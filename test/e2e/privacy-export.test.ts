@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TableDeclaration } from '../../src/customers/customer-data.ts';
 import { PORTVAKT_SECTIONS } from '../../src/privacy/export-format.ts';
 import type { Database } from '../../src/store/schema.ts';
+import { untilRequest } from '../support/privacy-request-wait.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { waitForMessage } from '../support/dev-outbox.ts';
 import { schemaProblems } from '../support/json-schema-check.ts';
@@ -83,15 +84,7 @@ describe.each(DIALECTS)('an export holds everything Portvakt has about the custo
   let db: Db;
   const api = <T = any>(method: string, path: string, body?: unknown) => server.api<T>(method, path, body);
 
-  async function until(id: string, done: (request: Request) => boolean): Promise<Request> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const current = (await api<Request>('GET', `/privacy-requests/${id}`)).body;
-      if (done(current)) return current;
-      if (Date.now() > deadline) throw new Error(`request never got there: ${JSON.stringify(current)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const until = (id: string, done: (request: Request) => boolean, timeoutMs?: number) => untilRequest<Request>(server, id, done, timeoutMs);
 
   beforeAll(async () => {
     server = await startPortvakt(dialect, { OUTBOX_POLL_MS: '100' });

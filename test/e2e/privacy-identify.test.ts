@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { untilRequest } from '../support/privacy-request-wait.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { ADMIN_KEY, startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { SystemDouble } from '../support/system-double.ts';
@@ -25,15 +26,7 @@ describe.each(DIALECTS)('telling each system who the customer is on %s', (dialec
   const api = <T = any>(method: string, path: string, body?: unknown) => server.api<T>(method, path, body);
   const request = async (id: string) => (await api<Request>('GET', `/privacy-requests/${id}`)).body;
   const taskOf = (current: Request, system: string) => current.tasks.find((task) => task.system === system)!;
-  async function until(id: string, done: (current: Request) => boolean, timeoutMs = 20_000): Promise<Request> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const current = await request(id);
-      if (done(current)) return current;
-      if (Date.now() > deadline) throw new Error(`request never got there: ${JSON.stringify(current, null, 1)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const until = (id: string, done: (request: Request) => boolean, timeoutMs?: number) => untilRequest<Request>(server, id, done, timeoutMs);
   const hooksFor = (requestId: string) => hooks.received.filter((hook) => hook.data.request_id === requestId);
   async function system(key: string, double: SystemDouble, identifiedBy?: string[]) {
     const created = await api('POST', '/systems', { key, name: key, categories: ['contact', 'loyalty'], legal_basis: 'contract', access: 'api', endpoint: double.endpoint, ...(identifiedBy ? { identified_by: identifiedBy } : {}) });
@@ -65,7 +58,10 @@ describe.each(DIALECTS)('telling each system who the customer is on %s', (dialec
     const customer = (await api('POST', '/customers', { email: 'keyed@example.se', password: 'a passphrase for keyed' })).body.id as string;
     const created = await erase(customer);
     expect(taskOf(created, 'loyalty')).toMatchObject({ state: 'not_identified', reference: null, identifiers: null, last_error: expect.stringContaining('(reference)') });
-    expect(taskOf(created, 'newsletter')).toMatchObject({ reference: null, identifiers: { email: 'keyed@example.se' } });
+    const open = taskOf(created, 'newsletter');
+    expect(open.reference).toBeNull();
+    // Shown while the task is open; the worker may already have finished it (and cleared them) by the time the answer is read.
+    if (open.state !== 'done') expect(open.identifiers).toEqual({ email: 'keyed@example.se' });
 
     const done = await until(created.id, (current) => current.state !== 'in_progress');
     expect(done.state).toBe('completed_with_exceptions');

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CustomerCounts, referencesIn } from '../../src/customers/customer-counts.ts';
 import { retentionEnds } from '../../src/privacy/retention.ts';
+import { untilRequest } from '../support/privacy-request-wait.ts';
 import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { waitForMessage } from '../support/dev-outbox.ts';
 import { DIALECTS } from '../support/databases.ts';
@@ -33,15 +34,7 @@ describe.each(DIALECTS)('privacy requests across the data map on %s', (dialect) 
 
   const api = <T = any>(method: string, path: string, body?: unknown) => server.api<T>(method, path, body);
   const request = async (id: string) => (await api<Request>('GET', `/privacy-requests/${id}`)).body;
-  async function until(id: string, done: (request: Request) => boolean, timeoutMs = 20_000): Promise<Request> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const current = await request(id);
-      if (done(current)) return current;
-      if (Date.now() > deadline) throw new Error(`request never got there: ${JSON.stringify(current, null, 1)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const until = (id: string, done: (request: Request) => boolean, timeoutMs?: number) => untilRequest<Request>(server, id, done, timeoutMs);
   const taskOf = (current: Request, system: string) => current.tasks.find((task) => task.system === system && task.state !== 'scheduled')!;
 
   beforeAll(async () => {
