@@ -47,6 +47,7 @@ export const privacyEn = {
   'privacy.map.customers': 'Customers',
   'privacy.map.unmapped_title': 'References to systems not on the map',
   'privacy.map.unmapped_lead': 'Customers have ids in these systems, set before references were limited to systems on the map. Erasure and export do not reach them: add each system to the map, or remove its references.',
+  'privacy.map.knows_by': 'Knows the customer by: {list}',
   'privacy.map.empty': 'No system is on the data map yet.',
 
   'privacy.queue.title': 'Privacy requests',

@@ -49,6 +49,7 @@ export const privacySv: Record<keyof typeof privacyEn, string> = {
   'privacy.map.customers': 'Kunder',
   'privacy.map.unmapped_title': 'Referenser till system som inte finns på kartan',
   'privacy.map.unmapped_lead': 'Kunder har id i dessa system, satta innan referenser begränsades till system på kartan. Radering och export når dem inte: lägg till varje system på kartan, eller ta bort dess referenser.',
+  'privacy.map.knows_by': 'Känner kunden på: {list}',
   'privacy.map.empty': 'Inget system finns på datakartan ännu.',
 
   'privacy.queue.title': 'Integritetsärenden',

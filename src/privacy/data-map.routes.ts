@@ -36,11 +36,12 @@ const mapEntry = z.object({
   legal_basis: z.string(),
   retention: systemOutput.shape.retention,
   access: systemOutput.shape.access.describe('builtin (Portvakt itself), api, callback or manual: how a privacy request reaches the system'),
+  identified_by: z.array(z.string()).describe("How the system knows a customer: what its privacy requests carry (reference, email, phone)"),
   reference: z.string().nullable().optional().describe("One customer: the customer's id in the system (null when none is known)"),
   customer_count: z.number().int().optional().describe('All customers: how many customers the system holds data of (Portvakt: every customer; others: those with a reference in it)'),
 });
 
-const entry = (system: DataSystem) => ({ system: system.key, name: system.name, categories: system.categories, legal_basis: system.legalBasis, retention: system.retention, access: system.access });
+const entry = (system: DataSystem) => ({ system: system.key, name: system.name, categories: system.categories, legal_basis: system.legalBasis, retention: system.retention, access: system.access, identified_by: system.identifiedBy });
 
 /** `/systems` (the data map's entries) and `/data-map` (which systems hold which categories, for one customer or all). */
 export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { systems: DataSystems; dataMap: DataMap }): void {

@@ -3,6 +3,7 @@ import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapSystems } from '../support/data-map.ts';
 import { axeViolations, inspectLayout, launchChromium } from '../support/chromium.ts';
+import { englishWordsIn } from '../support/english-words.ts';
 import { consoleOperator, signInWithCode, type ConsoleOperator } from '../support/console-operator.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { UpstreamIdp } from '../support/upstream-idp.ts';
@@ -129,6 +130,8 @@ describe('console pages in Chromium', () => {
           await page.goto(`${server.url}${path}`);
           expect(await page.locator('html').getAttribute('lang'), name).toBe(locale);
           await check(page, `${name}-${tag}`, primary);
+          // In Swedish, no English sentence (the page's data and what is marked English aside).
+          if (locale === 'sv') expect(englishWordsIn(await page.content()), name).toEqual([]);
         }
         await context.close();
       }, 300_000);

@@ -109,6 +109,10 @@ describe.each(DIALECTS)('console privacy pages on %s', (dialect) => {
     expect(page.html).toContain('Legitimate interests');
     expect(page.html).toContain('By hand');
     expect(page.html).not.toContain('data-unmapped=');
+    // How each system knows a customer (what its requests carry), in words.
+    const brokenEntry = map.find((entry) => entry.system === 'broken') as { identified_by?: string[] } | undefined;
+    expect(brokenEntry?.identified_by).toEqual(['reference', 'email']);
+    expect(page.html).toMatch(/data-system="broken"[\s\S]*?Knows the customer by: reference, e-mail address/);
     // A reference from before references were limited to mapped systems is shown as one to act on.
     await server.portvakt.store.db.transaction().execute(async (trx) => {
       await trx.insertInto('customer_references').values({ customer_id: holder, system: 'legacy_till', reference: 'LT-1', created_at: Date.now() }).execute();

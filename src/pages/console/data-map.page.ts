@@ -10,6 +10,7 @@ export interface DataMapEntry {
   legal_basis: string;
   retention: { rule: string; description: string; years: number; fiscal_year_end: string } | null;
   access: string;
+  identified_by?: string[];
   customer_count?: number | undefined;
 }
 
@@ -31,7 +32,7 @@ export function dataMapPage(page: ConsolePage, systems: DataMapEntry[], unmapped
 <td>${system.categories.join(', ')}</td>
 <td>${label(page, 'privacy.basis', system.legal_basis)}</td>
 <td>${system.retention ? t('privacy.map.retention_rule', { description: system.retention.description, years: system.retention.years }) : t('privacy.map.no_retention')}</td>
-<td>${label(page, 'privacy.access', system.access)}</td>
+<td>${label(page, 'privacy.access', system.access)}${system.access !== 'builtin' && system.identified_by?.length ? html`<br><small>${t('privacy.map.knows_by', { list: system.identified_by.map((identifier) => label(page, 'privacy.identifier', identifier)).join(', ') })}</small>` : ''}</td>
 <td class="number" data-customer-count="${String(system.customer_count ?? '')}">${system.customer_count === undefined ? '—' : count(page, system.customer_count)}</td>
 </tr>`,
       )}</tbody></table>`)

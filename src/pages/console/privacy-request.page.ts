@@ -142,7 +142,7 @@ function taskRow(page: ConsolePage, view: RequestView, task: TaskRow): SafeHtml 
 <td>${label(page, 'privacy.mode', task.mode)}<br><small>${task.categories.join(', ')}</small>${told.length ? html`<br><small data-identifiers>${t('privacy.request.identified_as', { list: told.join(', ') })}</small>` : ''}</td>
 <td data-state="${task.state}">${label(page, 'privacy.task', task.state)}${next}${retry}</td>
 <td>${task.attempts}</td>
-<td>${task.last_error ?? t('privacy.request.none')}</td>
+<td>${task.last_error ? html`<span lang="en">${task.last_error}</span>` : t('privacy.request.none')}</td>
 <td>${receipt(page, task.receipt)}</td>
 </tr>`;
 }

@@ -34,7 +34,7 @@ export interface WebhookValues {
 export function webhooksPage(page: ConsolePage, view: { webhooks: WebhookRow[]; canCreate: boolean; notice?: string | undefined }): string {
   const { t } = page;
   const rows = view.webhooks.map(
-    (hook) => html`<tr><td><a href="/console/webhooks/${hook.id}">${hook.url}</a></td><td>${hook.event_types.join(', ')}</td><td>${hook.description ?? ''}</td><td>${when(page, hook.created_at * 1000)}</td></tr>`,
+    (hook) => html`<tr><td><a href="/console/webhooks/${hook.id}"><code>${hook.url}</code></a></td><td>${hook.event_types.join(', ')}</td><td>${hook.description ?? ''}</td><td>${when(page, hook.created_at * 1000)}</td></tr>`,
   );
   return consoleLayout(page, t('settings.webhooks.title'), html`<p class="lead">${t('settings.webhooks.lead')}</p>
 ${formMessage(undefined, view.notice)}
@@ -114,7 +114,7 @@ ${view.can.delete
 function deliveryTable(page: ConsolePage, view: WebhookView, base: string): SafeHtml {
   const { t } = page;
   const rows = view.deliveries.map(
-    (delivery) => html`<tr><td>${delivery.type}</td><td><span class="tag${delivery.status === 'dead' ? ' warning' : ''}">${t(`settings.webhooks.status.${delivery.status}` as ConsoleKey)}</span></td><td>${delivery.attempts}</td><td>${delivery.last_error ?? ''}</td><td>${when(page, delivery.created_at * 1000)}</td><td>${delivery.delivered_at === null ? '—' : when(page, delivery.delivered_at * 1000)}</td><td>${view.can.redeliver && delivery.status !== 'pending'
+    (delivery) => html`<tr><td>${delivery.type}</td><td><span class="tag${delivery.status === 'dead' ? ' warning' : ''}">${t(`settings.webhooks.status.${delivery.status}` as ConsoleKey)}</span></td><td>${delivery.attempts}</td><td>${delivery.last_error ? html`<span lang="en">${delivery.last_error}</span>` : ''}</td><td>${when(page, delivery.created_at * 1000)}</td><td>${delivery.delivered_at === null ? '—' : when(page, delivery.delivered_at * 1000)}</td><td>${view.can.redeliver && delivery.status !== 'pending'
       ? html`<form method="post" action="${base}/redeliver" class="inline-form">${csrfInput(view.csrf)}<input type="hidden" name="delivery" value="${delivery.id}">${view.dead ? html`<input type="hidden" name="view" value="dead">` : ''}<button type="submit" class="secondary" aria-label="${t('settings.webhooks.redeliver_label', { type: delivery.type })}">${t('settings.webhooks.redeliver')}</button></form>`
       : ''}</td></tr>`,
   );
