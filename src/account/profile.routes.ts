@@ -25,7 +25,8 @@ const RETURN = '/account/profile';
  */
 export function profilePageRoutes(app: FastifyInstance, deps: { accountSteps: AccountSteps; customers: Customers; schema: ProfileSchema; attributes: CustomerAttributes; guests: Guests }): void {
   const { accountSteps } = deps;
-  const editable = async () => (await deps.schema.listFresh()).filter((attribute) => attribute.customerEditable);
+  const editableOf = (schema: readonly AttributeDefinition[]) => schema.filter((attribute) => attribute.customerEditable);
+  const editable = async () => editableOf(await deps.schema.listFresh());
 
   async function show(input: AccountInput, status: number, extra: { error?: string; notice?: string; typed?: Record<string, string> } = {}) {
     const id = input.session.accountId;
@@ -64,7 +65,8 @@ export function profilePageRoutes(app: FastifyInstance, deps: { accountSteps: Ac
     handle: async (input) => {
       const { form, session, page } = input;
       const id = session.accountId;
-      const [customer, attributes, stored] = await Promise.all([deps.customers.get(id), editable(), deps.attributes.of(id)]);
+      const [customer, schema, stored] = await Promise.all([deps.customers.get(id), deps.schema.listFresh(), deps.attributes.of(id)]);
+      const attributes = editableOf(schema);
       const wrong: string[] = [];
       // Names as the API takes them (empty removes one); the language one of the pages'.
       const blankIsNull = (value: string | undefined) => (value === undefined || value.trim() === '' ? null : value);
@@ -74,7 +76,7 @@ export function profilePageRoutes(app: FastifyInstance, deps: { accountSteps: Ac
       if (!LANGUAGES.has(locale)) wrong.push(page.t('account.profile.language'));
       let checked: Array<[string, unknown]> = [];
       try {
-        checked = await deps.attributes.check(attributeChangesFromForm(attributes, form, { blankRemoves: true }));
+        checked = await deps.attributes.check(attributeChangesFromForm(attributes, form, { blankRemoves: true }), schema);
       } catch (error) {
         if (!(error instanceof DomainError) || error.status !== 400) throw error;
         wrong.push(...refusedAttributes(error, attributes, page.locale));

@@ -2,21 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '../errors/domain-error.ts';
 import { seeOther } from '../http/page-reply.ts';
-import type { ConnectionValues } from '../pages/console/connections.page.ts';
 import type { FieldErrors } from '../pages/console/console-layout.ts';
-import type { OfferValues } from '../pages/console/connection.page.ts';
 import { connectionRefusal } from './connection-refusals.ts';
+import { keyParams, type DrawConnection } from './connection-test.routes.ts';
 import type { ConsoleInput, ConsoleSteps } from './console-steps.ts';
 import { correctable } from './operation-refusals.ts';
 
-const keyParams = z.object({ key: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
 /** Checkboxes arrive as one value, several, or none. */
 const ticked = z.preprocess((value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]), z.array(z.string().max(64)).max(100));
 const offerForm = z.object({ brands: ticked, clients: z.string().max(20_000).default('') });
 /** The API's bound on a connection's client list. */
 const MOST_CLIENTS = 200;
-
-type DrawConnection = (input: ConsoleInput, status: number, key: string, extra?: { values?: ConnectionValues; errors?: FieldErrors; offer?: OfferValues; notice?: string | undefined }) => Promise<unknown>;
 
 /**
  * Where a connection is offered: at the clients of some brands, at some clients, or (neither

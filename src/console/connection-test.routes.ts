@@ -4,15 +4,18 @@ import { DomainError } from '../errors/domain-error.ts';
 import { seeOther, sendPage } from '../http/page-reply.ts';
 import { connectionTestPage, type TestOutcome } from '../pages/console/connection-test.page.ts';
 import type { ConnectionValues } from '../pages/console/connections.page.ts';
+import type { OfferValues } from '../pages/console/connection.page.ts';
 import type { FieldErrors } from '../pages/console/console-layout.ts';
 import { connectionRefusal } from './connection-refusals.ts';
 import type { ConsoleInput, ConsoleSteps } from './console-steps.ts';
 import { correctable } from './operation-refusals.ts';
 
-const keyParams = z.object({ key: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
+/** A connection's key in a console path. */
+export const keyParams = z.object({ key: z.string().regex(/^[a-z][a-z0-9_-]{1,63}$/) });
 const testParams = keyParams.extend({ test: z.string().regex(/^[A-Za-z0-9_-]{22}$/) });
 
-type DrawConnection = (input: ConsoleInput, status: number, key: string, extra?: { values?: ConnectionValues; errors?: FieldErrors; notice?: string | undefined }) => Promise<unknown>;
+/** The connection's page drawn again (connections.routes.ts), with what was typed and why it was refused. */
+export type DrawConnection = (input: ConsoleInput, status: number, key: string, extra?: { values?: ConnectionValues; errors?: FieldErrors; offer?: OfferValues; notice?: string | undefined }) => Promise<unknown>;
 
 /**
  * "Test this connection": a real sign-in at the provider through the connection (its client,

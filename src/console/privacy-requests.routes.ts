@@ -103,40 +103,8 @@ export function consolePrivacyRequestRoutes(app: FastifyInstance, steps: Console
     },
   });
   // The requester identified (the request fans out), and the due date extended once: the API's operations, in the operator's name.
-  steps.mount(app, {
-    method: 'POST',
-    path: '/console/privacy/:id/verify',
-    operation: ['POST', '/privacy-requests/:id/verify'],
-    params: idParams,
-    form: verifyForm,
-    refuse: async (input, errors) => redrawStep(input, 400, withTexts(errors, input.page.t, STEP_TEXTS)),
-    handle: async (input) => {
-      try {
-        await input.run('POST', '/privacy-requests/:id/verify', { params: input.params, body: { verification: input.form.verification } });
-      } catch (error) {
-        const refused = correctable(error);
-        return redrawStep(input, refused.status, refusalFields(refused, input.page.t, STEP_REFUSALS));
-      }
-      return seeOther(input.reply, `/console/privacy/${input.params.id}?done=verified`);
-    },
-  });
-  steps.mount(app, {
-    method: 'POST',
-    path: '/console/privacy/:id/extend',
-    operation: ['POST', '/privacy-requests/:id/extend'],
-    params: idParams,
-    form: extendForm,
-    refuse: async (input, errors) => redrawStep(input, 400, withTexts(errors, input.page.t, STEP_TEXTS)),
-    handle: async (input) => {
-      try {
-        await input.run('POST', '/privacy-requests/:id/extend', { params: input.params, body: { months: Number(input.form.months), reason: input.form.reason } });
-      } catch (error) {
-        const refused = correctable(error);
-        return redrawStep(input, refused.status, refusalFields(refused, input.page.t, STEP_REFUSALS));
-      }
-      return seeOther(input.reply, `/console/privacy/${input.params.id}?done=extended`);
-    },
-  });
+  mountRequestStep(app, steps, 'verify', verifyForm, (form) => ({ verification: form.verification }), 'verified');
+  mountRequestStep(app, steps, 'extend', extendForm, (form) => ({ months: Number(form.months), reason: form.reason }), 'extended');
   steps.mount(app, {
     method: 'GET',
     path: '/console/privacy/:id/report',
@@ -179,6 +147,31 @@ async function requestView(input: ConsoleInput, id: string, extra: Partial<Reque
     ...(typeof done === 'string' && done in DONE ? { notice: input.page.t(DONE[done as keyof typeof DONE]) } : {}),
     ...extra,
   };
+}
+
+/**
+ * `POST /console/privacy/:id/{step}`: the form checked, then `POST /privacy-requests/:id/{step}`
+ * with its body; a refusal draws the request page again with the field errors, in the page's language.
+ */
+function mountRequestStep<F>(app: FastifyInstance, steps: ConsoleSteps, step: 'verify' | 'extend', form: z.ZodType<F>, body: (form: F) => Record<string, unknown>, done: keyof typeof DONE): void {
+  const operation = `/privacy-requests/:id/${step}`;
+  steps.mount(app, {
+    method: 'POST',
+    path: `/console/privacy/:id/${step}`,
+    operation: ['POST', operation],
+    params: idParams,
+    form,
+    refuse: async (input, errors) => redrawStep(input, 400, withTexts(errors, input.page.t, STEP_TEXTS)),
+    handle: async (input) => {
+      try {
+        await input.run('POST', operation, { params: input.params, body: body(input.form) });
+      } catch (error) {
+        const refused = correctable(error);
+        return redrawStep(input, refused.status, refusalFields(refused, input.page.t, STEP_REFUSALS));
+      }
+      return seeOther(input.reply, `/console/privacy/${input.params.id}?done=${done}`);
+    },
+  });
 }
 
 /** A refused verification or extension: the request page again, with what was typed and why it was refused. */

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallbackServer } from '../support/callback-server.ts';
-import { axeViolations, inspectLayout, launchChromium } from '../support/chromium.ts';
+import { expectGoodPage, launchChromium } from '../support/chromium.ts';
 import { codeIn, waitForMessage } from '../support/dev-outbox.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
@@ -37,14 +37,7 @@ describe('the customer\'s profile, password and address in Chromium', () => {
     await server?.stop();
   });
 
-  async function check(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-    const report = await inspectLayout(page);
-    expect(report.overlaps, name).toEqual([]);
-    expect(report.horizontalOverflow, name).toBe(false);
-    expect(report.primaryButton, name).toMatchObject({ visible: true, insideViewport: true });
-    expect(await axeViolations(page), name).toEqual([]);
-  }
+  const check = (page: Page, name: string) => expectGoodPage(page, name, { screenshot: `${SHOTS}${name}.png`, axe: true });
 
   async function signIn(page: Page, who: { email: string; password: string }) {
     await page.goto(await shop.authorizationUrl());

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapSystems } from '../support/data-map.ts';
-import { axeViolations, inspectLayout, launchChromium } from '../support/chromium.ts';
+import { axeViolations, expectGoodPage, launchChromium } from '../support/chromium.ts';
 import { englishWordsIn } from '../support/english-words.ts';
 import { consoleOperator, signInWithCode, type ConsoleOperator } from '../support/console-operator.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
@@ -64,14 +64,7 @@ describe('console pages in Chromium', () => {
     await upstream?.close();
   });
 
-  async function check(page: Page, name: string, primary = true): Promise<void> {
-    await page.screenshot({ path: `${SHOTS}console-${name}.png`, fullPage: true });
-    const report = await inspectLayout(page);
-    expect(report.overlaps, name).toEqual([]);
-    expect(report.horizontalOverflow, name).toBe(false);
-    if (primary) expect(report.primaryButton, name).toMatchObject({ visible: true, insideViewport: true });
-    expect(await axeViolations(page), name).toEqual([]);
-  }
+  const check = (page: Page, name: string, primary = true) => expectGoodPage(page, name, { screenshot: `${SHOTS}console-${name}.png`, primary, axe: true });
 
   for (const [viewportName, viewport] of Object.entries(VIEWPORTS)) {
     for (const locale of ['en', 'sv'] as const) {

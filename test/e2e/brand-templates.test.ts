@@ -50,6 +50,9 @@ describe.each(DIALECTS)('per-brand message templates on %s', (dialect) => {
     const unsaved = await server.api('POST', '/brands/kok_co/templates/preview', { locale: 'en', kind: 'phone_code', templates: { en: { phone_code: { lead: '{code} opens the kitchen, {brand}.' } } } });
     expect(unsaved.body.sms).toMatch(/^123456 opens the kitchen, Kök & Co\./);
     expect((await server.api('GET', '/brands/kok_co/templates')).body.templates).toEqual(OWN);
+    for (const bad of [{ locale: 'de', kind: 'sign_up_code' }, { locale: 'sv', kind: 'newsletter' }, { locale: 'sv', kind: 'sign_up_code', templates: { sv: { sign_up_code: { lead: '<b>' } } } }]) {
+      expect((await server.api('POST', '/brands/kok_co/templates/preview', bad)).status, JSON.stringify(bad)).toBe(400);
+    }
   });
 
   it('refuses markup, unknown placeholders, kinds, texts and locales with a stable code, and changes nothing', async () => {

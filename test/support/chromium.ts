@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -87,4 +88,18 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return result.violations.map((violation) => ({ id: violation.id, impact: violation.impact, help: violation.help, targets: violation.nodes.map((node) => node.target.join(' ')) }));
   });
+}
+
+/**
+ * The screenshot test of a page: captured to `screenshot` (a PNG path), then no overlapping
+ * controls, no sideways scroll, the primary action visible in the viewport (unless `primary` is
+ * false: a page with none) and, with `axe`, no WCAG 2.1 A/AA violation.
+ */
+export async function expectGoodPage(page: Page, name: string, options: { screenshot: string; primary?: boolean; axe?: boolean }): Promise<void> {
+  await page.screenshot({ path: options.screenshot, fullPage: true });
+  const report = await inspectLayout(page);
+  expect(report.overlaps, name).toEqual([]);
+  expect(report.horizontalOverflow, name).toBe(false);
+  if (options.primary !== false) expect(report.primaryButton, name).toMatchObject({ visible: true, insideViewport: true });
+  if (options.axe) expect(await axeViolations(page), name).toEqual([]);
 }
