@@ -24,6 +24,14 @@ export interface DecisionContext {
   ip?: string;
 }
 
+/** A decision as it took effect, told to those who keep something under a purpose (personalization) inside the decision's transaction. */
+export interface DecisionTaken {
+  customerId: string;
+  purpose: string;
+  decision: ConsentRecordsTable['decision'];
+}
+export type DecisionListener = (trx: Transaction<Database>, taken: DecisionTaken, now: number) => Promise<void>;
+
 /** Ledger records read per query of an audience page beyond the page size (most customers have one record per purpose), and at most per page. */
 const AUDIENCE_BATCH_MARGIN = 100;
 const AUDIENCE_SCAN_ROWS = 50_000;
@@ -71,6 +79,7 @@ export class ConsentLedger implements CustomerDataHolder {
   readonly #events: EventPublisher;
   readonly #ipKey: Buffer;
   readonly #brandOf: (clientId: string) => Promise<string | null>;
+  readonly #listeners: DecisionListener[] = [];
 
   /** `brandOf`: the brand of a client, recorded with each decision given at it (the per-brand consent figures). */
   constructor(deps: { db: Kysely<Database>; purposes: ConsentPurposes; audit: AuditLog; events: EventPublisher; ipKey: Buffer; brandOf?: (clientId: string) => Promise<string | null> }) {
@@ -80,6 +89,14 @@ export class ConsentLedger implements CustomerDataHolder {
     this.#audit = deps.audit;
     this.#events = deps.events;
     this.#ipKey = deps.ipKey;
+  }
+
+  /**
+   * `listener` runs in the transaction of every decision that takes effect (not one kept only as
+   * history): what is kept under a purpose goes in the same commit as its withdrawal.
+   */
+  onDecision(listener: DecisionListener): void {
+    this.#listeners.push(listener);
   }
 
   /** Records decisions in one transaction; each must name a purpose and its current version. */
@@ -203,6 +220,7 @@ export class ConsentLedger implements CustomerDataHolder {
         })
         .execute();
       await ConsentFigures.move(trx, decision.purpose, replaced, { version: decision.version, brand: context.brand, decision: decision.decision });
+      for (const listener of this.#listeners) await listener(trx, { customerId: context.customerId, purpose: decision.purpose, decision: decision.decision }, now);
       const data = { purpose: decision.purpose, version: decision.version, channel: context.channel, actor: context.actor.type, ...extra };
       await this.#events.publish(trx, { type: `consent.${decision.decision}`, customerId: context.customerId, data }, now);
       await this.#audit.append(
