@@ -28,6 +28,8 @@ export function registerCustomerDataOwners(services: Infrastructure & CustomerDo
     services.brands,
     services.privacy.tasks,
     services.privacy.exports,
+    services.personalization.signals,
+    services.personalization.segments,
   );
   customers.declaredBy(
     services.audit,

@@ -37,6 +37,7 @@ export function scheduleMaintenance(services: Services): () => void {
       services.privacy.exports.clearExpired(),
       services.guests.deleteExpired(),
       services.privacy.counts.fold(),
+      services.personalization.maintain(),
     ]).catch((error: unknown) => log.error({ err: error }, 'cleanup of expired rows failed'));
   const timers = [setInterval(() => void refreshKeys(), config.keyRefreshMs), setInterval(() => void cleanup(), config.cleanupIntervalMs)];
   for (const timer of timers) timer.unref();

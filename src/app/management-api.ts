@@ -21,6 +21,7 @@ import { operatorRoutes } from '../operators/operator.routes.ts';
 import { dataMapRoutes } from '../privacy/data-map.routes.ts';
 import { privacyCallbackRoutes } from '../privacy/privacy-callback.routes.ts';
 import { privacyRequestRoutes } from '../privacy/privacy-request.routes.ts';
+import { personalizationRoutes } from '../personalization/personalization.routes.ts';
 import { profileRoutes } from '../profile/profile.routes.ts';
 import { resourceServerRoutes } from '../resource-servers/resource-server.routes.ts';
 import type { Services } from './services.ts';
@@ -65,6 +66,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   brandRoutes(secured, api, services.brands);
   brandTemplateRoutes(secured, api, services.brands);
   outboxRoutes(secured, api, services.messaging.outbox);
+  personalizationRoutes(secured, api, { personalization: services.personalization, customers });
 }
 
 /** What connected systems call: signed receipts of privacy tasks, and the published system contract. */

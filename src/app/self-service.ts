@@ -16,6 +16,9 @@ import { buildMessaging, type Messaging } from '../messaging/messaging.ts';
 import { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import { TTL } from '../oidc/provider.ts';
 import { buildPrivacy, type Privacy } from '../privacy/privacy-services.ts';
+import { Personalization } from '../personalization/personalization.ts';
+import { Segments } from '../personalization/segments.ts';
+import { Signals } from '../personalization/signals.ts';
 import type { CredentialServices } from './credential-services.ts';
 import type { CustomerDomain } from './customer-domain.ts';
 import type { Infrastructure } from './infrastructure.ts';
@@ -38,6 +41,7 @@ export interface SelfService {
   privacy: Privacy;
   callerVerifications: CallerVerifications;
   timeline: CustomerTimeline;
+  personalization: Personalization;
 }
 
 export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, credentials: CredentialServices): SelfService {
@@ -72,5 +76,14 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
     privacy,
     callerVerifications: new CallerVerifications({ db: store.db, customers, delivery, audit }),
     timeline: new CustomerTimeline(store.db),
+    personalization: buildPersonalization(infra, domain, privacy),
   };
+}
+
+/** Signals and segments under the gating consent: the ledger tells it of every decision, in the decision's transaction. */
+function buildPersonalization({ config, store }: Infrastructure, { ledger, purposes, publisher, audit }: CustomerDomain, privacy: Privacy): Personalization {
+  const settings = config.personalization;
+  const signals = new Signals(store.db);
+  const segments = new Segments({ db: store.db, signals, ledger, purposes, events: publisher, audit, gatingPurpose: settings.purpose, retentionDays: settings.retentionDays });
+  return new Personalization({ db: store.db, signals, segments, ledger, references: privacy.references, settings });
 }

@@ -49,6 +49,8 @@ export interface Config {
   codes: { maxAttempts: number; sendsPerTarget: number };
   webhooks: { retryBaseMs: number; retryMaxMs: number; maxAttempts: number; timeoutMs: number };
   privacy: { retryBaseMs: number; retryMaxMs: number; maxAttempts: number; timeoutMs: number; callbackWaitMs: number };
+  /** The purpose that gates personalization, and how long signals are kept. */
+  personalization: { purpose: string; retentionDays: number };
   upstreamTimeoutMs: number;
   admission: { maxInFlight: number; maxEventLoopDelayMs: number };
   /** argon2id computations at once in this process. */
@@ -179,6 +181,7 @@ function configFrom(values: Env, derived: { issuer: string; production: boolean;
     codes: { maxAttempts: values.CODE_MAX_ATTEMPTS, sendsPerTarget: values.CODE_SENDS_PER_TARGET },
     webhooks: { retryBaseMs: values.WEBHOOK_RETRY_BASE_MS, retryMaxMs: values.WEBHOOK_RETRY_MAX_MS, maxAttempts: values.WEBHOOK_MAX_ATTEMPTS, timeoutMs: values.WEBHOOK_TIMEOUT_MS },
     privacy: { retryBaseMs: values.PRIVACY_RETRY_BASE_MS, retryMaxMs: values.PRIVACY_RETRY_MAX_MS, maxAttempts: values.PRIVACY_MAX_ATTEMPTS, timeoutMs: values.PRIVACY_TIMEOUT_MS, callbackWaitMs: values.PRIVACY_CALLBACK_WAIT_MS },
+    personalization: { purpose: values.PERSONALIZATION_PURPOSE, retentionDays: values.SIGNAL_RETENTION_DAYS },
     upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,
     admission: { maxInFlight: values.ADMISSION_MAX_SIGN_INS, maxEventLoopDelayMs: values.ADMISSION_MAX_LOOP_DELAY_MS },
     deviceCodeFreeGuesses: values.DEVICE_CODE_FREE_GUESSES,

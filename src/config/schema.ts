@@ -115,6 +115,8 @@ export const envSchema = z.object({
   PRIVACY_RETRY_MAX_MS: intFromEnv(10, 86_400_000).default(3_600_000).describe('Longest wait between attempts of a privacy task'),
   PRIVACY_MAX_ATTEMPTS: intFromEnv(1, 100).default(12).describe('Attempts before a privacy task is dead (the request fails until an operator retries it)'),
   PRIVACY_TIMEOUT_MS: intFromEnv(100, 300_000).default(30_000).describe('How long a system may take to answer a privacy request'),
+  PERSONALIZATION_PURPOSE: z.string().regex(/^[a-z][a-z0-9_]{1,63}$/, 'a consent purpose key such as profiling').default('profiling').describe('The consent purpose that gates personalization: signals are kept, and segments released, only for customers whose grant of it counts'),
+  SIGNAL_RETENTION_DAYS: intFromEnv(1, 3650).default(365).describe('How long reported events (purchases, views …) are kept before the cleanup job deletes them'),
   PRIVACY_CALLBACK_WAIT_MS: intFromEnv(100, 30 * 86_400_000).default(86_400_000).describe('How long a callback system may take to post its receipt before the request is sent again'),
   DEVICE_CODE_FREE_GUESSES: intFromEnv(1, 1000).default(20).describe('Device codes (RFC 8628) typed per client network within the failure window before each further one locks the network, doubling'),
   PASSWORD_HASH_CONCURRENCY: intFromEnv(1, 256).optional().describe('argon2id computations at once per process; the rest queue (bounded by ADMISSION_MAX_SIGN_INS). Default: cores − 1 (at least 1), leaving the event loop a core'),

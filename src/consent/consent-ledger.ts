@@ -270,6 +270,37 @@ export class ConsentLedger implements CustomerDataHolder {
     });
   }
 
+  /**
+   * Each customer's state of the purposes they decided on (all, or `purpose` alone), read in
+   * `executor` — a decision's own transaction when called from a listener. A grant from before a
+   * version that asked for fresh consent does not count: it reads as `not_asked`.
+   */
+  async statesAmong(executor: Kysely<Database>, customerIds: readonly string[], purpose?: string): Promise<Map<string, Map<string, ConsentState['state']>>> {
+    const states = new Map<string, Map<string, ConsentState['state']>>();
+    if (customerIds.length === 0) return states;
+    let query = executor.selectFrom('consent_records').select(['customer_id', 'purpose_key', 'decision', 'version']).where('customer_id', 'in', customerIds);
+    if (purpose !== undefined) query = query.where('purpose_key', '=', purpose);
+    const [records, floors] = await Promise.all([
+      query.orderBy('customer_id').orderBy('purpose_key').orderBy('seq', 'desc').execute(),
+      executor.selectFrom('consent_purpose_versions').select(['purpose_key']).select((eb) => eb.fn.max<number>('version').as('floor')).where('requires_fresh_consent', '=', 1).groupBy('purpose_key').execute(),
+    ]);
+    const floorOf = new Map(floors.map((row) => [row.purpose_key, Number(row.floor)]));
+    for (const record of records) {
+      let customer = states.get(record.customer_id);
+      if (!customer) states.set(record.customer_id, (customer = new Map()));
+      if (customer.has(record.purpose_key)) continue;
+      const lapsed = record.decision === 'granted' && record.version < (floorOf.get(record.purpose_key) ?? 1);
+      customer.set(record.purpose_key, lapsed ? 'not_asked' : record.decision);
+    }
+    return states;
+  }
+
+  /** Of `customerIds`, those whose grant of `purpose` counts now (read in `executor`). */
+  async grantedAmong(executor: Kysely<Database>, purpose: string, customerIds: readonly string[]): Promise<Set<string>> {
+    const states = await this.statesAmong(executor, customerIds, purpose);
+    return new Set([...states].filter(([, purposes]) => purposes.get(purpose) === 'granted').map(([id]) => id));
+  }
+
   /** Of the requested purposes, those the customer has not granted (or whose grant no longer counts). */
   async notGranted(customerId: string, requested: string[]): Promise<string[]> {
     if (requested.length === 0) return [];

@@ -13,6 +13,7 @@ export const DATA_CATEGORIES = {
   sessions: 'sessions, devices, tokens, grants, sign-in flows and failed sign-ins',
   linked_identities: 'accounts at upstream identity providers: the connection and the subject there',
   consents: 'consent decisions and their proof',
+  activity: 'what connected systems reported the customer did (purchases, returns, views) and the segments it places them in, kept only under the profiling consent',
   external_references: "the customer's ids in the other systems of the data map",
   orders: 'guest checkouts and their order references',
   caller_verifications: "checks of a caller's identity by customer service",

@@ -63,6 +63,16 @@ export class CustomerReferences implements CustomerDataOwner {
     return row?.customer_id;
   }
 
+  /** Who has each of these ids in this system (reference → customer id; ids no one has are absent). */
+  async customersWith(system: string, references: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (let offset = 0; offset < references.length; offset += 500) {
+      const rows = await this.#db.selectFrom('customer_references').select(['reference', 'customer_id']).where('system', '=', system).where('reference', 'in', references.slice(offset, offset + 500)).execute();
+      for (const row of rows) found.set(row.reference, row.customer_id);
+    }
+    return found;
+  }
+
   async list(customerId: string): Promise<CustomerReference[]> {
     const rows = await this.#db.selectFrom('customer_references').selectAll().where('customer_id', '=', customerId).orderBy('system').execute();
     return rows.map((row) => ({ system: row.system, reference: row.reference, createdAt: Number(row.created_at) }));

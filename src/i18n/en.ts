@@ -147,6 +147,7 @@ export const en = {
   'category.credentials': 'how you sign in (password, passkeys, two-step verification)',
   'category.sessions': 'where you are signed in (sessions and devices)',
   'category.linked_identities': 'accounts you sign in with (such as Google or Apple)',
+  'category.activity': 'what you bought and did with us, and the groups it places you in (only with your consent to profiling)',
   'category.consents': 'your consent choices and their history',
   'category.external_references': 'your customer numbers in our other systems',
   'category.orders': 'your orders',

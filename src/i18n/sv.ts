@@ -149,6 +149,7 @@ export const sv: Messages = {
   'category.credentials': 'hur du loggar in (lösenord, nycklar, tvåstegsverifiering)',
   'category.sessions': 'var du är inloggad (sessioner och enheter)',
   'category.linked_identities': 'konton du loggar in med (som Google eller Apple)',
+  'category.activity': 'vad du har köpt och gjort hos oss, och vilka grupper det placerar dig i (bara med ditt samtycke till profilering)',
   'category.consents': 'dina samtyckesval och deras historik',
   'category.external_references': 'dina kundnummer i våra andra system',
   'category.orders': 'dina beställningar',

@@ -81,6 +81,21 @@ export const portvaktPart = z
       expires_at: time,
       decided_at: maybeTime,
     }),
+    activity: rows('What connected systems reported the customer did (purchases, returns, views …), kept only under the profiling consent and for the retention period, newest first', {
+      system: z.string().describe('The data-map system that reported it'),
+      event_id: z.string().describe("The event's id in that system"),
+      type: z.string().describe('purchase, return, view, cart or a declared type'),
+      occurred_at: time,
+      channel: z.string().nullable(),
+      brand: z.string().nullable(),
+      items: z.array(z.unknown()).describe('sku, category, quantity, and amount and currency where given'),
+      recorded_at: time,
+    }),
+    segments: rows('The segments the customer is in, and the signal that qualified', {
+      segment: z.string(),
+      entered_at: time,
+      reason: z.strictObject({ type: z.string(), category: z.string().nullable(), occurred_at: time }).nullable(),
+    }),
     brand_visits: rows("The group's brands (chains) the customer has signed in at, first time; an empty brand is the group's own sign-in", { brand: z.string(), name: z.string().nullable(), first_at: time }),
     privacy_requests: rows("The customer's access and erasure requests", {
       id: z.string(),

@@ -600,6 +600,62 @@ export interface Database {
   operator_invitations: OperatorInvitationsTable;
   operator_sessions: OperatorSessionsTable;
   customer_name_keys: CustomerNameKeysTable;
+  signal_types: SignalTypesTable;
+  customer_signals: CustomerSignalsTable;
+  segments: SegmentsTable;
+  segment_members: SegmentMembersTable;
+  segment_rechecks: SegmentRechecksTable;
+}
+
+/** An event type a system may report beyond purchase, return, view and cart. */
+export interface SignalTypesTable {
+  key: string;
+  description: string;
+  created_at: number;
+}
+
+/** What a connected system reported a customer did (a purchase, a return …), kept only under the profiling consent. */
+export interface CustomerSignalsTable {
+  id: string;
+  /** The data-map system that reported it; with `event_id`, what makes a report idempotent. */
+  system: string;
+  event_id: string;
+  customer_id: string;
+  type: string;
+  occurred_at: number;
+  channel: string | null;
+  brand: string | null;
+  /** JSON array of { sku, category, quantity, amount?, currency? }. */
+  items: string;
+  recorded_at: number;
+}
+
+/** A segment: a rule (JSON, personalization/segment-rules.ts) and the words the customer reads about it. */
+export interface SegmentsTable {
+  key: string;
+  rule: string;
+  /** JSON { sv: { title, reason }, en: { title, reason } }. */
+  texts: string;
+  /** 1 once every customer under the consent was looked at; 0 while the first build runs. */
+  built: number;
+  /** The last customer id the first build looked at. */
+  build_cursor: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SegmentMembersTable {
+  segment_key: string;
+  customer_id: string;
+  entered_at: number;
+  /** JSON of the signal that qualified (type, category, occurred_at), or null for a rule on the profile alone. */
+  reason: string | null;
+}
+
+/** When a customer's memberships may change by time alone (a window passes): looked at again then. */
+export interface SegmentRechecksTable {
+  customer_id: string;
+  due_at: number;
 }
 
 /** A person who runs the console (not a customer). */

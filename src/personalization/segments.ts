@@ -1,0 +1,317 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { ConsentLedger } from '../consent/consent-ledger.ts';
+import type { ConsentPurposes } from '../consent/consent-purposes.ts';
+import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
+import { conflict, notFound } from '../errors/domain-error.ts';
+import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
+import type { EventPublisher } from '../events/event-publisher.ts';
+import type { Database } from '../store/schema.ts';
+import { checkRule, needsOf, RuleCheck, type CustomerFacts, type Qualifier, type Rule, type Verdict } from './segment-rules.ts';
+import type { Signals } from './signals.ts';
+
+/** What the customer reads about a segment: its name and why they are in it (`{date}` is the qualifying signal's date). */
+export interface SegmentTexts {
+  sv: { title: string; reason: string };
+  en: { title: string; reason: string };
+}
+
+export interface Segment {
+  key: string;
+  rule: Rule;
+  texts: SegmentTexts;
+  /** False while the first look at every customer under the consent runs. */
+  built: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Membership {
+  segment: string;
+  texts: SegmentTexts;
+  enteredAt: number;
+  reason: Qualifier | null;
+}
+
+/** Why a customer's memberships are looked at: a new signal or decision, a window passing, the first build of a segment. */
+export type RefreshCause = 'signal' | 'time' | 'consent' | 'build';
+
+/** Customers looked at in one transaction by a recheck or build pass. */
+const PASS_SIZE = 500;
+
+/**
+ * Segments and who is in them. A customer's memberships are worked out again only when something
+ * about them changes — their signals arrive, a consent decision is taken, a time window passes
+ * (`segment_rechecks` holds when) — never by rescanning everyone; a new segment is built once, in
+ * passes over the customers under the consent. Only customers whose grant of the gating purpose
+ * counts are ever members; entering and leaving are published (segment.entered / segment.left)
+ * in the transaction of the change.
+ */
+export class Segments implements CustomerDataOwner {
+  readonly declarations: readonly TableDeclaration[] = [
+    {
+      table: 'segment_members',
+      columns: { segment_key: 'activity', customer_id: 'activity', entered_at: 'activity', reason: 'activity' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'included', section: 'segments' },
+    },
+    {
+      table: 'segment_rechecks',
+      columns: { customer_id: 'activity', due_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'omitted', reason: 'only when the segments are looked at again; the signals and segments sections hold what it is about' },
+    },
+  ];
+  readonly #db: Kysely<Database>;
+  readonly #signals: Signals;
+  readonly #ledger: ConsentLedger;
+  readonly #purposes: ConsentPurposes;
+  readonly #events: EventPublisher;
+  readonly #audit: AuditLog;
+  readonly #gate: string;
+  readonly #retentionDays: number;
+  #building: Promise<void> | undefined;
+
+  constructor(deps: { db: Kysely<Database>; signals: Signals; ledger: ConsentLedger; purposes: ConsentPurposes; events: EventPublisher; audit: AuditLog; gatingPurpose: string; retentionDays: number }) {
+    this.#db = deps.db;
+    this.#signals = deps.signals;
+    this.#ledger = deps.ledger;
+    this.#purposes = deps.purposes;
+    this.#events = deps.events;
+    this.#audit = deps.audit;
+    this.#gate = deps.gatingPurpose;
+    this.#retentionDays = deps.retentionDays;
+  }
+
+  async create(input: { key: string; rule: Rule; texts: SegmentTexts }, now = Date.now()): Promise<Segment> {
+    await this.#db.transaction().execute(async (trx) => {
+      const others = await this.#rules(trx);
+      if (others.has(input.key)) throw conflict('segment_exists', `There is a segment ${input.key}`);
+      checkRule(input.key, input.rule, others, this.#retentionDays);
+      await trx.insertInto('segments').values({ key: input.key, rule: JSON.stringify(input.rule), texts: JSON.stringify(input.texts), built: 0, build_cursor: null, created_at: now, updated_at: now }).execute();
+      await this.#audit.append(trx, { action: 'segment.created', actor: OPERATOR, subject: { type: 'segment', id: input.key }, details: { rule: JSON.stringify(input.rule) } }, now);
+    });
+    this.build();
+    return this.get(input.key);
+  }
+
+  /** A new rule or texts: the segment is built again (members who no longer qualify leave). */
+  async update(key: string, input: { rule?: Rule | undefined; texts?: SegmentTexts | undefined }, now = Date.now()): Promise<Segment> {
+    await this.#db.transaction().execute(async (trx) => {
+      const others = await this.#rules(trx);
+      if (!others.delete(key)) throw notFound('segment');
+      if (input.rule) checkRule(key, input.rule, others, this.#retentionDays);
+      await trx
+        .updateTable('segments')
+        .set({ ...(input.rule ? { rule: JSON.stringify(input.rule), built: 0, build_cursor: null } : {}), ...(input.texts ? { texts: JSON.stringify(input.texts) } : {}), updated_at: now })
+        .where('key', '=', key)
+        .execute();
+      await this.#audit.append(trx, { action: 'segment.updated', actor: OPERATOR, subject: { type: 'segment', id: key }, details: { ...(input.rule ? { rule: JSON.stringify(input.rule) } : {}), texts_changed: input.texts !== undefined } }, now);
+    });
+    if (input.rule) this.build();
+    return this.get(key);
+  }
+
+  /** Removes a segment and its memberships (409 segment_in_use while another rule names it). */
+  async remove(key: string, now = Date.now()): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const rules = await this.#rules(trx);
+      if (!rules.has(key)) throw notFound('segment');
+      const user = [...rules].find(([other, rule]) => other !== key && JSON.stringify(rule).includes(`"segment":"${key}"`));
+      if (user) throw conflict('segment_in_use', `The segment ${user[0]} refers to ${key}`);
+      await trx.deleteFrom('segment_members').where('segment_key', '=', key).execute();
+      await trx.deleteFrom('segments').where('key', '=', key).execute();
+      await this.#audit.append(trx, { action: 'segment.removed', actor: OPERATOR, subject: { type: 'segment', id: key } }, now);
+    });
+  }
+
+  async get(key: string): Promise<Segment> {
+    const row = await this.#db.selectFrom('segments').selectAll().where('key', '=', key).executeTakeFirst();
+    if (!row) throw notFound('segment');
+    return present(row);
+  }
+
+  async list(): Promise<Segment[]> {
+    return (await this.#db.selectFrom('segments').selectAll().orderBy('key').execute()).map(present);
+  }
+
+  /** How many are in a segment now. */
+  async size(key: string): Promise<number> {
+    const row = await this.#db.selectFrom('segment_members').select((eb) => eb.fn.countAll<number>().as('n')).where('segment_key', '=', key).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * Works out the memberships of these customers at `now`, in the caller's transaction: those
+   * without a counting grant of the gating purpose leave every segment; the others are checked
+   * against every rule. Enter and leave are published; when a window will next change a verdict,
+   * that time is kept to look again.
+   */
+  async refresh(trx: Transaction<Database>, customerIds: readonly string[], now: number, cause: RefreshCause): Promise<void> {
+    if (customerIds.length === 0) return;
+    const rules = await this.#rules(trx);
+    if (rules.size === 0) return;
+    const granted = await this.#ledger.grantedAmong(trx, this.#gate, customerIds);
+    const facts = await this.#facts(trx, [...granted], rules.values(), now);
+    const current = await this.#membersOf(trx, customerIds);
+    const rechecks: Array<{ customer_id: string; due_at: number }> = [];
+    const settled: string[] = [];
+    for (const customerId of customerIds) {
+      const verdicts = new Map<string, Verdict>();
+      const customerFacts = facts.get(customerId);
+      if (customerFacts) {
+        const check = new RuleCheck(customerFacts, now, this.#retentionDays, (key) => rules.get(key));
+        for (const key of rules.keys()) verdicts.set(key, check.segment(key));
+      }
+      await this.#apply(trx, customerId, current.get(customerId) ?? new Map(), verdicts, now, cause);
+      const due = [...verdicts.values()].reduce<number | null>((at, verdict) => (verdict.changesAt === null ? at : Math.min(at ?? Infinity, verdict.changesAt)), null);
+      if (due === null) settled.push(customerId);
+      else rechecks.push({ customer_id: customerId, due_at: due });
+    }
+    if (settled.length > 0) await trx.deleteFrom('segment_rechecks').where('customer_id', 'in', settled).execute();
+    if (rechecks.length > 0) {
+      await trx
+        .insertInto('segment_rechecks')
+        .values(rechecks)
+        .onConflict((oc) => oc.column('customer_id').doUpdateSet((eb) => ({ due_at: eb.ref('excluded.due_at') })))
+        .execute();
+    }
+  }
+
+  /** The customer leaves every segment (the gating consent was withdrawn), in the withdrawal's transaction. */
+  async leaveAll(trx: Transaction<Database>, customerId: string, now: number): Promise<void> {
+    await this.#apply(trx, customerId, (await this.#membersOf(trx, [customerId])).get(customerId) ?? new Map(), new Map(), now, 'consent');
+    await trx.deleteFrom('segment_rechecks').where('customer_id', '=', customerId).execute();
+  }
+
+  async #apply(trx: Transaction<Database>, customerId: string, current: Map<string, string | null>, verdicts: Map<string, Verdict>, now: number, cause: RefreshCause): Promise<void> {
+    for (const [key, verdict] of verdicts) {
+      if (!verdict.member) continue;
+      const reason = verdict.reason ? JSON.stringify(verdict.reason) : null;
+      if (!current.has(key)) {
+        await trx.insertInto('segment_members').values({ segment_key: key, customer_id: customerId, entered_at: now, reason }).execute();
+        await this.#events.publish(trx, { type: 'segment.entered', customerId, data: { segment: key, cause } }, now);
+      } else if (current.get(key) !== reason) {
+        await trx.updateTable('segment_members').set({ reason }).where('segment_key', '=', key).where('customer_id', '=', customerId).execute();
+      }
+    }
+    const leaving = [...current.keys()].filter((key) => !verdicts.get(key)?.member);
+    if (leaving.length === 0) return;
+    await trx.deleteFrom('segment_members').where('customer_id', '=', customerId).where('segment_key', 'in', leaving).execute();
+    for (const key of leaving) await this.#events.publish(trx, { type: 'segment.left', customerId, data: { segment: key, cause } }, now);
+  }
+
+  /** Customers whose verdicts a passing window may have changed: looked at again, a pass at a time. Answers how many. */
+  async recheckDue(now = Date.now()): Promise<number> {
+    let done = 0;
+    for (;;) {
+      const due = await this.#db.selectFrom('segment_rechecks').select('customer_id').where('due_at', '<=', now).orderBy('due_at').limit(PASS_SIZE).execute();
+      if (due.length === 0) return done;
+      await this.#db.transaction().execute((trx) => this.refresh(trx, due.map((row) => row.customer_id), now, 'time'));
+      done += due.length;
+      if (due.length < PASS_SIZE) return done;
+    }
+  }
+
+  /** Builds every segment not built yet, in passes over the customers whose gating grant counts (at most one build runs per node). */
+  build(now?: number): Promise<void> {
+    this.#building ??= this.#buildAll(now).finally(() => {
+      this.#building = undefined;
+    });
+    return this.#building;
+  }
+
+  async #buildAll(now?: number): Promise<void> {
+    for (;;) {
+      const pending = await this.#db.selectFrom('segments').select(['key', 'build_cursor']).where('built', '=', 0).orderBy('created_at').limit(1).executeTakeFirst();
+      if (!pending) return;
+      const purpose = await this.#purposes.current(this.#gate).catch(() => undefined);
+      const page = purpose ? await this.#ledger.audience(purpose, 'granted', pending.build_cursor ?? undefined, PASS_SIZE) : { customers: [], next: null };
+      await this.#db.transaction().execute(async (trx) => {
+        await this.refresh(trx, page.customers, now ?? Date.now(), 'build');
+        await trx.updateTable('segments').set(page.next === null ? { built: 1, build_cursor: null } : { build_cursor: page.next }).where('key', '=', pending.key).execute();
+      });
+    }
+  }
+
+  /**
+   * A page of a segment's members by customer id after `after` (the consent audience's shape).
+   * Members are kept only under a counting grant (withdrawal removes them in its transaction); a
+   * page is still checked against the ledger, so a grant a new purpose version stopped counting
+   * releases nothing.
+   */
+  async audience(key: string, after: string | undefined, limit: number): Promise<{ customers: string[]; next: string | null }> {
+    await this.get(key);
+    let query = this.#db.selectFrom('segment_members').select('customer_id').where('segment_key', '=', key).orderBy('customer_id').limit(limit);
+    if (after) query = query.where('customer_id', '>', after);
+    const rows = await query.execute();
+    const ids = rows.map((row) => row.customer_id);
+    const granted = await this.#ledger.grantedAmong(this.#db, this.#gate, ids);
+    return { customers: ids.filter((id) => granted.has(id)), next: rows.length < limit ? null : ids[ids.length - 1]! };
+  }
+
+  /** The customer's memberships, only while their grant of the gating purpose counts. */
+  async of(customerId: string): Promise<Membership[]> {
+    const granted = await this.#ledger.grantedAmong(this.#db, this.#gate, [customerId]);
+    if (!granted.has(customerId)) return [];
+    const rows = await this.#db
+      .selectFrom('segment_members as m')
+      .innerJoin('segments as s', 's.key', 'm.segment_key')
+      .select(['m.segment_key', 'm.entered_at', 'm.reason', 's.texts'])
+      .where('m.customer_id', '=', customerId)
+      .orderBy('m.segment_key')
+      .execute();
+    return rows.map((row) => ({ segment: row.segment_key, texts: JSON.parse(row.texts) as SegmentTexts, enteredAt: Number(row.entered_at), reason: row.reason ? (JSON.parse(row.reason) as Qualifier) : null }));
+  }
+
+  async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
+    await trx.deleteFrom('segment_members').where('customer_id', '=', customer.id).execute();
+    await trx.deleteFrom('segment_rechecks').where('customer_id', '=', customer.id).execute();
+  }
+
+  async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+    const rows = await db.selectFrom('segment_members').selectAll().where('customer_id', '=', customer.id).orderBy('segment_key').execute();
+    return {
+      segments: rows.map((row) => {
+        const reason = row.reason ? (JSON.parse(row.reason) as Qualifier) : null;
+        return { segment: row.segment_key, entered_at: isoTime(row.entered_at), reason: reason && { type: reason.type, category: reason.category, occurred_at: isoTime(reason.occurred_at) } };
+      }),
+    };
+  }
+
+  async #rules(executor: Kysely<Database>): Promise<Map<string, Rule>> {
+    const rows = await executor.selectFrom('segments').select(['key', 'rule']).orderBy('key').execute();
+    return new Map(rows.map((row) => [row.key, JSON.parse(row.rule) as Rule]));
+  }
+
+  async #membersOf(executor: Kysely<Database>, customerIds: readonly string[]): Promise<Map<string, Map<string, string | null>>> {
+    const rows = await executor.selectFrom('segment_members').select(['customer_id', 'segment_key', 'reason']).where('customer_id', 'in', customerIds).execute();
+    const members = new Map<string, Map<string, string | null>>();
+    for (const row of rows) {
+      let of = members.get(row.customer_id);
+      if (!of) members.set(row.customer_id, (of = new Map()));
+      of.set(row.segment_key, row.reason);
+    }
+    return members;
+  }
+
+  /** What the rules read of these customers, each read once for all of them. */
+  async #facts(trx: Transaction<Database>, customerIds: string[], rules: Iterable<Rule>, now: number): Promise<Map<string, CustomerFacts>> {
+    const facts = new Map<string, CustomerFacts>();
+    if (customerIds.length === 0) return facts;
+    const needs = needsOf(rules, this.#retentionDays);
+    const [signals, attributes, consents, brands] = await Promise.all([
+      needs.days > 0 ? this.#signals.since(trx, customerIds, now - needs.days * 24 * 3600_000) : new Map(),
+      needs.attributes ? trx.selectFrom('customer_attributes').select(['customer_id', 'key', 'value']).where('customer_id', 'in', customerIds).execute() : [],
+      needs.consents ? this.#ledger.statesAmong(trx, customerIds) : new Map(),
+      needs.brands ? trx.selectFrom('customer_brands').select(['customer_id', 'brand']).where('customer_id', 'in', customerIds).execute() : [],
+    ]);
+    for (const id of customerIds) facts.set(id, { signals: signals.get(id) ?? [], attributes: {}, consents: consents.get(id) ?? new Map(), brands: new Set() });
+    for (const row of attributes) facts.get(row.customer_id)!.attributes[row.key] = JSON.parse(row.value) as unknown;
+    for (const row of brands) (facts.get(row.customer_id)!.brands as Set<string>).add(row.brand);
+    return facts;
+  }
+}
+
+function present(row: Database['segments']): Segment {
+  return { key: row.key, rule: JSON.parse(row.rule) as Rule, texts: JSON.parse(row.texts) as SegmentTexts, built: row.built === 1, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
+}
