@@ -13,6 +13,7 @@ import { mountHostedPages } from './app/hosted-pages.ts';
 import { scheduleMaintenance, startWorkers } from './app/maintenance.ts';
 import { mountManagementApi, mountSystemCallbacks } from './app/management-api.ts';
 import { mountProtocol } from './app/protocol.ts';
+import type { Personalization } from './personalization/personalization.ts';
 import { buildServices } from './app/services.ts';
 
 export type { BuildOptions } from './app/http-server.ts';
@@ -25,6 +26,8 @@ export interface Portvakt {
   clients: Clients;
   keys: SigningKeyStore;
   messaging: Messaging;
+  /** Signals and segments: the cleanup job's work, callable with another clock (tests of time windows and retention). */
+  personalization: Personalization;
   /** The console's pages and posts, each with the management operation it runs. */
   consoleRoutes: ConsoleSteps['routes'];
   /** Shutting down soon: /readyz answers 503 and every answer closes its connection. */
@@ -50,7 +53,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   mountSystemCallbacks(app, services);
   await mountProtocol(app, services, services, perClient);
   const stopMaintenance = scheduleMaintenance(services);
-  const { store, host, customers, clients, keys, messaging } = services;
+  const { store, host, customers, clients, keys, messaging, personalization } = services;
   return {
     app,
     store,
@@ -59,6 +62,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
     clients,
     keys,
     messaging,
+    personalization,
     consoleRoutes: () => consoleSteps.routes(),
     drain: server.drain,
     async close() {

@@ -12,7 +12,7 @@ const decisionForm = z.strictObject({ csrf: text().max(200), version: z.coerce.n
 const keyParams = z.strictObject({ key: z.string().regex(/^[a-z][a-z0-9_]{1,63}$/) });
 
 /** `/account/consents`: review every purpose and its history; grant or withdraw with one click. */
-export function consentPageRoutes(app: FastifyInstance, deps: { accountSteps: AccountSteps; purposes: ConsentPurposes; ledger: ConsentLedger }): void {
+export function consentPageRoutes(app: FastifyInstance, deps: { accountSteps: AccountSteps; purposes: ConsentPurposes; ledger: ConsentLedger; personalization: { settings: { purpose: string } } }): void {
   const { accountSteps } = deps;
 
   accountSteps.mount(app, {
@@ -29,6 +29,7 @@ export function consentPageRoutes(app: FastifyInstance, deps: { accountSteps: Ac
           csrf: csrfToken(),
           purposes,
           states,
+          gatingPurpose: deps.personalization.settings.purpose,
           history: history.map((record) => ({ purpose: record.purpose_key, version: record.version, decision: record.decision, channel: record.channel, recordedAt: Number(record.recorded_at) })),
           ...(saved ? { notice: page.t('account.done.consent_saved') } : {}),
         }),

@@ -10,6 +10,7 @@ import { emailVerificationRoutes } from '../account/email-verification.routes.ts
 import { phoneRoutes } from '../account/phone.routes.ts';
 import { profilePageRoutes } from '../account/profile.routes.ts';
 import { privacyPageRoutes } from '../account/privacy.routes.ts';
+import { personalizationPageRoutes } from '../account/personalization.routes.ts';
 import { verificationPageRoutes } from '../account/verifications.routes.ts';
 import { brandAssetRoutes } from '../brands/brand.routes.ts';
 import { upstreamRoutes } from '../federation/upstream.routes.ts';
@@ -73,6 +74,7 @@ function mountAccountPages(pages: FastifyInstance, services: Services): void {
   connectionPageRoutes(pages, deps);
   verificationPageRoutes(pages, deps);
   privacyPageRoutes(pages, deps);
+  personalizationPageRoutes(pages, deps);
   profilePageRoutes(pages, { ...deps, schema: services.profile.schema, attributes: services.profile.attributes });
   passwordPageRoutes(pages, { ...deps, passwordMinLength: services.config.passwordMinLength });
   emailChangeRoutes(pages, deps);

@@ -53,6 +53,7 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
         purposeRequests: new PurposeRequests(domain.purposes, ledger),
         referencesOf: (id) => self.privacy.references.list(id),
         attributesOf: (id) => profile.attributes.of(id),
+        segmentsOf: (id, allowed) => self.personalization.claim(id, allowed),
         // Under single sign-on the visit is recorded here when no notice is due (the notice records its own).
         brandNoticeDue: async (id, brand) => (await brands.arrive(id, brand)) !== undefined,
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),

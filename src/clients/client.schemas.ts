@@ -37,6 +37,10 @@ const clientFields = {
     .array(text().regex(/^[a-z][a-z0-9_-]{1,63}$/, 'a system key such as crm'))
     .max(50)
     .describe("Systems whose customer references this client may receive in the `references` claim (scope `references`)"),
+  segments: z
+    .array(text().regex(/^[a-z][a-z0-9_]{1,63}$/, 'a segment key such as recent_fridge'))
+    .max(50)
+    .describe('Segments this client may learn a customer is in, in the `segments` claim (scope `segments`), while the customer consents to profiling'),
   require_pushed_authorization_requests: z.boolean().describe('The client must push its authorization requests (PAR, RFC 9126); a plain request at /auth is refused'),
   dpop_bound_access_tokens: z.boolean().describe('The client must send a DPoP proof (RFC 9449) with every token request; its tokens are bound to the proof key'),
   backchannel_logout_uri: logoutUri.describe('Where a signed logout token is POSTed when a session the client took part in ends (Back-Channel Logout 1.0)'),
@@ -57,6 +61,7 @@ export const clientInputSchema = z.strictObject({
   first_party: clientFields.first_party.default(false),
   brand: clientFields.brand.default(null),
   reference_systems: clientFields.reference_systems.default([]),
+  segments: clientFields.segments.default([]),
   require_pushed_authorization_requests: clientFields.require_pushed_authorization_requests.default(false),
   dpop_bound_access_tokens: clientFields.dpop_bound_access_tokens.default(false),
   backchannel_logout_uri: clientFields.backchannel_logout_uri.optional(),
@@ -93,6 +98,7 @@ export const clientOutputSchema = z.object({
   first_party: z.boolean(),
   brand: z.string().nullable(),
   reference_systems: z.array(z.string()),
+  segments: z.array(z.string()),
   require_pushed_authorization_requests: z.boolean(),
   dpop_bound_access_tokens: z.boolean(),
   warnings: z.array(clientWarningSchema).describe('Settings of this client that weaken safety, each with a stable code (README, client registration)'),

@@ -162,6 +162,7 @@ function present(record: ClientRecord): ClientOutput {
     ...record.metadata,
     brand: record.metadata.brand ?? null,
     reference_systems: record.metadata.reference_systems ?? [],
+    segments: record.metadata.segments ?? [],
     require_pushed_authorization_requests: record.metadata.require_pushed_authorization_requests ?? false,
     dpop_bound_access_tokens: record.metadata.dpop_bound_access_tokens ?? false,
     warnings: clientWarnings(record.metadata),

@@ -8,6 +8,7 @@ export const SCOPE_CLAIMS = {
   phone: ['phone_number', 'phone_number_verified'],
   consents: ['consents'],
   references: ['references'],
+  segments: ['segments'],
   address: ['address'],
   attributes: ['attributes'],
   profile: ['name', 'given_name', 'family_name', 'locale', 'birthdate'],
@@ -39,6 +40,7 @@ export function accountFinder(
   grantedConsents: GrantedConsents,
   referencesOf: (customerId: string) => Promise<Array<{ system: string; reference: string }>>,
   attributesOf: (customerId: string) => Promise<Record<string, unknown>>,
+  segmentsOf: (customerId: string, allowed: readonly string[]) => Promise<string[]>,
 ): FindAccount {
   return async (ctx, sub) => {
     const customer = await findCustomer(sub);
@@ -46,6 +48,9 @@ export function accountFinder(
     // The `references` claim carries only the systems the asking client is allowed (client metadata `reference_systems`).
     const allowed = (ctx.oidc?.client as { reference_systems?: unknown } | undefined)?.reference_systems;
     const systems = Array.isArray(allowed) ? new Set(allowed as string[]) : new Set<string>();
+    // The `segments` claim likewise carries only the segments the client's metadata lists.
+    const listed = (ctx.oidc?.client as { segments?: unknown } | undefined)?.segments;
+    const segments = Array.isArray(listed) ? (listed as string[]) : [];
     return {
       accountId: customer.id,
       claims: async (_use, scope) => {
@@ -58,6 +63,7 @@ export function accountFinder(
           ...attributeClaims(attributes),
           ...(scopes.includes('consents') ? { consents: await grantedConsents(customer.id) } : {}),
           ...(references.length > 0 ? { references: Object.fromEntries(references.map((entry) => [entry.system, entry.reference])) } : {}),
+          ...(scopes.includes('segments') && segments.length > 0 ? { segments: await segmentsOf(customer.id, segments) } : {}),
         };
       },
     };

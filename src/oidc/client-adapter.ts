@@ -8,7 +8,7 @@ import { storableKey } from './artifact-adapter.ts';
  * carries the stored hash; provider.ts teaches the Client model to compare against a hash.
  */
 export function clientMetadata(record: Pick<ClientRecord, 'clientId' | 'secretHash' | 'metadata'>): AdapterPayload {
-  const { scope, brand, reference_systems: referenceSystems, ...metadata } = record.metadata;
+  const { scope, brand, reference_systems: referenceSystems, segments, ...metadata } = record.metadata;
   return {
     client_id: record.clientId,
     ...(record.secretHash ? { client_secret: record.secretHash } : {}),
@@ -16,6 +16,7 @@ export function clientMetadata(record: Pick<ClientRecord, 'clientId' | 'secretHa
     ...(scope ? { scope } : {}),
     ...(brand ? { brand } : {}),
     ...(referenceSystems?.length ? { reference_systems: referenceSystems } : {}),
+    ...(segments?.length ? { segments } : {}),
   } as AdapterPayload;
 }
 

@@ -42,6 +42,8 @@ export interface ProviderDeps {
   referencesOf: (customerId: string) => Promise<Array<{ system: string; reference: string }>>;
   /** Whether a signed-in customer is at a brand for the first time, having used the group account elsewhere. */
   brandNoticeDue: (accountId: string, brand: string | null) => Promise<boolean>;
+  /** Of the segments a client may learn (its metadata `segments`), those the customer is in while profiling is consented: the `segments` claim. */
+  segmentsOf: (customerId: string, allowed: readonly string[]) => Promise<string[]>;
   /** The customer's profile attributes, for `address`, `birthdate` and `attributes`. */
   attributesOf: (customerId: string) => Promise<Record<string, unknown>>;
   purposeRequests: PurposeRequests;
@@ -70,7 +72,7 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
   const clientAdapter = new ClientAdapter(deps.clients, deps.issuer);
   const configuration: Configuration = {
     adapter: (name: string) => (name === 'Client' ? clientAdapter : deps.artifacts.adapter(name)),
-    findAccount: accountFinder(deps.findCustomer, deps.grantedConsents, deps.referencesOf, deps.attributesOf),
+    findAccount: accountFinder(deps.findCustomer, deps.grantedConsents, deps.referencesOf, deps.attributesOf, deps.segmentsOf),
     // acr and amr go into every ID token (listed under openid); acr_values_supported is published.
     claims: { ...SCOPE_CLAIMS, openid: ['sub', 'acr', 'amr'], acr: null, amr: null, auth_time: null, sid: null, iss: null },
     acrValues: ACR_VALUES,
@@ -108,13 +110,16 @@ export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider
       token_endpoint_auth_method: 'client_secret_basic',
     },
     extraClientMetadata: {
-      properties: ['first_party', 'brand', 'reference_systems'],
+      properties: ['first_party', 'brand', 'reference_systems', 'segments'],
       validator(_ctx, key, value) {
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new TypeError('first_party must be a boolean');
         }
         if (key === 'reference_systems' && value !== undefined && (!Array.isArray(value) || !value.every((system) => typeof system === 'string'))) {
           throw new TypeError('reference_systems must be a list of system keys');
+        }
+        if (key === 'segments' && value !== undefined && (!Array.isArray(value) || !value.every((segment) => typeof segment === 'string'))) {
+          throw new TypeError('segments must be a list of segment keys');
         }
         if (key === 'brand' && value !== undefined && (typeof value !== 'string' || !BRAND_KEY_PATTERN.test(value))) {
           throw new TypeError('brand must be a brand key');

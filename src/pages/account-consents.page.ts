@@ -10,6 +10,8 @@ export interface ConsentsView {
   states: ConsentState[];
   history: Array<{ purpose: string; version: number; decision: string; channel: string; recordedAt: number }>;
   notice?: string;
+  /** The purpose that gates personalization: its card says, before the click, what withdrawing it deletes. */
+  gatingPurpose?: string;
 }
 
 /** /account/consents: every purpose in plain words, its state and history; changing it is one click, agreeing and withdrawing look the same. */
@@ -26,6 +28,7 @@ export function accountConsentsPage(page: PageContext, view: ConsentsView): stri
 <p class="purpose-title">${purpose.title}</p>
 <p class="hint">${purpose.description}</p>
 <p class="state">${label}</p>
+${purpose.key === view.gatingPurpose ? html`<p class="hint gate-note">${t('consents.gate_note')} <a href="/account/personalization">${t('account.personalization.link')}</a></p>` : ''}
 ${
   purpose.required
     ? ''

@@ -42,6 +42,8 @@ export function personalizationRoutes(app: FastifyInstance, api: ApiRegistry, de
     roles: ['admin', 'integration'],
     summary: "Report what customers did (up to 1,000 events): kept only for customers whose grant of the gating purpose counts, once per (system, event id). A bad event refuses the whole batch (nothing written)",
     body: signalBatch,
+    // 1,000 events with their items.
+    bodyLimit: 4 * 1024 * 1024,
     status: 200,
     response: ingestOutput,
     handler: async ({ body, operator }) => {

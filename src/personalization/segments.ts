@@ -189,7 +189,8 @@ export class Segments implements CustomerDataOwner {
       const reason = verdict.reason ? JSON.stringify(verdict.reason) : null;
       if (!current.has(key)) {
         await trx.insertInto('segment_members').values({ segment_key: key, customer_id: customerId, entered_at: now, reason }).execute();
-        await this.#events.publish(trx, { type: 'segment.entered', customerId, data: { segment: key, cause } }, now);
+        // Published at the clock's time: `now` is the time the rules are read at (a maintenance pass may read ahead).
+        await this.#events.publish(trx, { type: 'segment.entered', customerId, data: { segment: key, cause } });
       } else if (current.get(key) !== reason) {
         await trx.updateTable('segment_members').set({ reason }).where('segment_key', '=', key).where('customer_id', '=', customerId).execute();
       }
@@ -197,7 +198,7 @@ export class Segments implements CustomerDataOwner {
     const leaving = [...current.keys()].filter((key) => !verdicts.get(key)?.member);
     if (leaving.length === 0) return;
     await trx.deleteFrom('segment_members').where('customer_id', '=', customerId).where('segment_key', 'in', leaving).execute();
-    for (const key of leaving) await this.#events.publish(trx, { type: 'segment.left', customerId, data: { segment: key, cause } }, now);
+    for (const key of leaving) await this.#events.publish(trx, { type: 'segment.left', customerId, data: { segment: key, cause } });
   }
 
   /** Customers whose verdicts a passing window may have changed: looked at again, a pass at a time. Answers how many. */

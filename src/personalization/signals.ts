@@ -107,6 +107,12 @@ export class Signals implements CustomerDataOwner {
     return found;
   }
 
+  /** How many signals are kept about the customer. */
+  async countOf(customerId: string): Promise<number> {
+    const row = await this.#db.selectFrom('customer_signals').select((eb) => eb.fn.countAll<number>().as('n')).where('customer_id', '=', customerId).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   /** Deletes what was kept of the customer (a withdrawal of the consent, in its transaction). */
   async forgetWithin(trx: Transaction<Database>, customerId: string): Promise<number> {
     const result = await trx.deleteFrom('customer_signals').where('customer_id', '=', customerId).executeTakeFirst();
