@@ -50,6 +50,8 @@ const TABLES: Record<string, ExportedTable> = {
   guests: { rows: byCustomer('guests', 'claimed_by'), key: (row) => `${row.id} ${row.order_references}`, exported: (entry) => `${entry.id} ${JSON.stringify(entry.order_references)}` },
   customer_orders: { rows: byCustomer('customer_orders', 'customer_id'), key: (row) => `${row.reference} ${row.guest_id}`, exported: (entry) => `${entry.reference} ${entry.guest_checkout}` },
   caller_verifications: { rows: byCustomer('caller_verifications', 'customer_id'), key: (row) => `${row.id} ${row.channel}`, exported: (entry) => `${entry.id} ${entry.channel}` },
+  customer_signals: { rows: byCustomer('customer_signals', 'customer_id'), key: (row) => `${row.system} ${row.event_id}`, exported: (entry) => `${entry.system} ${entry.event_id}` },
+  segment_members: { rows: byCustomer('segment_members', 'customer_id'), key: (row) => row.segment_key, exported: (entry) => entry.segment },
   customer_brands: { rows: byCustomer('customer_brands', 'customer_id'), key: (row) => row.brand, exported: (entry) => entry.brand },
   privacy_requests: { rows: byCustomer('privacy_requests', 'customer_id'), key: (row) => `${row.id} ${row.kind}`, exported: (entry) => `${entry.id} ${entry.kind}` },
   privacy_tasks: {
