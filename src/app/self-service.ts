@@ -81,9 +81,12 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
 }
 
 /** Signals and segments under the gating consent: the ledger tells it of every decision, in the decision's transaction. */
-function buildPersonalization({ config, store }: Infrastructure, { ledger, purposes, publisher, audit }: CustomerDomain, privacy: Privacy): Personalization {
+function buildPersonalization({ config, store }: Infrastructure, { ledger, purposes, publisher, audit, profile, brands }: CustomerDomain, privacy: Privacy): Personalization {
   const settings = config.personalization;
   const signals = new Signals(store.db);
   const segments = new Segments({ db: store.db, signals, ledger, purposes, events: publisher, audit, gatingPurpose: settings.purpose, retentionDays: settings.retentionDays });
-  return new Personalization({ db: store.db, signals, segments, ledger, references: privacy.references, settings });
+  const personalization = new Personalization({ db: store.db, signals, segments, ledger, references: privacy.references, settings });
+  profile.attributes.onChange((trx, customerId, now) => personalization.profileChanged(customerId, now, trx));
+  brands.onFirstVisit((customerId, now) => personalization.profileChanged(customerId, now));
+  return personalization;
 }

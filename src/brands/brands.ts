@@ -58,6 +58,7 @@ export class Brands implements CustomerDataOwner {
     },
   ];
   readonly #db: Kysely<Database>;
+  readonly #visitListeners: Array<(customerId: string, now: number) => Promise<void>> = [];
   readonly #audit: AuditLog;
   readonly #cache: ReadCache<Brand>;
   /** The group's controller and privacy notice (CONTROLLER_NAME, PRIVACY_NOTICE_URL), where a brand names none. */
@@ -171,13 +172,19 @@ export class Brands implements CustomerDataOwner {
     return (await this.#db.selectFrom('customer_brands').select('brand').where('customer_id', '=', customerId).execute()).map((visit) => visit.brand);
   }
 
-  /** Records that the customer signed in at this brand (or the group), once. */
+  /** Records that the customer signed in at this brand (or the group), once; a first visit is told to the listeners (segments on brands follow). */
   async visited(customerId: string, key: string | null, now = Date.now()): Promise<void> {
-    await this.#db
+    const first = await this.#db
       .insertInto('customer_brands')
       .values({ customer_id: customerId, brand: key ?? '', first_at: now })
       .onConflict((conflict) => conflict.columns(['customer_id', 'brand']).doNothing())
+      .returning('brand')
       .execute();
+    if (first.length > 0) for (const listener of this.#visitListeners) await listener(customerId, now);
+  }
+
+  onFirstVisit(listener: (customerId: string, now: number) => Promise<void>): void {
+    this.#visitListeners.push(listener);
   }
 
   /** The brands the customer has signed in at, with their names ('' is the group's own sign-in, at a client of no brand). */

@@ -85,6 +85,12 @@ export class Personalization {
     return result;
   }
 
+  /** Something a rule may read changed for the customer (attributes, in their transaction; a first visit at a brand): their memberships are worked out again. */
+  async profileChanged(customerId: string, now: number, trx?: Transaction<Database>): Promise<void> {
+    if (trx) return this.segments.refresh(trx, [customerId], now, 'profile');
+    await this.#db.transaction().execute((own) => this.segments.refresh(own, [customerId], now, 'profile'));
+  }
+
   /** The customer's segments, while the gating grant counts (otherwise none). */
   segmentsOf(customerId: string): Promise<Membership[]> {
     return this.segments.of(customerId);

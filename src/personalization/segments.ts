@@ -32,8 +32,8 @@ export interface Membership {
   reason: Qualifier | null;
 }
 
-/** Why a customer's memberships are looked at: a new signal or decision, a window passing, the first build of a segment. */
-export type RefreshCause = 'signal' | 'time' | 'consent' | 'build';
+/** Why a customer's memberships are looked at: a new signal or decision, a changed profile (attributes, a first visit at a brand), a window passing, the first build of a segment. */
+export type RefreshCause = 'signal' | 'time' | 'consent' | 'profile' | 'build';
 
 /** Customers looked at in one transaction by a recheck or build pass. */
 const PASS_SIZE = 500;

@@ -26,12 +26,18 @@ export class CustomerAttributes implements CustomerDataOwner {
   readonly #schema: ProfileSchema;
   readonly #audit: AuditLog;
   readonly #events: EventPublisher;
+  readonly #listeners: Array<(trx: Transaction<Database>, customerId: string, now: number) => Promise<void>> = [];
 
   constructor(deps: { db: Kysely<Database>; schema: ProfileSchema; audit: AuditLog; events: EventPublisher }) {
     this.#db = deps.db;
     this.#schema = deps.schema;
     this.#audit = deps.audit;
     this.#events = deps.events;
+  }
+
+  /** `listener` runs in the transaction of every change of a customer's values (segments on attributes follow). */
+  onChange(listener: (trx: Transaction<Database>, customerId: string, now: number) => Promise<void>): void {
+    this.#listeners.push(listener);
   }
 
   async of(customerId: string): Promise<Record<string, unknown>> {
@@ -69,6 +75,7 @@ export class CustomerAttributes implements CustomerDataOwner {
     const fields = checked.map(([key]) => key).sort();
     await this.#events.publish(trx, { type: 'customer.updated', customerId, data: { fields: fields.map((key) => `attributes.${key}`) } }, now);
     await this.#audit.append(trx, { action: 'customer.attributes_updated', actor, subject: { type: 'customer', id: customerId }, details: { fields } }, now);
+    for (const listener of this.#listeners) await listener(trx, customerId, now);
   }
 
   /** Every customer's value of an attribute removed from the schema, in the removal's transaction. */

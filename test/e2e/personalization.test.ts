@@ -141,6 +141,24 @@ describe.each(DIALECTS)('personalization on %s', (dialect) => {
     expect((await server.api('DELETE', '/segments/recent_fridge')).body.error).toBe('segment_in_use');
   });
 
+  it('follows a rule on the profile and on consent as they change, in the transaction of the change', async () => {
+    expect((await server.api('PUT', '/profile-schema/shoe_size', { type: 'text', labels: { sv: 'Skostorlek', en: 'Shoe size' } })).status).toBe(200);
+    const rule = { all: [{ attribute: { key: 'shoe_size', in: ['42', '43'] } }, { not: { consent: { purpose: 'newsletter', state: 'granted' } } }] };
+    expect((await server.api('POST', '/segments', { key: 'big_feet_no_mail', rule, texts: FRIDGE_TEXTS })).status).toBe(201);
+    const id = await customerWithGrant('fot@example.se');
+    const inSegment = async () => (await server.api('GET', `/customers/${id}/segments`)).body.segments.some((entry: { segment: string }) => entry.segment === 'big_feet_no_mail');
+    expect(await inSegment()).toBe(false);
+    expect((await server.api('PATCH', `/customers/${id}/attributes`, { shoe_size: '42' })).status).toBe(200);
+    expect(await inSegment()).toBe(true);
+    expect((await server.api('POST', '/consent-purposes', { key: 'newsletter', texts: { sv: texts, en: texts } })).status).toBe(201);
+    expect((await server.api('POST', `/customers/${id}/consents`, { purpose: 'newsletter', version: 1, decision: 'granted', channel: 'web', locale: 'sv', agent_id: 'agent-1' })).status).toBe(201);
+    expect(await inSegment()).toBe(false);
+    expect((await server.api('PATCH', `/customers/${id}/attributes`, { shoe_size: null })).status).toBe(200);
+    expect((await server.api('POST', `/customers/${id}/consents`, { purpose: 'newsletter', version: 1, decision: 'withdrawn', channel: 'web', locale: 'sv', agent_id: 'agent-1' })).status).toBe(201);
+    expect(await inSegment()).toBe(false);
+    expect((await server.api('DELETE', '/segments/big_feet_no_mail')).status).toBe(204);
+  });
+
   it('lets an integration key report only as, and by the references of, the systems it names', async () => {
     const id = await customerWithGrant('lojal@example.se', 'W-7');
     const byWebshopRef = await as(loyaltyKey)('POST', '/events', { system: 'loyalty', events: [fridge('l-1', { ref: 'webshop:W-7' })] });
@@ -201,8 +219,8 @@ describe.each(DIALECTS)('personalization on %s', (dialect) => {
     const exported = (await server.portvakt.customers.exportData(id)).sections;
     expect(exported.activity).toEqual([expect.objectContaining({ system: 'webshop', event_id: 'order-e1', type: 'purchase' })]);
     // recent_fridge, and the two test segments that name it (loop_b, and loop_c through it).
-    expect(exported.segments.map((entry) => (entry as { segment: string }).segment)).toEqual(['loop_b', 'loop_c', 'recent_fridge']);
-    expect(exported.segments[2]).toMatchObject({ reason: { type: 'purchase', category: 'home/white-goods/fridges' } });
+    expect(exported.segments!.map((entry) => (entry as { segment: string }).segment)).toEqual(['loop_b', 'loop_c', 'recent_fridge']);
+    expect(exported.segments![2]).toMatchObject({ reason: { type: 'purchase', category: 'home/white-goods/fridges' } });
     await server.portvakt.customers.erase(id, 'test-request', async () => {});
     expect(await signalRows(id)).toBe(0);
     expect(await memberRows(id)).toBe(0);
