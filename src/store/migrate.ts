@@ -23,6 +23,7 @@ import * as brandController from './migrations/0021-brand-controller.ts';
 import * as customerEditableAttributes from './migrations/0022-customer-editable-attributes.ts';
 import * as systemIdentifiers from './migrations/0023-system-identifiers.ts';
 import * as brandTemplates from './migrations/0024-brand-templates.ts';
+import * as consentSources from './migrations/0026-consent-sources.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -51,6 +52,7 @@ const migrations: Record<string, Migration> = {
   '0022-customer-editable-attributes': customerEditableAttributes,
   '0023-system-identifiers': systemIdentifiers,
   '0024-brand-templates': brandTemplates,
+  '0026-consent-sources': consentSources,
 };
 
 export class MigrationError extends Error {
