@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { clientNetwork } from '../credentials/client-address.ts';
-import { DomainError } from '../errors/domain-error.ts';
+import { DomainError, refusalAt } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
 import type { ConsentRecordsTable, Database } from '../store/schema.ts';
@@ -25,7 +25,7 @@ export interface DecisionSource {
   proof: string | null;
 }
 
-/** What became of a decision: counted (took effect) or kept as history only (an older platform decision that arrived late); a platform record already in the ledger is a duplicate, not stored again. */
+/** What became of a decision: counted (took effect) or kept as history only (an older platform decision that arrived late); a platform record already in the ledger is a duplicate, not stored again (`counted`: as it was when first recorded). */
 export interface Recorded {
   counted: boolean;
   duplicate: boolean;
@@ -177,13 +177,17 @@ export class ConsentLedger implements CustomerDataHolder {
   async recordBatch(items: BatchDecision[], now = Date.now()): Promise<Recorded[]> {
     const checked: Array<Decision & { textHash: string }> = [];
     for (const [index, item] of items.entries()) {
-      const versions = await atIndex(index, () => this.#checked([item.decision], now));
+      const versions = await this.#checked([item.decision], now).catch((error: unknown) => {
+        throw refusalAt(index, error);
+      });
       checked.push({ ...item.decision, textHash: versions.get(item.decision.purpose)!.textHash });
     }
     return this.#db.transaction().execute(async (trx) => {
       const results: Recorded[] = [];
       for (const [index, item] of items.entries()) {
-        await atIndex(index, () => this.#customerExists(trx, item.context.customerId));
+        await this.#customerExists(trx, item.context.customerId).catch((error: unknown) => {
+          throw refusalAt(index, error);
+        });
         results.push(...(await this.#append(trx, [checked[index]!], { ...item.context, brand: null }, this.#ipHash(item.context), now)));
       }
       return results;
@@ -302,8 +306,9 @@ export class ConsentLedger implements CustomerDataHolder {
     const results: Recorded[] = [];
     for (const decision of decisions) {
       const number = next++;
-      if (decision.source && (await this.#known(trx, decision.source))) {
-        results.push({ counted: false, duplicate: true });
+      const known = decision.source && (await this.#known(trx, decision.source));
+      if (known) {
+        results.push({ counted: known.counts === 1, duplicate: true });
         continue;
       }
       const replaced = await this.#standing(trx, context.customerId, decision.purpose);
@@ -316,9 +321,9 @@ export class ConsentLedger implements CustomerDataHolder {
     return results;
   }
 
-  async #known(trx: Transaction<Database>, source: DecisionSource): Promise<boolean> {
-    const found = await trx.selectFrom('consent_records').select('id').where('source_platform', '=', source.platform).where('source_record_id', '=', source.recordId).executeTakeFirst();
-    return found !== undefined;
+  /** The platform's record as already in the ledger (answered as a duplicate, with whether it counted). */
+  async #known(trx: Transaction<Database>, source: DecisionSource): Promise<{ counts: number } | undefined> {
+    return trx.selectFrom('consent_records').select('counts').where('source_platform', '=', source.platform).where('source_record_id', '=', source.recordId).executeTakeFirst();
   }
 
   async #insert(trx: Transaction<Database>, seq: number, decision: Decision & { textHash: string }, context: DecisionContext & { brand: string | null }, ipHash: string | null, now: number, counted: boolean): Promise<void> {
@@ -516,13 +521,3 @@ function latestOf(records: ConsentRecordsTable[]): Map<string, ConsentRecordsTab
 export const decidedAt = (record: Pick<ConsentRecordsTable, 'captured_at' | 'recorded_at'>): number => Number(record.captured_at ?? record.recorded_at);
 
 const sourceDetails = (source: DecisionSource | undefined): Record<string, string> => (source ? { platform: source.platform, record_id: source.recordId } : {});
-
-/** Runs `work`; a refusal it throws names the batch item it is about (`details.index`). */
-async function atIndex<T>(index: number, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof DomainError) throw new DomainError(error.code, error.status, `decisions[${index}]: ${error.message}`, { index });
-    throw error;
-  }
-}
