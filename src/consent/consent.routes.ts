@@ -5,7 +5,7 @@ import type { Customers } from '../customers/customers.ts';
 import { DomainError, refusalAt } from '../errors/domain-error.ts';
 import { admits, type Operator } from '../operators/operator-roles.ts';
 import type { ConsentRecordsTable } from '../store/schema.ts';
-import { consentRecordOutput, consentStateOutput, decisionBatch, decisionInput, decisionRecorded, purposeCreate, purposeKey, purposeOutput, purposeVersionCreate, type DecisionInput } from './consent.schemas.ts';
+import { consentRecordOutput, consentStateOutput, DECISION_BATCH_BYTES, decisionBatch, decisionInput, decisionRecorded, purposeCreate, purposeKey, purposeOutput, purposeVersionCreate, type DecisionInput } from './consent.schemas.ts';
 import type { BatchDecision, ConsentLedger } from './consent-ledger.ts';
 import type { ConsentPurposes, PurposeVersion } from './consent-purposes.ts';
 
@@ -165,8 +165,9 @@ export function consentRoutes(app: FastifyInstance, api: ApiRegistry, deps: { pu
     tag: 'consent',
     roles: ['admin', 'agent', 'integration'],
     summary:
-      "Record up to 1,000 decisions of many customers in one transaction (a consent-management platform's batch), each as `POST /customers/{id}/consents` takes it: a refused one answers its 4xx with `details.index` and none is written",
+      "Record up to 1,000 decisions of many customers in one transaction (a consent-management platform's batch), each as `POST /customers/{id}/consents` takes it: a refused one answers its 4xx with `details.index` and none is written. At most 4 MiB of JSON (413 above: send fewer when proofs are long)",
     body: decisionBatch,
+    bodyLimit: DECISION_BATCH_BYTES,
     status: 201,
     response: z.object({
       recorded: z.number().int().describe('Decisions stored now (duplicates not included)'),

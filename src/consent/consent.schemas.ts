@@ -62,6 +62,8 @@ export const decisionInput = z.strictObject(decisionFields);
 export type DecisionInput = z.infer<typeof decisionInput>;
 
 export const DECISION_BATCH_MAX = 1000;
+/** The JSON a batch may take: 1,000 decisions with proofs of some kilobytes (a TCF string is usually well under one). */
+export const DECISION_BATCH_BYTES = 4 * 1024 * 1024;
 export const decisionBatch = z.strictObject({
   decisions: z
     .array(z.strictObject({ customer_id: z.uuid(), ...decisionFields }))

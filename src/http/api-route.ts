@@ -24,6 +24,8 @@ export interface ApiRoute<P, Q, B, R> {
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
+  /** Bytes of JSON the route takes, when more than the API's default (a batch). */
+  bodyLimit?: number;
   status: number;
   /** Output schema; unknown fields are dropped, so internal columns never leak. */
   response?: z.ZodType<R>;
@@ -59,6 +61,7 @@ export class ApiRegistry {
     app.route({
       method: route.method,
       url: route.url,
+      ...(route.bodyLimit ? { bodyLimit: route.bodyLimit } : {}),
       handler: async (request, reply) => {
         const result = await this.run(route.method, route.url, operatorOf(request), { params: request.params, query: request.query, body: request.body }, { ip: request.ip });
         reply.code(route.status);
