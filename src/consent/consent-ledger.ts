@@ -435,18 +435,10 @@ export class ConsentLedger implements CustomerDataHolder {
     return {
       consents: states.map((entry) => ({ purpose: entry.purpose, state: entry.state, version: entry.version, effective: entry.effective, decided_at: isoTime(entry.decidedAt) })),
       consent_history: history.map((record) => ({
-        purpose: record.purpose_key,
-        version: record.version,
-        decision: record.decision,
-        text_hash: record.text_hash,
-        locale: record.locale,
-        channel: record.channel,
-        client_id: record.client_id,
-        brand: record.brand,
+        ...decisionFields(record),
         actor: record.actor_type,
         recorded_at: isoTime(record.recorded_at),
         source: record.source_platform === null ? null : { platform: record.source_platform, record_id: record.source_record_id, captured_at: isoTime(record.captured_at), proof: record.source_proof },
-        counted: record.counts === 1,
       })),
     };
   }
@@ -515,6 +507,11 @@ function latestOf(records: ConsentRecordsTable[]): Map<string, ConsentRecordsTab
   const latest = new Map<string, ConsentRecordsTable>();
   for (const record of records) if (record.counts === 1 && !latest.has(record.purpose_key)) latest.set(record.purpose_key, record);
   return latest;
+}
+
+/** What a record says was decided, where and over which text, as the API and the export name it. */
+export function decisionFields(record: ConsentRecordsTable) {
+  return { purpose: record.purpose_key, version: record.version, decision: record.decision, text_hash: record.text_hash, locale: record.locale, channel: record.channel, client_id: record.client_id, brand: record.brand, counted: record.counts === 1 };
 }
 
 /** When a decision was taken: captured, for a platform's; recorded, for one taken here. */

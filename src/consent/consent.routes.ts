@@ -6,7 +6,7 @@ import { DomainError, refusalAt } from '../errors/domain-error.ts';
 import { admits, type Operator } from '../operators/operator-roles.ts';
 import type { ConsentRecordsTable } from '../store/schema.ts';
 import { consentRecordOutput, consentStateOutput, DECISION_BATCH_BYTES, decisionBatch, decisionInput, decisionRecorded, purposeCreate, purposeKey, purposeOutput, purposeVersionCreate, type DecisionInput } from './consent.schemas.ts';
-import type { BatchDecision, ConsentLedger } from './consent-ledger.ts';
+import { decisionFields, type BatchDecision, type ConsentLedger } from './consent-ledger.ts';
 import type { ConsentPurposes, PurposeVersion } from './consent-purposes.ts';
 
 const keyParams = z.strictObject({ key: purposeKey });
@@ -125,19 +125,11 @@ export function consentRoutes(app: FastifyInstance, api: ApiRegistry, deps: { pu
         consents: state.map((entry) => ({ purpose: entry.purpose, state: entry.state, version: entry.version, current_version: entry.currentVersion, decided_at: entry.decidedAt === null ? null : Math.floor(entry.decidedAt / 1000), effective: entry.effective })),
         history: history.map((record) => ({
           id: record.id,
-          purpose: record.purpose_key,
-          version: record.version,
-          decision: record.decision,
-          text_hash: record.text_hash,
-          locale: record.locale,
-          channel: record.channel,
-          client_id: record.client_id,
-          brand: record.brand,
+          ...decisionFields(record),
           actor_type: record.actor_type,
           actor_id: record.actor_id,
           recorded_at: Math.floor(Number(record.recorded_at) / 1000),
           source: presentSource(record),
-          counted: record.counts === 1,
         })),
       };
     },
