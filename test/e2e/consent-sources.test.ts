@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsentLedger } from '../../src/consent/consent-ledger.ts';
 import { ConsentPurposes } from '../../src/consent/consent-purposes.ts';
 import { AuditLog } from '../../src/events/audit-log.ts';
+import { consoleOperator } from '../support/console-operator.ts';
 import { CookieAgent } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { englishWordsIn } from '../support/english-words.ts';
@@ -71,6 +72,18 @@ describe.each(DIALECTS)('consent decisions from another platform on %s', (dialec
       ['newsletter-only', ['newsletter']],
       ['crm', null],
     ]);
+  });
+
+  it('gives and shows the consent capability in the console', async () => {
+    const admin = await consoleOperator(server, { email: 'keys-admin@example.se', roles: ['admin'] });
+    const created = await admin.post('/console/api-keys/new', { name: 'Didomi', role: 'integration', systems: 'cmp', consent_purposes: 'profiling, newsletter' });
+    expect(created.status, created.html.slice(0, 1500)).toBe(201);
+    const stored = (await server.api('GET', '/api-keys')).body.api_keys.find((key: { name: string }) => key.name === 'Didomi');
+    expect(stored).toMatchObject({ role: 'integration', systems: ['cmp'], consent_purposes: ['profiling', 'newsletter'] });
+    expect((await admin.page(`/console/api-keys/${stored.id}`)).html).toContain('profiling, newsletter');
+    const refused = await admin.post('/console/api-keys/new', { name: 'X', role: 'agent', systems: '', consent_purposes: 'profiling' });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain('Only integration keys may record consent.');
   });
 
   it('lets the later capture win: an older decision arriving late is kept as history and changes nothing; both show their source', async () => {
