@@ -31,9 +31,10 @@ const USAGE = `usage: portvakt <command>
   keys rotate    make a new signing key pair active; the old one keeps verifying until its tokens expire
   keys list      show the published signing keys
   audit verify   re-compute the audit log's hash chain; exit 0 when whole, 2 naming the first broken entry
-  api-keys create --name N --role R [--systems a,b]
+  api-keys create --name N --role R [--systems a,b] [--consent-purposes p,q]
                  a management API key (role: admin, agent, privacy_officer, integration; integration
-                 keys name their systems); prints it once
+                 keys name their systems, and may record consent decisions for the purposes named by
+                 --consent-purposes); prints it once
   api-keys list  every key, without secrets
   api-keys revoke ID
                  refuse the key from now on
@@ -115,7 +116,7 @@ async function withStore<T>(config: Config, work: (store: ReturnType<typeof open
   }
 }
 
-/** `--name N --role R --systems a,b` into the API's create body; validated by the same schema as the API. */
+/** `--name N --role R --systems a,b --consent-purposes p,q` into the API's create body; validated by the same schema as the API. */
 async function apiKeys(config: Config, args: string[]): Promise<number> {
   const [action, ...rest] = args;
   const flags = new Map<string, string>();
@@ -132,13 +133,13 @@ async function apiKeys(config: Config, args: string[]): Promise<number> {
 `);
       return 0;
     }
-    const input = keyCreate.safeParse({ name: flags.get('name'), role: flags.get('role'), systems: flags.get('systems')?.split(',') ?? null });
-    if (action !== 'create' || !input.success || [...flags.keys()].some((flag) => !['name', 'role', 'systems'].includes(flag))) {
+    const input = keyCreate.safeParse({ name: flags.get('name'), role: flags.get('role'), systems: flags.get('systems')?.split(',') ?? null, consent_purposes: flags.get('consent-purposes')?.split(',') ?? null });
+    if (action !== 'create' || !input.success || [...flags.keys()].some((flag) => !['name', 'role', 'systems', 'consent-purposes'].includes(flag))) {
       process.stderr.write(`portvakt: ${input.success ? 'unknown flag' : input.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}\n${USAGE}`);
       return 1;
     }
-    const created = await keys.create(input.data);
-    process.stdout.write(`${JSON.stringify({ id: created.id, role: created.role, systems: created.systems, key: created.key })}\n`);
+    const created = await keys.create({ name: input.data.name, role: input.data.role, systems: input.data.systems, consentPurposes: input.data.consent_purposes });
+    process.stdout.write(`${JSON.stringify({ id: created.id, role: created.role, systems: created.systems, consent_purposes: created.consentPurposes, key: created.key })}\n`);
     return 0;
   });
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { ConsentLedger } from '../consent/consent-ledger.ts';
+import { decidedAt, type ConsentLedger } from '../consent/consent-ledger.ts';
 import type { ConsentPurposes } from '../consent/consent-purposes.ts';
 import { showPurposes } from '../consent/sign-up-purposes.ts';
 import type { AccountSteps } from '../http/account-step.ts';
@@ -30,7 +30,15 @@ export function consentPageRoutes(app: FastifyInstance, deps: { accountSteps: Ac
           purposes,
           states,
           gatingPurpose: deps.personalization.settings.purpose,
-          history: history.map((record) => ({ purpose: record.purpose_key, version: record.version, decision: record.decision, channel: record.channel, recordedAt: Number(record.recorded_at) })),
+          history: history.map((record) => ({
+            purpose: record.purpose_key,
+            version: record.version,
+            decision: record.decision,
+            channel: record.channel,
+            recordedAt: Number(record.recorded_at),
+            source: record.source_platform === null ? null : { platform: record.source_platform, capturedAt: decidedAt(record) },
+            counted: record.counts === 1,
+          })),
           ...(saved ? { notice: page.t('account.done.consent_saved') } : {}),
         }),
       );

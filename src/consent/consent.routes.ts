@@ -2,8 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiRegistry } from '../http/api-route.ts';
 import type { Customers } from '../customers/customers.ts';
-import { consentRecordOutput, consentStateOutput, decisionInput, purposeCreate, purposeKey, purposeOutput, purposeVersionCreate } from './consent.schemas.ts';
-import type { ConsentLedger } from './consent-ledger.ts';
+import { DomainError, refusalAt } from '../errors/domain-error.ts';
+import { admits, type Operator } from '../operators/operator-roles.ts';
+import type { ConsentRecordsTable } from '../store/schema.ts';
+import { consentRecordOutput, consentStateOutput, DECISION_BATCH_BYTES, decisionBatch, decisionInput, decisionRecorded, purposeCreate, purposeKey, purposeOutput, purposeVersionCreate, type DecisionInput } from './consent.schemas.ts';
+import { decisionFields, type BatchDecision, type ConsentLedger } from './consent-ledger.ts';
 import type { ConsentPurposes, PurposeVersion } from './consent-purposes.ts';
 
 const keyParams = z.strictObject({ key: purposeKey });
@@ -12,7 +15,34 @@ const audienceQuery = z.strictObject({
   state: z.enum(['granted', 'declined', 'withdrawn']).default('granted'),
   after: z.uuid().optional().describe('Cursor: the last customer id of the previous page'),
   limit: z.coerce.number().int().min(1).max(5000).default(1000),
+  with_source: z.enum(['true', 'false']).optional().describe("true: also `sources`, the page's customers whose deciding record came from a consent-management platform"),
 });
+const audienceSource = z.object({ customer_id: z.string(), platform: z.string(), record_id: z.string(), captured_at: z.number().int().describe('unix seconds') });
+
+/**
+ * A decision as the caller may record it. An admin or agent records what a customer told customer
+ * service (`agent_id` required), perhaps relaying a platform's record (`source`). An integration
+ * key is a consent-management platform: `source` required, `agent_id` refused, and only for the
+ * purposes its consent capability names (403 otherwise).
+ */
+function decisionOf(operator: Operator, customerId: string, body: DecisionInput): BatchDecision {
+  const relayed = admits(operator, ['agent']);
+  if (!relayed) {
+    if (!operator.consentPurposes?.includes(body.purpose)) throw new DomainError('forbidden', 403, `This key may not record consent decisions for ${body.purpose}: it needs the consent capability for that purpose (consent_purposes)`);
+    if (body.agent_id !== undefined) throw new DomainError('validation_failed', 400, 'agent_id is for decisions taken by customer service; a platform names its source');
+    if (!body.source) throw new DomainError('validation_failed', 400, 'A decision recorded by a platform names its source');
+  } else if (body.agent_id === undefined) {
+    throw new DomainError('validation_failed', 400, 'agent_id: the customer-service agent who took the decision is required');
+  }
+  const source = body.source && { platform: body.source.platform, recordId: body.source.record_id, capturedAt: body.source.captured_at, proof: body.source.proof ?? null };
+  return {
+    decision: { purpose: body.purpose, version: body.version, decision: body.decision, ...(source ? { source } : {}) },
+    context: { customerId, locale: body.locale, channel: body.channel, clientId: null, actor: relayed ? { type: 'agent', id: body.agent_id! } : { type: 'customer', id: customerId } },
+  };
+}
+
+const presentSource = (record: ConsentRecordsTable) =>
+  record.source_platform === null ? null : { platform: record.source_platform, record_id: record.source_record_id!, captured_at: Math.floor(Number(record.captured_at) / 1000), proof: record.source_proof };
 
 const presentPurpose = (purpose: PurposeVersion) => ({
   key: purpose.key,
@@ -65,14 +95,18 @@ export function consentRoutes(app: FastifyInstance, api: ApiRegistry, deps: { pu
     url: '/consent-purposes/:key/customers',
     tag: 'consent',
     roles: ['admin'],
-    summary: 'Audience: customers whose latest decision on the purpose is `state` (granted: a grant that still counts), ordered by id, with a cursor (for marketing-list sync). A page may hold fewer than `limit`; go on while `next` is set',
+    summary:
+      'Audience: customers whose latest decision on the purpose is `state` (granted: a grant that still counts), ordered by id, with a cursor (for marketing-list sync). A page may hold fewer than `limit`; go on while `next` is set. with_source=true adds `sources`: the platform records that decided',
     params: keyParams,
     query: audienceQuery,
     status: 200,
-    response: z.object({ customers: z.array(z.string()), next: z.string().nullable() }),
+    response: z.object({ customers: z.array(z.string()), next: z.string().nullable(), sources: z.array(audienceSource).optional() }),
     handler: async ({ params, query }) => {
       const purpose = await deps.purposes.current(params.key);
-      return deps.ledger.audience(purpose, query.state, query.after, query.limit);
+      const page = await deps.ledger.audience(purpose, query.state, query.after, query.limit);
+      if (query.with_source !== 'true') return { customers: page.customers, next: page.next };
+      const sources = page.sources.map((source) => ({ customer_id: source.customerId, platform: source.platform, record_id: source.recordId, captured_at: Math.floor(source.capturedAt / 1000) }));
+      return { customers: page.customers, next: page.next, sources };
     },
   });
   api.add(app, {
@@ -91,17 +125,11 @@ export function consentRoutes(app: FastifyInstance, api: ApiRegistry, deps: { pu
         consents: state.map((entry) => ({ purpose: entry.purpose, state: entry.state, version: entry.version, current_version: entry.currentVersion, decided_at: entry.decidedAt === null ? null : Math.floor(entry.decidedAt / 1000), effective: entry.effective })),
         history: history.map((record) => ({
           id: record.id,
-          purpose: record.purpose_key,
-          version: record.version,
-          decision: record.decision,
-          text_hash: record.text_hash,
-          locale: record.locale,
-          channel: record.channel,
-          client_id: record.client_id,
-          brand: record.brand,
+          ...decisionFields(record),
           actor_type: record.actor_type,
           actor_id: record.actor_id,
           recorded_at: Math.floor(Number(record.recorded_at) / 1000),
+          source: presentSource(record),
         })),
       };
     },
@@ -110,21 +138,46 @@ export function consentRoutes(app: FastifyInstance, api: ApiRegistry, deps: { pu
     method: 'POST',
     url: '/customers/:id/consents',
     tag: 'consent',
-    roles: ['admin', 'agent'],
-    summary: 'Record a decision a customer gave customer service (by phone, in a store); the agent is recorded as the actor',
+    roles: ['admin', 'agent', 'integration'],
+    summary:
+      'Record a decision a customer gave customer service (by phone, in a store; the agent is recorded as the actor), or one a consent-management platform recorded (an integration key with the consent capability for the purpose; `source` required). counted false: an older platform decision that arrived late, kept as history',
     params: customerParams,
     body: decisionInput,
     status: 201,
-    response: z.object({ recorded: z.literal(true) }),
-    handler: async ({ params, body }) => {
-      await deps.ledger.record([{ purpose: body.purpose, version: body.version, decision: body.decision }], {
-        customerId: params.id,
-        locale: body.locale,
-        channel: body.channel,
-        clientId: null,
-        actor: { type: 'agent', id: body.agent_id },
+    response: decisionRecorded,
+    handler: async ({ params, body, operator }) => {
+      const { decision, context } = decisionOf(operator, params.id, body);
+      const [result] = await deps.ledger.record([decision], context);
+      return { recorded: true as const, counted: result!.counted, duplicate: result!.duplicate };
+    },
+  });
+  api.add(app, {
+    method: 'POST',
+    url: '/consents/batch',
+    tag: 'consent',
+    roles: ['admin', 'agent', 'integration'],
+    summary:
+      "Record up to 1,000 decisions of many customers in one transaction (a consent-management platform's batch), each as `POST /customers/{id}/consents` takes it: a refused one answers its 4xx with `details.index` and none is written. At most 4 MiB of JSON (413 above: send fewer when proofs are long)",
+    body: decisionBatch,
+    bodyLimit: DECISION_BATCH_BYTES,
+    status: 201,
+    response: z.object({
+      recorded: z.number().int().describe('Decisions stored now (duplicates not included)'),
+      counted: z.number().int().describe('Of those, the ones that took effect'),
+      duplicates: z.number().int(),
+      results: z.array(decisionRecorded.omit({ recorded: true })).describe('Per decision, in order'),
+    }),
+    handler: async ({ body, operator }) => {
+      const items = body.decisions.map(({ customer_id: customerId, ...decision }, index) => {
+        try {
+          return decisionOf(operator, customerId, decision);
+        } catch (error) {
+          throw refusalAt(index, error);
+        }
       });
-      return { recorded: true as const };
+      const results = await deps.ledger.recordBatch(items);
+      const fresh = results.filter((result) => !result.duplicate);
+      return { recorded: fresh.length, counted: fresh.filter((result) => result.counted).length, duplicates: results.length - fresh.length, results };
     },
   });
 }

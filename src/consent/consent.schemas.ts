@@ -35,14 +35,53 @@ export const purposeOutput = z.object({
   created_at: z.number().int(),
 });
 
-export const decisionInput = z.strictObject({
+/** Unix seconds up to the year 9999, or ISO 8601 with an offset: when a platform captured a decision, in ms. */
+const capturedAt = z
+  .union([z.iso.datetime({ offset: true }), z.number().int().min(0).max(253_402_300_799)])
+  .transform((value) => (typeof value === 'number' ? value * 1000 : Date.parse(value)))
+  .describe('When the platform captured the decision: ISO 8601 (2026-03-03T10:15:00Z) or unix seconds');
+
+export const platformSource = z.strictObject({
+  platform: nameText().trim().min(1).max(100).describe('The consent-management platform that recorded the decision, as the customer would know it ("Didomi")'),
+  record_id: text().min(1).max(200).describe("The platform's own id of its record; the same record twice is answered as a duplicate and stored once"),
+  captured_at: capturedAt,
+  proof: text().min(1).max(10_000).optional().describe('Proof the platform keeps: a TCF consent string or a document hash'),
+});
+export type PlatformSource = z.infer<typeof platformSource>;
+
+const decisionFields = {
   purpose: purposeKey,
-  version: z.number().int().min(1),
+  version: z.number().int().min(1).describe('The version the customer decided on: the current one; for a platform decision, any version the purpose has had'),
   decision: z.enum(['granted', 'declined', 'withdrawn']),
   channel: z.enum(['web', 'app', 'store', 'phone']),
   locale: z.enum(['sv', 'en']),
-  agent_id: text().min(1).max(100).describe('The customer-service agent who took the decision from the customer'),
+  agent_id: text().min(1).max(100).optional().describe('admin and agent callers (required): the customer-service agent who took the decision from the customer; integration callers: not allowed'),
+  source: platformSource.optional().describe('Where the decision was recorded: required from an integration key (a consent-management platform), optional for an admin or agent relaying one. The later capture time wins; an older one arriving late is kept as history and changes nothing'),
+};
+export const decisionInput = z.strictObject(decisionFields);
+export type DecisionInput = z.infer<typeof decisionInput>;
+
+export const DECISION_BATCH_MAX = 1000;
+/** The JSON a batch may take: 1,000 decisions with proofs of some kilobytes (a TCF string is usually well under one). */
+export const DECISION_BATCH_BYTES = 4 * 1024 * 1024;
+export const decisionBatch = z.strictObject({
+  decisions: z
+    .array(z.strictObject({ customer_id: z.uuid(), ...decisionFields }))
+    .min(1)
+    .max(DECISION_BATCH_MAX)
+    .describe('Up to 1,000 decisions, recorded in one transaction: a refused one (its index in `details.index`) writes none'),
 });
+
+export const decisionRecorded = z.object({
+  recorded: z.literal(true),
+  counted: z.boolean().describe('false: an older platform decision that arrived after a newer one, kept in the ledger as history; it changes nothing'),
+  duplicate: z.boolean().describe('The platform record was already in the ledger: not stored again (counted: as when first recorded)'),
+});
+
+export const sourceOutput = z
+  .object({ platform: z.string(), record_id: z.string(), captured_at: z.number().int().describe('unix seconds'), proof: z.string().nullable() })
+  .nullable()
+  .describe('The consent-management platform that recorded the decision; null: taken here');
 
 export const consentStateOutput = z.object({
   purpose: z.string(),
@@ -66,4 +105,6 @@ export const consentRecordOutput = z.object({
   actor_type: z.enum(['customer', 'agent']),
   actor_id: z.string().nullable(),
   recorded_at: z.number().int(),
+  source: sourceOutput,
+  counted: z.boolean().describe('false: kept as history only (an older platform decision that arrived late)'),
 });

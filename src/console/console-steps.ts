@@ -131,7 +131,7 @@ export class ConsoleSteps {
   }
 
   #input(request: FastifyRequest, reply: FastifyReply, session: OperatorSession, account: OperatorAccount): ConsoleInput {
-    const operator: Operator = { id: `operator:${account.id}`, roles: account.roles, systems: [] };
+    const operator: Operator = { id: `operator:${account.id}`, roles: account.roles, systems: [], consentPurposes: null };
     const allows = (method: Method, url: string) => this.#api.allows(operator, method, url);
     const csrfToken = this.#csrf.token(request, reply);
     const locale = this.#cookies.locale(request, reply);

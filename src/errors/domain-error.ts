@@ -23,3 +23,8 @@ export const concurrentUpdate = (what: string) =>
   new DomainError('concurrent_update', 409, `The ${what} was changed by another request; read it again and retry`);
 export const tooManyAttempts = (retryAfterSeconds: number) =>
   new DomainError('too_many_attempts', 429, 'Too many attempts; try again later', { retry_after: retryAfterSeconds });
+
+/** A refusal about item `index` of a batch: the same code and status, naming the item (`details.index`); anything else as it was. */
+export function refusalAt(index: number, error: unknown): unknown {
+  return error instanceof DomainError ? new DomainError(error.code, error.status, `item ${index}: ${error.message}`, { index }) : error;
+}

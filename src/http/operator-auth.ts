@@ -32,7 +32,7 @@ export function operatorAuth(deps: { adminKey: string | undefined; keys: ApiKeys
 }
 
 async function identify(presented: string, deps: { adminKey: string | undefined; keys: ApiKeys; host: ProviderHost }): Promise<Operator | undefined> {
-  if (deps.adminKey && sameSecret(presented, deps.adminKey)) return { id: 'admin-key', roles: ['admin'], systems: null };
+  if (deps.adminKey && sameSecret(presented, deps.adminKey)) return { id: 'admin-key', roles: ['admin'], systems: null, consentPurposes: null };
   if (presented.startsWith('pvk_')) return deps.keys.authenticate(presented);
   if (presented.length > 200) return undefined;
   const token = await deps.host.current.ClientCredentials.find(presented).catch(() => undefined);
@@ -48,5 +48,5 @@ async function identify(presented: string, deps: { adminKey: string | undefined;
   const roles = ROLES.filter((role) => scopes.has(roleScope(role)) && registered.has(roleScope(role))) as Role[];
   if (roles.length === 0) return undefined;
   // A machine client speaks for no system's references: that takes an integration key naming them.
-  return { id: `client:${token.clientId}`, roles, systems: [] };
+  return { id: `client:${token.clientId}`, roles, systems: [], consentPurposes: null };
 }

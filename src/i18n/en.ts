@@ -260,6 +260,8 @@ export const en = {
   'consents.withdraw': 'Withdraw',
   'consents.history': 'History',
   'consents.history.entry': '{time}: {decision} (version {version}, {channel})',
+  'consents.history.source': 'Recorded by {platform} on {date}.',
+  'consents.history.late': 'An earlier decision that arrived later: it changes nothing.',
   'consents.decision.granted': 'agreed',
   'consents.decision.declined': 'said no',
   'consents.decision.withdrawn': 'withdrew',

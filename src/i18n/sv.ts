@@ -262,6 +262,8 @@ export const sv: Messages = {
   'consents.withdraw': 'Återkalla',
   'consents.history': 'Historik',
   'consents.history.entry': '{time}: {decision} (version {version}, {channel})',
+  'consents.history.source': 'Registrerat av {platform} den {date}.',
+  'consents.history.late': 'Ett tidigare beslut som kom fram senare: det ändrar ingenting.',
   'consents.decision.granted': 'godkände',
   'consents.decision.declined': 'tackade nej',
   'consents.decision.withdrawn': 'återkallade',

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiRegistry } from '../http/api-route.ts';
+import { purposeKey } from '../consent/consent.schemas.ts';
 import { nameText, text } from '../validation/text.ts';
 import type { ApiKey, ApiKeys } from './api-keys.ts';
 import { ROLES } from './operator-roles.ts';
@@ -10,12 +11,20 @@ export const keyCreate = z.strictObject({
   name: nameText().trim().min(1).max(100).describe('Who or what uses it: "Kundtjänst Malmö", "CRM sync"'),
   role: z.enum(ROLES),
   systems: z.array(systemKey).min(1).max(50).nullable().default(null).describe('integration keys: the systems whose customer references the key may write'),
+  consent_purposes: z
+    .array(purposeKey)
+    .min(1)
+    .max(100)
+    .nullable()
+    .default(null)
+    .describe('integration keys only: the consent capability, the purposes a consent-management platform may record decisions for through the key; null: none'),
 });
 const keyOutput = z.object({
   id: z.string(),
   name: z.string(),
   role: z.enum(ROLES),
   systems: z.array(z.string()).nullable(),
+  consent_purposes: z.array(z.string()).nullable(),
   created_at: z.number().int(),
   last_used_at: z.number().int().nullable(),
   revoked_at: z.number().int().nullable(),
@@ -27,6 +36,7 @@ const present = (key: ApiKey) => ({
   name: key.name,
   role: key.role,
   systems: key.systems,
+  consent_purposes: key.consentPurposes,
   created_at: Math.floor(key.createdAt / 1000),
   last_used_at: key.lastUsedAt === null ? null : Math.floor(key.lastUsedAt / 1000),
   revoked_at: key.revokedAt === null ? null : Math.floor(key.revokedAt / 1000),
@@ -45,7 +55,7 @@ export function apiKeyRoutes(app: FastifyInstance, api: ApiRegistry, keys: ApiKe
     status: 201,
     response: keyOutput.extend({ key: z.string().describe('Bearer value; store it now, it cannot be read again') }),
     handler: async ({ body }) => {
-      const created = await keys.create(body);
+      const created = await keys.create({ name: body.name, role: body.role, systems: body.systems, consentPurposes: body.consent_purposes });
       return { ...present(created), key: created.key };
     },
   });

@@ -11,6 +11,8 @@ export interface ApiKey {
   name: string;
   role: Role;
   systems: string[] | null;
+  /** The consent capability: purposes the (integration) key may record decisions for; null: none. */
+  consentPurposes: string[] | null;
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
@@ -38,15 +40,17 @@ export class ApiKeys {
   }
 
   /** A new key; its secret is in the answer and nowhere else. */
-  async create(input: { name: string; role: Role; systems: string[] | null }, now = Date.now()): Promise<ApiKey & { key: string }> {
+  async create(input: { name: string; role: Role; systems: string[] | null; consentPurposes?: string[] | null }, now = Date.now()): Promise<ApiKey & { key: string }> {
+    const consentPurposes = input.consentPurposes ?? null;
     if (input.role === 'integration' && !input.systems) throw new DomainError('validation_failed', 400, 'An integration key names the systems it speaks for');
     if (input.role !== 'integration' && input.systems) throw new DomainError('validation_failed', 400, 'Only integration keys name systems');
+    if (input.role !== 'integration' && consentPurposes) throw new DomainError('validation_failed', 400, 'Only integration keys are given the consent capability (consent_purposes)');
     const id = `pvk_${randomBytes(12).toString('base64url')}`;
     const secret = randomBytes(32).toString('base64url');
-    const row: ApiKeysTable = { id, name: input.name, role: input.role, systems: input.systems ? JSON.stringify(input.systems) : null, secret_hash: hash(secret), created_at: now, last_used_at: null, revoked_at: null };
+    const row: ApiKeysTable = { id, name: input.name, role: input.role, systems: input.systems ? JSON.stringify(input.systems) : null, consent_purposes: consentPurposes ? JSON.stringify(consentPurposes) : null, secret_hash: hash(secret), created_at: now, last_used_at: null, revoked_at: null };
     await this.#db.transaction().execute(async (trx) => {
       await trx.insertInto('api_keys').values(row).execute();
-      await this.#audit.append(trx, { action: 'api_key.created', actor: OPERATOR, subject: { type: 'api_key', id }, details: { role: input.role, systems: input.systems } }, now);
+      await this.#audit.append(trx, { action: 'api_key.created', actor: OPERATOR, subject: { type: 'api_key', id }, details: { role: input.role, systems: input.systems, consent_purposes: consentPurposes } }, now);
     });
     return { ...present(row), key: `${id}.${secret}` };
   }
@@ -83,7 +87,8 @@ export class ApiKeys {
       this.#lastWritten.set(id, now);
       await this.#db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute();
     }
-    return { id: `key:${id}`, roles: [storedRole(row.role)], systems: row.systems ? (JSON.parse(row.systems) as string[]) : null };
+    const key = present(row);
+    return { id: `key:${id}`, roles: [key.role], systems: key.systems, consentPurposes: key.consentPurposes };
   }
 }
 
@@ -93,6 +98,7 @@ function present(row: ApiKeysTable): ApiKey {
     name: row.name,
     role: storedRole(row.role),
     systems: row.systems ? (JSON.parse(row.systems) as string[]) : null,
+    consentPurposes: row.consent_purposes ? (JSON.parse(row.consent_purposes) as string[]) : null,
     createdAt: Number(row.created_at),
     lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),

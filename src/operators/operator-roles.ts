@@ -14,13 +14,15 @@ export type Role = (typeof ROLES)[number];
 export const roleScope = (role: Role): string => `portvakt:${role}`;
 export const ROLE_SCOPES = ROLES.map(roleScope);
 
-/** Who is calling: the bootstrap key, an API key, or a machine client; with a role and, for integrations, the systems they speak for. */
+/** Who is calling: the bootstrap key, an API key, or a machine client; with a role and, for integrations, the systems they speak for and the purposes they may record decisions for. */
 export interface Operator {
   /** `admin-key` (PORTVAKT_ADMIN_KEY), `key:{id}` or `client:{client_id}`: what the audit log names. */
   id: string;
   roles: Role[];
   /** Systems whose references an integration may write; null: any (admin). */
   systems: string[] | null;
+  /** Purposes an integration may record consent decisions for (the consent capability); null: none (an admin or agent records any, as itself). */
+  consentPurposes: string[] | null;
 }
 
 export function admits(operator: Operator, allowed: readonly Role[]): boolean {

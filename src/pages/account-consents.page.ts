@@ -4,11 +4,22 @@ import type { MessageKey } from '../i18n/en.ts';
 import { html } from '../markup/html.ts';
 import { csrfInput, layout, type PageContext } from './layout.ts';
 
+/** One decision as the customer sees it; `source`: the platform that recorded it and when it captured it; `counted` false: kept as history only. */
+export interface ConsentHistoryEntry {
+  purpose: string;
+  version: number;
+  decision: string;
+  channel: string;
+  recordedAt: number;
+  source: { platform: string; capturedAt: number } | null;
+  counted: boolean;
+}
+
 export interface ConsentsView {
   csrf: string;
   purposes: ShownPurpose[];
   states: ConsentState[];
-  history: Array<{ purpose: string; version: number; decision: string; channel: string; recordedAt: number }>;
+  history: ConsentHistoryEntry[];
   notice?: string;
   /** The purpose that gates personalization: its card says, before the click, what withdrawing it deletes. */
   gatingPurpose?: string;
@@ -17,7 +28,11 @@ export interface ConsentsView {
 /** /account/consents: every purpose in plain words, its state and history; changing it is one click, agreeing and withdrawing look the same. */
 export function accountConsentsPage(page: PageContext, view: ConsentsView): string {
   const { t } = page;
-  const when = (epochMs: number) => new Intl.DateTimeFormat(page.locale === 'sv' ? 'sv-SE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Stockholm' }).format(epochMs);
+  const format = (options: Intl.DateTimeFormatOptions) => (epochMs: number) => new Intl.DateTimeFormat(page.locale === 'sv' ? 'sv-SE' : 'en-GB', { ...options, timeZone: 'Europe/Stockholm' }).format(epochMs);
+  const when = format({ dateStyle: 'medium', timeStyle: 'short' });
+  const day = format({ dateStyle: 'long' });
+  const origin = (entry: ConsentHistoryEntry) =>
+    [entry.source ? t('consents.history.source', { platform: entry.source.platform, date: day(entry.source.capturedAt) }) : '', entry.counted ? '' : t('consents.history.late')].filter(Boolean).map((words) => html` <span class="hint">${words}</span>`);
   const items = view.purposes.map((purpose) => {
     const state = view.states.find((entry) => entry.purpose === purpose.key);
     const granted = state?.effective === true;
@@ -43,7 +58,7 @@ ${
   history.length
     ? html`<details><summary>${t('consents.history')}</summary><ul class="history">${history.map(
         (entry) =>
-          html`<li>${t('consents.history.entry', { time: when(entry.recordedAt), decision: t(`consents.decision.${entry.decision}` as MessageKey), version: entry.version, channel: entry.channel })}</li>`,
+          html`<li${entry.counted ? '' : html` class="uncounted"`}>${t('consents.history.entry', { time: when(entry.recordedAt), decision: t(`consents.decision.${entry.decision}` as MessageKey), version: entry.version, channel: entry.channel })}${origin(entry)}</li>`,
       )}</ul></details>`
     : ''
 }

@@ -55,6 +55,11 @@ export const portvaktPart = z
       brand: z.string().nullable(),
       actor: z.string().describe('customer, or agent (customer service took it down)'),
       recorded_at: time,
+      source: z
+        .object({ platform: z.string(), record_id: z.string().nullable(), captured_at: maybeTime, proof: z.string().nullable().describe('A TCF consent string or a document hash') })
+        .nullable()
+        .describe('The consent-management platform that recorded the decision, its id of the record and when it captured it; null: taken here'),
+      counted: z.boolean().describe('false: an older decision from a platform that arrived after a newer one; kept as history, it changed nothing'),
     }),
     credentials: rows('Ways to sign in and second factors, by type, label and dates (never a secret)', { type: z.string(), label: z.string().nullable(), created_at: time, last_used_at: maybeTime }),
     sessions: rows('Signed-in devices: the browser (user agent) and dates', { device: z.string().nullable(), created_at: time, last_used_at: time }),

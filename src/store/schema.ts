@@ -223,6 +223,16 @@ export interface ConsentRecordsTable {
   recorded_at: number;
   /** The brand of the client the decision was given at (null: no client, or a client of no brand). */
   brand: string | null;
+  /** The consent-management platform that recorded the decision (null: taken here). */
+  source_platform: string | null;
+  /** The platform's own id of its record (unique per platform). */
+  source_record_id: string | null;
+  /** When the platform captured the decision (ms); null: at `recorded_at`. The later capture wins. */
+  captured_at: number | null;
+  /** The platform's proof: a TCF string or a document hash. */
+  source_proof: string | null;
+  /** 1: the decision took effect; 0: an older platform decision that arrived late, kept as history only. */
+  counts: number;
 }
 
 /** Per purpose, version, brand ('' for none) and decision: how many customers have it as their current decision. */
@@ -431,6 +441,8 @@ export interface ApiKeysTable {
   role: string;
   /** JSON array of system keys (integration keys), or null. */
   systems: string | null;
+  /** JSON array of purpose keys an integration key may record decisions for (the consent capability), or null. */
+  consent_purposes: string | null;
   /** SHA-256 (hex) of the secret part; the secret itself is shown once, at creation. */
   secret_hash: string;
   created_at: number;

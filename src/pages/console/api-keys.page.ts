@@ -10,6 +10,7 @@ export interface ApiKeyRow {
   name: string;
   role: string;
   systems: string[] | null;
+  consent_purposes: string[] | null;
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
@@ -19,6 +20,7 @@ export interface ApiKeyValues {
   name: string;
   role: string;
   systems: string;
+  consent_purposes: string;
 }
 
 const date = (page: ConsolePage, seconds: number | null) => (seconds === null ? page.t('settings.never') : when(page, seconds * 1000));
@@ -29,18 +31,18 @@ const state = (page: ConsolePage, key: ApiKeyRow) => (key.revoked_at === null ? 
 export function apiKeysPage(page: ConsolePage, view: { keys: ApiKeyRow[]; canCreate: boolean; notice?: string | undefined }): string {
   const { t } = page;
   const rows = view.keys.map(
-    (key) => html`<tr><td><a href="/console/api-keys/${key.id}">${key.name}</a></td><td>${roleName(page, key.role)}</td><td>${key.systems?.join(', ') ?? '—'}</td><td>${date(page, key.created_at)}</td><td>${date(page, key.last_used_at)}</td><td>${state(page, key)}</td></tr>`,
+    (key) => html`<tr><td><a href="/console/api-keys/${key.id}">${key.name}</a></td><td>${roleName(page, key.role)}</td><td>${key.systems?.join(', ') ?? '—'}</td><td>${key.consent_purposes?.join(', ') ?? '—'}</td><td>${date(page, key.created_at)}</td><td>${date(page, key.last_used_at)}</td><td>${state(page, key)}</td></tr>`,
   );
   return consoleLayout(page, t('settings.keys.title'), html`<p class="lead">${t('settings.keys.lead')}</p>
 ${formMessage(undefined, view.notice)}
 ${view.canCreate ? html`<p><a class="button primary inline" href="/console/api-keys/new">${t('settings.keys.new')}</a></p>` : ''}
 ${view.keys.length
-    ? html`<div class="table-wrap"><table class="report"><thead><tr><th scope="col">${t('settings.keys.name')}</th><th scope="col">${t('settings.keys.role')}</th><th scope="col">${t('settings.keys.systems')}</th><th scope="col">${t('settings.keys.created')}</th><th scope="col">${t('settings.keys.last_used')}</th><th scope="col">${t('settings.keys.state')}</th></tr></thead>
+    ? html`<div class="table-wrap"><table class="report"><thead><tr><th scope="col">${t('settings.keys.name')}</th><th scope="col">${t('settings.keys.role')}</th><th scope="col">${t('settings.keys.systems')}</th><th scope="col">${t('settings.keys.consent_purposes')}</th><th scope="col">${t('settings.keys.created')}</th><th scope="col">${t('settings.keys.last_used')}</th><th scope="col">${t('settings.keys.state')}</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
     : html`<p class="empty">${t('settings.keys.none')}</p>`}`);
 }
 
-/** Creating a key: its name, its one role, and for an integration the systems it writes references for. */
+/** Creating a key: its name, its one role, and for an integration the systems it writes references for and the purposes it may record consent for. */
 export function apiKeyFormPage(page: ConsolePage, view: { csrf: string; values: ApiKeyValues; errors: FieldErrors }): string {
   const { t } = page;
   const { values, errors } = view;
@@ -53,6 +55,7 @@ ${ROLES.map((role) => html`<label class="check" for="role-${role}"><input type="
 </fieldset>
 ${errors.role ? html`<p class="field-error" id="role-error">${errors.role}</p>` : ''}
 ${consoleField({ name: 'systems', label: t('settings.keys.systems'), hint: t('settings.keys.systems_hint'), value: values.systems, autocomplete: 'off', required: false, error: errors.systems })}
+${consoleField({ name: 'consent_purposes', label: t('settings.keys.consent_purposes'), hint: t('settings.keys.consent_purposes_hint'), value: values.consent_purposes, autocomplete: 'off', required: false, error: errors.consent_purposes })}
 <button type="submit" class="primary">${t('settings.keys.create')}</button>
 </form>
 <p><a href="/console/api-keys">${t('settings.keys.back')}</a></p>`);
@@ -67,6 +70,7 @@ ${view.secret ? secretOnce(page, view.secret) : ''}
 <dl class="facts">
 <dt>${t('settings.keys.role')}</dt><dd>${roleName(page, key.role)}</dd>
 <dt>${t('settings.keys.systems')}</dt><dd>${key.systems?.join(', ') ?? '—'}</dd>
+<dt>${t('settings.keys.consent_purposes')}</dt><dd>${key.consent_purposes?.join(', ') ?? '—'}</dd>
 <dt>${t('settings.keys.created')}</dt><dd>${date(page, key.created_at)}</dd>
 <dt>${t('settings.keys.last_used')}</dt><dd>${date(page, key.last_used_at)}</dd>
 <dt>${t('settings.keys.state')}</dt><dd>${state(page, key)}</dd>

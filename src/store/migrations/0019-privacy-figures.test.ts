@@ -57,7 +57,7 @@ describe.each(DIALECTS)('migration 0019 (privacy figures) on a database with dat
         decided(ids[2]!, 'newsletter', 'declined', 'group-shop'),
         decided(ids[0]!, 'newsletter', 'withdrawn', null),
         decided(ids[0]!, 'profiling', 'granted', 'group-shop'),
-      ])
+      ] as never)
       .execute();
     await migrateToLatest(db);
   });
