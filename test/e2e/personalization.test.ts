@@ -159,6 +159,21 @@ describe.each(DIALECTS)('personalization on %s', (dialect) => {
     expect((await server.api('DELETE', '/segments/big_feet_no_mail')).status).toBe(204);
   });
 
+  it('lets a consent platform\'s late, older withdrawal change nothing, and a newer one delete what was kept', async () => {
+    const cmp = as((await server.api('POST', '/api-keys', { name: 'Didomi', role: 'integration', systems: ['webshop'], consent_purposes: ['profiling'] })).body.key);
+    const id = await customerWithGrant('plattform@example.se');
+    expect((await server.api('POST', '/events', { system: 'webshop', events: [fridge('order-p1', { id })] })).body.accepted).toBe(1);
+    const withdrawal = (recordId: string, capturedAt: number) => ({ purpose: 'profiling', version: 1, decision: 'withdrawn', channel: 'web', locale: 'sv', source: { platform: 'Didomi', record_id: recordId, captured_at: new Date(capturedAt).toISOString() } });
+    const late = await cmp('POST', `/customers/${id}/consents`, withdrawal('rec-old', Date.now() - DAY));
+    expect([late.status, late.body.counted]).toEqual([201, false]);
+    expect(await signalRows(id)).toBe(1);
+    expect(await memberRows(id)).toBe(1);
+    const newer = await cmp('POST', `/customers/${id}/consents`, withdrawal('rec-new', Date.now()));
+    expect([newer.status, newer.body.counted]).toEqual([201, true]);
+    expect(await signalRows(id)).toBe(0);
+    expect(await memberRows(id)).toBe(0);
+  });
+
   it('lets an integration key report only as, and by the references of, the systems it names', async () => {
     const id = await customerWithGrant('lojal@example.se', 'W-7');
     const byWebshopRef = await as(loyaltyKey)('POST', '/events', { system: 'loyalty', events: [fridge('l-1', { ref: 'webshop:W-7' })] });
