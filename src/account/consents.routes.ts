@@ -8,7 +8,9 @@ import { sendPage } from '../http/page-reply.ts';
 import { accountConsentsPage } from '../pages/account-consents.page.ts';
 import { text } from '../validation/text.ts';
 
-const decisionForm = z.strictObject({ csrf: text().max(200), version: z.coerce.number().int().min(1).max(1_000_000), decision: z.enum(['granted', 'withdrawn']) });
+/** `back`: the page the decision was taken on (the withdrawal on /account/personalization comes back there). */
+const decisionForm = z.strictObject({ csrf: text().max(200), version: z.coerce.number().int().min(1).max(1_000_000), decision: z.enum(['granted', 'withdrawn']), back: z.enum(['consents', 'personalization']).default('consents') });
+const RETURNS = { consents: '/account/consents?done=saved', personalization: '/account/personalization?done=withdrawn' } as const;
 const keyParams = z.strictObject({ key: z.string().regex(/^[a-z][a-z0-9_]{1,63}$/) });
 
 /** `/account/consents`: review every purpose and its history; grant or withdraw with one click. */
@@ -60,7 +62,7 @@ export function consentPageRoutes(app: FastifyInstance, deps: { accountSteps: Ac
         actor: { type: 'customer', id: session.accountId },
         ip: request.ip,
       });
-      return reply.code(303).redirect('/account/consents?done=saved', 303);
+      return reply.code(303).redirect(RETURNS[form.back], 303);
     },
   });
 }

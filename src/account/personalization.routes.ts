@@ -1,17 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import type { ConsentLedger } from '../consent/consent-ledger.ts';
 import type { ConsentPurposes } from '../consent/consent-purposes.ts';
 import type { AccountSteps } from '../http/account-step.ts';
 import { sendPage } from '../http/page-reply.ts';
 import { accountPersonalizationPage } from '../pages/account-personalization.page.ts';
 import type { Personalization } from '../personalization/personalization.ts';
-import { text } from '../validation/text.ts';
 
-const withdrawForm = z.strictObject({ csrf: text().max(200), version: z.coerce.number().int().min(1).max(1_000_000) });
 const PATH = '/account/personalization';
 
-/** `/account/personalization`: which segments the customer is in and why, and the withdrawal of the gating consent one click away. */
+/** `/account/personalization`: which segments the customer is in and why, and the withdrawal of the gating consent one click away (posted to /account/consents, which brings the browser back here). */
 export function personalizationPageRoutes(app: FastifyInstance, deps: { accountSteps: AccountSteps; personalization: Personalization; purposes: ConsentPurposes; ledger: ConsentLedger }): void {
   const { accountSteps, personalization } = deps;
   const gate = personalization.settings.purpose;
@@ -37,24 +34,6 @@ export function personalizationPageRoutes(app: FastifyInstance, deps: { accountS
           ...(done ? { notice: page.t('personalization.withdrawn') } : {}),
         }),
       );
-    },
-  });
-
-  accountSteps.mount(app, {
-    method: 'POST',
-    path: `${PATH}/withdraw`,
-    back: PATH,
-    form: withdrawForm,
-    handle: async ({ request, reply, session, page, form }) => {
-      await deps.ledger.record([{ purpose: gate, version: form.version, decision: 'withdrawn' }], {
-        customerId: session.accountId,
-        locale: page.locale,
-        channel: 'web',
-        clientId: null,
-        actor: { type: 'customer', id: session.accountId },
-        ip: request.ip,
-      });
-      return reply.code(303).redirect(`${PATH}?done=withdrawn`, 303);
     },
   });
 }

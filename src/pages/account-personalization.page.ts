@@ -33,9 +33,11 @@ ${
 }
 ${
   view.purpose
-    ? html`<form method="post" action="/account/personalization/withdraw">
+    ? html`<form method="post" action="/account/consents/${view.purpose.key}">
 ${csrfInput(view.csrf)}
 <input type="hidden" name="version" value="${view.purpose.version}">
+<input type="hidden" name="decision" value="withdrawn">
+<input type="hidden" name="back" value="personalization">
 <p class="hint">${t('personalization.withdraw.effect')}</p>
 <button type="submit" class="secondary">${t('personalization.withdraw', { purpose: view.purpose.title })}</button>
 </form>`

@@ -106,6 +106,18 @@ describe.each(DIALECTS)('personalization the customer sees and withdraws in Chro
 
     await page.goto(`${server.url}/account/personalization`);
     expect(await page.locator('body').innerText()).toContain('Du har inte samtyckt till profilering');
+
+    // Agreeing again keeps new events; the withdrawal button on /account/personalization deletes them and comes back there.
+    await page.goto(`${server.url}/account/consents`);
+    await page.locator('li.consent[data-purpose=profiling]').getByRole('button', { name: 'Godkänn' }).click();
+    await page.waitForURL(/done=saved/);
+    expect((await server.api('POST', '/events', { system: 'webshop', events: [{ ...event, id: 'order-2' }] })).body.accepted).toBe(1);
+    await page.goto(`${server.url}/account/personalization`);
+    expect(await page.locator('li.segment').count()).toBe(1);
+    await page.getByRole('button', { name: 'Återkalla: Personliga erbjudanden' }).click();
+    await page.waitForURL(/\/account\/personalization\?done=withdrawn/);
+    expect(await page.locator('[role=status]').innerText()).toContain('Återkallat');
+    expect(await db.selectFrom('customer_signals').select('id').where('customer_id', '=', id).execute()).toEqual([]);
     await context.close();
     await english.close();
   });
