@@ -21,6 +21,7 @@ import { operatorRoutes } from '../operators/operator.routes.ts';
 import { dataMapRoutes } from '../privacy/data-map.routes.ts';
 import { privacyCallbackRoutes } from '../privacy/privacy-callback.routes.ts';
 import { privacyRequestRoutes } from '../privacy/privacy-request.routes.ts';
+import { inStoreRoutes } from '../in-store/in-store.routes.ts';
 import { personalizationRoutes } from '../personalization/personalization.routes.ts';
 import { profileRoutes } from '../profile/profile.routes.ts';
 import { resourceServerRoutes } from '../resource-servers/resource-server.routes.ts';
@@ -67,6 +68,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   brandTemplateRoutes(secured, api, services.brands);
   outboxRoutes(secured, api, services.messaging.outbox);
   personalizationRoutes(secured, api, { personalization: services.personalization, customers });
+  inStoreRoutes(secured, api, services.inStore);
 }
 
 /** What connected systems call: signed receipts of privacy tasks, and the published system contract. */

@@ -16,6 +16,10 @@ import { buildMessaging, type Messaging } from '../messaging/messaging.ts';
 import { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import { TTL } from '../oidc/provider.ts';
 import { buildPrivacy, type Privacy } from '../privacy/privacy-services.ts';
+import { deriveKey } from '../crypto/derived-keys.ts';
+import { MemberCodes } from '../in-store/member-codes.ts';
+import { Stores } from '../in-store/stores.ts';
+import { Till, type TillDeps } from '../in-store/till.ts';
 import { Personalization } from '../personalization/personalization.ts';
 import { Segments } from '../personalization/segments.ts';
 import { Signals } from '../personalization/signals.ts';
@@ -42,6 +46,14 @@ export interface SelfService {
   callerVerifications: CallerVerifications;
   timeline: CustomerTimeline;
   personalization: Personalization;
+  inStore: InStore;
+}
+
+/** The stores, the member codes customers show at their tills, and the tills themselves. */
+export interface InStore {
+  stores: Stores;
+  codes: MemberCodes;
+  till: Till;
 }
 
 export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, credentials: CredentialServices): SelfService {
@@ -59,6 +71,8 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
   const notices = new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer });
   const privacy = buildPrivacy({ config, fetch, checkUrl: infra.checkOutboundUrl, db: store.db, dialect: store.dialect, audit, events: domain.publisher, customers, ledger: domain.ledger, messenger: messaging.messenger, brand, log });
   infra.metrics.watchPrivacy(() => privacy.queue.waiting());
+  const callerVerifications = new CallerVerifications({ db: store.db, customers, delivery, audit });
+  const personalization = buildPersonalization(infra, domain, privacy);
   return {
     messaging,
     flows,
@@ -74,9 +88,10 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
     emailChange: new EmailChange({ delivery, customers, notices }),
     federation: buildFederation({ config, db: store.db, audit, customers, customerStore: domain.customerStore, flows, pool: DEFAULT_POOL, fetch, log }),
     privacy,
-    callerVerifications: new CallerVerifications({ db: store.db, customers, delivery, audit }),
+    callerVerifications,
     timeline: new CustomerTimeline(store.db),
-    personalization: buildPersonalization(infra, domain, privacy),
+    personalization,
+    inStore: buildInStore(infra, domain, { throttle: credentials.throttle, verifications: callerVerifications, references: privacy.references, personalization }),
   };
 }
 
@@ -89,4 +104,10 @@ function buildPersonalization({ config, store }: Infrastructure, { ledger, purpo
   profile.attributes.onChange((trx, customerId, now) => personalization.profileChanged(customerId, now, trx));
   brands.onFirstVisit((customerId, now) => personalization.profileChanged(customerId, now));
   return personalization;
+}
+
+function buildInStore({ config, store }: Infrastructure, { customers, guests, audit }: CustomerDomain, deps: Pick<TillDeps, 'throttle' | 'verifications' | 'references' | 'personalization'>): InStore {
+  const stores = new Stores(store.db, audit);
+  const codes = new MemberCodes(store.db, deriveKey(config.secret, 'member-code'));
+  return { stores, codes, till: new Till(store.db, { ...deps, stores, codes, customers, guests, audit }) };
 }
