@@ -5,6 +5,7 @@ import { isoTime } from '../customers/customer-data.ts';
 import type { CustomerReferences } from '../customers/customer-references.ts';
 import type { Customers } from '../customers/customers.ts';
 import type { CallerVerifications } from '../customer-service/caller-verifications.ts';
+import { clientNetwork } from '../credentials/client-address.ts';
 import type { LoginThrottle } from '../credentials/login-throttle.ts';
 import { DomainError, tooManyAttempts } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
@@ -136,7 +137,8 @@ export class Till implements CustomerDataOwner {
 
   async #throttled<T>(operator: Operator, ip: string, step: () => Promise<T>): Promise<T> {
     const till = this.#deps.throttle.keyFor('till', operator.id, TILL_FREE_ATTEMPTS);
-    const network = { ...this.#deps.throttle.ipKey(ip), freeAttempts: TILL_FREE_ATTEMPTS };
+    // A counter of its own per network: a till's misses never lock customers' sign-ins from the store's network.
+    const network = this.#deps.throttle.keyFor('till-network', clientNetwork(ip), TILL_FREE_ATTEMPTS);
     const decision = await this.#deps.throttle.attempt([till, network]);
     if (!decision.allowed) throw tooManyAttempts(decision.retryAfterSeconds);
     const result = await step();
