@@ -18,8 +18,9 @@ import { TTL } from '../oidc/provider.ts';
 import { buildPrivacy, type Privacy } from '../privacy/privacy-services.ts';
 import { deriveKey } from '../crypto/derived-keys.ts';
 import { MemberCodes } from '../in-store/member-codes.ts';
-import { Stores } from '../in-store/stores.ts';
+import { releasedCategories, Stores } from '../in-store/stores.ts';
 import { Till, type TillDeps } from '../in-store/till.ts';
+import type { DataMap } from '../privacy/data-map.ts';
 import { Personalization } from '../personalization/personalization.ts';
 import { Segments } from '../personalization/segments.ts';
 import { Signals } from '../personalization/signals.ts';
@@ -91,7 +92,7 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
     callerVerifications,
     timeline: new CustomerTimeline(store.db),
     personalization,
-    inStore: buildInStore(infra, domain, { throttle: credentials.throttle, verifications: callerVerifications, references: privacy.references, personalization }),
+    inStore: buildInStore(infra, domain, { throttle: credentials.throttle, verifications: callerVerifications, references: privacy.references, personalization, dataMap: privacy.dataMap }),
   };
 }
 
@@ -106,8 +107,9 @@ function buildPersonalization({ config, store }: Infrastructure, { ledger, purpo
   return personalization;
 }
 
-function buildInStore({ config, store }: Infrastructure, { customers, guests, audit }: CustomerDomain, deps: Pick<TillDeps, 'throttle' | 'verifications' | 'references' | 'personalization'>): InStore {
+function buildInStore({ config, store }: Infrastructure, { customers, guests, audit }: CustomerDomain, deps: Pick<TillDeps, 'throttle' | 'verifications' | 'references' | 'personalization'> & { dataMap: DataMap }): InStore {
   const stores = new Stores(store.db, audit);
+  deps.dataMap.addRecipients(async () => (await stores.list()).map((entry) => ({ kind: 'store', key: entry.key, name: entry.name, receives: releasedCategories(entry), system: entry.system })));
   const codes = new MemberCodes(store.db, deriveKey(config.secret, 'member-code'));
   return { stores, codes, till: new Till(store.db, { ...deps, stores, codes, customers, guests, audit }) };
 }

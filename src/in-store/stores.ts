@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { conflict, invalid, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
+import type { DataCategory } from '../customers/customer-data.ts';
 import type { Database, StoresTable } from '../store/schema.ts';
 
 export interface Store {
@@ -15,6 +16,11 @@ export interface Store {
   segments: string[];
   createdAt: number;
   updatedAt: number;
+}
+
+/** What a store's tills receive of a customer they identify: the id always, references and segments as released. */
+export function releasedCategories(store: Store): DataCategory[] {
+  return ['identity', ...(store.referenceSystems.length > 0 ? (['external_references'] as const) : []), ...(store.segments.length > 0 ? (['activity'] as const) : [])];
 }
 
 export type StoreInput = Pick<Store, 'name' | 'brand' | 'system' | 'referenceSystems' | 'segments'>;

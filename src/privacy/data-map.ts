@@ -1,7 +1,19 @@
 import { ALL_CUSTOMERS, referencesIn, type CustomerCounts } from '../customers/customer-counts.ts';
 import type { CustomerReferences } from '../customers/customer-references.ts';
 import type { Customers } from '../customers/customers.ts';
+import type { DataCategory } from '../customers/customer-data.ts';
 import type { DataSystem, DataSystems } from './data-systems.ts';
+
+/** Someone Portvakt hands customer data to through a release setting (a store's tills), with the categories it receives. */
+export interface Recipient {
+  /** `store`, `saml_service_provider` … */
+  kind: string;
+  key: string;
+  name: string;
+  receives: DataCategory[];
+  /** The data-map system that stands for it, when there is one (a store's till system). */
+  system: string | null;
+}
 
 /**
  * The data map read as a whole: every system with what it holds, on which legal basis, how long
@@ -14,12 +26,23 @@ export class DataMap {
   readonly #references: CustomerReferences;
   readonly #counts: CustomerCounts;
   readonly #customers: Customers;
+  readonly #recipients: Array<() => Promise<Recipient[]>> = [];
 
   constructor(deps: { systems: DataSystems; references: CustomerReferences; counts: CustomerCounts; customers: Customers }) {
     this.#systems = deps.systems;
     this.#references = deps.references;
     this.#counts = deps.counts;
     this.#customers = deps.customers;
+  }
+
+  /** A kind of recipient joins the map (a module that releases customer data by its settings registers how to list them). */
+  addRecipients(list: () => Promise<Recipient[]>): void {
+    this.#recipients.push(list);
+  }
+
+  /** Everyone customer data is released to by a setting, kind by kind. */
+  async recipients(): Promise<Recipient[]> {
+    return (await Promise.all(this.#recipients.map((list) => list()))).flat();
   }
 
   /**

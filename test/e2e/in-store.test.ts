@@ -88,6 +88,15 @@ describe.each(DIALECTS)('in the store on %s', (dialect) => {
     expect(timeline).toContain('sthlm-city');
   });
 
+  it('lists the stores on the data map with what their tills receive', async () => {
+    const map = (await server.api('GET', '/data-map')).body;
+    expect(map.recipients).toEqual([
+      { kind: 'store', key: 'outlet-kungens-kurva', name: 'Outlet Kungens kurva', receives: ['identity'], system: 'pos' },
+      { kind: 'store', key: 'sthlm-city', name: 'Hemma Stockholm City', receives: ['identity', 'external_references', 'activity'], system: 'pos' },
+    ]);
+    expect(map.systems.map((system: { system: string }) => system.system)).toContain('pos');
+  });
+
   it('refuses a code at another brand\'s till, expired, unknown or malformed, and a till key anything but its own work', async () => {
     const code = await appCode();
     expect(await as(outletTill)('POST', '/store/identify', { code })).toMatchObject({ status: 403, body: { error: 'code_other_brand' } });
