@@ -31,6 +31,8 @@ export interface TillDeps {
 
 /** Member codes and phone codes a till may try before it waits (and as many per network). */
 const TILL_FREE_ATTEMPTS = 20;
+/** How long an approval in the customer's account identifies them at the till that asked. */
+const APPROVAL_TTL_MS = 5 * 60_000;
 /** A till posts the receipt of a customer it identified within this time. */
 const VISIT_TTL_MS = 60 * 60_000;
 
@@ -116,6 +118,8 @@ export class Till implements CustomerDataOwner {
       if (!verification || verification.operatorId !== operator.id) throw new DomainError('invalid_code', 400, 'Wrong code');
       const checked = verification.channel === 'portal' ? verification : await this.#deps.verifications.check(verificationId, code ?? '', ip, now);
       if (checked.status !== 'verified') throw new DomainError('not_verified', 409, `The verification is ${checked.status}`);
+      // An approval in the account identifies the customer at this till for a few minutes, not for ever.
+      if ((checked.decidedAt ?? 0) < now - APPROVAL_TTL_MS) throw new DomainError('not_verified', 409, 'The approval is too old: start again');
       const visit = await this.#db.transaction().execute((trx) => this.#visit(trx, store, checked.customerId, checked.channel === 'portal' ? 'portal' : 'sms', operator, now));
       return this.#identified(store, visit);
     });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CookieAgent } from '../support/cookie-agent.ts';
+import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { mapSystems } from '../support/data-map.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { codeIn } from '../support/dev-outbox.ts';
@@ -130,6 +130,19 @@ describe.each(DIALECTS)('in the store on %s', (dialect) => {
     expect(stranger.status).toBe(201);
     expect(Object.keys(stranger.body)).toEqual(['verification_id']);
     expect((await as(hemmaTill)('POST', `/store/phone-verifications/${stranger.body.verification_id}/check`, { code: '123456' })).body.error).toBe('invalid_code');
+  });
+
+  it('identifies by phone and a prompt the customer approves in their account instead of a code', async () => {
+    const started = (await as(hemmaTill)('POST', '/store/phone-verifications', { phone_number: PHONE, channel: 'portal' })).body;
+    // Not approved yet.
+    expect((await as(hemmaTill)('POST', `/store/phone-verifications/${started.verification_id}/check`, {})).body.error).toBe('not_verified');
+    const customer = new CookieAgent();
+    expect(await customer.authorize(`${server.url}/account/verifications`, server.url, who)).toBe(`${server.url}/account/verifications`);
+    const page = await (await customer.request(`${server.url}/account/verifications`)).text();
+    expect(page).toContain(started.verification_id);
+    await customer.postForm(`${server.url}/account/verifications/${started.verification_id}`, { csrf: csrfOf(page), decision: 'approve' });
+    const identified = await as(hemmaTill)('POST', `/store/phone-verifications/${started.verification_id}/check`, {});
+    expect(identified).toMatchObject({ status: 200, body: { customer_id: customerId, references: { loyalty: 'L-9' } } });
   });
 
   it('keeps the order but not the purchase of a customer without the profiling consent', async () => {
