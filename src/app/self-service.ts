@@ -97,13 +97,14 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
 }
 
 /** Signals and segments under the gating consent: the ledger tells it of every decision, in the decision's transaction. */
-function buildPersonalization({ config, store }: Infrastructure, { ledger, purposes, publisher, audit, profile, brands }: CustomerDomain, privacy: Privacy): Personalization {
+function buildPersonalization({ config, store, log }: Infrastructure, { ledger, purposes, publisher, audit, profile, brands }: CustomerDomain, privacy: Privacy): Personalization {
   const settings = config.personalization;
   const signals = new Signals(store.db);
   const segments = new Segments({ db: store.db, signals, ledger, purposes, events: publisher, audit, gatingPurpose: settings.purpose, retentionDays: settings.retentionDays });
   const personalization = new Personalization({ db: store.db, signals, segments, ledger, references: privacy.references, settings });
   profile.attributes.onChange((trx, customerId, now) => personalization.profileChanged(customerId, now, trx));
-  brands.onFirstVisit((customerId, now) => personalization.profileChanged(customerId, now));
+  // After the visit is recorded, outside the sign-in's own work: a failure here is logged, never a failed sign-in.
+  brands.onFirstVisit((customerId, now) => personalization.profileChanged(customerId, now).catch((error: unknown) => log.error({ err: error }, 'segments after a first brand visit failed')));
   return personalization;
 }
 
