@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, DIALECTS, type TestDialect } from '../test/support/databases.ts';
 import { freePort } from '../test/support/free-port.ts';
-import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, ROOT, startChild, stop } from './child-process.ts';
-import { LiveHeap } from './live-heap.ts';
+import { BENCH_ADMIN_KEY as ADMIN_KEY, BENCH_SECRET as SECRET, memory, ROOT, runNode, startChild, stop } from './child-process.ts';
+import { exportAudience } from './load-loops.ts';
+import { AUDIENCE_HEAP_CAP_MIB, LiveHeap } from './live-heap.ts';
 
 /**
  * `npm run bench:audience` (also part of `npm run bench`): the audience export of a consent purpose
@@ -18,52 +18,9 @@ import { LiveHeap } from './live-heap.ts';
 const AUDIENCE = Number(process.env.BENCH_AUDIENCE ?? 1_000_000);
 const PAGE = Number(process.env.BENCH_AUDIENCE_PAGE ?? 1000);
 const PURPOSE = 'newsletter';
-/**
- * The server runs with its V8 old space capped far below what a million ids would take if a page
- * (or anything else) held on to them. Uncapped, V8 grows its heap lazily under a long stream of
- * short-lived garbage, so peak RSS says more about the collector than about what is retained;
- * capped, an export that kept its audience in memory would die, and one that does not finishes.
- */
-const HEAP_CAP_MIB = 96;
-
 const texts = { title: 'Newsletter', description: 'Offers by e-mail', legal_text: 'We send offers by e-mail until you withdraw.' };
 
-function run(args: string[], env: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited with ${code}`)))));
-}
-
-/** Resident memory of a process in MiB: now (VmRSS) and at its peak (VmHWM). */
-function memory(child: ChildProcess): { rss_mib: number; peak_mib: number } {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss_mib: Math.round(kib('VmRSS') / 1024), peak_mib: Math.round(kib('VmHWM') / 1024) };
-}
-
-async function exportAll(base: string): Promise<{ rows: number; pages: number; seconds: number }> {
-  const began = performance.now();
-  let after: string | null = null;
-  let last = '';
-  let rows = 0;
-  let pages = 0;
-  do {
-    const query: string = `state=granted&limit=${PAGE}${after ? `&after=${after}` : ''}`;
-    const response = await fetch(`${base}/api/v1/consent-purposes/${PURPOSE}/customers?${query}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-    if (response.status !== 200) throw new Error(`export page ${pages} answered ${response.status}: ${await response.text()}`);
-    const page = (await response.json()) as { customers: string[]; next: string | null };
-    for (const id of page.customers) {
-      // Strictly increasing ids across pages: nothing repeated, nothing skipped by the cursor.
-      if (id <= last) throw new Error(`customer ${id} came after ${last}`);
-      last = id;
-    }
-    rows += page.customers.length;
-    pages += 1;
-    after = page.next;
-  } while (after);
-  return { rows, pages, seconds: (performance.now() - began) / 1000 };
-}
+const exportAll = (base: string) => exportAudience(base, `/api/v1/consent-purposes/${PURPOSE}/customers?state=granted`, PAGE, { authorization: `Bearer ${ADMIN_KEY}` });
 
 async function measure(dialect: TestDialect) {
   const database = await createTestDatabase(dialect);
@@ -72,7 +29,7 @@ async function measure(dialect: TestDialect) {
   const base = `http://127.0.0.1:${port}`;
   const env = { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, PORTVAKT_DATA_DIR: dataDir, PORTVAKT_ADMIN_KEY: ADMIN_KEY, PORTVAKT_SECRET: SECRET, LOG_LEVEL: 'warn' };
   const live = new LiveHeap();
-  const startServer = () => startChild([`--max-old-space-size=${HEAP_CAP_MIB}`, '--trace-gc', 'src/cli.ts', 'start'], env, `${base}/readyz`, live.observe);
+  const startServer = () => startChild([`--max-old-space-size=${AUDIENCE_HEAP_CAP_MIB}`, '--trace-gc', 'src/cli.ts', 'start'], env, `${base}/readyz`, live.observe);
   const stages: Array<Record<string, number>> = [];
   try {
     let server = await startServer();
@@ -86,7 +43,7 @@ async function measure(dialect: TestDialect) {
 
     let seeded = 0;
     for (const size of [Math.round(AUDIENCE / 10), AUDIENCE]) {
-      const seed = JSON.parse(await run(['src/cli.ts', 'seed', '--customers', String(size - seeded), '--start', String(seeded), '--consent', PURPOSE], env)) as { customers_per_s: number };
+      const seed = JSON.parse(await runNode(['src/cli.ts', 'seed', '--customers', String(size - seeded), '--start', String(seeded), '--consent', PURPOSE], env)) as { customers_per_s: number };
       seeded = size;
       server = await startServer();
       const idle = memory(server);
@@ -133,7 +90,7 @@ const report: Record<string, unknown> = {
   machine: { cores: availableParallelism(), node: process.version },
   purpose: PURPOSE,
   page_size: PAGE,
-  server_heap_cap_mib: HEAP_CAP_MIB,
+  server_heap_cap_mib: AUDIENCE_HEAP_CAP_MIB,
 };
 for (const dialect of DIALECTS) report[dialect] = await measure(dialect);
 const text = JSON.stringify(report, null, 2);

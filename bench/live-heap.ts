@@ -22,3 +22,12 @@ export class LiveHeap {
     return Math.max(0, ...this.takeAll());
   }
 }
+
+/**
+ * During an audience export the server runs with its V8 old space capped far below what a million
+ * ids would take if a page (or anything else) held on to them. Uncapped, V8 grows its heap lazily
+ * under a long stream of short-lived garbage, so peak RSS says more about the collector than about
+ * what is retained; capped, an export that kept its audience in memory would die, and one that
+ * does not finishes.
+ */
+export const AUDIENCE_HEAP_CAP_MIB = 96;

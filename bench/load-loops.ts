@@ -93,3 +93,30 @@ export function byStatus(results: Timed[]): Record<string, number> {
   for (const result of results) counts[result.status] = (counts[result.status] ?? 0) + 1;
   return counts;
 }
+
+/**
+ * Reads a whole cursor-paged audience (`{ customers, next }`, e.g. a consent purpose's or a
+ * segment's customers), one page of `page` after another, checking that ids strictly increase
+ * across pages (nothing repeated, nothing skipped by the cursor).
+ */
+export async function exportAudience(base: string, path: string, page: number, headers: Record<string, string>): Promise<{ rows: number; pages: number; seconds: number }> {
+  const began = performance.now();
+  let after: string | null = null;
+  let last = '';
+  let rows = 0;
+  let pages = 0;
+  do {
+    const url: string = `${base}${path}${path.includes('?') ? '&' : '?'}limit=${page}${after ? `&after=${after}` : ''}`;
+    const response = await fetch(url, { headers });
+    if (response.status !== 200) throw new Error(`${path} page ${pages} answered ${response.status}: ${await response.text()}`);
+    const answer = (await response.json()) as { customers: string[]; next: string | null };
+    for (const id of answer.customers) {
+      if (id <= last) throw new Error(`customer ${id} came after ${last}`);
+      last = id;
+    }
+    rows += answer.customers.length;
+    pages += 1;
+    after = answer.next;
+  } while (after);
+  return { rows, pages, seconds: (performance.now() - began) / 1000 };
+}
