@@ -100,7 +100,7 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
 function buildPersonalization({ config, store, log }: Infrastructure, { ledger, purposes, publisher, audit, profile, brands }: CustomerDomain, privacy: Privacy): Personalization {
   const settings = config.personalization;
   const signals = new Signals(store.db);
-  const segments = new Segments({ db: store.db, signals, ledger, purposes, events: publisher, audit, gatingPurpose: settings.purpose, retentionDays: settings.retentionDays });
+  const segments = new Segments({ db: store.db, dialect: store.dialect, signals, ledger, purposes, events: publisher, audit, gatingPurpose: settings.purpose, retentionDays: settings.retentionDays });
   const personalization = new Personalization({ db: store.db, signals, segments, ledger, references: privacy.references, settings });
   profile.attributes.onChange((trx, customerId, now) => personalization.profileChanged(customerId, now, trx));
   // After the visit is recorded, outside the sign-in's own work: a failure here is logged, never a failed sign-in.

@@ -62,28 +62,28 @@ export class Personalization {
     const result: IngestResult = { accepted: 0, duplicate: 0, dropped: { no_consent: 0, past_retention: 0 } };
     const fresh: NewSignal[] = [];
     const seen = new Set<string>();
-    const granted = await this.#ledger.grantedAmong(this.#db, this.settings.purpose, [...new Set(customers)]);
     batch.events.forEach((event, index) => {
       const occurredAt = Date.parse(event.occurred_at);
-      const customerId = customers[index]!;
       if (seen.has(event.id)) result.duplicate += 1;
-      else if (!granted.has(customerId)) result.dropped.no_consent += 1;
       else if (occurredAt <= now - this.settings.retentionDays * DAY_MS) result.dropped.past_retention += 1;
-      else fresh.push({ eventId: event.id, customerId, type: event.type, occurredAt, channel: event.channel ?? null, brand: event.brand ?? null, items: event.items });
+      else fresh.push({ eventId: event.id, customerId: customers[index]!, type: event.type, occurredAt, channel: event.channel ?? null, brand: event.brand ?? null, items: event.items });
       seen.add(event.id);
     });
     if (fresh.length === 0 && !alongside) return result;
     await this.#db.transaction().execute(async (trx) => {
       await alongside?.(trx);
       if (fresh.length === 0) return;
-      // The grant is read again inside the transaction: a withdrawal committed since the first read drops these too.
-      const still = await this.#ledger.grantedAmong(trx, this.settings.purpose, [...new Set(fresh.map((signal) => signal.customerId))]);
-      const keep = fresh.filter((signal) => still.has(signal.customerId));
+      // The customers are held first (PostgreSQL row locks), then their grant read: a withdrawal
+      // either committed before (these are dropped) or waits for this commit and deletes them.
+      const ids = [...new Set(fresh.map((signal) => signal.customerId))];
+      await this.segments.hold(trx, ids);
+      const granted = await this.#ledger.grantedAmong(trx, this.settings.purpose, ids);
+      const keep = fresh.filter((signal) => granted.has(signal.customerId));
       result.dropped.no_consent += fresh.length - keep.length;
       const { kept, customers: changed } = await this.signals.keep(trx, batch.system, keep, now);
       result.accepted = kept;
       result.duplicate += keep.length - kept;
-      await this.segments.refresh(trx, [...changed], now, 'signal');
+      await this.segments.refresh(trx, [...changed], now, 'signal', changed);
     });
     return result;
   }
@@ -114,6 +114,7 @@ export class Personalization {
 
   /** In the decision's transaction: a withdrawal (or decline) of the gating purpose deletes what was kept under it; any other decision may change a rule on consent. */
   async #decided(trx: Transaction<Database>, taken: DecisionTaken, now: number): Promise<void> {
+    await this.segments.hold(trx, [taken.customerId]);
     if (taken.purpose === this.settings.purpose && taken.decision !== 'granted') {
       await this.signals.forgetWithin(trx, taken.customerId);
       await this.segments.leaveAll(trx, taken.customerId, now);

@@ -5,6 +5,7 @@ import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDecl
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import type { DomainEvent, EventPublisher } from '../events/event-publisher.ts';
+import type { Dialect } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
 import { checkRule, needsOf, RuleCheck, type CustomerFacts, type Qualifier, type Rule, type Verdict } from './segment-rules.ts';
 import type { Signals } from './signals.ts';
@@ -72,9 +73,11 @@ export class Segments implements CustomerDataOwner {
   readonly #audit: AuditLog;
   readonly #gate: string;
   readonly #retentionDays: number;
+  readonly #dialect: Dialect;
   #building: Promise<void> | undefined;
 
-  constructor(deps: { db: Kysely<Database>; signals: Signals; ledger: ConsentLedger; purposes: ConsentPurposes; events: EventPublisher; audit: AuditLog; gatingPurpose: string; retentionDays: number }) {
+  constructor(deps: { db: Kysely<Database>; signals: Signals; ledger: ConsentLedger; purposes: ConsentPurposes; events: EventPublisher; audit: AuditLog; gatingPurpose: string; retentionDays: number; dialect: Dialect }) {
+    this.#dialect = deps.dialect;
     this.#db = deps.db;
     this.#signals = deps.signals;
     this.#ledger = deps.ledger;
@@ -149,11 +152,13 @@ export class Segments implements CustomerDataOwner {
    * against every rule. Enter and leave are published; when a window will next change a verdict,
    * that time is kept to look again.
    */
-  async refresh(trx: Transaction<Database>, customerIds: readonly string[], now: number, cause: RefreshCause): Promise<void> {
+  async refresh(trx: Transaction<Database>, customerIds: readonly string[], now: number, cause: RefreshCause, grantedAlready?: ReadonlySet<string>): Promise<void> {
     if (customerIds.length === 0) return;
     const rules = await this.#rules(trx);
     if (rules.size === 0) return;
-    const granted = await this.#ledger.grantedAmong(trx, this.#gate, customerIds);
+    await this.hold(trx, customerIds);
+    // A caller that held these customers and read their grants in this transaction passes them on.
+    const granted = grantedAlready ?? (await this.#ledger.grantedAmong(trx, this.#gate, customerIds));
     const facts = await this.#facts(trx, [...granted], rules.values(), now);
     const current = await this.#membersOf(trx, customerIds);
     const changes = new MembershipChanges(now, cause);
@@ -167,6 +172,16 @@ export class Segments implements CustomerDataOwner {
       changes.add(customerId, current.get(customerId) ?? new Map(), verdicts);
     }
     await this.#write(trx, changes);
+  }
+
+  /**
+   * Holds these customers for the rest of the transaction, so two transactions never work out one
+   * customer's memberships from what the other has not committed yet (PostgreSQL: row locks on the
+   * customers, taken in id order so two batches cannot deadlock; SQLite has one writer at a time).
+   */
+  async hold(trx: Transaction<Database>, customerIds: readonly string[]): Promise<void> {
+    if (this.#dialect !== 'postgres' || customerIds.length === 0) return;
+    await trx.selectFrom('customers').select('id').where('id', 'in', [...customerIds].sort()).orderBy('id').forUpdate().execute();
   }
 
   /** The customer leaves every segment (the gating consent was withdrawn), in the withdrawal's transaction. */
@@ -238,13 +253,20 @@ export class Segments implements CustomerDataOwner {
    * releases nothing.
    */
   async audience(key: string, after: string | undefined, limit: number): Promise<{ customers: string[]; next: string | null }> {
-    await this.get(key);
+    const [segment, purpose] = await Promise.all([this.#db.selectFrom('segments').select('key').where('key', '=', key).executeTakeFirst(), this.#purposes.current(this.#gate).catch(() => undefined)]);
+    if (!segment) throw notFound('segment');
     let query = this.#db.selectFrom('segment_members').select('customer_id').where('segment_key', '=', key).orderBy('customer_id').limit(limit);
     if (after) query = query.where('customer_id', '>', after);
     const rows = await query.execute();
     const ids = rows.map((row) => row.customer_id);
+    const next = rows.length < limit ? null : ids[ids.length - 1]!;
+    // Every grant of the gating purpose still counts while no version of it has asked for fresh
+    // consent; then a member is one with a counting grant (withdrawals take memberships in their own
+    // transaction), and the page is the members as they are. Once a version asks afresh, grants
+    // from before it stop counting without a decision, so each page is checked against the ledger.
+    if (purpose && purpose.freshFloor <= 1) return { customers: ids, next };
     const granted = await this.#ledger.grantedAmong(this.#db, this.#gate, ids);
-    return { customers: ids.filter((id) => granted.has(id)), next: rows.length < limit ? null : ids[ids.length - 1]! };
+    return { customers: ids.filter((id) => granted.has(id)), next };
   }
 
   /** The customer's memberships, only while their grant of the gating purpose counts. */

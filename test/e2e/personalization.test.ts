@@ -174,6 +174,19 @@ describe.each(DIALECTS)('personalization on %s', (dialect) => {
     expect(await memberRows(id)).toBe(0);
   });
 
+  it('keeps each customer in the segment once when batches about them arrive at the same time', async () => {
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, n) => customerWithGrant(`samtidig-${n}@example.se`)));
+    const before = receiver.received.filter((hook) => hook.type === 'segment.entered').length;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, batch) => server.api('POST', '/events', { system: 'webshop', events: ids.map((id, n) => fridge(`race-${batch}-${n}`, { id }, 1 + batch)) })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
+    expect(answers.reduce((sum, answer) => sum + answer.body.accepted, 0)).toBe(8 * ids.length);
+    const members = await db().selectFrom('segment_members').select('customer_id').where('segment_key', '=', 'recent_fridge').where('customer_id', 'in', ids).execute();
+    expect(members.length).toBe(ids.length);
+    await expect.poll(() => receiver.received.filter((hook) => hook.type === 'segment.entered').length - before).toBe(ids.length);
+  });
+
   it('lets an integration key report only as, and by the references of, the systems it names', async () => {
     const id = await customerWithGrant('lojal@example.se', 'W-7');
     const byWebshopRef = await as(loyaltyKey)('POST', '/events', { system: 'loyalty', events: [fridge('l-1', { ref: 'webshop:W-7' })] });
