@@ -16,6 +16,7 @@ import { WebhookWorker } from '../events/webhook-worker.ts';
 import { Guests } from '../guests/guests.ts';
 import { buildProfile, type Profile } from '../profile/profile-services.ts';
 import { ReadCache } from '../store/change-notices.ts';
+import { ServiceProviderStore } from '../saml/service-provider-store.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
 /**
@@ -42,6 +43,8 @@ export interface CustomerDomain {
   guests: Guests;
   brands: Brands;
   clientStore: ClientStore;
+  /** SAML service providers (their OpenID clients are built in, oidc/client-adapter.ts; the data map lists what they receive). */
+  serviceProviderStore: ServiceProviderStore;
 }
 
 export function buildCustomerDomain({ config, log, store, artifacts, changes, outbound, checkOutboundUrl }: Infrastructure): CustomerDomain {
@@ -77,5 +80,6 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
     guests: new Guests({ db, customerStore, ledger, audit, events: publisher, pool: DEFAULT_POOL }),
     brands: new Brands(db, audit, changes, config.responsibility),
     clientStore,
+    serviceProviderStore: new ServiceProviderStore(db),
   };
 }

@@ -16,6 +16,7 @@ import { buildMessaging, type Messaging } from '../messaging/messaging.ts';
 import { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import { TTL } from '../oidc/provider.ts';
 import { buildPrivacy, type Privacy } from '../privacy/privacy-services.ts';
+import { samlRecipients } from '../saml/data-recipients.ts';
 import { Personalization } from '../personalization/personalization.ts';
 import { Segments } from '../personalization/segments.ts';
 import { Signals } from '../personalization/signals.ts';
@@ -57,7 +58,7 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
   const fetch = infra.outbound.fetch;
   const sessions = new CustomerSessions(store.db, audit, infra.artifacts);
   const notices = new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer });
-  const privacy = buildPrivacy({ config, fetch, checkUrl: infra.checkOutboundUrl, db: store.db, dialect: store.dialect, audit, events: domain.publisher, customers, ledger: domain.ledger, messenger: messaging.messenger, brand, log });
+  const privacy = buildPrivacy({ config, fetch, checkUrl: infra.checkOutboundUrl, db: store.db, dialect: store.dialect, audit, events: domain.publisher, customers, ledger: domain.ledger, messenger: messaging.messenger, brand, log, recipients: () => samlRecipients(domain.serviceProviderStore) });
   infra.metrics.watchPrivacy(() => privacy.queue.waiting());
   return {
     messaging,

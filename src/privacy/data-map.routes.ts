@@ -41,6 +41,14 @@ const mapEntry = z.object({
   customer_count: z.number().int().optional().describe('All customers: how many customers the system holds data of (Portvakt: every customer; others: those with a reference in it)'),
 });
 
+const recipientEntry = z.object({
+  kind: z.enum(['saml_service_provider']),
+  id: z.string(),
+  name: z.string(),
+  categories: z.array(z.string()).describe('The categories of customer data its release gives it'),
+  attributes: z.array(z.string()).describe('What it receives at each sign-in, by name'),
+});
+
 const entry = (system: DataSystem) => ({ system: system.key, name: system.name, categories: system.categories, legal_basis: system.legalBasis, retention: system.retention, access: system.access, identified_by: system.identifiedBy });
 
 /** `/systems` (the data map's entries) and `/data-map` (which systems hold which categories, for one customer or all). */
@@ -112,14 +120,17 @@ export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { sy
       customer_id: z.string().nullable(),
       systems: z.array(mapEntry),
       unmapped: z.array(unmappedEntry).describe('References in systems that are not on the map (kept from before references were limited to mapped systems): add each system to the map, or remove the references'),
+      recipients: z.array(recipientEntry).describe('Services Portvakt itself sends customer data to at sign-in (SAML service providers, through their attribute release); read-only here'),
     }),
     handler: async ({ query }) => {
+      const recipients = await deps.dataMap.recipients();
       if (query.customer_id) {
         const held = await deps.dataMap.forCustomer(query.customer_id);
-        return { customer_id: query.customer_id, systems: held.systems.map(({ system, reference }) => ({ ...entry(system), reference })), unmapped: held.unmapped };
+        return { customer_id: query.customer_id, systems: held.systems.map(({ system, reference }) => ({ ...entry(system), reference })), unmapped: held.unmapped, recipients };
       }
       const overview = await deps.dataMap.overview();
       return {
+        recipients,
         customer_id: null,
         systems: overview.systems.map(({ system, customerCount }) => ({ ...entry(system), customer_count: customerCount })),
         unmapped: overview.unmapped.map(({ system, customerCount }) => ({ system, customer_count: customerCount })),

@@ -1,7 +1,21 @@
 import { ALL_CUSTOMERS, referencesIn, type CustomerCounts } from '../customers/customer-counts.ts';
 import type { CustomerReferences } from '../customers/customer-references.ts';
 import type { Customers } from '../customers/customers.ts';
+import type { DataCategory } from '../customers/customer-data.ts';
 import type { DataSystem, DataSystems } from './data-systems.ts';
+
+/**
+ * A service Portvakt itself sends customer data to at sign-in (a SAML service provider, through
+ * its attribute release): read-only on the map, with the categories its release gives.
+ */
+export interface DataRecipient {
+  kind: 'saml_service_provider';
+  id: string;
+  name: string;
+  categories: DataCategory[];
+  /** What is released, by name. */
+  attributes: string[];
+}
 
 /**
  * The data map read as a whole: every system with what it holds, on which legal basis, how long
@@ -14,12 +28,19 @@ export class DataMap {
   readonly #references: CustomerReferences;
   readonly #counts: CustomerCounts;
   readonly #customers: Customers;
+  readonly #recipients: () => Promise<DataRecipient[]>;
 
-  constructor(deps: { systems: DataSystems; references: CustomerReferences; counts: CustomerCounts; customers: Customers }) {
+  constructor(deps: { systems: DataSystems; references: CustomerReferences; counts: CustomerCounts; customers: Customers; recipients?: () => Promise<DataRecipient[]> }) {
     this.#systems = deps.systems;
     this.#references = deps.references;
     this.#counts = deps.counts;
     this.#customers = deps.customers;
+    this.#recipients = deps.recipients ?? (async () => []);
+  }
+
+  /** The services Portvakt sends customer data to at sign-in (SAML service providers), with what they receive. */
+  recipients(): Promise<DataRecipient[]> {
+    return this.#recipients();
   }
 
   /**
