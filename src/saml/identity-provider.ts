@@ -3,7 +3,7 @@ import type { Adapter } from 'oidc-provider';
 import type { IdentityProviderInstance, ServiceProviderInstance } from 'samlify';
 import { samlify, decodeSamlRequest, samlRefusal } from './saml-messages.ts';
 import type { SamlRequestIds } from './saml-request-ids.ts';
-import type { SamlSigningKeyStore } from './saml-signing-key.ts';
+import type { SamlSigningKey, SamlSigningKeyStore } from './saml-signing-key.ts';
 import type { ServiceProviderRecord, ServiceProviderStore } from './service-provider-store.ts';
 
 const { Constants, Extractor, SamlLib } = samlify;
@@ -65,6 +65,8 @@ export class SamlIdentityProvider {
   readonly #deps: IdentityProviderDeps;
   readonly entityId: string;
   readonly ssoUrl: string;
+  /** samlify's IdP, built once per key (and per whether AuthnRequests must be signed). */
+  readonly #built = new Map<string, IdentityProviderInstance>();
 
   constructor(deps: IdentityProviderDeps) {
     this.#deps = deps;
@@ -187,6 +189,16 @@ export class SamlIdentityProvider {
 
   async #idp(wantAuthnRequestsSigned: boolean): Promise<IdentityProviderInstance> {
     const key = await this.#deps.keys.current();
+    const name = `${key.certificate}:${wantAuthnRequestsSigned}`;
+    let idp = this.#built.get(name);
+    if (!idp) {
+      idp = this.#build(key, wantAuthnRequestsSigned);
+      this.#built.set(name, idp);
+    }
+    return idp;
+  }
+
+  #build(key: SamlSigningKey, wantAuthnRequestsSigned: boolean): IdentityProviderInstance {
     return samlify.IdentityProvider({
       entityID: this.entityId,
       privateKey: key.privateKey,

@@ -25,6 +25,10 @@ export class TestServiceProvider {
   private constructor(entityId: string) {
     this.entityId = entityId;
     this.#server = createServer((request, response) => {
+      if (request.method !== 'POST' || request.url !== '/acs') {
+        response.writeHead(404).end();
+        return;
+      }
       let body = '';
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', async () => {
