@@ -44,7 +44,7 @@ export class SamlSigningKeyStore {
   async #load(): Promise<SamlSigningKey> {
     const stored = await this.#read();
     if (stored) return stored;
-    const made = await this.#make();
+    const made = await selfSignedKey(this.#subject);
     await this.#db
       .insertInto('saml_signing_keys')
       .values({ id: KEY_ID, encrypted_key: seal(this.#sealingKey, made.privateKey, `saml:${KEY_ID}`), certificate: made.certificate, created_at: Date.now() })
@@ -58,22 +58,23 @@ export class SamlSigningKeyStore {
     const row = await this.#db.selectFrom('saml_signing_keys').select(['encrypted_key', 'certificate']).where('id', '=', KEY_ID).executeTakeFirst();
     return row && { privateKey: open(this.#sealingKey, row.encrypted_key, `saml:${KEY_ID}`), certificate: row.certificate };
   }
+}
 
-  async #make(): Promise<SamlSigningKey> {
-    const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-    const notBefore = new Date();
-    const notAfter = new Date(notBefore);
-    notAfter.setFullYear(notAfter.getFullYear() + CERTIFICATE_YEARS);
-    x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-    const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: `01${randomBytes(15).toString('hex')}`,
-      name: this.#subject,
-      notBefore,
-      notAfter,
-      keys: keys as unknown as CryptoKeyPair,
-      signingAlgorithm: ALGORITHM,
-    });
-    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
-    return { privateKey: `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`, certificate: certificate.toString('pem') };
-  }
+/** A new RSA key (RSA-SHA256) with a self-signed certificate for `subject` (`CN=…`), both PEM. */
+export async function selfSignedKey(subject: string): Promise<SamlSigningKey> {
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const notBefore = new Date();
+  const notAfter = new Date(notBefore);
+  notAfter.setFullYear(notAfter.getFullYear() + CERTIFICATE_YEARS);
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: `01${randomBytes(15).toString('hex')}`,
+    name: subject,
+    notBefore,
+    notAfter,
+    keys: keys as unknown as CryptoKeyPair,
+    signingAlgorithm: ALGORITHM,
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
+  return { privateKey: `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`, certificate: certificate.toString('pem') };
 }

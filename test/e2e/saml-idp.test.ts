@@ -4,6 +4,7 @@ import { mapSystems } from '../support/data-map.ts';
 import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
+import { selfSignedKey } from '../../src/saml/saml-signing-key.ts';
 import { TestServiceProvider } from '../support/saml-sp.ts';
 
 const WHO = { email: 'saml.member@example.se', password: 'a members passphrase' };
@@ -153,6 +154,29 @@ describe.each(DIALECTS)('Portvakt as a SAML identity provider on %s', (dialect) 
     expect(await posted.text()).toContain('saml_dtd_refused');
     const huge = await new CookieAgent().postForm(sso, { SAMLRequest: 'A'.repeat(200_000) });
     expect(huge.status).toBe(413);
+  });
+
+  it('insists on the signature of an SP that signs its AuthnRequests (HTTP-Redirect, RSA-SHA256)', async () => {
+    const key = await selfSignedKey('CN=booking.example.se');
+    const signing = await TestServiceProvider.start(server.url, 'https://booking.example.se/sp', { signingKey: key.privateKey });
+    const unsigned = await TestServiceProvider.start(server.url, 'https://booking.example.se/sp');
+    try {
+      const created = await server.api('POST', '/saml/service-providers', { name: 'Booking', entity_id: signing.entityId, acs_urls: [signing.acs, unsigned.acs], certificate: key.certificate, authn_requests_signed: true, attributes: ['email'], first_party: true });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const signedUrl = await signing.redirectUrl('signed');
+      expect(signedUrl).toContain('Signature=');
+      const form = await samlSignIn(new CookieAgent(), signedUrl, server.url);
+      if ('refused' in form) throw new Error(form.page.slice(0, 500));
+      expect((await deliver(signing, form)).profile?.email).toBe(WHO.email);
+      // Unsigned, or signed and then changed: refused.
+      const plain = await new CookieAgent().request(await unsigned.redirectUrl());
+      expect([plain.status, (await plain.text()).includes('saml_bad_signature')]).toEqual([400, true]);
+      const changed = await new CookieAgent().request((await signing.redirectUrl('signed')).replace('RelayState=signed', 'RelayState=changed'));
+      expect([changed.status, (await changed.text()).includes('saml_bad_signature')]).toEqual([400, true]);
+    } finally {
+      await signing.close();
+      await unsigned.close();
+    }
   });
 
   it('takes an AuthnRequest on the HTTP-POST binding', async () => {
