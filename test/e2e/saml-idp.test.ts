@@ -122,6 +122,14 @@ describe.each(DIALECTS)('Portvakt as a SAML identity provider on %s', (dialect) 
     const arrival = await deliver(warranty, form);
     expect(arrival.error).toBeUndefined();
     expect(arrival.profile!.family_name).toBe('Lind');
+    // Configured to get the e-mail address as NameID: it gets it (and then only then).
+    const id = (await server.api('GET', '/saml/service-providers')).body.service_providers.find((sp: { entity_id: string }) => sp.entity_id === warranty.entityId).id;
+    expect((await server.api('PATCH', `/saml/service-providers/${id}`, { nameid_format: 'email' })).status).toBe(200);
+    const byEmail = await samlSignIn(agent, `${server.url}/saml/sso/initiate?sp=${encodeURIComponent(warranty.entityId)}`, server.url);
+    if ('refused' in byEmail) throw new Error(byEmail.page.slice(0, 500));
+    const emailed = (await deliver(warranty, byEmail)).profile!;
+    expect([emailed.nameID, emailed.nameIDFormat]).toEqual([WHO.email, 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress']);
+    expect((await server.api('PATCH', `/saml/service-providers/${id}`, { nameid_format: 'persistent' })).status).toBe(200);
     const unknown = await new CookieAgent().request(`${server.url}/saml/sso/initiate?sp=${encodeURIComponent('https://nobody.example/')}`, { headers: { 'accept-language': 'sv' } });
     expect(unknown.status).toBe(400);
     const page = await unknown.text();
