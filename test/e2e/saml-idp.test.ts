@@ -1,9 +1,10 @@
 import { deflateRawSync } from 'node:zlib';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapSystems } from '../support/data-map.ts';
 import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
-import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
+import { ADMIN_KEY, startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { selfSignedKey } from '../../src/saml/saml-signing-key.ts';
 import { TestServiceProvider } from '../support/saml-sp.ts';
 
@@ -218,6 +219,28 @@ describe.each(DIALECTS)('Portvakt as a SAML identity provider on %s', (dialect) 
     expect([patched.status, patched.body.error]).toEqual([404, 'not_found']);
     expect((await server.api('GET', '/saml/service-providers/not-an-id')).status).toBe(400);
     expect((await server.api('GET', '/saml/service-providers')).body.service_providers.length).toBe(before);
+  });
+
+  it('answers hostile JSON on the management routes with a 4xx and a stable code, and writes nothing', async () => {
+    const db = server.portvakt.store.db;
+    const rows = async () => JSON.stringify(await db.selectFrom('saml_service_providers').selectAll().orderBy('id').execute());
+    const id = (await server.api('GET', '/saml/service-providers')).body.service_providers[0].id as string;
+    const hostile = fc.jsonValue({ stringUnit: fc.constantFrom('\0', 'é', '😀', '\u202e', '"', '<', '&', 'a', '/', ':') });
+    for (const [method, path] of [['POST', '/saml/service-providers'], ['PATCH', `/saml/service-providers/${id}`]] as const) {
+      await fc.assert(
+        fc.asyncProperty(hostile, async (value) => {
+          const before = await rows();
+          const response = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(value) });
+          const answer = (await response.json().catch(() => ({}))) as { error?: string };
+          if (response.status < 300) return; // {} is a valid, empty PATCH
+          expect(response.status).toBeGreaterThanOrEqual(400);
+          expect(response.status).toBeLessThan(500);
+          expect(answer.error).toMatch(/^[a-z_]+$/);
+          expect(await rows()).toBe(before);
+        }),
+        { numRuns: 40 },
+      );
+    }
   });
 
   it('registers from metadata XML and lists the SPs that receive customer data on the data map', async () => {
