@@ -1,6 +1,7 @@
 import { deflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleOperator } from '../support/console-operator.ts';
 import { mapSystems } from '../support/data-map.ts';
 import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
@@ -257,5 +258,11 @@ describe.each(DIALECTS)('Portvakt as a SAML identity provider on %s', (dialect) 
     expect(community_.categories).toEqual(['identity', 'contact', 'external_references']);
     expect(recipients.find((recipient) => recipient.name === 'Warranty')!.categories).toEqual(['identity']);
     expect(recipients.find((recipient) => recipient.name === 'From metadata')!.categories).toEqual(['identity', 'contact']);
+    // The privacy officer's data map in the console shows them too.
+    const officer = await consoleOperator(server, { email: 'saml.privacy@example.se', roles: ['privacy_officer'] });
+    const page = await officer.page('/console/data-map');
+    expect(page.status).toBe(200);
+    expect(page.html).toContain(`data-recipient="${community_.id}"`);
+    expect(page.html).toContain('email, given_name, references.crm');
   });
 });
