@@ -28,6 +28,8 @@ export interface PendingSamlRequest {
   relayState: string | null;
   /** The PKCE verifier of the internal authorization request. */
   verifier: string;
+  /** ForceAuthn="true": the customer signs in again even with an SSO session (max_age=0). */
+  forceAuthn: boolean;
 }
 
 /** What the sign-in gave: the customer, when they signed in, and the attribute values released (already limited to what the SP may get). */
@@ -99,14 +101,14 @@ export class SamlIdentityProvider {
     const requestId = request.id;
     if (!requestId || requestId.length > 256) throw samlRefusal('saml_invalid_request', 'The request has no usable ID');
     if (!(await this.#deps.requestIds.firstUse(sp.id, requestId, issued + REQUEST_MAX_AGE_MS + CLOCK_SKEW_MS, now))) throw samlRefusal('saml_request_replayed', 'This request was already answered');
-    return this.#keep({ serviceProvider: sp.id, requestId, acs, relayState: relayStateOf(fields.RelayState) }, sp);
+    return this.#keep({ serviceProvider: sp.id, requestId, acs, relayState: relayStateOf(fields.RelayState), forceAuthn: forcesAuthn(xml) }, sp);
   }
 
   /** IdP-initiated sign-in at a registered service provider: its first ACS, no request to answer. */
   async initiate(entityId: string, relayState: unknown): Promise<{ handle: string; pending: PendingSamlRequest; sp: ServiceProviderRecord }> {
     const sp = await this.#deps.providers.findByEntityId(entityId);
     if (!sp) throw samlRefusal('saml_unknown_sp', 'The service provider is not registered');
-    return this.#keep({ serviceProvider: sp.id, requestId: null, acs: sp.acsUrls[0]!, relayState: relayStateOf(relayState) }, sp);
+    return this.#keep({ serviceProvider: sp.id, requestId: null, acs: sp.acsUrls[0]!, relayState: relayStateOf(relayState), forceAuthn: false }, sp);
   }
 
   async serviceProvider(id: string): Promise<ServiceProviderRecord | undefined> {
@@ -229,6 +231,14 @@ export class SamlIdentityProvider {
 
 const AUTHN_STATEMENT =
   '<saml:AuthnStatement AuthnInstant="{AuthnInstant}" SessionIndex="{SessionIndex}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>';
+
+/** The AuthnRequest's ForceAuthn attribute (xs:boolean), read by samlify's extractor. */
+function forcesAuthn(xml: string): boolean {
+  // Two attributes, so the extractor answers an object (with one it answers the bare value).
+  const { request } = Extractor.extract(xml, [{ key: 'request', localPath: ['AuthnRequest'], attributes: ['ID', 'ForceAuthn'] }]);
+  const value = (request as Record<string, unknown> | undefined)?.forceAuthn;
+  return value === 'true' || value === '1';
+}
 
 /** RelayState is the SP's opaque value, returned as it came (bounded). */
 function relayStateOf(value: unknown): string | null {

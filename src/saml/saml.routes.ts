@@ -79,6 +79,7 @@ function toSignIn(request: FastifyRequest, reply: FastifyReply, issuer: string, 
     code_challenge: challengeOf(received.pending.verifier),
     code_challenge_method: 'S256',
     ui_locales: pageContextFor(request).locale,
+    ...(received.pending.forceAuthn ? { max_age: '0' } : {}),
   });
   return seeOther(reply, `/auth?${params}`);
 }

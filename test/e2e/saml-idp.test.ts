@@ -99,6 +99,10 @@ describe.each(DIALECTS)('Portvakt as a SAML identity provider on %s', (dialect) 
     expect(second.profile!.family_name).toBe('Lind');
     expect(second.profile!.email).toBeUndefined();
 
+    // ForceAuthn: the sign-in form again, despite the session.
+    const forced = authnRequest({ id: '_force1', issuer: community.entityId, acs: community.acs, destination: `${server.url}/saml/sso` }).replace('Version="2.0"', 'Version="2.0" ForceAuthn="true"');
+    expect((await agent.follow(redirectWith(server.url, forced), server.url)).url).toMatch(/\/login\//);
+
     // The same service again: the same pseudonym.
     const third = await samlSignIn(agent, await community.redirectUrl(), server.url);
     if ('refused' in third) throw new Error(third.page.slice(0, 500));
