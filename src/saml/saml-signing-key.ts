@@ -1,3 +1,5 @@
+// @peculiar/x509 needs the Reflect metadata polyfill (its tsyringe) loaded before it.
+import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { Kysely } from 'kysely';

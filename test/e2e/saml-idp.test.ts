@@ -170,12 +170,13 @@ describe.each(DIALECTS)('Portvakt as a SAML identity provider on %s', (dialect) 
     expect(huge.status).toBe(413);
   });
 
-  it('insists on the signature of an SP that signs its AuthnRequests (HTTP-Redirect, RSA-SHA256)', async () => {
+  it('insists on the signature of an SP that signs its AuthnRequests (HTTP-Redirect and HTTP-POST, RSA-SHA256)', async () => {
     const key = await selfSignedKey('CN=booking.example.se');
     const signing = await TestServiceProvider.start(server.url, 'https://booking.example.se/sp', { signingKey: key.privateKey });
     const unsigned = await TestServiceProvider.start(server.url, 'https://booking.example.se/sp');
+    const poster = await TestServiceProvider.start(server.url, 'https://booking.example.se/sp', { signingKey: key.privateKey, binding: 'post' });
     try {
-      const created = await server.api('POST', '/saml/service-providers', { name: 'Booking', entity_id: signing.entityId, acs_urls: [signing.acs, unsigned.acs], certificate: key.certificate, authn_requests_signed: true, attributes: ['email'], first_party: true });
+      const created = await server.api('POST', '/saml/service-providers', { name: 'Booking', entity_id: signing.entityId, acs_urls: [signing.acs, unsigned.acs, poster.acs], certificate: key.certificate, authn_requests_signed: true, attributes: ['email'], first_party: true });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       const signedUrl = await signing.redirectUrl('signed');
       expect(signedUrl).toContain('Signature=');
@@ -187,9 +188,17 @@ describe.each(DIALECTS)('Portvakt as a SAML identity provider on %s', (dialect) 
       expect([plain.status, (await plain.text()).includes('saml_bad_signature')]).toEqual([400, true]);
       const changed = await new CookieAgent().request((await signing.redirectUrl('signed')).replace('RelayState=signed', 'RelayState=changed'));
       expect([changed.status, (await changed.text()).includes('saml_bad_signature')]).toEqual([400, true]);
+      // On the HTTP-POST binding the signature is in the XML: taken when whole, refused when the request was changed.
+      const fields = await poster.postFields('posted');
+      const xml = Buffer.from(fields.SAMLRequest!, 'base64').toString('utf8');
+      expect(xml).toContain('<SignatureValue>');
+      const taken = await new CookieAgent().postForm(`${server.url}/saml/sso`, fields);
+      expect(taken.status, (await taken.text()).replace(/[\s\S]*<main[^>]*>/, '').slice(0, 600)).toBe(303);
+      const altered = Buffer.from(xml.replace(/ID="([^"]+)"/, 'ID="$1x"')).toString('base64');
+      const refused = await new CookieAgent().postForm(`${server.url}/saml/sso`, { SAMLRequest: altered });
+      expect([refused.status, (await refused.text()).includes('saml_bad_signature')]).toEqual([400, true]);
     } finally {
-      await signing.close();
-      await unsigned.close();
+      await Promise.all([signing.close(), unsigned.close(), poster.close()]);
     }
   });
 

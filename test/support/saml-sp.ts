@@ -47,7 +47,7 @@ export class TestServiceProvider {
   }
 
   /** Started, and configured from the IdP metadata at `issuer`/saml/metadata. */
-  static async start(issuer: string, entityId: string, options: { signingKey?: string; signingCert?: string } = {}): Promise<TestServiceProvider> {
+  static async start(issuer: string, entityId: string, options: { signingKey?: string; binding?: 'redirect' | 'post' } = {}): Promise<TestServiceProvider> {
     const sp = new TestServiceProvider(entityId);
     await new Promise<void>((resolve) => sp.#server.listen(0, '127.0.0.1', resolve));
     const address = sp.#server.address();
@@ -58,14 +58,17 @@ export class TestServiceProvider {
     sp.saml = new SAML({
       issuer: entityId,
       callbackUrl: sp.acs,
-      entryPoint: String(idp.getSingleSignOnService('redirect')),
+      entryPoint: String(idp.getSingleSignOnService(options.binding ?? 'redirect')),
+      // The HTTP-POST binding carries the request base64-encoded, not deflated (SAML bindings §3.5.4).
+      ...(options.binding === 'post' ? { authnRequestBinding: 'HTTP-POST', skipRequestCompression: true } : {}),
       idpCert: Array.isArray(cert) ? cert : [cert],
       audience: entityId,
       wantAssertionsSigned: true,
       wantAuthnResponseSigned: true,
       identifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
       validateInResponseTo: ValidateInResponseTo.ifPresent,
-      ...(options.signingKey ? { privateKey: options.signingKey, signatureAlgorithm: 'sha256' as const } : {}),
+      // RSA-SHA256 with a SHA-256 digest: Portvakt refuses SHA-1 in either place.
+      ...(options.signingKey ? { privateKey: options.signingKey, signatureAlgorithm: 'sha256' as const, digestAlgorithm: 'sha256' as const } : {}),
     });
     return sp;
   }
@@ -77,6 +80,12 @@ export class TestServiceProvider {
   /** An SP-initiated sign-in on the HTTP-Redirect binding. */
   redirectUrl(relayState = ''): Promise<string> {
     return this.saml.getAuthorizeUrlAsync(relayState, undefined, {});
+  }
+
+  /** An SP-initiated sign-in on the HTTP-POST binding: the fields of the form node-saml draws. */
+  async postFields(relayState = ''): Promise<Record<string, string>> {
+    const form = await this.saml.getAuthorizeFormAsync(relayState);
+    return Object.fromEntries([...form.matchAll(/name="(SAMLRequest|RelayState)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
   }
 
   close(): Promise<void> {
