@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -11,7 +12,6 @@ import { challengeOf, type PendingSamlRequest, type SamlIdentityProvider } from 
 import { SAML_CONTINUE_PATH, scopeOf } from './saml-client.ts';
 import { MAX_ENCODED_CHARS, samlRefusal } from './saml-messages.ts';
 import type { ServiceProviderRecord } from './service-provider-store.ts';
-import { createHash } from 'node:crypto';
 
 export interface SamlRouteDeps {
   issuer: string;
