@@ -1,11 +1,11 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
+import { LOOPBACK_HOSTS } from '../clients/client-safety.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { refuseDtd, samlify } from './saml-messages.ts';
 import type { ServiceProviderInput, ServiceProviderOutput, ServiceProviderPatch } from './service-provider.schemas.ts';
 import { SERVICE_PROVIDER_ID_PREFIX, type ReleasedAttribute, type ServiceProviderRecord, type ServiceProviderStore } from './service-provider-store.ts';
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
 const refuse = (code: string, message: string) => new DomainError(code, 400, message);
 const notFound = () => new DomainError('not_found', 404, 'No such service provider');
 
