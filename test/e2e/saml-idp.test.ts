@@ -136,6 +136,12 @@ describe.each(DIALECTS)('Portvakt as a SAML identity provider on %s', (dialect) 
     const emailed = (await deliver(warranty, byEmail)).profile!;
     expect([emailed.nameID, emailed.nameIDFormat]).toEqual([WHO.email, 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress']);
     expect((await server.api('PATCH', `/saml/service-providers/${id}`, { nameid_format: 'persistent' })).status).toBe(200);
+    // A branded service: the sign-in wears its brand.
+    expect((await server.api('PUT', '/brands/hemma_el', { name: 'Hemma El', accent_color: '#0b6e4f' })).status).toBe(200);
+    expect((await server.api('PATCH', `/saml/service-providers/${id}`, { brand: 'hemma_el' })).status).toBe(200);
+    const branded = await new CookieAgent().follow(`${server.url}/saml/sso/initiate?sp=${encodeURIComponent(warranty.entityId)}`, server.url);
+    expect(branded.url).toContain('/login/');
+    expect(await branded.response.text()).toContain('Hemma El');
     const unknown = await new CookieAgent().request(`${server.url}/saml/sso/initiate?sp=${encodeURIComponent('https://nobody.example/')}`, { headers: { 'accept-language': 'sv' } });
     expect(unknown.status).toBe(400);
     const page = await unknown.text();
