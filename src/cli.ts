@@ -31,7 +31,7 @@ const USAGE = `usage: portvakt <command>
   keys rotate    make a new signing key pair active; the old one keeps verifying until its tokens expire
   keys list      show the published signing keys
   audit verify   re-compute the audit log's hash chain; exit 0 when whole, 2 naming the first broken entry
-  api-keys create --name N --role R [--systems a,b] [--consent-purposes p,q]
+  api-keys create --name N --role R [--systems a,b] [--consent-purposes p,q] [--store S]
                  a management API key (role: admin, agent, privacy_officer, integration; integration
                  keys name their systems, and may record consent decisions for the purposes named by
                  --consent-purposes); prints it once
@@ -133,13 +133,13 @@ async function apiKeys(config: Config, args: string[]): Promise<number> {
 `);
       return 0;
     }
-    const input = keyCreate.safeParse({ name: flags.get('name'), role: flags.get('role'), systems: flags.get('systems')?.split(',') ?? null, consent_purposes: flags.get('consent-purposes')?.split(',') ?? null });
-    if (action !== 'create' || !input.success || [...flags.keys()].some((flag) => !['name', 'role', 'systems', 'consent-purposes'].includes(flag))) {
+    const input = keyCreate.safeParse({ name: flags.get('name'), role: flags.get('role'), systems: flags.get('systems')?.split(',') ?? null, consent_purposes: flags.get('consent-purposes')?.split(',') ?? null, store: flags.get('store') ?? null });
+    if (action !== 'create' || !input.success || [...flags.keys()].some((flag) => !['name', 'role', 'systems', 'consent-purposes', 'store'].includes(flag))) {
       process.stderr.write(`portvakt: ${input.success ? 'unknown flag' : input.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}\n${USAGE}`);
       return 1;
     }
-    const created = await keys.create({ name: input.data.name, role: input.data.role, systems: input.data.systems, consentPurposes: input.data.consent_purposes });
-    process.stdout.write(`${JSON.stringify({ id: created.id, role: created.role, systems: created.systems, consent_purposes: created.consentPurposes, key: created.key })}\n`);
+    const created = await keys.create({ name: input.data.name, role: input.data.role, systems: input.data.systems, consentPurposes: input.data.consent_purposes, store: input.data.store });
+    process.stdout.write(`${JSON.stringify({ id: created.id, role: created.role, systems: created.systems, consent_purposes: created.consentPurposes, store: created.store, key: created.key })}\n`);
     return 0;
   });
 }

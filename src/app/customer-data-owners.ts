@@ -30,6 +30,8 @@ export function registerCustomerDataOwners(services: Infrastructure & CustomerDo
     services.privacy.exports,
     services.personalization.signals,
     services.personalization.segments,
+    services.inStore.codes,
+    services.inStore.till,
   );
   customers.declaredBy(
     services.audit,

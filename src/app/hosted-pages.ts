@@ -11,6 +11,7 @@ import { phoneRoutes } from '../account/phone.routes.ts';
 import { profilePageRoutes } from '../account/profile.routes.ts';
 import { privacyPageRoutes } from '../account/privacy.routes.ts';
 import { personalizationPageRoutes } from '../account/personalization.routes.ts';
+import { memberCodeRoutes } from '../account/member.routes.ts';
 import { verificationPageRoutes } from '../account/verifications.routes.ts';
 import { brandAssetRoutes } from '../brands/brand.routes.ts';
 import { upstreamRoutes } from '../federation/upstream.routes.ts';
@@ -31,11 +32,13 @@ import type { Services } from './services.ts';
 const FORM_BODY_LIMIT = 16 * 1024;
 const stylesheet = readFileSync(new URL('../pages/assets/portvakt.css', import.meta.url));
 const passkeyScript = readFileSync(new URL('../pages/assets/passkeys.js', import.meta.url));
+const memberCodeScript = readFileSync(new URL('../pages/assets/member-code.js', import.meta.url));
 
 /** What a person's browser sees: the stylesheet and script, the sign-in pages (`/login/…`), the account (`/account/…`), SAML sign-in (`/saml/…`), brand assets. */
 export async function mountHostedPages(app: FastifyInstance, services: Services): Promise<void> {
   app.get('/assets/portvakt.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet));
   app.get('/assets/passkeys.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(passkeyScript));
+  app.get('/assets/member-code.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(memberCodeScript));
   await app.register(async (pages) => {
     pages.removeAllContentTypeParsers();
     await pages.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
@@ -78,6 +81,7 @@ function mountAccountPages(pages: FastifyInstance, services: Services): void {
   verificationPageRoutes(pages, deps);
   privacyPageRoutes(pages, deps);
   personalizationPageRoutes(pages, deps);
+  memberCodeRoutes(pages, { ...deps, codes: deps.inStore.codes });
   profilePageRoutes(pages, { ...deps, schema: services.profile.schema, attributes: services.profile.attributes });
   passwordPageRoutes(pages, { ...deps, passwordMinLength: services.config.passwordMinLength });
   emailChangeRoutes(pages, deps);

@@ -38,6 +38,8 @@ export function scheduleMaintenance(services: Services): () => void {
       services.guests.deleteExpired(),
       services.privacy.counts.fold(),
       services.personalization.maintain(),
+      services.inStore.codes.deleteExpired(),
+      services.inStore.till.deleteStale(),
     ]).catch((error: unknown) => log.error({ err: error }, 'cleanup of expired rows failed'));
   const timers = [setInterval(() => void refreshKeys(), config.keyRefreshMs), setInterval(() => void cleanup(), config.cleanupIntervalMs)];
   for (const timer of timers) timer.unref();

@@ -21,6 +21,7 @@ import { operatorRoutes } from '../operators/operator.routes.ts';
 import { dataMapRoutes } from '../privacy/data-map.routes.ts';
 import { privacyCallbackRoutes } from '../privacy/privacy-callback.routes.ts';
 import { privacyRequestRoutes } from '../privacy/privacy-request.routes.ts';
+import { inStoreRoutes } from '../in-store/in-store.routes.ts';
 import { personalizationRoutes } from '../personalization/personalization.routes.ts';
 import { profileRoutes } from '../profile/profile.routes.ts';
 import { resourceServerRoutes } from '../resource-servers/resource-server.routes.ts';
@@ -68,6 +69,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   brandTemplateRoutes(secured, api, services.brands);
   outboxRoutes(secured, api, services.messaging.outbox);
   personalizationRoutes(secured, api, { personalization: services.personalization, customers });
+  inStoreRoutes(secured, api, services.inStore);
   serviceProviderRoutes(secured, api, services.serviceProviders);
 }
 

@@ -16,7 +16,11 @@ import { buildMessaging, type Messaging } from '../messaging/messaging.ts';
 import { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import { TTL } from '../oidc/provider.ts';
 import { buildPrivacy, type Privacy } from '../privacy/privacy-services.ts';
-import { samlRecipients } from '../saml/data-recipients.ts';
+import { deriveKey } from '../crypto/derived-keys.ts';
+import { MemberCodes } from '../in-store/member-codes.ts';
+import { releasedCategories, Stores } from '../in-store/stores.ts';
+import { Till, type TillDeps } from '../in-store/till.ts';
+import type { DataMap } from '../privacy/data-map.ts';
 import { Personalization } from '../personalization/personalization.ts';
 import { Segments } from '../personalization/segments.ts';
 import { Signals } from '../personalization/signals.ts';
@@ -43,6 +47,14 @@ export interface SelfService {
   callerVerifications: CallerVerifications;
   timeline: CustomerTimeline;
   personalization: Personalization;
+  inStore: InStore;
+}
+
+/** The stores, the member codes customers show at their tills, and the tills themselves. */
+export interface InStore {
+  stores: Stores;
+  codes: MemberCodes;
+  till: Till;
 }
 
 export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, credentials: CredentialServices): SelfService {
@@ -58,8 +70,10 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
   const fetch = infra.outbound.fetch;
   const sessions = new CustomerSessions(store.db, audit, infra.artifacts);
   const notices = new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer });
-  const privacy = buildPrivacy({ config, fetch, checkUrl: infra.checkOutboundUrl, db: store.db, dialect: store.dialect, audit, events: domain.publisher, customers, ledger: domain.ledger, messenger: messaging.messenger, brand, log, recipients: () => samlRecipients(domain.serviceProviderStore) });
+  const privacy = buildPrivacy({ config, fetch, checkUrl: infra.checkOutboundUrl, db: store.db, dialect: store.dialect, audit, events: domain.publisher, customers, ledger: domain.ledger, messenger: messaging.messenger, brand, log });
   infra.metrics.watchPrivacy(() => privacy.queue.waiting());
+  const callerVerifications = new CallerVerifications({ db: store.db, customers, delivery, audit });
+  const personalization = buildPersonalization(infra, domain, privacy);
   return {
     messaging,
     flows,
@@ -75,19 +89,28 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
     emailChange: new EmailChange({ delivery, customers, notices }),
     federation: buildFederation({ config, db: store.db, audit, customers, customerStore: domain.customerStore, flows, pool: DEFAULT_POOL, fetch, log }),
     privacy,
-    callerVerifications: new CallerVerifications({ db: store.db, customers, delivery, audit }),
+    callerVerifications,
     timeline: new CustomerTimeline(store.db),
-    personalization: buildPersonalization(infra, domain, privacy),
+    personalization,
+    inStore: buildInStore(infra, domain, { throttle: credentials.throttle, verifications: callerVerifications, references: privacy.references, personalization, dataMap: privacy.dataMap }),
   };
 }
 
 /** Signals and segments under the gating consent: the ledger tells it of every decision, in the decision's transaction. */
-function buildPersonalization({ config, store }: Infrastructure, { ledger, purposes, publisher, audit, profile, brands }: CustomerDomain, privacy: Privacy): Personalization {
+function buildPersonalization({ config, store, log }: Infrastructure, { ledger, purposes, publisher, audit, profile, brands }: CustomerDomain, privacy: Privacy): Personalization {
   const settings = config.personalization;
   const signals = new Signals(store.db);
   const segments = new Segments({ db: store.db, signals, ledger, purposes, events: publisher, audit, gatingPurpose: settings.purpose, retentionDays: settings.retentionDays });
   const personalization = new Personalization({ db: store.db, signals, segments, ledger, references: privacy.references, settings });
   profile.attributes.onChange((trx, customerId, now) => personalization.profileChanged(customerId, now, trx));
-  brands.onFirstVisit((customerId, now) => personalization.profileChanged(customerId, now));
+  // After the visit is recorded, outside the sign-in's own work: a failure here is logged, never a failed sign-in.
+  brands.onFirstVisit((customerId, now) => personalization.profileChanged(customerId, now).catch((error: unknown) => log.error({ err: error }, 'segments after a first brand visit failed')));
   return personalization;
+}
+
+function buildInStore({ config, store }: Infrastructure, { customers, guests, audit }: CustomerDomain, deps: Pick<TillDeps, 'throttle' | 'verifications' | 'references' | 'personalization'> & { dataMap: DataMap }): InStore {
+  const stores = new Stores(store.db, audit);
+  deps.dataMap.addRecipients(async () => (await stores.list()).map((entry) => ({ kind: 'store', key: entry.key, name: entry.name, receives: releasedCategories(entry), system: entry.system })));
+  const codes = new MemberCodes(store.db, deriveKey(config.secret, 'member-code'));
+  return { stores, codes, till: new Till(store.db, { ...deps, stores, codes, customers, guests, audit }) };
 }

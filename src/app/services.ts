@@ -39,7 +39,7 @@ export async function buildServices(config: Config, log: FastifyBaseLogger): Pro
   registerCustomerDataOwners({ ...infra, ...domain, ...credentials, ...self });
   const operators = buildOperatorServices(infra, domain, credentials, self);
   const protocol = await startProtocol(infra, domain, credentials, self);
-  const saml = buildSaml(infra, domain);
+  const saml = buildSaml(infra, domain, self.privacy.dataMap);
   const pages = buildPageServices({ ...infra, ...domain, ...credentials, ...self, ...operators, ...protocol, ...saml });
   return { ...infra, ...domain, ...credentials, ...self, ...operators, ...protocol, ...saml, ...pages };
 }

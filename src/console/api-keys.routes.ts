@@ -18,10 +18,10 @@ const keyList = (max: number) =>
     .default('')
     .transform((value) => value.split(/[\s,]+/).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[a-z][a-z0-9_]{1,63}$/)).max(max));
-const newKeyForm = z.object({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES), systems: keyList(50), consent_purposes: keyList(100) });
+const newKeyForm = z.object({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES), systems: keyList(50), consent_purposes: keyList(100), store: z.string().trim().max(64).default('') });
 
-const TEXTS = { role: 'settings.keys.error.role', systems: 'settings.keys.error.systems', consent_purposes: 'settings.keys.error.consent_purposes' } as const satisfies Record<string, ConsoleKey>;
-const FIELDS = ['name', 'role', 'systems', 'consent_purposes'];
+const TEXTS = { role: 'settings.keys.error.role', systems: 'settings.keys.error.systems', consent_purposes: 'settings.keys.error.consent_purposes', store: 'settings.keys.error.store' } as const satisfies Record<string, ConsoleKey>;
+const FIELDS = ['name', 'role', 'systems', 'consent_purposes', 'store'];
 const REFUSALS = { field: ([name]: string[]) => (name !== undefined && FIELDS.includes(name) ? name : undefined), texts: TEXTS };
 
 /** `/console/api-keys…`: the management API's keys, created (the key shown once) and revoked through `/api-keys`. */
@@ -46,7 +46,7 @@ export function consoleApiKeyRoutes(app: FastifyInstance, steps: ConsoleSteps): 
     },
   });
   // The form is behind the (sensitive) operation it posts to: a stale sign-in is renewed before typing.
-  steps.mount(app, { method: 'GET', path: '/console/api-keys/new', operation: ['POST', '/api-keys'], handle: async (input) => drawNew(input, 200, { name: '', role: 'integration', systems: '', consent_purposes: '' }, {}) });
+  steps.mount(app, { method: 'GET', path: '/console/api-keys/new', operation: ['POST', '/api-keys'], handle: async (input) => drawNew(input, 200, { name: '', role: 'integration', systems: '', consent_purposes: '', store: '' }, {}) });
   steps.mount(app, {
     method: 'POST',
     path: '/console/api-keys/new',
@@ -55,15 +55,16 @@ export function consoleApiKeyRoutes(app: FastifyInstance, steps: ConsoleSteps): 
     refuse: async (input, errors) => drawNew(input, 400, typedValues(input.body), withTexts(errors, input.page.t, TEXTS)),
     handle: async (input) => {
       const { form } = input;
-      const values = { name: form.name, role: form.role, systems: form.systems.join(' '), consent_purposes: form.consent_purposes.join(' ') };
+      const values = { name: form.name, role: form.role, systems: form.systems.join(' '), consent_purposes: form.consent_purposes.join(' '), store: form.store };
       // Systems are what an integration key speaks for, and only that: said here in words, not in the API's English.
       if (form.role === 'integration' && form.systems.length === 0) return drawNew(input, 400, values, { systems: input.page.t('settings.keys.error.systems') });
       if (form.role !== 'integration' && form.systems.length > 0) return drawNew(input, 400, values, { systems: input.page.t('settings.keys.error.systems_role') });
       if (form.role !== 'integration' && form.consent_purposes.length > 0) return drawNew(input, 400, values, { consent_purposes: input.page.t('settings.keys.error.consent_purposes_role') });
+      if ((form.role === 'store') !== (form.store !== '')) return drawNew(input, 400, values, { store: input.page.t('settings.keys.error.store') });
       let created: ApiKeyRow & { key: string };
       try {
         const integration = form.role === 'integration';
-        const body = { name: form.name, role: form.role, systems: integration ? form.systems : null, consent_purposes: integration && form.consent_purposes.length > 0 ? form.consent_purposes : null };
+        const body = { name: form.name, role: form.role, systems: integration ? form.systems : null, consent_purposes: integration && form.consent_purposes.length > 0 ? form.consent_purposes : null, store: form.role === 'store' ? form.store : null };
         created = await input.run('POST', '/api-keys', { body });
       } catch (error) {
         return drawNew(input, correctable(error).status, values, refusalFields(correctable(error), input.page.t, REFUSALS));
@@ -89,5 +90,5 @@ export function consoleApiKeyRoutes(app: FastifyInstance, steps: ConsoleSteps): 
 /** A refused form as it was typed (bounded), to draw it again. */
 function typedValues(body: Record<string, unknown>): ApiKeyValues {
   const text = (name: string, max: number) => (typeof body[name] === 'string' ? (body[name] as string).slice(0, max) : '');
-  return { name: text('name', 100), role: text('role', 20), systems: text('systems', 4000), consent_purposes: text('consent_purposes', 8000) };
+  return { name: text('name', 100), role: text('role', 20), systems: text('systems', 4000), consent_purposes: text('consent_purposes', 8000), store: text('store', 64) };
 }

@@ -6,7 +6,12 @@ import { toString as qrToString } from 'qrcode';
  * scriptable is ever embedded in a page.
  */
 export async function totpQrSvg(uri: string): Promise<string> {
-  const svg = await qrToString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+  return qrCodeSvg(uri);
+}
+
+/** Any short text (a member code's digits) as the same checked inline SVG QR code. */
+export async function qrCodeSvg(text: string): Promise<string> {
+  const svg = await qrToString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   if (!svg.startsWith('<svg') || /<script|<foreignObject|\son[a-z]+\s*=/i.test(svg)) throw new Error('unexpected QR code SVG output');
   return svg;
 }

@@ -11,6 +11,9 @@ export interface DomainEvent {
   data: Record<string, unknown>;
 }
 
+/** Event rows per INSERT (five values each, far below SQLite's limit of bound values). */
+const EVENTS_PER_INSERT = 200;
+
 /**
  * Writes an event, and a pending delivery for every subscription that wants its type, in the
  * caller's transaction: the event exists exactly when the change committed (transactional
@@ -33,16 +36,22 @@ export class EventPublisher implements CustomerDataHolder {
   }
 
   async publish(trx: Transaction<Database>, event: DomainEvent, now = Date.now()): Promise<string> {
-    const id = `evt_${crypto.randomUUID()}`;
-    await trx.insertInto('events').values({ id, type: event.type, customer_id: event.customerId, data: JSON.stringify(event.data), occurred_at: now }).execute();
-    const subscriptions = (await trx.selectFrom('webhook_subscriptions').select(['id', 'event_types']).execute()).filter((subscription) => {
-      const types = JSON.parse(subscription.event_types) as string[];
-      return types.includes('*') || types.includes(event.type);
-    });
-    if (subscriptions.length > 0) await WebhookDeliveries.enqueue(trx, { eventId: id, orderingKey: event.customerId ?? '-', subscriptionIds: subscriptions.map((subscription) => subscription.id) }, now);
+    return (await this.publishAll(trx, [event], now))[0]!;
+  }
+
+  /** Several events in one go (a batch of signals moves many customers between segments): one read of the subscriptions, multi-row inserts. */
+  async publishAll(trx: Transaction<Database>, events: readonly DomainEvent[], now = Date.now()): Promise<string[]> {
+    if (events.length === 0) return [];
+    const rows = events.map((event) => ({ id: `evt_${crypto.randomUUID()}`, type: event.type, customer_id: event.customerId, data: JSON.stringify(event.data), occurred_at: now }));
+    for (let offset = 0; offset < rows.length; offset += EVENTS_PER_INSERT) await trx.insertInto('events').values(rows.slice(offset, offset + EVENTS_PER_INSERT)).execute();
+    const subscriptions = (await trx.selectFrom('webhook_subscriptions').select(['id', 'event_types']).execute()).map((subscription) => ({ id: subscription.id, types: JSON.parse(subscription.event_types) as string[] }));
+    for (const [index, event] of events.entries()) {
+      const wanted = subscriptions.filter((subscription) => subscription.types.includes('*') || subscription.types.includes(event.type));
+      if (wanted.length > 0) await WebhookDeliveries.enqueue(trx, { eventId: rows[index]!.id, orderingKey: event.customerId ?? '-', subscriptionIds: wanted.map((subscription) => subscription.id) }, now);
+    }
     // Heard after the caller's commit in the usual case; early, it costs one empty look.
     setImmediate(() => this.#listeners.forEach((listener) => listener()));
-    return id;
+    return rows.map((row) => row.id);
   }
 
   /** Events for the customer, newest first. */

@@ -162,6 +162,11 @@ export class Guests implements CustomerDataOwner {
     });
   }
 
+  /** An order reference from elsewhere than a guest checkout (a store's receipt), in the caller's transaction; the same reference twice is kept once. */
+  async recordOrder(trx: Transaction<Database>, customerId: string, reference: string, now = Date.now()): Promise<void> {
+    await trx.insertInto('customer_orders').values({ customer_id: customerId, reference, guest_id: null, created_at: now }).onConflict((conflict) => conflict.columns(['customer_id', 'reference']).doNothing()).execute();
+  }
+
   async ordersOf(customerId: string): Promise<Array<{ reference: string; guestId: string | null; createdAt: number }>> {
     const rows = await this.#db.selectFrom('customer_orders').selectAll().where('customer_id', '=', customerId).orderBy('created_at').orderBy('reference').execute();
     return rows.map((row) => ({ reference: row.reference, guestId: row.guest_id, createdAt: Number(row.created_at) }));

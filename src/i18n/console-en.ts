@@ -21,6 +21,7 @@ const frameEn = {
   'role.agent': 'customer service',
   'role.privacy_officer': 'privacy officer',
   'role.integration': 'integration',
+  'role.store': 'store',
   'signin.title': 'Sign in to the console',
   'signin.lead': 'For the people who run customer identity. Customers sign in elsewhere.',
   'signin.fresh': 'This action needs a recent sign-in. Sign in again to go on.',

@@ -22,6 +22,7 @@ const frameSv = {
   'role.agent': 'kundtjänst',
   'role.privacy_officer': 'dataskyddsansvarig',
   'role.integration': 'integration',
+  'role.store': 'butik',
   'signin.title': 'Logga in i konsolen',
   'signin.lead': 'För dem som sköter kundinloggningen. Kunder loggar in någon annanstans.',
   'signin.fresh': 'Det här kräver en färsk inloggning. Logga in igen för att fortsätta.',

@@ -18,6 +18,7 @@ export const keyCreate = z.strictObject({
     .nullable()
     .default(null)
     .describe('integration keys only: the consent capability, the purposes a consent-management platform may record decisions for through the key; null: none'),
+  store: text().regex(/^[a-z0-9][a-z0-9_-]{1,63}$/, 'a store key such as sthlm-city').nullable().default(null).describe('store keys (a till): the store it is a till of'),
 });
 const keyOutput = z.object({
   id: z.string(),
@@ -25,6 +26,7 @@ const keyOutput = z.object({
   role: z.enum(ROLES),
   systems: z.array(z.string()).nullable(),
   consent_purposes: z.array(z.string()).nullable(),
+  store: z.string().nullable(),
   created_at: z.number().int(),
   last_used_at: z.number().int().nullable(),
   revoked_at: z.number().int().nullable(),
@@ -37,6 +39,7 @@ const present = (key: ApiKey) => ({
   role: key.role,
   systems: key.systems,
   consent_purposes: key.consentPurposes,
+  store: key.store,
   created_at: Math.floor(key.createdAt / 1000),
   last_used_at: key.lastUsedAt === null ? null : Math.floor(key.lastUsedAt / 1000),
   revoked_at: key.revokedAt === null ? null : Math.floor(key.revokedAt / 1000),
@@ -55,7 +58,7 @@ export function apiKeyRoutes(app: FastifyInstance, api: ApiRegistry, keys: ApiKe
     status: 201,
     response: keyOutput.extend({ key: z.string().describe('Bearer value; store it now, it cannot be read again') }),
     handler: async ({ body }) => {
-      const created = await keys.create({ name: body.name, role: body.role, systems: body.systems, consentPurposes: body.consent_purposes });
+      const created = await keys.create({ name: body.name, role: body.role, systems: body.systems, consentPurposes: body.consent_purposes, store: body.store });
       return { ...present(created), key: created.key };
     },
   });

@@ -13,6 +13,8 @@ export interface ApiKey {
   systems: string[] | null;
   /** The consent capability: purposes the (integration) key may record decisions for; null: none. */
   consentPurposes: string[] | null;
+  /** The store whose till a `store` key is; null for other roles. */
+  store: string | null;
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
@@ -40,17 +42,21 @@ export class ApiKeys {
   }
 
   /** A new key; its secret is in the answer and nowhere else. */
-  async create(input: { name: string; role: Role; systems: string[] | null; consentPurposes?: string[] | null }, now = Date.now()): Promise<ApiKey & { key: string }> {
+  async create(input: { name: string; role: Role; systems: string[] | null; consentPurposes?: string[] | null; store?: string | null }, now = Date.now()): Promise<ApiKey & { key: string }> {
     const consentPurposes = input.consentPurposes ?? null;
+    const store = input.store ?? null;
+    if (input.role === 'store' && !store) throw new DomainError('validation_failed', 400, 'A store key names the store whose till it is');
+    if (input.role !== 'store' && store) throw new DomainError('validation_failed', 400, 'Only store keys name a store');
     if (input.role === 'integration' && !input.systems) throw new DomainError('validation_failed', 400, 'An integration key names the systems it speaks for');
     if (input.role !== 'integration' && input.systems) throw new DomainError('validation_failed', 400, 'Only integration keys name systems');
     if (input.role !== 'integration' && consentPurposes) throw new DomainError('validation_failed', 400, 'Only integration keys are given the consent capability (consent_purposes)');
     const id = `pvk_${randomBytes(12).toString('base64url')}`;
     const secret = randomBytes(32).toString('base64url');
-    const row: ApiKeysTable = { id, name: input.name, role: input.role, systems: input.systems ? JSON.stringify(input.systems) : null, consent_purposes: consentPurposes ? JSON.stringify(consentPurposes) : null, secret_hash: hash(secret), created_at: now, last_used_at: null, revoked_at: null };
+    const row: ApiKeysTable = { id, name: input.name, role: input.role, systems: input.systems ? JSON.stringify(input.systems) : null, consent_purposes: consentPurposes ? JSON.stringify(consentPurposes) : null, store, secret_hash: hash(secret), created_at: now, last_used_at: null, revoked_at: null };
     await this.#db.transaction().execute(async (trx) => {
+      if (store && !(await trx.selectFrom('stores').select('key').where('key', '=', store).executeTakeFirst())) throw new DomainError('unknown_store', 400, `There is no store ${store}`);
       await trx.insertInto('api_keys').values(row).execute();
-      await this.#audit.append(trx, { action: 'api_key.created', actor: OPERATOR, subject: { type: 'api_key', id }, details: { role: input.role, systems: input.systems, consent_purposes: consentPurposes } }, now);
+      await this.#audit.append(trx, { action: 'api_key.created', actor: OPERATOR, subject: { type: 'api_key', id }, details: { role: input.role, systems: input.systems, consent_purposes: consentPurposes, store } }, now);
     });
     return { ...present(row), key: `${id}.${secret}` };
   }
@@ -88,7 +94,7 @@ export class ApiKeys {
       await this.#db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute();
     }
     const key = present(row);
-    return { id: `key:${id}`, roles: [key.role], systems: key.systems, consentPurposes: key.consentPurposes };
+    return { id: `key:${id}`, roles: [key.role], systems: key.systems, consentPurposes: key.consentPurposes, store: key.store };
   }
 }
 
@@ -99,6 +105,7 @@ function present(row: ApiKeysTable): ApiKey {
     role: storedRole(row.role),
     systems: row.systems ? (JSON.parse(row.systems) as string[]) : null,
     consentPurposes: row.consent_purposes ? (JSON.parse(row.consent_purposes) as string[]) : null,
+    store: row.store,
     createdAt: Number(row.created_at),
     lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),

@@ -6,8 +6,10 @@
  *   record consent given by phone.
  * - privacy_officer: the data map, privacy requests and their evidence, the audit log.
  * - integration: another system (CRM, loyalty, web shop): its own customer references and webhooks.
+ * - store: a till in one store: identifies the customer in front of it (member code, or phone and
+ *   code) and posts their receipts; nothing else.
  */
-export const ROLES = ['admin', 'agent', 'privacy_officer', 'integration'] as const;
+export const ROLES = ['admin', 'agent', 'privacy_officer', 'integration', 'store'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The OAuth scope a machine client asks for to act in a role (client_credentials). */
@@ -23,6 +25,8 @@ export interface Operator {
   systems: string[] | null;
   /** Purposes an integration may record consent decisions for (the consent capability); null: none (an admin or agent records any, as itself). */
   consentPurposes: string[] | null;
+  /** The store a till key belongs to (role `store`); null for every other caller. */
+  store?: string | null;
 }
 
 export function admits(operator: Operator, allowed: readonly Role[]): boolean {

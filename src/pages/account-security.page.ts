@@ -41,6 +41,7 @@ export function accountSecurityPage(page: PageContext, view: AccountSecurityView
 <p><a href="/account/verifications">${t('account.verifications.link')}</a></p>
 <p><a href="/account/consents">${t('account.consents.link')}</a></p>
 <p><a href="/account/personalization">${t('account.personalization.link')}</a></p>
+<p><a href="/account/member">${t('account.member.link')}</a></p>
 <p><a href="/account/privacy">${t('privacy.link')}</a></p>
 ${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
 ${emailSection(page, view)}

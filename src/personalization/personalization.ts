@@ -52,9 +52,10 @@ export class Personalization {
   /**
    * A batch from one system: every event is checked first (type, time, customer), so a bad one
    * refuses the whole batch with nothing written; then the kept ones and the memberships they
-   * change are written in one transaction.
+   * change are written in one transaction — with `alongside`, when given (a store's receipt
+   * records the order in it, whether or not the event is kept).
    */
-  async ingest(batch: SignalBatch, now = Date.now()): Promise<IngestResult> {
+  async ingest(batch: SignalBatch, now = Date.now(), alongside?: (trx: Transaction<Database>) => Promise<void>): Promise<IngestResult> {
     await this.#checkSystem(batch.system);
     await this.#checkTypes(batch.events);
     const customers = await this.#resolve(batch.events);
@@ -71,8 +72,10 @@ export class Personalization {
       else fresh.push({ eventId: event.id, customerId, type: event.type, occurredAt, channel: event.channel ?? null, brand: event.brand ?? null, items: event.items });
       seen.add(event.id);
     });
-    if (fresh.length === 0) return result;
+    if (fresh.length === 0 && !alongside) return result;
     await this.#db.transaction().execute(async (trx) => {
+      await alongside?.(trx);
+      if (fresh.length === 0) return;
       // The grant is read again inside the transaction: a withdrawal committed since the first read drops these too.
       const still = await this.#ledger.grantedAmong(trx, this.settings.purpose, [...new Set(fresh.map((signal) => signal.customerId))]);
       const keep = fresh.filter((signal) => still.has(signal.customerId));

@@ -4,7 +4,7 @@ import type { ConsentPurposes } from '../consent/consent-purposes.ts';
 import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import { conflict, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
-import type { EventPublisher } from '../events/event-publisher.ts';
+import type { DomainEvent, EventPublisher } from '../events/event-publisher.ts';
 import type { Database } from '../store/schema.ts';
 import { checkRule, needsOf, RuleCheck, type CustomerFacts, type Qualifier, type Rule, type Verdict } from './segment-rules.ts';
 import type { Signals } from './signals.ts';
@@ -34,6 +34,9 @@ export interface Membership {
 
 /** Why a customer's memberships are looked at: a new signal or decision, a changed profile (attributes, a first visit at a brand), a window passing, the first build of a segment. */
 export type RefreshCause = 'signal' | 'time' | 'consent' | 'profile' | 'build';
+
+/** Rows per multi-row INSERT (four values each). */
+const ROWS_PER_INSERT = 200;
 
 /** Customers looked at in one transaction by a recheck or build pass. */
 const PASS_SIZE = 500;
@@ -90,7 +93,7 @@ export class Segments implements CustomerDataOwner {
       await trx.insertInto('segments').values({ key: input.key, rule: JSON.stringify(input.rule), texts: JSON.stringify(input.texts), built: 0, build_cursor: null, created_at: now, updated_at: now }).execute();
       await this.#audit.append(trx, { action: 'segment.created', actor: OPERATOR, subject: { type: 'segment', id: input.key }, details: { rule: JSON.stringify(input.rule) } }, now);
     });
-    this.build();
+    this.#buildSoon();
     return this.get(input.key);
   }
 
@@ -107,7 +110,7 @@ export class Segments implements CustomerDataOwner {
         .execute();
       await this.#audit.append(trx, { action: 'segment.updated', actor: OPERATOR, subject: { type: 'segment', id: key }, details: { ...(input.rule ? { rule: JSON.stringify(input.rule) } : {}), texts_changed: input.texts !== undefined } }, now);
     });
-    if (input.rule) this.build();
+    if (input.rule) this.#buildSoon();
     return this.get(key);
   }
 
@@ -153,8 +156,7 @@ export class Segments implements CustomerDataOwner {
     const granted = await this.#ledger.grantedAmong(trx, this.#gate, customerIds);
     const facts = await this.#facts(trx, [...granted], rules.values(), now);
     const current = await this.#membersOf(trx, customerIds);
-    const rechecks: Array<{ customer_id: string; due_at: number }> = [];
-    const settled: string[] = [];
+    const changes = new MembershipChanges(now, cause);
     for (const customerId of customerIds) {
       const verdicts = new Map<string, Verdict>();
       const customerFacts = facts.get(customerId);
@@ -162,43 +164,33 @@ export class Segments implements CustomerDataOwner {
         const check = new RuleCheck(customerFacts, now, this.#retentionDays, (key) => rules.get(key));
         for (const key of rules.keys()) verdicts.set(key, check.segment(key));
       }
-      await this.#apply(trx, customerId, current.get(customerId) ?? new Map(), verdicts, now, cause);
-      const due = [...verdicts.values()].reduce<number | null>((at, verdict) => (verdict.changesAt === null ? at : Math.min(at ?? Infinity, verdict.changesAt)), null);
-      if (due === null) settled.push(customerId);
-      else rechecks.push({ customer_id: customerId, due_at: due });
+      changes.add(customerId, current.get(customerId) ?? new Map(), verdicts);
     }
-    if (settled.length > 0) await trx.deleteFrom('segment_rechecks').where('customer_id', 'in', settled).execute();
-    if (rechecks.length > 0) {
-      await trx
-        .insertInto('segment_rechecks')
-        .values(rechecks)
-        .onConflict((oc) => oc.column('customer_id').doUpdateSet((eb) => ({ due_at: eb.ref('excluded.due_at') })))
-        .execute();
-    }
+    await this.#write(trx, changes);
   }
 
   /** The customer leaves every segment (the gating consent was withdrawn), in the withdrawal's transaction. */
   async leaveAll(trx: Transaction<Database>, customerId: string, now: number): Promise<void> {
-    await this.#apply(trx, customerId, (await this.#membersOf(trx, [customerId])).get(customerId) ?? new Map(), new Map(), now, 'consent');
-    await trx.deleteFrom('segment_rechecks').where('customer_id', '=', customerId).execute();
+    const changes = new MembershipChanges(now, 'consent');
+    changes.add(customerId, (await this.#membersOf(trx, [customerId])).get(customerId) ?? new Map(), new Map());
+    await this.#write(trx, changes);
   }
 
-  async #apply(trx: Transaction<Database>, customerId: string, current: Map<string, string | null>, verdicts: Map<string, Verdict>, now: number, cause: RefreshCause): Promise<void> {
-    for (const [key, verdict] of verdicts) {
-      if (!verdict.member) continue;
-      const reason = verdict.reason ? JSON.stringify(verdict.reason) : null;
-      if (!current.has(key)) {
-        await trx.insertInto('segment_members').values({ segment_key: key, customer_id: customerId, entered_at: now, reason }).execute();
-        // Published at the clock's time: `now` is the time the rules are read at (a maintenance pass may read ahead).
-        await this.#events.publish(trx, { type: 'segment.entered', customerId, data: { segment: key, cause } });
-      } else if (current.get(key) !== reason) {
-        await trx.updateTable('segment_members').set({ reason }).where('segment_key', '=', key).where('customer_id', '=', customerId).execute();
-      }
+  /** Writes what changed, batched: entries, leavings, reasons, the times to look again, and the events. */
+  async #write(trx: Transaction<Database>, changes: MembershipChanges): Promise<void> {
+    for (let offset = 0; offset < changes.entered.length; offset += ROWS_PER_INSERT) await trx.insertInto('segment_members').values(changes.entered.slice(offset, offset + ROWS_PER_INSERT)).execute();
+    for (const [customerId, keys] of changes.left) await trx.deleteFrom('segment_members').where('customer_id', '=', customerId).where('segment_key', 'in', keys).execute();
+    for (const row of changes.reasons) await trx.updateTable('segment_members').set({ reason: row.reason }).where('segment_key', '=', row.segment_key).where('customer_id', '=', row.customer_id).execute();
+    if (changes.settled.length > 0) await trx.deleteFrom('segment_rechecks').where('customer_id', 'in', changes.settled).execute();
+    for (let offset = 0; offset < changes.rechecks.length; offset += ROWS_PER_INSERT) {
+      await trx
+        .insertInto('segment_rechecks')
+        .values(changes.rechecks.slice(offset, offset + ROWS_PER_INSERT))
+        .onConflict((oc) => oc.column('customer_id').doUpdateSet((eb) => ({ due_at: eb.ref('excluded.due_at') })))
+        .execute();
     }
-    const leaving = [...current.keys()].filter((key) => !verdicts.get(key)?.member);
-    if (leaving.length === 0) return;
-    await trx.deleteFrom('segment_members').where('customer_id', '=', customerId).where('segment_key', 'in', leaving).execute();
-    for (const key of leaving) await this.#events.publish(trx, { type: 'segment.left', customerId, data: { segment: key, cause } });
+    // Published at the clock's time: `now` is the time the rules are read at (a maintenance pass may read ahead).
+    await this.#events.publishAll(trx, changes.events);
   }
 
   /** Customers whose verdicts a passing window may have changed: looked at again, a pass at a time. Answers how many. */
@@ -211,6 +203,11 @@ export class Segments implements CustomerDataOwner {
       done += due.length;
       if (due.length < PASS_SIZE) return done;
     }
+  }
+
+  /** Starts the build now; should it fail, the cleanup job's next pass builds what is left (`built` says so meanwhile). */
+  #buildSoon(): void {
+    this.build().catch(() => undefined);
   }
 
   /** Builds every segment not built yet, in passes over the customers whose gating grant counts (at most one build runs per node). */
@@ -315,4 +312,39 @@ export class Segments implements CustomerDataOwner {
 
 function present(row: Database['segments']): Segment {
   return { key: row.key, rule: JSON.parse(row.rule) as Rule, texts: JSON.parse(row.texts) as SegmentTexts, built: row.built === 1, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
+}
+
+/** What one refresh changes, customer by customer, gathered to be written in batches. */
+class MembershipChanges {
+  readonly entered: Array<{ segment_key: string; customer_id: string; entered_at: number; reason: string | null }> = [];
+  readonly left = new Map<string, string[]>();
+  readonly reasons: Array<{ segment_key: string; customer_id: string; reason: string | null }> = [];
+  readonly rechecks: Array<{ customer_id: string; due_at: number }> = [];
+  readonly settled: string[] = [];
+  readonly events: DomainEvent[] = [];
+  readonly #now: number;
+  readonly #cause: RefreshCause;
+
+  constructor(now: number, cause: RefreshCause) {
+    this.#now = now;
+    this.#cause = cause;
+  }
+
+  /** A customer's memberships now (segment → kept reason) against the verdicts; no verdicts: they leave everything. */
+  add(customerId: string, current: Map<string, string | null>, verdicts: Map<string, Verdict>): void {
+    for (const [key, verdict] of verdicts) {
+      if (!verdict.member) continue;
+      const reason = verdict.reason ? JSON.stringify(verdict.reason) : null;
+      if (!current.has(key)) {
+        this.entered.push({ segment_key: key, customer_id: customerId, entered_at: this.#now, reason });
+        this.events.push({ type: 'segment.entered', customerId, data: { segment: key, cause: this.#cause } });
+      } else if (current.get(key) !== reason) this.reasons.push({ segment_key: key, customer_id: customerId, reason });
+    }
+    const leaving = [...current.keys()].filter((key) => !verdicts.get(key)?.member);
+    if (leaving.length > 0) this.left.set(customerId, leaving);
+    for (const key of leaving) this.events.push({ type: 'segment.left', customerId, data: { segment: key, cause: this.#cause } });
+    const due = [...verdicts.values()].reduce<number | null>((at, verdict) => (verdict.changesAt === null ? at : Math.min(at ?? Infinity, verdict.changesAt)), null);
+    if (due === null) this.settled.push(customerId);
+    else this.rechecks.push({ customer_id: customerId, due_at: due });
+  }
 }

@@ -42,11 +42,12 @@ const mapEntry = z.object({
 });
 
 const recipientEntry = z.object({
-  kind: z.enum(['saml_service_provider']),
-  id: z.string(),
+  kind: z.string().describe('store, saml_service_provider'),
+  key: z.string(),
   name: z.string(),
-  categories: z.array(z.string()).describe('The categories of customer data its release gives it'),
-  attributes: z.array(z.string()).describe('What it receives at each sign-in, by name'),
+  receives: z.array(z.string()),
+  system: z.string().nullable(),
+  releases: z.array(z.string()).optional().describe("What is released, by name (a SAML service provider's attributes)"),
 });
 
 const entry = (system: DataSystem) => ({ system: system.key, name: system.name, categories: system.categories, legal_basis: system.legalBasis, retention: system.retention, access: system.access, identified_by: system.identifiedBy });
@@ -120,17 +121,16 @@ export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { sy
       customer_id: z.string().nullable(),
       systems: z.array(mapEntry),
       unmapped: z.array(unmappedEntry).describe('References in systems that are not on the map (kept from before references were limited to mapped systems): add each system to the map, or remove the references'),
-      recipients: z.array(recipientEntry).describe('Services Portvakt itself sends customer data to at sign-in (SAML service providers, through their attribute release); read-only here'),
+      recipients: z.array(recipientEntry).describe("Who receives customer data from Portvakt by a release setting (a store's tills, a SAML service provider's attribute release): what they receive, and the system on the map that stands for them"),
     }),
     handler: async ({ query }) => {
-      const recipients = await deps.dataMap.recipients();
       if (query.customer_id) {
         const held = await deps.dataMap.forCustomer(query.customer_id);
-        return { customer_id: query.customer_id, systems: held.systems.map(({ system, reference }) => ({ ...entry(system), reference })), unmapped: held.unmapped, recipients };
+        return { customer_id: query.customer_id, systems: held.systems.map(({ system, reference }) => ({ ...entry(system), reference })), unmapped: held.unmapped, recipients: await deps.dataMap.recipients() };
       }
       const overview = await deps.dataMap.overview();
       return {
-        recipients,
+        recipients: await deps.dataMap.recipients(),
         customer_id: null,
         systems: overview.systems.map(({ system, customerCount }) => ({ ...entry(system), customer_count: customerCount })),
         unmapped: overview.unmapped.map(({ system, customerCount }) => ({ system, customer_count: customerCount })),

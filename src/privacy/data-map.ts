@@ -4,17 +4,17 @@ import type { Customers } from '../customers/customers.ts';
 import type { DataCategory } from '../customers/customer-data.ts';
 import type { DataSystem, DataSystems } from './data-systems.ts';
 
-/**
- * A service Portvakt itself sends customer data to at sign-in (a SAML service provider, through
- * its attribute release): read-only on the map, with the categories its release gives.
- */
-export interface DataRecipient {
-  kind: 'saml_service_provider';
-  id: string;
+/** Someone Portvakt hands customer data to through a release setting (a store's tills), with the categories it receives. */
+export interface Recipient {
+  /** `store`, `saml_service_provider` … */
+  kind: string;
+  key: string;
   name: string;
-  categories: DataCategory[];
-  /** What is released, by name. */
-  attributes: string[];
+  receives: DataCategory[];
+  /** The data-map system that stands for it, when there is one (a store's till system). */
+  system: string | null;
+  /** What is released, by name, where the setting names it (a SAML service provider's attributes). */
+  releases?: string[];
 }
 
 /**
@@ -28,19 +28,23 @@ export class DataMap {
   readonly #references: CustomerReferences;
   readonly #counts: CustomerCounts;
   readonly #customers: Customers;
-  readonly #recipients: () => Promise<DataRecipient[]>;
+  readonly #recipients: Array<() => Promise<Recipient[]>> = [];
 
-  constructor(deps: { systems: DataSystems; references: CustomerReferences; counts: CustomerCounts; customers: Customers; recipients?: () => Promise<DataRecipient[]> }) {
+  constructor(deps: { systems: DataSystems; references: CustomerReferences; counts: CustomerCounts; customers: Customers }) {
     this.#systems = deps.systems;
     this.#references = deps.references;
     this.#counts = deps.counts;
     this.#customers = deps.customers;
-    this.#recipients = deps.recipients ?? (async () => []);
   }
 
-  /** The services Portvakt sends customer data to at sign-in (SAML service providers), with what they receive. */
-  recipients(): Promise<DataRecipient[]> {
-    return this.#recipients();
+  /** A kind of recipient joins the map (a module that releases customer data by its settings registers how to list them). */
+  addRecipients(list: () => Promise<Recipient[]>): void {
+    this.#recipients.push(list);
+  }
+
+  /** Everyone customer data is released to by a setting, kind by kind. */
+  async recipients(): Promise<Recipient[]> {
+    return (await Promise.all(this.#recipients.map((list) => list()))).flat();
   }
 
   /**

@@ -101,6 +101,11 @@ export const portvaktPart = z
       entered_at: time,
       reason: z.strictObject({ type: z.string(), category: z.string().nullable(), occurred_at: time }).nullable(),
     }),
+    store_visits: rows('Each time a till identified the customer in a store (by member code, or by phone and code), kept for the hour a receipt may follow', {
+      store: z.string().describe("The store's key"),
+      method: z.string().describe('member_code, sms or portal'),
+      at: time,
+    }),
     brand_visits: rows("The group's brands (chains) the customer has signed in at, first time; an empty brand is the group's own sign-in", { brand: z.string(), name: z.string().nullable(), first_at: time }),
     privacy_requests: rows("The customer's access and erasure requests", {
       id: z.string(),

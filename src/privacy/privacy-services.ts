@@ -15,7 +15,7 @@ import type { WorkerLog } from '../messaging/outbox-worker.ts';
 import type { MessageBrand } from '../messaging/templates/render-message.ts';
 import type { Database } from '../store/schema.ts';
 import type { Dialect } from '../store/database.ts';
-import { DataMap, type DataRecipient } from './data-map.ts';
+import { DataMap } from './data-map.ts';
 import { DataSystems } from './data-systems.ts';
 import { BuiltinSystem } from './builtin-system.ts';
 import { PrivacyExports } from './privacy-exports.ts';
@@ -33,13 +33,13 @@ export type Privacy = ReturnType<typeof buildPrivacy>;
  * tasks, the worker that carries them out (started by the app), Portvakt's own part, and the
  * suppression list that guards every customer creation.
  */
-export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; events: EventPublisher; customers: Customers; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog; fetch: OutboundFetch; checkUrl: OutboundUrlCheck; recipients?: () => Promise<DataRecipient[]> }) {
+export function buildPrivacy(deps: { config: Config; db: Kysely<Database>; dialect: Dialect; audit: AuditLog; events: EventPublisher; customers: Customers; ledger: ConsentLedger; messenger: Messenger; brand: MessageBrand; log: WorkerLog; fetch: OutboundFetch; checkUrl: OutboundUrlCheck }) {
   const { config, db, audit } = deps;
   const builtinCategories = () => declaredCategories(deps.customers.dataDeclarations());
   const systems = new DataSystems({ db, dialect: deps.dialect, key: deriveKey(config.secret, 'data-system-secret'), audit, checkUrl: deps.checkUrl, builtinCategories });
   const references = new CustomerReferences(db, audit, (trx, system) => systems.holdMapped(trx, system));
   const counts = new CustomerCounts(db);
-  const dataMap = new DataMap({ systems, references, counts, customers: deps.customers, ...(deps.recipients ? { recipients: deps.recipients } : {}) });
+  const dataMap = new DataMap({ systems, references, counts, customers: deps.customers });
   const tasks = new PrivacyTasks(db, deps.dialect, { baseDelayMs: config.privacy.retryBaseMs, maxDelayMs: config.privacy.retryMaxMs, maxAttempts: config.privacy.maxAttempts, leaseMs: config.privacy.timeoutMs + 5_000, callbackWaitMs: config.privacy.callbackWaitMs });
   const exports = new PrivacyExports({ db, tasks, key: deriveKey(config.secret, 'privacy-export'), messenger: deps.messenger, brand: deps.brand, issuer: config.issuer });
   const requests = new PrivacyRequests({ db, dialect: deps.dialect, systems, tasks, audit, exports, events: deps.events });

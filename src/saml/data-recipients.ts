@@ -1,5 +1,5 @@
 import { DATA_CATEGORIES, type DataCategory } from '../customers/customer-data.ts';
-import type { DataRecipient } from '../privacy/data-map.ts';
+import type { Recipient } from '../privacy/data-map.ts';
 import type { ReleasedAttribute, ServiceProviderStore } from './service-provider-store.ts';
 
 function categoryOf(attribute: ReleasedAttribute): DataCategory {
@@ -12,10 +12,10 @@ function categoryOf(attribute: ReleasedAttribute): DataCategory {
  * The SAML service providers as data-map recipients: every one receives an identifier of the
  * customer (the pairwise NameID, or the e-mail address), and the categories of its release.
  */
-export async function samlRecipients(store: ServiceProviderStore): Promise<DataRecipient[]> {
+export async function samlRecipients(store: ServiceProviderStore): Promise<Recipient[]> {
   const providers = await store.list();
   return providers.map((sp) => {
     const categories = new Set<DataCategory>([sp.nameIdFormat === 'email' ? 'contact' : 'identity', ...sp.attributes.map(categoryOf)]);
-    return { kind: 'saml_service_provider', id: sp.id, name: sp.name, categories: (Object.keys(DATA_CATEGORIES) as DataCategory[]).filter((category) => categories.has(category)), attributes: [...sp.attributes] };
+    return { kind: 'saml_service_provider', key: sp.id, name: sp.name, receives: (Object.keys(DATA_CATEGORIES) as DataCategory[]).filter((category) => categories.has(category)), system: null, releases: [...sp.attributes] };
   });
 }

@@ -25,6 +25,7 @@ import * as systemIdentifiers from './migrations/0023-system-identifiers.ts';
 import * as brandTemplates from './migrations/0024-brand-templates.ts';
 import * as personalization from './migrations/0025-personalization.ts';
 import * as consentSources from './migrations/0026-consent-sources.ts';
+import * as inStore from './migrations/0027-in-store.ts';
 import * as saml from './migrations/0028-saml.ts';
 import type { Database } from './schema.ts';
 
@@ -56,6 +57,7 @@ const migrations: Record<string, Migration> = {
   '0024-brand-templates': brandTemplates,
   '0025-personalization': personalization,
   '0026-consent-sources': consentSources,
+  '0027-in-store': inStore,
   '0028-saml': saml,
 };
 

@@ -443,6 +443,8 @@ export interface ApiKeysTable {
   systems: string | null;
   /** JSON array of purpose keys an integration key may record decisions for (the consent capability), or null. */
   consent_purposes: string | null;
+  /** The store a `store` key is a till of, or null. */
+  store: string | null;
   /** SHA-256 (hex) of the secret part; the secret itself is shown once, at creation. */
   secret_hash: string;
   created_at: number;
@@ -617,40 +619,46 @@ export interface Database {
   segments: SegmentsTable;
   segment_members: SegmentMembersTable;
   segment_rechecks: SegmentRechecksTable;
+  stores: StoresTable;
+  member_codes: MemberCodesTable;
+  store_visits: StoreVisitsTable;
   saml_service_providers: SamlServiceProvidersTable;
   saml_signing_keys: SamlSigningKeysTable;
   saml_request_ids: SamlRequestIdsTable;
 }
 
-/** A SAML service provider (saml/service-provider-store.ts); JSON lists in `acs_urls` and `attributes`. */
-export interface SamlServiceProvidersTable {
-  id: string;
-  entity_id: string;
+/** A store (shop) of the group: its tills learn only the references and segments named here. */
+export interface StoresTable {
+  key: string;
   name: string;
-  acs_urls: string;
-  certificate: string | null;
-  authn_requests_signed: number;
-  nameid_format: 'persistent' | 'email';
-  attributes: string;
-  first_party: number;
   brand: string | null;
+  /** The data-map system that reports the store's receipts (purchase events). */
+  system: string;
+  /** JSON arrays of system keys and segment keys. */
+  reference_systems: string;
+  segments: string;
   created_at: number;
   updated_at: number;
 }
 
-/** The SAML IdP's signing key, sealed, and its self-signed certificate (PEM). */
-export interface SamlSigningKeysTable {
-  id: string;
-  encrypted_key: string;
-  certificate: string;
-  created_at: number;
+/** A member code a signed-in customer shows at a till: a keyed hash of the code, single use, minutes long. */
+export interface MemberCodesTable {
+  code_hash: string;
+  customer_id: string;
+  /** The brand it is good at ('' is the group: stores of no brand). */
+  brand: string;
+  issued_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
-/** AuthnRequest IDs already answered, per service provider, until they would be refused as too old. */
-export interface SamlRequestIdsTable {
-  service_provider: string;
-  request_id: string;
-  expires_at: number;
+/** A customer identified at a till (by member code, or by phone and code): what the till's receipts name. */
+export interface StoreVisitsTable {
+  id: string;
+  store: string;
+  customer_id: string;
+  method: 'member_code' | 'sms' | 'portal';
+  created_at: number;
 }
 
 /** An event type a system may report beyond purchase, return, view and cart. */
@@ -759,5 +767,36 @@ export interface OperatorSessionsTable {
   authenticated_at: number;
   last_seen_at: number;
   /** The absolute end, whatever the activity. */
+  expires_at: number;
+}
+
+/** A SAML service provider (saml/service-provider-store.ts); JSON lists in `acs_urls` and `attributes`. */
+export interface SamlServiceProvidersTable {
+  id: string;
+  entity_id: string;
+  name: string;
+  acs_urls: string;
+  certificate: string | null;
+  authn_requests_signed: number;
+  nameid_format: 'persistent' | 'email';
+  attributes: string;
+  first_party: number;
+  brand: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The SAML IdP's signing key, sealed, and its self-signed certificate (PEM). */
+export interface SamlSigningKeysTable {
+  id: string;
+  encrypted_key: string;
+  certificate: string;
+  created_at: number;
+}
+
+/** AuthnRequest IDs already answered, per service provider, until they would be refused as too old. */
+export interface SamlRequestIdsTable {
+  service_provider: string;
+  request_id: string;
   expires_at: number;
 }

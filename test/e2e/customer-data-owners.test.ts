@@ -91,6 +91,26 @@ const SPECS: Record<string, TableSpec> = {
     seed: (db, c, _tag, now) => db.insertInto('customer_brands').values({ customer_id: c.id, brand: 'outlet', first_at: now }).execute().then(() => {}),
     held: (db, c) => count(db.selectFrom('customer_brands').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()),
   },
+  customer_signals: {
+    seed: (db, c, tag, now) => db.insertInto('customer_signals').values({ id: `sig-${tag}`, system: 'webshop', event_id: `e-${tag}`, customer_id: c.id, type: 'purchase', occurred_at: now, channel: 'web', brand: null, items: '[]', recorded_at: now }).execute().then(() => {}),
+    held: (db, c) => count(db.selectFrom('customer_signals').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()),
+  },
+  segment_members: {
+    seed: (db, c, _tag, now) => db.insertInto('segment_members').values({ segment_key: 'test_segment', customer_id: c.id, entered_at: now, reason: null }).execute().then(() => {}),
+    held: (db, c) => count(db.selectFrom('segment_members').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()),
+  },
+  segment_rechecks: {
+    seed: (db, c, _tag, now) => db.insertInto('segment_rechecks').values({ customer_id: c.id, due_at: now }).execute().then(() => {}),
+    held: (db, c) => count(db.selectFrom('segment_rechecks').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()),
+  },
+  member_codes: {
+    seed: (db, c, tag, now) => db.insertInto('member_codes').values({ code_hash: `mc-${tag}`, customer_id: c.id, brand: '', issued_at: now, expires_at: now + 120_000, used_at: null }).execute().then(() => {}),
+    held: (db, c) => count(db.selectFrom('member_codes').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()),
+  },
+  store_visits: {
+    seed: (db, c, tag, now) => db.insertInto('store_visits').values({ id: `sv-${tag}`, store: 'sthlm', customer_id: c.id, method: 'member_code', created_at: now }).execute().then(() => {}),
+    held: (db, c) => count(db.selectFrom('store_visits').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()),
+  },
   privacy_tasks: {
     // The request stays (evidence); the export data a system answered is the copy that goes.
     seed: async (db, c, tag, now) => {
@@ -120,6 +140,7 @@ describe.each(DIALECTS)('each owner of customer data forgets one customer and no
     db = running.portvakt.store.db;
     owners = running.portvakt.customers.dataOwners();
     const now = Date.now();
+    await db.insertInto('segments').values({ key: 'test_segment', rule: '{"brand":"x1"}', texts: '{}', built: 1, build_cursor: null, created_at: now, updated_at: now }).execute();
     await db.insertInto('connections').values({ key: 'test-idp', name: 'Test IdP', kind: 'oidc', issuer: 'https://idp.example', client_id: 'portvakt', client_secret: null, scopes: 'openid email', trust_email_verified: 0, enabled: 1, settings: '{}', clients: null, brands: null, version: 0, created_at: now, updated_at: now }).execute();
   });
   afterAll(() => running?.stop());
@@ -129,7 +150,7 @@ describe.each(DIALECTS)('each owner of customer data forgets one customer and no
   });
 
   // Owners in the order Customers asks them; the customer store (rows the others hang on) is last.
-  it.each(Array.from({ length: 14 }, (_, i) => i))('owner #%i deletes or blanks the forgotten customer\'s rows only', async (index) => {
+  it.each(Array.from({ length: 18 }, (_, i) => i))('owner #%i deletes or blanks the forgotten customer\'s rows only', async (index) => {
     const owner = owners[index];
     if (!owner) return expect(index).toBeGreaterThanOrEqual(owners.length);
     const now = Date.now();
@@ -179,8 +200,8 @@ describe.each(DIALECTS)('each owner of customer data forgets one customer and no
     ]);
   });
 
-  it('asks 14 owners, the customer store last', () => {
-    expect(owners).toHaveLength(14);
+  it('asks 18 owners, the customer store last', () => {
+    expect(owners).toHaveLength(18);
     expect(tablesOf(owners.at(-1)!)).toEqual(['customers', 'customer_emails', 'customer_phones', 'customer_name_keys']);
   });
 });

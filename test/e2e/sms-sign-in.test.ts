@@ -1,41 +1,12 @@
-import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { codeIn } from '../support/dev-outbox.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
+import { smsGatewayEnv, startGateway } from '../support/sms-gateway.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
-const SECRET = 'sms-webhook-secret-0123456789abcdef';
-
-interface Texted {
-  to: string;
-  body: string;
-  signatureValid: boolean;
-}
-
-/** An SMS gateway stand-in: receives the generic webhook sender's POSTs and checks their signature. */
-async function startGateway(): Promise<{ server: Server; url: string; texts: Texted[] }> {
-  const texts: Texted[] = [];
-  const server = createServer((request, response) => {
-    let raw = '';
-    request.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
-    request.on('end', () => {
-      const id = String(request.headers['webhook-id']);
-      const timestamp = String(request.headers['webhook-timestamp']);
-      const expected = `v1,${createHmac('sha256', Buffer.from(SECRET, 'utf8')).update(`${id}.${timestamp}.${raw}`).digest('base64')}`;
-      const message = JSON.parse(raw) as { to: string; body: string };
-      texts.push({ to: message.to, body: message.body, signatureValid: String(request.headers['webhook-signature']).split(' ').includes(expected) });
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/sms`, texts };
-}
 
 describe.each(DIALECTS)('sign-in with an SMS code on %s', (dialect) => {
   let server: RunningPortvakt;
@@ -44,7 +15,7 @@ describe.each(DIALECTS)('sign-in with an SMS code on %s', (dialect) => {
 
   beforeAll(async () => {
     gateway = await startGateway();
-    server = await startPortvakt(dialect, { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: gateway.url, SMS_WEBHOOK_SECRET: SECRET });
+    server = await startPortvakt(dialect, smsGatewayEnv(gateway.url));
     const client = (await server.api('POST', '/clients', { client_name: 'App', redirect_uris: [REDIRECT], first_party: true })).body;
     rp = await RelyingParty.discover(server.url, client.client_id, client.client_secret, REDIRECT);
     await server.api('POST', '/customers', { email: 'sms@example.se', phone_number: '+46701234567', phone_number_verified: true });

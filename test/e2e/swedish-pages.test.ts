@@ -66,7 +66,7 @@ describe('the hosted pages in Swedish', () => {
   it('shows every account page, the consent page and sign-out in Swedish', async () => {
     const agent = new CookieAgent(SWEDISH);
     expect(await agent.authorize(await shop.authorizationUrl(), server.url, who)).toMatch(/\/callback\?code=/);
-    for (const path of ['/account/security', '/account/profile', '/account/password', '/account/email', '/account/privacy', '/account/consents', '/account/connections', '/account/verifications', '/account/phone']) {
+    for (const path of ['/account/security', '/account/profile', '/account/password', '/account/email', '/account/privacy', '/account/consents', '/account/connections', '/account/verifications', '/account/phone', '/account/personalization', '/account/member']) {
       const page = await agent.follow(`${server.url}${path}`, server.url);
       swedishOnly(path, await page.response.text());
     }

@@ -11,6 +11,7 @@ export interface ApiKeyRow {
   role: string;
   systems: string[] | null;
   consent_purposes: string[] | null;
+  store: string | null;
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
@@ -21,6 +22,7 @@ export interface ApiKeyValues {
   role: string;
   systems: string;
   consent_purposes: string;
+  store: string;
 }
 
 const date = (page: ConsolePage, seconds: number | null) => (seconds === null ? page.t('settings.never') : when(page, seconds * 1000));
@@ -56,6 +58,7 @@ ${ROLES.map((role) => html`<label class="check" for="role-${role}"><input type="
 ${errors.role ? html`<p class="field-error" id="role-error">${errors.role}</p>` : ''}
 ${consoleField({ name: 'systems', label: t('settings.keys.systems'), hint: t('settings.keys.systems_hint'), value: values.systems, autocomplete: 'off', required: false, error: errors.systems })}
 ${consoleField({ name: 'consent_purposes', label: t('settings.keys.consent_purposes'), hint: t('settings.keys.consent_purposes_hint'), value: values.consent_purposes, autocomplete: 'off', required: false, error: errors.consent_purposes })}
+${consoleField({ name: 'store', label: t('settings.keys.store'), hint: t('settings.keys.store_hint'), value: values.store, autocomplete: 'off', required: false, error: errors.store })}
 <button type="submit" class="primary">${t('settings.keys.create')}</button>
 </form>
 <p><a href="/console/api-keys">${t('settings.keys.back')}</a></p>`);
@@ -71,6 +74,7 @@ ${view.secret ? secretOnce(page, view.secret) : ''}
 <dt>${t('settings.keys.role')}</dt><dd>${roleName(page, key.role)}</dd>
 <dt>${t('settings.keys.systems')}</dt><dd>${key.systems?.join(', ') ?? '—'}</dd>
 <dt>${t('settings.keys.consent_purposes')}</dt><dd>${key.consent_purposes?.join(', ') ?? '—'}</dd>
+<dt>${t('settings.keys.store')}</dt><dd>${key.store ?? '—'}</dd>
 <dt>${t('settings.keys.created')}</dt><dd>${date(page, key.created_at)}</dd>
 <dt>${t('settings.keys.last_used')}</dt><dd>${date(page, key.last_used_at)}</dd>
 <dt>${t('settings.keys.state')}</dt><dd>${state(page, key)}</dd>

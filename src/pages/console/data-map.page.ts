@@ -24,10 +24,10 @@ export interface UnmappedEntry {
 /** A service Portvakt sends customer data to at sign-in (a SAML service provider), as GET /data-map lists it. */
 export interface RecipientEntry {
   kind: string;
-  id: string;
+  key: string;
   name: string;
-  categories: string[];
-  attributes: string[];
+  receives: string[];
+  releases?: string[];
 }
 
 export function dataMapPage(page: ConsolePage, systems: DataMapEntry[], unmapped: UnmappedEntry[] = [], recipients: RecipientEntry[] = []): string {
@@ -56,7 +56,7 @@ export function dataMapPage(page: ConsolePage, systems: DataMapEntry[], unmapped
 <p>${t('privacy.map.recipients_lead')}</p>
 <table class="report data-recipients" aria-labelledby="recipients-heading">
 <thead><tr><th scope="col">${t('privacy.map.recipient')}</th><th scope="col">${t('privacy.map.categories')}</th><th scope="col">${t('privacy.map.released')}</th></tr></thead>
-<tbody>${recipients.map((recipient) => html`<tr data-recipient="${recipient.id}"><th scope="row">${recipient.name}<br><small>${recipient.id}</small></th><td>${recipient.categories.join(', ')}</td><td>${recipient.attributes.join(', ') || '—'}</td></tr>`)}</tbody></table>`
+<tbody>${recipients.map((recipient) => html`<tr data-recipient="${recipient.key}"><th scope="row">${recipient.name}<br><small>${recipient.key}</small></th><td>${recipient.receives.join(', ')}</td><td>${recipient.releases?.join(', ') || '—'}</td></tr>`)}</tbody></table>`
     : '';
   return consoleLayout(page, t('privacy.map.title'), html`<p class="lead">${t('privacy.map.lead')}</p>
 ${warning}
