@@ -16,6 +16,7 @@ import { WebhookWorker } from '../events/webhook-worker.ts';
 import { Guests } from '../guests/guests.ts';
 import { buildProfile, type Profile } from '../profile/profile-services.ts';
 import { ReadCache } from '../store/change-notices.ts';
+import { ServiceProviderStore } from '../saml/service-provider-store.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
 /**
@@ -42,6 +43,8 @@ export interface CustomerDomain {
   guests: Guests;
   brands: Brands;
   clientStore: ClientStore;
+  /** SAML service providers (their OpenID clients are built in, oidc/client-adapter.ts; the data map lists what they receive). */
+  serviceProviderStore: ServiceProviderStore;
 }
 
 export function buildCustomerDomain({ config, log, store, artifacts, changes, outbound, checkOutboundUrl }: Infrastructure): CustomerDomain {
@@ -58,7 +61,9 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
   const webhookWorker = new WebhookWorker({ db, deliveries, subscriptions, publisher, log, pollMs: config.outbox.pollMs, timeoutMs: webhooks.timeoutMs, fetch: outbound.fetch });
   const purposes = new ConsentPurposes(db, audit);
   const clientStore = new ClientStore(db, new ReadCache('client', changes, CLIENT_CACHE_MS));
-  const brandOf = async (clientId: string) => (await clientStore.findCached(clientId))?.metadata.brand ?? null;
+  const serviceProviderStore = new ServiceProviderStore(db);
+  // A SAML service provider's built-in client has the SP's brand.
+  const brandOf = async (clientId: string) => (await clientStore.findCached(clientId))?.metadata.brand ?? (await serviceProviderStore.find(clientId))?.brand ?? null;
   const ledger = new ConsentLedger({ db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym'), brandOf });
   return {
     audit,
@@ -77,5 +82,6 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
     guests: new Guests({ db, customerStore, ledger, audit, events: publisher, pool: DEFAULT_POOL }),
     brands: new Brands(db, audit, changes, config.responsibility),
     clientStore,
+    serviceProviderStore,
   };
 }

@@ -26,6 +26,7 @@ import { secondFactorRoutes } from '../flows/second-factor.routes.ts';
 import { smsCodeRoutes } from '../flows/sms-code.routes.ts';
 import type { LoadedInteraction } from '../http/interaction-context.ts';
 import { devOutboxRoutes } from '../messaging/dev-outbox.routes.ts';
+import { samlRoutes } from '../saml/saml.routes.ts';
 import type { Services } from './services.ts';
 
 const FORM_BODY_LIMIT = 16 * 1024;
@@ -33,7 +34,7 @@ const stylesheet = readFileSync(new URL('../pages/assets/portvakt.css', import.m
 const passkeyScript = readFileSync(new URL('../pages/assets/passkeys.js', import.meta.url));
 const memberCodeScript = readFileSync(new URL('../pages/assets/member-code.js', import.meta.url));
 
-/** What a person's browser sees: the stylesheet and script, the sign-in pages (`/login/…`), the account (`/account/…`), brand assets. */
+/** What a person's browser sees: the stylesheet and script, the sign-in pages (`/login/…`), the account (`/account/…`), SAML sign-in (`/saml/…`), brand assets. */
 export async function mountHostedPages(app: FastifyInstance, services: Services): Promise<void> {
   app.get('/assets/portvakt.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet));
   app.get('/assets/passkeys.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(passkeyScript));
@@ -44,6 +45,8 @@ export async function mountHostedPages(app: FastifyInstance, services: Services)
     mountSignInPages(pages, services);
     mountAccountPages(pages, services);
   });
+  // SAML service providers' sign-in: the same hosted sign-in through each one's built-in OpenID client.
+  await app.register(async (saml) => samlRoutes(saml, { issuer: services.config.issuer, idp: services.samlIdp, host: services.host, findCustomer: (id) => services.customerStore.findById(id), references: services.privacy.references }));
   if (services.messaging.devOutbox) devOutboxRoutes(app, services.messaging.devOutbox);
   brandAssetRoutes(app, services.brands);
 }

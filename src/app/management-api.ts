@@ -25,6 +25,7 @@ import { inStoreRoutes } from '../in-store/in-store.routes.ts';
 import { personalizationRoutes } from '../personalization/personalization.routes.ts';
 import { profileRoutes } from '../profile/profile.routes.ts';
 import { resourceServerRoutes } from '../resource-servers/resource-server.routes.ts';
+import { serviceProviderRoutes } from '../saml/service-provider.routes.ts';
 import type { Services } from './services.ts';
 
 /** `/api/v1`: the management API (JSON, OpenAPI 3.1 at `/api/v1/openapi.json`), every route behind an operator's bearer key and role. */
@@ -69,6 +70,7 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   outboxRoutes(secured, api, services.messaging.outbox);
   personalizationRoutes(secured, api, { personalization: services.personalization, customers });
   inStoreRoutes(secured, api, services.inStore);
+  serviceProviderRoutes(secured, api, services.serviceProviders);
 }
 
 /** What connected systems call: signed receipts of privacy tasks, and the published system contract. */

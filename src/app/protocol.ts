@@ -48,6 +48,7 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
         issuer: config.issuer,
         artifacts: infra.artifacts,
         clients: domain.clientStore,
+        serviceProviders: domain.serviceProviderStore,
         resourceServers: resourceServerStore,
         findCustomer: (id) => domain.customerStore.findById(id),
         purposeRequests: new PurposeRequests(domain.purposes, ledger),

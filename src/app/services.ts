@@ -12,6 +12,7 @@ import { buildCustomerDomain, type CustomerDomain } from './customer-domain.ts';
 import { openInfrastructure, type Infrastructure } from './infrastructure.ts';
 import { startProtocol, type Protocol } from './protocol.ts';
 import { buildOperatorServices, type OperatorServices } from './operator-services.ts';
+import { buildSaml, type SamlServices } from './saml.ts';
 import { buildSelfService, type SelfService } from './self-service.ts';
 
 /** What the hosted pages share: CSRF, the interaction behind each page, the steps after sign-in, the sign-in steps' and account pages' helpers. */
@@ -28,7 +29,7 @@ export interface PageServices {
  * credentials, self-service, the protocol (which needs them all), and what the pages share.
  * The mount functions (`hosted-pages.ts`, `management-api.ts`, `protocol.ts`) take what they need from it.
  */
-export type Services = Infrastructure & CustomerDomain & CredentialServices & SelfService & OperatorServices & Protocol & PageServices;
+export type Services = Infrastructure & CustomerDomain & CredentialServices & SelfService & OperatorServices & Protocol & SamlServices & PageServices;
 
 export async function buildServices(config: Config, log: FastifyBaseLogger): Promise<Services> {
   const infra = await openInfrastructure(config, log);
@@ -38,8 +39,9 @@ export async function buildServices(config: Config, log: FastifyBaseLogger): Pro
   registerCustomerDataOwners({ ...infra, ...domain, ...credentials, ...self });
   const operators = buildOperatorServices(infra, domain, credentials, self);
   const protocol = await startProtocol(infra, domain, credentials, self);
-  const pages = buildPageServices({ ...infra, ...domain, ...credentials, ...self, ...operators, ...protocol });
-  return { ...infra, ...domain, ...credentials, ...self, ...operators, ...protocol, ...pages };
+  const saml = buildSaml(infra, domain, self.privacy.dataMap);
+  const pages = buildPageServices({ ...infra, ...domain, ...credentials, ...self, ...operators, ...protocol, ...saml });
+  return { ...infra, ...domain, ...credentials, ...self, ...operators, ...protocol, ...saml, ...pages };
 }
 
 function buildPageServices(services: Omit<Services, keyof PageServices>): PageServices {

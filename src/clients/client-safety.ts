@@ -36,7 +36,8 @@ export function assertSafeClient(metadata: ClientMetadata, explicitAuth: boolean
   }
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
+/** Where plain http is tolerated (a developer's machine): redirect URIs warn elsewhere, SAML ACS URLs are refused elsewhere. */
+export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '[::1]']);
 
 function plainHttpElsewhere(uri: string): boolean {
   try {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { sendPage } from '../http/page-reply.ts';
 import { auditCheckPage, type ChainCheck } from '../pages/console/audit-check.page.ts';
 import { consentFiguresPage, type PurposeFigures } from '../pages/console/consent-figures.page.ts';
-import { dataMapPage, type DataMapEntry, type UnmappedEntry } from '../pages/console/data-map.page.ts';
+import { dataMapPage, type DataMapEntry, type RecipientEntry, type UnmappedEntry } from '../pages/console/data-map.page.ts';
 import type { ConsoleSteps } from './console-steps.ts';
 
 /** `/console/data-map`, `/console/consent-figures` and `/console/audit`: the privacy officer's overviews, each one read operation. */
@@ -12,8 +12,8 @@ export function consolePrivacyOverviewRoutes(app: FastifyInstance, steps: Consol
     path: '/console/data-map',
     operation: ['GET', '/data-map'],
     handle: async (input) => {
-      const map = await input.run<{ systems: DataMapEntry[]; unmapped: UnmappedEntry[] }>('GET', '/data-map', { query: {} });
-      return sendPage(input.reply, 200, dataMapPage(input.page, map.systems, map.unmapped));
+      const map = await input.run<{ systems: DataMapEntry[]; unmapped: UnmappedEntry[]; recipients: RecipientEntry[] }>('GET', '/data-map', { query: {} });
+      return sendPage(input.reply, 200, dataMapPage(input.page, map.systems, map.unmapped, map.recipients));
     },
   });
   steps.mount(app, {

@@ -47,6 +47,10 @@ export const privacyEn = {
   'privacy.map.customers': 'Customers',
   'privacy.map.unmapped_title': 'References to systems not on the map',
   'privacy.map.unmapped_lead': 'Customers have ids in these systems, set before references were limited to systems on the map. Erasure and export do not reach them: add each system to the map, or remove its references.',
+  'privacy.map.recipients_title': 'Who receives customer data by a release setting',
+  'privacy.map.recipients_lead': 'Stores’ tills and SAML service providers: the categories their release setting sends them. Change a release through the management API.',
+  'privacy.map.recipient': 'Service',
+  'privacy.map.released': 'Released',
   'privacy.map.knows_by': 'Knows the customer by: {list}',
   'privacy.map.empty': 'No system is on the data map yet.',
 

@@ -49,6 +49,10 @@ export const privacySv: Record<keyof typeof privacyEn, string> = {
   'privacy.map.customers': 'Kunder',
   'privacy.map.unmapped_title': 'Referenser till system som inte finns på kartan',
   'privacy.map.unmapped_lead': 'Kunder har id i dessa system, satta innan referenser begränsades till system på kartan. Radering och export når dem inte: lägg till varje system på kartan, eller ta bort dess referenser.',
+  'privacy.map.recipients_title': 'Vem som får kunddata genom en utlämningsinställning',
+  'privacy.map.recipients_lead': 'Butikernas kassor och SAML-tjänster: de kategorier deras utlämning skickar dem. Ändra en utlämning via hanterings-API:et.',
+  'privacy.map.recipient': 'Tjänst',
+  'privacy.map.released': 'Lämnas ut',
   'privacy.map.knows_by': 'Känner kunden på: {list}',
   'privacy.map.empty': 'Inget system finns på datakartan ännu.',
 

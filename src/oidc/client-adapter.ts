@@ -1,5 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientRecord, ClientStore } from '../clients/client-store.ts';
+import { samlClientMetadata } from '../saml/saml-client.ts';
+import { SERVICE_PROVIDER_ID_PREFIX, type ServiceProviderStore } from '../saml/service-provider-store.ts';
 import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-client.ts';
 import { storableKey } from './artifact-adapter.ts';
 
@@ -23,15 +25,22 @@ export function clientMetadata(record: Pick<ClientRecord, 'clientId' | 'secretHa
 export class ClientAdapter implements Adapter {
   readonly #repo: ClientStore;
   readonly #issuer: string;
+  readonly #serviceProviders: ServiceProviderStore | undefined;
 
-  constructor(repo: ClientStore, issuer: string) {
+  /** `serviceProviders`: SAML service providers, each signing in through a built-in client of its own (saml/saml-client.ts). */
+  constructor(repo: ClientStore, issuer: string, serviceProviders?: ServiceProviderStore) {
     this.#repo = repo;
     this.#issuer = issuer;
+    this.#serviceProviders = serviceProviders;
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(this.#issuer);
     if (!storableKey(id)) return undefined;
+    if (this.#serviceProviders && id.startsWith(SERVICE_PROVIDER_ID_PREFIX)) {
+      const sp = await this.#serviceProviders.find(id);
+      if (sp) return samlClientMetadata(sp, this.#issuer);
+    }
     const record = await this.#repo.findCached(id);
     return record && clientMetadata(record);
   }

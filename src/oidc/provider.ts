@@ -1,5 +1,6 @@
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientStore } from '../clients/client-store.ts';
+import type { ServiceProviderStore } from '../saml/service-provider-store.ts';
 import { secretMatches } from '../crypto/secret-hash.ts';
 import type { CustomerRecord } from '../customers/customer-store.ts';
 import { LOCALES } from '../i18n/locale.ts';
@@ -34,6 +35,8 @@ export interface ProviderDeps {
   issuer: string;
   artifacts: ArtifactStorage;
   clients: ClientStore;
+  /** SAML service providers: each signs in through a built-in client of its own. */
+  serviceProviders?: ServiceProviderStore;
   /** The APIs a `resource` parameter may name (RFC 8707), and how their tokens look. */
   resourceServers: ResourceServerStore;
   findCustomer: (id: string) => Promise<CustomerRecord | undefined>;
@@ -69,7 +72,7 @@ export interface ProviderPages {
 }
 
 export function createProvider(deps: ProviderDeps, jwks: PrivateJwk[]): Provider {
-  const clientAdapter = new ClientAdapter(deps.clients, deps.issuer);
+  const clientAdapter = new ClientAdapter(deps.clients, deps.issuer, deps.serviceProviders);
   const configuration: Configuration = {
     adapter: (name: string) => (name === 'Client' ? clientAdapter : deps.artifacts.adapter(name)),
     findAccount: accountFinder(deps.findCustomer, deps.grantedConsents, deps.referencesOf, deps.attributesOf, deps.segmentsOf),

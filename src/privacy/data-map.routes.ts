@@ -41,7 +41,14 @@ const mapEntry = z.object({
   customer_count: z.number().int().optional().describe('All customers: how many customers the system holds data of (Portvakt: every customer; others: those with a reference in it)'),
 });
 
-const recipientEntry = z.object({ kind: z.string(), key: z.string(), name: z.string(), receives: z.array(z.string()), system: z.string().nullable() });
+const recipientEntry = z.object({
+  kind: z.string().describe('store, saml_service_provider'),
+  key: z.string(),
+  name: z.string(),
+  receives: z.array(z.string()),
+  system: z.string().nullable(),
+  releases: z.array(z.string()).optional().describe("What is released, by name (a SAML service provider's attributes)"),
+});
 
 const entry = (system: DataSystem) => ({ system: system.key, name: system.name, categories: system.categories, legal_basis: system.legalBasis, retention: system.retention, access: system.access, identified_by: system.identifiedBy });
 
@@ -114,7 +121,7 @@ export function dataMapRoutes(app: FastifyInstance, api: ApiRegistry, deps: { sy
       customer_id: z.string().nullable(),
       systems: z.array(mapEntry),
       unmapped: z.array(unmappedEntry).describe('References in systems that are not on the map (kept from before references were limited to mapped systems): add each system to the map, or remove the references'),
-      recipients: z.array(recipientEntry).describe("Who receives customer data from Portvakt by a release setting (a store's tills): what they receive, and the system on the map that stands for them"),
+      recipients: z.array(recipientEntry).describe("Who receives customer data from Portvakt by a release setting (a store's tills, a SAML service provider's attribute release): what they receive, and the system on the map that stands for them"),
     }),
     handler: async ({ query }) => {
       if (query.customer_id) {

@@ -13,6 +13,8 @@ export interface Recipient {
   receives: DataCategory[];
   /** The data-map system that stands for it, when there is one (a store's till system). */
   system: string | null;
+  /** What is released, by name, where the setting names it (a SAML service provider's attributes). */
+  releases?: string[];
 }
 
 /**

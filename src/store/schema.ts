@@ -622,6 +622,9 @@ export interface Database {
   stores: StoresTable;
   member_codes: MemberCodesTable;
   store_visits: StoreVisitsTable;
+  saml_service_providers: SamlServiceProvidersTable;
+  saml_signing_keys: SamlSigningKeysTable;
+  saml_request_ids: SamlRequestIdsTable;
 }
 
 /** A store (shop) of the group: its tills learn only the references and segments named here. */
@@ -764,5 +767,36 @@ export interface OperatorSessionsTable {
   authenticated_at: number;
   last_seen_at: number;
   /** The absolute end, whatever the activity. */
+  expires_at: number;
+}
+
+/** A SAML service provider (saml/service-provider-store.ts); JSON lists in `acs_urls` and `attributes`. */
+export interface SamlServiceProvidersTable {
+  id: string;
+  entity_id: string;
+  name: string;
+  acs_urls: string;
+  certificate: string | null;
+  authn_requests_signed: number;
+  nameid_format: 'persistent' | 'email';
+  attributes: string;
+  first_party: number;
+  brand: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The SAML IdP's signing key, sealed, and its self-signed certificate (PEM). */
+export interface SamlSigningKeysTable {
+  id: string;
+  encrypted_key: string;
+  certificate: string;
+  created_at: number;
+}
+
+/** AuthnRequest IDs already answered, per service provider, until they would be refused as too old. */
+export interface SamlRequestIdsTable {
+  service_provider: string;
+  request_id: string;
   expires_at: number;
 }

@@ -42,6 +42,10 @@ const NO_CUSTOMER_DATA: readonly string[] = [
   'segments',
   // The group's stores and what their tills may learn.
   'stores',
+  // SAML: the registered service providers, the IdP's signing key, the AuthnRequest IDs already answered (the SP's, not a customer's).
+  'saml_service_providers',
+  'saml_signing_keys',
+  'saml_request_ids',
   // Kysely's migration bookkeeping.
   'portvakt_migrations',
   'portvakt_migrations_lock',
@@ -64,6 +68,8 @@ const NOT_PERSONAL: Readonly<Record<string, string>> = {
   'portvakt_migrations.name': "a migration's name (Kysely's bookkeeping)",
   'profile_attributes.customer_editable': 'a setting of an attribute: whether customers may change their own value of it',
   'resource_servers.name': "an API's name (a resource server)",
+  'saml_service_providers.name': "a SAML service provider's name, given by an operator",
+  'saml_service_providers.nameid_format': 'a setting: which kind of NameID the service provider gets (persistent pseudonym or e-mail)',
   'signal_types.description': 'what an event type means, written by an operator',
   'stores.name': "a store's name, given by an operator",
   'webhook_subscriptions.description': "a subscription's description, written by an operator",

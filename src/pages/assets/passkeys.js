@@ -1,4 +1,5 @@
-// Passkeys on the hosted pages (progressive enhancement: every page works without this file).
+// Passkeys on the hosted pages (progressive enhancement: every page works without this file),
+// and the onward post of a SAML response.
 // Markup contract:
 //   <button data-passkey="sign-in|register" data-options="URL" data-form="FORM-ID">
 //   <form id="FORM-ID" method="post"> with hidden inputs csrf and response
@@ -94,6 +95,9 @@
   }
 
   document.addEventListener('DOMContentLoaded', function () {
+    // A SAML response on its way to the service provider (saml-post.page.ts) goes on by itself.
+    var onward = document.querySelector('form[data-autosubmit]');
+    if (onward) onward.submit();
     var buttons = document.querySelectorAll('[data-passkey]');
     var supported = typeof window.PublicKeyCredential === 'function';
     buttons.forEach(function (button) {

@@ -21,7 +21,16 @@ export interface UnmappedEntry {
   customer_count?: number;
 }
 
-export function dataMapPage(page: ConsolePage, systems: DataMapEntry[], unmapped: UnmappedEntry[] = []): string {
+/** A service Portvakt sends customer data to at sign-in (a SAML service provider), as GET /data-map lists it. */
+export interface RecipientEntry {
+  kind: string;
+  key: string;
+  name: string;
+  receives: string[];
+  releases?: string[];
+}
+
+export function dataMapPage(page: ConsolePage, systems: DataMapEntry[], unmapped: UnmappedEntry[] = [], recipients: RecipientEntry[] = []): string {
   const { t } = page;
   const body = systems.length
     ? wideTable(t('privacy.map.title'), html`<table class="report data-map">
@@ -42,7 +51,15 @@ export function dataMapPage(page: ConsolePage, systems: DataMapEntry[], unmapped
 <p>${t('privacy.map.unmapped_lead')}</p>
 <ul>${unmapped.map((entry) => html`<li data-unmapped="${entry.system}"><code>${entry.system}</code>: ${count(page, entry.customer_count ?? 0)}</li>`)}</ul></section>`
     : '';
+  const receiving = recipients.length
+    ? html`<h2 id="recipients-heading">${t('privacy.map.recipients_title')}</h2>
+<p>${t('privacy.map.recipients_lead')}</p>
+<table class="report data-recipients" aria-labelledby="recipients-heading">
+<thead><tr><th scope="col">${t('privacy.map.recipient')}</th><th scope="col">${t('privacy.map.categories')}</th><th scope="col">${t('privacy.map.released')}</th></tr></thead>
+<tbody>${recipients.map((recipient) => html`<tr data-recipient="${recipient.key}"><th scope="row">${recipient.name}<br><small>${recipient.key}</small></th><td>${recipient.receives.join(', ')}</td><td>${recipient.releases?.join(', ') || '—'}</td></tr>`)}</tbody></table>`
+    : '';
   return consoleLayout(page, t('privacy.map.title'), html`<p class="lead">${t('privacy.map.lead')}</p>
 ${warning}
-${body}`);
+${body}
+${receiving}`);
 }
