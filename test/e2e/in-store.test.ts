@@ -80,6 +80,10 @@ describe.each(DIALECTS)('in the store on %s', (dialect) => {
     const receipt = await as(hemmaTill)('POST', '/store/receipts', { visit_id: identified.body.visit_id, receipt_id: 'R-1001', occurred_at: new Date().toISOString(), items: FRIDGE });
     expect(receipt).toEqual({ status: 201, body: { order: 'sthlm-city:R-1001', event: { accepted: 1, duplicate: 0, dropped: { no_consent: 0, past_retention: 0 } } } });
     expect((await server.api('GET', `/customers/${customerId}/orders`)).body.orders.map((order: { reference: string }) => order.reference)).toContain('sthlm-city:R-1001');
+    // The customer sees it among their orders on their own account page.
+    const customer = new CookieAgent();
+    expect(await customer.authorize(`${server.url}/account/profile`, server.url, who)).toBe(`${server.url}/account/profile`);
+    expect(await (await customer.request(`${server.url}/account/profile`)).text()).toContain('data-order="sthlm-city:R-1001"');
     const signal = await server.portvakt.store.db.selectFrom('customer_signals').selectAll().where('customer_id', '=', customerId).executeTakeFirstOrThrow();
     expect(signal).toMatchObject({ system: 'pos', event_id: 'sthlm-city:R-1001', channel: 'store', brand: 'hemma' });
     // Now the fridge segment is released to the store's till.
@@ -196,6 +200,11 @@ describe.each(DIALECTS)('in the store on %s', (dialect) => {
       expect([answer.status, answer.body.error], JSON.stringify(body)).toEqual([status, error]);
     }
     expect((await server.api('DELETE', '/stores/sthlm-city')).body.error).toBe('store_has_tills');
+    for (const body of [{ phone_number: '0701234567' }, { phone_number: PHONE, channel: 'email' }, { phone_number: PHONE, extra: 1 }]) {
+      expect((await as(hemmaTill)('POST', '/store/phone-verifications', body)).status, JSON.stringify(body)).toBe(400);
+    }
+    expect((await as(hemmaTill)('POST', '/store/phone-verifications/not-a-uuid/check', { code: '123456' })).status).toBe(400);
+    expect((await as(hemmaTill)('POST', '/store/receipts', { visit_id: crypto.randomUUID(), receipt_id: '', occurred_at: 'yesterday', items: [] })).status).toBe(400);
     expect((await as(hemmaTill)('POST', '/store/receipts', { visit_id: crypto.randomUUID(), receipt_id: 'R-9', occurred_at: new Date().toISOString(), items: [] })).body.error).toBe('unknown_visit');
     const unauthenticated = await fetch(`${server.url}/app/member-code`, { method: 'POST', headers: { authorization: 'Bearer not-a-token-at-all-0123456789' } });
     expect(unauthenticated.status).toBe(401);
