@@ -229,6 +229,10 @@ export class CustomerStore implements CustomerDataOwner {
     return this.#credentials.setPassword(customerId, passwordHash, now, trx);
   }
 
+  replacePasswordIf(customerId: string, previous: string, passwordHash: string, now: number, trx: Transaction<Database>): Promise<boolean> {
+    return this.#credentials.replacePasswordIf(customerId, previous, passwordHash, now, trx);
+  }
+
   /** True when the address was unverified and now is verified. */
   async markEmailVerified(customerId: string, email: string, now: number, db: Executor = this.#db): Promise<boolean> {
     const result = await db

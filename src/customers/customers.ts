@@ -300,6 +300,19 @@ export class Customers {
   }
 
   /**
+   * The customer just proved the password an imported hash (`portvakt import`) was made from: it is
+   * re-hashed to argon2id and replaces the imported one, unless the row changed meanwhile. Not
+   * checked against today's policy: it is the password they already have.
+   */
+  async upgradeImportedPassword(id: string, importedHash: string, password: string, now = Date.now()): Promise<void> {
+    const passwordHash = await hashPassword(password);
+    await this.#repo.transaction(async (trx) => {
+      if (!(await this.#repo.replacePasswordIf(id, importedHash, passwordHash, now, trx))) return;
+      await this.#audit.append(trx, { action: 'credential.password_rehashed', actor: customerActor(id), subject: subjectOf(id), details: { from: importedHash.split(':', 2)[1] ?? 'imported' } }, now);
+    });
+  }
+
+  /**
    * Recovery: a new password (checked and hashed by `hashNewPassword`), and every session, grant and token of the customer ends in the
    * same transaction (whoever knew the old password is out). The address is proven by the code.
    */
