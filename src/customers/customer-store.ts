@@ -153,6 +153,23 @@ export class CustomerStore implements CustomerDataOwner {
     await CustomerNameIndex.insertSeeded(trx, rows.map(({ id }) => ({ id, pool, givenName: 'Seed', familyName: 'Customer' })));
   }
 
+  /** A batch of imported customers (`portvakt import`) in multi-row INSERTs; callers keep each within the bound parameters and write the passwords. */
+  static async insertImported(trx: Transaction<Database>, records: readonly CustomerRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await trx
+      .insertInto('customers')
+      .values(records.map((r) => ({ id: r.id, pool: r.pool, status: r.status, given_name: r.givenName, family_name: r.familyName, locale: r.locale, version: r.version, created_at: r.createdAt, updated_at: r.updatedAt })))
+      .execute();
+    await trx
+      .insertInto('customer_emails')
+      .values(records.map((r) => ({ customer_id: r.id, pool: r.pool, email: r.email, verified_at: r.emailVerifiedAt, created_at: r.createdAt })))
+      .execute();
+    const phones = records.filter((r) => r.phone !== null);
+    if (phones.length > 0) await trx.insertInto('customer_phones').values(phones.map((r) => ({ customer_id: r.id, pool: r.pool, phone: r.phone!, verified_at: r.phoneVerifiedAt, created_at: r.createdAt }))).execute();
+    await CustomerCounts.change(trx, ALL_CUSTOMERS, records.length);
+    await CustomerNameIndex.insertSeeded(trx, records);
+  }
+
   async phoneTaken(pool: string, phone: string, exceptCustomer: string | null, db: Executor = this.#db): Promise<boolean> {
     let query = db.selectFrom('customer_phones').select('customer_id').where('pool', '=', pool).where('phone', '=', phone);
     if (exceptCustomer) query = query.where('customer_id', '!=', exceptCustomer);

@@ -26,6 +26,7 @@ import * as brandTemplates from './migrations/0024-brand-templates.ts';
 import * as personalization from './migrations/0025-personalization.ts';
 import * as consentSources from './migrations/0026-consent-sources.ts';
 import * as inStore from './migrations/0027-in-store.ts';
+import * as importRuns from './migrations/0029-import-runs.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -57,6 +58,7 @@ const migrations: Record<string, Migration> = {
   '0025-personalization': personalization,
   '0026-consent-sources': consentSources,
   '0027-in-store': inStore,
+  '0029-import-runs': importRuns,
 };
 
 export class MigrationError extends Error {

@@ -43,6 +43,8 @@ const NO_CUSTOMER_DATA: readonly string[] = [
   // The group's stores and what their tills may learn.
   'stores',
   // Kysely's migration bookkeeping.
+  'import_runs',
+  'import_run_lines',
   'portvakt_migrations',
   'portvakt_migrations_lock',
 ];
