@@ -68,6 +68,13 @@ export class CustomerReferences implements CustomerDataOwner {
     return row?.customer_id;
   }
 
+  /** Who has each of these ids in this system (id → customer), read in the caller's transaction in one query. */
+  async customersWithin(trx: Transaction<Database>, system: string, references: readonly string[]): Promise<Map<string, string>> {
+    if (references.length === 0) return new Map();
+    const rows = await trx.selectFrom('customer_references').select(['reference', 'customer_id']).where('system', '=', system).where('reference', 'in', references).execute();
+    return new Map(rows.map((row) => [row.reference, row.customer_id]));
+  }
+
   /**
    * An import's reference (`portvakt import`), in its batch's transaction, into a system the caller
    * found mapped with `mappedWithin` and free with `customerWithin`; audited once for the run by the import.

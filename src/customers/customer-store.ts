@@ -86,6 +86,20 @@ export class CustomerStore implements CustomerDataOwner {
     return this.#select(db).where('e.pool', '=', pool).where('e.email', '=', email).executeTakeFirst();
   }
 
+  /** The customers with these addresses in the pool (address → customer), read in one query (an import's batch). */
+  async findByEmails(pool: string, emails: readonly string[], db: Executor = this.#db): Promise<Map<string, CustomerRecord>> {
+    if (emails.length === 0) return new Map();
+    const rows = await this.#select(db).where('e.pool', '=', pool).where('e.email', 'in', emails).execute();
+    return new Map(rows.map((row) => [row.email, row]));
+  }
+
+  /** Which of these phone numbers a customer of the pool has (number → customer id), in one query. */
+  async phoneHolders(pool: string, phones: readonly string[], db: Executor = this.#db): Promise<Map<string, string>> {
+    if (phones.length === 0) return new Map();
+    const rows = await db.selectFrom('customer_phones').select(['phone', 'customer_id']).where('pool', '=', pool).where('phone', 'in', phones).execute();
+    return new Map(rows.map((row) => [row.phone, row.customer_id]));
+  }
+
   /** These customers, in no particular order; ids that are gone are left out. */
   findByIds(ids: readonly string[], db: Executor = this.#db): Promise<CustomerRecord[]> {
     if (ids.length === 0) return Promise.resolve([]);

@@ -167,7 +167,7 @@ describe.each(DIALECTS)('portvakt import on %s', (dialect) => {
     expect(await secretOf(fixtures[0]!.email)).toMatch(/^\$argon2id\$/);
   }, 300_000);
 
-  it('validates a dry run without writing, reads CSV, and asks for a new password for a weak hash when the operator chose reset', async () => {
+  it('validates a dry run without writing, reads CSV, asks for a new password for a weak hash when the operator chose reset, and updates with --update', async () => {
     const csv = join(dir, 'woocommerce.csv');
     writeFileSync(csv, ['source_id,email,given_name,family_name,password_hash,email_verified', 'wc-501,kalle@example.se,Kalle,"Anka, Jr",$P$BXo1NMYpv0gFmN6pBB7HPXvTl5vyqG/,1', 'wc-502,lisa@example.se,Lisa,Svensson,"{""algorithm"":""md5"",""salt"":""s"",""hash"":""' + md5('spassword') + '""}",0'].join('\r\n'));
     const dry = importFile(csv, '--platform', 'woocommerce', '--dry-run', '--allow-weak-hashes', '--report', join(dir, 'dry.json'));
@@ -187,6 +187,19 @@ describe.each(DIALECTS)('portvakt import on %s', (dialect) => {
     expect(weak.body).toMatch(/weak form|svag form/);
     expect((await signIn('lisa@example.se', 'wrong')).status).toBe(401);
     expect(await secretOf('lisa@example.se')).toMatch(/^import:salted-md5:reset:/);
+
+    // --update: found by the source id (its reference in the platform's system), fields over the customer's.
+    const updates = join(dir, 'updates.ndjson');
+    writeFileSync(updates, [{ source_id: 'wc-501', email: 'kalle@example.se', given_name: 'Karl' }, { email: 'ref@example.se', references: { nowhere: '1' } }, { email: 'phone1@example.se', phone_number: '+46701111111' }, { email: 'phone2@example.se', phone_number: '+46701111111' }].map((record) => JSON.stringify(record)).join('\n'));
+    const updated = importFile(updates, '--platform', 'woocommerce', '--update', '--report', join(dir, 'updates.json'));
+    expect(updated.status, updated.stderr).toBe(0);
+    expect(reportOf(join(dir, 'updates.json')).lines.map(({ outcome, field, reason }) => [outcome, field ?? null, reason ?? null])).toEqual([
+      ['updated', null, null],
+      ['refused', 'references.nowhere', 'unknown_system'],
+      ['accepted', null, null],
+      ['refused', 'phone_number', 'phone_taken'],
+    ]);
+    expect((await server.api('GET', `/customers/${await idOf('kalle@example.se')}`)).body).toMatchObject({ given_name: 'Karl', family_name: 'Anka, Jr' });
   }, 300_000);
 
   it('is killed with -9 in the middle of a large file and, run again, imports every line exactly once with a whole report', async () => {

@@ -59,12 +59,9 @@ const ROWS_PER_INSERT = 500;
  * batch's addresses only in `seenHere`, for the caller to merge once the batch committed.
  */
 export async function writeBatch(trx: Transaction<Database>, deps: BatchDeps, settings: BatchSettings, items: readonly CheckedLine[], seen: EmailsSeen, seenHere: EmailsSeen, now: number): Promise<LineResult[]> {
-  const claimed = { phones: new Set<string>(), references: new Set<string>() };
-  const classified: Classified[] = [];
-  for (const item of items) {
-    if (!item.record) classified.push({ result: refusedResult(item, item.refused!) });
-    else classified.push(await classify(trx, deps, settings, item, { seen, seenHere, claimed }, now));
-  }
+  const known = await prefetch(trx, deps, settings, items);
+  const claims: Claims = { seen, seenHere, phones: new Set(), references: new Set() };
+  const classified = items.map((item): Classified => (item.record ? classify(settings, item, known, claims, now) : { result: refusedResult(item, item.refused!) }));
   const created = classified.flatMap((entry) => ('create' in entry ? [entry] : []));
   for (let offset = 0; offset < created.length; offset += ROWS_PER_INSERT) {
     const slice = created.slice(offset, offset + ROWS_PER_INSERT);
@@ -85,22 +82,60 @@ function refusedResult(item: CheckedLine, refusal: Refusal, outcome: Outcome = '
   return { line: item.line, outcome, ...(item.sourceId ? { sourceId: item.sourceId } : {}), field: refusal.field, reason: refusal.reason };
 }
 
+/** What the database holds about a batch's customers, read in a few queries before any line is decided. */
+interface Known {
+  byEmail: Map<string, CustomerRecord>;
+  /** By source id, in the platform's references. */
+  bySource: Map<string, CustomerRecord>;
+  suppressed: Set<string>;
+  phones: Map<string, string>;
+  /** System → whether it is on the data map, and who holds each reference there. */
+  systems: Map<string, { mapped: boolean; holders: Map<string, string> }>;
+}
+
+async function prefetch(trx: Transaction<Database>, deps: BatchDeps, settings: BatchSettings, items: readonly CheckedLine[]): Promise<Known> {
+  const records = items.flatMap((item) => (item.record ? [item.record] : []));
+  const emails = records.map((record) => record.email);
+  const phones = records.flatMap((record) => (record.phone_number ? [record.phone_number] : []));
+  const wanted = new Map<string, string[]>();
+  for (const record of records) for (const [system, reference] of referencesOf(settings, record.source_id, record.references)) wanted.set(system, [...(wanted.get(system) ?? []), reference]);
+  const systems: Known['systems'] = new Map();
+  for (const [system, references] of wanted) {
+    const mapped = await deps.references.mappedWithin(trx, system);
+    systems.set(system, { mapped, holders: mapped ? await deps.references.customersWithin(trx, system, references) : new Map() });
+  }
+  const bySource = new Map<string, CustomerRecord>();
+  const sourceHolders = settings.platformMapped ? (systems.get(settings.platform)?.holders ?? new Map<string, string>()) : new Map<string, string>();
+  const holders = await deps.customerStore.findByIds([...new Set(sourceHolders.values())], trx);
+  const byId = new Map(holders.map((record) => [record.id, record]));
+  for (const [reference, id] of sourceHolders) if (byId.has(id)) bySource.set(reference, byId.get(id)!);
+  return {
+    byEmail: await deps.customerStore.findByEmails(settings.pool, emails, trx),
+    bySource,
+    suppressed: await deps.suppressions.suppressedAmong(settings.pool, emails, trx),
+    phones: await deps.customerStore.phoneHolders(settings.pool, phones, trx),
+    systems,
+  };
+}
+
 interface Claims {
   seen: EmailsSeen;
   seenHere: EmailsSeen;
-  claimed: { phones: Set<string>; references: Set<string> };
+  phones: Set<string>;
+  references: Set<string>;
 }
 
-async function classify(trx: Transaction<Database>, deps: BatchDeps, settings: BatchSettings, item: CheckedLine, claims: Claims, now: number): Promise<Classified> {
+function classify(settings: BatchSettings, item: CheckedLine, known: Known, claims: Claims, now: number): Classified {
   const record = item.record!;
   const key = emailKey(record.email);
   const first = claims.seen.get(key) ?? claims.seenHere.get(key);
   if (first !== undefined) return { result: refusedResult(item, { field: 'email', reason: `duplicate_email: first on line ${first}` }, 'skipped') };
   claims.seenHere.set(key, item.line);
-  const existing = await findExisting(trx, deps, settings, record.source_id, record.email);
+  // The customer this record is: by its source id in the platform's references when the platform is on the data map, else by e-mail.
+  const existing = (record.source_id ? known.bySource.get(record.source_id) : undefined) ?? known.byEmail.get(record.email);
   if (existing && !settings.update) return { result: refusedResult(item, { field: null, reason: 'exists' }, 'skipped') };
-  if (!existing && (await deps.suppressions.has(settings.pool, record.email, trx))) return { result: refusedResult(item, { field: null, reason: 'erased_customer' }, 'skipped') };
-  const conflict = await claimConflict(trx, deps, settings, item, existing?.id, claims.claimed);
+  if (!existing && known.suppressed.has(record.email)) return { result: refusedResult(item, { field: null, reason: 'erased_customer' }, 'skipped') };
+  const conflict = claimConflict(settings, item, existing?.id, known, claims);
   if (conflict) return { result: refusedResult(item, conflict) };
   if (existing) return { update: existing, item };
   const create: CustomerRecord = {
@@ -122,28 +157,22 @@ async function classify(trx: Transaction<Database>, deps: BatchDeps, settings: B
   return { create, item };
 }
 
-/** The customer this record is: by its source id in the platform's references when the platform is on the data map, else by e-mail. */
-async function findExisting(trx: Transaction<Database>, deps: BatchDeps, settings: BatchSettings, sourceId: string | undefined, email: string): Promise<CustomerRecord | undefined> {
-  if (sourceId && settings.platformMapped) {
-    const id = await deps.references.customerWithin(trx, settings.platform, sourceId);
-    if (id) return deps.customerStore.findById(id, trx);
-  }
-  return deps.customerStore.findByEmail(settings.pool, email, trx);
-}
-
 /** A phone number or reference another customer holds (in the database or earlier in this batch), and references into systems not on the data map. */
-async function claimConflict(trx: Transaction<Database>, deps: BatchDeps, settings: BatchSettings, item: CheckedLine, customerId: string | undefined, claimed: Claims['claimed']): Promise<Refusal | undefined> {
+function claimConflict(settings: BatchSettings, item: CheckedLine, customerId: string | undefined, known: Known, claims: Claims): Refusal | undefined {
   const record = item.record!;
   const phone = record.phone_number;
-  if (phone && (claimed.phones.has(phone) || (await deps.customerStore.phoneTaken(settings.pool, phone, customerId ?? null, trx)))) return { field: 'phone_number', reason: 'phone_taken' };
-  for (const [system, reference] of referencesOf(settings, record.source_id, record.references)) {
+  const phoneHolder = phone ? known.phones.get(phone) : undefined;
+  if (phone && (claims.phones.has(phone) || (phoneHolder && phoneHolder !== customerId))) return { field: 'phone_number', reason: 'phone_taken' };
+  const references = referencesOf(settings, record.source_id, record.references);
+  for (const [system, reference] of references) {
     const field = system === settings.platform && reference === record.source_id ? 'source_id' : `references.${system}`;
-    if (!(await deps.references.mappedWithin(trx, system))) return { field, reason: 'unknown_system' };
-    const holder = await deps.references.customerWithin(trx, system, reference);
-    if (claimed.references.has(`${system}\n${reference}`) || (holder && holder !== customerId)) return { field, reason: 'reference_taken' };
+    const where = known.systems.get(system);
+    if (!where?.mapped) return { field, reason: 'unknown_system' };
+    const holder = where.holders.get(reference);
+    if (claims.references.has(`${system}\n${reference}`) || (holder && holder !== customerId)) return { field, reason: 'reference_taken' };
   }
-  if (phone) claimed.phones.add(phone);
-  for (const [system, reference] of referencesOf(settings, record.source_id, record.references)) claimed.references.add(`${system}\n${reference}`);
+  if (phone) claims.phones.add(phone);
+  for (const [system, reference] of references) claims.references.add(`${system}\n${reference}`);
   return undefined;
 }
 
