@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { hashRaw, verify as verifyArgon2 } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
@@ -21,13 +21,14 @@ export type HashFormat =
   | 'django-pbkdf2'
   | 'aspnet-identity-v3'
   | 'phpass'
+  | 'wordpress-bcrypt'
   | 'magento-argon2id'
   | 'magento-sha256'
   | 'salted-sha256'
   | 'salted-sha1'
   | 'salted-md5';
 
-export const HASH_FORMATS: readonly HashFormat[] = ['argon2', 'bcrypt', 'scrypt', 'firebase-scrypt', 'pbkdf2', 'django-pbkdf2', 'aspnet-identity-v3', 'phpass', 'magento-argon2id', 'magento-sha256', 'salted-sha256', 'salted-sha1', 'salted-md5'];
+export const HASH_FORMATS: readonly HashFormat[] = ['argon2', 'bcrypt', 'scrypt', 'firebase-scrypt', 'pbkdf2', 'django-pbkdf2', 'aspnet-identity-v3', 'phpass', 'wordpress-bcrypt', 'magento-argon2id', 'magento-sha256', 'salted-sha256', 'salted-sha1', 'salted-md5'];
 
 /** Formats a single fast digest protects: imported only with `--allow-weak-hashes`. */
 const WEAK: ReadonlySet<HashFormat> = new Set(['magento-sha256', 'salted-sha256', 'salted-sha1', 'salted-md5']);
@@ -66,6 +67,7 @@ const PATTERNS: ReadonlyArray<[HashFormat, RegExp]> = [
   ['pbkdf2', new RegExp(`^\\$pbkdf2(-sha1|-sha256|-sha512)?\\$\\d+\\$${B64}\\$${B64}$`)],
   ['django-pbkdf2', /^pbkdf2_sha(1|256)\$\d+\$[^$]+\$[A-Za-z0-9+/=]+$/],
   ['phpass', /^\$[PH]\$[./0-9A-Za-z]{31}$/],
+  ['wordpress-bcrypt', /^\$wp\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/],
   ['magento-argon2id', /^[0-9a-f]{64}:[^:]+:(2|3_32_2_67108864)$/],
   ['magento-sha256', /^[0-9a-f]{64}:[^:]+:1$/],
   ['salted-sha256', new RegExp(`^\\$salted-sha256\\$(before|after)\\$${B64}\\$[0-9a-f]{64}$`)],
@@ -141,6 +143,8 @@ const VERIFIERS: Record<HashFormat, (hash: string, password: string) => Promise<
   'aspnet-identity-v3': verifyAspnet,
   // phpass hashes the password's UTF-8 bytes; the library reads each char of a "binary" string as one byte.
   phpass: async (hash, password) => wordpressHash.CheckPassword(Buffer.from(password, 'utf8').toString('binary'), hash.replace(/^\$H\$/, '$P$')),
+  // WordPress 6.8+: bcrypt over base64(HMAC-SHA384 keyed 'wp-sha384' of the trimmed password), behind `$wp`.
+  'wordpress-bcrypt': (hash, password) => bcrypt.compare(createHmac('sha384', 'wp-sha384').update(password.trim(), 'utf8').digest('base64'), hash.slice(3)),
   'magento-argon2id': verifyMagentoArgon2,
   'magento-sha256': async (hash, password) => {
     const [digest, salt] = hash.split(':') as [string, string];

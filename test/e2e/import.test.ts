@@ -44,9 +44,9 @@ async function mixedCustomers(count: number): Promise<{ fixtures: Fixture[]; lin
   const lines: string[] = [];
   let samples: Array<[string, unknown]> = [];
   for (let i = 0; i < count; i++) {
-    const password = `Lösen ${Math.floor(i / 11)} ord!`;
-    if (i % 11 === 0) samples = await sampleHashes(password);
-    const [format, hash] = samples[i % 11]!;
+    const password = `Lösen ${Math.floor(i / 12)} ord!`;
+    if (i % 12 === 0) samples = await sampleHashes(password);
+    const [format, hash] = samples[i % 12]!;
     const email = `moved${i}@example.se`;
     fixtures.push({ email, password, format });
     const consents = i === 0 ? [{ purpose: 'newsletter', decision: 'granted', version: 1, captured_at: new Date(CAPTURED).toISOString(), proof: 'signup-form-2021' }] : undefined;
@@ -123,7 +123,7 @@ describe.each(DIALECTS)('portvakt import on %s', (dialect) => {
       ['accepted', null, undefined],
     ]);
     expect(report.summary).toMatchObject({ lines: first + extra.length - 1, accepted: first, skipped: 2, refused: 5 });
-    expect(Object.keys(report.summary.hash_formats).sort()).toEqual(['argon2', 'aspnet-identity-v3', 'bcrypt', 'django-pbkdf2', 'firebase-scrypt', 'magento-argon2id', 'magento-sha256', 'pbkdf2', 'phpass', 'salted-md5', 'salted-sha1', 'scrypt']);
+    expect(Object.keys(report.summary.hash_formats).sort()).toEqual(['argon2', 'aspnet-identity-v3', 'bcrypt', 'django-pbkdf2', 'firebase-scrypt', 'magento-argon2id', 'magento-sha256', 'pbkdf2', 'phpass', 'salted-md5', 'salted-sha1', 'scrypt', 'wordpress-bcrypt']);
     // No personal data in the report: line numbers, source ids, fields and reasons only.
     expect(readFileSync(join(dir, 'mixed.json'), 'utf8')).not.toMatch(/@example\.se/);
     expect(await idOf('erased@example.se')).toBeUndefined();

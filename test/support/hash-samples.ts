@@ -1,4 +1,4 @@
-import { createHash, pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto';
 import { hashRaw, hash as argon2Hash } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 import wordpressHash from 'wordpress-hash-node';
@@ -46,6 +46,7 @@ export async function sampleHashes(password: string): Promise<Array<[string, Imp
     ['django-pbkdf2', `pbkdf2_sha256$1000$${djangoSalt}$${pbkdf2Sync(password, djangoSalt, 1000, 32, 'sha256').toString('base64')}`],
     ['aspnet-identity-v3', aspnetV3(password)],
     ['phpass', wordpressHash.HashPassword(Buffer.from(password, 'utf8').toString('binary'))],
+    ['wordpress-bcrypt', `$wp${bcrypt.hashSync(createHmac('sha384', 'wp-sha384').update(password.trim()).digest('base64'), 4).replace(/^\$2b\$/, '$2y$')}`],
     ['magento-argon2id', await magentoArgon2(password)],
     ['magento-sha256', `${createHash('sha256').update(`s4lt${password}`).digest('hex')}:s4lt:1`],
     ['salted-sha1', { algorithm: 'sha1', salt: 'pepper', salt_position: 'after', hash: createHash('sha1').update(`${password}pepper`).digest('hex') }],
