@@ -12,11 +12,10 @@ import { OperatorAdministration } from './operators/operator-administration.ts';
 import { operatorInvite } from './operators/operator.routes.ts';
 import { OperatorSessions } from './operators/operator-sessions.ts';
 import { isClusterWorker, runCluster } from './ops/node-cluster.ts';
-import { seedCustomers, type SeedOptions } from './ops/seed.ts';
+import { seedCustomers } from './ops/seed.ts';
 import { seedOptions } from './ops/seed-options.ts';
 import { importOptions } from './ops/import-options.ts';
 import { openCustomerImport } from './app/customer-import-services.ts';
-import type { ImportOptions } from './customers/import/customer-import.ts';
 import { statSync } from 'node:fs';
 import { KeyRotation } from './oidc/key-rotation.ts';
 import { SIGNING_KEYS_TOPIC, SigningKeyStore } from './oidc/signing-keys.ts';
@@ -187,18 +186,23 @@ async function operators(config: Config, args: string[]): Promise<number> {
   return 0;
 }
 
+/** A command's arguments as its parser reads them; undefined (said on stderr, with the usage) when they are off. */
+function argumentsOf<T>(parse: (args: string[]) => T, args: string[]): T | undefined {
+  try {
+    return parse(args);
+  } catch (error) {
+    process.stderr.write(`portvakt: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return undefined;
+  }
+}
+
 async function seed(config: Config, args: string[]): Promise<number> {
   if (config.production) {
     process.stderr.write('portvakt: seed refuses to run with NODE_ENV=production\n');
     return 1;
   }
-  let options: SeedOptions;
-  try {
-    options = seedOptions(args);
-  } catch (error) {
-    process.stderr.write(`portvakt: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return 1;
-  }
+  const options = argumentsOf(seedOptions, args);
+  if (!options) return 1;
   const report = await withStore(config, (store) => {
     const audit = new AuditLog(store.db);
     return seedCustomers({ db: store.db, dialect: store.dialect, audit, purposes: new ConsentPurposes(store.db, audit) }, options, (line) => process.stderr.write(`${line}\n`));
@@ -209,13 +213,8 @@ async function seed(config: Config, args: string[]): Promise<number> {
 
 /** `import FILE`: the summary on stdout as JSON, a short one and a progress bar (on a terminal) on stderr. */
 async function importCustomers(config: Config, args: string[]): Promise<number> {
-  let options: ImportOptions;
-  try {
-    options = importOptions(args);
-  } catch (error) {
-    process.stderr.write(`portvakt: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return 1;
-  }
+  const options = argumentsOf(importOptions, args);
+  if (!options) return 1;
   const size = statSync(options.file, { throwIfNoEntry: false })?.size;
   if (size === undefined) {
     process.stderr.write(`portvakt: no file ${options.file}\n`);

@@ -200,6 +200,24 @@ describe.each(DIALECTS)('portvakt import on %s', (dialect) => {
       ['refused', 'phone_number', 'phone_taken'],
     ]);
     expect((await server.api('GET', `/customers/${await idOf('kalle@example.se')}`)).body).toMatchObject({ given_name: 'Karl', family_name: 'Anka, Jr' });
+
+    // Attribute values of the profile schema, a decision named by its texts' hash, and webhooks only when asked.
+    const textHash = (await sql<{ text_hash: string }>`select text_hash from consent_purpose_versions where purpose_key = 'newsletter' and version = 1`.execute(db())).rows[0]!.text_hash;
+    const extras = join(dir, 'extras.ndjson');
+    writeFileSync(extras, [{ email: 'attr@example.se', attributes: { birthdate: '1990-05-01' }, consents: [{ purpose: 'newsletter', decision: 'declined', text_hash: textHash, captured_at: CAPTURED }] }, { email: 'attr2@example.se', attributes: { shoe_size: 42 } }, { email: 'attr3@example.se', consents: [{ purpose: 'newsletter', decision: 'granted', text_hash: 'not-a-version', captured_at: CAPTURED }] }].map((record) => JSON.stringify(record)).join('\n'));
+    const published = importFile(extras, '--platform', 'woocommerce', '--publish-events', '--report', join(dir, 'extras.json'));
+    expect(published.status, published.stderr).toBe(0);
+    expect(reportOf(join(dir, 'extras.json')).lines.map(({ outcome, field, reason }) => [outcome, field ?? null, reason ?? null])).toEqual([
+      ['accepted', null, null],
+      ['refused', 'attributes.shoe_size', 'unknown_attribute'],
+      ['refused', 'consents.0.text_hash', 'unknown_text_hash'],
+    ]);
+    const attr = await idOf('attr@example.se');
+    expect((await sql<{ value: string }>`select value from customer_attributes where customer_id = ${attr} and key = 'birthdate'`.execute(db())).rows.map((row) => JSON.parse(row.value))).toEqual(['1990-05-01']);
+    expect((await server.api('GET', `/customers/${attr}/consents`)).body.history).toEqual([expect.objectContaining({ version: 1, decision: 'declined', text_hash: textHash })]);
+    const eventsOf = async (id: string | undefined) => (await sql<{ type: string }>`select type from events where customer_id = ${id!} order by occurred_at`.execute(db())).rows.map((row) => row.type).sort();
+    expect(await eventsOf(attr)).toEqual(['consent.declined', 'customer.created']);
+    expect(await eventsOf(await idOf('moved0@example.se'))).toEqual([]);
   }, 300_000);
 
   it('is killed with -9 in the middle of a large file and, run again, imports every line exactly once with a whole report', async () => {

@@ -9,6 +9,7 @@ import type { CustomerAttributes } from '../../profile/customer-attributes.ts';
 import type { Database } from '../../store/schema.ts';
 import type { CustomerReferences } from '../customer-references.ts';
 import { CustomerStore, type CustomerRecord } from '../customer-store.ts';
+import { newCustomerRecord } from '../customers.ts';
 import type { CheckedLine, Refusal } from './import-checks.ts';
 
 export interface BatchDeps {
@@ -138,22 +139,7 @@ function classify(settings: BatchSettings, item: CheckedLine, known: Known, clai
   const conflict = claimConflict(settings, item, existing?.id, known, claims);
   if (conflict) return { result: refusedResult(item, conflict) };
   if (existing) return { update: existing, item };
-  const create: CustomerRecord = {
-    id: crypto.randomUUID(),
-    pool: settings.pool,
-    status: 'active',
-    email: record.email,
-    emailVerifiedAt: record.email_verified ? now : null,
-    phone: record.phone_number ?? null,
-    phoneVerifiedAt: record.phone_number && record.phone_number_verified ? now : null,
-    givenName: record.given_name ?? null,
-    familyName: record.family_name ?? null,
-    locale: record.locale ?? null,
-    passwordHash: item.hash?.stored ?? null,
-    version: 0,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const create = newCustomerRecord(record, item.hash?.stored ?? null, settings.pool, now);
   return { create, item };
 }
 
