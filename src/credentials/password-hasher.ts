@@ -14,9 +14,14 @@ export function hashPassword(password: string): Promise<string> {
   return hashingSlots.run(() => hash(normalizePassword(password), ARGON2_OPTIONS));
 }
 
-/** Every password check goes through here: a hash imported from another platform is checked as that platform made it (over the password as typed). */
+/**
+ * Every password check goes through here: a hash imported from another platform is checked as
+ * that platform made it (over the password as typed); a wrong password against it costs the same
+ * argon2id work as against any other (a fast imported digest does not tell an account apart by the
+ * answer's time).
+ */
 export async function verifyPassword(storedHash: string, password: string): Promise<boolean> {
-  if (isImported(storedHash)) return verifyImported(storedHash, password);
+  if (isImported(storedHash)) return (await verifyImported(storedHash, password)) || verifyAgainstDecoy(password);
   try {
     return await hashingSlots.run(() => verify(storedHash, normalizePassword(password)));
   } catch {

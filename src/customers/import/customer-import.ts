@@ -137,7 +137,9 @@ export class CustomerImport {
     try {
       return await this.#transaction(options, state, items, seen);
     } catch (error) {
-      if (items.length === 1) return [{ line: items[0]!.line, outcome: 'refused', field: null, reason: `write_failed: ${error instanceof Error ? error.message.slice(0, 200) : 'error'}` }];
+      // The database's code only: its message may quote the row (an address in a unique violation).
+      const code = (error as { code?: unknown }).code;
+      if (items.length === 1) return [{ line: items[0]!.line, outcome: 'refused', field: null, reason: `write_failed${typeof code === 'string' ? `: ${code}` : ''}` }];
       const results: LineResult[] = [];
       for (const item of items) results.push(...(await this.#write(options, state, [item], seen)));
       return results;
