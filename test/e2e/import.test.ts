@@ -165,6 +165,7 @@ describe.each(DIALECTS)('portvakt import on %s', (dialect) => {
     expect(report.summary.reasons.exists).toBe(fixtures.length + 1);
     expect(await counts()).toEqual(before);
     expect(await secretOf(fixtures[0]!.email)).toMatch(/^\$argon2id\$/);
+    expect((await server.api('GET', '/audit/verify')).body.ok).toBe(true);
   }, 300_000);
 
   it('validates a dry run without writing, reads CSV, asks for a new password for a weak hash when the operator chose reset, and updates with --update', async () => {
