@@ -12,8 +12,11 @@ import { OperatorAdministration } from './operators/operator-administration.ts';
 import { operatorInvite } from './operators/operator.routes.ts';
 import { OperatorSessions } from './operators/operator-sessions.ts';
 import { isClusterWorker, runCluster } from './ops/node-cluster.ts';
-import { seedCustomers, type SeedOptions } from './ops/seed.ts';
+import { seedCustomers } from './ops/seed.ts';
 import { seedOptions } from './ops/seed-options.ts';
+import { importOptions } from './ops/import-options.ts';
+import { openCustomerImport } from './app/customer-import-services.ts';
+import { statSync } from 'node:fs';
 import { KeyRotation } from './oidc/key-rotation.ts';
 import { SIGNING_KEYS_TOPIC, SigningKeyStore } from './oidc/signing-keys.ts';
 import { presentSigningKey } from './oidc/signing-key.routes.ts';
@@ -47,6 +50,18 @@ const USAGE = `usage: portvakt <command>
                    --password P    every seeded customer's password (default "seeded passphrase 2026")
                    --consent K[=D] record decision D (granted, declined, withdrawn; default granted) for purpose K
                    --batch N       customers per transaction (default 5000)
+  import FILE    customers from another platform, with their password hashes, references and consent
+                 history (NDJSON, or CSV with a header; docs/import-record.schema.json); resumable,
+                 idempotent by source id or e-mail; a JSON report per line with --report
+                   --platform P    where they come from (consent source; a data-map system: source ids kept there)
+                   --format F      ndjson or csv (default: by the file's extension)
+                   --update        update customers already there (default: skip them)
+                   --dry-run       check every line and write only the report
+                   --allow-weak-hashes  accept salted SHA-256/SHA-1/MD5 and Magento 2 sha256 hashes
+                   --weak-hashes rehash|reset  at the next sign-in: re-hash a weak one (default) or ask for a new password
+                   --publish-events  send customer.created and consent webhooks (default: none)
+                   --batch N       lines per transaction (default 500)
+                   --report FILE   the report as JSON
 `;
 
 /**
@@ -171,24 +186,57 @@ async function operators(config: Config, args: string[]): Promise<number> {
   return 0;
 }
 
+/** A command's arguments as its parser reads them; undefined (said on stderr, with the usage) when they are off. */
+function argumentsOf<T>(parse: (args: string[]) => T, args: string[]): T | undefined {
+  try {
+    return parse(args);
+  } catch (error) {
+    process.stderr.write(`portvakt: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return undefined;
+  }
+}
+
 async function seed(config: Config, args: string[]): Promise<number> {
   if (config.production) {
     process.stderr.write('portvakt: seed refuses to run with NODE_ENV=production\n');
     return 1;
   }
-  let options: SeedOptions;
-  try {
-    options = seedOptions(args);
-  } catch (error) {
-    process.stderr.write(`portvakt: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return 1;
-  }
+  const options = argumentsOf(seedOptions, args);
+  if (!options) return 1;
   const report = await withStore(config, (store) => {
     const audit = new AuditLog(store.db);
     return seedCustomers({ db: store.db, dialect: store.dialect, audit, purposes: new ConsentPurposes(store.db, audit) }, options, (line) => process.stderr.write(`${line}\n`));
   });
   process.stdout.write(`${JSON.stringify(report)}\n`);
   return 0;
+}
+
+/** `import FILE`: the summary on stdout as JSON, a short one and a progress bar (on a terminal) on stderr. */
+async function importCustomers(config: Config, args: string[]): Promise<number> {
+  const options = argumentsOf(importOptions, args);
+  if (!options) return 1;
+  const size = statSync(options.file, { throwIfNoEntry: false })?.size;
+  if (size === undefined) {
+    process.stderr.write(`portvakt: no file ${options.file}\n`);
+    return 1;
+  }
+  const { customerImport, close } = await openCustomerImport(config);
+  try {
+    const summary = await customerImport.run(options, ({ lines, bytes }) => progressBar(lines, bytes / Math.max(size, 1)));
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    process.stderr.write(`${options.dryRun ? 'dry run: ' : ''}${summary.lines} lines: ${summary.accepted} accepted, ${summary.updated} updated, ${summary.skipped} skipped, ${summary.refused} refused (${summary.lines_per_s} lines/s)\n`);
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return 0;
+  } finally {
+    await close();
+  }
+}
+
+function progressBar(lines: number, fraction: number): void {
+  if (!process.stderr.isTTY) return;
+  const width = 30;
+  const done = Math.round(Math.min(fraction, 1) * width);
+  process.stderr.write(`\r[${'#'.repeat(done)}${'-'.repeat(width - done)}] ${Math.round(fraction * 100)}%  ${lines} lines`);
 }
 
 /** The rotation service as the command line runs it: no operator (the audit log names the admin key), a notice through Redis. */
@@ -235,6 +283,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'api-keys') return apiKeys(config, argv.slice(1));
   if (command === 'operators') return operators(config, argv.slice(1));
+  if (command === 'import') return importCustomers(config, argv.slice(1));
   switch (command === 'seed' || command === 'start' ? command : `${command}${sub ? ` ${sub}` : ''}`) {
     case 'start':
       return start(config, argv.slice(1));

@@ -62,6 +62,8 @@ export interface DecisionContext {
   clientId: string | null;
   actor: { type: 'customer' | 'agent'; id: string | null };
   ip?: string;
+  /** Brought by `portvakt import`: the run is audited once, and `consent.*` events go out only when the operator asked (`--publish-events`). */
+  imported?: { publish: boolean };
 }
 
 /** A decision as it took effect, told to those who keep something under a purpose (personalization) inside the decision's transaction. */
@@ -192,6 +194,19 @@ export class ConsentLedger implements CustomerDataHolder {
       }
       return results;
     });
+  }
+
+  /**
+   * One customer's decisions brought by an import (`portvakt import`), inside its batch's
+   * transaction, each with its source (the old platform, its record, the original time), in the
+   * order they were captured: the latest counts, an older one arriving after a newer one is kept as
+   * history, a record already in the ledger is not stored again. The caller checked each with
+   * `validate` and gives the text hash of the version decided on.
+   */
+  async recordImported(trx: Transaction<Database>, customerId: string, locale: string, decisions: Array<Decision & { textHash: string; source: DecisionSource }>, publish: boolean, now = Date.now()): Promise<Recorded[]> {
+    const ordered = [...decisions].sort((a, b) => a.source.capturedAt - b.source.capturedAt);
+    const context = { customerId, locale, channel: 'web' as const, clientId: null, brand: null, actor: { type: 'customer' as const, id: customerId }, imported: { publish } };
+    return this.#append(trx, ordered, context, null, now);
   }
 
   async #customerExists(trx: Transaction<Database>, customerId: string): Promise<void> {
@@ -359,7 +374,9 @@ export class ConsentLedger implements CustomerDataHolder {
     await ConsentFigures.move(trx, decision.purpose, replaced, { version: decision.version, brand: context.brand, decision: decision.decision });
     for (const listener of this.#listeners) await listener(trx, { customerId: context.customerId, purpose: decision.purpose, decision: decision.decision }, now);
     const data = { purpose: decision.purpose, version: decision.version, channel: context.channel, actor: context.actor.type, ...extra };
+    if (context.imported && !context.imported.publish) return;
     await this.#events.publish(trx, { type: `consent.${decision.decision}`, customerId: context.customerId, data }, now);
+    if (context.imported) return;
     const details = { ...data, text_hash: decision.textHash, ...sourceDetails(decision.source) };
     await this.#audit.append(
       trx,
@@ -373,6 +390,7 @@ export class ConsentLedger implements CustomerDataHolder {
 
   /** An older platform decision that arrived after a newer one: in the ledger as history, and audited; nothing else. */
   async #keptLate(trx: Transaction<Database>, decision: Decision, context: DecisionContext, now: number): Promise<void> {
+    if (context.imported) return;
     const details = { purpose: decision.purpose, version: decision.version, decision: decision.decision, ...sourceDetails(decision.source) };
     await this.#audit.append(trx, { action: 'consent.recorded_late', actor: OPERATOR, subject: { type: 'customer', id: context.customerId }, details }, now);
   }

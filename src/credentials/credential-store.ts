@@ -40,6 +40,12 @@ export class CredentialStore implements CustomerDataOwner {
       .execute();
   }
 
+  /** Replaces the password row only while it still holds `previous` (a sign-in re-hashing an imported hash); false when it changed meanwhile. */
+  async replacePasswordIf(customerId: string, previous: string, passwordHash: string, now: number, trx: Transaction<Database>): Promise<boolean> {
+    const result = await trx.updateTable('credentials').set({ secret: passwordHash, updated_at: now }).where('customer_id', '=', customerId).where('type', '=', 'password').where('secret', '=', previous).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   /** Password rows for a batch of new customers in one multi-row INSERT (callers keep each INSERT within the bound parameters). */
   static async insertPasswords(trx: Transaction<Database>, rows: readonly SeededPassword[]): Promise<void> {
     await trx

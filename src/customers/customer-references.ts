@@ -57,6 +57,34 @@ export class CustomerReferences implements CustomerDataOwner {
     return { system, reference, createdAt: now };
   }
 
+  /** Whether a system is on the data map, held for the caller's transaction (an import checks each system it writes into). */
+  mappedWithin(trx: Transaction<Database>, system: string): Promise<boolean> {
+    return this.#mapped(trx, system);
+  }
+
+  /** Who has this id in this system, read in the caller's transaction. */
+  async customerWithin(trx: Transaction<Database>, system: string, reference: string): Promise<string | undefined> {
+    const row = await trx.selectFrom('customer_references').select('customer_id').where('system', '=', system).where('reference', '=', reference).executeTakeFirst();
+    return row?.customer_id;
+  }
+
+  /** Who has each of these ids in this system (id → customer), read in the caller's transaction in one query. */
+  async customersWithin(trx: Transaction<Database>, system: string, references: readonly string[]): Promise<Map<string, string>> {
+    if (references.length === 0) return new Map();
+    const rows = await trx.selectFrom('customer_references').select(['reference', 'customer_id']).where('system', '=', system).where('reference', 'in', references).execute();
+    return new Map(rows.map((row) => [row.reference, row.customer_id]));
+  }
+
+  /**
+   * An import's reference (`portvakt import`), in its batch's transaction, into a system the caller
+   * found mapped with `mappedWithin` and free with `customerWithin`; audited once for the run by the import.
+   */
+  async importWithin(trx: Transaction<Database>, customerId: string, system: string, reference: string, now: number): Promise<void> {
+    const replaced = await trx.deleteFrom('customer_references').where('customer_id', '=', customerId).where('system', '=', system).executeTakeFirst();
+    await trx.insertInto('customer_references').values({ customer_id: customerId, system, reference, created_at: now }).execute();
+    if (Number(replaced.numDeletedRows) === 0) await CustomerCounts.change(trx, referencesIn(system), 1);
+  }
+
   /** Who has this id in this system (the other way round). */
   async customerWith(system: string, reference: string): Promise<string | undefined> {
     const row = await this.#db.selectFrom('customer_references').select('customer_id').where('system', '=', system).where('reference', '=', reference).executeTakeFirst();

@@ -86,6 +86,20 @@ export class CustomerStore implements CustomerDataOwner {
     return this.#select(db).where('e.pool', '=', pool).where('e.email', '=', email).executeTakeFirst();
   }
 
+  /** The customers with these addresses in the pool (address → customer), read in one query (an import's batch). */
+  async findByEmails(pool: string, emails: readonly string[], db: Executor = this.#db): Promise<Map<string, CustomerRecord>> {
+    if (emails.length === 0) return new Map();
+    const rows = await this.#select(db).where('e.pool', '=', pool).where('e.email', 'in', emails).execute();
+    return new Map(rows.map((row) => [row.email, row]));
+  }
+
+  /** Which of these phone numbers a customer of the pool has (number → customer id), in one query. */
+  async phoneHolders(pool: string, phones: readonly string[], db: Executor = this.#db): Promise<Map<string, string>> {
+    if (phones.length === 0) return new Map();
+    const rows = await db.selectFrom('customer_phones').select(['phone', 'customer_id']).where('pool', '=', pool).where('phone', 'in', phones).execute();
+    return new Map(rows.map((row) => [row.phone, row.customer_id]));
+  }
+
   /** These customers, in no particular order; ids that are gone are left out. */
   findByIds(ids: readonly string[], db: Executor = this.#db): Promise<CustomerRecord[]> {
     if (ids.length === 0) return Promise.resolve([]);
@@ -151,6 +165,23 @@ export class CustomerStore implements CustomerDataOwner {
       .execute();
     await CustomerCounts.change(trx, ALL_CUSTOMERS, rows.length);
     await CustomerNameIndex.insertSeeded(trx, rows.map(({ id }) => ({ id, pool, givenName: 'Seed', familyName: 'Customer' })));
+  }
+
+  /** A batch of imported customers (`portvakt import`) in multi-row INSERTs; callers keep each within the bound parameters and write the passwords. */
+  static async insertImported(trx: Transaction<Database>, records: readonly CustomerRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await trx
+      .insertInto('customers')
+      .values(records.map((r) => ({ id: r.id, pool: r.pool, status: r.status, given_name: r.givenName, family_name: r.familyName, locale: r.locale, version: r.version, created_at: r.createdAt, updated_at: r.updatedAt })))
+      .execute();
+    await trx
+      .insertInto('customer_emails')
+      .values(records.map((r) => ({ customer_id: r.id, pool: r.pool, email: r.email, verified_at: r.emailVerifiedAt, created_at: r.createdAt })))
+      .execute();
+    const phones = records.filter((r) => r.phone !== null);
+    if (phones.length > 0) await trx.insertInto('customer_phones').values(phones.map((r) => ({ customer_id: r.id, pool: r.pool, phone: r.phone!, verified_at: r.phoneVerifiedAt, created_at: r.createdAt }))).execute();
+    await CustomerCounts.change(trx, ALL_CUSTOMERS, records.length);
+    await CustomerNameIndex.insertSeeded(trx, records);
   }
 
   async phoneTaken(pool: string, phone: string, exceptCustomer: string | null, db: Executor = this.#db): Promise<boolean> {
@@ -227,6 +258,10 @@ export class CustomerStore implements CustomerDataOwner {
 
   setPassword(customerId: string, passwordHash: string, now: number, trx: Transaction<Database>): Promise<void> {
     return this.#credentials.setPassword(customerId, passwordHash, now, trx);
+  }
+
+  replacePasswordIf(customerId: string, previous: string, passwordHash: string, now: number, trx: Transaction<Database>): Promise<boolean> {
+    return this.#credentials.replacePasswordIf(customerId, previous, passwordHash, now, trx);
   }
 
   /** True when the address was unverified and now is verified. */

@@ -118,22 +118,7 @@ export class Customers {
   /** Creates a customer whose password (if any) was already checked and hashed. */
   /** `alongside` runs in the same transaction once the customer row exists (an upstream identity, say). */
   async insertNew(input: Omit<CustomerCreate, 'password'>, passwordHash: string | null, actor: Actor, pool = DEFAULT_POOL, now = Date.now(), alongside?: (trx: Transaction<Database>, record: CustomerRecord) => Promise<void>): Promise<CustomerRecord> {
-    const record: CustomerRecord = {
-      id: crypto.randomUUID(),
-      pool,
-      status: 'active',
-      email: input.email,
-      emailVerifiedAt: input.email_verified ? now : null,
-      phone: input.phone_number ?? null,
-      phoneVerifiedAt: input.phone_number && input.phone_number_verified ? now : null,
-      givenName: input.given_name ?? null,
-      familyName: input.family_name ?? null,
-      locale: input.locale ?? null,
-      passwordHash,
-      version: 0,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const record = newCustomerRecord(input, passwordHash, pool, now);
     await this.#uniqueEmail(() =>
       this.#repo.transaction(async (trx) => {
         if (await this.#repo.emailTaken(pool, record.email, trx)) throw emailTaken();
@@ -300,6 +285,19 @@ export class Customers {
   }
 
   /**
+   * The customer just proved the password an imported hash (`portvakt import`) was made from: it is
+   * re-hashed to argon2id and replaces the imported one, unless the row changed meanwhile. Not
+   * checked against today's policy: it is the password they already have.
+   */
+  async upgradeImportedPassword(id: string, importedHash: string, password: string, now = Date.now()): Promise<void> {
+    const passwordHash = await hashPassword(password);
+    await this.#repo.transaction(async (trx) => {
+      if (!(await this.#repo.replacePasswordIf(id, importedHash, passwordHash, now, trx))) return;
+      await this.#audit.append(trx, { action: 'credential.password_rehashed', actor: customerActor(id), subject: subjectOf(id), details: { from: importedHash.split(':', 2)[1] ?? 'imported' } }, now);
+    });
+  }
+
+  /**
    * Recovery: a new password (checked and hashed by `hashNewPassword`), and every session, grant and token of the customer ends in the
    * same transaction (whoever knew the old password is out). The address is proven by the code.
    */
@@ -361,6 +359,26 @@ export class Customers {
       throw error;
     }
   }
+}
+
+/** A new, active customer as a creation input describes them (an API call, a sign-up, an import's line). */
+export function newCustomerRecord(input: Omit<CustomerCreate, 'password'>, passwordHash: string | null, pool: string, now: number): CustomerRecord {
+  return {
+    id: crypto.randomUUID(),
+    pool,
+    status: 'active',
+    email: input.email,
+    emailVerifiedAt: input.email_verified ? now : null,
+    phone: input.phone_number ?? null,
+    phoneVerifiedAt: input.phone_number && input.phone_number_verified ? now : null,
+    givenName: input.given_name ?? null,
+    familyName: input.family_name ?? null,
+    locale: input.locale ?? null,
+    passwordHash,
+    version: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 function subjectOf(id: string) {

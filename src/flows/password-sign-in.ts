@@ -1,4 +1,5 @@
 import type { LoginThrottle } from '../credentials/login-throttle.ts';
+import { importedFormat } from '../credentials/imported-hashes.ts';
 import { verifyAgainstDecoy, verifyPassword } from '../credentials/password-hasher.ts';
 import type { CustomerRecord } from '../customers/customer-store.ts';
 import type { Customers } from '../customers/customers.ts';
@@ -42,7 +43,23 @@ export class PasswordSignIn {
       throw new SignInError('invalid_credentials', 401, 'Wrong e-mail address or password');
     }
     await this.#throttle.succeeded(account, network);
+    await this.#upgradeImported(customer, input.password);
     // A disabled account is stopped after this, with every other way in (after-sign-in/active-account.ts).
     return customer;
+  }
+
+  /**
+   * A hash imported from another platform lives until this sign-in: re-hashed to argon2id now, or,
+   * for a weak one the operator chose to reset (`--weak-hashes reset`), the customer is sent to
+   * choose a new password (recovery) instead of being signed in with it.
+   */
+  async #upgradeImported(customer: CustomerRecord, password: string): Promise<void> {
+    const imported = customer.passwordHash ? importedFormat(customer.passwordHash) : undefined;
+    if (!imported) return;
+    if (imported.weak && imported.policy === 'reset') {
+      await this.#audit.record({ action: 'sign_in.failed', actor: ANONYMOUS, subject: { type: 'customer', id: customer.id }, details: { method: 'pwd', reason: 'password_reset_required' } });
+      throw new SignInError('reset_required', 403, 'Choose a new password: the imported one was kept in a weak form');
+    }
+    await this.#customers.upgradeImportedPassword(customer.id, customer.passwordHash!, password);
   }
 }

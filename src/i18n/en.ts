@@ -24,6 +24,7 @@ export const en = {
   'field.optional': '(optional)',
   'error.invalid_credentials': 'Wrong e-mail address or password.',
   'error.too_many_attempts': 'Too many attempts. Wait {seconds} seconds and try again.',
+  'error.password_reset_required': 'Your password was right, but it was kept in an old, weak form when your account moved here. Choose a new one: use “Forgot your password?” below.',
   'error.account_disabled': 'This account is disabled. Contact customer service.',
   'error.email_taken': 'There is already an account with this e-mail address. Sign in instead, or use another address.',
   'error.password_too_short': 'The password must have at least {min} characters.',

@@ -26,6 +26,7 @@ export const sv: Messages = {
   'field.optional': '(frivilligt)',
   'error.invalid_credentials': 'Fel e-postadress eller lösenord.',
   'error.too_many_attempts': 'För många försök. Vänta {seconds} sekunder och försök igen.',
+  'error.password_reset_required': 'Lösenordet var rätt, men det sparades i en gammal, svag form när ditt konto flyttades hit. Välj ett nytt: använd ”Glömt lösenordet?” nedan.',
   'error.account_disabled': 'Kontot är spärrat. Kontakta kundtjänst.',
   'error.email_taken': 'Det finns redan ett konto med den här e-postadressen. Logga in i stället, eller använd en annan adress.',
   'error.password_too_short': 'Lösenordet måste ha minst {min} tecken.',

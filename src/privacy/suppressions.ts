@@ -46,6 +46,14 @@ export class Suppressions implements CustomerDataHolder {
     return (await db.selectFrom('suppressions').select('email_hash').where('pool', '=', pool).where('email_hash', '=', this.hash(email)).executeTakeFirst()) !== undefined;
   }
 
+  /** Which of these addresses are suppressed in the pool, in one query (an import's batch). */
+  async suppressedAmong(pool: string, emails: readonly string[], db: Executor): Promise<Set<string>> {
+    if (emails.length === 0) return new Set();
+    const byHash = new Map(emails.map((email) => [this.hash(email), email]));
+    const rows = await db.selectFrom('suppressions').select('email_hash').where('pool', '=', pool).where('email_hash', 'in', [...byHash.keys()]).execute();
+    return new Set(rows.map((row) => byHash.get(row.email_hash)!));
+  }
+
   /**
    * Called where a customer is created: a customer signing up lifts the entry (audited); anyone
    * else creating the address is refused with 409 `erased_customer`.

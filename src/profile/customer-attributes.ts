@@ -64,6 +64,21 @@ export class CustomerAttributes implements CustomerDataOwner {
   /** Writes checked changes inside the caller's transaction (the customer's own profile page changes names and attributes at once). */
   async writeWithin(trx: Transaction<Database>, customerId: string, checked: Array<[string, unknown]>, actor: Actor, now = Date.now()): Promise<void> {
     if (checked.length === 0) return;
+    await this.#writeValues(trx, customerId, checked, now);
+    const fields = checked.map(([key]) => key).sort();
+    await this.#events.publish(trx, { type: 'customer.updated', customerId, data: { fields: fields.map((key) => `attributes.${key}`) } }, now);
+    await this.#audit.append(trx, { action: 'customer.attributes_updated', actor, subject: { type: 'customer', id: customerId }, details: { fields } }, now);
+    for (const listener of this.#listeners) await listener(trx, customerId, now);
+  }
+
+  /** An import's values (`portvakt import`), in its batch's transaction: audited once for the whole run by the import, published only with the customer's own event. */
+  async importWithin(trx: Transaction<Database>, customerId: string, checked: Array<[string, unknown]>, now: number): Promise<void> {
+    if (checked.length === 0) return;
+    await this.#writeValues(trx, customerId, checked, now);
+    for (const listener of this.#listeners) await listener(trx, customerId, now);
+  }
+
+  async #writeValues(trx: Transaction<Database>, customerId: string, checked: Array<[string, unknown]>, now: number): Promise<void> {
     for (const [key, value] of checked) {
       if (value === null) {
         await trx.deleteFrom('customer_attributes').where('customer_id', '=', customerId).where('key', '=', key).execute();
@@ -72,10 +87,6 @@ export class CustomerAttributes implements CustomerDataOwner {
       const row = { value: JSON.stringify(value), updated_at: now };
       await trx.insertInto('customer_attributes').values({ customer_id: customerId, key, ...row }).onConflict((conflict) => conflict.columns(['customer_id', 'key']).doUpdateSet(row)).execute();
     }
-    const fields = checked.map(([key]) => key).sort();
-    await this.#events.publish(trx, { type: 'customer.updated', customerId, data: { fields: fields.map((key) => `attributes.${key}`) } }, now);
-    await this.#audit.append(trx, { action: 'customer.attributes_updated', actor, subject: { type: 'customer', id: customerId }, details: { fields } }, now);
-    for (const listener of this.#listeners) await listener(trx, customerId, now);
   }
 
   /** Every customer's value of an attribute removed from the schema, in the removal's transaction. */

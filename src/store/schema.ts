@@ -327,6 +327,27 @@ export interface CustomerCountsTable {
 }
 
 /** The customer's id in another system (CRM id, loyalty number, web-shop id). */
+/** `portvakt import`: per file fingerprint and pool, the last line whose batch committed. */
+export interface ImportRunsTable {
+  fingerprint: string;
+  pool: string;
+  platform: string;
+  committed_line: number;
+  started_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+/** The outcome of a line of an import that was not simply accepted (no personal data: line number, field, reason). */
+export interface ImportRunLinesTable {
+  fingerprint: string;
+  pool: string;
+  line: number;
+  outcome: 'updated' | 'skipped' | 'refused';
+  field: string | null;
+  reason: string;
+}
+
 export interface CustomerReferencesTable {
   customer_id: string;
   system: string;
@@ -593,6 +614,8 @@ export interface Database {
   consent_figures: ConsentFiguresTable;
   data_systems: DataSystemsTable;
   customer_references: CustomerReferencesTable;
+  import_runs: ImportRunsTable;
+  import_run_lines: ImportRunLinesTable;
   customer_counts: CustomerCountsTable;
   privacy_requests: PrivacyRequestsTable;
   privacy_tasks: PrivacyTasksTable;

@@ -47,6 +47,8 @@ const NO_CUSTOMER_DATA: readonly string[] = [
   'saml_signing_keys',
   'saml_request_ids',
   // Kysely's migration bookkeeping.
+  'import_runs',
+  'import_run_lines',
   'portvakt_migrations',
   'portvakt_migrations_lock',
 ];

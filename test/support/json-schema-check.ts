@@ -1,7 +1,7 @@
 /**
  * A small JSON Schema (2020-12) validator for the keywords zod's `toJSONSchema` writes: type,
  * const, enum, properties, required, additionalProperties, propertyNames, items, anyOf, allOf,
- * pattern, minimum/maximum and local `$ref`s. Annotations (description, title, format, …) are
+ * pattern, minimum/maximum, minLength/maxLength, maxItems and local `$ref`s. Annotations (description, title, format, …) are
  * skipped; any other keyword is reported as not understood, so a schema this check cannot read
  * fails instead of passing unchecked. No validator is a dependency of the project.
  */
@@ -42,6 +42,9 @@ const KEYWORDS: Record<string, (rule: any, value: unknown, where: Where) => stri
   pattern: (rule: string, value, { path }) => (typeof value !== 'string' || new RegExp(rule, 'u').test(value) ? [] : [`${path}: ${JSON.stringify(value)} does not match ${rule}`]),
   minimum: (rule: number, value, { path }) => (typeof value !== 'number' || value >= rule ? [] : [`${path}: below ${rule}`]),
   maximum: (rule: number, value, { path }) => (typeof value !== 'number' || value <= rule ? [] : [`${path}: above ${rule}`]),
+  minLength: (rule: number, value, { path }) => (typeof value !== 'string' || [...value].length >= rule ? [] : [`${path}: shorter than ${rule}`]),
+  maxLength: (rule: number, value, { path }) => (typeof value !== 'string' || [...value].length <= rule ? [] : [`${path}: longer than ${rule}`]),
+  maxItems: (rule: number, value, { path }) => (!Array.isArray(value) || value.length <= rule ? [] : [`${path}: more than ${rule} items`]),
   required: (rule: string[], value, { path }) => (isObject(value) ? rule.filter((key) => !(key in value)).map((key) => `${path}: ${key} is missing`) : []),
   properties: (rule: Record<string, Schema>, value, { root, path }) =>
     isObject(value) ? Object.entries(rule).flatMap(([key, inner]) => (key in value ? schemaProblems(inner, value[key], root, `${path}.${key}`) : [])) : [],

@@ -1,0 +1,55 @@
+import { createHash, createHmac, pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto';
+import { hashRaw, hash as argon2Hash } from '@node-rs/argon2';
+import bcrypt from 'bcryptjs';
+import wordpressHash from 'wordpress-hash-node';
+import type { ImportedHashInput } from '../../src/credentials/imported-hashes.ts';
+
+/** Firebase's published test values (github.com/firebase/scrypt, README). */
+export const FIREBASE_VECTOR = {
+  algorithm: 'firebase-scrypt' as const,
+  signer_key: 'jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==',
+  salt_separator: 'Bw==',
+  rounds: 8,
+  mem_cost: 14,
+  salt: '42xEC+ixf3L2lw==',
+  hash: 'lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==',
+  password: 'user1password',
+};
+
+function aspnetV3(password: string): string {
+  const salt = randomBytes(16);
+  const subkey = pbkdf2Sync(password, salt, 10000, 32, 'sha256');
+  const header = Buffer.alloc(13);
+  header[0] = 1;
+  header.writeUInt32BE(1, 1);
+  header.writeUInt32BE(10000, 5);
+  header.writeUInt32BE(16, 9);
+  return Buffer.concat([header, salt, subkey]).toString('base64');
+}
+
+async function magentoArgon2(password: string): Promise<string> {
+  const salt = 'abcdefghijklmnopqrstuvwxyz012345';
+  const raw = await hashRaw(password, { algorithm: 2, memoryCost: 65536, timeCost: 2, parallelism: 1, outputLen: 32, salt: Buffer.from(salt.slice(0, 16)) });
+  return `${raw.toString('hex')}:${salt}:3_32_2_67108864`;
+}
+
+/** One hash per format of `password`, each made by the library or primitive that platform uses. */
+export async function sampleHashes(password: string): Promise<Array<[string, ImportedHashInput]>> {
+  const salt = randomBytes(16);
+  const djangoSalt = 'Zp3kQm8RtYw2';
+  const scryptSalt = randomBytes(16);
+  return [
+    ['argon2', await argon2Hash(password, { algorithm: 0 /* argon2d */ })],
+    ['bcrypt', bcrypt.hashSync(password, 4).replace(/^\$2b\$/, '$2y$')],
+    ['scrypt', `$scrypt$ln=10,r=8,p=1$${scryptSalt.toString('base64').replace(/=+$/, '')}$${scryptSync(password, scryptSalt, 32, { N: 1024, r: 8, p: 1 }).toString('base64').replace(/=+$/, '')}`],
+    ['pbkdf2', `$pbkdf2-sha256$1000$${salt.toString('base64').replace(/=+$/, '').replace(/\+/g, '.')}$${pbkdf2Sync(password, salt, 1000, 32, 'sha256').toString('base64').replace(/=+$/, '').replace(/\+/g, '.')}`],
+    ['django-pbkdf2', `pbkdf2_sha256$1000$${djangoSalt}$${pbkdf2Sync(password, djangoSalt, 1000, 32, 'sha256').toString('base64')}`],
+    ['aspnet-identity-v3', aspnetV3(password)],
+    ['phpass', wordpressHash.HashPassword(Buffer.from(password, 'utf8').toString('binary'))],
+    ['wordpress-bcrypt', `$wp${bcrypt.hashSync(createHmac('sha384', 'wp-sha384').update(password.trim()).digest('base64'), 4).replace(/^\$2b\$/, '$2y$')}`],
+    ['magento-argon2id', await magentoArgon2(password)],
+    ['magento-sha256', `${createHash('sha256').update(`s4lt${password}`).digest('hex')}:s4lt:1`],
+    ['salted-sha1', { algorithm: 'sha1', salt: 'pepper', salt_position: 'after', hash: createHash('sha1').update(`${password}pepper`).digest('hex') }],
+    ['salted-md5', { algorithm: 'md5', salt: 'x', hash: createHash('md5').update(`x${password}`).digest('hex') }],
+  ];
+}
