@@ -52,6 +52,7 @@ const TABLES: Record<string, ExportedTable> = {
   caller_verifications: { rows: byCustomer('caller_verifications', 'customer_id'), key: (row) => `${row.id} ${row.channel}`, exported: (entry) => `${entry.id} ${entry.channel}` },
   customer_signals: { rows: byCustomer('customer_signals', 'customer_id'), key: (row) => `${row.system} ${row.event_id}`, exported: (entry) => `${entry.system} ${entry.event_id}` },
   segment_members: { rows: byCustomer('segment_members', 'customer_id'), key: (row) => row.segment_key, exported: (entry) => entry.segment },
+  store_visits: { rows: byCustomer('store_visits', 'customer_id'), key: (row) => `${row.store} ${row.method}`, exported: (entry) => `${entry.store} ${entry.method}` },
   customer_brands: { rows: byCustomer('customer_brands', 'customer_id'), key: (row) => row.brand, exported: (entry) => entry.brand },
   privacy_requests: { rows: byCustomer('privacy_requests', 'customer_id'), key: (row) => `${row.id} ${row.kind}`, exported: (entry) => `${entry.id} ${entry.kind}` },
   privacy_tasks: {

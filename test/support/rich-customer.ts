@@ -25,7 +25,8 @@ export async function prepareRichCustomers(server: RunningPortvakt): Promise<Rel
  * orders and a consent), password, names, phone, address, birthdate and a custom attribute, a
  * linked identity (its row: linking one takes a second provider), a reference into a mapped
  * system, a consent given in store, a session at the brand, a caller verification, and under the
- * profiling consent a purchase the CRM reported and the segment it put them in.
+ * profiling consent a purchase the CRM reported and the segment it put them in, and a visit at a
+ * store's till.
  */
 export async function richCustomer(server: RunningPortvakt, rp: RelyingParty, email: string): Promise<{ id: string; browser: CookieAgent; guestId: string }> {
   const api = server.api.bind(server);
@@ -47,5 +48,7 @@ export async function richCustomer(server: RunningPortvakt, rp: RelyingParty, em
   const idp = await db.selectFrom('connections').select('key').where('key', '=', 'test-idp').executeTakeFirst();
   if (!idp) await db.insertInto('connections').values({ key: 'test-idp', name: 'Test IdP', kind: 'oidc', issuer: 'https://idp.example', client_id: 'portvakt', client_secret: null, scopes: 'openid email', trust_email_verified: 0, enabled: 1, settings: '{}', clients: null, brands: null, version: 0, created_at: now, updated_at: now }).execute();
   await db.insertInto('identities').values({ connection: 'test-idp', subject: `upstream-${id}`, customer_id: id, created_at: now, last_used_at: now }).execute();
+  // A till identified them in a store (its row, as the till writes it: a till takes a store, a key and a member code).
+  await db.insertInto('store_visits').values({ id: crypto.randomUUID(), store: 'outlet-city', customer_id: id, method: 'member_code', created_at: now }).execute();
   return { id, browser, guestId: guest.id };
 }
