@@ -57,7 +57,7 @@ export class Personalization {
    */
   async ingest(batch: SignalBatch, now = Date.now(), alongside?: (trx: Transaction<Database>) => Promise<void>): Promise<IngestResult> {
     await this.#checkSystem(batch.system);
-    await this.#checkTypes(batch.events);
+    await this.#checkTypes(batch.events, now);
     const customers = await this.#resolve(batch.events);
     const result: IngestResult = { accepted: 0, duplicate: 0, dropped: { no_consent: 0, past_retention: 0 } };
     const fresh: NewSignal[] = [];
@@ -114,8 +114,9 @@ export class Personalization {
 
   /** In the decision's transaction: a withdrawal (or decline) of the gating purpose deletes what was kept under it; any other decision may change a rule on consent. */
   async #decided(trx: Transaction<Database>, taken: DecisionTaken, now: number): Promise<void> {
-    await this.segments.hold(trx, [taken.customerId]);
     if (taken.purpose === this.settings.purpose && taken.decision !== 'granted') {
+      // Held first: a batch about this customer either committed before (its events are deleted here) or waits and finds no grant.
+      await this.segments.hold(trx, [taken.customerId]);
       await this.signals.forgetWithin(trx, taken.customerId);
       await this.segments.leaveAll(trx, taken.customerId, now);
       return;
@@ -128,10 +129,9 @@ export class Personalization {
     if (!mapped) throw conflict('unknown_system', `${system} is not on the data map: add it there first`);
   }
 
-  async #checkTypes(events: readonly SignalInput[]): Promise<void> {
+  async #checkTypes(events: readonly SignalInput[], now: number): Promise<void> {
     const types = new Set<string>(BUILTIN_SIGNAL_TYPES);
     for (const row of await this.#db.selectFrom('signal_types').select('key').execute()) types.add(row.key);
-    const now = Date.now();
     events.forEach((event, index) => {
       if (!types.has(event.type)) throw new DomainError('unknown_event_type', 400, `Event ${index}: ${event.type} is not a declared event type`, { index });
       if (Date.parse(event.occurred_at) > now + FUTURE_SLACK_MS) throw new DomainError('occurred_in_future', 400, `Event ${index} is dated in the future`, { index });

@@ -7,7 +7,7 @@ import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import type { DomainEvent, EventPublisher } from '../events/event-publisher.ts';
 import type { Dialect } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
-import { checkRule, needsOf, RuleCheck, type CustomerFacts, type Qualifier, type Rule, type Verdict } from './segment-rules.ts';
+import { checkRule, needsOf, RuleCheck, segmentsNamed, type CustomerFacts, type Qualifier, type Rule, type Verdict } from './segment-rules.ts';
 import type { Signals } from './signals.ts';
 
 /** What the customer reads about a segment: its name and why they are in it (`{date}` is the qualifying signal's date). */
@@ -122,7 +122,7 @@ export class Segments implements CustomerDataOwner {
     await this.#db.transaction().execute(async (trx) => {
       const rules = await this.#rules(trx);
       if (!rules.has(key)) throw notFound('segment');
-      const user = [...rules].find(([other, rule]) => other !== key && JSON.stringify(rule).includes(`"segment":"${key}"`));
+      const user = [...rules].find(([other, rule]) => other !== key && segmentsNamed(rule).includes(key));
       if (user) throw conflict('segment_in_use', `The segment ${user[0]} refers to ${key}`);
       await trx.deleteFrom('segment_members').where('segment_key', '=', key).execute();
       await trx.deleteFrom('segments').where('key', '=', key).execute();
