@@ -33,13 +33,18 @@ const BATCH = 500;
 const AUDIENCE = wholeSetting('BENCH_SEGMENT_AUDIENCE', 1_000_000);
 const ROUNDS = wholeSetting('BENCH_EXPORT_ROUNDS', 3);
 const PAGE = 1000;
-const AUDIENCE_DIALECTS = (process.env.BENCH_PERSONALIZATION_DIALECTS ?? DIALECTS.join(','))
-  .split(',')
-  .map((part) => part.trim())
-  .filter((part): part is TestDialect => {
-    if ((DIALECTS as readonly string[]).includes(part)) return true;
-    throw new Error(`BENCH_PERSONALIZATION_DIALECTS lists sqlite and/or postgres, not ${JSON.stringify(part)}`);
-  });
+/** The engines a setting names (`sqlite,postgres`, the default both). */
+function dialectsOf(setting: string): TestDialect[] {
+  return (process.env[setting] ?? DIALECTS.join(','))
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part): part is TestDialect => {
+      if ((DIALECTS as readonly string[]).includes(part)) return true;
+      throw new Error(`${setting} lists sqlite and/or postgres, not ${JSON.stringify(part)}`);
+    });
+}
+const INGEST_DIALECTS = dialectsOf('BENCH_INGEST_DIALECTS');
+const AUDIENCE_DIALECTS = dialectsOf('BENCH_PERSONALIZATION_DIALECTS');
 /** The share of customers given a web-shop reference, every other event of whom names them by it. */
 const REFERENCE_SHARE = 0.2;
 const PURPOSE = 'profiling';
@@ -361,11 +366,11 @@ const report: Record<string, unknown> = {
 };
 const ingestReport = report.ingest as Record<string, unknown>;
 const audienceReport = report.audience as Record<string, unknown>;
-for (const dialect of DIALECTS) ingestReport[dialect] = await ingest(dialect);
+for (const dialect of INGEST_DIALECTS) ingestReport[dialect] = await ingest(dialect);
 for (const dialect of AUDIENCE_DIALECTS) audienceReport[dialect] = await audience(dialect);
 writeFileSync(join(ROOT, 'bench/personalization-report.json'), `${JSON.stringify(report, null, 2)}\n`);
 const lines = ['bench/personalization-report.json:'];
-for (const dialect of DIALECTS) {
+for (const dialect of INGEST_DIALECTS) {
   const side = ingestReport[dialect] as Awaited<ReturnType<typeof ingest>>;
   lines.push(`  ingest ${dialect}: ${side.events_per_s} events/s (${side.sent} sent in batches of ${side.batch_used} by ${CALLERS} callers in ${side.seconds} s${side.capped_at_seconds ? ', stopped at the cap' : ''}${side.batches_refused.length > 0 ? `; batches of ${BATCH} refused: ${side.batches_refused[0]!.status} ${String(side.batches_refused[0]!.error)}` : ''}; sent again after ${JSON.stringify(side.batches_sent_again_after)}; ${side.accepted} kept; ${side.segment_members_after} in ${SEGMENT.key}, ${side.segment_members_by_the_kept_signals} by the signals kept)`);
 }

@@ -70,21 +70,23 @@ export class Personalization {
       seen.add(event.id);
     });
     if (fresh.length === 0 && !alongside) return result;
-    await this.#db.transaction().execute(async (trx) => {
+    const busy = await this.#db.transaction().execute(async (trx) => {
       await alongside?.(trx);
-      if (fresh.length === 0) return;
-      // The customers are held first (PostgreSQL row locks), then their grant read: a withdrawal
+      if (fresh.length === 0) return [];
+      // The customers are guarded first (PostgreSQL row locks), then their grant read: a withdrawal
       // either committed before (these are dropped) or waits for this commit and deletes them.
       const ids = [...new Set(fresh.map((signal) => signal.customerId))];
-      await this.segments.hold(trx, ids);
+      await this.segments.guard(trx, ids);
       const granted = await this.#ledger.grantedAmong(trx, this.settings.purpose, ids);
       const keep = fresh.filter((signal) => granted.has(signal.customerId));
       result.dropped.no_consent += fresh.length - keep.length;
       const { kept, customers: changed } = await this.signals.keep(trx, batch.system, keep, now);
       result.accepted = kept;
       result.duplicate += keep.length - kept;
-      await this.segments.refresh(trx, [...changed], now, 'signal', changed);
+      return this.segments.refreshUnlessBusy(trx, [...changed], now, 'signal', changed);
     });
+    // Customers another transaction was working on: worked out now that these signals are committed, before the answer.
+    if (busy.length > 0) await this.#db.transaction().execute((trx) => this.segments.refresh(trx, busy, now, 'signal'));
     return result;
   }
 

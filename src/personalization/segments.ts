@@ -59,6 +59,12 @@ export class Segments implements CustomerDataOwner {
       export: { rule: 'included', section: 'segments' },
     },
     {
+      table: 'segment_marks',
+      columns: { customer_id: 'activity', marked_at: 'plain' },
+      erasure: { rule: 'delete' },
+      export: { rule: 'omitted', reason: 'only that the segments are to be looked at again after a batch of signals; the signals and segments sections hold what it is about' },
+    },
+    {
       table: 'segment_rechecks',
       columns: { customer_id: 'activity', due_at: 'plain' },
       erasure: { rule: 'delete' },
@@ -150,16 +156,42 @@ export class Segments implements CustomerDataOwner {
    * Works out the memberships of these customers at `now`, in the caller's transaction: those
    * without a counting grant of the gating purpose leave every segment; the others are checked
    * against every rule. Enter and leave are published; when a window will next change a verdict,
-   * that time is kept to look again.
+   * that time is kept to look again. Waits for a transaction working on the same customers.
    */
   async refresh(trx: Transaction<Database>, customerIds: readonly string[], now: number, cause: RefreshCause, grantedAlready?: ReadonlySet<string>): Promise<void> {
     if (customerIds.length === 0) return;
     const rules = await this.#rules(trx);
     if (rules.size === 0) return;
-    await this.hold(trx, customerIds);
-    // A caller that held these customers and read their grants in this transaction passes them on.
+    await this.#takeMemberships(trx, customerIds, 'wait');
+    await this.#work(trx, customerIds, rules, now, cause, grantedAlready);
+  }
+
+  /**
+   * An ingest's refresh: the customers no other transaction is working on are worked out now, as
+   * `refresh` does; the others are marked (`segment_marks`, no unique key, so marking never waits)
+   * and answered, for the caller to `refresh` after its commit (the mark has the cleanup job do it
+   * should that never happen). An
+   * ingest thus never waits for another on a customer both name (PostgreSQL; SQLite has one writer
+   * at a time and works out everyone now).
+   */
+  async refreshUnlessBusy(trx: Transaction<Database>, customerIds: readonly string[], now: number, cause: RefreshCause, granted: ReadonlySet<string>): Promise<string[]> {
+    if (customerIds.length === 0) return [];
+    const rules = await this.#rules(trx);
+    if (rules.size === 0) return [];
+    const taken = await this.#takeMemberships(trx, customerIds, 'skip');
+    const busy = customerIds.filter((id) => !taken.has(id));
+    for (let offset = 0; offset < busy.length; offset += ROWS_PER_INSERT) {
+      await trx.insertInto('segment_marks').values(busy.slice(offset, offset + ROWS_PER_INSERT).map((customer_id) => ({ customer_id, marked_at: now }))).execute();
+    }
+    await this.#work(trx, customerIds.filter((id) => taken.has(id)), rules, now, cause, granted);
+    return busy;
+  }
+
+  async #work(trx: Transaction<Database>, customerIds: readonly string[], rules: Map<string, Rule>, now: number, cause: RefreshCause, grantedAlready?: ReadonlySet<string>): Promise<void> {
+    if (customerIds.length === 0) return;
+    // A caller that guarded these customers and read their grants in this transaction passes them on.
     const granted = grantedAlready ?? (await this.#ledger.grantedAmong(trx, this.#gate, customerIds));
-    const facts = await this.#facts(trx, [...granted], rules.values(), now);
+    const facts = await this.#facts(trx, customerIds.filter((id) => granted.has(id)), rules.values(), now);
     const current = await this.#membersOf(trx, customerIds);
     const changes = new MembershipChanges(now, cause);
     for (const customerId of customerIds) {
@@ -174,14 +206,40 @@ export class Segments implements CustomerDataOwner {
     await this.#write(trx, changes);
   }
 
-  /**
-   * Holds these customers for the rest of the transaction, so two transactions never work out one
-   * customer's memberships from what the other has not committed yet (PostgreSQL: row locks on the
-   * customers, taken in id order so two batches cannot deadlock; SQLite has one writer at a time).
+  /*
+   * PostgreSQL row locks on the customers, one kind per job, each taken in id order so two
+   * transactions cannot deadlock (SQLite has one writer at a time and takes none):
+   * - `guard` (FOR KEY SHARE), an ingest's: its read of the grants stays true until it commits.
+   *   Ingests share it; a withdrawal (`hold`, FOR UPDATE) waits for them, and they for it.
+   * - the memberships' (FOR NO KEY UPDATE), taken by whoever works out memberships: one
+   *   transaction at a time reads a customer's signals and writes what follows, so none works from
+   *   what another has not committed. It does not conflict with `guard`.
    */
+
+  /** Guards the gate for an ingest (see the locks above). */
+  async guard(trx: Transaction<Database>, customerIds: readonly string[]): Promise<void> {
+    if (this.#dialect !== 'postgres' || customerIds.length === 0) return;
+    await trx.selectFrom('customers').select('id').where('id', 'in', [...customerIds].sort()).orderBy('id').forKeyShare().execute();
+  }
+
+  /** Holds these customers against every other lock for the rest of the transaction (a withdrawal of the gating purpose). */
   async hold(trx: Transaction<Database>, customerIds: readonly string[]): Promise<void> {
     if (this.#dialect !== 'postgres' || customerIds.length === 0) return;
     await trx.selectFrom('customers').select('id').where('id', 'in', [...customerIds].sort()).orderBy('id').forUpdate().execute();
+  }
+
+  /**
+   * Takes the memberships' lock on these customers, waiting for it or skipping the customers
+   * another transaction has; answers those taken. Their marks (`segment_marks`) are cleared here,
+   * before their signals are read: whatever a mark was left for is committed, so it is read now.
+   */
+  async #takeMemberships(trx: Transaction<Database>, customerIds: readonly string[], busy: 'wait' | 'skip'): Promise<Set<string>> {
+    if (this.#dialect !== 'postgres') return new Set(customerIds);
+    let query = trx.selectFrom('customers').select('id').where('id', 'in', [...customerIds].sort()).orderBy('id').forNoKeyUpdate();
+    if (busy === 'skip') query = query.skipLocked();
+    const taken = new Set((await query.execute()).map((row) => row.id));
+    if (taken.size > 0) await trx.deleteFrom('segment_marks').where('customer_id', 'in', [...taken]).execute();
+    return taken;
   }
 
   /** The customer leaves every segment (the gating consent was withdrawn), in the withdrawal's transaction. */
@@ -208,9 +266,21 @@ export class Segments implements CustomerDataOwner {
     await this.#events.publishAll(trx, changes.events);
   }
 
-  /** Customers whose verdicts a passing window may have changed: looked at again, a pass at a time. Answers how many. */
+  /** Customers marked by a batch that was never followed by its refresh (a crash), then those whose verdicts a passing window may have changed: looked at again, a pass at a time. Answers how many. */
   async recheckDue(now = Date.now()): Promise<number> {
     let done = 0;
+    let previous = '';
+    for (;;) {
+      const marked = (await this.#db.selectFrom('segment_marks').select('customer_id').distinct().orderBy('customer_id').limit(PASS_SIZE).execute()).map((row) => row.customer_id);
+      if (marked.length === 0 || marked.join() === previous) break;
+      previous = marked.join();
+      await this.#db.transaction().execute(async (trx) => {
+        // Working a customer out clears their marks; with no segment left there is nothing to work out.
+        if ((await this.#rules(trx)).size === 0) await trx.deleteFrom('segment_marks').where('customer_id', 'in', marked).execute();
+        else await this.refresh(trx, marked, now, 'signal');
+      });
+      done += marked.length;
+    }
     for (;;) {
       const due = await this.#db.selectFrom('segment_rechecks').select('customer_id').where('due_at', '<=', now).orderBy('due_at').limit(PASS_SIZE).execute();
       if (due.length === 0) return done;
@@ -286,6 +356,7 @@ export class Segments implements CustomerDataOwner {
   async forget(customer: ForgottenCustomer, trx: Transaction<Database>): Promise<void> {
     await trx.deleteFrom('segment_members').where('customer_id', '=', customer.id).execute();
     await trx.deleteFrom('segment_rechecks').where('customer_id', '=', customer.id).execute();
+    await trx.deleteFrom('segment_marks').where('customer_id', '=', customer.id).execute();
   }
 
   async exportOf(customer: ForgottenCustomer, db: Kysely<Database>): Promise<Record<string, unknown[]>> {

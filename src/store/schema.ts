@@ -642,6 +642,7 @@ export interface Database {
   segments: SegmentsTable;
   segment_members: SegmentMembersTable;
   segment_rechecks: SegmentRechecksTable;
+  segment_marks: SegmentMarksTable;
   stores: StoresTable;
   member_codes: MemberCodesTable;
   store_visits: StoreVisitsTable;
@@ -733,6 +734,11 @@ export interface SegmentMembersTable {
 export interface SegmentRechecksTable {
   customer_id: string;
   due_at: number;
+}
+
+export interface SegmentMarksTable {
+  customer_id: string;
+  marked_at: number;
 }
 
 /** A person who runs the console (not a customer). */

@@ -139,7 +139,7 @@ describe.each(DIALECTS)('every table and column of the database is declared, or 
     expect(sections.filter((section) => !PORTVAKT_SECTIONS.includes(section as never))).toEqual([]);
     expect(PORTVAKT_SECTIONS.filter((section) => !sections.includes(section))).toEqual(['consents']);
     const omitted = declarations.filter((declaration) => declaration.export.rule === 'omitted').map((declaration) => declaration.table).sort();
-    expect(omitted).toEqual(['customer_name_keys', 'dev_outbox', 'events', 'interaction_flows', 'login_throttle', 'member_codes', 'oidc_artifacts', 'one_time_codes', 'outbox', 'privacy_exports', 'segment_rechecks', 'suppressions', 'webhook_deliveries']);
+    expect(omitted).toEqual(['customer_name_keys', 'dev_outbox', 'events', 'interaction_flows', 'login_throttle', 'member_codes', 'oidc_artifacts', 'one_time_codes', 'outbox', 'privacy_exports', 'segment_marks', 'segment_rechecks', 'suppressions', 'webhook_deliveries']);
   });
 
   it("lists on Portvakt's own data-map entry every category the declarations hold, in the data map's order", async () => {
