@@ -10,7 +10,10 @@ import type { OutboxFigures, PrivacyFigures, SubscriptionFigures } from './queue
 export const FIGURES_TIMEOUT_MS = 2000;
 
 /** Why a password sign-in was turned away by admission control. */
-export type ShedReason = 'in_flight' | 'event_loop';
+const SHED_REASONS = ['in_flight', 'event_loop'] as const;
+export type ShedReason = (typeof SHED_REASONS)[number];
+/** The `limiter` label of a 429: the limits that mark their refusals, and `attempts` for every other. */
+const RATE_LIMITERS = ['address', 'client', 'device_code', 'attempts'] as const;
 
 /**
  * Prometheus metrics of one process: HTTP by route, sign-ins by result, tokens by grant, sign-ins
@@ -69,9 +72,9 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly #figureFailures = new client.Counter({
-    name: 'portvakt_queue_figures_failures_total',
-    help: 'Scrapes that kept the last queue figures because the database failed (error) or did not answer in time (timeout), by queue',
-    labelNames: ['queue', 'reason'] as const,
+    name: 'portvakt_metrics_read_failures_total',
+    help: 'Database reads of a scrape that failed (error) or did not answer in time (timeout), by source (outbox, webhooks, privacy: the last figures were kept; readiness: portvakt_ready was 0)',
+    labelNames: ['source', 'reason'] as const,
     registers: [this.registry],
   });
   readonly #figuresTimeoutMs: number;
@@ -80,6 +83,9 @@ export class Metrics {
   constructor(options: { figuresTimeoutMs?: number } = {}) {
     this.#figuresTimeoutMs = options.figuresTimeoutMs ?? FIGURES_TIMEOUT_MS;
     client.collectDefaultMetrics({ register: this.registry });
+    // Known label values start at zero, so rate() and increase() see the first event.
+    for (const reason of SHED_REASONS) this.#shed.inc({ reason }, 0);
+    for (const limiter of RATE_LIMITERS) this.#limited.inc({ limiter }, 0);
   }
 
   signIn(method: 'password' | 'email_code' | 'email_link' | 'sms_code' | 'otp' | 'passkey' | 'password_reset' | 'upstream', result: SignInResult | 'registered' | UpstreamFailure): void {
@@ -181,6 +187,18 @@ export class Metrics {
     byState('portvakt_privacy_tasks_waiting', 'Privacy tasks waiting on a person: waiting_operator (a manual system), dead (gave up; retry or handle), not_identified (the system was never told who the customer is)', (figures) => figures.waitingTasks);
   }
 
+  /**
+   * `portvakt_ready`: 1 when this node would answer /readyz with 200 (not draining, and the
+   * database answered within the bound), else 0.
+   */
+  watchReadiness(ready: () => Promise<boolean>): void {
+    const check = this.#bounded('readiness', ready);
+    if (!check) return;
+    this.#gauge('portvakt_ready', 'Whether this node is ready (1) or not (0): as /readyz, not draining and the database answers', async (gauge) => {
+      gauge.set((await check.figures()) ? 1 : 0);
+    });
+  }
+
   /** Times every request, also the ones oidc-provider answers on the raw response, and counts the 429s of rate limits. */
   install(app: FastifyInstance): void {
     app.addHook('onRequest', async (request, reply) => {
@@ -202,11 +220,12 @@ export class Metrics {
     this.#limited.inc({ limiter: limiter ?? 'attempts' });
   }
 
-  /** The bounded reader of one queue's figures; undefined when the queue is already watched. */
-  #bounded<F>(queue: string, read: () => Promise<F>): BoundedRead<F> | undefined {
-    if (this.#watched.has(queue)) return undefined;
-    this.#watched.add(queue);
-    return new BoundedRead(read, { timeoutMs: this.#figuresTimeoutMs, onFailure: (reason) => this.#figureFailures.inc({ queue, reason }) });
+  /** The bounded reader of one source's figures; undefined when the source is already watched. */
+  #bounded<F>(source: string, read: () => Promise<F>): BoundedRead<F> | undefined {
+    if (this.#watched.has(source)) return undefined;
+    this.#watched.add(source);
+    for (const reason of ['error', 'timeout'] as const) this.#figureFailures.inc({ source, reason }, 0);
+    return new BoundedRead(read, { timeoutMs: this.#figuresTimeoutMs, onFailure: (reason) => this.#figureFailures.inc({ source, reason }) });
   }
 
   #gauge<L extends string>(name: string, help: string, collect: (gauge: client.Gauge<L>) => Promise<void>, labelNames: readonly L[] = []): void {
