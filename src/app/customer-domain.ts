@@ -47,7 +47,7 @@ export interface CustomerDomain {
   serviceProviderStore: ServiceProviderStore;
 }
 
-export function buildCustomerDomain({ config, log, store, artifacts, changes, outbound, checkOutboundUrl }: Infrastructure): CustomerDomain {
+export function buildCustomerDomain({ config, log, store, artifacts, changes, outbound, checkOutboundUrl, metrics }: Infrastructure): CustomerDomain {
   const { db } = store;
   const credentialStore = new CredentialStore(db);
   const customerStore = new CustomerStore(db, credentialStore);
@@ -58,6 +58,7 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
   const subscriptions = new WebhookSubscriptions(db, deriveKey(config.secret, 'webhook-secret'), checkOutboundUrl);
   const webhooks = config.webhooks;
   const deliveries = new WebhookDeliveries(db, store.dialect, { baseDelayMs: webhooks.retryBaseMs, maxDelayMs: webhooks.retryMaxMs, maxAttempts: webhooks.maxAttempts, leaseMs: webhooks.timeoutMs + 30_000 });
+  metrics.watchWebhooks(() => deliveries.figures());
   const webhookWorker = new WebhookWorker({ db, deliveries, subscriptions, publisher, log, pollMs: config.outbox.pollMs, timeoutMs: webhooks.timeoutMs, fetch: outbound.fetch });
   const purposes = new ConsentPurposes(db, audit);
   const clientStore = new ClientStore(db, new ReadCache('client', changes, CLIENT_CACHE_MS));

@@ -60,7 +60,9 @@ export async function installGuards(server: HttpServer, services: Services): Pro
   metrics.install(app);
   // Campaign bursts: password work beyond the limit is turned away politely (429), the rest is served.
   hashingSlots.limit = config.hashConcurrency;
-  const admission = new Admission(config.admission);
+  const stopTimingSlots = hashingSlots.onWait((seconds) => metrics.hashingSlotWaited(seconds));
+  app.addHook('onClose', async () => void stopTimingSlots());
+  const admission = new Admission(config.admission, (reason) => metrics.signInShed(reason));
   admission.install(app);
   // Per address (pages) and per client (token endpoints); shared by every node through Redis when set.
   const hits = services.redis ? new RedisHitCounter(services.redis) : new MemoryHitCounter();

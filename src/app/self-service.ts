@@ -71,7 +71,9 @@ export function buildSelfService(infra: Infrastructure, domain: CustomerDomain, 
   const sessions = new CustomerSessions(store.db, audit, infra.artifacts);
   const notices = new SecurityNotices({ db: store.db, customers, messenger: messaging.messenger, brand, issuer: config.issuer });
   const privacy = buildPrivacy({ config, fetch, checkUrl: infra.checkOutboundUrl, db: store.db, dialect: store.dialect, audit, events: domain.publisher, customers, ledger: domain.ledger, messenger: messaging.messenger, brand, log });
-  infra.metrics.watchPrivacy(() => privacy.queue.waiting());
+  infra.metrics.watchPrivacy(() => privacy.queue.figures());
+  infra.metrics.watchOutbox(() => messaging.outbox.figures());
+  messaging.worker.onFailure((topic, outcome) => infra.metrics.outboxFailed(topic, outcome));
   const callerVerifications = new CallerVerifications({ db: store.db, customers, delivery, audit });
   const personalization = buildPersonalization(infra, domain, privacy);
   return {

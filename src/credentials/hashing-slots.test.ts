@@ -23,4 +23,17 @@ describe('HashingSlots', () => {
     expect(order.slice(2)).toEqual([2, 3, 4, 5, 6, 7]);
     expect(slots.waiting).toBe(0);
   });
+
+  it('tells how long each computation waited for its slot', async () => {
+    const slots = new HashingSlots(1);
+    const waits: number[] = [];
+    const stop = slots.onWait((seconds) => waits.push(seconds));
+    const job = () => slots.run(() => new Promise((resolve) => setTimeout(resolve, 50)));
+    await Promise.all([job(), job()]);
+    stop();
+    await job();
+    expect(waits).toHaveLength(2);
+    expect(waits[0]).toBeLessThan(0.02);
+    expect(waits[1]).toBeGreaterThanOrEqual(0.04);
+  });
 });

@@ -11,6 +11,7 @@ export class HashingSlots {
   #limit: number;
   #running = 0;
   readonly #waiting: Array<() => void> = [];
+  readonly #waitListeners = new Set<(seconds: number) => void>();
 
   constructor(limit: number) {
     this.#limit = Math.max(1, limit);
@@ -25,9 +26,18 @@ export class HashingSlots {
     return this.#waiting.length;
   }
 
+  /** Hears how long each computation waited for its slot (0 when one was free); returns how to stop listening. */
+  onWait(listener: (seconds: number) => void): () => void {
+    this.#waitListeners.add(listener);
+    return () => this.#waitListeners.delete(listener);
+  }
+
   async run<T>(work: () => Promise<T>): Promise<T> {
+    const start = performance.now();
     if (this.#running >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     else this.#running += 1;
+    const waited = (performance.now() - start) / 1000;
+    for (const listener of this.#waitListeners) listener(waited);
     try {
       return await work();
     } finally {

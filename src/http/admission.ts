@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { messagePage } from '../pages/message.page.ts';
+import { markLimited } from '../ops/limiter-mark.ts';
 import { pageContextFor, sendPage } from './page-reply.ts';
 
 /** Hosted steps that hash or verify a password (argon2id, 19 MiB each): what a burst must not pile up. */
@@ -36,8 +37,12 @@ export class Admission {
   #lagging = false;
   #shed = 0;
 
-  constructor(limits: AdmissionLimits) {
+  readonly #onShed: (reason: 'in_flight' | 'event_loop') => void;
+
+  /** `onShed` hears of every sign-in turned away, and why (the metrics count them). */
+  constructor(limits: AdmissionLimits, onShed: (reason: 'in_flight' | 'event_loop') => void = () => {}) {
     this.#limits = limits;
+    this.#onShed = onShed;
     this.#delay = monitorEventLoopDelay({ resolution: 10 });
     this.#delay.enable();
     // Once a second: was the loop lagging over the last second?
@@ -57,6 +62,8 @@ export class Admission {
       if (request.method !== 'POST' || !EXPENSIVE.test(request.url.split('?')[0]!)) return;
       if (this.#inFlight >= this.#limits.maxInFlight || this.#lagging) {
         this.#shed += 1;
+        this.#onShed(this.#inFlight >= this.#limits.maxInFlight ? 'in_flight' : 'event_loop');
+        markLimited(reply, 'admission');
         const page = pageContextFor(request);
         const back = request.url.replace(/\/[a-z-]+$/, '');
         reply.header('retry-after', String(RETRY_AFTER_SECONDS)).header('refresh', `${RETRY_AFTER_SECONDS};url=${back}`);

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { clientNetwork } from '../credentials/client-address.ts';
 import { messagePage } from '../pages/message.page.ts';
 import { redisScript } from '../store/redis.ts';
+import { markLimited } from '../ops/limiter-mark.ts';
 import { pageContextFor, sendPage } from './page-reply.ts';
 
 /** Counts hits per key within fixed windows; the count after this hit and when the window ends. */
@@ -136,6 +137,7 @@ export function installAddressLimit(app: FastifyInstance, limit: RateLimit): voi
     if (!decision) return;
     sendRateHeaders(reply, decision);
     if (decision.allowed) return;
+    markLimited(reply, 'address');
     const page = pageContextFor(request);
     return sendPage(reply, 429, messagePage(page, page.t('rate.title'), page.t('rate.lead', { seconds: decision.resetSeconds })));
   });

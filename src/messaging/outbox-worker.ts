@@ -18,6 +18,7 @@ export class OutboxWorker extends ClaimingWorker<OutboxEntry> {
   readonly #handlers: Record<string, TopicHandler>;
   readonly #log: WorkerLog;
   readonly #concurrent = new Set<string>();
+  #onFailure: (topic: string, outcome: 'retry' | 'dead') => void = () => {};
 
   constructor(outbox: Outbox, handlers: Record<string, TopicHandler>, log: WorkerLog, pollMs: number) {
     super({ pollMs, batchSize: 20, onError: (error) => log.error({ err: error }, 'outbox pass failed') });
@@ -36,6 +37,11 @@ export class OutboxWorker extends ClaimingWorker<OutboxEntry> {
   route(topic: string, handler: TopicHandler, options: { concurrent?: boolean } = {}): void {
     this.#handlers[topic] = handler;
     if (options.concurrent) this.#concurrent.add(topic);
+  }
+
+  /** Hears of every failed attempt: its topic, and whether it is tried again or dead (the metrics count them). */
+  onFailure(listener: (topic: string, outcome: 'retry' | 'dead') => void): void {
+    this.#onFailure = listener;
   }
 
   protected claim(limit: number): Promise<OutboxEntry[]> {
@@ -59,6 +65,7 @@ export class OutboxWorker extends ClaimingWorker<OutboxEntry> {
       const retryable = error instanceof DeliveryError ? error.retryable : true;
       const reason = error instanceof DeliveryError ? error.message : 'delivery failed';
       const outcome = await this.#outbox.failed(entry, reason, retryable);
+      this.#onFailure(entry.topic, outcome);
       const details = { outbox_id: entry.id, topic: entry.topic, attempt: entry.attempts + 1, reason, outcome };
       if (outcome === 'dead') this.#log.error(details, 'message could not be delivered');
       else this.#log.warn(details, 'message delivery failed; will retry');

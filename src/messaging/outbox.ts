@@ -3,6 +3,7 @@ import { open, seal } from '../crypto/sealed-box.ts';
 import { retryDelay } from '../jobs/backoff.ts';
 import type { Database, OutboxTable } from '../store/schema.ts';
 import type { CustomerDataHolder, TableDeclaration } from '../customers/customer-data.ts';
+import type { OutboxFigures } from '../ops/queue-figures.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -129,6 +130,22 @@ export class Outbox implements CustomerDataHolder {
       .where('id', '=', entry.id)
       .execute();
     return 'retry';
+  }
+
+  /**
+   * The metrics' figures, across every node: how many messages wait (pending, retries included)
+   * and since when the oldest, and how many are dead. One aggregate query on the `(status, …)`
+   * index; delivered rows, the bulk of the table, are not read.
+   */
+  async figures(): Promise<OutboxFigures> {
+    const rows = await this.#db
+      .selectFrom('outbox')
+      .select(['status', (eb) => eb.fn.countAll<number | string>().as('n'), (eb) => eb.fn.min('created_at').as('oldest')])
+      .where('status', 'in', ['pending', 'dead'])
+      .groupBy('status')
+      .execute();
+    const pending = rows.find((row) => row.status === 'pending');
+    return { queued: Number(pending?.n ?? 0), oldestQueuedAt: pending?.oldest == null ? null : Number(pending.oldest), dead: Number(rows.find((row) => row.status === 'dead')?.n ?? 0) };
   }
 
   async find(id: string): Promise<Pick<OutboxTable, 'status' | 'attempts' | 'last_error' | 'delivered_at'> | undefined> {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { FastifyRequest } from 'fastify';
 import { pageContextFor, sendPage } from '../http/page-reply.ts';
+import { markLimited } from '../ops/limiter-mark.ts';
 import { clientNetwork } from '../credentials/client-address.ts';
 import { sendRateHeaders, type RateLimit } from '../http/rate-limit.ts';
 import { messagePage } from '../pages/message.page.ts';
@@ -119,6 +120,7 @@ export async function providerRoutes(app: FastifyInstance, host: ProviderHost, g
           // RFC 8628 §5.1: every code typed counts first; a network past its guesses waits.
           const decision = await guesses.typed(request.ip);
           if (!decision.allowed) {
+            markLimited(reply, 'device_code');
             const page = pageContextFor(request);
             return sendPage(reply.header('retry-after', String(decision.retryAfterSeconds)), 429, messagePage(page, page.t('device.title'), page.t('device.error.too_many', { seconds: decision.retryAfterSeconds })));
           }
@@ -127,6 +129,7 @@ export async function providerRoutes(app: FastifyInstance, host: ProviderHost, g
           const decision = await perClient.take(clientKey(request));
           if (decision) sendRateHeaders(reply, decision);
           if (decision && !decision.allowed) {
+            markLimited(reply, 'client');
             return reply.code(429).send({ error: 'rate_limited', error_description: `Too many requests for this client; try again in ${decision.resetSeconds} seconds` });
           }
         }

@@ -23,6 +23,11 @@ export interface HealthDeps {
 }
 
 export function healthRoutes(app: FastifyInstance, { store, metrics, metricsToken, draining }: HealthDeps): void {
+  metrics.watchReadiness(async () => {
+    if (draining()) return false;
+    await store.ping();
+    return true;
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (request, reply) => {
     if (draining()) return reply.code(503).send({ error: 'shutting_down', message: 'This node is shutting down; send new requests to another' });
