@@ -73,17 +73,17 @@ export class Personalization {
     const busy = await this.#db.transaction().execute(async (trx) => {
       await alongside?.(trx);
       if (fresh.length === 0) return [];
-      // The customers are guarded first (PostgreSQL row locks), then their grant read: a withdrawal
+      // The customers are held first (PostgreSQL row locks), then their grant read: a withdrawal
       // either committed before (these are dropped) or waits for this commit and deletes them.
       const ids = [...new Set(fresh.map((signal) => signal.customerId))];
-      await this.segments.guard(trx, ids);
+      const claim = await this.segments.claimForIngest(trx, ids);
       const granted = await this.#ledger.grantedAmong(trx, this.settings.purpose, ids);
       const keep = fresh.filter((signal) => granted.has(signal.customerId));
       result.dropped.no_consent += fresh.length - keep.length;
       const { kept, customers: changed } = await this.signals.keep(trx, batch.system, keep, now);
       result.accepted = kept;
       result.duplicate += keep.length - kept;
-      return this.segments.refreshUnlessBusy(trx, [...changed], now, 'signal', changed);
+      return this.segments.refreshClaimed(trx, claim, [...changed], now, 'signal', changed);
     });
     // Customers another transaction was working on: worked out now that these signals are committed, before the answer.
     if (busy.length > 0) await this.#db.transaction().execute((trx) => this.segments.refresh(trx, busy, now, 'signal'));

@@ -167,23 +167,33 @@ export class Segments implements CustomerDataOwner {
   }
 
   /**
-   * An ingest's refresh: the customers no other transaction is working on are worked out now, as
-   * `refresh` does; the others are marked (`segment_marks`, no unique key, so marking never waits)
-   * and answered, for the caller to `refresh` after its commit (the mark has the cleanup job do it
-   * should that never happen). An
-   * ingest thus never waits for another on a customer both name (PostgreSQL; SQLite has one writer
-   * at a time and works out everyone now).
+   * An ingest's hold on its customers, taken before it reads their grants, without waiting for
+   * another ingest: the memberships' lock on those no other transaction is working on (it guards
+   * the gate too), the gate's alone on the rest (`busy`). See the locks below. SQLite has one
+   * writer at a time: every customer is taken.
    */
-  async refreshUnlessBusy(trx: Transaction<Database>, customerIds: readonly string[], now: number, cause: RefreshCause, granted: ReadonlySet<string>): Promise<string[]> {
+  async claimForIngest(trx: Transaction<Database>, customerIds: readonly string[]): Promise<{ taken: ReadonlySet<string>; busy: string[] }> {
+    const taken = await this.#takeMemberships(trx, customerIds, 'skip');
+    const busy = customerIds.filter((id) => !taken.has(id));
+    await this.guard(trx, busy);
+    return { taken, busy };
+  }
+
+  /**
+   * An ingest's refresh, after `claimForIngest`, of the customers whose signals it kept: those it
+   * took are worked out now, as `refresh` does; the busy ones are marked (`segment_marks`, no
+   * unique key, so marking never waits) and answered, for the caller to `refresh` after its commit
+   * (the mark has the cleanup job do it should that never happen).
+   */
+  async refreshClaimed(trx: Transaction<Database>, claim: { taken: ReadonlySet<string> }, customerIds: readonly string[], now: number, cause: RefreshCause, granted: ReadonlySet<string>): Promise<string[]> {
     if (customerIds.length === 0) return [];
     const rules = await this.#rules(trx);
     if (rules.size === 0) return [];
-    const taken = await this.#takeMemberships(trx, customerIds, 'skip');
-    const busy = customerIds.filter((id) => !taken.has(id));
+    const busy = customerIds.filter((id) => !claim.taken.has(id));
     for (let offset = 0; offset < busy.length; offset += ROWS_PER_INSERT) {
       await trx.insertInto('segment_marks').values(busy.slice(offset, offset + ROWS_PER_INSERT).map((customer_id) => ({ customer_id, marked_at: now }))).execute();
     }
-    await this.#work(trx, customerIds.filter((id) => taken.has(id)), rules, now, cause, granted);
+    await this.#work(trx, customerIds.filter((id) => claim.taken.has(id)), rules, now, cause, granted);
     return busy;
   }
 
@@ -209,14 +219,15 @@ export class Segments implements CustomerDataOwner {
   /*
    * PostgreSQL row locks on the customers, one kind per job, each taken in id order so two
    * transactions cannot deadlock (SQLite has one writer at a time and takes none):
-   * - `guard` (FOR KEY SHARE), an ingest's: its read of the grants stays true until it commits.
-   *   Ingests share it; a withdrawal (`hold`, FOR UPDATE) waits for them, and they for it.
+   * - the gate's (FOR KEY SHARE, `guard`), an ingest's: its read of the grants stays true until it
+   *   commits. Ingests share it; a withdrawal (`hold`, FOR UPDATE) waits for them, and they for it.
    * - the memberships' (FOR NO KEY UPDATE), taken by whoever works out memberships: one
    *   transaction at a time reads a customer's signals and writes what follows, so none works from
-   *   what another has not committed. It does not conflict with `guard`.
+   *   what another has not committed. It does not conflict with the gate's, and guards the gate
+   *   as well (a withdrawal's FOR UPDATE waits for it too).
    */
 
-  /** Guards the gate for an ingest (see the locks above). */
+  /** The gate's lock for an ingest (see the locks above). */
   async guard(trx: Transaction<Database>, customerIds: readonly string[]): Promise<void> {
     if (this.#dialect !== 'postgres' || customerIds.length === 0) return;
     await trx.selectFrom('customers').select('id').where('id', 'in', [...customerIds].sort()).orderBy('id').forKeyShare().execute();
