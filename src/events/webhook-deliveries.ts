@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { invalid } from '../errors/domain-error.ts';
-import { retryDelay } from '../jobs/backoff.ts';
+import { retryDelay, type RandomSource } from '../jobs/backoff.ts';
 import type { Dialect } from '../store/database.ts';
 import type { Database, WebhookDeliveriesTable } from '../store/schema.ts';
 import type { CustomerDataHolder, TableDeclaration } from '../customers/customer-data.ts';
@@ -38,11 +38,14 @@ export class WebhookDeliveries implements CustomerDataHolder {
   readonly #db: Kysely<Database>;
   readonly #dialect: Dialect;
   readonly #policy: DeliveryPolicy;
+  readonly #random: RandomSource;
 
-  constructor(db: Kysely<Database>, dialect: Dialect, policy: DeliveryPolicy) {
+  /** `random` draws the jitter of each retry (Math.random; tests pass their own). */
+  constructor(db: Kysely<Database>, dialect: Dialect, policy: DeliveryPolicy, random: RandomSource = Math.random) {
     this.#db = db;
     this.#dialect = dialect;
     this.#policy = policy;
+    this.#random = random;
   }
 
   /**
@@ -119,11 +122,11 @@ export class WebhookDeliveries implements CustomerDataHolder {
     await this.#db.updateTable('webhook_deliveries').set({ status: 'delivered', delivered_at: now, claimed_until: 0, last_error: null }).where('id', '=', id).execute();
   }
 
-  /** Retried with doubling delays; after the last attempt it is dead (dead-letter, visible in the API). */
+  /** Retried with doubling, jittered delays (see retryDelay); after the last attempt it is dead (dead-letter, visible in the API). */
   async failed(delivery: ClaimedDelivery, reason: string, now = Date.now()): Promise<'retry' | 'dead'> {
     const attempts = delivery.attempts + 1;
     const dead = attempts >= this.#policy.maxAttempts;
-    const delay = retryDelay(this.#policy, attempts);
+    const delay = retryDelay(this.#policy, attempts, this.#random);
     await this.#db
       .updateTable('webhook_deliveries')
       .set({ attempts, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? { status: 'dead' as const } : { next_attempt_at: now + delay }) })

@@ -33,20 +33,22 @@ describe.each(DIALECTS)('Outbox on %s', (dialect) => {
     await store.db.deleteFrom('outbox').execute();
   });
 
-  it('retries with doubling delays, dies after the last attempt or a permanent failure, and expires with its code', async () => {
-    const outbox = new Outbox(store.db, KEY, RETRY);
+  it('retries with doubling, jittered delays, dies after the last attempt or a permanent failure, and expires with its code', async () => {
+    // The jitter draws the middle of each window: waits of 750, 1500 and 3000 ms (ceilings 1000, 2000, 4000).
+    const outbox = new Outbox(store.db, KEY, RETRY, () => 0.5);
     const t0 = 2_000_000;
     const id = await outbox.enqueue(store.db, { topic: 'mail', payload: {} }, t0);
     let [entry] = await outbox.claimDue(1, t0);
     expect(await outbox.failed(entry!, 'smtp could not be reached', true, t0)).toBe('retry');
-    expect(await outbox.claimDue(1, t0 + 999)).toEqual([]);
-    [entry] = await outbox.claimDue(1, t0 + 1000);
-    expect(await outbox.failed(entry!, 'again', true, t0 + 1000)).toBe('retry');
-    expect(await outbox.claimDue(1, t0 + 2999)).toEqual([]);
-    [entry] = await outbox.claimDue(1, t0 + 3000);
-    expect(await outbox.failed(entry!, 'again', true, t0 + 3000)).toBe('retry');
-    [entry] = await outbox.claimDue(1, t0 + 7000);
-    expect(await outbox.failed(entry!, 'last', true, t0 + 7000)).toBe('dead');
+    expect(await outbox.claimDue(1, t0 + 749)).toEqual([]);
+    [entry] = await outbox.claimDue(1, t0 + 750);
+    expect(await outbox.failed(entry!, 'again', true, t0 + 750)).toBe('retry');
+    expect(await outbox.claimDue(1, t0 + 2249)).toEqual([]);
+    [entry] = await outbox.claimDue(1, t0 + 2250);
+    expect(await outbox.failed(entry!, 'again', true, t0 + 2250)).toBe('retry');
+    expect(await outbox.claimDue(1, t0 + 5249)).toEqual([]);
+    [entry] = await outbox.claimDue(1, t0 + 5250);
+    expect(await outbox.failed(entry!, 'last', true, t0 + 5250)).toBe('dead');
     expect(await outbox.find(id)).toMatchObject({ status: 'dead', attempts: 4, last_error: 'last' });
 
     const permanent = await outbox.enqueue(store.db, { topic: 'mail', payload: {} }, t0);

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { open, seal } from '../crypto/sealed-box.ts';
-import { retryDelay } from '../jobs/backoff.ts';
+import { retryDelay, type RandomSource } from '../jobs/backoff.ts';
 import type { Database, OutboxTable } from '../store/schema.ts';
 import type { CustomerDataHolder, TableDeclaration } from '../customers/customer-data.ts';
 import type { OutboxFigures } from '../ops/queue-figures.ts';
@@ -15,7 +15,7 @@ export interface OutboxEntry {
 }
 
 export interface RetryPolicy {
-  /** First retry after this many ms; doubles per attempt up to maxDelayMs. */
+  /** The first retry's ceiling; it doubles per attempt up to maxDelayMs, and each wait is jittered (see retryDelay). */
   baseDelayMs: number;
   maxDelayMs: number;
   /** After this many failed attempts the row is dead (kept for inspection, payload cleared). */
@@ -29,7 +29,7 @@ export const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 1000, maxDelayMs: 5 * 6
 /**
  * The transactional outbox: a message is written in the same transaction as the change that
  * caused it, so it exists exactly when the change committed, and a worker delivers it at least
- * once, retrying with exponential backoff. Payloads hold one-time codes, so they are sealed
+ * once, retrying with exponential backoff and jitter. Payloads hold one-time codes, so they are sealed
  * (AES-GCM under PORTVAKT_SECRET) and cleared once delivered or dead.
  */
 export class Outbox implements CustomerDataHolder {
@@ -44,12 +44,15 @@ export class Outbox implements CustomerDataHolder {
   readonly #db: Kysely<Database>;
   readonly #key: Buffer;
   readonly #retry: RetryPolicy;
+  readonly #random: RandomSource;
   #listener: (() => void) | undefined;
 
-  constructor(db: Kysely<Database>, key: Buffer, retry: RetryPolicy = DEFAULT_RETRY) {
+  /** `random` draws the jitter of each retry (Math.random; tests pass their own). */
+  constructor(db: Kysely<Database>, key: Buffer, retry: RetryPolicy = DEFAULT_RETRY, random: RandomSource = Math.random) {
     this.#db = db;
     this.#key = key;
     this.#retry = retry;
+    this.#random = random;
   }
 
   /** The worker asks to hear of new rows, so a message goes out at once rather than at the next poll. */
@@ -123,7 +126,7 @@ export class Outbox implements CustomerDataHolder {
       await this.#finish(entry.id, { status: 'dead', attempts, last_error: reason });
       return 'dead';
     }
-    const delay = retryDelay(this.#retry, attempts);
+    const delay = retryDelay(this.#retry, attempts, this.#random);
     await this.#db
       .updateTable('outbox')
       .set({ attempts, last_error: reason, next_attempt_at: now + delay, claimed_until: 0 })

@@ -1,5 +1,5 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
-import { retryDelay, type Backoff } from '../jobs/backoff.ts';
+import { retryDelay, type Backoff, type RandomSource } from '../jobs/backoff.ts';
 import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import type { Dialect } from '../store/database.ts';
 import type { Database, PrivacyTasksTable } from '../store/schema.ts';
@@ -37,11 +37,14 @@ export class PrivacyTasks implements CustomerDataOwner {
   readonly #db: Kysely<Database>;
   readonly #dialect: Dialect;
   readonly #policy: TaskPolicy;
+  readonly #random: RandomSource;
 
-  constructor(db: Kysely<Database>, dialect: Dialect, policy: TaskPolicy) {
+  /** `random` draws the jitter of each retry (Math.random; tests pass their own). */
+  constructor(db: Kysely<Database>, dialect: Dialect, policy: TaskPolicy, random: RandomSource = Math.random) {
     this.#db = db;
     this.#dialect = dialect;
     this.#policy = policy;
+    this.#random = random;
   }
 
   /** A new task of a request, in the caller's transaction (verification, or a final erasure scheduled after a hold). */
@@ -127,7 +130,7 @@ export class PrivacyTasks implements CustomerDataOwner {
   }
 
   /**
-   * Retried with doubling delays; after the last attempt it is dead, until an operator retries it.
+   * Retried with doubling, jittered delays (see retryDelay); after the last attempt it is dead, until an operator retries it.
    * 'gone' when the task changed since it was claimed (a callback completed it meanwhile): then
    * nothing is written, so a finished task is never reopened.
    */
@@ -137,7 +140,7 @@ export class PrivacyTasks implements CustomerDataOwner {
     // A callback that never came is asked for again: the task is pending, to be sent once more.
     const dead = attempts >= this.#policy.maxAttempts;
     const state = dead ? ('dead' as const) : task.state === 'waiting_callback' ? ('pending' as const) : task.state;
-    const changed = await this.#fromClaim(task, { attempts, state, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? {} : { next_attempt_at: now + retryDelay(this.#policy, attempts) }) }, db);
+    const changed = await this.#fromClaim(task, { attempts, state, last_error: reason.slice(0, 300), claimed_until: 0, ...(dead ? {} : { next_attempt_at: now + retryDelay(this.#policy, attempts, this.#random) }) }, db);
     if (!changed) return 'gone';
     return dead ? 'dead' : 'retry';
   }
