@@ -53,3 +53,33 @@ export async function sampleHashes(password: string): Promise<Array<[string, Imp
     ['salted-md5', { algorithm: 'md5', salt: 'x', hash: createHash('md5').update(`x${password}`).digest('hex') }],
   ];
 }
+
+/** When the fixture's first customer decided on the newsletter, on the old platform. */
+export const CAPTURED = Date.parse('2021-03-01T10:00:00Z');
+
+/** A customer of the fixture: their line, e-mail and original password. */
+export interface Fixture {
+  email: string;
+  password: string;
+  format: string;
+}
+
+/** 200+ customers over every hash format, each hash made by that format's own library (bcryptjs, wordpress-hash-node, node:crypto, argon2) and Firebase's published vector. */
+export async function mixedCustomers(count: number): Promise<{ fixtures: Fixture[]; lines: string[] }> {
+  const fixtures: Fixture[] = [];
+  const lines: string[] = [];
+  let samples: Array<[string, unknown]> = [];
+  for (let i = 0; i < count; i++) {
+    const password = `Lösen ${Math.floor(i / 12)} ord!`;
+    if (i % 12 === 0) samples = await sampleHashes(password);
+    const [format, hash] = samples[i % 12]!;
+    const email = `moved${i}@example.se`;
+    fixtures.push({ email, password, format });
+    const consents = i === 0 ? [{ purpose: 'newsletter', decision: 'granted', version: 1, captured_at: new Date(CAPTURED).toISOString(), proof: 'signup-form-2021' }] : undefined;
+    lines.push(JSON.stringify({ source_id: `wc-${i}`, email, email_verified: true, given_name: 'Moved', family_name: `Number${i}`, locale: 'sv', password_hash: hash, ...(consents ? { consents } : {}) }));
+  }
+  const { password, ...firebase } = FIREBASE_VECTOR;
+  fixtures.push({ email: 'firebase@example.se', password, format: 'firebase-scrypt' });
+  lines.push(JSON.stringify({ source_id: 'fb-1', email: 'firebase@example.se', password_hash: firebase }));
+  return { fixtures, lines };
+}

@@ -30,6 +30,8 @@ export interface ImportOptions {
   /** Lines per transaction. */
   batch: number;
   reportFile?: string;
+  /** Who the run's audit entry names: the API's caller (`key:…`, `admin-key`); the command line when absent. */
+  operator?: string;
 }
 
 export interface ImportDeps extends BatchDeps {
@@ -40,6 +42,11 @@ export interface ImportDeps extends BatchDeps {
 }
 
 export type ImportProgress = (progress: { lines: number; bytes: number }) => void;
+
+/** The file as a whole cannot be read (its CSV header): the run stops; the message names no customer. */
+export class ImportFileError extends Error {
+  override name = 'ImportFileError';
+}
 
 /** Thrown out of a dry run's transaction with what it would have done: nothing is written. */
 class DryRun extends Error {
@@ -67,7 +74,11 @@ export class CustomerImport {
     this.#runs = new ImportRuns(deps.db);
   }
 
-  async run(options: ImportOptions, progress: ImportProgress = () => {}): Promise<ImportSummary> {
+  /**
+   * Imports the file. `signal` stops it between batches (a server shutting down): what committed
+   * stays, and the same file run again continues after it.
+   */
+  async run(options: ImportOptions, progress: ImportProgress = () => {}, signal?: AbortSignal): Promise<ImportSummary> {
     const began = performance.now();
     const fingerprint = await fileFingerprint(options.file);
     const run = options.dryRun ? undefined : await this.#runs.open(fingerprint, options.pool, options.platform);
@@ -77,7 +88,7 @@ export class CustomerImport {
     const report = new ImportReport(options.reportFile);
     let summary: ImportSummary | undefined;
     try {
-      await this.#lines(options, { run, settings, checks, report }, progress);
+      await this.#lines(options, { run, settings, checks, report }, progress, signal);
       summary = report.summary({ file_fingerprint: fingerprint, platform: options.platform, dry_run: options.dryRun, resumed_after: run?.committedLine ?? 0 }, (performance.now() - began) / 1000);
       if (run) await this.#finish(run, options, summary);
       return summary;
@@ -86,24 +97,26 @@ export class CustomerImport {
     }
   }
 
-  async #lines(options: ImportOptions, state: RunState, progress: ImportProgress): Promise<void> {
+  async #lines(options: ImportOptions, state: RunState, progress: ImportProgress, signal: AbortSignal | undefined): Promise<void> {
     let header: string[] | undefined;
     let batch: CheckedLine[] = [];
     const seen: EmailsSeen = new Map();
     const hashes = { allowWeak: options.allowWeakHashes, weakPolicy: options.weakHashes };
     for await (const line of fileLines(options.file)) {
       if (options.format === 'csv' && !header) {
-        if (line.tooLong) throw new Error('the CSV header line is longer than 1 MB');
+        if (line.tooLong) throw new ImportFileError('the CSV header line is longer than 1 MB');
         header = csvCells(line.text).map((cell) => cell.trim());
         continue;
       }
       batch.push(readLine(line, header, hashes));
       if (batch.length >= options.batch) {
+        signal?.throwIfAborted();
         await this.#batch(options, state, batch, seen);
         batch = [];
         progress({ lines: line.number, bytes: line.end });
       }
     }
+    signal?.throwIfAborted();
     if (batch.length > 0) await this.#batch(options, state, batch, seen);
   }
 
@@ -172,7 +185,7 @@ export class CustomerImport {
       const { lines, accepted, updated, skipped, refused, reasons, hash_formats, resumed_after } = summary;
       await this.#deps.audit.append(trx, {
         action: 'customers.imported',
-        actor: { type: 'operator', id: 'cli' },
+        actor: { type: 'operator', id: options.operator ?? 'cli' },
         subject: { type: 'pool', id: options.pool },
         details: { platform: options.platform, file_fingerprint: run.fingerprint, update: options.update, lines, accepted, updated, skipped, refused, reasons: counted(reasons), hash_formats: counted(hash_formats), resumed_after },
       });
