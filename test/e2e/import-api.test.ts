@@ -99,6 +99,35 @@ describe.each(DIALECTS)('POST /api/v1/imports on %s', (dialect) => {
     expect((await server.api('GET', `/customers/${id}/consents`)).body.history).toEqual([expect.objectContaining({ purpose: 'newsletter', source: expect.objectContaining({ platform: 'woocommerce', captured_at: CAPTURED / 1000 }) })]);
   }, 600_000);
 
+  it('reads an uploaded CSV with quoted line breaks and commas (RFC 4180), numbering records by their first line', async () => {
+    const csv = [
+      'source_id,email,given_name,family_name,email_verified',
+      'csv-1,csv1@example.se,"Anna\nMaria","Ek, Jr",true',
+      'csv-2,csv2@example.se,Bo,"Lund ""Junior""",false',
+      'csv-3,csv3@example.se,Cai,Wu"x,true',
+      'csv-4,csv4@example.se,Dan,Berg,true',
+    ].join('\r\n');
+    const started = await upload(`${csv}\r\n`, '?platform=woocommerce', 'text/csv; charset=utf-8');
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    expect(started.body.options.format).toBe('csv');
+    const job = await until(started.body.id);
+    expect(job.state, job.error ?? '').toBe('completed');
+    expect((await reportOf(job.id)).lines.map(({ line, outcome, reason }) => [line, outcome, reason ?? null])).toEqual([
+      [2, 'accepted', null],
+      [4, 'accepted', null],
+      [5, 'refused', 'bad_csv'],
+      [6, 'accepted', null],
+    ]);
+    const customerOf = async (email: string) => {
+      const id = (await sql<{ customer_id: string }>`select customer_id from customer_emails where email = ${email}`.execute(db())).rows[0]!.customer_id;
+      return (await server.api('GET', `/customers/${id}`)).body;
+    };
+    expect(await customerOf('csv1@example.se')).toMatchObject({ given_name: 'Anna\nMaria', family_name: 'Ek, Jr', email_verified: true });
+    expect(await customerOf('csv2@example.se')).toMatchObject({ given_name: 'Bo', family_name: 'Lund "Junior"', email_verified: false });
+    expect(await customerOf('csv4@example.se')).toMatchObject({ given_name: 'Dan', family_name: 'Berg' });
+    expect(await customersLike('csv3@%')).toBe(0);
+  }, 120_000);
+
   it('refuses bad uploads with stable codes, and non-admin keys with 403', async () => {
     const line = `${JSON.stringify({ email: 'refused@example.se' })}\n`;
     expect((await upload(line, '', 'application/json')).body.error).toBe('unsupported_media_type');

@@ -1,8 +1,11 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto';
 import { hashRaw, hash as argon2Hash } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
-import wordpressHash from 'wordpress-hash-node';
+import { generateHash as phpassHash } from 'check-wordpress-password';
 import type { ImportedHashInput } from '../../src/credentials/imported-hashes.ts';
+
+/** phpass's own test vector (test.php of phpass 0.3, Openwall): a portable hash of `test12345`. */
+export const PHPASS_VECTOR = { hash: '$P$9IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0', password: 'test12345' };
 
 /** Firebase's published test values (github.com/firebase/scrypt, README). */
 export const FIREBASE_VECTOR = {
@@ -45,7 +48,7 @@ export async function sampleHashes(password: string): Promise<Array<[string, Imp
     ['pbkdf2', `$pbkdf2-sha256$1000$${salt.toString('base64').replace(/=+$/, '').replace(/\+/g, '.')}$${pbkdf2Sync(password, salt, 1000, 32, 'sha256').toString('base64').replace(/=+$/, '').replace(/\+/g, '.')}`],
     ['django-pbkdf2', `pbkdf2_sha256$1000$${djangoSalt}$${pbkdf2Sync(password, djangoSalt, 1000, 32, 'sha256').toString('base64')}`],
     ['aspnet-identity-v3', aspnetV3(password)],
-    ['phpass', wordpressHash.HashPassword(Buffer.from(password, 'utf8').toString('binary'))],
+    ['phpass', phpassHash(password, 8)],
     ['wordpress-bcrypt', `$wp${bcrypt.hashSync(createHmac('sha384', 'wp-sha384').update(password.trim()).digest('base64'), 4).replace(/^\$2b\$/, '$2y$')}`],
     ['magento-argon2id', await magentoArgon2(password)],
     ['magento-sha256', `${createHash('sha256').update(`s4lt${password}`).digest('hex')}:s4lt:1`],
@@ -64,7 +67,7 @@ export interface Fixture {
   format: string;
 }
 
-/** 200+ customers over every hash format, each hash made by that format's own library (bcryptjs, wordpress-hash-node, node:crypto, argon2) and Firebase's published vector. */
+/** 200+ customers over every hash format, each hash made by that format's own library (bcryptjs, check-wordpress-password, node:crypto, argon2) and Firebase's published vector. */
 export async function mixedCustomers(count: number): Promise<{ fixtures: Fixture[]; lines: string[] }> {
   const fixtures: Fixture[] = [];
   const lines: string[] = [];

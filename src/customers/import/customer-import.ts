@@ -12,7 +12,8 @@ import type { CustomerReferences } from '../customer-references.ts';
 import type { CustomerStore } from '../customer-store.ts';
 import { emailKey, writeBatch, type BatchDeps, type BatchSettings, type EmailsSeen, type LineResult } from './import-batch.ts';
 import { ImportChecks, readLine, type CheckedLine } from './import-checks.ts';
-import { csvCells, fileFingerprint, fileLines } from './import-lines.ts';
+import { csvRecords, type CsvRecord } from './import-csv.ts';
+import { fileFingerprint, fileLines, ImportFileError, type FileLine } from './import-lines.ts';
 import { ImportReport, type ImportSummary } from './import-report.ts';
 import { ImportRuns, type ImportRun } from './import-runs.ts';
 
@@ -42,11 +43,6 @@ export interface ImportDeps extends BatchDeps {
 }
 
 export type ImportProgress = (progress: { lines: number; bytes: number }) => void;
-
-/** The file as a whole cannot be read (its CSV header): the run stops; the message names no customer. */
-export class ImportFileError extends Error {
-  override name = 'ImportFileError';
-}
 
 /** Thrown out of a dry run's transaction with what it would have done: nothing is written. */
 class DryRun extends Error {
@@ -102,10 +98,11 @@ export class CustomerImport {
     let batch: CheckedLine[] = [];
     const seen: EmailsSeen = new Map();
     const hashes = { allowWeak: options.allowWeakHashes, weakPolicy: options.weakHashes };
-    for await (const line of fileLines(options.file)) {
+    const lines: AsyncIterable<FileLine | CsvRecord> = options.format === 'csv' ? csvRecords(options.file) : fileLines(options.file);
+    for await (const line of lines) {
       if (options.format === 'csv' && !header) {
-        if (line.tooLong) throw new ImportFileError('the CSV header line is longer than 1 MB');
-        header = csvCells(line.text).map((cell) => cell.trim());
+        if (!('cells' in line)) throw new ImportFileError(`the CSV header (line ${line.number}) cannot be read`);
+        header = line.cells.map((cell) => cell.trim());
         continue;
       }
       batch.push(readLine(line, header, hashes));

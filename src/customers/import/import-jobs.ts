@@ -7,7 +7,8 @@ import type { Kysely } from 'kysely';
 import type { WeakPolicy } from '../../credentials/imported-hashes.ts';
 import { DomainError, notFound } from '../../errors/domain-error.ts';
 import type { Database, ImportJobsTable } from '../../store/schema.ts';
-import { ImportFileError, type CustomerImport, type ImportOptions } from './customer-import.ts';
+import type { CustomerImport, ImportOptions } from './customer-import.ts';
+import { ImportFileError } from './import-lines.ts';
 import type { ImportSummary } from './import-report.ts';
 import { saveUpload } from './import-upload.ts';
 
