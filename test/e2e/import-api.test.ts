@@ -152,7 +152,14 @@ describe.each(DIALECTS)('POST /api/v1/imports on %s', (dialect) => {
     expect(Object.keys(openapi.paths['/api/v1/imports']!.post.requestBody.content).sort()).toEqual(['application/octet-stream', 'application/x-ndjson', 'text/csv']);
     expect(openapi.paths['/api/v1/imports']!.post['x-roles']).toEqual(['admin']);
 
-    // A dry run writes nothing but its report; the same file again while it runs is refused.
+    // A file that cannot be read as a whole fails, saying why; it has no report.
+    const broken = await upload('"email,given_name\nbroken@example.se,B\n', '', 'text/csv');
+    expect(broken.status).toBe(202);
+    expect(await until(broken.body.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/^bad_file: the CSV header \(line 1\) cannot be read/), summary: null });
+    const noReport = await fetch(`${server.url}/api/v1/imports/${broken.body.id}/report`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    expect([noReport.status, ((await noReport.json()) as { error: string }).error]).toEqual([409, 'report_not_ready']);
+
+    // A dry run writes nothing but its report.
     const dry = await upload(line, '?dry_run=true');
     expect(dry.status).toBe(202);
     const checked = await until(dry.body.id);

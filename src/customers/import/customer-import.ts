@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { ConsentLedger } from '../../consent/consent-ledger.ts';
 import type { ConsentPurposes } from '../../consent/consent-purposes.ts';
 import type { WeakPolicy } from '../../credentials/imported-hashes.ts';
@@ -33,6 +33,8 @@ export interface ImportOptions {
   reportFile?: string;
   /** Who the run's audit entry names: the API's caller (`key:…`, `admin-key`); the command line when absent. */
   operator?: string;
+  /** Runs in the transaction that marks the run finished (an API job records its completion with it, so no crash falls between). */
+  onFinished?: (trx: Transaction<Database>, summary: ImportSummary) => Promise<void>;
 }
 
 export interface ImportDeps extends BatchDeps {
@@ -179,6 +181,7 @@ export class CustomerImport {
   async #finish(run: ImportRun, options: ImportOptions, summary: ImportSummary): Promise<void> {
     await this.#deps.db.transaction().execute(async (trx) => {
       await this.#runs.finish(trx, run, Date.now());
+      await options.onFinished?.(trx, summary);
       const { lines, accepted, updated, skipped, refused, reasons, hash_formats, resumed_after } = summary;
       await this.#deps.audit.append(trx, {
         action: 'customers.imported',

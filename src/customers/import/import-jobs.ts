@@ -3,7 +3,7 @@ import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { WeakPolicy } from '../../credentials/imported-hashes.ts';
 import { DomainError, notFound } from '../../errors/domain-error.ts';
 import type { Database, ImportJobsTable } from '../../store/schema.ts';
@@ -149,20 +149,29 @@ export class ImportJobs {
     this.#running.set(row.id, { stop, done });
   }
 
-  /** Runs the import; the lease and the progress are written every few seconds meanwhile. */
+  /** Runs the import; the lease and the progress are written every second meanwhile. */
   async #execute(row: ImportJobsTable, signal: AbortSignal): Promise<void> {
     let progress = { lines: Number(row.lines_done), bytes: Number(row.bytes_done) };
     const renew = setInterval(() => void this.#renew(row.id, progress).catch(this.#onError), RENEW_MS);
     try {
-      const summary = await this.#import.run(importOptionsOf(row, this.#upload(row.id), this.#report(row.id)), (now) => (progress = now), signal);
-      await this.#end(row.id, { state: 'completed', summary: JSON.stringify(summary), lines_done: summary.lines, bytes_done: Number(row.upload_bytes) });
+      const options = { ...importOptionsOf(row, this.#upload(row.id), this.#report(row.id)), onFinished: (trx: Transaction<Database>, summary: ImportSummary) => this.#complete(trx, row, summary) };
+      const summary = await this.#import.run(options, (now) => (progress = now), signal);
+      // A dry run has no finishing transaction of its own.
+      if (summary.dry_run) await this.#complete(this.#db, row, summary);
     } catch (error) {
       if (signal.aborted) return await this.#release(row.id, progress);
       if (!(error instanceof ImportFileError)) this.#onError(error);
-      await this.#end(row.id, { state: 'failed', error: error instanceof ImportFileError ? `bad_file: ${error.message}` : 'import_failed: see the server log' });
+      await this.#db.updateTable('import_jobs').set({ state: 'failed', error: error instanceof ImportFileError ? `bad_file: ${error.message}` : 'import_failed: see the server log', updated_at: Date.now(), finished_at: Date.now() }).where('id', '=', row.id).execute();
     } finally {
       clearInterval(renew);
     }
+    // Completed or failed: the upload (personal data, password hashes) is deleted; the report stays.
+    await rm(this.#upload(row.id), { force: true });
+  }
+
+  /** Completed, in the transaction that finishes the import run (and writes its audit entry). */
+  async #complete(db: Kysely<Database>, row: ImportJobsTable, summary: ImportSummary, now = Date.now()): Promise<void> {
+    await db.updateTable('import_jobs').set({ state: 'completed', summary: JSON.stringify(summary), lines_done: summary.lines, bytes_done: Number(row.upload_bytes), updated_at: now, finished_at: now }).where('id', '=', row.id).execute();
   }
 
   async #renew(id: string, progress: { lines: number; bytes: number }, now = Date.now()): Promise<void> {
@@ -172,12 +181,6 @@ export class ImportJobs {
   /** Stopped by a shutdown: still running, its lease given up so that the next start takes it at once. */
   async #release(id: string, progress: { lines: number; bytes: number }, now = Date.now()): Promise<void> {
     await this.#db.updateTable('import_jobs').set({ lines_done: progress.lines, bytes_done: progress.bytes, lease_until: 0, updated_at: now }).where('id', '=', id).where('state', '=', 'running').execute();
-  }
-
-  /** Completed or failed: the upload (personal data, password hashes) is deleted; the report stays. */
-  async #end(id: string, outcome: Pick<ImportJobsTable, 'state'> & Partial<Pick<ImportJobsTable, 'summary' | 'error' | 'lines_done' | 'bytes_done'>>, now = Date.now()): Promise<void> {
-    await this.#db.updateTable('import_jobs').set({ ...outcome, updated_at: now, finished_at: now }).where('id', '=', id).execute();
-    await rm(this.#upload(id), { force: true });
   }
 
   async #runningJobOf(fingerprint: string): Promise<string | undefined> {
