@@ -88,11 +88,12 @@ export class CustomerImport {
     try {
       await this.#lines(options, { run, settings, checks, report }, progress, signal);
       summary = report.summary({ file_fingerprint: fingerprint, platform: options.platform, dry_run: options.dryRun, resumed_after: run?.committedLine ?? 0 }, (performance.now() - began) / 1000);
-      if (run) await this.#finish(run, options, summary);
-      return summary;
     } finally {
+      // Whole on disk before the run is marked finished: an API job's report is served once it has completed.
       await report.close(summary);
     }
+    if (run) await this.#finish(run, options, summary);
+    return summary;
   }
 
   async #lines(options: ImportOptions, state: RunState, progress: ImportProgress, signal: AbortSignal | undefined): Promise<void> {
