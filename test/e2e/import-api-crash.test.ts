@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -37,6 +37,13 @@ describe.each(DIALECTS)('an import job whose server is killed with -9 on %s', (d
       child.kill('SIGKILL');
       await killed;
 
+      // An upload left by a node killed while it arrived (no job reads it): removed once an hour old.
+      const orphan = join(dataDir, 'imports', '00000000-0000-4000-8000-000000000000.upload');
+      writeFileSync(orphan, '{"email": "orphan@example.se"}\n');
+      utimesSync(orphan, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
+      const fresh = join(dataDir, 'imports', '00000000-0000-4000-8000-000000000001.upload');
+      writeFileSync(fresh, '{"email": "arriving@example.se"}\n');
+
       child = await startProcess(env, port);
       // Its lease (30 s) still runs: nobody takes it up before that; then the node holding its upload does.
       for (let i = 0; i < 1800 && !['completed', 'failed'].includes(seen.state); i++) seen = await new Promise((resolve) => setTimeout(() => resolve(job(started.id)), 100));
@@ -49,7 +56,7 @@ describe.each(DIALECTS)('an import job whose server is killed with -9 on %s', (d
       const counted = (await sql<{ n: number }>`select count(*) as n, count(distinct email) as d from customer_emails where email like 'k%@example.se'`.execute(store.db)).rows[0] as unknown as { n: number; d: number };
       expect([Number(counted.n), Number(counted.d)]).toEqual([total, total]);
       // The upload is gone from the data directory once the job completed; the report stays.
-      expect(readdirSync(join(dataDir, 'imports')).sort()).toEqual([`${started.id}.report.json`]);
+      expect(readdirSync(join(dataDir, 'imports')).sort()).toEqual(['00000000-0000-4000-8000-000000000001.upload', `${started.id}.report.json`]);
     } finally {
       child.kill('SIGTERM');
       await store.close();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -15,6 +15,8 @@ import { saveUpload } from './import-upload.ts';
 /** A running node writes its job's progress and renews its lease this often; a lease runs this long. */
 const RENEW_MS = 1_000;
 const LEASE_MS = 30_000;
+/** An upload no running job reads is removed after this long untouched. */
+const ORPHAN_AFTER_MS = 3600_000;
 /** How often a node looks for interrupted jobs whose upload it holds. */
 const RESUME_CHECK_MS = 5_000;
 
@@ -119,7 +121,7 @@ export class ImportJobs {
 
   /** Takes up interrupted jobs at once, and checks again every few seconds. */
   startWorker(): void {
-    const pass = () => void this.resumeInterrupted().catch(this.#onError);
+    const pass = () => void this.resumeInterrupted().then(() => this.removeOrphans()).catch(this.#onError);
     this.#timer = setInterval(pass, RESUME_CHECK_MS);
     this.#timer.unref();
     pass();
@@ -140,6 +142,23 @@ export class ImportJobs {
       if (this.#running.has(row.id) || !existsSync(this.#upload(row.id))) continue;
       const claimed = await this.#db.updateTable('import_jobs').set({ lease_until: now + LEASE_MS, updated_at: now }).where('id', '=', row.id).where('state', '=', 'running').where('lease_until', '<', now).executeTakeFirst();
       if (Number(claimed.numUpdatedRows) === 1) this.#launch(row);
+    }
+  }
+
+  /**
+   * Uploads no running job will read (a node killed while a file was arriving, before its job
+   * existed, or a job ended but its file left): removed once untouched for an hour, since they
+   * hold personal data and password hashes. An upload still arriving is written to all the time.
+   */
+  async removeOrphans(now = Date.now()): Promise<void> {
+    if (!existsSync(this.#dir)) return;
+    const ids = readdirSync(this.#dir).flatMap((name) => /^([0-9a-f-]{36})\.upload$/.exec(name)?.[1] ?? []);
+    if (ids.length === 0) return;
+    const running = new Set((await this.#db.selectFrom('import_jobs').select('id').where('id', 'in', ids).where('state', '=', 'running').execute()).map((row) => row.id));
+    for (const id of ids) {
+      if (running.has(id) || this.#running.has(id)) continue;
+      const modified = statSync(this.#upload(id), { throwIfNoEntry: false })?.mtimeMs;
+      if (modified !== undefined && modified < now - ORPHAN_AFTER_MS) await rm(this.#upload(id), { force: true });
     }
   }
 
