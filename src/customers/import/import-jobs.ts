@@ -119,7 +119,7 @@ export class ImportJobs {
     return createReadStream(file);
   }
 
-  /** Takes up interrupted jobs at once, and checks again every few seconds. */
+  /** Takes up interrupted jobs and removes orphaned uploads at once, and again every few seconds. */
   startWorker(): void {
     const pass = () => void this.resumeInterrupted().then(() => this.removeOrphans()).catch(this.#onError);
     this.#timer = setInterval(pass, RESUME_CHECK_MS);
