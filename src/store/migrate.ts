@@ -71,14 +71,39 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
-export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
-  const migrator = new Migrator({
+/** The migrator over this list, keeping its record in `portvakt_migrations`. */
+function migratorFor(db: Kysely<Database>): Migrator {
+  return new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'portvakt_migrations',
     migrationLockTableName: 'portvakt_migrations_lock',
   });
-  const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
+}
+
+/** Every migration's name, oldest first: each is a schema version a database may be at. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations);
+
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  return applied(await migratorFor(db).migrateToLatest());
+}
+
+/** Migrates up to and including `name`, no further: the schema a database made by that release holds. */
+export async function migrateTo(db: Kysely<Database>, name: string): Promise<string[]> {
+  if (!MIGRATION_NAMES.includes(name)) throw new MigrationError(`no migration ${name}`);
+  return applied(await migratorFor(db).migrateTo(name));
+}
+
+/**
+ * The migrations `migrateToLatest` would apply, oldest first, without applying any: it reads the
+ * record of applied ones (none when the table is not there yet) and writes nothing, not even the
+ * record's table (`portvakt migrate --dry-run`).
+ */
+export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
+  return (await migratorFor(db).getMigrations()).filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+}
+
+function applied({ error, results }: MigrationResultSet): string[] {
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
     throw new MigrationError(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { buildPortvakt } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { deriveKey } from '../../src/crypto/derived-keys.ts';
+import { seal } from '../../src/crypto/sealed-box.ts';
+import { openStore } from '../../src/store/database.ts';
+import { MIGRATION_NAMES, migrateTo, migrateToLatest } from '../../src/store/migrate.ts';
+import { createTestDatabase, DIALECTS } from '../support/databases.ts';
+import { freePort } from '../support/free-port.ts';
+import { countRows, fillEveryTable, readTables, unknownOverrides, type Overrides } from '../support/plausible-rows.ts';
+
+const SECRET = 'upgrade-path-secret-that-is-long-enough-0123';
+const ADMIN_KEY = 'upgrade-path-admin-key-0123456789abcdefghij';
+const CUSTOMER_EMAIL = 'ann.old@old-release.example';
+
+/**
+ * Every migration is a release point (there are no tags): a database made by any of them, with a
+ * row in every table it has, migrates to the latest schema, keeps its rows, and serves.
+ */
+const RELEASES = MIGRATION_NAMES.slice(0, -1);
+
+/** Columns whose content the code reads with meaning; every other column gets a generic value. */
+function overridesFor(signingKey: { kid: string; sealed: string }): Overrides {
+  return {
+    'customers.status': () => 'active',
+    'customers.given_name': () => 'Ann',
+    'customers.family_name': () => 'Old',
+    'customers.pool': () => 'default',
+    'customers.locale': () => 'sv',
+    'customer_emails.pool': () => 'default',
+    'customer_emails.email': () => CUSTOMER_EMAIL,
+    // A reference into a system on the data map (0020 warns of the others).
+    'data_systems.key': () => 'crm',
+    'customer_references.system': () => 'crm',
+    'clients.metadata': (row) => JSON.stringify({ client_id: row.client_id, client_name: 'Old shop', redirect_uris: ['https://shop.example/callback'], grant_types: ['authorization_code'], response_types: ['code'] }),
+    'signing_keys.kid': () => signingKey.kid,
+    'signing_keys.alg': () => 'RS256',
+    'signing_keys.encrypted_jwk': () => signingKey.sealed,
+    'signing_keys.status': () => 'active',
+    'signing_keys.retired_at': () => null,
+    'signing_keys.remove_after': () => null,
+  };
+}
+
+/** An RS256 key as `SigningKeyStore` seals it under SECRET. */
+async function sealedSigningKey(): Promise<{ kid: string; sealed: string }> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
+  const jwk = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  return { kid, sealed: seal(deriveKey(SECRET, 'signing-key-encryption'), JSON.stringify({ ...jwk, kid, alg: 'RS256', use: 'sig' }), kid) };
+}
+
+describe.each(DIALECTS)('upgrade path on %s', (dialect) => {
+  let overrides: Overrides;
+
+  beforeAll(async () => {
+    overrides = overridesFor(await sealedSigningKey());
+  });
+
+  it('names only columns the latest schema has in its overrides', async () => {
+    const database = await createTestDatabase(dialect);
+    const store = openStore(database.config);
+    try {
+      await migrateToLatest(store.db);
+      expect(unknownOverrides(overrides, await readTables(store.db, dialect))).toEqual([]);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  describe.each(RELEASES)('from a database made by %s', (release) => {
+    it('migrates to the latest schema with a row in every table, keeps each row, starts and serves the old customer', async () => {
+      const database = await createTestDatabase(dialect);
+      onTestFinished(() => database.drop());
+      const { config, url } = database;
+      const store = openStore(config);
+      let before: Map<string, number>;
+      let customerId: string;
+      try {
+        expect(await migrateTo(store.db, release)).toEqual(MIGRATION_NAMES.slice(0, MIGRATION_NAMES.indexOf(release) + 1));
+        before = await fillEveryTable(store.db, dialect, overrides);
+        expect(before.size).toBe((await readTables(store.db, dialect)).length);
+        for (const [table, rows] of before) expect(rows, table).toBeGreaterThan(0);
+        customerId = (await store.db.selectFrom('customers').select('id').executeTakeFirstOrThrow()).id;
+
+        expect(await migrateToLatest(store.db)).toEqual(MIGRATION_NAMES.slice(MIGRATION_NAMES.indexOf(release) + 1));
+        const latest = new Set((await readTables(store.db, dialect)).map((table) => table.name));
+        const after = new Map<string, number>();
+        for (const table of before.keys()) if (latest.has(table)) after.set(table, await countRows(store.db, table));
+        expect(after).toEqual(new Map([...before].filter(([table]) => latest.has(table))));
+      } finally {
+        await store.close();
+      }
+
+      const port = await freePort();
+      const dataDir = mkdtempSync(join(tmpdir(), 'portvakt-upgrade-'));
+      const portvakt = await buildPortvakt(
+        loadConfig({ PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://localhost:${port}`, DATABASE_URL: url, PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET, PORTVAKT_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', NODE_ENV: 'test' }),
+      );
+      try {
+        await portvakt.app.listen({ port, host: '127.0.0.1' });
+        expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+        const answer = await fetch(`http://127.0.0.1:${port}/api/v1/customers/${customerId}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+        expect(answer.status).toBe(200);
+        expect(await answer.json()).toMatchObject({ id: customerId, email: CUSTOMER_EMAIL, given_name: 'Ann', family_name: 'Old', status: 'active' });
+      } finally {
+        await portvakt.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+});
