@@ -23,7 +23,7 @@ import { presentSigningKey } from './oidc/signing-key.routes.ts';
 import { announceChange } from './store/change-notices.ts';
 import { openRedis } from './store/redis.ts';
 import { openStore, type Store } from './store/database.ts';
-import { migrateToLatest, pendingMigrations } from './store/migrate.ts';
+import { migrateToLatest, migrationsAhead, pendingMigrations } from './store/migrate.ts';
 
 const USAGE = `usage: portvakt <command>
 
@@ -299,8 +299,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'start':
       return start(config, argv.slice(1));
     case 'migrate': {
-      const applied = await withStore(config, async (_store, names) => names);
+      const { applied, ahead } = await withStore(config, async (store, names) => ({ applied: names, ahead: await migrationsAhead(store.db) }));
       process.stdout.write(`migrations up to date on ${config.database.kind}${applied.length ? `: ${applied.join(', ')}` : ''}\n`);
+      if (ahead.length > 0) process.stderr.write(`portvakt: the database also holds migrations of a newer release (${ahead.join(', ')}); left as they are\n`);
       return 0;
     }
     case 'migrate --dry-run': {

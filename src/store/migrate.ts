@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as initial from './migrations/0001-initial.ts';
 import * as accountLifecycle from './migrations/0002-account-lifecycle.ts';
 import * as auditLog from './migrations/0003-audit-log.ts';
@@ -84,8 +84,28 @@ function migratorFor(db: Kysely<Database>): Migrator {
 /** Every migration's name, oldest first: each is a schema version a database may be at. */
 export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations);
 
+/**
+ * Applies what is pending and answers the names applied. A database a newer release already
+ * migrated (a rolling upgrade: the new node first, this one still old) is left as it is when it
+ * holds every migration this code knows: old code keeps starting on it, since migrations keep the
+ * schema working for the release before (README, Upgrades). Unknown migrations with known ones
+ * missing is a database from another line of releases, refused.
+ */
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const ahead = await migrationsAhead(db);
+  if (ahead.length > 0) {
+    const pending = await pendingMigrations(db);
+    if (pending.length > 0) throw new MigrationError(`the database has migrations this release does not know (${ahead.join(', ')}) but lacks ${pending.join(', ')}`);
+    return [];
+  }
   return applied(await migratorFor(db).migrateToLatest());
+}
+
+/** Applied migrations this code does not know, oldest first: a newer release migrated the database. */
+export async function migrationsAhead(db: Kysely<Database>): Promise<string[]> {
+  if (!(await db.introspection.getTables()).some((table) => table.name === 'portvakt_migrations')) return [];
+  const { rows } = await sql<{ name: string }>`select name from portvakt_migrations`.execute(db);
+  return rows.map((row) => row.name).filter((name) => !MIGRATION_NAMES.includes(name)).sort();
 }
 
 /** Migrates up to and including `name`, no further: the schema a database made by that release holds. */

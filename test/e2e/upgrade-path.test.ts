@@ -8,8 +8,8 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { deriveKey } from '../../src/crypto/derived-keys.ts';
 import { seal } from '../../src/crypto/sealed-box.ts';
 import { openStore } from '../../src/store/database.ts';
-import { MIGRATION_NAMES, migrateTo, migrateToLatest } from '../../src/store/migrate.ts';
-import { createTestDatabase, DIALECTS } from '../support/databases.ts';
+import { MIGRATION_NAMES, MigrationError, migrateTo, migrateToLatest, migrationsAhead } from '../../src/store/migrate.ts';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.ts';
 import { freePort } from '../support/free-port.ts';
 import { countRows, fillEveryTable, readTables, unknownOverrides, type Overrides } from '../support/plausible-rows.ts';
 
@@ -54,6 +54,69 @@ async function sealedSigningKey(): Promise<{ kid: string; sealed: string }> {
   return { kid, sealed: seal(deriveKey(SECRET, 'signing-key-encryption'), JSON.stringify({ ...jwk, kid, alg: 'RS256', use: 'sig' }), kid) };
 }
 
+/** Portvakt started on the database as it is, once `/readyz` answered 200; `work` gets its base URL. */
+async function serving(database: TestDatabase, work: (base: string) => Promise<void>): Promise<void> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'portvakt-upgrade-'));
+  const portvakt = await buildPortvakt(
+    loadConfig({ PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://localhost:${port}`, DATABASE_URL: database.url, PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET, PORTVAKT_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', NODE_ENV: 'test' }),
+  );
+  try {
+    await portvakt.app.listen({ port, host: '127.0.0.1' });
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    await work(`http://127.0.0.1:${port}`);
+  } finally {
+    await portvakt.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** What a newer release's migration leaves in the record: a name this code does not know. */
+async function migratedByNewerRelease(database: TestDatabase): Promise<void> {
+  const store = openStore(database.config);
+  try {
+    await (store.db as any).insertInto('portvakt_migrations').values({ name: '9999-a-newer-release', timestamp: new Date().toISOString() }).execute();
+  } finally {
+    await store.close();
+  }
+}
+
+describe.each(DIALECTS)('a rolling upgrade on %s', (dialect) => {
+  it('starts the older release on a database the newer one migrated, and leaves the newer migration as it is', async () => {
+    const database = await createTestDatabase(dialect);
+    onTestFinished(() => database.drop());
+    const store = openStore(database.config);
+    await migrateToLatest(store.db).finally(() => store.close());
+    await migratedByNewerRelease(database);
+
+    await serving(database, async (base) => {
+      expect((await fetch(`${base}/.well-known/openid-configuration`)).status).toBe(200);
+    });
+    const after = openStore(database.config);
+    try {
+      expect(await migrationsAhead(after.db)).toEqual(['9999-a-newer-release']);
+      expect(await migrateToLatest(after.db)).toEqual([]);
+    } finally {
+      await after.close();
+    }
+  });
+
+  it('refuses a database with a newer release\'s migration that lacks one of its own', async () => {
+    const database = await createTestDatabase(dialect);
+    onTestFinished(() => database.drop());
+    const store = openStore(database.config);
+    try {
+      await migrateTo(store.db, '0010-api-keys');
+      await migratedByNewerRelease(database);
+      const refusal = await migrateToLatest(store.db).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(MigrationError);
+      expect((refusal as Error).message).toBe(`the database has migrations this release does not know (9999-a-newer-release) but lacks ${MIGRATION_NAMES.slice(10).join(', ')}`);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe.each(DIALECTS)('upgrade path on %s', (dialect) => {
   let overrides: Overrides;
 
@@ -97,21 +160,11 @@ describe.each(DIALECTS)('upgrade path on %s', (dialect) => {
         await store.close();
       }
 
-      const port = await freePort();
-      const dataDir = mkdtempSync(join(tmpdir(), 'portvakt-upgrade-'));
-      const portvakt = await buildPortvakt(
-        loadConfig({ PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://localhost:${port}`, DATABASE_URL: url, PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET, PORTVAKT_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', NODE_ENV: 'test' }),
-      );
-      try {
-        await portvakt.app.listen({ port, host: '127.0.0.1' });
-        expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
-        const answer = await fetch(`http://127.0.0.1:${port}/api/v1/customers/${customerId}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      await serving(database, async (base) => {
+        const answer = await fetch(`${base}/api/v1/customers/${customerId}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
         expect(answer.status).toBe(200);
         expect(await answer.json()).toMatchObject({ id: customerId, email: CUSTOMER_EMAIL, given_name: 'Ann', family_name: 'Old', status: 'active' });
-      } finally {
-        await portvakt.close();
-        rmSync(dataDir, { recursive: true, force: true });
-      }
+      });
     });
   });
 });
