@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import ts from 'typescript';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { buildPortvakt } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -166,5 +167,64 @@ describe.each(DIALECTS)('upgrade path on %s', (dialect) => {
         expect(await answer.json()).toMatchObject({ id: customerId, email: CUSTOMER_EMAIL, given_name: 'Ann', family_name: 'Old', status: 'active' });
       });
     });
+  });
+});
+
+/**
+ * Expand, then contract (README, Upgrades): from issue 26 on, a migration keeps the release before
+ * it working on the migrated database, since that release still runs on the other nodes during a
+ * rolling upgrade. Its `up` may add tables, indexes and columns old code can ignore, but not drop
+ * or rename what old code reads, nor add a NOT NULL column without a default that old code's
+ * INSERTs would leave out. The drop comes in a later release, once no release in use reads it.
+ */
+const EXPAND_ONLY_AFTER = '0029-import-runs';
+const MIGRATIONS_DIR = new URL('../../src/store/migrations/', import.meta.url).pathname;
+
+/** What in a migration's `up` would break the release before it, each with the code that does it. */
+function contractions(text: string): string[] {
+  const source = ts.createSourceFile('migration.ts', text, ts.ScriptTarget.Latest, true);
+  const up = source.statements.find((statement): statement is ts.FunctionDeclaration => ts.isFunctionDeclaration(statement) && statement.name?.text === 'up');
+  if (!up?.body) return ['no up function'];
+  const found: string[] = [];
+  const visit = (node: ts.Node) => {
+    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
+      const method = node.expression.name.text;
+      const chain = node.expression.expression.getText(source);
+      if (['dropTable', 'dropColumn', 'renameTo', 'renameColumn', 'alterColumn', 'dropConstraint', 'modifyColumn'].includes(method)) found.push(node.getText(source));
+      if (method === 'addColumn' && chain.includes('alterTable(')) {
+        const options = node.arguments[2]?.getText(source) ?? '';
+        if (options.includes('notNull()') && !options.includes('defaultTo(')) found.push(node.getText(source));
+      }
+    }
+    if (ts.isTaggedTemplateExpression(node) && /\b(drop|rename)\b/i.test(node.template.getText(source))) found.push(node.getText(source));
+    ts.forEachChild(node, visit);
+  };
+  visit(up.body);
+  return found;
+}
+
+describe('migrations from issue 26 on', () => {
+  const files = readdirSync(MIGRATIONS_DIR).filter((file) => /^\d{4}-[a-z0-9-]+\.ts$/.test(file) && !file.endsWith('.test.ts'));
+
+  it('are every migration after ' + EXPAND_ONLY_AFTER + ', read from the migrations directory', () => {
+    expect(files.map((file) => file.replace(/\.ts$/, ''))).toEqual([...MIGRATION_NAMES].sort());
+    expect(files.some((file) => file > EXPAND_ONLY_AFTER)).toBe(true);
+  });
+
+  it('only expand the schema, so the release before keeps working during a rolling upgrade', () => {
+    const found = Object.fromEntries(files.filter((file) => file > EXPAND_ONLY_AFTER).map((file) => [file, contractions(readFileSync(join(MIGRATIONS_DIR, file), 'utf8'))]));
+    expect(Object.entries(found).filter(([, calls]) => calls.length > 0)).toEqual([]);
+  });
+
+  it('finds what would break the release before in an up function', () => {
+    const migration = (body: string) => `export async function up(db) {\n${body}\n}\nexport async function down(db) { await db.schema.dropTable('x').execute(); }`;
+    expect(contractions(migration("await db.schema.createTable('t').addColumn('a', 'text', (c) => c.notNull()).execute();"))).toEqual([]);
+    expect(contractions(migration("await db.schema.alterTable('t').addColumn('a', 'text', (c) => c.notNull().defaultTo('x')).execute();"))).toEqual([]);
+    expect(contractions(migration("await db.schema.alterTable('t').addColumn('a', 'text').execute();"))).toEqual([]);
+    expect(contractions(migration("await db.schema.alterTable('t').addColumn('a', 'text', (c) => c.notNull()).execute();"))).toHaveLength(1);
+    expect(contractions(migration("await db.schema.alterTable('t').dropColumn('a').execute();"))).toHaveLength(1);
+    expect(contractions(migration("await db.schema.alterTable('t').renameColumn('a', 'b').execute();"))).toHaveLength(1);
+    expect(contractions(migration("await db.schema.dropTable('t').execute();"))).toHaveLength(1);
+    expect(contractions(migration('await sql`alter table t drop column a`.execute(db);'))).toHaveLength(1);
   });
 });
