@@ -71,13 +71,19 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
-/** The migrator over this list, keeping its record in `portvakt_migrations`. */
+/**
+ * The migrator over this list, keeping its record in `portvakt_migrations`. A number may be set
+ * aside for work built at the same time and land after a later one (0030 after 0031): a database
+ * that ran the later one first runs the earlier when it arrives, instead of being refused as out
+ * of order. Such migrations touch different tables, as 0030 and 0031 do.
+ */
 function migratorFor(db: Kysely<Database>): Migrator {
   return new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'portvakt_migrations',
     migrationLockTableName: 'portvakt_migrations_lock',
+    allowUnorderedMigrations: true,
   });
 }
 
