@@ -1,11 +1,12 @@
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { sourceFiles } from '../architecture/source-files.ts';
+import { freePort } from '../support/free-port.ts';
 import { startPortvakt, type RunningPortvakt } from '../support/portvakt-server.ts';
 
 /**
@@ -55,10 +56,24 @@ function runtimePackages(): Set<string> {
   return packages;
 }
 
+const stages = dockerfileStages(read('Dockerfile'));
+const final = stages.at(-1)!;
+const finalOf = (keyword: string) => final.filter((instruction) => instruction.keyword === keyword).map((instruction) => instruction.argument);
+
+/** The HEALTHCHECK's command run as the container would, with the image's PORT: its exit status. */
+function healthCheck(port: string): Promise<number | null> {
+  const check = finalOf('HEALTHCHECK')[0]!;
+  expect(check).toMatch(/^--interval=10s --timeout=3s --start-period=30s --retries=3 CMD \[/);
+  const command = JSON.parse(check.slice(check.indexOf('CMD ') + 4)) as string[];
+  expect(command.slice(0, 2)).toEqual(['node', '-e']);
+  expect(command[2]).toContain('/readyz');
+  // Not spawnSync: a server of this test answers from this process's event loop.
+  return new Promise((resolve) => {
+    execFile(process.execPath, command.slice(1), { env: { ...process.env, PORT: port }, timeout: 10_000 }, (error) => resolve(error ? (typeof error.code === 'number' ? error.code : null) : 0));
+  });
+}
+
 describe('Dockerfile', () => {
-  const stages = dockerfileStages(read('Dockerfile'));
-  const final = stages.at(-1)!;
-  const finalOf = (keyword: string) => final.filter((instruction) => instruction.keyword === keyword).map((instruction) => instruction.argument);
 
   it('installs production dependencies in a stage of its own and copies only them, the CLI and the sources into the last', () => {
     expect(stages.length).toBe(2);
@@ -101,19 +116,6 @@ describe('Dockerfile', () => {
       server = await startPortvakt('sqlite');
     });
     afterAll(() => server.stop());
-
-    /** The HEALTHCHECK's command run as the container would, with the image's PORT: its exit status. */
-    const healthCheck = (port: string): Promise<number | null> => {
-      const check = finalOf('HEALTHCHECK')[0]!;
-      expect(check).toMatch(/^--interval=10s --timeout=3s --start-period=30s --retries=3 CMD \[/);
-      const command = JSON.parse(check.slice(check.indexOf('CMD ') + 4)) as string[];
-      expect(command.slice(0, 2)).toEqual(['node', '-e']);
-      expect(command[2]).toContain('/readyz');
-      // Not spawnSync: the server answers from this process's event loop.
-      return new Promise((resolve) => {
-        execFile(process.execPath, command.slice(1), { env: { ...process.env, PORT: port }, timeout: 10_000 }, (error) => resolve(error ? (typeof error.code === 'number' ? error.code : null) : 0));
-      });
-    };
 
     it('passes while /readyz answers 200 and fails while the node drains or is gone', async () => {
       const port = new URL(server.url).port;
@@ -200,5 +202,61 @@ describe('ops/haproxy/haproxy.cfg', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * The image's last stage as the Dockerfile lays it out, in a temporary directory instead of an
+ * engine: what `.dockerignore` lets in, `npm ci --omit=dev --ignore-scripts` (offline, from npm's
+ * cache, which `npm ci` of the project filled), the code read only, and the server run as an
+ * unprivileged user with the image's settings, writing only its data directory.
+ */
+describe("the image's contents, laid out without an engine", () => {
+  it('serve from the production install as an unprivileged user on a read-only tree, pass the health check, and exit 0 on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portvakt-image-'));
+    onTestFinished(() => {
+      execFileSync('chmod', ['-R', 'u+w', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const app = join(dir, 'app');
+    for (const path of ['package.json', 'package-lock.json', 'bin', 'src']) cpSync(join(ROOT, path), join(app, path), { recursive: true, filter: (source) => !source.endsWith('.test.ts') });
+    const install = spawnSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--offline', '--no-audit', '--no-fund'], { cwd: app, encoding: 'utf8' });
+    if (install.status !== 0) throw new Error(`npm ci --omit=dev --offline failed (is npm's cache filled? run npm ci in the project first): ${install.stderr.slice(-500)}`);
+    // Neither the pinned Node (a devDependency) nor the test tools are in it.
+    expect(existsSync(join(app, 'node_modules/node'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules/vitest'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules/better-sqlite3'))).toBe(true);
+
+    // Node 24 as the base image has it, outside the read-only tree; the data directory the only writable place.
+    const node = join(dir, 'node');
+    copyFileSync(process.execPath, node);
+    chmodSync(node, 0o755);
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    execFileSync('chmod', ['-R', 'a-w', app]);
+    chmodSync(dir, 0o755);
+    const root = process.getuid?.() === 0;
+    if (root) execFileSync('chown', ['nobody', data]);
+    const port = String(await freePort());
+    const env = { PATH: process.env.PATH!, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: port, PORTVAKT_DATA_DIR: data, ISSUER: 'https://id.example.com', PORTVAKT_SECRET: 'image-check-secret-that-is-long-enough-0123', SMTP_URL: 'smtp://127.0.0.1:9', TRUST_PROXY: '127.0.0.1', SHUTDOWN_GRACE_SECONDS: '1', LOG_LEVEL: 'silent' };
+    // As root (here), the user is dropped as the image's USER does; anyone else is unprivileged already.
+    const command = [...(root ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] : []), node, 'src/cli.ts', 'start'];
+    const server = spawn(command[0]!, command.slice(1), { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    server.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+    onTestFinished(() => {
+      if (server.exitCode === null) server.kill('SIGKILL');
+    });
+
+    for (const deadline = Date.now() + 30_000; (await healthCheck(port)) !== 0; await new Promise((resolve) => setTimeout(resolve, 200))) {
+      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`the server did not become ready: ${stderr}`);
+    }
+    expect((await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).status).toBe(200);
+    expect(readdirSync(data)).toContain('portvakt.db');
+
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
   });
 });
