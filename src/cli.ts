@@ -23,14 +23,15 @@ import { presentSigningKey } from './oidc/signing-key.routes.ts';
 import { announceChange } from './store/change-notices.ts';
 import { openRedis } from './store/redis.ts';
 import { openStore, type Store } from './store/database.ts';
-import { migrateToLatest } from './store/migrate.ts';
+import { migrateToLatest, migrationsAhead, pendingMigrations } from './store/migrate.ts';
 
 const USAGE = `usage: portvakt <command>
 
   start [--workers N]
                  run the server (migrates the database first); N processes share the port
                  (default: one per core on PostgreSQL, 1 on SQLite)
-  migrate        apply database migrations and exit
+  migrate [--dry-run]
+                 apply database migrations and exit; --dry-run lists those that would run and changes nothing
   keys rotate    make a new signing key pair active; the old one keeps verifying until its tokens expire
   keys list      show the published signing keys
   audit verify   re-compute the audit log's hash chain; exit 0 when whole, 2 naming the first broken entry
@@ -126,6 +127,16 @@ async function withStore<T>(config: Config, work: (store: ReturnType<typeof open
   const store = openStore(config.database);
   try {
     return await work(store, await migrateToLatest(store.db));
+  } finally {
+    await store.close();
+  }
+}
+
+/** The database as it is, not migrated (`migrate --dry-run` only reads it). */
+async function withUnmigratedStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore(config.database);
+  try {
+    return await work(store);
   } finally {
     await store.close();
   }
@@ -288,8 +299,14 @@ export async function main(argv: string[]): Promise<number> {
     case 'start':
       return start(config, argv.slice(1));
     case 'migrate': {
-      const applied = await withStore(config, async (_store, names) => names);
+      const { applied, ahead } = await withStore(config, async (store, names) => ({ applied: names, ahead: await migrationsAhead(store.db) }));
       process.stdout.write(`migrations up to date on ${config.database.kind}${applied.length ? `: ${applied.join(', ')}` : ''}\n`);
+      if (ahead.length > 0) process.stderr.write(`portvakt: the database also holds migrations of a newer release (${ahead.join(', ')}); left as they are\n`);
+      return 0;
+    }
+    case 'migrate --dry-run': {
+      const pending = await withUnmigratedStore(config, (store) => pendingMigrations(store.db));
+      process.stdout.write(pending.length ? `${pending.length} migrations would run on ${config.database.kind}:\n${pending.map((name) => `  ${name}\n`).join('')}` : `migrations up to date on ${config.database.kind}; none would run\n`);
       return 0;
     }
     case 'keys rotate':

@@ -8,7 +8,7 @@ import { OutboundGuard } from '../outbound/outbound-guard.ts';
 import { outboundUrlCheck, type OutboundUrlCheck } from '../outbound/outbound-url-check.ts';
 import { LocalChangeNotices, RedisChangeNotices, type ChangeNotices } from '../store/change-notices.ts';
 import { openStore, type Store } from '../store/database.ts';
-import { migrateToLatest } from '../store/migrate.ts';
+import { migrateToLatest, migrationsAhead } from '../store/migrate.ts';
 import { openRedis, subscriberOf } from '../store/redis.ts';
 
 /** What everything else stands on: the database (migrated), Redis when configured, and the shared plumbing. */
@@ -30,6 +30,8 @@ export interface Infrastructure {
 export async function openInfrastructure(config: Config, log: FastifyBaseLogger): Promise<Infrastructure> {
   const store = openStore(config.database, (error) => log.warn({ err: error }, 'idle database connection failed'));
   await migrateToLatest(store.db);
+  const ahead = await migrationsAhead(store.db);
+  if (ahead.length > 0) log.warn({ migrations: ahead }, 'the database was migrated by a newer release; serving on it as it is (a rolling upgrade in progress?)');
   const redis = config.redisUrl ? openRedis(config.redisUrl, config.redisPrefix, (error) => log.warn({ err: error }, 'redis connection failed')) : undefined;
   const artifacts = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis));
   const changes = redis

@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as initial from './migrations/0001-initial.ts';
 import * as accountLifecycle from './migrations/0002-account-lifecycle.ts';
 import * as auditLog from './migrations/0003-audit-log.ts';
@@ -71,14 +71,65 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
-export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
-  const migrator = new Migrator({
+/**
+ * The migrator over this list, keeping its record in `portvakt_migrations`. A number may be set
+ * aside for work built at the same time and land after a later one (0030 after 0031): a database
+ * that ran the later one first runs the earlier when it arrives, instead of being refused as out
+ * of order. Such migrations touch different tables, as 0030 and 0031 do.
+ */
+function migratorFor(db: Kysely<Database>): Migrator {
+  return new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'portvakt_migrations',
     migrationLockTableName: 'portvakt_migrations_lock',
+    allowUnorderedMigrations: true,
   });
-  const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
+}
+
+/** Every migration's name, oldest first: each is a schema version a database may be at. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations);
+
+/**
+ * Applies what is pending and answers the names applied. A database a newer release already
+ * migrated (a rolling upgrade: the new node first, this one still old) is left as it is when it
+ * holds every migration this code knows: old code keeps starting on it, since migrations keep the
+ * schema working for the release before (README, Upgrades). Unknown migrations with known ones
+ * missing is a database from another line of releases, refused.
+ */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const ahead = await migrationsAhead(db);
+  if (ahead.length > 0) {
+    const pending = await pendingMigrations(db);
+    if (pending.length > 0) throw new MigrationError(`the database has migrations this release does not know (${ahead.join(', ')}) but lacks ${pending.join(', ')}`);
+    return [];
+  }
+  return applied(await migratorFor(db).migrateToLatest());
+}
+
+/** Applied migrations this code does not know, oldest first: a newer release migrated the database. */
+export async function migrationsAhead(db: Kysely<Database>): Promise<string[]> {
+  if (!(await db.introspection.getTables()).some((table) => table.name === 'portvakt_migrations')) return [];
+  const { rows } = await sql<{ name: string }>`select name from portvakt_migrations`.execute(db);
+  return rows.map((row) => row.name).filter((name) => !MIGRATION_NAMES.includes(name)).sort();
+}
+
+/** Migrates up to and including `name`, no further: the schema a database made by that release holds. */
+export async function migrateTo(db: Kysely<Database>, name: string): Promise<string[]> {
+  if (!MIGRATION_NAMES.includes(name)) throw new MigrationError(`no migration ${name}`);
+  return applied(await migratorFor(db).migrateTo(name));
+}
+
+/**
+ * The migrations `migrateToLatest` would apply, oldest first, without applying any: it reads the
+ * record of applied ones (none when the table is not there yet) and writes nothing, not even the
+ * record's table (`portvakt migrate --dry-run`).
+ */
+export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
+  return (await migratorFor(db).getMigrations()).filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+}
+
+function applied({ error, results }: MigrationResultSet): string[] {
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
     throw new MigrationError(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
