@@ -65,6 +65,9 @@ const migrations: Record<string, Migration> = {
   '0031-segment-marks': segmentMarks,
 };
 
+/** The newest migration this code knows; a backup made by newer code is not restored by this one. */
+export const LATEST_MIGRATION = Object.keys(migrations).at(-1)!;
+
 export class MigrationError extends Error {
   override name = 'MigrationError';
 }

@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CookieAgent } from '../support/cookie-agent.ts';
+import { freePort } from '../support/free-port.ts';
+import { startProcess } from '../support/portvakt-process.ts';
+import { RelyingParty } from '../support/relying-party.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const CLI = join(ROOT, 'bin/portvakt');
+const SECRET = 'backup-test-secret-long-enough-0123456789';
+const ADMIN_KEY = 'backup-test-admin-key-0123456789abcdefgh';
+const REDIRECT = 'http://127.0.0.1:9/callback';
+const PASSWORD = 'a long enough passphrase';
+
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portvakt-backup-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(async () => {
+  for (const child of children) {
+    if (child.exitCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+});
+
+/** The CLI as a child process, without blocking this process (the load keeps running meanwhile). */
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(CLI, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+async function start(dataDir: string): Promise<{ url: string; api: (method: string, path: string, body?: unknown) => Promise<Response> }> {
+  const port = await freePort();
+  const url = `http://localhost:${port}`;
+  children.push(await startProcess({ PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET, PORTVAKT_ADMIN_KEY: ADMIN_KEY, ISSUER: url }, port));
+  const api = (method: string, path: string, body?: unknown) =>
+    fetch(`${url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  return { url, api };
+}
+
+describe('backup and restore on SQLite', () => {
+  it('copies a running server under load: every customer acknowledged before the backup signs in after a restore on a new port, and old ID tokens verify', async () => {
+    const dataDir = tempDir();
+    const original = await start(dataDir);
+    const client = (await (await original.api('POST', '/clients', { client_name: 'App', redirect_uris: [REDIRECT], first_party: true, token_endpoint_auth_method: 'none' })).json()) as { client_id: string };
+    expect((await original.api('POST', '/customers', { email: 'first@example.se', password: PASSWORD })).status).toBe(201);
+    const rp = await RelyingParty.discover(original.url, client.client_id, undefined, REDIRECT);
+    const before = await rp.callback(await new CookieAgent().authorize(await rp.authorizationUrl(), original.url, { email: 'first@example.se', password: PASSWORD }));
+
+    // The load: sign-ups and token requests, one at a time each, until told to stop.
+    const acknowledged: Array<{ email: string; at: number }> = [{ email: 'first@example.se', at: 0 }];
+    const failures: string[] = [];
+    let stop = false;
+    const signUps = (async () => {
+      for (let n = 0; !stop && n < 200; n++) {
+        const email = `load${n}@example.se`;
+        const answer = await original.api('POST', '/customers', { email, password: PASSWORD });
+        if (answer.status === 201) acknowledged.push({ email, at: Date.now() });
+        else failures.push(`sign-up ${answer.status}`);
+      }
+    })();
+    let tokens = 0;
+    const tokenRequests = (async () => {
+      let refreshToken = before.refresh_token!;
+      for (let n = 0; !stop && n < 400; n++) {
+        const refreshed = await rp.refresh(refreshToken).catch((error: unknown) => failures.push(`refresh ${String(error)}`));
+        if (typeof refreshed === 'number') break;
+        refreshToken = refreshed.refresh_token!;
+        tokens++;
+      }
+    })();
+    while (acknowledged.length < 8) await new Promise((resolve) => setTimeout(resolve, 50));
+
+    const backupDir = join(tempDir(), 'backup');
+    const backupStarted = Date.now();
+    const backup = await cli(['backup', '--to', backupDir], { PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET, ISSUER: original.url });
+    const afterBackup = acknowledged.length;
+    while (acknowledged.length < afterBackup + 3 && failures.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    stop = true;
+    await Promise.all([signUps, tokenRequests]);
+    expect(backup.stderr).toBe('');
+    expect(backup.code).toBe(0);
+    expect(failures).toEqual([]);
+    expect(tokens).toBeGreaterThan(0);
+
+    const manifest = JSON.parse(readFileSync(join(backupDir, 'manifest.json'), 'utf8')) as Record<string, any>;
+    expect(manifest).toMatchObject({ format: 'portvakt-backup/1', database: 'sqlite', file: 'portvakt.db', migration: expect.stringMatching(/^\d{4}-/), config: { issuer: original.url } });
+    expect(manifest.secret_fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    expect(readFileSync(join(backupDir, 'manifest.json'), 'utf8')).not.toContain(SECRET);
+
+    const restoredDir = join(tempDir(), 'restored');
+    const restored = await cli(['restore', '--from', backupDir], { PORTVAKT_DATA_DIR: restoredDir, PORTVAKT_SECRET: SECRET });
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+
+    const copy = await start(restoredDir);
+    expect(copy.url).not.toBe(original.url);
+    const jwks = createRemoteJWKSet(new URL(`${copy.url}/jwks`));
+    await jwtVerify(before.id_token!, jwks, { issuer: original.url });
+    const copyRp = await RelyingParty.discover(copy.url, client.client_id, undefined, REDIRECT);
+    const due = acknowledged.filter((customer) => customer.at < backupStarted);
+    expect(due.length).toBeGreaterThanOrEqual(8);
+    for (const customer of due) {
+      const signedIn = await copyRp.callback(await new CookieAgent().authorize(await copyRp.authorizationUrl(), copy.url, { email: customer.email, password: PASSWORD }));
+      expect(signedIn.claims()!.email).toBe(customer.email);
+    }
+  });
+
+  it('refuses a wrong secret with one line and a non-empty data directory, writing nothing', async () => {
+    const dataDir = tempDir();
+    expect((await cli(['migrate'], { PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET })).code).toBe(0);
+    const backupDir = join(tempDir(), 'backup');
+    expect((await cli(['backup', '--to', backupDir], { PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET })).code).toBe(0);
+
+    const target = join(tempDir(), 'fresh');
+    const wrong = await cli(['restore', '--from', backupDir], { PORTVAKT_DATA_DIR: target, PORTVAKT_SECRET: 'another-secret-long-enough-0123456789abc' });
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(wrong.stderr).toMatch(/^portvakt: PORTVAKT_SECRET does not match the backup/);
+    expect(wrong.stdout).toBe('');
+    expect(existsSync(target)).toBe(false);
+
+    const busy = join(tempDir(), 'busy');
+    mkdirSync(busy);
+    writeFileSync(join(busy, 'portvakt.db'), 'someone else');
+    const refused = await cli(['restore', '--from', backupDir], { PORTVAKT_DATA_DIR: busy, PORTVAKT_SECRET: SECRET });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/is not empty/);
+    expect(readFileSync(join(busy, 'portvakt.db'), 'utf8')).toBe('someone else');
+
+    const again = await cli(['backup', '--to', backupDir], { PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET });
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/is not empty/);
+  });
+});
