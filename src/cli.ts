@@ -20,6 +20,7 @@ import { statSync } from 'node:fs';
 import { takeBackup } from './ops/backup.ts';
 import { BackupError } from './ops/backup-manifest.ts';
 import { restoreBackup } from './ops/restore.ts';
+import { SecretRotationError, rotateSecret } from './ops/secret-rotation.ts';
 import { KeyRotation } from './oidc/key-rotation.ts';
 import { SIGNING_KEYS_TOPIC, SigningKeyStore } from './oidc/signing-keys.ts';
 import { presentSigningKey } from './oidc/signing-key.routes.ts';
@@ -54,6 +55,9 @@ const USAGE = `usage: portvakt <command>
   restore --from DIR
                  a backup into an empty data directory (or an empty PostgreSQL database); refused
                  unless PORTVAKT_SECRET is the one the backup was made under
+  secret rotate  re-seal every sealed value under a new PORTVAKT_SECRET, in one transaction; run with
+                 PORTVAKT_SECRET the new secret and PORTVAKT_PREVIOUS_SECRETS the old one, as every
+                 node runs during the change (README "Backup and restore")
   seed           bulk test customers (not in production):
                    --customers N   how many (required)
                    --start N       first number in their addresses seed{N}@seed.example (default 0)
@@ -273,9 +277,22 @@ async function backupOrRestore(config: Config, command: 'backup' | 'restore', ar
   }
 }
 
+/** `secret rotate`: what was re-sealed, per column, as JSON; one line on stderr and exit 1 when refused. */
+async function rotateSecretCommand(config: Config): Promise<number> {
+  try {
+    const resealed = await withStore(config, (store) => rotateSecret(store.db, config.secrets));
+    process.stdout.write(`${JSON.stringify({ resealed })}\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof SecretRotationError)) throw error;
+    process.stderr.write(`portvakt: ${error.message}\n`);
+    return 1;
+  }
+}
+
 /** The rotation service as the command line runs it: no operator (the audit log names the admin key), a notice through Redis. */
 function keyRotation(config: Config, store: Store): KeyRotation {
-  return new KeyRotation({ keys: new SigningKeyStore(store.db, config.secret), audit: new AuditLog(store.db), keyRefreshMs: config.keyRefreshMs, announce: (added) => announceThroughRedis(config, added) });
+  return new KeyRotation({ keys: new SigningKeyStore(store.db, config.secrets.sealing('signing-key-encryption')), audit: new AuditLog(store.db), keyRefreshMs: config.keyRefreshMs, announce: (added) => announceThroughRedis(config, added) });
 }
 
 /** Running nodes reload at once; without Redis they find the new keys within KEY_REFRESH_SECONDS. */
@@ -344,6 +361,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(keys.map(presentSigningKey))}\n`);
       return 0;
     }
+    case 'secret rotate':
+      return rotateSecretCommand(config);
     case 'seed':
       return seed(config, argv.slice(1));
     default:

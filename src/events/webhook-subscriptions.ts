@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { notFound } from '../errors/domain-error.ts';
 import type { OutboundUrlCheck } from '../outbound/outbound-url-check.ts';
 import type { Database, WebhookSubscriptionsTable } from '../store/schema.ts';
@@ -17,11 +17,11 @@ export interface Subscription {
 /** Webhook subscriptions; the signing secret is generated here, shown once and sealed at rest. */
 export class WebhookSubscriptions {
   readonly #db: Kysely<Database>;
-  readonly #key: Buffer;
+  readonly #key: SealingKeys;
   readonly #checkUrl: OutboundUrlCheck;
 
   /** `checkUrl`: the receiver's URL is checked before it is stored (https and public in production). */
-  constructor(db: Kysely<Database>, key: Buffer, checkUrl: OutboundUrlCheck = async () => {}) {
+  constructor(db: Kysely<Database>, key: SealingKeys, checkUrl: OutboundUrlCheck = async () => {}) {
     this.#db = db;
     this.#key = key;
     this.#checkUrl = checkUrl;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/constraint-errors.ts';
@@ -55,12 +55,12 @@ export type ConnectionCheck = (candidate: ConnectionWithSecret) => Promise<void>
  */
 export class Connections {
   readonly #db: Kysely<Database>;
-  readonly #key: Buffer;
+  readonly #key: SealingKeys;
   readonly #audit: AuditLog;
   readonly #issuer: string;
   #check: ConnectionCheck = async () => {};
 
-  constructor(deps: { db: Kysely<Database>; key: Buffer; audit: AuditLog; issuer: string }) {
+  constructor(deps: { db: Kysely<Database>; key: SealingKeys; audit: AuditLog; issuer: string }) {
     this.#db = deps.db;
     this.#key = deps.key;
     this.#audit = deps.audit;

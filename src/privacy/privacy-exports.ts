@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { Messenger } from '../messaging/messenger.ts';
 import type { MessageBrand } from '../messaging/templates/render-message.ts';
@@ -33,12 +33,12 @@ export class PrivacyExports implements CustomerDataOwner {
   readonly erasureOnly = true;
   readonly #db: Kysely<Database>;
   readonly #tasks: PrivacyTasks;
-  readonly #key: Buffer;
+  readonly #key: SealingKeys;
   readonly #messenger: Messenger;
   readonly #brand: MessageBrand;
   readonly #issuer: string;
 
-  constructor(deps: { db: Kysely<Database>; tasks: PrivacyTasks; key: Buffer; messenger: Messenger; brand: MessageBrand; issuer: string }) {
+  constructor(deps: { db: Kysely<Database>; tasks: PrivacyTasks; key: SealingKeys; messenger: Messenger; brand: MessageBrand; issuer: string }) {
     this.#db = deps.db;
     this.#tasks = deps.tasks;
     this.#key = deps.key;

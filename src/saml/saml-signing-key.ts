@@ -3,8 +3,7 @@ import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { Kysely } from 'kysely';
-import { deriveKey } from '../crypto/derived-keys.ts';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import type { Database } from '../store/schema.ts';
 
 /** The key and certificate samlify signs with (PEM). */
@@ -24,13 +23,13 @@ const CERTIFICATE_YEARS = 10;
  */
 export class SamlSigningKeyStore {
   readonly #db: Kysely<Database>;
-  readonly #sealingKey: Buffer;
+  readonly #sealingKey: SealingKeys;
   readonly #subject: string;
   #loaded: Promise<SamlSigningKey> | undefined;
 
-  constructor(db: Kysely<Database>, secret: string, issuer: string) {
+  constructor(db: Kysely<Database>, sealingKeys: SealingKeys, issuer: string) {
     this.#db = db;
-    this.#sealingKey = deriveKey(secret, 'signing-key-encryption');
+    this.#sealingKey = sealingKeys;
     this.#subject = `CN=${new URL(issuer).hostname.replace(/[^A-Za-z0-9.-]/g, '')}`;
   }
 

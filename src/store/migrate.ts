@@ -29,6 +29,7 @@ import * as inStore from './migrations/0027-in-store.ts';
 import * as saml from './migrations/0028-saml.ts';
 import * as importRuns from './migrations/0029-import-runs.ts';
 import * as segmentMarks from './migrations/0031-segment-marks.ts';
+import * as hashKeys from './migrations/0032-hash-keys.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -63,6 +64,7 @@ const migrations: Record<string, Migration> = {
   '0028-saml': saml,
   '0029-import-runs': importRuns,
   '0031-segment-marks': segmentMarks,
+  '0032-hash-keys': hashKeys,
 };
 
 /** The newest migration this code knows; a backup made by newer code is not restored by this one. */

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
+import { deriveKey } from '../../src/crypto/derived-keys.ts';
+import { open } from '../../src/crypto/sealed-box.ts';
+import { HASH_PURPOSES } from '../../src/crypto/secret-keys.ts';
+import { SEALED_COLUMNS } from '../../src/ops/secret-rotation.ts';
+import { openStore } from '../../src/store/database.ts';
 import { CookieAgent } from '../support/cookie-agent.ts';
+import { DIALECTS, createTestDatabase } from '../support/databases.ts';
 import { freePort } from '../support/free-port.ts';
 import { startProcess } from '../support/portvakt-process.ts';
 import { RelyingParty } from '../support/relying-party.ts';
@@ -43,13 +49,21 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-async function start(dataDir: string): Promise<{ url: string; api: (method: string, path: string, body?: unknown) => Promise<Response> }> {
-  const port = await freePort();
+async function start(dataDir: string, env: Record<string, string> = {}, port?: number): Promise<{ url: string; node: ChildProcess; api: (method: string, path: string, body?: unknown) => Promise<Response> }> {
+  port ??= await freePort();
   const url = `http://localhost:${port}`;
-  children.push(await startProcess({ PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET, PORTVAKT_ADMIN_KEY: ADMIN_KEY, ISSUER: url }, port));
+  const node = await startProcess({ PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET, PORTVAKT_ADMIN_KEY: ADMIN_KEY, ISSUER: url, ...env }, port);
+  children.push(node);
   const api = (method: string, path: string, body?: unknown) =>
     fetch(`${url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-  return { url, api };
+  return { url, node, api };
+}
+
+async function stopNode(node: ChildProcess): Promise<void> {
+  if (node.exitCode !== null) return;
+  const exited = new Promise((resolve) => node.once('exit', resolve));
+  node.kill('SIGTERM');
+  await exited;
 }
 
 describe('backup and restore on SQLite', () => {
@@ -145,5 +159,98 @@ describe('backup and restore on SQLite', () => {
     const again = await cli(['backup', '--to', backupDir], { PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET });
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/is not empty/);
+  });
+});
+
+const NEW_SECRET = 'rotated-secret-long-enough-0123456789abcdef';
+
+describe.each(DIALECTS)('secret rotate on %s', (dialect) => {
+  it('re-seals everything under load with no failed request: old tokens verify, the old secret opens nothing afterwards', async () => {
+    const database = await createTestDatabase(dialect);
+    try {
+      const port = await freePort();
+      const dataDir = tempDir();
+      const env = { DATABASE_URL: database.url };
+      // Before: every node on the old secret.
+      let node = await start(dataDir, env, port);
+      const client = (await (await node.api('POST', '/clients', { client_name: 'App', redirect_uris: [REDIRECT], first_party: true, token_endpoint_auth_method: 'none' })).json()) as { client_id: string };
+      expect((await node.api('POST', '/customers', { email: 'first@example.se', password: PASSWORD })).status).toBe(201);
+      expect((await node.api('POST', '/webhooks', { url: 'http://127.0.0.1:9/hook', event_types: ['customer.created'] })).status).toBe(201);
+      const rp = await RelyingParty.discover(node.url, client.client_id, undefined, REDIRECT);
+      const before = await rp.callback(await new CookieAgent().authorize(await rp.authorizationUrl(), node.url, { email: 'first@example.se', password: PASSWORD }));
+
+      // The change: nodes run the new secret and still open with the old one.
+      await stopNode(node.node);
+      node = await start(dataDir, { ...env, PORTVAKT_SECRET: NEW_SECRET, PORTVAKT_PREVIOUS_SECRETS: SECRET }, port);
+      const failures: string[] = [];
+      let stop = false;
+      let signUps = 0;
+      let tokens = 0;
+      const signingUp = (async () => {
+        for (let n = 0; !stop && n < 200; n++) {
+          const answer = await node.api('POST', '/customers', { email: `rotation${n}@example.se`, password: PASSWORD });
+          if (answer.status === 201) signUps++;
+          else failures.push(`sign-up ${answer.status}`);
+        }
+      })();
+      let refreshToken = before.refresh_token!;
+      const refreshing = (async () => {
+        for (let n = 0; !stop && n < 400; n++) {
+          const refreshed = await rp.refresh(refreshToken).catch((error: unknown) => failures.push(`refresh ${String(error)}`));
+          if (typeof refreshed === 'number') break;
+          refreshToken = refreshed.refresh_token!;
+          tokens++;
+        }
+      })();
+      while (signUps < 3 || tokens < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+      const rotated = await cli(['secret', 'rotate'], { ...env, PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: NEW_SECRET, PORTVAKT_PREVIOUS_SECRETS: SECRET });
+      const counted = signUps + tokens;
+      while (signUps + tokens < counted + 6 && failures.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      stop = true;
+      await Promise.all([signingUp, refreshing]);
+      expect(rotated.stderr).toBe('');
+      expect(rotated.code).toBe(0);
+      expect(failures).toEqual([]);
+      const { resealed } = JSON.parse(rotated.stdout) as { resealed: Record<string, number> };
+      expect(resealed['signing_keys.encrypted_jwk']).toBeGreaterThanOrEqual(2);
+      expect(resealed['webhook_subscriptions.secret']).toBe(1);
+
+      // After: the old secret leaves every node; tokens signed before still verify.
+      await stopNode(node.node);
+      node = await start(dataDir, { ...env, PORTVAKT_SECRET: NEW_SECRET }, port);
+      await jwtVerify(before.id_token!, createRemoteJWKSet(new URL(`${node.url}/jwks`)), { issuer: node.url });
+      expect((await rp.refresh(refreshToken)).access_token).toBeTruthy();
+      const again = await rp.callback(await new CookieAgent().authorize(await rp.authorizationUrl(), node.url, { email: 'rotation0@example.se', password: PASSWORD }));
+      expect(again.claims()!.email).toBe('rotation0@example.se');
+
+      const store = openStore(database.config);
+      try {
+        let sealedValues = 0;
+        for (const sealed of SEALED_COLUMNS) {
+          const rows = (await store.db.selectFrom(sealed.table).selectAll().execute()) as Array<Record<string, unknown>>;
+          for (const row of rows) {
+            const value = row[sealed.column];
+            if (typeof value !== 'string' || !value.startsWith('v1.')) continue;
+            const associatedData = sealed.associatedData(String(row[sealed.id]));
+            expect(() => open(deriveKey(SECRET, sealed.purpose), value, associatedData)).toThrow(/PORTVAKT_SECRET/);
+            expect(open(deriveKey(NEW_SECRET, sealed.purpose), value, associatedData)).toBeTruthy();
+            sealedValues++;
+          }
+        }
+        expect(sealedValues).toBeGreaterThanOrEqual(3);
+        // The keys of stored HMACs stay what they were (derived from the old secret), now sealed under the new one only.
+        const hashKeys = await store.db.selectFrom('hash_keys').selectAll().execute();
+        expect(hashKeys.map((row) => row.purpose).sort()).toEqual([...HASH_PURPOSES].sort());
+        for (const row of hashKeys) {
+          expect(() => open(deriveKey(SECRET, 'hash-key-encryption'), row.sealed, `hash-key:${row.purpose}`)).toThrow(/PORTVAKT_SECRET/);
+          expect(open(deriveKey(NEW_SECRET, 'hash-key-encryption'), row.sealed, `hash-key:${row.purpose}`)).toBe(deriveKey(SECRET, row.purpose as (typeof HASH_PURPOSES)[number]).toString('base64url'));
+        }
+      } finally {
+        await store.close();
+      }
+      await stopNode(node.node);
+    } finally {
+      await database.drop();
+    }
   });
 });
