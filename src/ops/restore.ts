@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { Config } from '../config/load-config.ts';
 import { secretFingerprint } from '../crypto/secret-fingerprint.ts';
 import { LATEST_MIGRATION } from '../store/migrate.ts';
-import { BackupError, readManifest, type BackupManifest } from './backup-manifest.ts';
+import { BackupError, PG_DUMP_FILE, SQLITE_FILE, readManifest, type BackupManifest } from './backup-manifest.ts';
 import { sqliteMigration, withoutPassword } from './backup.ts';
 
 /**
@@ -23,9 +23,11 @@ export async function restoreBackup(config: Config, dir: string): Promise<Backup
   }
   if (manifest.database !== config.database.kind) throw new BackupError(`the backup is of ${manifest.database} but this configuration uses ${config.database.kind}`);
   if (manifest.migration && manifest.migration > LATEST_MIGRATION) throw new BackupError(`the backup was made by newer code (migration ${manifest.migration}; this code knows up to ${LATEST_MIGRATION}): restore with that version`);
-  if (!manifest.file || !existsSync(join(from, manifest.file))) throw new BackupError(`${from} holds no database file${manifest.file ? ` (${manifest.file})` : ''}; for PostgreSQL restore the pg_dump file with pg_restore as the README says`);
-  if (config.database.kind === 'sqlite') restoreSqlite(join(from, manifest.file), config.database.file);
-  else await restorePostgres(join(from, manifest.file), config.database.url);
+  // Made without pg_dump on PATH, the manifest names no file; the operator's pg_dump put it beside it.
+  const file = manifest.file ?? (manifest.database === 'postgres' ? PG_DUMP_FILE : SQLITE_FILE);
+  if (!existsSync(join(from, file))) throw new BackupError(`${from} holds no ${file}`);
+  if (config.database.kind === 'sqlite') restoreSqlite(join(from, file), config.database.file);
+  else await restorePostgres(join(from, file), config.database.url);
   return manifest;
 }
 

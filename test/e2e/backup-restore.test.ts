@@ -162,6 +162,44 @@ describe('backup and restore on SQLite', () => {
   });
 });
 
+describe('backup and restore on PostgreSQL', () => {
+  it('dumps with pg_dump and restores with pg_restore into an empty database only, under the same secret only', async () => {
+    const source = await createTestDatabase('postgres');
+    const target = await createTestDatabase('postgres');
+    try {
+      const dataDir = tempDir();
+      const node = await start(dataDir, { DATABASE_URL: source.url });
+      const customer = (await (await node.api('POST', '/customers', { email: 'pg@example.se', password: PASSWORD })).json()) as { id: string };
+      const backupDir = join(tempDir(), 'backup');
+      const backup = await cli(['backup', '--to', backupDir], { DATABASE_URL: source.url, PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET });
+      await stopNode(node.node);
+      expect(backup.stderr).toBe('');
+      expect(JSON.parse(readFileSync(join(backupDir, 'manifest.json'), 'utf8'))).toMatchObject({ database: 'postgres', file: 'portvakt.pgdump', migration: expect.stringMatching(/^\d{4}-/) });
+
+      const wrong = await cli(['restore', '--from', backupDir], { DATABASE_URL: target.url, PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: NEW_SECRET });
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(wrong.stderr).toMatch(/PORTVAKT_SECRET does not match the backup/);
+
+      const restored = await cli(['restore', '--from', backupDir], { DATABASE_URL: target.url, PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET });
+      expect(restored.stderr).toBe('');
+      expect(restored.code).toBe(0);
+      const store = openStore(target.config);
+      try {
+        expect(await store.db.selectFrom('customers').select('id').where('id', '=', customer.id).executeTakeFirst()).toEqual({ id: customer.id });
+      } finally {
+        await store.close();
+      }
+      const twice = await cli(['restore', '--from', backupDir], { DATABASE_URL: target.url, PORTVAKT_DATA_DIR: dataDir, PORTVAKT_SECRET: SECRET });
+      expect(twice.code).not.toBe(0);
+      expect(twice.stderr).toMatch(/has tables/);
+    } finally {
+      await source.drop();
+      await target.drop();
+    }
+  });
+});
+
 const NEW_SECRET = 'rotated-secret-long-enough-0123456789abcdef';
 
 describe.each(DIALECTS)('secret rotate on %s', (dialect) => {
