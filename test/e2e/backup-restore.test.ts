@@ -216,10 +216,17 @@ describe.each(DIALECTS)('secret rotate on %s', (dialect) => {
       expect((await node.api('POST', '/webhooks', { url: 'http://127.0.0.1:9/hook', event_types: ['customer.created'] })).status).toBe(201);
       const rp = await RelyingParty.discover(node.url, client.client_id, undefined, REDIRECT);
       const before = await rp.callback(await new CookieAgent().authorize(await rp.authorizationUrl(), node.url, { email: 'first@example.se', password: PASSWORD }));
+      // An erased customer's address is suppressed as an HMAC under a key derived from the secret.
+      const erased = (await (await node.api('POST', '/customers', { email: 'erased@example.se', password: PASSWORD })).json()) as { id: string };
+      expect((await node.api('POST', '/privacy-requests', { customer_id: erased.id, kind: 'erasure', verification: 'ID checked in store' })).status).toBe(201);
+      for (let i = 0; i < 300 && (await node.api('GET', `/customers/${erased.id}`)).status !== 404; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      const suppressed = async () => ((await (await node.api('POST', '/customers', { email: 'erased@example.se' })).json()) as { error?: string }).error;
+      expect(await suppressed()).toBe('erased_customer');
 
       // The change: nodes run the new secret and still open with the old one.
       await stopNode(node.node);
       node = await start(dataDir, { ...env, PORTVAKT_SECRET: NEW_SECRET, PORTVAKT_PREVIOUS_SECRETS: SECRET }, port);
+      expect(await suppressed()).toBe('erased_customer');
       const failures: string[] = [];
       let stop = false;
       let signUps = 0;
@@ -256,6 +263,7 @@ describe.each(DIALECTS)('secret rotate on %s', (dialect) => {
       // After: the old secret leaves every node; tokens signed before still verify.
       await stopNode(node.node);
       node = await start(dataDir, { ...env, PORTVAKT_SECRET: NEW_SECRET }, port);
+      expect(await suppressed()).toBe('erased_customer');
       await jwtVerify(before.id_token!, createRemoteJWKSet(new URL(`${node.url}/jwks`)), { issuer: node.url });
       expect((await rp.refresh(refreshToken)).access_token).toBeTruthy();
       const again = await rp.callback(await new CookieAgent().authorize(await rp.authorizationUrl(), node.url, { email: 'rotation0@example.se', password: PASSWORD }));
