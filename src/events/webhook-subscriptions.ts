@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { notFound } from '../errors/domain-error.ts';
 import type { OutboundUrlCheck } from '../outbound/outbound-url-check.ts';
@@ -68,4 +68,10 @@ export class WebhookSubscriptions {
 
 function present(row: WebhookSubscriptionsTable): Subscription {
   return { id: row.id, url: row.url, eventTypes: JSON.parse(row.event_types) as string[], description: row.description, owner: row.owner, createdAt: row.created_at };
+}
+
+/** `secret rotate` (ops/secret-rotation.ts): a webhook subscription's secret sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealWebhookSecret(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('webhook_subscriptions').set({ secret: sealed }).where('id', '=', id).where('secret', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
 }

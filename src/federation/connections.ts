@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
@@ -280,4 +280,10 @@ function present(row: ConnectionRow): Connection {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
+}
+
+/** `secret rotate` (ops/secret-rotation.ts): a connection's client secret sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealConnectionSecret(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('connections').set({ client_secret: sealed }).where('key', '=', id).where('client_secret', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
 }

@@ -172,3 +172,9 @@ export class Outbox implements CustomerDataHolder {
     await this.#db.updateTable('outbox').set({ ...changes, payload: '', claimed_until: 0 }).where('id', '=', id).execute();
   }
 }
+
+/** `secret rotate` (ops/secret-rotation.ts): a queued message's payload sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealOutboxPayload(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('outbox').set({ payload: sealed }).where('id', '=', id).where('payload', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
+}

@@ -147,3 +147,9 @@ async function generateJwk(alg: SigningAlgorithm): Promise<PrivateJwk> {
   const kid = await calculateJwkThumbprint(jwk);
   return { ...jwk, kid, alg, use: 'sig' };
 }
+
+/** `secret rotate` (ops/secret-rotation.ts): a signing key sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealSigningKey(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('signing_keys').set({ encrypted_jwk: sealed }).where('kid', '=', id).where('encrypted_jwk', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
+}

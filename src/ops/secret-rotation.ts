@@ -1,8 +1,18 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { open, seal, SealedBoxError } from '../crypto/sealed-box.ts';
 import type { SealingPurpose, SecretKeys } from '../crypto/secret-keys.ts';
-import type { Database } from '../store/schema.ts';
+import { resealTotpSecret } from '../credentials/credential-store.ts';
+import { resealWebhookSecret } from '../events/webhook-subscriptions.ts';
+import { resealConnectionSecret } from '../federation/connections.ts';
+import { resealOutboxPayload } from '../messaging/outbox.ts';
+import { resealSigningKey } from '../oidc/signing-keys.ts';
+import { resealOperatorTotpSecret } from '../operators/operator-accounts.ts';
+import { resealDataSystemSecret } from '../privacy/data-systems.ts';
+import { resealExportArchive } from '../privacy/privacy-exports.ts';
+import { resealExportData } from '../privacy/privacy-tasks.ts';
+import { resealSamlSigningKey } from '../saml/saml-signing-key.ts';
 import { storeHashKeys, withStoredHashKeys } from '../store/hash-keys.ts';
+import type { Database } from '../store/schema.ts';
 
 /** A column of values sealed at rest: its table, the row's key, the key purpose and the associated data it was sealed with. */
 interface SealedColumn {
@@ -13,6 +23,8 @@ interface SealedColumn {
   associatedData: (id: string) => string;
   /** Rows of the table that hold something else in the column (passkeys keep JSON in `credentials.secret`). */
   only?: RawBuilder<unknown>;
+  /** The table's owner writes the value sealed again, unless it changed meanwhile (one owner per table). */
+  reseal: (trx: Transaction<Database>, id: string, was: string, sealed: string) => Promise<bigint>;
 }
 
 /**
@@ -21,16 +33,16 @@ interface SealedColumn {
  * they live minutes and open with the previous secrets while nodes still list them.
  */
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
-  { table: 'signing_keys', id: 'kid', column: 'encrypted_jwk', purpose: 'signing-key-encryption', associatedData: (kid) => kid },
-  { table: 'saml_signing_keys', id: 'id', column: 'encrypted_key', purpose: 'signing-key-encryption', associatedData: (id) => `saml:${id}` },
-  { table: 'credentials', id: 'id', column: 'secret', purpose: 'totp-secret', associatedData: (id) => `totp:${id}`, only: sql`type = 'totp'` },
-  { table: 'operators', id: 'id', column: 'totp_secret', purpose: 'operator-credentials', associatedData: (id) => `operator-totp:${id}` },
-  { table: 'connections', id: 'key', column: 'client_secret', purpose: 'connection-secret', associatedData: (key) => `connection:${key}` },
-  { table: 'webhook_subscriptions', id: 'id', column: 'secret', purpose: 'webhook-secret', associatedData: (id) => `webhook:${id}` },
-  { table: 'data_systems', id: 'key', column: 'secret', purpose: 'data-system-secret', associatedData: (key) => `data-system:${key}` },
-  { table: 'outbox', id: 'id', column: 'payload', purpose: 'outbox-payload', associatedData: (id) => `outbox:${id}` },
-  { table: 'privacy_tasks', id: 'id', column: 'export_data', purpose: 'privacy-export', associatedData: (id) => `privacy-task:${id}` },
-  { table: 'privacy_exports', id: 'request_id', column: 'archive', purpose: 'privacy-export', associatedData: (id) => `privacy-export:${id}` },
+  { table: 'signing_keys', id: 'kid', column: 'encrypted_jwk', purpose: 'signing-key-encryption', associatedData: (kid) => kid, reseal: resealSigningKey },
+  { table: 'saml_signing_keys', id: 'id', column: 'encrypted_key', purpose: 'signing-key-encryption', associatedData: (id) => `saml:${id}`, reseal: resealSamlSigningKey },
+  { table: 'credentials', id: 'id', column: 'secret', purpose: 'totp-secret', associatedData: (id) => `totp:${id}`, only: sql`type = 'totp'`, reseal: resealTotpSecret },
+  { table: 'operators', id: 'id', column: 'totp_secret', purpose: 'operator-credentials', associatedData: (id) => `operator-totp:${id}`, reseal: resealOperatorTotpSecret },
+  { table: 'connections', id: 'key', column: 'client_secret', purpose: 'connection-secret', associatedData: (key) => `connection:${key}`, reseal: resealConnectionSecret },
+  { table: 'webhook_subscriptions', id: 'id', column: 'secret', purpose: 'webhook-secret', associatedData: (id) => `webhook:${id}`, reseal: resealWebhookSecret },
+  { table: 'data_systems', id: 'key', column: 'secret', purpose: 'data-system-secret', associatedData: (key) => `data-system:${key}`, reseal: resealDataSystemSecret },
+  { table: 'outbox', id: 'id', column: 'payload', purpose: 'outbox-payload', associatedData: (id) => `outbox:${id}`, reseal: resealOutboxPayload },
+  { table: 'privacy_tasks', id: 'id', column: 'export_data', purpose: 'privacy-export', associatedData: (id) => `privacy-task:${id}`, reseal: resealExportData },
+  { table: 'privacy_exports', id: 'request_id', column: 'archive', purpose: 'privacy-export', associatedData: (id) => `privacy-export:${id}`, reseal: resealExportArchive },
 ];
 
 export class SecretRotationError extends Error {
@@ -69,8 +81,7 @@ export async function rotateSecret(db: Kysely<Database>, secrets: SecretKeys, no
           if (!(error instanceof SealedBoxError)) throw error;
           throw new SecretRotationError(`${sealed.table}.${sealed.column} of ${id} opens under none of the secrets given; nothing was changed`);
         }
-        const updated = await sql`update ${sql.table(sealed.table)} set ${sql.ref(sealed.column)} = ${seal(current, plaintext, associatedData)} where ${sql.ref(sealed.id)} = ${id} and ${sql.ref(sealed.column)} = ${value}`.execute(trx);
-        count += Number(updated.numAffectedRows ?? 0n);
+        count += Number(await sealed.reseal(trx, String(id), value, seal(current, plaintext, associatedData)));
       }
       resealed[`${sealed.table}.${sealed.column}`] = count;
     }

@@ -200,3 +200,9 @@ function present(row: Selectable<DataSystemsTable>): DataSystem {
     updatedAt: Number(row.updated_at),
   };
 }
+
+/** `secret rotate` (ops/secret-rotation.ts): a data system's secret sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealDataSystemSecret(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('data_systems').set({ secret: sealed }).where('key', '=', id).where('secret', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
+}

@@ -123,3 +123,9 @@ export class PrivacyExports implements CustomerDataOwner {
     return row && { expiresAt: Number(row.expires_at), downloadedAt: row.downloaded_at === null ? null : Number(row.downloaded_at) };
   }
 }
+
+/** `secret rotate` (ops/secret-rotation.ts): an export's archive sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealExportArchive(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('privacy_exports').set({ archive: sealed }).where('request_id', '=', id).where('archive', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
+}

@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import type { Database } from '../store/schema.ts';
 
@@ -78,4 +78,10 @@ export async function selfSignedKey(subject: string): Promise<SamlSigningKey> {
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
   return { privateKey: `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`, certificate: certificate.toString('pem') };
+}
+
+/** `secret rotate` (ops/secret-rotation.ts): the SAML signing key sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealSamlSigningKey(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('saml_signing_keys').set({ encrypted_key: sealed }).where('id', '=', id).where('encrypted_key', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
 }
