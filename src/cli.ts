@@ -17,6 +17,10 @@ import { seedOptions } from './ops/seed-options.ts';
 import { importOptions } from './ops/import-options.ts';
 import { openCustomerImport } from './app/customer-import-services.ts';
 import { statSync } from 'node:fs';
+import { takeBackup } from './ops/backup.ts';
+import { BackupError } from './ops/backup-manifest.ts';
+import { restoreBackup } from './ops/restore.ts';
+import { SecretRotationError, rotateSecret } from './ops/secret-rotation.ts';
 import { KeyRotation } from './oidc/key-rotation.ts';
 import { SIGNING_KEYS_TOPIC, SigningKeyStore } from './oidc/signing-keys.ts';
 import { presentSigningKey } from './oidc/signing-key.routes.ts';
@@ -45,6 +49,16 @@ const USAGE = `usage: portvakt <command>
   operators create --email E --role R [--role R2] [--name N]
                  a console operator (role: admin, agent, privacy_officer); prints the one-time
                  invitation link (24 h), also sent by e-mail
+  backup --to DIR
+                 a consistent copy of the database while the server runs (SQLite: its online backup
+                 API; PostgreSQL: pg_dump when on PATH) and manifest.json: the migration, the
+                 secret's fingerprint (never the secret) and the settings a restore must keep
+  restore --from DIR
+                 a backup into an empty data directory (or an empty PostgreSQL database); refused
+                 unless PORTVAKT_SECRET is the one the backup was made under
+  secret rotate  re-seal every sealed value under a new PORTVAKT_SECRET, in one transaction; run with
+                 PORTVAKT_SECRET the new secret and PORTVAKT_PREVIOUS_SECRETS the old one, as every
+                 node runs during the change (README "Backup and restore")
   seed           bulk test customers (not in production):
                    --customers N   how many (required)
                    --start N       first number in their addresses seed{N}@seed.example (default 0)
@@ -250,9 +264,46 @@ function progressBar(lines: number, fraction: number): void {
   process.stderr.write(`\r[${'#'.repeat(done)}${'-'.repeat(width - done)}] ${Math.round(fraction * 100)}%  ${lines} lines`);
 }
 
+/** `backup --to DIR` and `restore --from DIR`: one line on stderr and exit 1 when refused. */
+async function backupOrRestore(config: Config, command: 'backup' | 'restore', args: string[]): Promise<number> {
+  const flag = command === 'backup' ? '--to' : '--from';
+  if (args.length !== 2 || args[0] !== flag || !args[1]) {
+    process.stderr.write(`portvakt: ${command} takes ${flag} DIR\n${USAGE}`);
+    return 1;
+  }
+  try {
+    if (command === 'restore') {
+      const manifest = await restoreBackup(config, args[1]);
+      process.stdout.write(`${JSON.stringify({ restored: manifest.created_at, database: manifest.database, migration: manifest.migration, config: manifest.config })}\n`);
+      return 0;
+    }
+    const { manifest, notes } = await takeBackup(config, args[1]);
+    for (const note of notes) process.stderr.write(`portvakt: ${note}\n`);
+    process.stdout.write(`${JSON.stringify(manifest)}\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof BackupError)) throw error;
+    process.stderr.write(`portvakt: ${error.message}\n`);
+    return 1;
+  }
+}
+
+/** `secret rotate`: what was re-sealed, per column, as JSON; one line on stderr and exit 1 when refused. */
+async function rotateSecretCommand(config: Config): Promise<number> {
+  try {
+    const resealed = await withStore(config, (store) => rotateSecret(store.db, config.secrets));
+    process.stdout.write(`${JSON.stringify({ resealed })}\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof SecretRotationError)) throw error;
+    process.stderr.write(`portvakt: ${error.message}\n`);
+    return 1;
+  }
+}
+
 /** The rotation service as the command line runs it: no operator (the audit log names the admin key), a notice through Redis. */
 function keyRotation(config: Config, store: Store): KeyRotation {
-  return new KeyRotation({ keys: new SigningKeyStore(store.db, config.secret), audit: new AuditLog(store.db), keyRefreshMs: config.keyRefreshMs, announce: (added) => announceThroughRedis(config, added) });
+  return new KeyRotation({ keys: new SigningKeyStore(store.db, config.secrets.sealing('signing-key-encryption')), audit: new AuditLog(store.db), keyRefreshMs: config.keyRefreshMs, announce: (added) => announceThroughRedis(config, added) });
 }
 
 /** Running nodes reload at once; without Redis they find the new keys within KEY_REFRESH_SECONDS. */
@@ -282,6 +333,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command ? 0 : 1;
   }
+  if (command === 'restore' && !process.env.PORTVAKT_SECRET) {
+    // Without it the configuration would make up a new secret in the (then no longer empty) data directory.
+    process.stderr.write('portvakt: restore needs PORTVAKT_SECRET, the secret the backup was made under\n');
+    return 1;
+  }
   let config: Config;
   try {
     config = loadConfig();
@@ -294,6 +350,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'api-keys') return apiKeys(config, argv.slice(1));
   if (command === 'operators') return operators(config, argv.slice(1));
+  if (command === 'backup' || command === 'restore') return backupOrRestore(config, command, argv.slice(1));
   if (command === 'import') return importCustomers(config, argv.slice(1));
   switch (command === 'seed' || command === 'start' ? command : `${command}${sub ? ` ${sub}` : ''}`) {
     case 'start':
@@ -321,6 +378,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(keys.map(presentSigningKey))}\n`);
       return 0;
     }
+    case 'secret rotate':
+      return rotateSecretCommand(config);
     case 'seed':
       return seed(config, argv.slice(1));
     default:

@@ -1,4 +1,3 @@
-import { deriveKey } from '../crypto/derived-keys.ts';
 import { LoginThrottle } from '../credentials/login-throttle.ts';
 import { OneTimeCodes } from '../credentials/one-time-codes.ts';
 import { WebAuthnCeremonies } from '../credentials/webauthn-ceremonies.ts';
@@ -29,13 +28,13 @@ export interface CredentialServices {
 
 export function buildCredentialServices({ config, store }: Infrastructure, { customers, audit, credentialStore }: CustomerDomain): CredentialServices {
   const { db } = store;
-  const throttle = new LoginThrottle(db, config.throttle, deriveKey(config.secret, 'ip-pseudonym'));
-  const codes = new OneTimeCodes(db, deriveKey(config.secret, 'one-time-code'), { maxAttempts: config.codes.maxAttempts, ttlMs: CODE_TTL_MS });
+  const throttle = new LoginThrottle(db, config.throttle, config.secrets.hashing('ip-pseudonym'));
+  const codes = new OneTimeCodes(db, config.secrets.hashing('one-time-code'), { maxAttempts: config.codes.maxAttempts, ttlMs: CODE_TTL_MS });
   const factors = new SecondFactors({
     db,
     credentials: credentialStore,
-    secretKey: deriveKey(config.secret, 'totp-secret'),
-    codeKey: deriveKey(config.secret, 'recovery-code'),
+    secretKey: config.secrets.sealing('totp-secret'),
+    codeKey: config.secrets.hashing('recovery-code'),
     throttle,
     issuerName: config.brandName,
     freeAttempts: config.throttle.accountFreeAttempts,
@@ -49,7 +48,7 @@ export function buildCredentialServices({ config, store }: Infrastructure, { cus
     factors,
     ceremonies,
     passkeys: new Passkeys({ db, credentials: credentialStore, ceremonies, audit }),
-    keys: new SigningKeyStore(db, config.secret),
+    keys: new SigningKeyStore(db, config.secrets.sealing('signing-key-encryption')),
     apiKeys: new ApiKeys(db, audit),
     deviceCodeGuesses: new DeviceCodeGuesses(throttle, config.deviceCodeFreeGuesses),
   };

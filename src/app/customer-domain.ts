@@ -3,7 +3,6 @@ import { ConsentFigures } from '../consent/consent-figures.ts';
 import { ConsentLedger } from '../consent/consent-ledger.ts';
 import { ConsentPurposes } from '../consent/consent-purposes.ts';
 import { CredentialStore } from '../credentials/credential-store.ts';
-import { deriveKey } from '../crypto/derived-keys.ts';
 import { CustomerSearch } from '../customers/customer-search.ts';
 import { CustomerStore } from '../customers/customer-store.ts';
 import { Customers, DEFAULT_POOL } from '../customers/customers.ts';
@@ -55,7 +54,7 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
   const customers = new Customers(customerStore, config.passwordMinLength, (id, trx) => artifacts.revokeAccount(trx, id), audit);
   const publisher = new EventPublisher();
   customers.publishTo(publisher);
-  const subscriptions = new WebhookSubscriptions(db, deriveKey(config.secret, 'webhook-secret'), checkOutboundUrl);
+  const subscriptions = new WebhookSubscriptions(db, config.secrets.sealing('webhook-secret'), checkOutboundUrl);
   const webhooks = config.webhooks;
   const deliveries = new WebhookDeliveries(db, store.dialect, { baseDelayMs: webhooks.retryBaseMs, maxDelayMs: webhooks.retryMaxMs, maxAttempts: webhooks.maxAttempts, leaseMs: webhooks.timeoutMs + 30_000 });
   metrics.watchWebhooks(() => deliveries.figures());
@@ -65,7 +64,7 @@ export function buildCustomerDomain({ config, log, store, artifacts, changes, ou
   const serviceProviderStore = new ServiceProviderStore(db);
   // A SAML service provider's built-in client has the SP's brand.
   const brandOf = async (clientId: string) => (await clientStore.findCached(clientId))?.metadata.brand ?? (await serviceProviderStore.find(clientId))?.brand ?? null;
-  const ledger = new ConsentLedger({ db, purposes, audit, events: publisher, ipKey: deriveKey(config.secret, 'ip-pseudonym'), brandOf });
+  const ledger = new ConsentLedger({ db, purposes, audit, events: publisher, ipKey: config.secrets.hashing('ip-pseudonym'), brandOf });
   return {
     audit,
     publisher,

@@ -1,3 +1,4 @@
+import { withStoredHashKeys } from '../store/hash-keys.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/load-config.ts';
@@ -27,11 +28,13 @@ export interface Infrastructure {
   checkOutboundUrl: OutboundUrlCheck;
 }
 
-export async function openInfrastructure(config: Config, log: FastifyBaseLogger): Promise<Infrastructure> {
-  const store = openStore(config.database, (error) => log.warn({ err: error }, 'idle database connection failed'));
+export async function openInfrastructure(settings: Config, log: FastifyBaseLogger): Promise<Infrastructure> {
+  const store = openStore(settings.database, (error) => log.warn({ err: error }, 'idle database connection failed'));
   await migrateToLatest(store.db);
   const ahead = await migrationsAhead(store.db);
   if (ahead.length > 0) log.warn({ migrations: ahead }, 'the database was migrated by a newer release; serving on it as it is (a rolling upgrade in progress?)');
+  // Hash keys a secret rotation stored replace those derived from the secret (crypto/secret-keys.ts).
+  const config: Config = { ...settings, secrets: await withStoredHashKeys(store.db, settings.secrets) };
   const redis = config.redisUrl ? openRedis(config.redisUrl, config.redisPrefix, (error) => log.warn({ err: error }, 'redis connection failed')) : undefined;
   const artifacts = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis));
   const changes = redis

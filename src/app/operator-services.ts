@@ -1,4 +1,3 @@
-import { deriveKey } from '../crypto/derived-keys.ts';
 import { OperatorAccounts } from '../operators/operator-accounts.ts';
 import { OperatorAdministration } from '../operators/operator-administration.ts';
 import { OperatorEnrolment } from '../operators/operator-enrolment.ts';
@@ -27,7 +26,7 @@ export interface OperatorServices {
 
 export function buildOperatorServices({ config, store, outbound }: Infrastructure, { audit }: CustomerDomain, { throttle, ceremonies }: CredentialServices, { messaging }: SelfService): OperatorServices {
   const { db } = store;
-  const key = deriveKey(config.secret, 'operator-credentials');
+  const key = config.secrets.sealing('operator-credentials');
   const accounts = new OperatorAccounts({ db, audit });
   const passkeys = new OperatorPasskeys({ db, ceremonies });
   const sessions = new OperatorSessions({ db, idleMs: config.consoleIdleMs });

@@ -2,7 +2,6 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { CustomerSessions } from '../account/customer-sessions.ts';
 import { Clients, type ClientMetadataValidator } from '../clients/clients.ts';
-import { deriveKey } from '../crypto/derived-keys.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { RateLimit } from '../http/rate-limit.ts';
 import { clientMetadata } from '../oidc/client-adapter.ts';
@@ -58,7 +57,7 @@ export async function startProtocol(infra: Infrastructure, domain: CustomerDomai
         // Under single sign-on the visit is recorded here when no notice is due (the notice records its own).
         brandNoticeDue: async (id, brand) => (await brands.arrive(id, brand)) !== undefined,
         grantedConsents: async (id) => (await ledger.state(id)).filter((entry) => entry.effective).map((entry) => ({ purpose: entry.purpose, version: entry.version! })),
-        cookieKeys: [deriveKey(config.secret, 'cookie-signing').toString('base64url')],
+        cookieKeys: config.secrets.cookieKeys(),
         pages: providerPages,
         backchannelLogout: (notice) => logouts.enqueue(infra.store.db, [notice]),
       },

@@ -1,4 +1,3 @@
-import { deriveKey } from '../crypto/derived-keys.ts';
 import { SamlIdentityProvider } from '../saml/identity-provider.ts';
 import { SamlRequestIds } from '../saml/saml-request-ids.ts';
 import { SamlSigningKeyStore } from '../saml/saml-signing-key.ts';
@@ -21,12 +20,12 @@ export function buildSaml(infra: Infrastructure, domain: CustomerDomain, dataMap
   return {
     samlIdp: new SamlIdentityProvider({
       issuer: config.issuer,
-      keys: new SamlSigningKeyStore(store.db, config.secret, config.issuer),
+      keys: new SamlSigningKeyStore(store.db, config.secrets.sealing('signing-key-encryption'), config.issuer),
       providers: domain.serviceProviderStore,
       requestIds: new SamlRequestIds(store.db),
       // The validated requests waiting for the sign-in: beside the OpenID interactions, on every node.
       pending: infra.artifacts.adapter('SamlRequest'),
-      nameIdKey: deriveKey(config.secret, 'saml-name-id'),
+      nameIdKey: config.secrets.hashing('saml-name-id'),
     }),
     serviceProviders: new ServiceProviders({ store: domain.serviceProviderStore, audit: domain.audit, issuer: config.issuer, production: config.production }),
   };

@@ -16,7 +16,6 @@ import { buildMessaging, type Messaging } from '../messaging/messaging.ts';
 import { InteractionFlowStore } from '../oidc/interaction-flows.ts';
 import { TTL } from '../oidc/provider.ts';
 import { buildPrivacy, type Privacy } from '../privacy/privacy-services.ts';
-import { deriveKey } from '../crypto/derived-keys.ts';
 import { MemberCodes } from '../in-store/member-codes.ts';
 import { releasedCategories, Stores } from '../in-store/stores.ts';
 import { Till, type TillDeps } from '../in-store/till.ts';
@@ -113,6 +112,6 @@ function buildPersonalization({ config, store, log }: Infrastructure, { ledger, 
 function buildInStore({ config, store }: Infrastructure, { customers, guests, audit }: CustomerDomain, deps: Pick<TillDeps, 'throttle' | 'verifications' | 'references' | 'personalization'> & { dataMap: DataMap }): InStore {
   const stores = new Stores(store.db, audit);
   deps.dataMap.addRecipients(async () => (await stores.list()).map((entry) => ({ kind: 'store', key: entry.key, name: entry.name, receives: releasedCategories(entry), system: entry.system })));
-  const codes = new MemberCodes(store.db, deriveKey(config.secret, 'member-code'));
+  const codes = new MemberCodes(store.db, config.secrets.hashing('member-code'));
   return { stores, codes, till: new Till(store.db, { ...deps, stores, codes, customers, guests, audit }) };
 }

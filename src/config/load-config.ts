@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { SecretKeys } from '../crypto/secret-keys.ts';
 import { smsSettingsFrom, type SmsSettings } from './sms-settings.ts';
 import { defaultHashConcurrency } from './hash-concurrency.ts';
 import { envSchema, type Env } from './schema.ts';
@@ -19,6 +20,8 @@ export interface Config {
   rateLimits: { ipPerMinute: number; clientPerMinute: number };
   shutdownGraceMs: number;
   secret: string;
+  /** PORTVAKT_SECRET and PORTVAKT_PREVIOUS_SECRETS as keys (crypto/secret-keys.ts); the hash keys a rotation stored replace the derived ones at start (app/infrastructure.ts). */
+  secrets: SecretKeys;
   adminKey: string | undefined;
   metricsToken: string | undefined;
   logLevel: Env['LOG_LEVEL'];
@@ -158,6 +161,7 @@ function configFrom(values: Env, derived: { issuer: string; production: boolean;
     rateLimits: { ipPerMinute: values.RATE_LIMIT_IP_PER_MINUTE, clientPerMinute: values.RATE_LIMIT_CLIENT_PER_MINUTE },
     shutdownGraceMs: values.SHUTDOWN_GRACE_SECONDS * 1000,
     secret,
+    secrets: new SecretKeys(secret, values.PORTVAKT_PREVIOUS_SECRETS?.split(',') ?? []),
     adminKey: values.PORTVAKT_ADMIN_KEY,
     metricsToken: values.METRICS_TOKEN,
     logLevel: values.LOG_LEVEL,

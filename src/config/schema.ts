@@ -54,6 +54,11 @@ export const envSchema = z.object({
     .min(32, 'must be at least 32 characters (use `openssl rand -base64 32`)')
     .optional()
     .describe('Key-encryption and cookie-signing secret; generated under the data dir when absent outside production'),
+  PORTVAKT_PREVIOUS_SECRETS: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || value.split(',').every((secret) => secret.length >= 32), 'must be comma-separated secrets of at least 32 characters each')
+    .describe('During a change of PORTVAKT_SECRET: the secrets before it, newest first, comma-separated; they open what they sealed until `portvakt secret rotate` re-sealed it'),
   PORTVAKT_ADMIN_KEY: z
     .string()
     .min(24, 'must be at least 24 characters')

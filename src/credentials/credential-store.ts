@@ -124,3 +124,9 @@ export class CredentialStore implements CustomerDataOwner {
       .execute();
   }
 }
+
+/** `secret rotate` (ops/secret-rotation.ts): a customer's TOTP secret sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealTotpSecret(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('credentials').set({ secret: sealed }).where('id', '=', id).where('secret', '=', was).where('type', '=', 'totp').executeTakeFirst();
+  return result.numUpdatedRows;
+}

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { DomainError, tooManyAttempts } from '../errors/domain-error.ts';
 import type { Database } from '../store/schema.ts';
 import { customerActor, type AuditLog } from '../events/audit-log.ts';
@@ -32,7 +32,7 @@ const ENROLMENT_TTL_MS = 15 * 60_000;
 export class SecondFactors {
   readonly #db: Kysely<Database>;
   readonly #credentials: CredentialStore;
-  readonly #secretKey: Buffer;
+  readonly #secretKey: SealingKeys;
   readonly #codeKey: Buffer;
   readonly #throttle: LoginThrottle;
   readonly #issuer: string;
@@ -40,7 +40,7 @@ export class SecondFactors {
 
   readonly #audit: AuditLog;
 
-  constructor(deps: { db: Kysely<Database>; credentials: CredentialStore; secretKey: Buffer; codeKey: Buffer; throttle: LoginThrottle; issuerName: string; freeAttempts: number; audit: AuditLog }) {
+  constructor(deps: { db: Kysely<Database>; credentials: CredentialStore; secretKey: SealingKeys; codeKey: Buffer; throttle: LoginThrottle; issuerName: string; freeAttempts: number; audit: AuditLog }) {
     this.#db = deps.db;
     this.#credentials = deps.credentials;
     this.#audit = deps.audit;

@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import { open, seal } from '../crypto/sealed-box.ts';
+import type { Kysely, Transaction } from 'kysely';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { notFound } from '../errors/domain-error.ts';
 import type { OutboundUrlCheck } from '../outbound/outbound-url-check.ts';
 import type { Database, WebhookSubscriptionsTable } from '../store/schema.ts';
@@ -17,11 +17,11 @@ export interface Subscription {
 /** Webhook subscriptions; the signing secret is generated here, shown once and sealed at rest. */
 export class WebhookSubscriptions {
   readonly #db: Kysely<Database>;
-  readonly #key: Buffer;
+  readonly #key: SealingKeys;
   readonly #checkUrl: OutboundUrlCheck;
 
   /** `checkUrl`: the receiver's URL is checked before it is stored (https and public in production). */
-  constructor(db: Kysely<Database>, key: Buffer, checkUrl: OutboundUrlCheck = async () => {}) {
+  constructor(db: Kysely<Database>, key: SealingKeys, checkUrl: OutboundUrlCheck = async () => {}) {
     this.#db = db;
     this.#key = key;
     this.#checkUrl = checkUrl;
@@ -68,4 +68,10 @@ export class WebhookSubscriptions {
 
 function present(row: WebhookSubscriptionsTable): Subscription {
   return { id: row.id, url: row.url, eventTypes: JSON.parse(row.event_types) as string[], description: row.description, owner: row.owner, createdAt: row.created_at };
+}
+
+/** `secret rotate` (ops/secret-rotation.ts): a webhook subscription's secret sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealWebhookSecret(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('webhook_subscriptions').set({ secret: sealed }).where('id', '=', id).where('secret', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
 }

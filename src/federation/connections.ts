@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import { open, seal } from '../crypto/sealed-box.ts';
+import type { Kysely, Transaction } from 'kysely';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { conflict, DomainError, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/constraint-errors.ts';
@@ -55,12 +55,12 @@ export type ConnectionCheck = (candidate: ConnectionWithSecret) => Promise<void>
  */
 export class Connections {
   readonly #db: Kysely<Database>;
-  readonly #key: Buffer;
+  readonly #key: SealingKeys;
   readonly #audit: AuditLog;
   readonly #issuer: string;
   #check: ConnectionCheck = async () => {};
 
-  constructor(deps: { db: Kysely<Database>; key: Buffer; audit: AuditLog; issuer: string }) {
+  constructor(deps: { db: Kysely<Database>; key: SealingKeys; audit: AuditLog; issuer: string }) {
     this.#db = deps.db;
     this.#key = deps.key;
     this.#audit = deps.audit;
@@ -280,4 +280,10 @@ function present(row: ConnectionRow): Connection {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
+}
+
+/** `secret rotate` (ops/secret-rotation.ts): a connection's client secret sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealConnectionSecret(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('connections').set({ client_secret: sealed }).where('key', '=', id).where('client_secret', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
 }

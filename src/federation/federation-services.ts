@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/load-config.ts';
-import { deriveKey } from '../crypto/derived-keys.ts';
 import type { CustomerStore } from '../customers/customer-store.ts';
 import type { Customers } from '../customers/customers.ts';
 import type { AuditLog } from '../events/audit-log.ts';
@@ -17,7 +16,7 @@ export type Federation = ReturnType<typeof buildFederation>;
 
 /** Sign-in with existing identities: connections to upstream providers, the sign-in through them, and linking. */
 export function buildFederation(deps: { config: Config; db: Kysely<Database>; audit: AuditLog; customers: Customers; customerStore: CustomerStore; flows: InteractionFlowStore; pool: string; fetch: OutboundFetch; log?: UpstreamLog }) {
-  const connections = new Connections({ db: deps.db, key: deriveKey(deps.config.secret, 'connection-secret'), audit: deps.audit, issuer: deps.config.issuer });
+  const connections = new Connections({ db: deps.db, key: deps.config.secrets.sealing('connection-secret'), audit: deps.audit, issuer: deps.config.issuer });
   const clients = new UpstreamClients({ connections, allowHttp: !deps.config.production, timeoutMs: deps.config.upstreamTimeoutMs, fetch: deps.fetch, ...(deps.log ? { log: deps.log } : {}) });
   connections.checkWith(async (candidate) => {
     await clients.build(candidate);

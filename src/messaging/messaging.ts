@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/load-config.ts';
-import { deriveKey } from '../crypto/derived-keys.ts';
 import type { Database } from '../store/schema.ts';
 import { DeliveryError } from './delivery-error.ts';
 import { DevOutbox } from './dev-outbox.ts';
@@ -25,7 +24,7 @@ export interface Messaging {
  * both delivered from the outbox by one worker per process (started by the app).
  */
 export function buildMessaging(config: Config, db: Kysely<Database>, log: WorkerLog): Messaging {
-  const outbox = new Outbox(db, deriveKey(config.secret, 'outbox-payload'), {
+  const outbox = new Outbox(db, config.secrets.sealing('outbox-payload'), {
     baseDelayMs: config.outbox.retryBaseMs,
     maxDelayMs: config.outbox.retryMaxMs,
     maxAttempts: 25,

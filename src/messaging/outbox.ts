@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { retryDelay, type RandomSource } from '../jobs/backoff.ts';
 import type { Database, OutboxTable } from '../store/schema.ts';
 import type { CustomerDataHolder, TableDeclaration } from '../customers/customer-data.ts';
@@ -42,13 +42,13 @@ export class Outbox implements CustomerDataHolder {
     },
   ];
   readonly #db: Kysely<Database>;
-  readonly #key: Buffer;
+  readonly #key: SealingKeys;
   readonly #retry: RetryPolicy;
   readonly #random: RandomSource;
   #listener: (() => void) | undefined;
 
   /** `random` draws the jitter of each retry (Math.random; tests pass their own). */
-  constructor(db: Kysely<Database>, key: Buffer, retry: RetryPolicy = DEFAULT_RETRY, random: RandomSource = Math.random) {
+  constructor(db: Kysely<Database>, key: SealingKeys, retry: RetryPolicy = DEFAULT_RETRY, random: RandomSource = Math.random) {
     this.#db = db;
     this.#key = key;
     this.#retry = retry;
@@ -171,4 +171,10 @@ export class Outbox implements CustomerDataHolder {
   async #finish(id: string, changes: Partial<Pick<OutboxTable, 'status' | 'attempts' | 'last_error' | 'delivered_at'>>): Promise<void> {
     await this.#db.updateTable('outbox').set({ ...changes, payload: '', claimed_until: 0 }).where('id', '=', id).execute();
   }
+}
+
+/** `secret rotate` (ops/secret-rotation.ts): a queued message's payload sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealOutboxPayload(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('outbox').set({ payload: sealed }).where('id', '=', id).where('payload', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
 }

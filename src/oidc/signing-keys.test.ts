@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../test/support/databases.ts';
 import { openTestStore } from '../../test/support/test-store.ts';
+import { deriveKey } from '../crypto/derived-keys.ts';
 import type { Store } from '../store/database.ts';
 import { SigningKeyStore } from './signing-keys.ts';
 
@@ -16,7 +17,7 @@ describe.each(DIALECTS)('SigningKeyStore on %s', (dialect) => {
   afterAll(() => close());
 
   it('creates one RS256 and one ES256 key, sealed at rest', async () => {
-    const keys = new SigningKeyStore(store.db, SECRET);
+    const keys = new SigningKeyStore(store.db, deriveKey(SECRET, 'signing-key-encryption'));
     await keys.ensureActive();
     await keys.ensureActive();
     const published = await keys.published();
@@ -31,11 +32,11 @@ describe.each(DIALECTS)('SigningKeyStore on %s', (dialect) => {
   });
 
   it('refuses to open the keys with another secret', async () => {
-    await expect(new SigningKeyStore(store.db, 'a-different-secret-0123456789abcdefgh').published()).rejects.toThrow(/PORTVAKT_SECRET/);
+    await expect(new SigningKeyStore(store.db, deriveKey('a-different-secret-0123456789abcdefgh', 'signing-key-encryption')).published()).rejects.toThrow(/PORTVAKT_SECRET/);
   });
 
   it('rotates with overlap: new keys first, old ones published until remove_after, then deleted', async () => {
-    const keys = new SigningKeyStore(store.db, SECRET);
+    const keys = new SigningKeyStore(store.db, deriveKey(SECRET, 'signing-key-encryption'));
     const before = (await keys.published()).map((key) => key.kid);
     const now = Date.now();
     const { added, retired } = await keys.rotate(60, now);

@@ -1,7 +1,6 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Kysely, Transaction } from 'kysely';
-import { deriveKey } from '../crypto/derived-keys.ts';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import type { Database } from '../store/schema.ts';
 
 /** The change notice a key rotation (command line or API) sends so running nodes reload their keys at once. */
@@ -41,11 +40,11 @@ export interface PrivateJwk extends JWK {
  */
 export class SigningKeyStore {
   readonly #db: Kysely<Database>;
-  readonly #sealingKey: Buffer;
+  readonly #sealingKey: SealingKeys;
 
-  constructor(db: Kysely<Database>, secret: string) {
+  constructor(db: Kysely<Database>, sealingKeys: SealingKeys) {
     this.#db = db;
-    this.#sealingKey = deriveKey(secret, 'signing-key-encryption');
+    this.#sealingKey = sealingKeys;
   }
 
   /** Creates the first key pair when the database has no active key. */
@@ -147,4 +146,10 @@ async function generateJwk(alg: SigningAlgorithm): Promise<PrivateJwk> {
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk);
   return { ...jwk, kid, alg, use: 'sig' };
+}
+
+/** `secret rotate` (ops/secret-rotation.ts): a signing key sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealSigningKey(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('signing_keys').set({ encrypted_jwk: sealed }).where('kid', '=', id).where('encrypted_jwk', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
 }

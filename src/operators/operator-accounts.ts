@@ -239,3 +239,9 @@ export class OperatorAccounts {
     return Number(result.numDeletedRows);
   }
 }
+
+/** `secret rotate` (ops/secret-rotation.ts): an operator's TOTP secret sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealOperatorTotpSecret(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('operators').set({ totp_secret: sealed }).where('id', '=', id).where('totp_secret', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
+}

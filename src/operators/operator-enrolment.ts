@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { hashPassword } from '../credentials/password-hasher.ts';
 import { assertAcceptablePassword } from '../credentials/password-policy.ts';
 import { totpQrSvg } from '../credentials/totp-qr.ts';
@@ -33,11 +33,11 @@ export class OperatorEnrolment {
   readonly #accounts: OperatorAccounts;
   readonly #passkeys: OperatorPasskeys;
   readonly #signIn: OperatorSignIn;
-  readonly #key: Buffer;
+  readonly #key: SealingKeys;
   readonly #issuerName: string;
   readonly #passwordMinLength: number;
 
-  constructor(deps: { db: Kysely<Database>; accounts: OperatorAccounts; passkeys: OperatorPasskeys; signIn: OperatorSignIn; key: Buffer; issuerName: string; passwordMinLength: number }) {
+  constructor(deps: { db: Kysely<Database>; accounts: OperatorAccounts; passkeys: OperatorPasskeys; signIn: OperatorSignIn; key: SealingKeys; issuerName: string; passwordMinLength: number }) {
     this.#db = deps.db;
     this.#accounts = deps.accounts;
     this.#passkeys = deps.passkeys;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { verifyPassword, verifyAgainstDecoy } from '../credentials/password-hasher.ts';
 import type { LoginThrottle, ThrottleKey } from '../credentials/login-throttle.ts';
 import { verifyTotp } from '../credentials/totp.ts';
@@ -29,10 +29,10 @@ export class OperatorSignIn {
   readonly #sessions: OperatorSessions;
   readonly #throttle: LoginThrottle;
   readonly #audit: AuditLog;
-  readonly #key: Buffer;
+  readonly #key: SealingKeys;
   readonly #freeAttempts: number;
 
-  constructor(deps: { db: Kysely<Database>; accounts: OperatorAccounts; passkeys: OperatorPasskeys; sessions: OperatorSessions; throttle: LoginThrottle; audit: AuditLog; key: Buffer; freeAttempts: number }) {
+  constructor(deps: { db: Kysely<Database>; accounts: OperatorAccounts; passkeys: OperatorPasskeys; sessions: OperatorSessions; throttle: LoginThrottle; audit: AuditLog; key: SealingKeys; freeAttempts: number }) {
     this.#db = deps.db;
     this.#accounts = deps.accounts;
     this.#passkeys = deps.passkeys;

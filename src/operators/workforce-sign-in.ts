@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import type { Kysely } from 'kysely';
 import type { WorkforceSettings } from '../config/load-config.ts';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { AuditLog } from '../events/audit-log.ts';
 import type { OutboundFetch } from '../outbound/outbound-guard.ts';
@@ -36,12 +36,12 @@ export class WorkforceSignIn {
   readonly #signIn: OperatorSignIn;
   readonly #audit: AuditLog;
   readonly #fetch: OutboundFetch;
-  readonly #key: Buffer;
+  readonly #key: SealingKeys;
   readonly #redirectUri: string;
   readonly #timeoutSeconds: number;
   #config: Promise<oidc.Configuration> | undefined;
 
-  constructor(deps: { settings: WorkforceSettings; db: Kysely<Database>; accounts: OperatorAccounts; signIn: OperatorSignIn; audit: AuditLog; fetch: OutboundFetch; key: Buffer; issuer: string; timeoutMs: number }) {
+  constructor(deps: { settings: WorkforceSettings; db: Kysely<Database>; accounts: OperatorAccounts; signIn: OperatorSignIn; audit: AuditLog; fetch: OutboundFetch; key: SealingKeys; issuer: string; timeoutMs: number }) {
     this.settings = deps.settings;
     this.#db = deps.db;
     this.#accounts = deps.accounts;

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { conflict, invalid, notFound } from '../errors/domain-error.ts';
 import { OPERATOR, type AuditLog } from '../events/audit-log.ts';
 import { generateWebhookSecret } from '../events/webhook-signature.ts';
@@ -57,7 +57,7 @@ export function portvaktSystem(categories: readonly string[]): DataSystem {
 export class DataSystems {
   readonly #db: Kysely<Database>;
   readonly #dialect: Dialect;
-  readonly #key: Buffer;
+  readonly #key: SealingKeys;
   readonly #audit: AuditLog;
   readonly #checkUrl: OutboundUrlCheck;
   readonly #builtinCategories: () => readonly string[];
@@ -67,7 +67,7 @@ export class DataSystems {
    * `builtinCategories`: Portvakt's own categories, asked when the map is read (the tables'
    * owners are registered after this service is built).
    */
-  constructor(deps: { db: Kysely<Database>; dialect: Dialect; key: Buffer; audit: AuditLog; checkUrl?: OutboundUrlCheck; builtinCategories: () => readonly string[] }) {
+  constructor(deps: { db: Kysely<Database>; dialect: Dialect; key: SealingKeys; audit: AuditLog; checkUrl?: OutboundUrlCheck; builtinCategories: () => readonly string[] }) {
     this.#db = deps.db;
     this.#dialect = deps.dialect;
     this.#key = deps.key;
@@ -199,4 +199,10 @@ function present(row: Selectable<DataSystemsTable>): DataSystem {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
+}
+
+/** `secret rotate` (ops/secret-rotation.ts): a data system's secret sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealDataSystemSecret(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('data_systems').set({ secret: sealed }).where('key', '=', id).where('secret', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { Messenger } from '../messaging/messenger.ts';
 import type { MessageBrand } from '../messaging/templates/render-message.ts';
@@ -33,12 +33,12 @@ export class PrivacyExports implements CustomerDataOwner {
   readonly erasureOnly = true;
   readonly #db: Kysely<Database>;
   readonly #tasks: PrivacyTasks;
-  readonly #key: Buffer;
+  readonly #key: SealingKeys;
   readonly #messenger: Messenger;
   readonly #brand: MessageBrand;
   readonly #issuer: string;
 
-  constructor(deps: { db: Kysely<Database>; tasks: PrivacyTasks; key: Buffer; messenger: Messenger; brand: MessageBrand; issuer: string }) {
+  constructor(deps: { db: Kysely<Database>; tasks: PrivacyTasks; key: SealingKeys; messenger: Messenger; brand: MessageBrand; issuer: string }) {
     this.#db = deps.db;
     this.#tasks = deps.tasks;
     this.#key = deps.key;
@@ -122,4 +122,10 @@ export class PrivacyExports implements CustomerDataOwner {
     const row = await this.#db.selectFrom('privacy_exports').select(['expires_at', 'downloaded_at']).where('request_id', '=', requestId).executeTakeFirst();
     return row && { expiresAt: Number(row.expires_at), downloadedAt: row.downloaded_at === null ? null : Number(row.downloaded_at) };
   }
+}
+
+/** `secret rotate` (ops/secret-rotation.ts): an export's archive sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealExportArchive(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('privacy_exports').set({ archive: sealed }).where('request_id', '=', id).where('archive', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
 }

@@ -177,3 +177,9 @@ export class PrivacyTasks implements CustomerDataOwner {
     return db.selectFrom('privacy_tasks').selectAll().where('request_id', '=', requestId).orderBy('created_at').orderBy('system').execute();
   }
 }
+
+/** `secret rotate` (ops/secret-rotation.ts): what an export task brought back sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealExportData(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('privacy_tasks').set({ export_data: sealed }).where('id', '=', id).where('export_data', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
+}

@@ -2,9 +2,8 @@
 import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import type { Kysely } from 'kysely';
-import { deriveKey } from '../crypto/derived-keys.ts';
-import { open, seal } from '../crypto/sealed-box.ts';
+import type { Kysely, Transaction } from 'kysely';
+import { open, seal, type SealingKeys } from '../crypto/sealed-box.ts';
 import type { Database } from '../store/schema.ts';
 
 /** The key and certificate samlify signs with (PEM). */
@@ -24,13 +23,13 @@ const CERTIFICATE_YEARS = 10;
  */
 export class SamlSigningKeyStore {
   readonly #db: Kysely<Database>;
-  readonly #sealingKey: Buffer;
+  readonly #sealingKey: SealingKeys;
   readonly #subject: string;
   #loaded: Promise<SamlSigningKey> | undefined;
 
-  constructor(db: Kysely<Database>, secret: string, issuer: string) {
+  constructor(db: Kysely<Database>, sealingKeys: SealingKeys, issuer: string) {
     this.#db = db;
-    this.#sealingKey = deriveKey(secret, 'signing-key-encryption');
+    this.#sealingKey = sealingKeys;
     this.#subject = `CN=${new URL(issuer).hostname.replace(/[^A-Za-z0-9.-]/g, '')}`;
   }
 
@@ -79,4 +78,10 @@ export async function selfSignedKey(subject: string): Promise<SamlSigningKey> {
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
   return { privateKey: `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`, certificate: certificate.toString('pem') };
+}
+
+/** `secret rotate` (ops/secret-rotation.ts): the SAML signing key sealed again, unless a node changed it meanwhile; answers the rows changed. */
+export async function resealSamlSigningKey(trx: Transaction<Database>, id: string, was: string, sealed: string): Promise<bigint> {
+  const result = await trx.updateTable('saml_signing_keys').set({ encrypted_key: sealed }).where('id', '=', id).where('encrypted_key', '=', was).executeTakeFirst();
+  return result.numUpdatedRows;
 }

@@ -30,6 +30,7 @@ import * as saml from './migrations/0028-saml.ts';
 import * as importRuns from './migrations/0029-import-runs.ts';
 import * as importJobs from './migrations/0030-import-jobs.ts';
 import * as segmentMarks from './migrations/0031-segment-marks.ts';
+import * as hashKeys from './migrations/0032-hash-keys.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; a new one is a new file here, never an edit of a landed one. */
@@ -65,7 +66,11 @@ const migrations: Record<string, Migration> = {
   '0029-import-runs': importRuns,
   '0030-import-jobs': importJobs,
   '0031-segment-marks': segmentMarks,
+  '0032-hash-keys': hashKeys,
 };
+
+/** The newest migration this code knows; a backup made by newer code is not restored by this one. */
+export const LATEST_MIGRATION = Object.keys(migrations).at(-1)!;
 
 export class MigrationError extends Error {
   override name = 'MigrationError';

@@ -674,6 +674,7 @@ export interface Database {
   store_visits: StoreVisitsTable;
   saml_service_providers: SamlServiceProvidersTable;
   saml_signing_keys: SamlSigningKeysTable;
+  hash_keys: HashKeysTable;
   saml_request_ids: SamlRequestIdsTable;
 }
 
@@ -839,6 +840,13 @@ export interface SamlServiceProvidersTable {
   brand: string | null;
   created_at: number;
   updated_at: number;
+}
+
+/** A key of stored HMACs or pseudonyms (crypto/secret-keys.ts), sealed under PORTVAKT_SECRET; written by `secret rotate`. */
+export interface HashKeysTable {
+  purpose: string;
+  sealed: string;
+  created_at: number;
 }
 
 /** The SAML IdP's signing key, sealed, and its self-signed certificate (PEM). */

@@ -46,6 +46,8 @@ const NO_CUSTOMER_DATA: readonly string[] = [
   'saml_service_providers',
   'saml_signing_keys',
   'saml_request_ids',
+  // The keys of stored HMACs and pseudonyms, sealed (secret rotation).
+  'hash_keys',
   // Kysely's migration bookkeeping.
   'import_runs',
   'import_run_lines',
