@@ -31,7 +31,7 @@ export async function openInfrastructure(config: Config, log: FastifyBaseLogger)
   const store = openStore(config.database, (error) => log.warn({ err: error }, 'idle database connection failed'));
   await migrateToLatest(store.db);
   const redis = config.redisUrl ? openRedis(config.redisUrl, config.redisPrefix, (error) => log.warn({ err: error }, 'redis connection failed')) : undefined;
-  const artifacts = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis));
+  const artifacts = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis), store.groupCommit);
   const changes = redis
     ? new RedisChangeNotices(redis, subscriberOf(redis, (error) => log.warn({ err: error }, 'redis subscriber failed')), config.redisPrefix, (error) => log.warn({ err: error }, 'change notice failed'))
     : new LocalChangeNotices();

@@ -29,7 +29,7 @@ describe.each(BACKENDS)('oidc-provider artifact storage contract on $name', ({ d
     const opened = await openTestStore(dialect);
     const redis = withRedis ? await openTestRedis() : undefined;
     store = opened.store;
-    storage = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis.redis));
+    storage = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis.redis), store.groupCommit);
     redisClient = redis?.redis;
     close = async () => {
       await redis?.close();
@@ -139,6 +139,22 @@ describe.each(BACKENDS)('oidc-provider artifact storage contract on $name', ({ d
     expect(await interactions.find('i9')).toBeUndefined();
     expect(await refresh.find('r9')).toBeUndefined();
     expect(await refresh.find('r10')).toBeDefined();
+  });
+
+  it.runIf(dialect === 'sqlite')('on SQLite, commits the writes of one turn together and finds a write still queued (read-your-writes)', async () => {
+    expect(store.groupCommit).toBeDefined();
+    const tokens = adapter('ClientCredentials');
+    const grants = adapter('Grant');
+    // Not awaited: the writes are queued for the same batch; each find waits for its model's writes.
+    const writes = [tokens.upsert('queued-1', { clientId: 'c' }, 60), grants.upsert('queued-g', { accountId: 'a' }, 60), tokens.upsert('queued-2', { clientId: 'c' }, 60)];
+    const found = await Promise.all([tokens.find('queued-1'), grants.find('queued-g'), tokens.find('queued-2')]);
+    expect(found).toEqual([{ clientId: 'c' }, { accountId: 'a' }, { clientId: 'c' }]);
+    await Promise.all(writes);
+    void tokens.destroy('queued-1');
+    expect(await tokens.find('queued-1')).toBeUndefined();
+    void tokens.upsert('queued-3', { clientId: 'c' }, 60);
+    await tokens.consume('queued-3');
+    expect(typeof (await tokens.find('queued-3'))?.consumed).toBe('number');
   });
 
   it('does not find identifiers PostgreSQL could not store (NUL, overlong)', async () => {

@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Compilable, Kysely } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { GroupCommit } from '../store/group-commit.ts';
 import type { Database } from '../store/schema.ts';
 import { deleteFlowsOfCustomer } from './interaction-flows.ts';
 
@@ -7,17 +8,29 @@ import { deleteFlowsOfCustomer } from './interaction-flows.ts';
  * oidc-provider storage for every model but Client (sessions, interactions, codes, tokens,
  * grants, …), one table keyed by (model, id). Expired rows are invisible to `find` and deleted
  * by `deleteExpiredArtifacts`.
+ *
+ * With a group commit (SQLite), the writes (upsert, consume, destroy, revokeByGrantId) go through
+ * it: committed in one transaction with the other writes of the same turn of the event loop, each
+ * answered after that commit. A read of the model waits for the model's writes still queued, so
+ * an upsert followed at once by a find, even from another request, finds what was written.
  */
 export class ArtifactAdapter implements Adapter {
   readonly #db: Kysely<Database>;
   readonly #model: string;
   readonly #revokeGrant: (grantId: string) => Promise<void>;
+  readonly #groupCommit: GroupCommit | undefined;
 
   /** `revokeGrant` ends a reused artifact's grant; by default in this database only. */
-  constructor(db: Kysely<Database>, model: string, revokeGrant: (grantId: string) => Promise<void> = (grantId) => revokeGrants(db, [grantId])) {
+  constructor(
+    db: Kysely<Database>,
+    model: string,
+    revokeGrant: (grantId: string) => Promise<void> = (grantId) => revokeGrants(db, [grantId]),
+    groupCommit?: GroupCommit,
+  ) {
     this.#db = db;
     this.#model = model;
     this.#revokeGrant = revokeGrant;
+    this.#groupCommit = groupCommit;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -29,11 +42,12 @@ export class ArtifactAdapter implements Adapter {
       user_code: payload.userCode ?? null,
       expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
     };
-    await this.#db
-      .insertInto('oidc_artifacts')
-      .values({ model: this.#model, id, consumed_at: null, ...row })
-      .onConflict((conflict) => conflict.columns(['model', 'id']).doUpdateSet(row))
-      .execute();
+    await this.#write(
+      this.#db
+        .insertInto('oidc_artifacts')
+        .values({ model: this.#model, id, consumed_at: null, ...row })
+        .onConflict((conflict) => conflict.columns(['model', 'id']).doUpdateSet(row)),
+    );
   }
 
   find(id: string): Promise<AdapterPayload | undefined> {
@@ -54,14 +68,10 @@ export class ArtifactAdapter implements Adapter {
    * other (RFC 9700 §4.14): the whole grant is revoked, the winner's tokens included.
    */
   async consume(id: string): Promise<void> {
-    const result = await this.#db
-      .updateTable('oidc_artifacts')
-      .set({ consumed_at: Date.now() })
-      .where('model', '=', this.#model)
-      .where('id', '=', id)
-      .where('consumed_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1) return;
+    const updated = await this.#write(
+      this.#db.updateTable('oidc_artifacts').set({ consumed_at: Date.now() }).where('model', '=', this.#model).where('id', '=', id).where('consumed_at', 'is', null),
+    );
+    if (updated === 1) return;
     if (this.#model === 'PushedAuthorizationRequest') throw new errors.InvalidRequestUri('request_uri was already used');
     const row = await this.#db
       .selectFrom('oidc_artifacts')
@@ -74,15 +84,24 @@ export class ArtifactAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#db.deleteFrom('oidc_artifacts').where('model', '=', this.#model).where('id', '=', id).execute();
+    await this.#write(this.#db.deleteFrom('oidc_artifacts').where('model', '=', this.#model).where('id', '=', id));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await this.#db.deleteFrom('oidc_artifacts').where('model', '=', this.#model).where('grant_id', '=', grantId).execute();
+    await this.#write(this.#db.deleteFrom('oidc_artifacts').where('model', '=', this.#model).where('grant_id', '=', grantId));
+  }
+
+  /** Runs a write, through the group commit when there is one: the number of rows it changed, once committed. */
+  async #write(query: Compilable): Promise<number> {
+    const compiled = query.compile();
+    if (this.#groupCommit) return this.#groupCommit.run(this.#model, compiled);
+    const result = await this.#db.executeQuery(compiled);
+    return Number(result.numAffectedRows ?? 0);
   }
 
   async #findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
     if (!storableKey(value)) return undefined;
+    await this.#groupCommit?.settled(this.#model);
     const row = await this.#db
       .selectFrom('oidc_artifacts')
       .select(['payload', 'expires_at', 'consumed_at'])

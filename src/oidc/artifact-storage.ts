@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Adapter } from 'oidc-provider';
 import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
+import type { GroupCommit } from '../store/group-commit.ts';
 import type { Database } from '../store/schema.ts';
 import { ArtifactAdapter, deleteAccountArtifacts, deleteSession, revokeAccountArtifacts, revokeGrants } from './artifact-adapter.ts';
 import { noticesOfSession, type LogoutNotice } from './backchannel-logout.ts';
@@ -43,11 +44,14 @@ export class ArtifactStorage implements CustomerDataOwner {
   ];
   readonly #db: Kysely<Database>;
   readonly #redis: RedisArtifacts | undefined;
+  readonly #groupCommit: GroupCommit | undefined;
   #sessionsEnded: SessionsEnded | undefined;
 
-  constructor(db: Kysely<Database>, redis?: RedisArtifacts) {
+  /** `groupCommit` (the store's, on SQLite) batches the adapters' writes into shared commits. */
+  constructor(db: Kysely<Database>, redis?: RedisArtifacts, groupCommit?: GroupCommit) {
     this.#db = db;
     this.#redis = redis;
+    this.#groupCommit = groupCommit;
   }
 
   /**
@@ -62,7 +66,7 @@ export class ArtifactStorage implements CustomerDataOwner {
   adapter(model: string): Adapter {
     const revokeGrant = (grantId: string) => this.revokeGrants(this.#db, [grantId]);
     if (this.#redis && MODELS_IN_REDIS.has(model)) return this.#redis.adapter(model, revokeGrant);
-    return new ArtifactAdapter(this.#db, model, revokeGrant);
+    return new ArtifactAdapter(this.#db, model, revokeGrant, this.#groupCommit);
   }
 
   /** The grants and everything issued under them; `db` may be the caller's transaction. */
