@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/load-config.ts';
-import { ArtifactStorage } from '../oidc/artifact-storage.ts';
+import { ArtifactStorage, artifactBatching } from '../oidc/artifact-storage.ts';
 import { RedisArtifacts } from '../oidc/redis-artifact-adapter.ts';
 import { Metrics } from '../ops/metrics.ts';
 import { OutboundGuard } from '../outbound/outbound-guard.ts';
@@ -31,7 +31,7 @@ export async function openInfrastructure(config: Config, log: FastifyBaseLogger)
   const store = openStore(config.database, (error) => log.warn({ err: error }, 'idle database connection failed'));
   await migrateToLatest(store.db);
   const redis = config.redisUrl ? openRedis(config.redisUrl, config.redisPrefix, (error) => log.warn({ err: error }, 'redis connection failed')) : undefined;
-  const artifacts = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis), store.groupCommit);
+  const artifacts = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis), artifactBatching(store));
   const changes = redis
     ? new RedisChangeNotices(redis, subscriberOf(redis, (error) => log.warn({ err: error }, 'redis subscriber failed')), config.redisPrefix, (error) => log.warn({ err: error }, 'change notice failed'))
     : new LocalChangeNotices();

@@ -2,7 +2,14 @@ import type { Compilable, Kysely } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { GroupCommit } from '../store/group-commit.ts';
 import type { Database } from '../store/schema.ts';
+import type { ArtifactUpserts } from './artifact-upserts.ts';
 import { deleteFlowsOfCustomer } from './interaction-flows.ts';
+
+/**
+ * How the adapter's writes are gathered: on SQLite every write through the store's group commit,
+ * on PostgreSQL the upserts into one multi-row statement per turn of the event loop.
+ */
+export type ArtifactBatching = { groupCommit: GroupCommit } | { upserts: ArtifactUpserts };
 
 /**
  * oidc-provider storage for every model but Client (sessions, interactions, codes, tokens,
@@ -11,26 +18,28 @@ import { deleteFlowsOfCustomer } from './interaction-flows.ts';
  *
  * With a group commit (SQLite), the writes (upsert, consume, destroy, revokeByGrantId) go through
  * it: committed in one transaction with the other writes of the same turn of the event loop, each
- * answered after that commit. A read of the model waits for the model's writes still queued, so
- * an upsert followed at once by a find, even from another request, finds what was written.
+ * answered after that commit. With batched upserts (PostgreSQL), upserts are gathered likewise and
+ * the other writes of the model wait for those queued before them. A read of the model waits for
+ * the model's writes still queued, so an upsert followed at once by a find, even from another
+ * request, finds what was written.
  */
 export class ArtifactAdapter implements Adapter {
   readonly #db: Kysely<Database>;
   readonly #model: string;
   readonly #revokeGrant: (grantId: string) => Promise<void>;
-  readonly #groupCommit: GroupCommit | undefined;
+  readonly #batching: ArtifactBatching | undefined;
 
   /** `revokeGrant` ends a reused artifact's grant; by default in this database only. */
   constructor(
     db: Kysely<Database>,
     model: string,
     revokeGrant: (grantId: string) => Promise<void> = (grantId) => revokeGrants(db, [grantId]),
-    groupCommit?: GroupCommit,
+    batching?: ArtifactBatching,
   ) {
     this.#db = db;
     this.#model = model;
     this.#revokeGrant = revokeGrant;
-    this.#groupCommit = groupCommit;
+    this.#batching = batching;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -42,6 +51,7 @@ export class ArtifactAdapter implements Adapter {
       user_code: payload.userCode ?? null,
       expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
     };
+    if (this.#batching && 'upserts' in this.#batching) return this.#batching.upserts.upsert({ model: this.#model, id, consumed_at: null, ...row });
     await this.#write(
       this.#db
         .insertInto('oidc_artifacts')
@@ -91,17 +101,27 @@ export class ArtifactAdapter implements Adapter {
     await this.#write(this.#db.deleteFrom('oidc_artifacts').where('model', '=', this.#model).where('grant_id', '=', grantId));
   }
 
-  /** Runs a write, through the group commit when there is one: the number of rows it changed, once committed. */
+  /**
+   * Runs a write, through the group commit when there is one, otherwise after the model's upserts
+   * still queued: the number of rows it changed, once committed.
+   */
   async #write(query: Compilable): Promise<number> {
     const compiled = query.compile();
-    if (this.#groupCommit) return this.#groupCommit.run(this.#model, compiled);
+    if (this.#batching && 'groupCommit' in this.#batching) return this.#batching.groupCommit.run(this.#model, compiled);
+    await this.#settled();
     const result = await this.#db.executeQuery(compiled);
     return Number(result.numAffectedRows ?? 0);
   }
 
+  /** Resolves once the model's writes queued so far have committed or failed. */
+  #settled(): Promise<void> {
+    if (!this.#batching) return Promise.resolve();
+    return 'groupCommit' in this.#batching ? this.#batching.groupCommit.settled(this.#model) : this.#batching.upserts.settled(this.#model);
+  }
+
   async #findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
     if (!storableKey(value)) return undefined;
-    await this.#groupCommit?.settled(this.#model);
+    await this.#settled();
     const row = await this.#db
       .selectFrom('oidc_artifacts')
       .select(['payload', 'expires_at', 'consumed_at'])

@@ -1,9 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Adapter } from 'oidc-provider';
 import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
-import type { GroupCommit } from '../store/group-commit.ts';
+import type { Store } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
-import { ArtifactAdapter, deleteAccountArtifacts, deleteSession, revokeAccountArtifacts, revokeGrants } from './artifact-adapter.ts';
+import { ArtifactAdapter, type ArtifactBatching, deleteAccountArtifacts, deleteSession, revokeAccountArtifacts, revokeGrants } from './artifact-adapter.ts';
+import { ArtifactUpserts } from './artifact-upserts.ts';
 import { noticesOfSession, type LogoutNotice } from './backchannel-logout.ts';
 import type { RedisArtifacts } from './redis-artifact-adapter.ts';
 
@@ -28,6 +29,11 @@ export const MODELS_IN_REDIS: ReadonlySet<string> = new Set([
   'ClientCredentials',
 ]);
 
+/** The store's group commit on SQLite; batched upserts on PostgreSQL (README, "Durability of tokens and sessions"). */
+export function artifactBatching(store: Store): ArtifactBatching {
+  return store.groupCommit ? { groupCommit: store.groupCommit } : { upserts: new ArtifactUpserts(store.db) };
+}
+
 /** Told, in the transaction that deletes them, which clients used the sessions that end (back-channel logout). */
 export type SessionsEnded = (db: Kysely<Database>, notices: LogoutNotice[]) => Promise<void>;
 
@@ -44,14 +50,14 @@ export class ArtifactStorage implements CustomerDataOwner {
   ];
   readonly #db: Kysely<Database>;
   readonly #redis: RedisArtifacts | undefined;
-  readonly #groupCommit: GroupCommit | undefined;
+  readonly #batching: ArtifactBatching | undefined;
   #sessionsEnded: SessionsEnded | undefined;
 
-  /** `groupCommit` (the store's, on SQLite) batches the adapters' writes into shared commits. */
-  constructor(db: Kysely<Database>, redis?: RedisArtifacts, groupCommit?: GroupCommit) {
+  /** `batching` gathers the database adapters' writes into shared commits (`artifactBatching`). */
+  constructor(db: Kysely<Database>, redis?: RedisArtifacts, batching?: ArtifactBatching) {
     this.#db = db;
     this.#redis = redis;
-    this.#groupCommit = groupCommit;
+    this.#batching = batching;
   }
 
   /**
@@ -66,7 +72,7 @@ export class ArtifactStorage implements CustomerDataOwner {
   adapter(model: string): Adapter {
     const revokeGrant = (grantId: string) => this.revokeGrants(this.#db, [grantId]);
     if (this.#redis && MODELS_IN_REDIS.has(model)) return this.#redis.adapter(model, revokeGrant);
-    return new ArtifactAdapter(this.#db, model, revokeGrant, this.#groupCommit);
+    return new ArtifactAdapter(this.#db, model, revokeGrant, this.#batching);
   }
 
   /** The grants and everything issued under them; `db` may be the caller's transaction. */
