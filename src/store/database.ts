@@ -15,7 +15,8 @@ export interface Store {
   /**
    * On SQLite, writes committed in batches (one transaction, one fsync per turn of the event loop),
    * each caller answered after its batch's commit: oidc-provider's artifacts are written through it.
-   * None on PostgreSQL (README, "Durability of tokens and sessions").
+   * None on PostgreSQL, where the artifact upserts are gathered instead (src/oidc/artifact-upserts.ts;
+   * README, "Durability of tokens and sessions").
    */
   groupCommit: GroupCommit | undefined;
   /** Answers when the database takes a query (readiness probe). */
