@@ -6,13 +6,14 @@ import type { Services } from './services.ts';
 /** Delivered and dead outbox rows are kept this long for inspection, then deleted. */
 const OUTBOX_RETENTION_MS = 7 * 24 * 3600_000;
 
-/** The workers that deliver mail and SMS, webhooks and privacy tasks; answers how to stop them. */
-export function startWorkers({ messaging, webhookWorker, privacy }: Services): () => Promise<void> {
+/** The workers that deliver mail and SMS, webhooks and privacy tasks, and run uploaded imports; answers how to stop them. */
+export function startWorkers({ messaging, webhookWorker, privacy, imports }: Services): () => Promise<void> {
   messaging.worker.start();
   webhookWorker.start();
   privacy.worker.start();
+  imports.startWorker();
   return async () => {
-    await Promise.all([messaging.close(), webhookWorker.stop(), privacy.worker.stop()]);
+    await Promise.all([messaging.close(), webhookWorker.stop(), privacy.worker.stop(), imports.stop()]);
   };
 }
 

@@ -7,6 +7,7 @@ import { consentRoutes } from '../consent/consent.routes.ts';
 import { customerServiceRoutes } from '../customer-service/customer-service.routes.ts';
 import { customerReferenceRoutes } from '../customers/customer-reference.routes.ts';
 import { customerRoutes } from '../customers/customer.routes.ts';
+import { importRoutes, uploadParsers } from '../customers/import/import.routes.ts';
 import { auditRoutes } from '../events/audit.routes.ts';
 import { webhookRoutes } from '../events/webhook.routes.ts';
 import { connectionTestRoutes } from '../federation/connection-test.routes.ts';
@@ -71,6 +72,11 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
   personalizationRoutes(secured, api, { personalization: services.personalization, customers });
   inStoreRoutes(secured, api, services.inStore);
   serviceProviderRoutes(secured, api, services.serviceProviders);
+  // Uploads in a scope of their own: their bodies are streams, not JSON.
+  void secured.register(async (uploads) => {
+    uploadParsers(uploads);
+    importRoutes(uploads, api, services.imports);
+  });
 }
 
 /** What connected systems call: signed receipts of privacy tasks, and the published system contract. */

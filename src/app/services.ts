@@ -9,6 +9,7 @@ import { SignInContinuation } from '../http/sign-in-continuation.ts';
 import { buildCredentialServices, type CredentialServices } from './credential-services.ts';
 import { registerCustomerDataOwners } from './customer-data-owners.ts';
 import { buildCustomerDomain, type CustomerDomain } from './customer-domain.ts';
+import { buildImportServices, type ImportServices } from './customer-import-services.ts';
 import { openInfrastructure, type Infrastructure } from './infrastructure.ts';
 import { startProtocol, type Protocol } from './protocol.ts';
 import { buildOperatorServices, type OperatorServices } from './operator-services.ts';
@@ -29,7 +30,7 @@ export interface PageServices {
  * credentials, self-service, the protocol (which needs them all), and what the pages share.
  * The mount functions (`hosted-pages.ts`, `management-api.ts`, `protocol.ts`) take what they need from it.
  */
-export type Services = Infrastructure & CustomerDomain & CredentialServices & SelfService & OperatorServices & Protocol & SamlServices & PageServices;
+export type Services = Infrastructure & CustomerDomain & CredentialServices & SelfService & ImportServices & OperatorServices & Protocol & SamlServices & PageServices;
 
 export async function buildServices(config: Config, log: FastifyBaseLogger): Promise<Services> {
   const infra = await openInfrastructure(config, log);
@@ -37,11 +38,12 @@ export async function buildServices(config: Config, log: FastifyBaseLogger): Pro
   const credentials = buildCredentialServices(infra, domain);
   const self = buildSelfService(infra, domain, credentials);
   registerCustomerDataOwners({ ...infra, ...domain, ...credentials, ...self });
+  const imports = buildImportServices(infra, domain, self);
   const operators = buildOperatorServices(infra, domain, credentials, self);
   const protocol = await startProtocol(infra, domain, credentials, self);
   const saml = buildSaml(infra, domain, self.privacy.dataMap);
-  const pages = buildPageServices({ ...infra, ...domain, ...credentials, ...self, ...operators, ...protocol, ...saml });
-  return { ...infra, ...domain, ...credentials, ...self, ...operators, ...protocol, ...saml, ...pages };
+  const pages = buildPageServices({ ...infra, ...domain, ...credentials, ...self, ...imports, ...operators, ...protocol, ...saml });
+  return { ...infra, ...domain, ...credentials, ...self, ...imports, ...operators, ...protocol, ...saml, ...pages };
 }
 
 function buildPageServices(services: Omit<Services, keyof PageServices>): PageServices {

@@ -55,6 +55,8 @@ export interface Config {
   admission: { maxInFlight: number; maxEventLoopDelayMs: number };
   /** argon2id computations at once in this process. */
   hashConcurrency: number;
+  /** The largest upload `POST /api/v1/imports` takes. */
+  importUploadMaxBytes: number;
   deviceCodeFreeGuesses: number;
   /** Internal addresses calls out may reach: every one (true), none (false), or these networks. */
   outboundAllowInternal: boolean | string[];
@@ -186,6 +188,7 @@ function configFrom(values: Env, derived: { issuer: string; production: boolean;
     admission: { maxInFlight: values.ADMISSION_MAX_SIGN_INS, maxEventLoopDelayMs: values.ADMISSION_MAX_LOOP_DELAY_MS },
     deviceCodeFreeGuesses: values.DEVICE_CODE_FREE_GUESSES,
     hashConcurrency: values.PASSWORD_HASH_CONCURRENCY ?? defaultHashConcurrency(),
+    importUploadMaxBytes: values.IMPORT_UPLOAD_MAX_BYTES,
     outboundAllowInternal: values.OUTBOUND_ALLOW_INTERNAL ?? !production,
   };
 }

@@ -119,6 +119,7 @@ export const envSchema = z.object({
   SIGNAL_RETENTION_DAYS: intFromEnv(1, 3650).default(365).describe('How long reported events (purchases, views …) are kept before the cleanup job deletes them'),
   PRIVACY_CALLBACK_WAIT_MS: intFromEnv(100, 30 * 86_400_000).default(86_400_000).describe('How long a callback system may take to post its receipt before the request is sent again'),
   DEVICE_CODE_FREE_GUESSES: intFromEnv(1, 1000).default(20).describe('Device codes (RFC 8628) typed per client network within the failure window before each further one locks the network, doubling'),
+  IMPORT_UPLOAD_MAX_BYTES: intFromEnv(1, 1_000_000_000_000).default(2 * 1024 ** 3).describe('The largest file POST /api/v1/imports takes (streamed to the data directory); a larger one is a 413 payload_too_large'),
   PASSWORD_HASH_CONCURRENCY: intFromEnv(1, 256).optional().describe('argon2id computations at once per process; the rest queue (bounded by ADMISSION_MAX_SIGN_INS). Default: cores − 1 (at least 1), leaving the event loop a core'),
   ADMISSION_MAX_SIGN_INS: intFromEnv(1, 10_000).default(16).describe('Password sign-ins and sign-ups in progress at once per process before new ones get 429 with Retry-After'),
   ADMISSION_MAX_LOOP_DELAY_MS: intFromEnv(0, 10_000).default(0).describe('Event-loop delay (p99 over a second) above which new password sign-ins get 429; 0: off'),

@@ -2,7 +2,7 @@ import { createCipheriv, createHash, createHmac, pbkdf2, scrypt, timingSafeEqual
 import { promisify } from 'node:util';
 import { hashRaw, verify as verifyArgon2 } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
-import wordpressHash from 'wordpress-hash-node';
+import { checkPassword as checkPhpass } from 'check-wordpress-password';
 import { hashingSlots } from './hashing-slots.ts';
 
 /**
@@ -24,14 +24,15 @@ export type HashFormat =
   | 'wordpress-bcrypt'
   | 'magento-argon2id'
   | 'magento-sha256'
+  | 'magento-md5'
   | 'salted-sha256'
   | 'salted-sha1'
   | 'salted-md5';
 
-export const HASH_FORMATS: readonly HashFormat[] = ['argon2', 'bcrypt', 'scrypt', 'firebase-scrypt', 'pbkdf2', 'django-pbkdf2', 'aspnet-identity-v3', 'phpass', 'wordpress-bcrypt', 'magento-argon2id', 'magento-sha256', 'salted-sha256', 'salted-sha1', 'salted-md5'];
+export const HASH_FORMATS: readonly HashFormat[] = ['argon2', 'bcrypt', 'scrypt', 'firebase-scrypt', 'pbkdf2', 'django-pbkdf2', 'aspnet-identity-v3', 'phpass', 'wordpress-bcrypt', 'magento-argon2id', 'magento-sha256', 'magento-md5', 'salted-sha256', 'salted-sha1', 'salted-md5'];
 
 /** Formats a single fast digest protects: imported only with `--allow-weak-hashes`. */
-const WEAK: ReadonlySet<HashFormat> = new Set(['magento-sha256', 'salted-sha256', 'salted-sha1', 'salted-md5']);
+const WEAK: ReadonlySet<HashFormat> = new Set(['magento-sha256', 'magento-md5', 'salted-sha256', 'salted-sha1', 'salted-md5']);
 
 /** What becomes of a weak hash at the next sign-in: re-hashed, or the customer chooses a new password (recovery). */
 export type WeakPolicy = 'rehash' | 'reset';
@@ -66,10 +67,9 @@ const PATTERNS: ReadonlyArray<[HashFormat, RegExp]> = [
   ['firebase-scrypt', new RegExp(`^\\$firebase-scrypt\\$r=\\d+,m=\\d+\\$${B64}\\$${B64}\\$${B64}\\$${B64}$`)],
   ['pbkdf2', new RegExp(`^\\$pbkdf2(-sha1|-sha256|-sha512)?\\$\\d+\\$${B64}\\$${B64}$`)],
   ['django-pbkdf2', /^pbkdf2_sha(1|256)\$\d+\$[^$]+\$[A-Za-z0-9+/=]+$/],
-  ['phpass', /^\$[PH]\$[./0-9A-Za-z]{31}$/],
+  // phpass's cost letter from 2^7 ('5') to 2^16 ('E') rounds: WordPress writes 'B', phpBB '9'; more would let one sign-in spend seconds.
+  ['phpass', /^\$[PH]\$[5-9A-E][./0-9A-Za-z]{30}$/],
   ['wordpress-bcrypt', /^\$wp\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/],
-  ['magento-argon2id', /^[0-9a-f]{64}:[^:]+:(2|3_32_2_67108864)$/],
-  ['magento-sha256', /^[0-9a-f]{64}:[^:]+:1$/],
   ['salted-sha256', new RegExp(`^\\$salted-sha256\\$(before|after)\\$${B64}\\$[0-9a-f]{64}$`)],
   ['salted-sha1', new RegExp(`^\\$salted-sha1\\$(before|after)\\$${B64}\\$[0-9a-f]{40}$`)],
   ['salted-md5', new RegExp(`^\\$salted-md5\\$(before|after)\\$${B64}\\$[0-9a-f]{32}$`)],
@@ -83,7 +83,7 @@ export function isImported(stored: string): boolean {
 /** Which format an imported hash is in, and how the row holds it; refused when unknown, or weak without `allowWeak`. */
 export function recogniseHash(input: ImportedHashInput, options: { allowWeak: boolean; weakPolicy: WeakPolicy }): RecognisedHash {
   const canonical = canonicalOf(input);
-  const format = canonical === undefined ? undefined : (PATTERNS.find(([, pattern]) => pattern.test(canonical))?.[0] ?? (aspnetParts(canonical) ? 'aspnet-identity-v3' : undefined));
+  const format = canonical === undefined ? undefined : (PATTERNS.find(([, pattern]) => pattern.test(canonical))?.[0] ?? magentoFormat(canonical) ?? (aspnetParts(canonical) ? 'aspnet-identity-v3' : undefined));
   if (canonical === undefined || format === undefined) throw new HashRefusal('unknown_hash_format', 'The password hash is in no format Portvakt knows');
   const weak = WEAK.has(format);
   if (weak && !options.allowWeak) throw new HashRefusal('weak_hash_not_allowed', `${format} is a weak hash: import it with --allow-weak-hashes`);
@@ -141,15 +141,13 @@ const VERIFIERS: Record<HashFormat, (hash: string, password: string) => Promise<
   pbkdf2: verifyPhcPbkdf2,
   'django-pbkdf2': verifyDjango,
   'aspnet-identity-v3': verifyAspnet,
-  // phpass hashes the password's UTF-8 bytes; the library reads each char of a "binary" string as one byte.
-  phpass: async (hash, password) => wordpressHash.CheckPassword(Buffer.from(password, 'utf8').toString('binary'), hash.replace(/^\$H\$/, '$P$')),
+  // phpass's portable mode over the password's UTF-8 bytes, as PHP hashes what the form sent; `$H$` (phpBB) is the same algorithm.
+  phpass: async (hash, password) => checkPhpass(password, hash),
   // WordPress 6.8+: bcrypt over base64(HMAC-SHA384 keyed 'wp-sha384' of the trimmed password), behind `$wp`.
   'wordpress-bcrypt': (hash, password) => bcrypt.compare(createHmac('sha384', 'wp-sha384').update(password.trim(), 'utf8').digest('base64'), hash.slice(3)),
-  'magento-argon2id': verifyMagentoArgon2,
-  'magento-sha256': async (hash, password) => {
-    const [digest, salt] = hash.split(':') as [string, string];
-    return same(createHash('sha256').update(salt + password, 'utf8').digest(), Buffer.from(digest, 'hex'));
-  },
+  'magento-argon2id': verifyMagento,
+  'magento-sha256': verifyMagento,
+  'magento-md5': verifyMagento,
   'salted-sha256': (hash, password) => verifySalted('sha256', hash, password),
   'salted-sha1': (hash, password) => verifySalted('sha1', hash, password),
   'salted-md5': (hash, password) => verifySalted('md5', hash, password),
@@ -220,16 +218,69 @@ async function verifyAspnet(hash: string, password: string): Promise<boolean> {
 }
 
 /**
- * Magento 2's Encryptor, versions 2 and 3: libsodium's crypto_pwhash (argon2id13, opslimit and
- * memlimit INTERACTIVE: 2 passes, 64 MiB, one lane) of the password over the salt's first 16 bytes,
- * 32 bytes, hex; computed by the argon2 library Portvakt uses for its own hashes.
+ * One step of a Magento 2 hash (its Encryptor's versions): md5 (0) or sha256 (1) of salt + input,
+ * hex; or libsodium's crypto_pwhash, argon2id13 over the salt made 16 bytes, hex: with the
+ * INTERACTIVE limits (2: 32 bytes, 2 passes, 64 MiB) or with its parameters written out
+ * (`3_<bytes>_<passes>_<memory bytes>`, what Magento writes since 2.4: `3_32_2_67108864`).
  */
-async function verifyMagentoArgon2(hash: string, password: string): Promise<boolean> {
-  const [digest, saltText] = hash.split(':') as [string, string];
-  let salt = Buffer.from(saltText, 'utf8').subarray(0, 16);
-  while (salt.length < 16) salt = Buffer.concat([salt, Buffer.from(saltText, 'utf8')]).subarray(0, 16);
-  const derived = await hashRaw(password, { algorithm: 2, memoryCost: 65536, timeCost: 2, parallelism: 1, outputLen: 32, salt });
-  return same(derived, Buffer.from(digest, 'hex'));
+type MagentoStep = { digest: 'md5' | 'sha256' } | { argon2id: { outputLen: number; timeCost: number; memoryKiB: number } };
+
+const MAGENTO = /^([0-9a-f]{32,128}):([^:]+):([0-9_:]+)$/;
+/** Limits on a written-out argon2id step, so that an imported hash cannot ask for more than libsodium's SENSITIVE memory. */
+const MAGENTO_ARGON_LIMITS = { outputLen: [16, 64], timeCost: [1, 10], memoryKiB: [8, 1024 * 1024] } as const;
+
+/**
+ * The steps of a Magento 2 hash `hash:salt:version[:version…]`, oldest first: a hash upgraded in
+ * place (`bin/magento customer:hash:upgrade`) is the newer algorithm over the older one's hex, its
+ * versions listed in the order they were applied (`…:1:3_32_2_67108864`: sha256, then argon2id).
+ */
+function magentoSteps(versions: string): MagentoStep[] | undefined {
+  const steps = versions.split(':').map((version): MagentoStep | undefined => {
+    if (version === '0') return { digest: 'md5' };
+    if (version === '1') return { digest: 'sha256' };
+    if (version === '2') return { argon2id: { outputLen: 32, timeCost: 2, memoryKiB: 65536 } };
+    const written = /^3_(\d{1,3})_(\d{1,3})_(\d{1,13})$/.exec(version);
+    if (!written) return undefined;
+    const argon2id = { outputLen: Number(written[1]), timeCost: Number(written[2]), memoryKiB: Number(written[3]) / 1024 };
+    const within = (Object.keys(MAGENTO_ARGON_LIMITS) as Array<keyof typeof argon2id>).every((key) => Number.isInteger(argon2id[key]) && argon2id[key] >= MAGENTO_ARGON_LIMITS[key][0] && argon2id[key] <= MAGENTO_ARGON_LIMITS[key][1]);
+    return within ? { argon2id } : undefined;
+  });
+  if (steps.length > 4 || steps.some((step) => step === undefined)) return undefined;
+  return steps as MagentoStep[];
+}
+
+/** A Magento 2 hash's format, by its last step: argon2id, or (weak) sha256 or md5. */
+function magentoFormat(text: string): HashFormat | undefined {
+  const [, digest, , versions] = MAGENTO.exec(text) ?? [];
+  const steps = versions === undefined ? undefined : magentoSteps(versions);
+  const last = steps?.at(-1);
+  if (!last || !digest) return undefined;
+  const expectedLength = 'argon2id' in last ? last.argon2id.outputLen * 2 : last.digest === 'md5' ? 32 : 64;
+  if (digest.length !== expectedLength) return undefined;
+  return 'argon2id' in last ? 'magento-argon2id' : last.digest === 'md5' ? 'magento-md5' : 'magento-sha256';
+}
+
+/** Magento 2's `isValidHash`: the password through every step in turn, each over the last one's hex. */
+async function verifyMagento(hash: string, password: string): Promise<boolean> {
+  const [, digest, saltText, versions] = MAGENTO.exec(hash) as unknown as [string, string, string, string];
+  let recreated = password;
+  for (const step of magentoSteps(versions)!) {
+    if ('digest' in step) {
+      recreated = createHash(step.digest).update(saltText + recreated, 'utf8').digest('hex');
+    } else {
+      const { outputLen, timeCost, memoryKiB } = step.argon2id;
+      recreated = (await hashRaw(recreated, { algorithm: 2, memoryCost: memoryKiB, timeCost, parallelism: 1, outputLen, salt: magentoSalt(saltText) })).toString('hex');
+    }
+  }
+  return same(Buffer.from(recreated, 'hex'), Buffer.from(digest, 'hex'));
+}
+
+/** libsodium wants 16 bytes of salt: Magento repeats a shorter one (`str_pad`) and cuts a longer one. */
+function magentoSalt(saltText: string): Buffer {
+  const bytes = Buffer.from(saltText, 'utf8');
+  let salt = bytes.subarray(0, 16);
+  while (salt.length < 16) salt = Buffer.concat([salt, bytes]).subarray(0, 16);
+  return salt;
 }
 
 /** `$salted-<digest>$before|after$base64url(salt)$hex`: one digest of salt and password (weak). */

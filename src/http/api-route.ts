@@ -23,6 +23,10 @@ export interface ApiRoute<P, Q, B, R> {
   sensitive?: boolean;
   /** A larger body than the API's 64 KiB, for a route that takes batches (413 payload_too_large above it). */
   bodyLimit?: number;
+  /** A route that takes a file as its body, streamed (its scope's parser hands the stream on): the media types it takes, for the OpenAPI document. */
+  upload?: readonly string[];
+  /** A route that answers a file, streamed: its media type; the handler answers a readable stream. */
+  download?: string;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
@@ -65,6 +69,7 @@ export class ApiRegistry {
       handler: async (request, reply) => {
         const result = await this.run(route.method, route.url, operatorOf(request), { params: request.params, query: request.query, body: request.body }, { ip: request.ip });
         reply.code(route.status);
+        if (route.download) return reply.type(route.download).send(result);
         return route.response === undefined ? reply.send() : reply.send(result);
       },
     });
@@ -98,6 +103,7 @@ export class ApiRegistry {
     const query = route.query ? parseInput(route.query, call.query ?? {}, 'query') : undefined;
     const body = route.body ? parseInput(route.body, call.body, 'body') : undefined;
     const result = await actingAs(operator, () => route.handler({ params, query, body, caller, operator }));
+    if (route.download) return result;
     return route.response === undefined ? undefined : route.response.parse(result);
   }
 
@@ -118,11 +124,15 @@ export class ApiRegistry {
         ...(route.sensitive ? { 'x-sensitive': true } : {}),
         tags: [route.tag],
         ...(parameters.length ? { parameters } : {}),
-        ...(route.body
+        ...(route.upload
+          ? { requestBody: { required: true, content: Object.fromEntries(route.upload.map((type) => [type, { schema: { type: 'string', contentMediaType: type } }])) } }
+          : route.body
           ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(route.body, { io: 'input', unrepresentable: 'any' }) } } } }
           : {}),
         responses: {
-          [route.status]: route.response
+          [route.status]: route.download
+            ? { description: 'OK', content: { [route.download]: { schema: { type: 'string', contentMediaType: route.download } } } }
+            : route.response
             ? { description: 'OK', content: { 'application/json': { schema: z.toJSONSchema(route.response, { io: 'output', unrepresentable: 'any' }) } } }
             : { description: 'Done' },
           default: { description: 'Error', content: { 'application/json': { schema: z.toJSONSchema(errorSchema) } } },

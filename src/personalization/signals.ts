@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { isoTime, type CustomerDataOwner, type ForgottenCustomer, type TableDeclaration } from '../customers/customer-data.ts';
 import { conflict } from '../errors/domain-error.ts';
@@ -13,6 +14,15 @@ export interface NewSignal {
   channel: string | null;
   brand: string | null;
   items: SignalItem[];
+}
+
+/**
+ * A signal's id: the time it was recorded (milliseconds, fixed-width hex), then 80 random bits.
+ * Ids in recording order put each batch's rows at the end of the primary key's index instead of
+ * on random pages of it, which at a million signals no longer fit the database's cache.
+ */
+export function signalId(recordedAt: number): string {
+  return `sig_${Math.max(0, Math.floor(recordedAt)).toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`;
 }
 
 /** Rows per INSERT: far below SQLite's limit of bound values, large enough that a batch of 1,000 is a few statements. */
@@ -66,7 +76,7 @@ export class Signals implements CustomerDataOwner {
         .insertInto('customer_signals')
         .values(
           slice.map((signal) => ({
-            id: `sig_${crypto.randomUUID()}`,
+            id: signalId(now),
             system,
             event_id: signal.eventId,
             customer_id: signal.customerId,

@@ -28,6 +28,7 @@ import * as consentSources from './migrations/0026-consent-sources.ts';
 import * as inStore from './migrations/0027-in-store.ts';
 import * as saml from './migrations/0028-saml.ts';
 import * as importRuns from './migrations/0029-import-runs.ts';
+import * as importJobs from './migrations/0030-import-jobs.ts';
 import * as segmentMarks from './migrations/0031-segment-marks.ts';
 import type { Database } from './schema.ts';
 
@@ -62,6 +63,7 @@ const migrations: Record<string, Migration> = {
   '0027-in-store': inStore,
   '0028-saml': saml,
   '0029-import-runs': importRuns,
+  '0030-import-jobs': importJobs,
   '0031-segment-marks': segmentMarks,
 };
 

@@ -348,6 +348,31 @@ export interface ImportRunLinesTable {
   reason: string;
 }
 
+/** An import run as a job of the API (`POST /api/v1/imports`): state, options, progress, summary; no personal data. */
+export interface ImportJobsTable {
+  id: string;
+  pool: string;
+  /** The upload's SHA-256: its run in `import_runs`. */
+  fingerprint: string;
+  /** The import's options as JSON (format, platform, update, dry run, weak hashes, events, batch). */
+  options: string;
+  upload_bytes: number;
+  state: 'running' | 'completed' | 'failed';
+  lines_done: number;
+  bytes_done: number;
+  /** The report's summary as JSON, once completed. */
+  summary: string | null;
+  /** Why it failed: a stable code and a message naming no customer. */
+  error: string | null;
+  /** Who started it (`admin-key`, `key:…`), as the audit log names them. */
+  operator: string;
+  /** The running node renews this; past it, the job was interrupted. */
+  lease_until: number;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
 export interface CustomerReferencesTable {
   customer_id: string;
   system: string;
@@ -616,6 +641,7 @@ export interface Database {
   customer_references: CustomerReferencesTable;
   import_runs: ImportRunsTable;
   import_run_lines: ImportRunLinesTable;
+  import_jobs: ImportJobsTable;
   customer_counts: CustomerCountsTable;
   privacy_requests: PrivacyRequestsTable;
   privacy_tasks: PrivacyTasksTable;

@@ -49,6 +49,7 @@ const NO_CUSTOMER_DATA: readonly string[] = [
   // Kysely's migration bookkeeping.
   'import_runs',
   'import_run_lines',
+  'import_jobs',
   'portvakt_migrations',
   'portvakt_migrations_lock',
 ];

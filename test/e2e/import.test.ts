@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieAgent, csrfOf } from '../support/cookie-agent.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { mapSystems } from '../support/data-map.ts';
-import { FIREBASE_VECTOR, sampleHashes } from '../support/hash-samples.ts';
+import { CAPTURED, mixedCustomers, type Fixture } from '../support/hash-samples.ts';
 import { untilRequest } from '../support/privacy-request-wait.ts';
 import type { RunningPortvakt } from '../support/portvakt-server.ts';
 import type { RelyingParty } from '../support/relying-party.ts';
@@ -16,7 +16,6 @@ import { SHOP_REDIRECT, startWithShop } from '../support/shop.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const texts = { title: 'Newsletter', description: 'Offers by e-mail.', legal_text: 'Until you withdraw.' };
-const CAPTURED = Date.parse('2021-03-01T10:00:00Z');
 
 interface ReportLine {
   line: number;
@@ -29,33 +28,6 @@ interface ReportLine {
 interface Report {
   lines: ReportLine[];
   summary: { lines: number; accepted: number; updated: number; skipped: number; refused: number; hash_formats: Record<string, number>; resumed_after: number; reasons: Record<string, number> };
-}
-
-/** A customer of the fixture: their line, e-mail and original password. */
-interface Fixture {
-  email: string;
-  password: string;
-  format: string;
-}
-
-/** 200+ customers over every hash format, each hash made by that format's own library (bcryptjs, wordpress-hash-node, node:crypto, argon2) and Firebase's published vector. */
-async function mixedCustomers(count: number): Promise<{ fixtures: Fixture[]; lines: string[] }> {
-  const fixtures: Fixture[] = [];
-  const lines: string[] = [];
-  let samples: Array<[string, unknown]> = [];
-  for (let i = 0; i < count; i++) {
-    const password = `Lösen ${Math.floor(i / 12)} ord!`;
-    if (i % 12 === 0) samples = await sampleHashes(password);
-    const [format, hash] = samples[i % 12]!;
-    const email = `moved${i}@example.se`;
-    fixtures.push({ email, password, format });
-    const consents = i === 0 ? [{ purpose: 'newsletter', decision: 'granted', version: 1, captured_at: new Date(CAPTURED).toISOString(), proof: 'signup-form-2021' }] : undefined;
-    lines.push(JSON.stringify({ source_id: `wc-${i}`, email, email_verified: true, given_name: 'Moved', family_name: `Number${i}`, locale: 'sv', password_hash: hash, ...(consents ? { consents } : {}) }));
-  }
-  const { password, ...firebase } = FIREBASE_VECTOR;
-  fixtures.push({ email: 'firebase@example.se', password, format: 'firebase-scrypt' });
-  lines.push(JSON.stringify({ source_id: 'fb-1', email: 'firebase@example.se', password_hash: firebase }));
-  return { fixtures, lines };
 }
 
 describe.each(DIALECTS)('portvakt import on %s', (dialect) => {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { ConsentLedger } from '../../consent/consent-ledger.ts';
 import type { ConsentPurposes } from '../../consent/consent-purposes.ts';
 import type { WeakPolicy } from '../../credentials/imported-hashes.ts';
@@ -12,7 +12,8 @@ import type { CustomerReferences } from '../customer-references.ts';
 import type { CustomerStore } from '../customer-store.ts';
 import { emailKey, writeBatch, type BatchDeps, type BatchSettings, type EmailsSeen, type LineResult } from './import-batch.ts';
 import { ImportChecks, readLine, type CheckedLine } from './import-checks.ts';
-import { csvCells, fileFingerprint, fileLines } from './import-lines.ts';
+import { csvRecords, type CsvRecord } from './import-csv.ts';
+import { fileFingerprint, fileLines, ImportFileError, type FileLine } from './import-lines.ts';
 import { ImportReport, type ImportSummary } from './import-report.ts';
 import { ImportRuns, type ImportRun } from './import-runs.ts';
 
@@ -30,6 +31,10 @@ export interface ImportOptions {
   /** Lines per transaction. */
   batch: number;
   reportFile?: string;
+  /** Who the run's audit entry names: the API's caller (`key:…`, `admin-key`); the command line when absent. */
+  operator?: string;
+  /** Runs in the transaction that marks the run finished (an API job records its completion with it, so no crash falls between). */
+  onFinished?: (trx: Transaction<Database>, summary: ImportSummary) => Promise<void>;
 }
 
 export interface ImportDeps extends BatchDeps {
@@ -67,7 +72,11 @@ export class CustomerImport {
     this.#runs = new ImportRuns(deps.db);
   }
 
-  async run(options: ImportOptions, progress: ImportProgress = () => {}): Promise<ImportSummary> {
+  /**
+   * Imports the file. `signal` stops it between batches (a server shutting down): what committed
+   * stays, and the same file run again continues after it.
+   */
+  async run(options: ImportOptions, progress: ImportProgress = () => {}, signal?: AbortSignal): Promise<ImportSummary> {
     const began = performance.now();
     const fingerprint = await fileFingerprint(options.file);
     const run = options.dryRun ? undefined : await this.#runs.open(fingerprint, options.pool, options.platform);
@@ -77,33 +86,37 @@ export class CustomerImport {
     const report = new ImportReport(options.reportFile);
     let summary: ImportSummary | undefined;
     try {
-      await this.#lines(options, { run, settings, checks, report }, progress);
+      await this.#lines(options, { run, settings, checks, report }, progress, signal);
       summary = report.summary({ file_fingerprint: fingerprint, platform: options.platform, dry_run: options.dryRun, resumed_after: run?.committedLine ?? 0 }, (performance.now() - began) / 1000);
-      if (run) await this.#finish(run, options, summary);
-      return summary;
     } finally {
+      // Whole on disk before the run is marked finished: an API job's report is served once it has completed.
       await report.close(summary);
     }
+    if (run) await this.#finish(run, options, summary);
+    return summary;
   }
 
-  async #lines(options: ImportOptions, state: RunState, progress: ImportProgress): Promise<void> {
+  async #lines(options: ImportOptions, state: RunState, progress: ImportProgress, signal: AbortSignal | undefined): Promise<void> {
     let header: string[] | undefined;
     let batch: CheckedLine[] = [];
     const seen: EmailsSeen = new Map();
     const hashes = { allowWeak: options.allowWeakHashes, weakPolicy: options.weakHashes };
-    for await (const line of fileLines(options.file)) {
+    const lines: AsyncIterable<FileLine | CsvRecord> = options.format === 'csv' ? csvRecords(options.file) : fileLines(options.file);
+    for await (const line of lines) {
       if (options.format === 'csv' && !header) {
-        if (line.tooLong) throw new Error('the CSV header line is longer than 1 MB');
-        header = csvCells(line.text).map((cell) => cell.trim());
+        if (!('cells' in line)) throw new ImportFileError(`the CSV header (line ${line.number}) cannot be read`);
+        header = line.cells.map((cell) => cell.trim());
         continue;
       }
       batch.push(readLine(line, header, hashes));
       if (batch.length >= options.batch) {
+        signal?.throwIfAborted();
         await this.#batch(options, state, batch, seen);
         batch = [];
         progress({ lines: line.number, bytes: line.end });
       }
     }
+    signal?.throwIfAborted();
     if (batch.length > 0) await this.#batch(options, state, batch, seen);
   }
 
@@ -169,10 +182,11 @@ export class CustomerImport {
   async #finish(run: ImportRun, options: ImportOptions, summary: ImportSummary): Promise<void> {
     await this.#deps.db.transaction().execute(async (trx) => {
       await this.#runs.finish(trx, run, Date.now());
+      await options.onFinished?.(trx, summary);
       const { lines, accepted, updated, skipped, refused, reasons, hash_formats, resumed_after } = summary;
       await this.#deps.audit.append(trx, {
         action: 'customers.imported',
-        actor: { type: 'operator', id: 'cli' },
+        actor: { type: 'operator', id: options.operator ?? 'cli' },
         subject: { type: 'pool', id: options.pool },
         details: { platform: options.platform, file_fingerprint: run.fingerprint, update: options.update, lines, accepted, updated, skipped, refused, reasons: counted(reasons), hash_formats: counted(hash_formats), resumed_after },
       });

@@ -6,7 +6,8 @@ import { DomainError } from '../../errors/domain-error.ts';
 import type { CustomerAttributes } from '../../profile/customer-attributes.ts';
 import type { AttributeDefinition } from '../../profile/profile-schema.ts';
 import { importRecordSchema, recordFromCsv, type ImportConsent, type ImportRecord } from './import-record.ts';
-import { csvCells, type FileLine } from './import-lines.ts';
+import type { CsvRecord } from './import-csv.ts';
+import type { FileLine } from './import-lines.ts';
 
 export type ImportedDecision = Decision & { textHash: string; source: DecisionSource };
 
@@ -35,12 +36,13 @@ export class LineRefused extends Error {
   }
 }
 
-/** A line read as a record (NDJSON, or a CSV row under its header) and checked against the record schema and the hash formats; no database. */
-export function readLine(input: FileLine, csvHeader: readonly string[] | undefined, hashes: { allowWeak: boolean; weakPolicy: WeakPolicy }): CheckedLine {
+/** A line read as a record (NDJSON, or a CSV record under its header) and checked against the record schema and the hash formats; no database. */
+export function readLine(input: FileLine | CsvRecord, csvHeader: readonly string[] | undefined, hashes: { allowWeak: boolean; weakPolicy: WeakPolicy }): CheckedLine {
   if (input.tooLong) return { line: input.number, refused: { field: null, reason: 'line_too_long' } };
+  if ('malformed' in input && input.malformed) return { line: input.number, refused: { field: null, reason: 'bad_csv' } };
   let raw: unknown;
   try {
-    raw = csvHeader ? recordFromCsv(csvHeader, csvCells(input.text)) : JSON.parse(input.text);
+    raw = 'cells' in input ? recordFromCsv(csvHeader ?? [], input.cells) : JSON.parse(input.text);
   } catch {
     return { line: input.number, refused: { field: null, reason: csvHeader ? 'bad_csv' : 'bad_json' } };
   }

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 
+/** The file as a whole cannot be read (its CSV header, a quote never closed): the run stops; the message names no customer. */
+export class ImportFileError extends Error {
+  override name = 'ImportFileError';
+}
+
 /** A line longer than this is refused in the report, never held whole in memory. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
@@ -9,9 +14,9 @@ export type FileLine = { number: number; end: number; text: string; tooLong?: fa
 
 /**
  * The lines of a file, streamed: numbered from 1, `\r\n` or `\n`, blank lines left out (numbered
- * still). A line past `maxBytes` is given as too long and its bytes are skipped as they come.
+ * still) unless `keepBlank`. A line past `maxBytes` is given as too long and its bytes are skipped as they come.
  */
-export async function* fileLines(path: string, maxBytes = MAX_LINE_BYTES): AsyncGenerator<FileLine> {
+export async function* fileLines(path: string, maxBytes = MAX_LINE_BYTES, keepBlank = false): AsyncGenerator<FileLine> {
   let parts: Buffer[] = [];
   let size = 0;
   let tooLong = false;
@@ -19,7 +24,7 @@ export async function* fileLines(path: string, maxBytes = MAX_LINE_BYTES): Async
   let consumed = 0;
   const finish = (): FileLine | undefined => {
     number += 1;
-    const line: FileLine | undefined = tooLong ? { number, end: consumed, tooLong: true } : lineOf(number, consumed, Buffer.concat(parts, size));
+    const line: FileLine | undefined = tooLong ? { number, end: consumed, tooLong: true } : lineOf(number, consumed, Buffer.concat(parts, size), keepBlank);
     parts = [];
     size = 0;
     tooLong = false;
@@ -55,9 +60,9 @@ export async function* fileLines(path: string, maxBytes = MAX_LINE_BYTES): Async
   }
 }
 
-function lineOf(number: number, end: number, bytes: Buffer): FileLine | undefined {
+function lineOf(number: number, end: number, bytes: Buffer, keepBlank: boolean): FileLine | undefined {
   const text = bytes.toString('utf8').replace(/\r$/, '');
-  return text.trim() === '' ? undefined : { number, end, text };
+  return text.trim() === '' && !keepBlank ? undefined : { number, end, text };
 }
 
 /** The file's SHA-256, streamed: the same file is the same run (resumed), another file another run. */
@@ -65,28 +70,4 @@ export async function fileFingerprint(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) hash.update(chunk);
   return hash.digest('hex');
-}
-
-/** The cells of one CSV line (RFC 4180 quoting: `"a ""b"""`, commas inside quotes); a quoted cell spanning lines is not supported. */
-export function csvCells(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i += 1) {
-    const char = line[i]!;
-    if (quoted) {
-      if (char === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i += 1;
-      } else if (char === '"') quoted = false;
-      else cell += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += char;
-  }
-  if (quoted) throw new Error('an unterminated quoted cell');
-  cells.push(cell);
-  return cells;
 }

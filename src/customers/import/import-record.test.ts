@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { schemaProblems } from '../../../test/support/json-schema-check.ts';
 import { importRecordJsonSchema, importRecordSchema, recordFromCsv } from './import-record.ts';
-import { csvCells } from './import-lines.ts';
+import { parse } from 'csv-parse/sync';
 
 const PUBLISHED = new URL('../../../docs/import-record.schema.json', import.meta.url);
 
@@ -24,8 +24,8 @@ describe('the import record', () => {
     };
     expect(importRecordSchema.safeParse(example).success).toBe(true);
     expect(schemaProblems(importRecordJsonSchema(), example)).toEqual([]);
-    const header = csvCells('source_id,email,given_name,family_name,password_hash,references.loyalty,attributes.shoe_size');
-    const row = recordFromCsv(header, csvCells('1042,anna@example.se,Anna,"Berg, Jr",$P$BXo1NMYpv0gFmN6pBB7HPXvTl5vyqG/,L-1,42'));
+    const [header, cells] = parse('source_id,email,given_name,family_name,password_hash,references.loyalty,attributes.shoe_size\n1042,anna@example.se,Anna,"Berg, Jr",$P$BXo1NMYpv0gFmN6pBB7HPXvTl5vyqG/,L-1,42\n') as string[][];
+    const row = recordFromCsv(header!, cells!);
     expect(row).toEqual({ source_id: '1042', email: 'anna@example.se', given_name: 'Anna', family_name: 'Berg, Jr', password_hash: '$P$BXo1NMYpv0gFmN6pBB7HPXvTl5vyqG/', references: { loyalty: 'L-1' }, attributes: { shoe_size: 42 } });
     expect(schemaProblems(importRecordJsonSchema(), { email: 'a@example.se', unknown: 1 })).not.toEqual([]);
   });
