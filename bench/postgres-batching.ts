@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
+import { upsertArtifacts } from '../src/oidc/artifact-adapter.ts';
+import { ArtifactUpserts, type ArtifactRow } from '../src/oidc/artifact-upserts.ts';
 import { openStore } from '../src/store/database.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
 import { createTestDatabase } from '../test/support/databases.ts';
@@ -20,43 +22,16 @@ const database = await createTestDatabase('postgres');
 const store = openStore(database.config);
 await migrateToLatest(store.db);
 
-const row = () => {
+const row = (): ArtifactRow => {
   const id = randomBytes(32).toString('base64url');
   return { model: 'ClientCredentials', id, payload: JSON.stringify({ jti: id, clientId: 'bench', kind: 'ClientCredentials', exp: Date.now() / 1000 + 3600 }), grant_id: null, account_id: null, uid: null, user_code: null, expires_at: Date.now() + 3_600_000, consumed_at: null };
 };
-type Row = ReturnType<typeof row>;
+type Row = ArtifactRow;
 
-const upsert = (rows: Row[]) =>
-  store.db
-    .insertInto('oidc_artifacts')
-    .values(rows)
-    .onConflict((conflict) =>
-      conflict.columns(['model', 'id']).doUpdateSet({
-        payload: (eb) => eb.ref('excluded.payload'),
-        grant_id: (eb) => eb.ref('excluded.grant_id'),
-        account_id: (eb) => eb.ref('excluded.account_id'),
-        uid: (eb) => eb.ref('excluded.uid'),
-        user_code: (eb) => eb.ref('excluded.user_code'),
-        expires_at: (eb) => eb.ref('excluded.expires_at'),
-      }),
-    )
-    .execute();
-
-/** One statement per turn of the event loop for every row queued in it; each writer waits for its statement. */
-let queued: Array<{ row: Row; done: () => void; failed: (error: unknown) => void }> = [];
-const batched = (one: Row) =>
-  new Promise<void>((done, failed) => {
-    if (queued.length === 0)
-      setImmediate(() => {
-        const batch = queued;
-        queued = [];
-        upsert(batch.map((entry) => entry.row)).then(
-          () => batch.forEach((entry) => entry.done()),
-          (error: unknown) => batch.forEach((entry) => entry.failed(error)),
-        );
-      });
-    queued.push({ row: one, done, failed });
-  });
+const upsert = (rows: Row[]) => upsertArtifacts(store.db, rows);
+/** The adapter's own batching: one statement per turn of the event loop, each writer waiting for its statement. */
+const upserts = new ArtifactUpserts(upsert);
+const batched = (one: Row) => upserts.upsert(one);
 
 async function rate(write: (one: Row) => Promise<unknown>): Promise<number> {
   const until = Date.now() + ROUND_SECONDS * 1000;

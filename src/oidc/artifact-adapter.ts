@@ -2,7 +2,7 @@ import type { Compilable, Kysely } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { GroupCommit } from '../store/group-commit.ts';
 import type { Database } from '../store/schema.ts';
-import type { ArtifactUpserts } from './artifact-upserts.ts';
+import type { ArtifactRow, ArtifactUpserts } from './artifact-upserts.ts';
 import { deleteFlowsOfCustomer } from './interaction-flows.ts';
 
 /**
@@ -133,6 +133,24 @@ export class ArtifactAdapter implements Adapter {
     if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
     return payload;
   }
+}
+
+/** Several artifacts in one multi-row upsert (ArtifactUpserts on PostgreSQL); each (model, id) at most once. */
+export async function upsertArtifacts(db: Kysely<Database>, rows: ArtifactRow[]): Promise<void> {
+  await db
+    .insertInto('oidc_artifacts')
+    .values(rows)
+    .onConflict((conflict) =>
+      conflict.columns(['model', 'id']).doUpdateSet({
+        payload: (eb) => eb.ref('excluded.payload'),
+        grant_id: (eb) => eb.ref('excluded.grant_id'),
+        account_id: (eb) => eb.ref('excluded.account_id'),
+        uid: (eb) => eb.ref('excluded.uid'),
+        user_code: (eb) => eb.ref('excluded.user_code'),
+        expires_at: (eb) => eb.ref('excluded.expires_at'),
+      }),
+    )
+    .execute();
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Adapter } from 'oidc-provider';
 import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
 import type { Store } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
-import { ArtifactAdapter, type ArtifactBatching, deleteAccountArtifacts, deleteSession, revokeAccountArtifacts, revokeGrants } from './artifact-adapter.ts';
+import { ArtifactAdapter, type ArtifactBatching, deleteAccountArtifacts, deleteSession, revokeAccountArtifacts, revokeGrants, upsertArtifacts } from './artifact-adapter.ts';
 import { ArtifactUpserts } from './artifact-upserts.ts';
 import { noticesOfSession, type LogoutNotice } from './backchannel-logout.ts';
 import type { RedisArtifacts } from './redis-artifact-adapter.ts';
@@ -31,7 +31,7 @@ export const MODELS_IN_REDIS: ReadonlySet<string> = new Set([
 
 /** The store's group commit on SQLite; batched upserts on PostgreSQL (README, "Durability of tokens and sessions"). */
 export function artifactBatching(store: Store): ArtifactBatching {
-  return store.groupCommit ? { groupCommit: store.groupCommit } : { upserts: new ArtifactUpserts(store.db) };
+  return store.groupCommit ? { groupCommit: store.groupCommit } : { upserts: new ArtifactUpserts((rows) => upsertArtifacts(store.db, rows)) };
 }
 
 /** Told, in the transaction that deletes them, which clients used the sessions that end (back-channel logout). */

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../../test/support/test-store.ts';
 import type { Database } from '../store/schema.ts';
+import { upsertArtifacts } from './artifact-adapter.ts';
 import { ArtifactUpserts, type ArtifactRow } from './artifact-upserts.ts';
 
 /** The upserts gathered per turn on PostgreSQL, counted statement by statement. */
@@ -37,7 +38,7 @@ describe('batched artifact upserts on PostgreSQL', () => {
 
   it('writes the upserts of one turn in one statement, each caller answered once it committed', async () => {
     statements.length = 0;
-    const upserts = new ArtifactUpserts(db);
+    const upserts = new ArtifactUpserts((rows) => upsertArtifacts(db, rows));
     const ids = Array.from({ length: 40 }, (_, i) => `one-turn-${i}`);
     const onAnswer = await Promise.all(ids.map((id) => upserts.upsert(row(id, 'a')).then(() => accountOf(id))));
     expect(onAnswer).toEqual(ids.map(() => 'a'));
@@ -46,7 +47,7 @@ describe('batched artifact upserts on PostgreSQL', () => {
 
   it('keeps the last of two upserts of one artifact, and the next turn after the one before', async () => {
     statements.length = 0;
-    const upserts = new ArtifactUpserts(db);
+    const upserts = new ArtifactUpserts((rows) => upsertArtifacts(db, rows));
     const first = Promise.all([upserts.upsert(row('twice', 'first')), upserts.upsert(row('twice', 'second'))]);
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
@@ -59,7 +60,7 @@ describe('batched artifact upserts on PostgreSQL', () => {
 
   it('rejects only the caller whose row PostgreSQL refused: the rows of a failed statement are written one by one', async () => {
     statements.length = 0;
-    const upserts = new ArtifactUpserts(db);
+    const upserts = new ArtifactUpserts((rows) => upsertArtifacts(db, rows));
     const results = await Promise.allSettled([upserts.upsert(row('fine-1', 'a')), upserts.upsert(row('refused\0', 'b')), upserts.upsert(row('fine-2', 'c'))]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect([await accountOf('fine-1'), await accountOf('fine-2')]).toEqual(['a', 'c']);
@@ -67,7 +68,7 @@ describe('batched artifact upserts on PostgreSQL', () => {
   });
 
   it('lets reads of the model wait for its queued upserts', async () => {
-    const upserts = new ArtifactUpserts(db);
+    const upserts = new ArtifactUpserts((rows) => upsertArtifacts(db, rows));
     void upserts.upsert(row('read-after', 'r'));
     await upserts.settled('Session');
     await upserts.settled('Grant');
