@@ -56,11 +56,6 @@ export class ArtifactUpserts {
     return Promise.resolve();
   }
 
-  /** Resolves once every upsert queued so far has committed or failed. */
-  drained(): Promise<void> {
-    return this.#collecting?.done ?? this.#inFlight?.done ?? Promise.resolve();
-  }
-
   #startBatch(): Batch {
     const batch: Batch = { upserts: [], models: new Set(), done: Promise.resolve() };
     batch.done = this.#tail.then(nextTurn).then(() => this.#write(batch));
@@ -77,26 +72,23 @@ export class ArtifactUpserts {
       const rows = [...latest.values()];
       for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
         const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-        const failed = await this.#upsert(chunk).then(
+        const failed = await this.#upsertRows(chunk).then(
           () => false,
           () => true,
         );
         if (!failed) continue;
         const refused = new Map<ArtifactRow, unknown>();
-        for (const row of chunk) await this.#upsert([row]).catch((error: unknown) => refused.set(row, error));
+        for (const row of chunk) await this.#upsertRows([row]).catch((error: unknown) => refused.set(row, error));
         for (const upsert of batch.upserts) {
           const row = latest.get(`${upsert.row.model}\0${upsert.row.id}`)!;
           if (refused.has(row)) upsert.reject(refused.get(row));
         }
       }
+      // A promise settles once: those rejected above stay rejected.
       for (const upsert of batch.upserts) upsert.resolve();
     } finally {
       if (this.#inFlight === batch) this.#inFlight = undefined;
     }
-  }
-
-  #upsert(rows: ArtifactRow[]): Promise<void> {
-    return this.#upsertRows(rows);
   }
 }
 
