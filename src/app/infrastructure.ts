@@ -2,7 +2,7 @@ import { withStoredHashKeys } from '../store/hash-keys.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/load-config.ts';
-import { ArtifactStorage } from '../oidc/artifact-storage.ts';
+import { ArtifactStorage, artifactBatching } from '../oidc/artifact-storage.ts';
 import { RedisArtifacts } from '../oidc/redis-artifact-adapter.ts';
 import { Metrics } from '../ops/metrics.ts';
 import { OutboundGuard } from '../outbound/outbound-guard.ts';
@@ -36,7 +36,7 @@ export async function openInfrastructure(settings: Config, log: FastifyBaseLogge
   // Hash keys a secret rotation stored replace those derived from the secret (crypto/secret-keys.ts).
   const config: Config = { ...settings, secrets: await withStoredHashKeys(store.db, settings.secrets) };
   const redis = config.redisUrl ? openRedis(config.redisUrl, config.redisPrefix, (error) => log.warn({ err: error }, 'redis connection failed')) : undefined;
-  const artifacts = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis));
+  const artifacts = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis), artifactBatching(store));
   const changes = redis
     ? new RedisChangeNotices(redis, subscriberOf(redis, (error) => log.warn({ err: error }, 'redis subscriber failed')), config.redisPrefix, (error) => log.warn({ err: error }, 'change notice failed'))
     : new LocalChangeNotices();

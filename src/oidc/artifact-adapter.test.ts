@@ -4,7 +4,7 @@ import { openTestRedis } from '../../test/support/test-redis.ts';
 import { openTestStore } from '../../test/support/test-store.ts';
 import type { Store } from '../store/database.ts';
 import { deleteExpiredArtifacts } from './artifact-adapter.ts';
-import { ArtifactStorage, MODELS_IN_REDIS } from './artifact-storage.ts';
+import { ArtifactStorage, artifactBatching, MODELS_IN_REDIS } from './artifact-storage.ts';
 import { RedisArtifacts } from './redis-artifact-adapter.ts';
 
 /**
@@ -29,7 +29,7 @@ describe.each(BACKENDS)('oidc-provider artifact storage contract on $name', ({ d
     const opened = await openTestStore(dialect);
     const redis = withRedis ? await openTestRedis() : undefined;
     store = opened.store;
-    storage = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis.redis));
+    storage = new ArtifactStorage(store.db, redis && new RedisArtifacts(redis.redis), artifactBatching(store));
     redisClient = redis?.redis;
     close = async () => {
       await redis?.close();
@@ -139,6 +139,41 @@ describe.each(BACKENDS)('oidc-provider artifact storage contract on $name', ({ d
     expect(await interactions.find('i9')).toBeUndefined();
     expect(await refresh.find('r9')).toBeUndefined();
     expect(await refresh.find('r10')).toBeDefined();
+  });
+
+  it('gathers the writes of one turn and finds an upsert still queued (read-your-writes)', async () => {
+    const tokens = adapter('RefreshToken');
+    const grants = adapter('Grant');
+    // Not awaited: the writes are queued for the same batch; each find waits for its model's writes.
+    const writes = [tokens.upsert('queued-1', { grantId: 'g-q' }, 60), grants.upsert('queued-g', { accountId: 'a' }, 60), tokens.upsert('queued-2', { grantId: 'g-q' }, 60)];
+    const found = await Promise.all([tokens.find('queued-1'), grants.find('queued-g'), tokens.find('queued-2')]);
+    expect(found).toEqual([{ grantId: 'g-q' }, { accountId: 'a' }, { grantId: 'g-q' }]);
+    await Promise.all(writes);
+    // A consume right after an upsert not yet committed finds the row (on PostgreSQL it waits for the upsert).
+    void tokens.upsert('queued-3', { grantId: 'g-q' }, 60);
+    await tokens.consume('queued-3');
+    expect(typeof (await tokens.find('queued-3'))?.consumed).toBe('number');
+  });
+
+  it.runIf(dialect === 'sqlite')('on SQLite, sends every write through the group commit, so a find sees a destroy still queued', async () => {
+    expect(store.groupCommit).toBeDefined();
+    const tokens = adapter('RefreshToken');
+    await tokens.upsert('queued-4', { grantId: 'g-q' }, 60);
+    void tokens.destroy('queued-4');
+    expect(await tokens.find('queued-4')).toBeUndefined();
+  });
+
+  it.runIf(dialect === 'postgres')('on PostgreSQL, a row the batch could not write rejects its caller only; the last of two upserts of one artifact wins', async () => {
+    const grants = adapter('Grant');
+    const results = await Promise.allSettled([
+      grants.upsert('batch-1', { accountId: 'first' }, 60),
+      grants.upsert('batch\0refused', { accountId: 'x' }, 60),
+      grants.upsert('batch-2', { accountId: 'b' }, 60),
+      grants.upsert('batch-1', { accountId: 'second' }, 60),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(await grants.find('batch-1')).toEqual({ accountId: 'second' });
+    expect(await grants.find('batch-2')).toEqual({ accountId: 'b' });
   });
 
   it('does not find identifiers PostgreSQL could not store (NUL, overlong)', async () => {

@@ -1,23 +1,45 @@
-import type { Kysely } from 'kysely';
+import type { Compilable, Kysely } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { GroupCommit } from '../store/group-commit.ts';
 import type { Database } from '../store/schema.ts';
+import type { ArtifactRow, ArtifactUpserts } from './artifact-upserts.ts';
 import { deleteFlowsOfCustomer } from './interaction-flows.ts';
+
+/**
+ * How the adapter's writes are gathered: on SQLite every write through the store's group commit,
+ * on PostgreSQL the upserts into one multi-row statement per turn of the event loop.
+ */
+export type ArtifactBatching = { groupCommit: GroupCommit } | { upserts: ArtifactUpserts };
 
 /**
  * oidc-provider storage for every model but Client (sessions, interactions, codes, tokens,
  * grants, …), one table keyed by (model, id). Expired rows are invisible to `find` and deleted
  * by `deleteExpiredArtifacts`.
+ *
+ * With a group commit (SQLite), the writes (upsert, consume, destroy, revokeByGrantId) go through
+ * it: committed in one transaction with the other writes of the same turn of the event loop, each
+ * answered after that commit. With batched upserts (PostgreSQL), upserts are gathered likewise and
+ * the other writes of the model wait for those queued before them. A read of the model waits for
+ * the model's writes still queued, so an upsert followed at once by a find, even from another
+ * request, finds what was written.
  */
 export class ArtifactAdapter implements Adapter {
   readonly #db: Kysely<Database>;
   readonly #model: string;
   readonly #revokeGrant: (grantId: string) => Promise<void>;
+  readonly #batching: ArtifactBatching | undefined;
 
   /** `revokeGrant` ends a reused artifact's grant; by default in this database only. */
-  constructor(db: Kysely<Database>, model: string, revokeGrant: (grantId: string) => Promise<void> = (grantId) => revokeGrants(db, [grantId])) {
+  constructor(
+    db: Kysely<Database>,
+    model: string,
+    revokeGrant: (grantId: string) => Promise<void> = (grantId) => revokeGrants(db, [grantId]),
+    batching?: ArtifactBatching,
+  ) {
     this.#db = db;
     this.#model = model;
     this.#revokeGrant = revokeGrant;
+    this.#batching = batching;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -29,11 +51,13 @@ export class ArtifactAdapter implements Adapter {
       user_code: payload.userCode ?? null,
       expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
     };
-    await this.#db
-      .insertInto('oidc_artifacts')
-      .values({ model: this.#model, id, consumed_at: null, ...row })
-      .onConflict((conflict) => conflict.columns(['model', 'id']).doUpdateSet(row))
-      .execute();
+    if (this.#batching && 'upserts' in this.#batching) return this.#batching.upserts.upsert({ model: this.#model, id, consumed_at: null, ...row });
+    await this.#write(
+      this.#db
+        .insertInto('oidc_artifacts')
+        .values({ model: this.#model, id, consumed_at: null, ...row })
+        .onConflict((conflict) => conflict.columns(['model', 'id']).doUpdateSet(row)),
+    );
   }
 
   find(id: string): Promise<AdapterPayload | undefined> {
@@ -54,14 +78,10 @@ export class ArtifactAdapter implements Adapter {
    * other (RFC 9700 §4.14): the whole grant is revoked, the winner's tokens included.
    */
   async consume(id: string): Promise<void> {
-    const result = await this.#db
-      .updateTable('oidc_artifacts')
-      .set({ consumed_at: Date.now() })
-      .where('model', '=', this.#model)
-      .where('id', '=', id)
-      .where('consumed_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1) return;
+    const updated = await this.#write(
+      this.#db.updateTable('oidc_artifacts').set({ consumed_at: Date.now() }).where('model', '=', this.#model).where('id', '=', id).where('consumed_at', 'is', null),
+    );
+    if (updated === 1) return;
     if (this.#model === 'PushedAuthorizationRequest') throw new errors.InvalidRequestUri('request_uri was already used');
     const row = await this.#db
       .selectFrom('oidc_artifacts')
@@ -74,15 +94,34 @@ export class ArtifactAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#db.deleteFrom('oidc_artifacts').where('model', '=', this.#model).where('id', '=', id).execute();
+    await this.#write(this.#db.deleteFrom('oidc_artifacts').where('model', '=', this.#model).where('id', '=', id));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await this.#db.deleteFrom('oidc_artifacts').where('model', '=', this.#model).where('grant_id', '=', grantId).execute();
+    await this.#write(this.#db.deleteFrom('oidc_artifacts').where('model', '=', this.#model).where('grant_id', '=', grantId));
+  }
+
+  /**
+   * Runs a write, through the group commit when there is one, otherwise after the model's upserts
+   * still queued: the number of rows it changed, once committed.
+   */
+  async #write(query: Compilable): Promise<number> {
+    const compiled = query.compile();
+    if (this.#batching && 'groupCommit' in this.#batching) return this.#batching.groupCommit.run(this.#model, compiled);
+    await this.#settled();
+    const result = await this.#db.executeQuery(compiled);
+    return Number(result.numAffectedRows ?? 0);
+  }
+
+  /** Resolves once the model's writes queued so far have committed or failed. */
+  #settled(): Promise<void> {
+    if (!this.#batching) return Promise.resolve();
+    return 'groupCommit' in this.#batching ? this.#batching.groupCommit.settled(this.#model) : this.#batching.upserts.settled(this.#model);
   }
 
   async #findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
     if (!storableKey(value)) return undefined;
+    await this.#settled();
     const row = await this.#db
       .selectFrom('oidc_artifacts')
       .select(['payload', 'expires_at', 'consumed_at'])
@@ -94,6 +133,24 @@ export class ArtifactAdapter implements Adapter {
     if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
     return payload;
   }
+}
+
+/** Several artifacts in one multi-row upsert (ArtifactUpserts on PostgreSQL); each (model, id) at most once. */
+export async function upsertArtifacts(db: Kysely<Database>, rows: ArtifactRow[]): Promise<void> {
+  await db
+    .insertInto('oidc_artifacts')
+    .values(rows)
+    .onConflict((conflict) =>
+      conflict.columns(['model', 'id']).doUpdateSet({
+        payload: (eb) => eb.ref('excluded.payload'),
+        grant_id: (eb) => eb.ref('excluded.grant_id'),
+        account_id: (eb) => eb.ref('excluded.account_id'),
+        uid: (eb) => eb.ref('excluded.uid'),
+        user_code: (eb) => eb.ref('excluded.user_code'),
+        expires_at: (eb) => eb.ref('excluded.expires_at'),
+      }),
+    )
+    .execute();
 }
 
 /**

@@ -1,8 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Adapter } from 'oidc-provider';
 import type { CustomerDataOwner, ForgottenCustomer, TableDeclaration } from '../customers/customer-data.ts';
+import type { Store } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
-import { ArtifactAdapter, deleteAccountArtifacts, deleteSession, revokeAccountArtifacts, revokeGrants } from './artifact-adapter.ts';
+import { ArtifactAdapter, type ArtifactBatching, deleteAccountArtifacts, deleteSession, revokeAccountArtifacts, revokeGrants, upsertArtifacts } from './artifact-adapter.ts';
+import { ArtifactUpserts } from './artifact-upserts.ts';
 import { noticesOfSession, type LogoutNotice } from './backchannel-logout.ts';
 import type { RedisArtifacts } from './redis-artifact-adapter.ts';
 
@@ -27,6 +29,11 @@ export const MODELS_IN_REDIS: ReadonlySet<string> = new Set([
   'ClientCredentials',
 ]);
 
+/** The store's group commit on SQLite; batched upserts on PostgreSQL (README, "Durability of tokens and sessions"). */
+export function artifactBatching(store: Store): ArtifactBatching {
+  return store.groupCommit ? { groupCommit: store.groupCommit } : { upserts: new ArtifactUpserts((rows) => upsertArtifacts(store.db, rows)) };
+}
+
 /** Told, in the transaction that deletes them, which clients used the sessions that end (back-channel logout). */
 export type SessionsEnded = (db: Kysely<Database>, notices: LogoutNotice[]) => Promise<void>;
 
@@ -43,11 +50,14 @@ export class ArtifactStorage implements CustomerDataOwner {
   ];
   readonly #db: Kysely<Database>;
   readonly #redis: RedisArtifacts | undefined;
+  readonly #batching: ArtifactBatching | undefined;
   #sessionsEnded: SessionsEnded | undefined;
 
-  constructor(db: Kysely<Database>, redis?: RedisArtifacts) {
+  /** `batching` gathers the database adapters' writes into shared commits (`artifactBatching`). */
+  constructor(db: Kysely<Database>, redis?: RedisArtifacts, batching?: ArtifactBatching) {
     this.#db = db;
     this.#redis = redis;
+    this.#batching = batching;
   }
 
   /**
@@ -62,7 +72,7 @@ export class ArtifactStorage implements CustomerDataOwner {
   adapter(model: string): Adapter {
     const revokeGrant = (grantId: string) => this.revokeGrants(this.#db, [grantId]);
     if (this.#redis && MODELS_IN_REDIS.has(model)) return this.#redis.adapter(model, revokeGrant);
-    return new ArtifactAdapter(this.#db, model, revokeGrant);
+    return new ArtifactAdapter(this.#db, model, revokeGrant, this.#batching);
   }
 
   /** The grants and everything issued under them; `db` may be the caller's transaction. */

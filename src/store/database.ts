@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/load-config.ts';
+import { GroupCommit } from './group-commit.ts';
 import type { Database } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -11,6 +12,13 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Store {
   db: Kysely<Database>;
   dialect: Dialect;
+  /**
+   * On SQLite, writes committed in batches (one transaction, one fsync per turn of the event loop),
+   * each caller answered after its batch's commit: oidc-provider's artifacts are written through it.
+   * None on PostgreSQL, where the artifact upserts are gathered instead (src/oidc/artifact-upserts.ts;
+   * README, "Durability of tokens and sessions").
+   */
+  groupCommit: GroupCommit | undefined;
   /** Answers when the database takes a query (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -24,18 +32,22 @@ const INT8_OID = 20;
  * error would end the process.
  */
 export function openStore(config: DatabaseConfig, onIdleError: (error: Error) => void = () => {}): Store {
-  const { db, dialect } = config.kind === 'sqlite' ? openSqlite(config.file) : openPostgres(config.url, config.poolMax ?? 10, onIdleError);
+  const { db, dialect, groupCommit } = config.kind === 'sqlite' ? openSqlite(config.file) : openPostgres(config.url, config.poolMax ?? 10, onIdleError);
   return {
     db,
     dialect,
+    groupCommit,
     async ping() {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    async close() {
+      await groupCommit?.drained();
+      await db.destroy();
+    },
   };
 }
 
-function openSqlite(file: string): { db: Kysely<Database>; dialect: Dialect } {
+function openSqlite(file: string): { db: Kysely<Database>; dialect: Dialect; groupCommit: GroupCommit } {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new SQLite(file);
   // Consent and erasure records must survive a crash: WAL with a full fsync on every commit.
@@ -51,10 +63,13 @@ function openSqlite(file: string): { db: Kysely<Database>; dialect: Dialect } {
   // Writes still go through the WAL with a full fsync; mapping is used for reading only.
   database.pragma('cache_size = -32768');
   database.pragma('mmap_size = 2147483648');
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  // A batch holds Kysely's one connection while it runs on the handle, as a Kysely query would.
+  const groupCommit = new GroupCommit(database, (work) => db.connection().execute(async () => work()));
+  return { db, dialect: 'sqlite', groupCommit };
 }
 
-function openPostgres(url: string, poolMax: number, onIdleError: (error: Error) => void): { db: Kysely<Database>; dialect: Dialect } {
+function openPostgres(url: string, poolMax: number, onIdleError: (error: Error) => void): { db: Kysely<Database>; dialect: Dialect; groupCommit: undefined } {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
@@ -73,5 +88,5 @@ function openPostgres(url: string, poolMax: number, onIdleError: (error: Error) 
     },
   });
   pool.on('error', onIdleError);
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', groupCommit: undefined };
 }
