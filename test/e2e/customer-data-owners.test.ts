@@ -103,6 +103,10 @@ const SPECS: Record<string, TableSpec> = {
     seed: (db, c, _tag, now) => db.insertInto('segment_rechecks').values({ customer_id: c.id, due_at: now }).execute().then(() => {}),
     held: (db, c) => count(db.selectFrom('segment_rechecks').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()),
   },
+  segment_marks: {
+    seed: (db, c, _tag, now) => db.insertInto('segment_marks').values({ customer_id: c.id, marked_at: now }).execute().then(() => {}),
+    held: (db, c) => count(db.selectFrom('segment_marks').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()),
+  },
   member_codes: {
     seed: (db, c, tag, now) => db.insertInto('member_codes').values({ code_hash: `mc-${tag}`, customer_id: c.id, brand: '', issued_at: now, expires_at: now + 120_000, used_at: null }).execute().then(() => {}),
     held: (db, c) => count(db.selectFrom('member_codes').select((eb) => eb.fn.countAll().as('n')).where('customer_id', '=', c.id).execute()),
