@@ -87,7 +87,7 @@ export class ScimUsers {
     const created = await this.#customers.insertNew(input, passwordHash, who.actor, DEFAULT_POOL, now, async (trx, record) => {
       if (fields.externalId !== null) await this.#references.keepWithin(trx, record.id, who.system, fields.externalId, now);
       // A user provisioned inactive is created disabled: a new customer has no session to end.
-      if (!fields.active) await trx.updateTable('customers').set({ status: 'disabled' }).where('id', '=', record.id).execute();
+      if (!fields.active) await this.#store.update({ ...record, status: 'disabled', updatedAt: now }, trx);
     });
     return this.get(created.id, who);
   }

@@ -69,97 +69,112 @@ function provisionerOf(operator: Operator): Provisioner {
 export async function scimRoutes(app: FastifyInstance, deps: { users: ScimUsers; keys: ApiKeys; base: string }): Promise<void> {
   await app.register(
     async (scim) => {
-      scim.removeAllContentTypeParsers();
-      scim.addContentTypeParser(['application/scim+json', 'application/json'], { parseAs: 'string', bodyLimit: 256 * 1024 }, (_request, body, done) => {
-        try {
-          done(null, JSON.parse(body as string));
-        } catch {
-          done(new ScimError(400, 'invalidSyntax', 'The body is not valid JSON'), undefined);
-        }
-      });
-      scim.setErrorHandler((error, request, reply) => {
-        const scimError = scimErrorOf(error);
-        if (scimError.status >= 500) request.log.error({ err: error }, 'unhandled error');
-        if (scimError.status === 401) reply.header('www-authenticate', 'Bearer realm="portvakt-scim"');
-        return reply.code(scimError.status).type(SCIM_JSON).send(scimError.body());
-      });
-      scim.setNotFoundHandler((request, reply) => reply.code(404).type(SCIM_JSON).send(new ScimError(404, undefined, `No endpoint ${request.method} ${request.url.split('?')[0]}`).body()));
-      scim.addHook('onRequest', async (request) => {
-        const presented = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '')?.[1];
-        const operator = presented?.startsWith('pvk_') ? await deps.keys.authenticate(presented) : undefined;
-        if (!operator) throw new ScimError(401, undefined, 'An integration key is required (Authorization: Bearer pvk_…)');
-        callers.set(request, operator);
-      });
-      scim.addHook('onSend', async (_request, reply, payload) => {
-        reply.type(SCIM_JSON);
-        return payload;
-      });
-
-      /** Runs the call as its key (the audit names it) and as the one system it speaks for. */
-      const as = <T>(request: FastifyRequest, work: (who: Provisioner) => Promise<T>): Promise<T> => {
-        const operator = callers.get(request)!;
-        return actingAs(operator, () => work(provisionerOf(operator)));
-      };
-      const location = (user: ScimUser) => `${deps.base}/scim/v2/Users/${user.id}`;
-      const withLocation = (reply: FastifyReply, user: ScimUser) => {
-        reply.header('location', location(user)).header('etag', user.meta.version);
-        return { ...user, meta: { ...user.meta, location: location(user) } };
-      };
-
-      scim.get('/ServiceProviderConfig', async () => serviceProviderConfig(deps.base));
-      scim.get('/ResourceTypes', async () => ({ schemas: [LIST_SCHEMA], totalResults: 1, startIndex: 1, itemsPerPage: 1, Resources: resourceTypes(deps.base) }));
-      scim.get('/ResourceTypes/User', async () => resourceTypes(deps.base)[0]);
-      scim.get('/Schemas', async () => ({ schemas: [LIST_SCHEMA], totalResults: schemas.length, startIndex: 1, itemsPerPage: schemas.length, Resources: schemas }));
-      scim.get<{ Params: { id: string } }>('/Schemas/:id', async (request) => {
-        const schema = schemas.find((each) => each.id === request.params.id);
-        if (!schema) throw new ScimError(404, undefined, `No schema ${request.params.id}`);
-        return schema;
-      });
-
-      scim.get<{ Querystring: Record<string, string | undefined> }>('/Users', async (request) =>
-        as(request, async (who) => {
-          const filter = userFilter(request.query.filter);
-          const startIndex = Math.max(1, whole(request.query.startIndex, 1));
-          const count = Math.min(MAX_RESULTS, Math.max(0, whole(request.query.count, 100)));
-          const page = await deps.users.list(filter, startIndex, count, who);
-          const resources = page.resources.map((user) => ({ ...user, meta: { ...user.meta, location: location(user) } }));
-          return { schemas: [LIST_SCHEMA], totalResults: page.totalResults, startIndex: page.startIndex, itemsPerPage: resources.length, Resources: resources };
-        }),
-      );
-      scim.get<{ Params: { id: string } }>('/Users/:id', async (request, reply) => as(request, async (who) => withLocation(reply, await deps.users.get(request.params.id, who))));
-      scim.post('/Users', async (request, reply) =>
-        as(request, async (who) => {
-          const user = await deps.users.create(request.body, who);
-          reply.code(201);
-          return withLocation(reply, user);
-        }),
-      );
-      scim.put<{ Params: { id: string } }>('/Users/:id', async (request, reply) => as(request, async (who) => withLocation(reply, await deps.users.replace(request.params.id, request.body, who))));
-      scim.patch<{ Params: { id: string } }>('/Users/:id', async (request, reply) =>
-        as(request, async (who) => {
-          const body = request.body as { schemas?: unknown; Operations?: unknown } | undefined;
-          if (!body || !Array.isArray(body.schemas) || !body.schemas.includes(PATCH_SCHEMA) || !Array.isArray(body.Operations) || body.Operations.length === 0) {
-            throw new ScimError(400, 'invalidSyntax', `A PATCH body is a ${PATCH_SCHEMA} with Operations`);
-          }
-          const operations = body.Operations as ScimPatchOperation[];
-          const apply = (user: ScimUser): ScimUser => {
-            try {
-              return scimPatch({ ...user, meta: { ...user.meta } } as never, operations, { mutateDocument: false, treatMissingAsAdd: true }) as unknown as ScimUser;
-            } catch (error) {
-              if (error instanceof PatchError) throw new ScimError(400, (error.scimCode as ScimError['scimType']) ?? 'invalidValue', error.message);
-              throw error;
-            }
-          };
-          return withLocation(reply, await deps.users.patch(request.params.id, apply, who));
-        }),
-      );
-      scim.delete<{ Params: { id: string } }>('/Users/:id', async (request, reply) =>
-        as(request, async (who) => {
-          await deps.users.remove(request.params.id, who);
-          return reply.code(204).send();
-        }),
-      );
+      scimScope(scim, deps.keys);
+      discoveryRoutes(scim, deps.base);
+      userRoutes(scim, deps.users, deps.base);
     },
     { prefix: '/scim/v2' },
+  );
+}
+
+/** The scope's own body parsing, errors, 404s and key check: everything in SCIM's form. */
+function scimScope(scim: FastifyInstance, keys: ApiKeys): void {
+  scim.removeAllContentTypeParsers();
+  scim.addContentTypeParser(['application/scim+json', 'application/json'], { parseAs: 'string', bodyLimit: 256 * 1024 }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new ScimError(400, 'invalidSyntax', 'The body is not valid JSON'), undefined);
+    }
+  });
+  scim.setErrorHandler((error, request, reply) => {
+    const scimError = scimErrorOf(error);
+    if (scimError.status >= 500) request.log.error({ err: error }, 'unhandled error');
+    if (scimError.status === 401) reply.header('www-authenticate', 'Bearer realm="portvakt-scim"');
+    return reply.code(scimError.status).type(SCIM_JSON).send(scimError.body());
+  });
+  scim.setNotFoundHandler((request, reply) => reply.code(404).type(SCIM_JSON).send(new ScimError(404, undefined, `No endpoint ${request.method} ${request.url.split('?')[0]}`).body()));
+  scim.addHook('onRequest', async (request) => {
+    const presented = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    const operator = presented?.startsWith('pvk_') ? await keys.authenticate(presented) : undefined;
+    if (!operator) throw new ScimError(401, undefined, 'An integration key is required (Authorization: Bearer pvk_…)');
+    callers.set(request, operator);
+  });
+  scim.addHook('onSend', async (_request, reply, payload) => {
+    reply.type(SCIM_JSON);
+    return payload;
+  });
+
+}
+
+/** ServiceProviderConfig, ResourceTypes and Schemas (RFC 7644 §4). */
+function discoveryRoutes(scim: FastifyInstance, base: string): void {
+  scim.get('/ServiceProviderConfig', async () => serviceProviderConfig(base));
+  scim.get('/ResourceTypes', async () => ({ schemas: [LIST_SCHEMA], totalResults: 1, startIndex: 1, itemsPerPage: 1, Resources: resourceTypes(base) }));
+  scim.get('/ResourceTypes/User', async () => resourceTypes(base)[0]);
+  scim.get('/Schemas', async () => ({ schemas: [LIST_SCHEMA], totalResults: schemas.length, startIndex: 1, itemsPerPage: schemas.length, Resources: schemas }));
+  scim.get<{ Params: { id: string } }>('/Schemas/:id', async (request) => {
+    const schema = schemas.find((each) => each.id === request.params.id);
+    if (!schema) throw new ScimError(404, undefined, `No schema ${request.params.id}`);
+    return schema;
+  });
+
+}
+
+/** The call run as its key (the audit names it) and as the one system it speaks for. */
+function as<T>(request: FastifyRequest, work: (who: Provisioner) => Promise<T>): Promise<T> {
+  const operator = callers.get(request)!;
+  return actingAs(operator, () => work(provisionerOf(operator)));
+}
+
+/** `/Users`: list and filter, read, create, replace, patch, delete. */
+function userRoutes(scim: FastifyInstance, users: ScimUsers, base: string): void {
+  const location = (user: ScimUser) => `${base}/scim/v2/Users/${user.id}`;
+  const withLocation = (reply: FastifyReply, user: ScimUser) => {
+    reply.header('location', location(user)).header('etag', user.meta.version);
+    return { ...user, meta: { ...user.meta, location: location(user) } };
+  };
+  scim.get<{ Querystring: Record<string, string | undefined> }>('/Users', async (request) =>
+    as(request, async (who) => {
+      const filter = userFilter(request.query.filter);
+      const startIndex = Math.max(1, whole(request.query.startIndex, 1));
+      const count = Math.min(MAX_RESULTS, Math.max(0, whole(request.query.count, 100)));
+      const page = await users.list(filter, startIndex, count, who);
+      const resources = page.resources.map((user) => ({ ...user, meta: { ...user.meta, location: location(user) } }));
+      return { schemas: [LIST_SCHEMA], totalResults: page.totalResults, startIndex: page.startIndex, itemsPerPage: resources.length, Resources: resources };
+    }),
+  );
+  scim.get<{ Params: { id: string } }>('/Users/:id', async (request, reply) => as(request, async (who) => withLocation(reply, await users.get(request.params.id, who))));
+  scim.post('/Users', async (request, reply) =>
+    as(request, async (who) => {
+      const user = await users.create(request.body, who);
+      reply.code(201);
+      return withLocation(reply, user);
+    }),
+  );
+  scim.put<{ Params: { id: string } }>('/Users/:id', async (request, reply) => as(request, async (who) => withLocation(reply, await users.replace(request.params.id, request.body, who))));
+  scim.patch<{ Params: { id: string } }>('/Users/:id', async (request, reply) =>
+    as(request, async (who) => {
+      const body = request.body as { schemas?: unknown; Operations?: unknown } | undefined;
+      if (!body || !Array.isArray(body.schemas) || !body.schemas.includes(PATCH_SCHEMA) || !Array.isArray(body.Operations) || body.Operations.length === 0) {
+        throw new ScimError(400, 'invalidSyntax', `A PATCH body is a ${PATCH_SCHEMA} with Operations`);
+      }
+      const operations = body.Operations as ScimPatchOperation[];
+      const apply = (user: ScimUser): ScimUser => {
+        try {
+          return scimPatch({ ...user, meta: { ...user.meta } } as never, operations, { mutateDocument: false, treatMissingAsAdd: true }) as unknown as ScimUser;
+        } catch (error) {
+          if (error instanceof PatchError) throw new ScimError(400, (error.scimCode as ScimError['scimType']) ?? 'invalidValue', error.message);
+          throw error;
+        }
+      };
+      return withLocation(reply, await users.patch(request.params.id, apply, who));
+    }),
+  );
+  scim.delete<{ Params: { id: string } }>('/Users/:id', async (request, reply) =>
+    as(request, async (who) => {
+      await users.remove(request.params.id, who);
+      return reply.code(204).send();
+    }),
   );
 }
