@@ -114,6 +114,7 @@ describe.each(DIALECTS)('SCIM 2.0 /scim/v2 on %s', (dialect) => {
     expect(await scim('POST', '/Users', user('no-at-sign'))).toMatchObject({ status: 400, body: { scimType: 'invalidValue' } });
     expect(await scim('POST', '/Users', user('two@example.se', { emails: [{ value: 'other@example.se', primary: true }] }))).toMatchObject({ status: 400, body: { scimType: 'invalidValue' } });
     expect(await scim('GET', '/Users/00000000-0000-4000-8000-000000000000')).toMatchObject({ status: 404, body: { schemas: [ERROR] } });
+    expect(await scim('GET', '/Groups')).toMatchObject({ status: 404, type: expect.stringMatching(/^application\/scim\+json/), body: { schemas: [ERROR], status: '404' } });
 
     expect(await scim('GET', '/Users', undefined, null)).toMatchObject({ status: 401, body: { schemas: [ERROR], status: '401' } });
     expect((await scim('GET', '/Users', undefined, 'pvk_AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).status).toBe(401);
