@@ -11,7 +11,7 @@ import { mountConsole } from './app/console.ts';
 import type { ConsoleSteps } from './console/console-steps.ts';
 import { mountHostedPages } from './app/hosted-pages.ts';
 import { scheduleMaintenance, startWorkers } from './app/maintenance.ts';
-import { mountManagementApi, mountSystemCallbacks } from './app/management-api.ts';
+import { mountManagementApi, mountScim, mountSystemCallbacks } from './app/management-api.ts';
 import { mountProtocol } from './app/protocol.ts';
 import type { Personalization } from './personalization/personalization.ts';
 import { buildServices } from './app/services.ts';
@@ -51,6 +51,7 @@ export async function buildPortvakt(config: Config, options: BuildOptions = {}):
   const api = await mountManagementApi(app, services);
   const consoleSteps = await mountConsole(app, services, api);
   mountSystemCallbacks(app, services);
+  await mountScim(app, services);
   await mountProtocol(app, services, services, perClient);
   const stopMaintenance = scheduleMaintenance(services);
   const { store, host, customers, clients, keys, messaging, personalization } = services;

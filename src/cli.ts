@@ -75,7 +75,7 @@ const USAGE = `usage: portvakt <command>
                    --allow-weak-hashes  accept salted SHA-256/SHA-1/MD5 and Magento 2 sha256 hashes
                    --weak-hashes rehash|reset  at the next sign-in: re-hash a weak one (default) or ask for a new password
                    --publish-events  send customer.created and consent webhooks (default: none)
-                   --batch N       lines per transaction (default 500)
+                   --batch N       lines per transaction (default 5000)
                    --report FILE   the report as JSON
 `;
 

@@ -27,6 +27,8 @@ import { personalizationRoutes } from '../personalization/personalization.routes
 import { profileRoutes } from '../profile/profile.routes.ts';
 import { resourceServerRoutes } from '../resource-servers/resource-server.routes.ts';
 import { serviceProviderRoutes } from '../saml/service-provider.routes.ts';
+import { scimRoutes } from '../scim/scim.routes.ts';
+import { ScimUsers } from '../scim/scim-users.ts';
 import type { Services } from './services.ts';
 
 /** `/api/v1`: the management API (JSON, OpenAPI 3.1 at `/api/v1/openapi.json`), every route behind an operator's bearer key and role. */
@@ -82,4 +84,10 @@ function mountOperatorRoutes(secured: FastifyInstance, api: ApiRegistry, service
 /** What connected systems call: signed receipts of privacy tasks, and the published system contract. */
 export function mountSystemCallbacks(app: FastifyInstance, { privacy }: Services): void {
   privacyCallbackRoutes(app, { requests: privacy.requests, tasks: privacy.tasks, systems: privacy.systems });
+}
+
+/** `/scim/v2`: SCIM 2.0 Users for platforms that provision customers, behind an integration key naming one system. */
+export async function mountScim(app: FastifyInstance, services: Services): Promise<void> {
+  const users = new ScimUsers({ db: services.store.db, customers: services.customers, customerStore: services.customerStore, references: services.privacy.references, requests: services.privacy.requests });
+  await scimRoutes(app, { users, keys: services.apiKeys, base: services.config.issuer });
 }

@@ -85,6 +85,27 @@ export class CustomerReferences implements CustomerDataOwner {
     if (Number(replaced.numDeletedRows) === 0) await CustomerCounts.change(trx, referencesIn(system), 1);
   }
 
+  /**
+   * The customer's id in a system set (or forgotten, with null) in the caller's transaction, as
+   * `set` and `remove` do it and audited alike: a provisioning system (SCIM) changes the customer
+   * and their id there all or nothing.
+   */
+  async keepWithin(trx: Transaction<Database>, customerId: string, system: string, reference: string | null, now: number): Promise<void> {
+    const current = await trx.selectFrom('customer_references').select('reference').where('customer_id', '=', customerId).where('system', '=', system).executeTakeFirst();
+    if ((current?.reference ?? null) === reference) return;
+    if (reference === null) {
+      await trx.deleteFrom('customer_references').where('customer_id', '=', customerId).where('system', '=', system).execute();
+      await CustomerCounts.change(trx, referencesIn(system), -1);
+      await this.#audit.append(trx, { action: 'customer.reference_removed', actor: OPERATOR, subject: { type: 'customer', id: customerId }, details: { system } }, now);
+      return;
+    }
+    if (!(await this.#mapped(trx, system))) throw conflict('unknown_system', `${system} is not on the data map: add it there first`);
+    const holder = await this.customerWithin(trx, system, reference);
+    if (holder && holder !== customerId) throw conflict('reference_taken', `Another customer has ${system} reference ${reference}`);
+    await this.importWithin(trx, customerId, system, reference, now);
+    await this.#audit.append(trx, { action: 'customer.reference_set', actor: OPERATOR, subject: { type: 'customer', id: customerId }, details: { system } }, now);
+  }
+
   /** Who has this id in this system (the other way round). */
   async customerWith(system: string, reference: string): Promise<string | undefined> {
     const row = await this.#db.selectFrom('customer_references').select('customer_id').where('system', '=', system).where('reference', '=', reference).executeTakeFirst();

@@ -48,7 +48,7 @@ export function classify(error: unknown): { status: number; body: ErrorBody } {
 }
 
 /** Machine endpoints: the management API, connected systems' callbacks, health, metrics, the dev outbox. JSON `{error, message}`. */
-const MACHINE_PATHS = /^\/(api|privacy|dev)(\/|$)|^\/(healthz|readyz|metrics)(\/|\?|$)/;
+const MACHINE_PATHS = /^\/(api|privacy|dev|scim)(\/|$)|^\/(healthz|readyz|metrics)(\/|\?|$)/;
 /** The protocol's JSON endpoints: errors as OAuth writes them, `{error, error_description}`. */
 const PROTOCOL_JSON_PATHS = /^\/(\.well-known|token|me|jwks|request|device\/auth)(\/|\?|$)/;
 

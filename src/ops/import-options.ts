@@ -27,7 +27,7 @@ export function importOptions(args: string[]): ImportOptions {
   if (weakHashes !== 'rehash' && weakHashes !== 'reset') throw new Error('--weak-hashes must be rehash or reset');
   const platform = values.platform ?? 'import';
   if (!/^[a-z][a-z0-9_-]{1,63}$/.test(platform)) throw new Error('--platform must be a key such as woocommerce (lowercase letters, digits, - and _)');
-  const batch = values.batch === undefined ? 500 : Number(values.batch);
+  const batch = values.batch === undefined ? 5000 : Number(values.batch);
   if (!Number.isSafeInteger(batch) || batch < 1 || batch > 10_000) throw new Error('--batch must be a whole number from 1 to 10000');
   return {
     file,

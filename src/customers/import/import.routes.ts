@@ -25,7 +25,7 @@ const importQuery = z.strictObject({
   allow_weak_hashes: flag.describe('true: take salted SHA-256, SHA-1 and MD5 hashes (marked weak)'),
   weak_hashes: z.enum(['rehash', 'reset']).optional().describe('what a weak hash does at the next sign-in (default rehash)'),
   publish_events: flag.describe('true: webhooks for the created customers and their decisions'),
-  batch: z.string().regex(/^\d{1,5}$/).transform(Number).pipe(z.number().int().min(1).max(10_000)).optional().describe('lines per transaction (default 500)'),
+  batch: z.string().regex(/^\d{1,5}$/).transform(Number).pipe(z.number().int().min(1).max(10_000)).optional().describe('lines per transaction (default 5000)'),
 });
 
 const summary = z.object({
@@ -92,7 +92,7 @@ export function importRoutes(app: FastifyInstance, api: ApiRegistry, jobs: Impor
         allow_weak_hashes: query.allow_weak_hashes === 'true',
         weak_hashes: query.weak_hashes ?? 'rehash',
         publish_events: query.publish_events === 'true',
-        batch: query.batch ?? 500,
+        batch: query.batch ?? 5000,
       };
       return jobs.start(body.stream, body.declaredBytes, options, operator.id);
     },
