@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/load-config.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -63,10 +63,37 @@ function openSqlite(file: string): { db: Kysely<Database>; dialect: Dialect; gro
   // Writes still go through the WAL with a full fsync; mapping is used for reading only.
   database.pragma('cache_size = -32768');
   database.pragma('mmap_size = 2147483648');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
   // A batch holds Kysely's one connection while it runs on the handle, as a Kysely query would.
   const groupCommit = new GroupCommit(database, (work) => db.connection().execute(async () => work()));
   return { db, dialect: 'sqlite', groupCommit };
+}
+
+/**
+ * Kysely's SQLite transactions begun IMMEDIATE: the write lock is taken at BEGIN, waiting up to
+ * `busy_timeout` for another process (the CLI's `secret rotate`, `import` or `backup` beside a
+ * running server). Kysely's plain BEGIN read first and asked for the lock at the first write,
+ * which SQLite refuses at once ("database is locked", no wait) when another process wrote in
+ * between: a sign-up answered 500 while `secret rotate` ran (test/e2e/backup-restore.test.ts).
+ * Within one process every transaction already runs one at a time on the one connection.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
 }
 
 function openPostgres(url: string, poolMax: number, onIdleError: (error: Error) => void): { db: Kysely<Database>; dialect: Dialect; groupCommit: undefined } {
