@@ -175,7 +175,7 @@ export class Segments implements CustomerDataOwner {
   async claimForIngest(trx: Transaction<Database>, customerIds: readonly string[]): Promise<{ taken: ReadonlySet<string>; busy: string[] }> {
     const taken = await this.#takeMemberships(trx, customerIds, 'skip');
     const busy = customerIds.filter((id) => !taken.has(id));
-    await this.guard(trx, busy);
+    await this.#guard(trx, busy);
     return { taken, busy };
   }
 
@@ -219,7 +219,7 @@ export class Segments implements CustomerDataOwner {
   /*
    * PostgreSQL row locks on the customers, one kind per job, each taken in id order so two
    * transactions cannot deadlock (SQLite has one writer at a time and takes none):
-   * - the gate's (FOR KEY SHARE, `guard`), an ingest's: its read of the grants stays true until it
+   * - the gate's (FOR KEY SHARE, `#guard`), an ingest's: its read of the grants stays true until it
    *   commits. Ingests share it; a withdrawal (`hold`, FOR UPDATE) waits for them, and they for it.
    * - the memberships' (FOR NO KEY UPDATE), taken by whoever works out memberships: one
    *   transaction at a time reads a customer's signals and writes what follows, so none works from
@@ -228,7 +228,7 @@ export class Segments implements CustomerDataOwner {
    */
 
   /** The gate's lock for an ingest (see the locks above). */
-  async guard(trx: Transaction<Database>, customerIds: readonly string[]): Promise<void> {
+  async #guard(trx: Transaction<Database>, customerIds: readonly string[]): Promise<void> {
     if (this.#dialect !== 'postgres' || customerIds.length === 0) return;
     await trx.selectFrom('customers').select('id').where('id', 'in', [...customerIds].sort()).orderBy('id').forKeyShare().execute();
   }
